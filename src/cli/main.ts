@@ -1,0 +1,148 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { createContext, err, type CliContext, type GlobalFlags } from "./context.js";
+import { isUserError } from "../errors.js";
+import { version } from "../version.js";
+
+/**
+ * The one place that declares commands and maps outcomes to exit codes. Command modules are
+ * imported lazily so `ws --help` loads none of ajv, yaml, execa or ora.
+ */
+
+type Handler<O> = (options: O, ctx: CliContext) => Promise<number>;
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number >= 1");
+  return n;
+}
+
+function list(value: string): string[] {
+  return value.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+export function buildProgram(run: <O>(load: () => Promise<Handler<O>>) => (options: O) => Promise<void>): Command {
+  const program = new Command("ws")
+    .description("Run workstreams of coding-agent steps in parallel: validate, plan, run, watch.")
+    .version(version(), "-V, --version")
+    .option("--dir <dir>", "folder holding workstream files", "workstreams")
+    .option("--cwd <dir>", "project root to work in")
+    .option("--no-color", "plain output without colours")
+    .option("-q, --quiet", "print only errors and the final result")
+    .option("--verbose", "print more detail")
+    .showSuggestionAfterError(true)
+    .enablePositionalOptions(false);
+
+  program
+    .command("run")
+    .description("validate a workstream, then run its steps")
+    .requiredOption("--ws-id <id>", "the workstream to run (workstreams/<id>.json)")
+    .option("--dry-run", "print the plan (waves, critical path, estimate) and run nothing")
+    .option("--resume", "continue the last run, skipping steps that passed")
+    .option("--force", "with --resume: continue even though the workstream file changed")
+    .option("--only <ids>", "run only these steps (comma-separated)", list)
+    .option("--from <id>", "run this step and everything that depends on it")
+    .option("--max-workers <n>", "override execution.max_workers", positiveInt)
+    .option("--json", "print one JSON event per line")
+    .option("--junit <file>", "write a JUnit XML report")
+    .option("--summary <file>", "write a Markdown summary")
+    .addOption(new Option("--order <order>", "ready-queue order (for benchmarks)").choices(["critical-path", "fifo"]).hideHelp())
+    .action(run(async () => (await import("./run.js")).runCommand));
+
+  program
+    .command("status")
+    .description("show each step's state, attempts, duration and reason")
+    .option("--ws-id <id>", "one workstream (default: every workstream with its last run)")
+    .option("--json", "print JSON")
+    .option("--watch", "refresh until the run ends")
+    .action(run(async () => (await import("./status.js")).statusCommand));
+
+  program
+    .command("graph")
+    .description("draw the dependency graph")
+    .requiredOption("--ws-id <id>", "the workstream to draw")
+    .addOption(new Option("--format <format>", "output format").choices(["ascii", "mermaid", "dot", "svg", "png", "json"]).default("ascii"))
+    .option("-o, --output <file>", "write to a file instead of stdout")
+    .action(run(async () => (await import("./graph.js")).graphCommand));
+
+  program
+    .command("validate")
+    .description("check workstream files: schema, dependencies, cycles, file-scope conflicts")
+    .argument("[files...]", "workstream files (default: every file in the workstreams folder)")
+    .option("--ws-id <id>", "validate one workstream by id")
+    .option("--json", "print diagnostics as JSON")
+    .action((files: string[], options: object) => run(async () => (await import("./validate.js")).validateCommand)({ ...options, files }));
+
+  program
+    .command("list")
+    .description("list workstreams with step counts and last state")
+    .option("--json", "print JSON")
+    .action(run(async () => (await import("./list.js")).listCommand));
+
+  program
+    .command("logs")
+    .description("show the orchestrator log or one step's output")
+    .requiredOption("--ws-id <id>", "the workstream")
+    .option("--step <id>", "one step's output")
+    .option("--attempt <n>", "which attempt (default: the latest)", positiveInt)
+    .option("-f, --follow", "keep printing as the log grows")
+    .action(run(async () => (await import("./logs.js")).logsCommand));
+
+  program
+    .command("init")
+    .description("write a commented starter workstream")
+    .argument("[id]", "the new workstream's id", "ws-my-first-workstream")
+    .option("--force", "overwrite an existing file")
+    .action((id: string, options: object) => run(async () => (await import("./init.js")).initCommand)({ ...options, id }));
+
+  const exportCmd = program.command("export").description("export a workstream to another system");
+  exportCmd
+    .command("github")
+    .description("write a GitHub Actions workflow, one job per step")
+    .requiredOption("--ws-id <id>", "the workstream")
+    .option("-o, --output <file>", "write to a file (default: stdout)")
+    .option("--check", "exit 1 if the file on disk differs from what would be generated")
+    .action(run(async () => (await import("./export-github.js")).exportGithubCommand));
+
+  return program;
+}
+
+function reportInternalError(error: unknown): void {
+  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(
+    `ws: internal error (ws ${version()}, node ${process.version}). This is a bug; please report it with the output below.\n${stack}\n`,
+  );
+}
+
+/** Entry point used by bin/ws.js. Sets process.exitCode; never calls process.exit with work pending. */
+export async function main(argv: string[]): Promise<void> {
+  let ctx: CliContext | undefined;
+  const run = <O>(load: () => Promise<Handler<O>>) => async (options: O): Promise<void> => {
+    ctx = createContext(program.opts<GlobalFlags>());
+    const handler = await load();
+    process.exitCode = await handler(options, ctx);
+  };
+  const program = buildProgram(run);
+  program.exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const sub of program.commands) sub.exitOverride();
+  for (const sub of program.commands.flatMap((c) => c.commands)) sub.exitOverride();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with code 0; a bad flag is a usage error (2).
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (isUserError(error)) {
+      const c = ctx ?? createContext({});
+      const { printUserError } = await import("./print-error.js");
+      printUserError(c, error);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    reportInternalError(error);
+    process.exitCode = 70;
+  }
+}
+

@@ -1,0 +1,122 @@
+/**
+ * Every expected outcome of a run is one of these events. The engine emits them and never
+ * prints; the terminal, orchestrator.log, events.jsonl, state.json and the reports are listeners.
+ * Listeners switch over `type` exhaustively (see `unreachable`).
+ */
+
+export type StepState = "pending" | "running" | "passed" | "failed" | "blocked" | "skipped" | "cancelled";
+
+/** Why a step or an attempt ended; shown in `ws status`. */
+export type EndReason =
+  | "passed"
+  | `exit:${number}`
+  | `signal:${string}`
+  | "timeout"
+  | "tests_failed"
+  | "no_progress"
+  | `blocked_by:${string}`
+  | "skipped"
+  | "cancelled"
+  | "circuit_open"
+  | "scope_violation"
+  | "tool_error"
+  | "quota"
+  | "spawn_error";
+
+export interface Usage {
+  costUsd?: number | undefined;
+  inputTokens?: number | undefined;
+  outputTokens?: number | undefined;
+}
+
+export type BreakerState = "closed" | "open" | "half-open";
+
+interface Base {
+  /** ISO timestamp. */
+  at: string;
+}
+
+export type RunEvent =
+  | (Base & {
+      type: "run-start";
+      runId: string;
+      wsId: string;
+      file: string;
+      hash: string;
+      /** Every step of the workstream, in file order. */
+      steps: string[];
+      /** The steps this run will try (after --only/--from/--resume). */
+      selected: string[];
+      maxWorkers: number;
+      pid: number;
+      resume: boolean;
+      /** Where the steps run (the worktree, or the project root). */
+      workdir: string;
+      branch?: string | undefined;
+    })
+  | (Base & { type: "step-start"; step: string; attempt: number; tool: string })
+  | (Base & { type: "test-start"; step: string; attempt: number; index: number; command: string })
+  | (Base & {
+      type: "test-end";
+      step: string;
+      attempt: number;
+      index: number;
+      command: string;
+      passed: boolean;
+      reason: EndReason;
+      exitCode: number | null;
+      durationMs: number;
+      log: string;
+      /** Last lines of the test's output (for reports and retry feedback). */
+      tail: string[];
+    })
+  | (Base & {
+      type: "attempt-end";
+      step: string;
+      attempt: number;
+      passed: boolean;
+      reason: EndReason;
+      exitCode: number | null;
+      signal: string | null;
+      durationMs: number;
+      log: string;
+      tail: string[];
+      usage?: Usage | undefined;
+      /** Human detail, e.g. the files outside file_scope, or the tool's error message. */
+      detail?: string | undefined;
+      /** True when the attempt does not count against `retries` (quota / rate limit). */
+      free?: boolean | undefined;
+    })
+  | (Base & {
+      type: "step-end";
+      step: string;
+      state: Exclude<StepState, "pending" | "running">;
+      reason: EndReason;
+      attempts: number;
+      durationMs: number;
+      usage?: Usage | undefined;
+      /** The commit made on the run's branch for a passed step (worktree isolation). */
+      commit?: string | undefined;
+    })
+  | (Base & { type: "breaker"; tool: string; state: BreakerState; failures: number; cooldownMs?: number | undefined })
+  | (Base & { type: "warning"; message: string; step?: string | undefined })
+  | (Base & {
+      type: "run-end";
+      outcome: "passed" | "failed" | "cancelled";
+      exitCode: number;
+      durationMs: number;
+      /** Sum of the step durations: what running them one at a time would roughly cost. */
+      sequentialMs: number;
+    });
+
+export type RunEventType = RunEvent["type"];
+export type EventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
+
+export function unreachable(value: never): never {
+  throw new Error(`unreachable: ${JSON.stringify(value)}`);
+}
+
+/** Terminal states: the step will not change again in this run. */
+export function isFinal(state: StepState): boolean {
+  return state !== "pending" && state !== "running";
+}

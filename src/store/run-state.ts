@@ -1,0 +1,158 @@
+import type { EndReason, RunEvent, StepState, Usage } from "../engine/events.js";
+import { unreachable } from "../engine/events.js";
+
+/** What `ws status` shows for one step; folded from the events of a run. */
+export interface StepRecord {
+  id: string;
+  state: StepState;
+  reason?: EndReason | undefined;
+  attempts: number;
+  startedAt?: string | undefined;
+  endedAt?: string | undefined;
+  durationMs?: number | undefined;
+  /** The latest attempt's log, relative to the workstream's state folder. */
+  log?: string | undefined;
+  usage?: Usage | undefined;
+  commit?: string | undefined;
+  /** Whether this run selected the step (false: left as it was by --only/--from/--resume). */
+  selected: boolean;
+}
+
+/** The snapshot written to state.json: a pure function of events.jsonl (see `foldEvents`). */
+export interface RunState {
+  version: 1;
+  runId: string;
+  wsId: string;
+  file: string;
+  hash: string;
+  pid: number;
+  startedAt: string;
+  endedAt?: string | undefined;
+  status: "running" | "passed" | "failed" | "cancelled";
+  exitCode?: number | undefined;
+  durationMs?: number | undefined;
+  sequentialMs?: number | undefined;
+  workdir: string;
+  branch?: string | undefined;
+  /** Step ids in file order. */
+  order: string[];
+  steps: Record<string, StepRecord>;
+  breakers: Record<string, { state: "closed" | "open" | "half-open"; failures: number }>;
+}
+
+function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {
+  if (!b) return a;
+  if (!a) return { ...b };
+  const sum = (x?: number, y?: number) => (x === undefined && y === undefined ? undefined : (x ?? 0) + (y ?? 0));
+  return {
+    costUsd: sum(a.costUsd, b.costUsd),
+    inputTokens: sum(a.inputTokens, b.inputTokens),
+    outputTokens: sum(a.outputTokens, b.outputTokens),
+  };
+}
+
+/**
+ * Apply one event to the snapshot. A `run-start` with `resume: true` carries the previous run's
+ * step records forward (passed steps stay passed), which is what makes `--resume` and `ws status`
+ * agree after any number of interrupted runs.
+ */
+export function applyEvent(state: RunState | undefined, event: RunEvent): RunState | undefined {
+  if (event.type === "run-start") {
+    const previous = event.resume ? state : undefined;
+    const steps: Record<string, StepRecord> = {};
+    for (const id of event.steps) {
+      const old = previous?.steps[id];
+      const selected = event.selected.includes(id);
+      if (old && (!selected || old.state === "passed")) {
+        // Kept from the previous run; one that was running when that run died is not any more.
+        steps[id] = old.state === "running"
+          ? { ...old, state: "cancelled", reason: "cancelled", selected: false }
+          : { ...old, selected: false };
+      } else {
+        steps[id] = { id, state: "pending", attempts: 0, selected };
+      }
+    }
+    return {
+      version: 1,
+      runId: event.runId,
+      wsId: event.wsId,
+      file: event.file,
+      hash: event.hash,
+      pid: event.pid,
+      startedAt: event.at,
+      status: "running",
+      workdir: event.workdir,
+      branch: event.branch,
+      order: [...event.steps],
+      steps,
+      breakers: {},
+    };
+  }
+  if (!state) return state;
+  const step = "step" in event && event.step !== undefined ? state.steps[event.step] : undefined;
+  switch (event.type) {
+    case "step-start":
+      if (step) {
+        step.state = "running";
+        step.reason = undefined;
+        step.attempts = Math.max(step.attempts, event.attempt);
+        step.startedAt ??= event.at;
+        step.selected = true;
+      }
+      break;
+    case "test-start":
+    case "test-end":
+    case "warning":
+      break;
+    case "attempt-end":
+      if (step) {
+        step.log = event.log;
+        step.usage = addUsage(step.usage, event.usage);
+      }
+      break;
+    case "step-end":
+      if (step) {
+        step.state = event.state;
+        step.reason = event.reason;
+        step.attempts = event.attempts;
+        step.endedAt = event.at;
+        step.durationMs = event.durationMs;
+        step.commit = event.commit;
+        step.selected = true;
+      }
+      break;
+    case "breaker":
+      state.breakers[event.tool] = { state: event.state, failures: event.failures };
+      break;
+    case "run-end":
+      state.status = event.outcome;
+      state.endedAt = event.at;
+      state.exitCode = event.exitCode;
+      state.durationMs = event.durationMs;
+      state.sequentialMs = event.sequentialMs;
+      for (const record of Object.values(state.steps)) {
+        if (record.state === "running") {
+          record.state = "cancelled";
+          record.reason = "cancelled";
+        }
+      }
+      break;
+    default:
+      unreachable(event);
+  }
+  return state;
+}
+
+/** Fold a whole event log (possibly several runs, later ones resuming earlier ones). */
+export function foldEvents(events: Iterable<RunEvent>): RunState | undefined {
+  let state: RunState | undefined;
+  for (const event of events) state = applyEvent(state, event);
+  return state;
+}
+
+/** The totals `ws status` and the run summary show. */
+export function totalUsage(state: RunState): Usage | undefined {
+  let total: Usage | undefined;
+  for (const record of Object.values(state.steps)) total = addUsage(total, record.usage);
+  return total;
+}

@@ -1,0 +1,109 @@
+/**
+ * The normalized workstream model: what the loader produces after parsing, schema validation,
+ * interpolation and defaults. Field names are camelCase here; the file format (snake_case) is
+ * described by schemas/workstream.schema.json and design §1.
+ */
+
+export type OnFailure = "continue" | "stop" | "abort";
+export type FileConflictPolicy = "error" | "serialize";
+export type Isolation = "worktree" | "none";
+
+/** Tools ws knows without a `tools` entry. */
+export const BUILTIN_TOOLS = ["aider", "claude", "codex", "gemini", "shell"] as const;
+export type BuiltinTool = (typeof BUILTIN_TOOLS)[number];
+
+export interface AcceptanceTest {
+  run: string;
+  /** Seconds; undefined means the step's timeout. */
+  timeout?: number | undefined;
+}
+
+export interface CustomTool {
+  command: string;
+  /** Placeholders: {prompt} {prompt_file} {files} {read_only} {model} {cwd}. */
+  args: string[];
+  env: Record<string, string>;
+}
+
+export interface Execution {
+  parallel: boolean;
+  /** Resolved: "auto" became the number of available CPUs; `parallel: false` became 1. */
+  maxWorkers: number;
+  /** Seconds; 0 means no timeout. */
+  timeoutPerStep: number;
+  /** Seconds between two step starts. */
+  rateLimitDelay: number;
+  onFailure: OnFailure;
+  fileConflicts: FileConflictPolicy;
+  /** undefined: decided at run time (worktree inside a git repository, none elsewhere). */
+  isolation: Isolation | undefined;
+}
+
+export interface CircuitBreakerConfig {
+  failureThreshold: number;
+  /** Seconds. */
+  cooldown: number;
+}
+
+export interface Step {
+  id: string;
+  /** Position in the file's `steps` array (file order breaks scheduling ties). */
+  index: number;
+  description: string;
+  /** Resolved: step.tool ?? defaults.tool ?? "shell". */
+  tool: string;
+  tasks: string[];
+  /** The command line of a `shell` step. */
+  run: string | undefined;
+  fileScope: string[];
+  /** False when the file had no `file_scope` (agent steps warn: conflicts can't be checked). */
+  hasFileScope: boolean;
+  readOnly: string[];
+  /** As written: step ids or step_group ids. */
+  dependsOn: string[];
+  /** Seconds for one attempt; 0 = none. Resolved from step.timeout ?? defaults ?? execution.timeout_per_step. */
+  timeout: number;
+  /** Extra attempts after a failed one. */
+  retries: number;
+  acceptanceTests: AcceptanceTest[];
+  /** The `when` condition as written and its interpolated value; undefined = always run. */
+  when: { source: string; value: boolean } | undefined;
+  env: Record<string, string>;
+  model: string | undefined;
+}
+
+export interface StepGroup {
+  id: string;
+  steps: string[];
+  execute: "parallel" | "sequential";
+  maxWorkers: number | undefined;
+}
+
+export interface Workstream {
+  id: string;
+  name: string;
+  description: string;
+  /** Absolute path of the file it was loaded from. */
+  file: string;
+  /** sha256 (hex) of the file's bytes: `--resume` refuses a changed file without `--force`. */
+  hash: string;
+  execution: Execution;
+  defaults: { tool: string; model: string | undefined; retries: number };
+  circuitBreaker: CircuitBreakerConfig;
+  tools: Record<string, CustomTool>;
+  steps: Step[];
+  stepGroups: StepGroup[];
+}
+
+export const DEFAULTS = {
+  maxWorkers: 3,
+  /** A hung agent must not hold a worker forever; 30 minutes is far above any sane step. */
+  timeoutPerStep: 1800,
+  rateLimitDelay: 0,
+  onFailure: "continue" as OnFailure,
+  fileConflicts: "error" as FileConflictPolicy,
+  tool: "shell",
+  retries: 0,
+  failureThreshold: 3,
+  cooldown: 60,
+} as const;
