@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { createContext, err, type CliContext, type GlobalFlags } from "./context.js";
+import { createContext, type CliContext, type GlobalFlags } from "./context.js";
 import { isUserError } from "../errors.js";
 import { version } from "../version.js";
 
