@@ -1,0 +1,39 @@
+import path from "node:path";
+
+/** The on-disk layout of design §3, in one place. */
+export interface WsPaths {
+  /** `.worktrees/<id>/` under the project root. */
+  root: string;
+  log: string;
+  events: string;
+  state: string;
+  history: string;
+  lock: string;
+  /** The git worktree (isolation: worktree). */
+  tree: string;
+  steps: string;
+  stepDir(stepId: string): string;
+  attemptLog(stepId: string, attempt: number): string;
+  testLog(stepId: string, attempt: number, test: number): string;
+}
+
+export const STATE_FOLDER = ".worktrees";
+
+export function wsPaths(projectRoot: string, wsId: string): WsPaths {
+  const root = path.join(projectRoot, STATE_FOLDER, wsId);
+  const steps = path.join(root, "steps");
+  const stepDir = (stepId: string) => path.join(steps, stepId);
+  return {
+    root,
+    log: path.join(root, "orchestrator.log"),
+    events: path.join(root, "events.jsonl"),
+    state: path.join(root, "state.json"),
+    history: path.join(root, "history.json"),
+    lock: path.join(root, "lock"),
+    tree: path.join(root, "tree"),
+    steps,
+    stepDir,
+    attemptLog: (stepId, attempt) => path.join(stepDir(stepId), `attempt-${attempt}.log`),
+    testLog: (stepId, attempt, test) => path.join(stepDir(stepId), `attempt-${attempt}.test-${test}.log`),
+  };
+}
