@@ -1,0 +1,140 @@
+import type { StepState } from "../engine/events.js";
+import type { Graph } from "../graph/graph.js";
+import type { RunState } from "../store/run-state.js";
+import type { Workstream } from "../workstream/model.js";
+
+/**
+ * What every renderer draws: the graph with ids instead of node indexes, the last run's states
+ * and the critical path already decided, so ascii, mermaid, dot and json cannot disagree.
+ */
+export interface GraphView {
+  wsId: string;
+  name: string;
+  nodes: ViewNode[];
+  /** From dependency to dependent: `{from: "a", to: "b"}` means b runs after a. */
+  edges: ViewEdge[];
+  /** Step ids by wave (wave k: longest dependency chain of k edges), file order inside a wave. */
+  waves: string[][];
+  criticalPath: string[];
+  groups: ViewGroup[];
+  /** The run the states come from; absent when the workstream never ran. */
+  lastRun?: { runId: string; status: RunState["status"]; startedAt: string } | undefined;
+}
+
+export interface ViewNode {
+  id: string;
+  /** Text to display. Kept apart from `id` because some formats must rewrite ids (mermaid). */
+  label: string;
+  state?: StepState | undefined;
+  /** The first step group naming this step (a node can sit in only one cluster). */
+  group?: string | undefined;
+  critical: boolean;
+  /** Index into `waves`; -1 for a step on or after a cycle (no defined wave). */
+  wave: number;
+  tool: string;
+  /** How long the step took in the last run. */
+  durationMs?: number | undefined;
+}
+
+export interface ViewEdge {
+  from: string;
+  to: string;
+  critical: boolean;
+}
+
+export interface ViewGroup {
+  id: string;
+  steps: string[];
+}
+
+export interface GraphViewInput {
+  workstream: Workstream;
+  graph: Pick<Graph, "ids" | "deps">;
+  /** `waves(graph)`. */
+  waves: ReadonlyArray<ReadonlyArray<number>>;
+  /** `criticalPath(graph, weight).path`. */
+  criticalPath: ReadonlyArray<number>;
+  state?: RunState | undefined;
+}
+
+export function buildGraphView(input: GraphViewInput): GraphView {
+  const { workstream: ws, graph, state } = input;
+  const idOf = (node: number): string => graph.ids[node] ?? String(node);
+  const waveOf = new Map<number, number>();
+  input.waves.forEach((wave, k) => wave.forEach((node) => waveOf.set(node, k)));
+  const critical = new Set(input.criticalPath);
+  const criticalEdges = new Set<string>();
+  for (let i = 1; i < input.criticalPath.length; i++) {
+    criticalEdges.add(`${input.criticalPath[i - 1]}>${input.criticalPath[i]}`);
+  }
+  const groupOf = new Map<string, string>();
+  const groups: ViewGroup[] = [];
+  for (const group of ws.stepGroups) {
+    const steps = group.steps.filter((id) => graph.ids.includes(id));
+    groups.push({ id: group.id, steps });
+    for (const id of steps) if (!groupOf.has(id)) groupOf.set(id, group.id);
+  }
+
+  const nodes = graph.ids.map((id, node): ViewNode => {
+    const record = state?.steps[id];
+    return {
+      id,
+      label: id,
+      state: record?.state,
+      group: groupOf.get(id),
+      critical: critical.has(node),
+      wave: waveOf.get(node) ?? -1,
+      tool: ws.steps[node]?.tool ?? "shell",
+      durationMs: record?.durationMs,
+    };
+  });
+  const edges: ViewEdge[] = [];
+  graph.deps.forEach((deps, to) => {
+    for (const from of deps) {
+      edges.push({ from: idOf(from), to: idOf(to), critical: criticalEdges.has(`${from}>${to}`) });
+    }
+  });
+  return {
+    wsId: ws.id,
+    name: ws.name,
+    nodes,
+    edges,
+    waves: input.waves.map((wave) => wave.map(idOf)),
+    criticalPath: input.criticalPath.map(idOf),
+    groups,
+    lastRun: state ? { runId: state.runId, status: state.status, startedAt: state.startedAt } : undefined,
+  };
+}
+
+/** One mark per state, shared by the text formats so a reader learns them once. */
+export const STATE_MARKS: Record<StepState, string> = {
+  passed: "✔",
+  failed: "✖",
+  blocked: "⊘",
+  running: "▶",
+  pending: "·",
+  skipped: "↷",
+  cancelled: "■",
+};
+
+/** Fill, border and text colours per state, shared by dot and mermaid so pictures match. */
+export const STATE_COLORS: Record<StepState, { fill: string; stroke: string; text: string }> = {
+  passed: { fill: "#d4edda", stroke: "#2e7d32", text: "#1b5e20" },
+  failed: { fill: "#f8d7da", stroke: "#c62828", text: "#7f1d1d" },
+  blocked: { fill: "#ffe5b4", stroke: "#e65100", text: "#6d2e00" },
+  running: { fill: "#d6e9ff", stroke: "#1565c0", text: "#0d3c73" },
+  pending: { fill: "#ffffff", stroke: "#757575", text: "#333333" },
+  skipped: { fill: "#eeeeee", stroke: "#9e9e9e", text: "#616161" },
+  cancelled: { fill: "#e0e0e0", stroke: "#616161", text: "#424242" },
+};
+
+export const CRITICAL_COLOR = "#d62728";
+
+/** `1.2s`, `3m04s`: short enough for a node label. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)}s`;
+  const total = Math.round(s);
+  return `${Math.floor(total / 60)}m${String(total % 60).padStart(2, "0")}s`;
+}
