@@ -1,0 +1,48 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { Workstream } from "../workstream/model.js";
+
+/** `WS_<TOOL>_BIN`: the tool name upper-cased, anything not a letter or digit as `_`. */
+export function binaryEnvVar(toolName: string): string {
+  return `WS_${toolName.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_BIN`;
+}
+
+/** What a tool would run before lookup: the override, else /bin/sh, else its command name. */
+export function wantedBinary(ws: Workstream, toolName: string, env: NodeJS.ProcessEnv): string {
+  if (toolName === "shell") return "/bin/sh";
+  const override = env[binaryEnvVar(toolName)];
+  if (override) return override;
+  return ws.tools[toolName]?.command ?? toolName;
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    if (!fs.statSync(file).isFile()) return false;
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Like `which`: the first executable `name` in env.PATH. Empty PATH entries are skipped (they mean "."). */
+export function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? "").split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * The binary a step's tool would run: WS_<TOOL>_BIN, else found on PATH; undefined if missing.
+ * A relative command with a slash (`./bin/agent`) is returned unchecked: it names a file in the
+ * step's working directory, which may be a worktree that does not exist yet.
+ */
+export function resolveToolBinary(ws: Workstream, toolName: string, env: NodeJS.ProcessEnv): string | undefined {
+  const wanted = wantedBinary(ws, toolName, env);
+  if (path.isAbsolute(wanted)) return isExecutableFile(wanted) ? wanted : undefined;
+  if (wanted.includes("/")) return wanted;
+  return findOnPath(wanted, env);
+}

@@ -1,0 +1,62 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { ToolContext } from "./types.js";
+
+/** The retry feedback is capped again here: a prompt is not the place for a whole test log. */
+const FEEDBACK_MAX_LINES = 80;
+const FEEDBACK_MAX_CHARS = 8000;
+
+function lastLines(text: string): string {
+  let lines = text.replace(/\s+$/, "").split(/\r?\n/);
+  if (lines.length > FEEDBACK_MAX_LINES) lines = lines.slice(-FEEDBACK_MAX_LINES);
+  let out = lines.join("\n");
+  if (out.length > FEEDBACK_MAX_CHARS) out = out.slice(-FEEDBACK_MAX_CHARS);
+  return out;
+}
+
+/** A fence longer than any backtick run in `text`, so the text cannot close it. */
+function fence(text: string): string {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  return "`".repeat(Math.max(3, longest + 1));
+}
+
+function list(items: string[]): string {
+  return items.map((item) => `- ${item}`).join("\n");
+}
+
+/**
+ * The instructions for one attempt: what to do, which files may change, what to read, and on a
+ * retry what failed. Plain text passed as one argv element or a file, never through a shell.
+ */
+export function buildPrompt(ctx: ToolContext): string {
+  const { step } = ctx;
+  const parts: string[] = [];
+  parts.push(step.description ? `# ${step.description}` : `# Step ${step.id}`);
+  if (step.tasks.length > 0) {
+    parts.push(`## Tasks\n${step.tasks.map((task, i) => `${i + 1}. ${task}`).join("\n")}`);
+  }
+  if (step.fileScope.length > 0) {
+    parts.push(`## Files you may change\nChange only these files (paths or globs, relative to the working directory):\n${list(step.fileScope)}`);
+  }
+  if (step.readOnly.length > 0) {
+    parts.push(`## Read-only context\nRead these for context; do not change them:\n${list(step.readOnly)}`);
+  }
+  if (ctx.feedback !== undefined && ctx.feedback.trim() !== "") {
+    const output = lastLines(ctx.feedback);
+    const f = fence(output);
+    parts.push(
+      `## Previous attempt failed\nThis is attempt ${ctx.attempt}. The acceptance tests of the previous attempt failed with this output (last lines):\n${f}\n${output}\n${f}\nFix the work so that these tests pass.`,
+    );
+  }
+  parts.push("## Rules\nWork without asking questions. Do not commit, push or create branches: the orchestrator commits your changes after its acceptance tests pass.");
+  return parts.join("\n\n") + "\n";
+}
+
+/** Writes this attempt's prompt under the step's state folder (never into the working tree). */
+export async function writePromptFile(ctx: ToolContext): Promise<{ file: string; text: string }> {
+  const text = buildPrompt(ctx);
+  await fs.mkdir(ctx.stepDir, { recursive: true });
+  const file = path.join(ctx.stepDir, `prompt-${ctx.attempt}.md`);
+  await fs.writeFile(file, text);
+  return { file, text };
+}

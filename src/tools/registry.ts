@@ -1,0 +1,42 @@
+import { UserError } from "../errors.js";
+import type { Step, Workstream } from "../workstream/model.js";
+import { wantedBinary, resolveToolBinary } from "./binary.js";
+import { customAdapter } from "./custom.js";
+import { shellAdapter } from "./shell.js";
+import type { ToolAdapter } from "./types.js";
+
+export { resolveToolBinary } from "./binary.js";
+
+const BUILTIN: Record<string, ToolAdapter> = {
+  shell: shellAdapter,
+};
+
+/** The adapter for a step's tool: a built-in one, else the workstream's `tools[name]`. */
+export function adapterFor(ws: Workstream, toolName: string): ToolAdapter {
+  const builtin = BUILTIN[toolName];
+  if (builtin) return builtin;
+  const custom = ws.tools[toolName];
+  if (custom) return customAdapter(toolName, custom);
+  throw new UserError(`unknown tool "${toolName}"`, {
+    fix: `use one of ${Object.keys(BUILTIN).join(", ")} or declare it under "tools"`,
+  });
+}
+
+/** Tools needed by these steps that can't be found, with the steps needing each. `shell` needs /bin/sh. */
+export function findMissingTools(
+  ws: Workstream,
+  steps: Step[],
+  env: NodeJS.ProcessEnv,
+): Array<{ tool: string; binary: string; steps: string[] }> {
+  const byTool = new Map<string, string[]>();
+  for (const step of steps) {
+    const ids = byTool.get(step.tool) ?? [];
+    ids.push(step.id);
+    byTool.set(step.tool, ids);
+  }
+  const missing: Array<{ tool: string; binary: string; steps: string[] }> = [];
+  for (const [tool, ids] of byTool) {
+    if (resolveToolBinary(ws, tool, env) === undefined) missing.push({ tool, binary: wantedBinary(ws, tool, env), steps: ids });
+  }
+  return missing;
+}

@@ -1,0 +1,24 @@
+import { UserError } from "../errors.js";
+import { describeExit, exitedZero } from "./verdict.js";
+import type { ToolAdapter } from "./types.js";
+
+/**
+ * `shell` steps run the step's own command line through /bin/sh. Their output is the user's
+ * program, not an agent's report, so quota words in it mean nothing: only the exit counts.
+ */
+export const shellAdapter: ToolAdapter = {
+  name: "shell",
+  async prepare(ctx) {
+    // Validation rejects this first; an empty command line would otherwise "pass" silently.
+    if (ctx.step.run === undefined) throw new UserError(`step "${ctx.step.id}" uses the shell tool but has no "run" command`);
+    return { command: "/bin/sh", args: ["-c", ctx.step.run], env: { ...ctx.step.env } };
+  },
+  parser() {
+    return {
+      onLine() {},
+      finish(exit) {
+        return exitedZero(exit) ? { kind: "ok" } : { kind: "error", message: `command ${describeExit(exit)}` };
+      },
+    };
+  },
+};
