@@ -1,0 +1,29 @@
+/**
+ * Signal a whole process group (a child spawned with `detached: true` leads its own group, so
+ * `-pid` reaches its shell, the agent and every background grandchild at once).
+ *
+ * A group that is already gone (ESRCH) is the normal end of a sweep, not an error. EPERM is
+ * ignored too: a failed kill must never crash the orchestrator, and it can only mean the group
+ * is no longer ours.
+ */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
+  // process.kill(-0) would signal ws's own group, and -1 every process we may signal.
+  if (!Number.isInteger(pid) || pid <= 1) throw new Error(`killGroup: refusing to signal group of pid ${pid}`);
+  try {
+    process.kill(-pid, signal);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ESRCH" && code !== "EPERM") throw error;
+  }
+}
+
+/** Whether a process exists (EPERM: it exists but belongs to someone else). */
+export function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -1,0 +1,25 @@
+import { killGroup } from "./kill-tree.js";
+
+/**
+ * Process groups started by runProcess and not yet swept. A detached group gets no Ctrl-C from
+ * the terminal, so ws's own SIGINT/SIGTERM handler must kill them explicitly.
+ */
+const live = new Set<number>();
+
+export function addLiveGroup(pid: number): void {
+  live.add(pid);
+}
+
+export function removeLiveGroup(pid: number): void {
+  live.delete(pid);
+}
+
+/** Every process group started by runProcess and not yet swept; ws's SIGINT handler kills them. */
+export function killAllLiveGroups(signal: NodeJS.Signals): number {
+  for (const pid of live) killGroup(pid, signal);
+  return live.size;
+}
+
+export function liveGroupCount(): number {
+  return live.size;
+}

@@ -1,0 +1,218 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import { killGroup } from "./kill-tree.js";
+import { decodeLine, LineSplitter } from "./line-splitter.js";
+import { addLiveGroup, removeLiveGroup } from "./live-groups.js";
+import { shellQuote } from "./shell-quote.js";
+import { StepLog, type OutputStream } from "./step-log.js";
+
+// node:child_process rather than execa: execa's timeout, cancelSignal and forceKillAfterDelay
+// signal only the direct child, and its result waits for stdout to close, which a background
+// grandchild can hold open forever. We need the leader's exit on its own, group kills and our own
+// streaming to the log, so none of execa's features would be used (and it costs startup time).
+
+export interface RunProcessOptions {
+  command: string; // a shell step is command "/bin/sh", args ["-c", line]
+  args: string[];
+  cwd: string;
+  env?: Record<string, string>; // added to process.env
+  timeoutMs?: number; // 0/undefined = none
+  killGraceMs?: number; // SIGTERM → SIGKILL delay, default 2000
+  logFile: string; // created with its folder; appended if it exists
+  signal?: AbortSignal; // abort = cancel: same group kill as timeout, outcome `cancelled`
+  onLine?: (line: string, stream: "stdout" | "stderr") => void; // complete lines, each capped at 1 MiB
+  tailLines?: number; // default 50; each kept line capped (e.g. 4 KiB)
+}
+
+export interface ProcessResult {
+  exitCode: number | null;
+  signal: string | null; // e.g. "SIGKILL"
+  outcome: "exited" | "timeout" | "cancelled" | "spawn_error";
+  durationMs: number;
+  tail: string[]; // last lines of stdout+stderr interleaved, raw (no timestamps)
+  error?: string; // spawn_error: e.g. "command not found: aider" (ENOENT) / EACCES
+  pid?: number;
+}
+
+const ON_LINE_CAP = 1024 * 1024;
+const TAIL_LINE_CAP = 4096;
+/** After the final sweep, how long to wait for the pipes to close (a process that left the group can hold them). */
+const DRAIN_CAP_MS = 2000;
+
+/**
+ * Run one command in its own process group, streaming its output to `logFile`.
+ *
+ * Never rejects for expected outcomes (non-zero exit, signal, timeout, cancel, missing binary).
+ * Rejects with a UserError naming the path when the log cannot be written, and with whatever
+ * `onLine` threw (a bug in the caller) once the process is cleaned up.
+ */
+export async function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
+  const { command, args, cwd } = options;
+  const log = StepLog.open(options.logFile, `$ ${shellQuote([command, ...args])} (cwd: ${cwd})`);
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const tail = new Tail(options.tailLines ?? 50);
+
+  const finish = (result: ProcessResult, footer: string): ProcessResult => {
+    log.note(footer);
+    log.close();
+    if (log.error) throw log.error;
+    return result;
+  };
+  const notStarted = (outcome: "cancelled" | "spawn_error", error?: string): ProcessResult =>
+    finish(
+      { exitCode: null, signal: null, outcome, durationMs: elapsed(), tail: [], ...(error === undefined ? {} : { error }) },
+      error === undefined ? "cancelled before start" : `spawn error: ${error}`,
+    );
+
+  if (options.signal?.aborted) return notStarted("cancelled");
+  // Spawning in a missing folder fails with ENOENT too, which would read as "command not found".
+  if (!isDirectory(cwd)) return notStarted("spawn_error", `working directory not found: ${cwd}`);
+
+  let child: ChildProcess;
+  try {
+    child = spawn(command, args, {
+      cwd,
+      env: { ...process.env, ...options.env },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  } catch (error) {
+    // Synchronous failures are bad arguments (e.g. a NUL byte in an argument).
+    return notStarted("spawn_error", `cannot start ${command}: ${(error as Error).message}`);
+  }
+  const pid = child.pid;
+  if (pid === undefined) {
+    const [error] = (await once(child, "error")) as [NodeJS.ErrnoException];
+    return notStarted("spawn_error", spawnErrorMessage(command, error));
+  }
+  addLiveGroup(pid);
+  child.on("error", () => {
+    // Only emitted for failed kill()/send(), which we never call; a listener keeps it from throwing.
+  });
+
+  let callbackError: { error: unknown } | undefined;
+  const pump = (stream: NodeJS.ReadableStream, name: OutputStream): Promise<unknown> => {
+    const splitter = new LineSplitter(options.onLine ? ON_LINE_CAP : TAIL_LINE_CAP, (line, dropped) => {
+      tail.push(line, dropped);
+      if (options.onLine && !callbackError) {
+        try {
+          options.onLine(decodeLine(line, dropped), name);
+        } catch (error) {
+          callbackError = { error };
+        }
+      }
+    });
+    stream.on("data", (chunk: Buffer) => {
+      log.write(chunk, name);
+      splitter.push(chunk);
+    });
+    return once(stream, "close").then(() => splitter.end());
+  };
+  const drained = Promise.all([pump(child.stdout!, "stdout"), pump(child.stderr!, "stderr")]);
+
+  let exited = false;
+  // Widened on purpose: `stop` changes it from a callback, which TypeScript cannot see.
+  let outcome = "exited" as "exited" | "timeout" | "cancelled";
+  let forced = false;
+  let graceTimer: NodeJS.Timeout | undefined;
+  const stop = (why: "timeout" | "cancelled") => {
+    if (exited || outcome !== "exited") return;
+    outcome = why;
+    killGroup(pid, "SIGTERM");
+    graceTimer = setTimeout(() => {
+      if (exited) return;
+      forced = true;
+      killGroup(pid, "SIGKILL");
+    }, options.killGraceMs ?? 2000);
+  };
+  const timeoutMs = options.timeoutMs ?? 0;
+  const timer = timeoutMs > 0 ? setTimeout(() => stop("timeout"), timeoutMs) : undefined;
+  const onAbort = () => stop("cancelled");
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+
+  const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    child.once("exit", (code, sig) => {
+      exited = true;
+      resolve([code, sig]);
+    });
+  });
+  const durationMs = elapsed();
+  clearTimeout(timer);
+  clearTimeout(graceTimer);
+  options.signal?.removeEventListener("abort", onAbort);
+
+  // The final sweep, in every outcome: background grandchildren must not outlive their step, and
+  // while they live they hold the pipes open.
+  killGroup(pid, "SIGKILL");
+  removeLiveGroup(pid);
+  let capTimer: NodeJS.Timeout | undefined;
+  const capped = await Promise.race([
+    drained.then(() => false),
+    new Promise<boolean>((resolve) => (capTimer = setTimeout(() => resolve(true), DRAIN_CAP_MS))),
+  ]);
+  clearTimeout(capTimer);
+  if (capped) {
+    child.stdout!.destroy();
+    child.stderr!.destroy();
+    await drained;
+  }
+
+  const result: ProcessResult = { exitCode, signal, outcome, durationMs, tail: tail.lines(), pid };
+  const kill = forced ? "SIGTERM, then SIGKILL" : "SIGTERM";
+  const footer =
+    outcome === "timeout"
+      ? `timeout after ${formatMs(timeoutMs)} (${kill})`
+      : outcome === "cancelled"
+        ? `cancelled after ${formatMs(durationMs)} (${kill})`
+        : signal
+          ? `killed by ${signal} after ${formatMs(durationMs)}`
+          : `exit ${exitCode} after ${formatMs(durationMs)}`;
+  const done = finish(result, footer);
+  if (callbackError) throw callbackError.error;
+  return done;
+}
+
+/** The last N lines, each capped, kept as bytes until asked for. */
+class Tail {
+  private kept: Array<{ line: Buffer; dropped: number }> = [];
+  constructor(private readonly size: number) {}
+
+  push(line: Buffer, dropped: number): void {
+    if (this.size <= 0) return;
+    const cut = line.length > TAIL_LINE_CAP ? line.length - TAIL_LINE_CAP : 0;
+    // Copied: `line` may be a view into a 64 KiB chunk.
+    this.kept.push({ line: Buffer.from(line.subarray(0, line.length - cut)), dropped: dropped + cut });
+    if (this.kept.length > this.size) this.kept.shift();
+  }
+
+  lines(): string[] {
+    return this.kept.map(({ line, dropped }) => decodeLine(line, dropped));
+  }
+}
+
+function once(emitter: NodeJS.EventEmitter, event: string): Promise<unknown[]> {
+  return new Promise((resolve) => emitter.once(event, (...values: unknown[]) => resolve(values)));
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return fs.statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function spawnErrorMessage(command: string, error: NodeJS.ErrnoException): string {
+  if (error.code === "ENOENT") return `command not found: ${command}`;
+  if (error.code === "EACCES") return `permission denied: ${command}`;
+  return `cannot start ${command}: ${error.message}`;
+}
+
+/** 850ms, 1.2s, 30s, 2m5s. */
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)}m${s % 60 === 0 ? "" : `${s % 60}s`}`;
+}
