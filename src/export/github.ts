@@ -1,0 +1,266 @@
+import { Document, isMap, isScalar } from "yaml";
+import type { Graph } from "../graph/graph.js";
+import type { Step, Workstream } from "../workstream/model.js";
+
+/**
+ * A GitHub Actions workflow running a workstream with one job per step. Each job checks out the
+ * commit, applies the changes of the step's ancestors (patch artifacts, in topological order),
+ * runs `ws run --only <step>`, and uploads its own changes as a patch for its dependents. A final
+ * job collects the JUnit reports and the combined changes. The text is deterministic, so
+ * `ws export github --check` can compare it byte for byte.
+ */
+
+export interface ExportOptions {
+  wsId: string;
+  nodeVersion?: string;
+}
+
+export interface RenderOptions {
+  nodeVersion?: string | undefined;
+  /** The workstreams folder relative to the repository root, when it is not `workstreams`. */
+  dir?: string | undefined;
+}
+
+export const REPORT_JOB = "ws-report";
+/** Minutes for checkout, setup-node, npm ci and the artifacts, on top of the step's own limit. */
+const SETUP_MINUTES = 5;
+const GIT_USER = `-c user.name=ws -c user.email=ws@users.noreply.github.com`;
+
+/** Job ids must match `^[A-Za-z_][A-Za-z0-9_-]*$` and are compared without case. */
+export function jobIds(stepIds: string[]): string[] {
+  const taken = new Set<string>([REPORT_JOB]);
+  return stepIds.map((id) => {
+    let base = id.replace(/[^A-Za-z0-9_-]/g, "_");
+    if (!/^[A-Za-z_]/.test(base)) base = `_${base}`;
+    let candidate = base;
+    for (let n = 2; taken.has(candidate.toLowerCase()); n++) candidate = `${base}-${n}`;
+    taken.add(candidate.toLowerCase());
+    return candidate;
+  });
+}
+
+/** A single-quoted shell word. */
+function sh(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Every ancestor of `node`, dependencies before dependents (DFS post-order, file order on ties). */
+function ancestorsInOrder(graph: Graph, node: number): number[] {
+  const seen = new Set<number>();
+  const order: number[] = [];
+  const visit = (n: number): void => {
+    for (const dep of graph.deps[n] ?? []) {
+      if (seen.has(dep)) continue;
+      seen.add(dep);
+      visit(dep);
+      order.push(dep);
+    }
+  };
+  visit(node);
+  return order;
+}
+
+/** All nodes, dependencies first (cycles are rejected before export; this just won't loop). */
+function topological(graph: Graph): number[] {
+  const seen = new Set<number>();
+  const order: number[] = [];
+  const visit = (n: number): void => {
+    if (seen.has(n)) return;
+    seen.add(n);
+    for (const dep of graph.deps[n] ?? []) visit(dep);
+    order.push(n);
+  };
+  graph.ids.forEach((_, n) => visit(n));
+  return order;
+}
+
+const KEYS_BY_COMMAND: Record<string, string[]> = {
+  claude: ["ANTHROPIC_API_KEY"],
+  codex: ["OPENAI_API_KEY", "CODEX_API_KEY"],
+  gemini: ["GEMINI_API_KEY"],
+};
+
+/** The API keys a step's tool reads; aider's depend on the model's provider. */
+export function secretsFor(ws: Workstream, step: Step): string[] {
+  const tool = ws.tools[step.tool]?.command.split("/").pop() ?? step.tool;
+  if (tool === "aider") {
+    const model = (step.model ?? ws.defaults.model ?? "").toLowerCase();
+    if (/claude|sonnet|opus|haiku|anthropic/.test(model)) return ["ANTHROPIC_API_KEY"];
+    if (/gpt|openai|^o\d/.test(model)) return ["OPENAI_API_KEY"];
+    if (/gemini/.test(model)) return ["GEMINI_API_KEY"];
+    return ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"];
+  }
+  return KEYS_BY_COMMAND[tool] ?? [];
+}
+
+/**
+ * The job's time limit: every attempt may use the step's timeout plus its tests' timeouts; ws
+ * enforces the real limits, this only stops a hung runner. Undefined (GitHub's default of 360)
+ * when the step has no timeout.
+ */
+export function timeoutMinutes(step: Step): number | undefined {
+  if (step.timeout <= 0) return undefined;
+  const tests = step.acceptanceTests.reduce((sum, t) => sum + (t.timeout ?? step.timeout), 0);
+  return Math.ceil(((step.timeout + tests) * (step.retries + 1)) / 60) + SETUP_MINUTES;
+}
+
+function applyScript(jobs: string[], patchDir: string, commitMessage: string | undefined): string {
+  const lines = [
+    `for job in ${jobs.join(" ")}; do`,
+    `  patch="${patchDir}/ws-patch-$job/ws-patch-$job.patch"`,
+    // A step that changed nothing uploads an empty patch, which `git apply` refuses.
+    `  if [ -s "$patch" ]; then git apply --index "$patch"; fi`,
+    `done`,
+  ];
+  if (commitMessage) lines.push(`git ${GIT_USER} commit --quiet --allow-empty -m ${sh(commitMessage)}`);
+  return lines.join("\n");
+}
+
+export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: RenderOptions = {}): string {
+  const nodeVersion = options.nodeVersion ?? "20";
+  const ids = jobIds(graph.ids);
+  const dirFlag = options.dir && options.dir !== "workstreams" ? ` --dir ${sh(options.dir)}` : "";
+  const patchDir = "${{ runner.temp }}/ws-patches";
+  const jobs: Record<string, unknown> = {};
+
+  graph.ids.forEach((stepId, node) => {
+    const step = ws.steps[node];
+    const job = ids[node]!;
+    if (!step) return;
+    const ancestors = ancestorsInOrder(graph, node).map((n) => ids[n]!);
+    const needs = (graph.deps[node] ?? []).map((n) => ids[n]!);
+    const secrets = secretsFor(ws, step);
+    const minutes = timeoutMinutes(step);
+    const junit = `$RUNNER_TEMP/ws-junit-${job}.xml`;
+    const patch = `$RUNNER_TEMP/ws-patch-${job}.patch`;
+    const steps: unknown[] = [
+      { uses: "actions/checkout@v4", with: { "fetch-depth": 0 } },
+      { uses: "actions/setup-node@v4", with: { "node-version": nodeVersion, cache: "npm" } },
+      { run: "npm ci" },
+    ];
+    if (ancestors.length > 0) {
+      steps.push(
+        {
+          name: "Download the changes of earlier steps",
+          uses: "actions/download-artifact@v4",
+          with: { pattern: "ws-patch-*", path: patchDir },
+        },
+        {
+          name: "Apply them in dependency order",
+          run: applyScript(ancestors, "$RUNNER_TEMP/ws-patches", `ws: changes of ${ancestors.join(", ")}`),
+        },
+      );
+    }
+    steps.push(
+      {
+        name: `ws run --only ${stepId}`,
+        run: `npx ws run --ws-id ${sh(ws.id)}${dirFlag} --only ${sh(stepId)} --junit "${junit}"`,
+      },
+      {
+        name: "Record the step's changes as a patch",
+        // With worktree isolation ws commits a passed step on branch ws/<id>; otherwise the
+        // changes are in the working tree.
+        run: [
+          `if git rev-parse --quiet --verify ${sh(`refs/heads/ws/${ws.id}`)} >/dev/null; then`,
+          `  git diff --binary HEAD ${sh(`ws/${ws.id}`)} > "${patch}"`,
+          `else`,
+          `  git add -A && git diff --cached --binary > "${patch}"`,
+          `fi`,
+        ].join("\n"),
+      },
+      {
+        name: "Upload the patch",
+        uses: "actions/upload-artifact@v4",
+        with: { name: `ws-patch-${job}`, path: `\${{ runner.temp }}/ws-patch-${job}.patch`, "if-no-files-found": "error" },
+      },
+      {
+        name: "Upload the JUnit report",
+        if: "always()",
+        uses: "actions/upload-artifact@v4",
+        with: { name: `ws-junit-${job}`, path: `\${{ runner.temp }}/ws-junit-${job}.xml`, "if-no-files-found": "ignore" },
+      },
+    );
+    jobs[job] = {
+      name: stepId,
+      ...(needs.length > 0 ? { needs } : {}),
+      "runs-on": "ubuntu-latest",
+      ...(minutes !== undefined ? { "timeout-minutes": minutes } : {}),
+      ...(secrets.length > 0 ? { env: Object.fromEntries(secrets.map((k) => [k, `\${{ secrets.${k} }}`])) } : {}),
+      steps,
+    };
+  });
+
+  const all = topological(graph).map((n) => ids[n]!);
+  jobs[REPORT_JOB] = {
+    name: "ws report",
+    ...(all.length > 0 ? { needs: all } : {}),
+    if: "always()",
+    "runs-on": "ubuntu-latest",
+    steps: [
+      { uses: "actions/checkout@v4" },
+      {
+        name: "Download the JUnit reports",
+        uses: "actions/download-artifact@v4",
+        // Nothing to download when every job failed early; the report job must still finish.
+        "continue-on-error": true,
+        with: { pattern: "ws-junit-*", path: "${{ runner.temp }}/ws-junit", "merge-multiple": true },
+      },
+      {
+        name: "Download the patches",
+        uses: "actions/download-artifact@v4",
+        "continue-on-error": true,
+        with: { pattern: "ws-patch-*", path: patchDir },
+      },
+      {
+        name: "Combine the changes of every passed step",
+        run: `${applyScript(all, "$RUNNER_TEMP/ws-patches", undefined)}\ngit diff --cached --binary > "$RUNNER_TEMP/ws-changes.patch"`,
+      },
+      {
+        name: "Upload the JUnit report",
+        uses: "actions/upload-artifact@v4",
+        with: { name: "ws-junit", path: "${{ runner.temp }}/ws-junit/", "if-no-files-found": "warn" },
+      },
+      {
+        name: "Upload the combined changes",
+        uses: "actions/upload-artifact@v4",
+        with: { name: "ws-changes", path: "${{ runner.temp }}/ws-changes.patch" },
+      },
+      {
+        name: "Fail when a step failed",
+        if: "contains(needs.*.result, 'failure') || contains(needs.*.result, 'cancelled')",
+        run: `echo ${sh(`::error title=ws::a step of ${ws.id} failed or was cancelled; see its job`)}\nexit 1`,
+      },
+    ],
+  };
+
+  const doc = new Document({
+    name: `ws ${ws.id}`,
+    on: { workflow_dispatch: {} },
+    permissions: { contents: "read" },
+    // Two runs of one workstream would race on the same changes; the later one waits.
+    concurrency: { group: `ws-${ws.id}`, "cancel-in-progress": false },
+    jobs,
+  });
+  doc.commentBefore = [
+    ` generated by ws export github; do not edit — regenerate with:`,
+    `   npx ws export github --ws-id ${ws.id}${dirFlag} -o <this file>`,
+    ` ${ws.name}${ws.description ? `: ${ws.description}` : ""}`.replace(/\s*\n\s*/g, " "),
+    ``,
+    ` One job per step; "needs" follows depends_on. Each job applies the patches of the step's`,
+    ` ancestors, runs "ws run --only <step>" and uploads its own changes as ws-patch-<job>.`,
+    ` The ws-report job uploads the JUnit reports (ws-junit) and all changes (ws-changes).`,
+    ``,
+    ` Not expressed: max_workers (${ws.execution.maxWorkers}) is not enforced across jobs; GitHub caps`,
+    ` parallel jobs only inside a matrix (strategy.max-parallel). Jobs start as soon as their needs`,
+    ` pass and a runner is free; step_groups' max_workers/sequential, file_conflicts "serialize" and`,
+    ` on_failure "stop"/"abort" are not enforced either (a failed job skips its dependents only).`,
+  ].join("\n");
+  // A blank line between jobs, for the reader of a long file.
+  const jobsNode = doc.get("jobs", true);
+  if (isMap(jobsNode)) {
+    jobsNode.items.forEach((pair, i) => {
+      if (i > 0 && isScalar(pair.key)) pair.key.spaceBefore = true;
+    });
+  }
+  return doc.toString({ lineWidth: 0 });
+}

@@ -1,0 +1,67 @@
+import { randomUUID } from "node:crypto";
+import type { RunEvent } from "../engine/events.js";
+
+/**
+ * GitHub Actions workflow commands for a run, as a listener: the caller prints the returned lines
+ * for each event when `GITHUB_ACTIONS=true`.
+ *
+ * A step's output is printed as one `::group::` block when its attempt (or test) ends, not opened
+ * at step-start: steps run in parallel, and a group left open while other steps print would
+ * swallow their lines (groups cannot nest or interleave).
+ */
+
+/** Escaping of a command's message, per the workflow-commands spec. */
+export function escapeData(text: string): string {
+  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+}
+
+/** Escaping of a property value (`title=...`): also `:` and `,`, which delimit properties. */
+export function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
+}
+
+function command(name: "error" | "warning" | "notice", title: string, message: string): string {
+  return `::${name} title=${escapeProperty(title)}::${escapeData(message)}`;
+}
+
+/**
+ * A group holding tool output. The output is fenced with `::stop-commands::` so that a line an
+ * agent printed (`::add-mask::`, `::error::`...) is shown, not executed by the runner.
+ */
+function group(title: string, lines: string[]): string[] {
+  const token = `ws-${randomUUID()}`;
+  const body = lines.length > 0 ? lines : ["(no output)"];
+  return [`::group::${escapeData(title)}`, `::stop-commands::${token}`, ...body, `::${token}::`, "::endgroup::"];
+}
+
+export function githubActionsLines(event: RunEvent): string[] {
+  switch (event.type) {
+    case "attempt-end": {
+      const outcome = event.passed ? "passed" : event.reason;
+      const lines = event.detail ? [event.detail, ...event.tail] : event.tail;
+      return group(`step ${event.step} (attempt ${event.attempt}): ${outcome}`, lines);
+    }
+    case "test-end":
+      return group(
+        `step ${event.step} (attempt ${event.attempt}) test ${event.index + 1}: ${event.passed ? "passed" : event.reason}: ${event.command}`,
+        event.tail,
+      );
+    case "step-end":
+      if (event.state === "failed") {
+        return [command("error", `ws step ${event.step} failed`, `${event.reason} after ${event.attempts} attempt(s)`)];
+      }
+      if (event.state === "blocked") return [command("warning", `ws step ${event.step} blocked`, event.reason)];
+      return [];
+    case "warning":
+      return [command("warning", event.step ? `ws step ${event.step}` : "ws", event.message)];
+    case "breaker":
+      return event.state === "open"
+        ? [command("warning", "ws circuit breaker", `${event.tool}: open after ${event.failures} consecutive failure(s)`)]
+        : [];
+    case "run-start":
+    case "step-start":
+    case "test-start":
+    case "run-end":
+      return [];
+  }
+}

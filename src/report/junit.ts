@@ -1,0 +1,200 @@
+import type { EndReason, RunEvent } from "../engine/events.js";
+import { foldEvents, type StepRecord } from "../store/run-state.js";
+import type { Workstream } from "../workstream/model.js";
+
+/**
+ * JUnit XML for CI test tabs: one testcase per step of the run, a failure carrying the reason and
+ * the last lines of output, and every attempt and acceptance test listed in system-out.
+ */
+
+interface TestDetail {
+  index: number;
+  command: string;
+  passed: boolean;
+  reason: EndReason;
+  exitCode: number | null;
+  durationMs: number;
+  tail: string[];
+}
+
+interface AttemptDetail {
+  attempt: number;
+  tool: string;
+  ended: boolean;
+  passed: boolean;
+  reason?: EndReason | undefined;
+  exitCode: number | null;
+  durationMs: number;
+  detail?: string | undefined;
+  tail: string[];
+  tests: TestDetail[];
+}
+
+/** The attempts of each step's latest execution (a resumed run replaces an earlier one's). */
+function collectAttempts(events: RunEvent[]): Map<string, AttemptDetail[]> {
+  const byStep = new Map<string, AttemptDetail[]>();
+  const finished = new Set<string>();
+  const attemptOf = (step: string, attempt: number): AttemptDetail => {
+    const list = byStep.get(step) ?? [];
+    byStep.set(step, list);
+    let found = list.find((a) => a.attempt === attempt);
+    if (!found) {
+      found = { attempt, tool: "", ended: false, passed: false, exitCode: null, durationMs: 0, tail: [], tests: [] };
+      list.push(found);
+    }
+    return found;
+  };
+  for (const event of events) {
+    switch (event.type) {
+      case "step-start":
+        if (finished.delete(event.step)) byStep.delete(event.step);
+        attemptOf(event.step, event.attempt).tool = event.tool;
+        break;
+      case "test-end":
+        attemptOf(event.step, event.attempt).tests.push({
+          index: event.index,
+          command: event.command,
+          passed: event.passed,
+          reason: event.reason,
+          exitCode: event.exitCode,
+          durationMs: event.durationMs,
+          tail: event.tail,
+        });
+        break;
+      case "attempt-end":
+        Object.assign(attemptOf(event.step, event.attempt), {
+          ended: true,
+          passed: event.passed,
+          reason: event.reason,
+          exitCode: event.exitCode,
+          durationMs: event.durationMs,
+          detail: event.detail,
+          tail: event.tail,
+        });
+        break;
+      case "step-end":
+        finished.add(event.step);
+        break;
+      default:
+        break;
+    }
+  }
+  return byStep;
+}
+
+function seconds(ms: number | undefined): string {
+  return ((ms ?? 0) / 1000).toFixed(3);
+}
+
+function exitText(code: number | null): string {
+  return code === null ? "no exit code" : `exit ${code}`;
+}
+
+function systemOut(attempts: AttemptDetail[]): string {
+  const lines: string[] = [];
+  for (const a of attempts) {
+    const outcome = a.ended ? (a.reason ?? (a.passed ? "passed" : "failed")) : "did not finish";
+    lines.push(`attempt ${a.attempt}${a.tool ? ` (${a.tool})` : ""}: ${outcome}, ${exitText(a.exitCode)}, ${seconds(a.durationMs)}s`);
+    if (a.detail) lines.push(`  ${a.detail}`);
+    for (const t of [...a.tests].sort((x, y) => x.index - y.index)) {
+      lines.push(
+        `  test ${t.index + 1}: ${t.command} -> ${t.passed ? "passed" : t.reason}, ${exitText(t.exitCode)}, ${seconds(t.durationMs)}s`,
+      );
+    }
+  }
+  return lines.join("\n");
+}
+
+/** What a reader needs to see why the step failed: the detail, then the failing output. */
+function failureBody(record: StepRecord, attempts: AttemptDetail[]): string {
+  const last = attempts[attempts.length - 1];
+  const lines = [`step ${record.id}: ${record.reason ?? "failed"} after ${record.attempts} attempt(s)`];
+  if (!last) return lines.join("\n");
+  if (last.detail) lines.push(last.detail);
+  const failedTests = last.tests.filter((t) => !t.passed);
+  if (failedTests.length > 0) {
+    for (const t of failedTests) {
+      lines.push(`acceptance test ${t.index + 1} failed (${exitText(t.exitCode)}): ${t.command}`, ...t.tail);
+    }
+  } else if (last.tail.length > 0) {
+    lines.push(`last lines of attempt ${last.attempt}:`, ...last.tail);
+  }
+  return lines.join("\n");
+}
+
+export function renderJunit(ws: Workstream, events: RunEvent[]): string {
+  const state = foldEvents(events);
+  const attempts = collectAttempts(events);
+  const cases: string[] = [];
+  let failures = 0;
+  let skipped = 0;
+  let stepTime = 0;
+  for (const step of ws.steps) {
+    const record = state?.steps[step.id];
+    // A step this run neither selected nor ever ran (e.g. outside --only) is not part of the report.
+    if (!record || (record.state === "pending" && !record.selected)) continue;
+    const detail = attempts.get(step.id) ?? [];
+    stepTime += record.durationMs ?? 0;
+    const open = `    <testcase classname="${xmlAttr(ws.id)}" name="${xmlAttr(step.id)}" time="${seconds(record.durationMs)}">`;
+    const inner: string[] = [];
+    switch (record.state) {
+      case "passed":
+        break;
+      case "failed":
+        failures++;
+        inner.push(
+          `      <failure message="${xmlAttr(record.reason ?? "failed")}" type="${xmlAttr(record.reason ?? "failed")}">${xmlText(failureBody(record, detail))}</failure>`,
+        );
+        break;
+      case "blocked":
+      case "skipped":
+      case "cancelled":
+      case "pending":
+      case "running": {
+        skipped++;
+        const why = record.reason ?? (record.state === "pending" ? "not run" : record.state === "running" ? "cancelled" : record.state);
+        inner.push(`      <skipped message="${xmlAttr(why)}"/>`);
+        break;
+      }
+    }
+    const out = systemOut(detail);
+    if (out) inner.push(`      <system-out>${xmlText(out)}</system-out>`);
+    cases.push(inner.length === 0 ? open.replace(/>$/, "/>") : [open, ...inner, "    </testcase>"].join("\n"));
+  }
+  const time = seconds(state?.durationMs ?? stepTime);
+  const counts = `tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}"`;
+  return [
+    `<?xml version="1.0" encoding="UTF-8"?>`,
+    `<testsuites name="ws" ${counts}>`,
+    `  <testsuite name="${xmlAttr(ws.id)}" ${counts}>`,
+    ...cases,
+    `  </testsuite>`,
+    `</testsuites>`,
+    ``,
+  ].join("\n");
+}
+
+// Agent output is full of colour codes; each escape sequence is removed whole, so no "[32m" is
+// left behind once the ESC byte itself (invalid in XML) is gone.
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)|[@-Z\\-_])/g;
+
+// Everything outside XML 1.0's Char production, lone surrogates included: a parser rejects the
+// whole report for one such character, so it becomes U+FFFD instead.
+// eslint-disable-next-line no-control-regex
+const NOT_XML_CHAR = /[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu;
+
+function xmlText(text: string): string {
+  return text
+    .replace(ANSI, "")
+    .replace(NOT_XML_CHAR, "\ufffd")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/\r/g, "&#13;");
+}
+
+// Line breaks and tabs become character references: attribute normalization would make them spaces.
+function xmlAttr(text: string): string {
+  return xmlText(text).replace(/"/g, "&quot;").replace(/\t/g, "&#9;").replace(/\n/g, "&#10;");
+}

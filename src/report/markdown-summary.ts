@@ -1,0 +1,66 @@
+import type { StepState } from "../engine/events.js";
+import { totalUsage, type RunState, type StepRecord } from "../store/run-state.js";
+import type { Workstream } from "../workstream/model.js";
+
+/**
+ * The Markdown page a CI job shows for a run (GitHub's step summary): outcome, totals, one table
+ * row per step, and the graph as Mermaid (rendered by GitHub). Pure: the caller writes it.
+ */
+
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined) return "";
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const whole = Math.round(s);
+  if (whole < 3600) return `${Math.floor(whole / 60)}m ${String(whole % 60).padStart(2, "0")}s`;
+  return `${Math.floor(whole / 3600)}h ${String(Math.floor((whole % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+// A cell must stay on one line and a `|` would end it early.
+function cell(text: string): string {
+  return text.replace(/\r?\n/g, " ").replace(/\|/g, "\\|");
+}
+
+function stateText(record: StepRecord): string {
+  if (record.state === "pending" && !record.selected) return "not selected";
+  return record.selected || record.state === "pending" ? record.state : `${record.state} (earlier run)`;
+}
+
+const STATE_ORDER: StepState[] = ["passed", "failed", "blocked", "skipped", "cancelled", "running", "pending"];
+
+export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: string | undefined): string {
+  const lines: string[] = [`# ws run: ${ws.id} — ${state.status}`, ""];
+  if (ws.name && ws.name !== ws.id) lines.push(`**${cell(ws.name)}**${ws.description ? `: ${cell(ws.description)}` : ""}`, "");
+
+  const records = state.order.map((id) => state.steps[id]).filter((r): r is StepRecord => r !== undefined);
+  const counts = STATE_ORDER.map((s) => [s, records.filter((r) => r.state === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s}`);
+
+  const totals: Array<[string, string]> = [];
+  totals.push(["outcome", state.exitCode === undefined ? state.status : `${state.status} (exit ${state.exitCode})`]);
+  totals.push(["steps", counts.join(", ") || "none"]);
+  if (state.durationMs !== undefined) totals.push(["wall time", formatDuration(state.durationMs)]);
+  if (state.sequentialMs !== undefined) totals.push(["sequential sum", formatDuration(state.sequentialMs)]);
+  if (state.durationMs && state.sequentialMs !== undefined) {
+    totals.push(["speedup", `${(state.sequentialMs / state.durationMs).toFixed(1)}x`]);
+  }
+  const usage = totalUsage(state);
+  if (usage?.costUsd !== undefined) totals.push(["cost", `$${usage.costUsd.toFixed(2)}`]);
+  if (usage?.inputTokens !== undefined || usage?.outputTokens !== undefined) {
+    totals.push(["tokens", `${usage.inputTokens ?? 0} in / ${usage.outputTokens ?? 0} out`]);
+  }
+  lines.push("| | |", "|---|---|", ...totals.map(([k, v]) => `| ${k} | ${cell(v)} |`), "");
+
+  lines.push("## Steps", "", "| step | state | attempts | duration | reason |", "|---|---|---:|---:|---|");
+  for (const r of records) {
+    const reason = r.reason && r.reason !== r.state ? r.reason : "";
+    lines.push(`| ${cell(r.id)} | ${stateText(r)} | ${r.attempts} | ${formatDuration(r.durationMs)} | ${cell(reason)} |`);
+  }
+  lines.push("");
+
+  if (mermaid !== undefined && mermaid.trim() !== "") {
+    lines.push("## Graph", "", "```mermaid", mermaid.trimEnd(), "```", "");
+  }
+  return lines.join("\n");
+}
