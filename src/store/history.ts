@@ -1,0 +1,54 @@
+import fs from "node:fs";
+import path from "node:path";
+import writeFileAtomic from "write-file-atomic";
+import { storeError } from "./store-error.js";
+
+/** Past durations of passed steps, for the critical-path priority and the ETA. */
+export interface History {
+  steps: Record<string, number[]>;
+} // last 10 passed durations (ms) per step
+
+const KEEP = 10;
+
+/** Missing or corrupt → empty: history only improves estimates, it never blocks a run. */
+export function readHistory(file: string): History {
+  let value: unknown;
+  try {
+    value = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch {
+    return { steps: {} };
+  }
+  const steps: Record<string, number[]> = {};
+  const raw = (value as { steps?: unknown } | null)?.steps;
+  if (typeof raw === "object" && raw !== null) {
+    for (const [id, list] of Object.entries(raw)) {
+      if (!Array.isArray(list)) continue;
+      const durations = list.filter((d): d is number => typeof d === "number" && Number.isFinite(d) && d >= 0);
+      if (durations.length > 0) steps[id] = durations.slice(-KEEP);
+    }
+  }
+  return { steps };
+}
+
+/** Merge this run's durations (ms) into the file, keeping the last 10 per step; atomic write. */
+export function recordDurations(file: string, durations: Record<string, number>): void {
+  const history = readHistory(file);
+  for (const [id, ms] of Object.entries(durations)) {
+    if (!Number.isFinite(ms) || ms < 0) continue;
+    history.steps[id] = [...(history.steps[id] ?? []), Math.round(ms)].slice(-KEEP);
+  }
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    writeFileAtomic.sync(file, JSON.stringify(history, null, 2) + "\n");
+  } catch (error) {
+    throw storeError("write the duration history", file, error);
+  }
+}
+
+export function medianDuration(h: History, stepId: string): number | undefined {
+  const list = h.steps[stepId];
+  if (!list || list.length === 0) return undefined;
+  const sorted = [...list].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

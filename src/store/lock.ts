@@ -1,0 +1,131 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { isAlive } from "../proc/kill-tree.js";
+import { storeError } from "./store-error.js";
+
+// Hand-written rather than proper-lockfile: that one decides staleness by mtime, we decide it by
+// pid, which is exact on one host and needs no refresh timer.
+//
+// Race safety:
+// - Taking a free lock: the content is written to a private temp file, then link()ed to the lock
+//   name. link() fails with EEXIST if the name exists, so exactly one of two racing processes
+//   wins, and a reader never sees a half-written lock.
+// - Taking over a stale lock: deleting it is the dangerous step (a slow taker could delete the
+//   fresh lock a faster taker just made). So a stale lock is only deleted while holding
+//   `<lock>.takeover` (a mkdir, also atomic), after re-reading that it is still the same stale
+//   content; then the taker competes with link() like everyone else.
+
+export interface LockHolder {
+  pid: number;
+  startedAt: string;
+  host: string;
+}
+
+export type LockResult = { ok: true; release(): void } | { ok: false; holder: { pid: number; startedAt: string; host: string } };
+
+/** A takeover folder older than this was left by a process that died mid-takeover. */
+const TAKEOVER_STALE_MS = 10_000;
+const ATTEMPTS = 50;
+
+/** Exclusive lock file with {pid, startedAt, host}; a lock whose pid is dead (same host) is taken over. */
+export function acquireLock(file: string): LockResult {
+  const mine = JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString(), host: os.hostname() }) + "\n";
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+  } catch (error) {
+    throw storeError("create the lock", file, error);
+  }
+  let holder: LockHolder | undefined;
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    if (tryLink(file, mine)) return { ok: true, release: () => release(file, mine) };
+    const text = readText(file);
+    if (text === undefined) continue; // released meanwhile: try again
+    holder = parseHolder(text);
+    if (holder && !isStale(holder)) return { ok: false, holder };
+    removeStale(file, text);
+  }
+  // Only reachable if the lock keeps changing hands under us: report whoever holds it now.
+  holder = parseHolder(readText(file) ?? "") ?? holder;
+  return { ok: false, holder: holder ?? { pid: 0, startedAt: "", host: "" } };
+}
+
+export function readLockHolder(file: string): { pid: number; startedAt: string; alive: boolean } | undefined {
+  const holder = parseHolder(readText(file) ?? "");
+  if (!holder) return undefined;
+  return { pid: holder.pid, startedAt: holder.startedAt, alive: !isStale(holder) };
+}
+
+function tryLink(file: string, content: string): boolean {
+  const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    fs.writeFileSync(temp, content, { flag: "wx" });
+    fs.linkSync(temp, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw storeError("create the lock", file, error);
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
+}
+
+function release(file: string, mine: string): void {
+  // Only our own lock: never delete one that someone else holds.
+  if (readText(file) === mine) fs.rmSync(file, { force: true });
+}
+
+/** Another host's pid cannot be checked: its lock is never stale to us. A lock we cannot parse is garbage. */
+function isStale(holder: LockHolder | undefined): boolean {
+  if (!holder) return true;
+  return holder.host === os.hostname() && !isAlive(holder.pid);
+}
+
+function removeStale(file: string, staleText: string): void {
+  const guard = `${file}.takeover`;
+  try {
+    fs.mkdirSync(guard);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw storeError("take over the lock", file, error);
+    const age = ageMs(guard);
+    if (age !== undefined && age > TAKEOVER_STALE_MS) fs.rmSync(guard, { recursive: true, force: true });
+    else sleep(20); // another process is taking over; it will link its lock or leave
+    return;
+  }
+  try {
+    if (readText(file) === staleText) fs.rmSync(file, { force: true });
+  } finally {
+    fs.rmSync(guard, { recursive: true, force: true });
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw storeError("read the lock", file, error);
+  }
+}
+
+function parseHolder(text: string): LockHolder | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<LockHolder> | null;
+    if (typeof value?.pid !== "number" || !Number.isInteger(value.pid) || value.pid <= 0) return undefined;
+    return { pid: value.pid, startedAt: String(value.startedAt ?? ""), host: String(value.host ?? "") };
+  } catch {
+    return undefined;
+  }
+}
+
+function ageMs(file: string): number | undefined {
+  try {
+    return Date.now() - fs.statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}

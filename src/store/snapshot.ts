@@ -1,0 +1,54 @@
+import fs from "node:fs";
+import path from "node:path";
+import writeFileAtomic from "write-file-atomic";
+import { readEvents } from "./event-log.js";
+import type { WsPaths } from "./paths.js";
+import { foldEvents, type RunState } from "./run-state.js";
+import { storeError } from "./store-error.js";
+
+/** state.json, replaced atomically (temp file + rename): a reader sees the old or the new one, never half. */
+export function writeState(file: string, state: RunState): void {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    writeFileAtomic.sync(file, JSON.stringify(state, null, 2) + "\n");
+  } catch (error) {
+    throw storeError("write the run state", file, error);
+  }
+}
+
+/** undefined if missing or not a snapshot we understand (corrupt, or another version). */
+export function readState(file: string): RunState | undefined {
+  try {
+    const value = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<RunState> | null;
+    if (value?.version !== 1 || typeof value.steps !== "object" || !Array.isArray(value.order)) return undefined;
+    return value as RunState;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * state.json if present and not older than events.jsonl's last event, else fold events.jsonl.
+ *
+ * "Not older" is decided by modification time, strictly: the engine appends events between
+ * snapshots, and equal times (coarse file-system clocks) fall back to folding, which is always
+ * right and only costs reading the log.
+ */
+export function loadRunState(paths: WsPaths): RunState | undefined {
+  const stateTime = mtimeNs(paths.state);
+  const eventsTime = mtimeNs(paths.events);
+  if (stateTime !== undefined && (eventsTime === undefined || stateTime > eventsTime)) {
+    const state = readState(paths.state);
+    if (state) return state;
+  }
+  if (eventsTime === undefined) return undefined;
+  return foldEvents(readEvents(paths.events).events);
+}
+
+function mtimeNs(file: string): bigint | undefined {
+  try {
+    return fs.statSync(file, { bigint: true }).mtimeNs;
+  } catch {
+    return undefined;
+  }
+}
