@@ -1,0 +1,89 @@
+import { lstat, readlink } from "node:fs/promises";
+import path from "node:path";
+import { STATE_FOLDER } from "../store/paths.js";
+import { repoPrefix } from "./repo.js";
+import { git, splitNul } from "./run-git.js";
+
+/**
+ * Working-tree state to diff against later: path (relative to the snapshot's cwd, `/`-separated)
+ * → blob sha, or "deleted". Files git reports as clean are absent. Executables and symlinks carry
+ * their mode after the sha (`<sha> 100755`, `<sha> 120000`) so that a mode change counts as a
+ * change and a restore can bring the mode back; a nested repository or submodule is "dir".
+ */
+export type Snapshot = Map<string, string>;
+
+export const DELETED = "deleted";
+export const DIRECTORY = "dir";
+const CLEAN = "clean";
+/** Keeps `git hash-object` argv far below the OS limit. */
+const HASH_BATCH = 200;
+
+/** Paths (relative to the repository root) that `git status` reports as changed or untracked. */
+async function statusPaths(cwd: string): Promise<string[]> {
+  const result = await git(cwd, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"]);
+  const fields = splitNul(result.stdout);
+  const paths: string[] = [];
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] ?? "";
+    const xy = field.slice(0, 2);
+    paths.push(field.slice(3));
+    // A staged rename or copy is followed by its source path, which is gone or changed too.
+    if (xy.includes("R") || xy.includes("C")) {
+      const from = fields[++i];
+      if (from !== undefined) paths.push(from);
+    }
+  }
+  return paths;
+}
+
+function toCwdRelative(prefix: string, rootRelative: string): string {
+  const trimmed = rootRelative.endsWith("/") ? rootRelative.slice(0, -1) : rootRelative;
+  return prefix === "" ? trimmed : path.posix.relative(prefix.slice(0, -1), trimmed);
+}
+
+function isStateFolder(file: string): boolean {
+  return file === STATE_FOLDER || file.startsWith(`${STATE_FOLDER}/`);
+}
+
+async function hashFiles(cwd: string, files: string[]): Promise<string[]> {
+  const shas: string[] = [];
+  for (let i = 0; i < files.length; i += HASH_BATCH) {
+    // --no-filters: the blob holds the exact bytes on disk, so a restore writes them back as they were.
+    const result = await git(cwd, ["hash-object", "-w", "--no-filters", "--", ...files.slice(i, i + HASH_BATCH)]);
+    shas.push(...result.stdout.toString("utf8").split("\n").filter(Boolean));
+  }
+  return shas;
+}
+
+export async function snapshot(cwd: string): Promise<Snapshot> {
+  const prefix = await repoPrefix(cwd);
+  const files = [...new Set((await statusPaths(cwd)).map((p) => toCwdRelative(prefix, p)))].filter((f) => !isStateFolder(f));
+  const result: Snapshot = new Map();
+  const regular: Array<{ file: string; mode: string }> = [];
+  for (const file of files) {
+    const stats = await lstat(path.join(cwd, file)).catch(() => undefined);
+    if (stats === undefined) result.set(file, DELETED);
+    else if (stats.isDirectory()) result.set(file, DIRECTORY);
+    else if (stats.isSymbolicLink()) {
+      const target = await readlink(path.join(cwd, file));
+      const sha = (await git(cwd, ["hash-object", "-w", "--stdin"], { input: target })).stdout.toString("utf8").trim();
+      result.set(file, `${sha} 120000`);
+    } else regular.push({ file, mode: stats.mode & 0o100 ? "100755" : "100644" });
+  }
+  const shas = await hashFiles(cwd, regular.map((r) => r.file));
+  regular.forEach(({ file, mode }, i) => result.set(file, mode === "100644" ? `${shas[i]}` : `${shas[i]} ${mode}`));
+  return result;
+}
+
+/** Files whose content differs between two snapshots (the attempt's own changes), sorted. */
+export function changedBetween(before: Snapshot, after: Snapshot): string[] {
+  const files = new Set([...before.keys(), ...after.keys()]);
+  return [...files].filter((file) => (before.get(file) ?? CLEAN) !== (after.get(file) ?? CLEAN)).sort();
+}
+
+/** A snapshot value split into blob and git mode; undefined for "deleted"/"dir". */
+export function parseEntry(value: string): { sha: string; mode: string } | undefined {
+  if (value === DELETED || value === DIRECTORY) return undefined;
+  const [sha = "", mode = "100644"] = value.split(" ");
+  return { sha, mode };
+}

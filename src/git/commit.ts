@@ -1,0 +1,75 @@
+import { lstat, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { headCommit } from "./repo.js";
+import { git, gitText, gitWithIndexLock } from "./run-git.js";
+
+export const FALLBACK_AUTHOR = { name: "ws", email: "ws@localhost" };
+
+// Steps that finish together in one tree commit one after the other: two commits racing would
+// fight over index.lock and HEAD, and the second would drop the first's commit.
+let queue: Promise<unknown> = Promise.resolve();
+
+function serialized<T>(work: () => Promise<T>): Promise<T> {
+  const result = queue.then(work, work);
+  queue = result.catch(() => undefined);
+  return result;
+}
+
+/** Commit exactly `files` (relative to `cwd`; adds new ones, records deletions) with `message` on
+ *  the current branch of `cwd`; author from git config (fallback "ws <ws@localhost>" only if none
+ *  is configured, so commits never fail on a fresh CI machine). Returns the commit sha, or
+ *  undefined when there was nothing to commit. Serialized in-process. Other staged or unstaged
+ *  changes in the tree are neither committed nor disturbed; no hooks run. */
+export function commitFiles(opts: { cwd: string; files: string[]; message: string }): Promise<string | undefined> {
+  return serialized(() => commitNow(opts));
+}
+
+async function commitNow({ cwd, files, message }: { cwd: string; files: string[]; message: string }): Promise<string | undefined> {
+  // A nested repository can't be committed as content; everything else (deleted or not) can.
+  const committable: string[] = [];
+  for (const file of files) {
+    if (!(await lstat(path.join(cwd, file)).catch(() => undefined))?.isDirectory()) committable.push(file);
+  }
+  if (committable.length === 0) return undefined;
+  const parent = await headCommit(cwd);
+  const input = committable.map((file) => `${file}\0`).join("");
+  const updateArgs = ["update-index", "--add", "--remove", "-z", "--stdin"];
+
+  // Built in a scratch index from HEAD, so whatever else is staged in the real index stays out.
+  const dir = await mkdtemp(path.join(os.tmpdir(), "ws-commit-"));
+  let tree: string;
+  try {
+    const env = { GIT_INDEX_FILE: path.join(dir, "index") };
+    if (parent !== undefined) await git(cwd, ["read-tree", parent], { env });
+    await git(cwd, updateArgs, { env, input });
+    tree = await gitText(cwd, ["write-tree"], { env });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  if (parent !== undefined && tree === (await gitText(cwd, ["rev-parse", `${parent}^{tree}`]))) return undefined;
+
+  // --no-gpg-sign: a signing prompt would hang an unattended run; the branch is for review anyway.
+  const commitArgs = ["commit-tree", tree, "--no-gpg-sign", "-F", "-"];
+  if (parent !== undefined) commitArgs.push("-p", parent);
+  const sha = await gitText(cwd, commitArgs, { input: message.endsWith("\n") ? message : `${message}\n`, env: await identityEnv(cwd) });
+  const subject = message.split("\n")[0] ?? "";
+  // The old value makes the update fail instead of silently dropping a commit made meanwhile.
+  await git(cwd, ["update-ref", "-m", `commit: ${subject}`, "HEAD", sha, parent ?? ""]);
+  // The real index learns the committed files, so `git status` in the tree shows them clean.
+  await gitWithIndexLock(cwd, updateArgs, { input });
+  return sha;
+}
+
+/** Author/committer fallbacks, only for the parts neither git config nor the environment sets. */
+async function identityEnv(cwd: string): Promise<Record<string, string>> {
+  const env: Record<string, string> = {};
+  const configured = async (key: string) => (await git(cwd, ["config", "--get", key], { allowFailure: true })).stdout.toString("utf8").trim() !== "";
+  const name = await configured("user.name");
+  const email = await configured("user.email");
+  for (const role of ["AUTHOR", "COMMITTER"]) {
+    if (!name && !process.env[`GIT_${role}_NAME`]) env[`GIT_${role}_NAME`] = FALLBACK_AUTHOR.name;
+    if (!email && !process.env[`GIT_${role}_EMAIL`]) env[`GIT_${role}_EMAIL`] = FALLBACK_AUTHOR.email;
+  }
+  return env;
+}

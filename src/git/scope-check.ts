@@ -1,0 +1,150 @@
+import { chmod, lstat, mkdir, mkdtemp, rm, rmdir, symlink, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { changedBetween, parseEntry, DELETED, DIRECTORY, type Snapshot } from "./changes.js";
+import { headCommit, repoPrefix } from "./repo.js";
+import { git, gitText, gitWithIndexLock, splitNul } from "./run-git.js";
+import { matchesScope } from "./scope-match.js";
+
+export interface ScopeCheckResult {
+  violations: string[];
+  patchFile?: string;
+}
+
+interface Entry {
+  sha: string;
+  mode: string;
+}
+
+/** Files the attempt changed outside `fileScope` (and outside `othersScopes`, the scopes of steps
+ *  running at the same time in the same tree, whose edits aren't this step's): write them as a
+ *  patch to `patchFile` (a `git diff --binary` that includes new files, paths relative to the
+ *  repository root), then restore each to its `before` state (tracked & unchanged before →
+ *  checkout from HEAD; new → delete; dirty before → restore the blob from `before`). */
+export async function enforceScope(opts: {
+  cwd: string;
+  before: Snapshot;
+  after: Snapshot;
+  fileScope: string[];
+  othersScopes: string[][];
+  patchFile: string;
+}): Promise<ScopeCheckResult> {
+  const { cwd, before, after } = opts;
+  const violations = changedBetween(before, after).filter(
+    (file) => !matchesScope(file, opts.fileScope) && !opts.othersScopes.some((scope) => matchesScope(file, scope)),
+  );
+  if (violations.length === 0) return { violations };
+
+  const prefix = await repoPrefix(cwd);
+  const toRoot = (file: string) => path.posix.normalize(prefix + file);
+  const head = await headEntries(cwd, violations.map(toRoot));
+  const entryIn = (snap: Snapshot, file: string): Entry | undefined => {
+    const value = snap.get(file);
+    return value === undefined ? head.get(toRoot(file)) : parseEntry(value);
+  };
+  const side = (snap: Snapshot) =>
+    violations.flatMap((file) => {
+      const entry = entryIn(snap, file);
+      return entry ? [{ ...entry, path: toRoot(file) }] : [];
+    });
+  const patch = await diffTrees(cwd, await writeTree(cwd, side(before)), await writeTree(cwd, side(after)));
+  await mkdir(path.dirname(opts.patchFile), { recursive: true });
+  await writeFile(opts.patchFile, patch);
+
+  await restore(cwd, prefix, violations, before, (file) => head.has(toRoot(file)));
+  return { violations, patchFile: opts.patchFile };
+}
+
+/** HEAD's blob and mode for each of `rootPaths` that it has (none in a repository without commits). */
+async function headEntries(cwd: string, rootPaths: string[]): Promise<Map<string, Entry>> {
+  const entries = new Map<string, Entry>();
+  if ((await headCommit(cwd)) === undefined) return entries;
+  const wanted = new Set(rootPaths);
+  const result = await git(cwd, ["ls-tree", "-r", "-z", "--full-tree", "HEAD", "--", ...rootPaths]);
+  for (const line of splitNul(result.stdout)) {
+    const tab = line.indexOf("\t");
+    const [mode = "", type, sha = ""] = line.slice(0, tab).split(" ");
+    const file = line.slice(tab + 1);
+    if (type === "blob" && wanted.has(file)) entries.set(file, { sha, mode });
+  }
+  return entries;
+}
+
+/** A tree holding exactly `entries`, built in a scratch index so the real one is never touched. */
+async function writeTree(cwd: string, entries: Array<Entry & { path: string }>): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "ws-index-"));
+  try {
+    const env = { GIT_INDEX_FILE: path.join(dir, "index") };
+    const input = entries.map((e) => `${e.mode} ${e.sha}\t${e.path}\0`).join("");
+    await git(cwd, ["update-index", "-z", "--index-info"], { env, input });
+    return await gitText(cwd, ["write-tree"], { env });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function diffTrees(cwd: string, from: string, to: string): Promise<Buffer> {
+  // Explicit options so user config (noprefix, colour, external diff, renames) can't change the format.
+  const args = ["diff", "--binary", "--full-index", "--no-renames", "--no-color", "--no-ext-diff", "--no-textconv"];
+  args.push("--no-relative", "--src-prefix=a/", "--dst-prefix=b/", from, to);
+  return (await git(cwd, args)).stdout;
+}
+
+async function restore(
+  cwd: string,
+  prefix: string,
+  files: string[],
+  before: Snapshot,
+  inHead: (file: string) => boolean,
+): Promise<void> {
+  const fromHead: string[] = [];
+  const untrack: string[] = [];
+  const remove: string[] = [];
+  const blobs: Array<{ file: string } & Entry> = [];
+  for (const file of files) {
+    const value = before.get(file);
+    if (value === undefined && inHead(file)) fromHead.push(file);
+    else if (value === undefined) {
+      untrack.push(file);
+      remove.push(file);
+    } else if (value === DELETED) remove.push(file);
+    else if (value !== DIRECTORY) blobs.push({ file, ...(parseEntry(value) as Entry) });
+    // A nested repository can't be put in a patch, so it is left alone rather than deleted.
+  }
+  // Clean before means index == HEAD for that file, so both are reset (undoing any `git add`).
+  if (fromHead.length > 0) await gitWithIndexLock(cwd, ["checkout", "HEAD", "--", ...fromHead]);
+  if (untrack.length > 0) await gitWithIndexLock(cwd, ["rm", "--cached", "-q", "--ignore-unmatch", "--", ...untrack]);
+  const root = path.resolve(cwd, ...prefix.split("/").filter(Boolean).map(() => ".."));
+  for (const file of remove) {
+    const full = path.join(cwd, file);
+    if ((await lstat(full).catch(() => undefined))?.isDirectory()) continue;
+    await rm(full, { force: true });
+    await pruneEmptyParents(path.dirname(full), root);
+  }
+  for (const { file, sha, mode } of blobs) {
+    const full = path.join(cwd, file);
+    const content = (await git(cwd, ["cat-file", "blob", sha])).stdout;
+    const current = await lstat(full).catch(() => undefined);
+    if (current?.isDirectory()) continue;
+    if (current !== undefined && (mode === "120000" || current.isSymbolicLink())) await rm(full, { force: true });
+    await mkdir(path.dirname(full), { recursive: true });
+    if (mode === "120000") await symlink(content.toString("utf8"), full);
+    else {
+      await writeFile(full, content);
+      const perms = (await lstat(full)).mode & 0o777;
+      await chmod(full, mode === "100755" ? perms | 0o111 : perms & ~0o111);
+    }
+  }
+}
+
+/** Removes directories an attempt created only to hold a file that is now deleted. */
+async function pruneEmptyParents(dir: string, root: string): Promise<void> {
+  while (dir.startsWith(root + path.sep)) {
+    try {
+      await rmdir(dir);
+    } catch {
+      return;
+    }
+    dir = path.dirname(dir);
+  }
+}
