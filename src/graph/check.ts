@@ -1,7 +1,261 @@
-import type { Diagnostic, SourceFile } from "../diagnostics.js";
+import { distance } from "fastest-levenshtein";
+import type { Diagnostic, DocPath, SourceFile, SourceLocation } from "../diagnostics.js";
 import type { Workstream } from "../workstream/model.js";
+import { findScopeConflicts } from "./conflicts.js";
+import { findCycles } from "./cycles.js";
+import { buildGraph, type Graph } from "./graph.js";
+import { reachability } from "./reachability.js";
+import { isAbsolute, normalizeScopePattern } from "./scope-overlap.js";
 
-// PLACEHOLDER: the graph helper replaces this with the real checks.
-export function checkGraph(_ws: Workstream, _source: SourceFile | undefined): Diagnostic[] {
-  return [];
+/** A pathological workstream can have millions of conflicting pairs; nobody reads past this. */
+const MAX_CONFLICT_DIAGNOSTICS = 200;
+
+const CONFLICT_FIX = 'add depends_on between them, narrow the scopes, or set execution.file_conflicts to "serialize"';
+
+/**
+ * Every graph-level problem of a workstream, in one pass: duplicate ids, unknown ids (with a
+ * suggestion), group problems, cycles (each edge located), sequential groups that contradict
+ * depends_on, scope entries outside the project, agent steps without file_scope, and file-scope
+ * conflicts. A self-dependency is reported with code `self-dependency` but in the cycle format
+ * (`cycle: a → a`), so it reads like every other cycle.
+ */
+export function checkGraph(ws: Workstream, source: SourceFile | undefined): Diagnostic[] {
+  const file = source?.path ?? ws.file;
+  const at = (path: DocPath, part?: "key" | "value"): SourceLocation | undefined => source?.locate(path, part);
+  const out: Diagnostic[] = [];
+  const report = (d: Omit<Diagnostic, "file">): void => {
+    out.push({ file, ...d });
+  };
+  const stepPath = (node: number): DocPath => ["steps", ws.steps[node]?.index ?? node];
+
+  const g = buildGraph(ws);
+  const groupIds = new Map<string, number>();
+
+  ws.steps.forEach((step, node) => {
+    const first = g.index.get(step.id)!;
+    if (first === node) return;
+    report({
+      severity: "error",
+      code: "duplicate-id",
+      message: `duplicate step id "${step.id}"`,
+      location: at([...stepPath(node), "id"]),
+      fix: "give every step a unique id",
+      related: [{ message: `"${step.id}" is first defined here`, location: at([...stepPath(first), "id"]) }],
+    });
+  });
+
+  ws.stepGroups.forEach((group, k) => {
+    const first = groupIds.get(group.id);
+    if (first !== undefined) {
+      report({
+        severity: "error",
+        code: "duplicate-id",
+        message: `duplicate step group id "${group.id}"`,
+        location: at(["step_groups", k, "id"]),
+        fix: "give every step group a unique id",
+        related: [{ message: `"${group.id}" is first defined here`, location: at(["step_groups", first, "id"]) }],
+      });
+    } else {
+      groupIds.set(group.id, k);
+    }
+    const clash = g.index.get(group.id);
+    if (clash !== undefined) {
+      report({
+        severity: "error",
+        code: "group-id-clash",
+        message: `step group id "${group.id}" is also a step id`,
+        location: at(["step_groups", k, "id"]),
+        fix: "rename the group: in depends_on the name must mean one thing",
+        related: [{ message: `step "${group.id}" is defined here`, location: at([...stepPath(clash), "id"]) }],
+      });
+    }
+    group.steps.forEach((id, m) => {
+      if (g.index.has(id)) return;
+      report({
+        severity: "error",
+        code: "unknown-group-member",
+        message: `step group "${group.id}" names unknown step "${id}"`,
+        location: at(["step_groups", k, "steps", m]),
+        fix: suggest(id, g.ids),
+      });
+    });
+  });
+
+  const names = [...g.ids, ...groupIds.keys()];
+  ws.steps.forEach((step, node) => {
+    step.dependsOn.forEach((id, j) => {
+      if (g.index.has(id) || groupIds.has(id)) return;
+      report({
+        severity: "error",
+        code: "unknown-dependency",
+        message: `step "${step.id}" depends on unknown step "${id}"`,
+        location: at([...stepPath(node), "depends_on", j]),
+        fix: suggest(id, names),
+      });
+    });
+  });
+
+  const edgeLabel = (from: number, to: number): { message: string; location: SourceLocation | undefined } => {
+    const step = ws.steps[from]!;
+    const target = g.ids[to]!;
+    for (const [j, id] of step.dependsOn.entries()) {
+      const named = g.index.get(id);
+      const viaGroup = named === undefined && ws.stepGroups.some((group) => group.id === id && group.steps.includes(target));
+      if (named !== to && !viaGroup) continue;
+      const through = viaGroup ? ` (through step group "${id}")` : "";
+      return { message: `${step.id} depends on ${target}${through}`, location: at([...stepPath(from), "depends_on", j]) };
+    }
+    return { message: `${step.id} depends on ${target}`, location: undefined };
+  };
+
+  for (const cycle of findCycles(g)) {
+    const edges = cycle.map((from, k) => edgeLabel(from, cycle[(k + 1) % cycle.length]!));
+    const self = cycle.length === 1;
+    report({
+      severity: "error",
+      code: self ? "self-dependency" : "cycle",
+      message: `cycle: ${[...cycle, cycle[0]!].map((node) => g.ids[node]).join(" → ")}`,
+      location: edges[0]?.location,
+      fix: self ? `remove "${g.ids[cycle[0]!]}" from its own depends_on` : "remove one of these depends_on entries",
+      related: edges,
+    });
+  }
+
+  out.push(...checkGroupOrder(ws, g, file, at, edgeLabel));
+
+  ws.steps.forEach((step, node) => {
+    for (const key of ["file_scope", "read_only"] as const) {
+      const entries = key === "file_scope" ? step.fileScope : step.readOnly;
+      entries.forEach((entry, j) => {
+        const bad = isAbsolute(entry) ? "is absolute" : normalizeScopePattern(entry) === undefined ? "climbs out of the project" : undefined;
+        if (bad === undefined) return;
+        report({
+          severity: "error",
+          code: "scope-outside-project",
+          message: `${key} entry "${entry}" of step "${step.id}" ${bad}`,
+          location: at([...stepPath(node), key, j]),
+          fix: "use a path relative to the project root, inside it",
+        });
+      });
+    }
+    if (step.tool !== "shell" && !step.hasFileScope) {
+      report({
+        severity: "warning",
+        code: "missing-file-scope",
+        message: `agent step "${step.id}" (${step.tool}) has no file_scope: its file conflicts cannot be checked`,
+        location: at([...stepPath(node), "id"]),
+        fix: 'add "file_scope" with the paths or globs it may change',
+      });
+    }
+  });
+
+  const serialize = ws.execution.fileConflicts === "serialize";
+  const conflicts = findScopeConflicts(ws, g, reachability(g));
+  for (const conflict of conflicts.slice(0, MAX_CONFLICT_DIAGNOSTICS)) {
+    const a = ws.steps[conflict.a]!;
+    const b = ws.steps[conflict.b]!;
+    const claims = `"${a.id}" claims "${conflict.patternA}", "${b.id}" claims "${conflict.patternB}"`;
+    report({
+      severity: serialize ? "note" : "error",
+      code: "file-conflict",
+      message: serialize
+        ? `steps "${a.id}" and "${b.id}" will not run at the same time: their file scopes overlap (${claims})`
+        : `steps "${a.id}" and "${b.id}" may run at the same time and their file scopes overlap: ${claims}`,
+      location: at([...stepPath(conflict.a), "file_scope", a.fileScope.indexOf(conflict.patternA)]),
+      fix: serialize ? undefined : CONFLICT_FIX,
+      related: [
+        {
+          message: `"${b.id}" claims "${conflict.patternB}" here`,
+          location: at([...stepPath(conflict.b), "file_scope", b.fileScope.indexOf(conflict.patternB)]),
+        },
+      ],
+    });
+  }
+  if (conflicts.length > MAX_CONFLICT_DIAGNOSTICS) {
+    report({
+      severity: serialize ? "note" : "error",
+      code: "file-conflict",
+      message: `${conflicts.length - MAX_CONFLICT_DIAGNOSTICS} more pairs of steps with overlapping file scopes are not shown`,
+      fix: serialize ? undefined : CONFLICT_FIX,
+    });
+  }
+  return out;
+}
+
+/**
+ * A sequential group makes each member wait for the one listed before it. If depends_on (or
+ * another sequential group) orders them the other way, the scheduler would wait forever: find
+ * the cycles of depends_on plus group order that use at least one group edge.
+ */
+function checkGroupOrder(
+  ws: Workstream,
+  g: Graph,
+  file: string,
+  at: (path: DocPath) => SourceLocation | undefined,
+  edgeLabel: (from: number, to: number) => { message: string; location: SourceLocation | undefined },
+): Diagnostic[] {
+  const groupEdges = new Map<number, { group: number; member: number }>();
+  const n = g.ids.length;
+  const deps = g.deps.map((list) => [...list]);
+  ws.stepGroups.forEach((group, k) => {
+    if (group.execute !== "sequential") return;
+    let previous: number | undefined;
+    group.steps.forEach((id, m) => {
+      const node = g.index.get(id);
+      if (node === undefined || node === previous) return;
+      if (previous !== undefined && !deps[node]!.includes(previous)) {
+        deps[node]!.push(previous);
+        groupEdges.set(node * n + previous, { group: k, member: m });
+      }
+      previous = node;
+    });
+  });
+  if (groupEdges.size === 0) return [];
+  const dependents: number[][] = g.ids.map(() => []);
+  deps.forEach((list, node) => {
+    list.sort((a, b) => a - b);
+    for (const dep of list) dependents[dep]!.push(node);
+  });
+  const ordered: Graph = { ids: g.ids, index: g.index, deps, dependents };
+  const out: Diagnostic[] = [];
+  for (const cycle of findCycles(ordered)) {
+    const pairs = cycle.map((from, k) => [from, cycle[(k + 1) % cycle.length]!] as const);
+    if (!pairs.some(([from, to]) => groupEdges.has(from * n + to))) continue;
+    const edges = pairs.map(([from, to]) => {
+      const viaGroup = groupEdges.get(from * n + to);
+      if (viaGroup === undefined) return edgeLabel(from, to);
+      const group = ws.stepGroups[viaGroup.group]!;
+      return {
+        message: `${g.ids[from]} runs after ${g.ids[to]} in sequential group "${group.id}"`,
+        location: at(["step_groups", viaGroup.group, "steps", viaGroup.member]),
+      };
+    });
+    out.push({
+      severity: "error",
+      code: "group-order",
+      message: `sequential group order contradicts depends_on: ${[...cycle, cycle[0]!].map((node) => g.ids[node]).join(" → ")}`,
+      file,
+      location: edges[0]?.location,
+      fix: "reorder the group's steps to follow depends_on, or make the group parallel",
+      related: edges,
+    });
+  }
+  return out;
+}
+
+/** `did you mean "x"?` for a close name, else a few of the known names. */
+function suggest(name: string, known: string[]): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const d = distance(name, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  if (best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3))) return `did you mean "${best}"?`;
+  if (known.length === 0) return "there are no steps to depend on";
+  const shown = known.slice(0, 5).map((id) => `"${id}"`);
+  return `known ids: ${shown.join(", ")}${known.length > 5 ? ", …" : ""}`;
 }
