@@ -1,24 +1,34 @@
 import { UserError } from "../errors.js";
-import type { Step, Workstream } from "../workstream/model.js";
+import type { BuiltinTool, Step, Workstream } from "../workstream/model.js";
 import { wantedBinary, resolveToolBinary } from "./binary.js";
+import { aiderAdapter } from "./aider.js";
+import { claudeAdapter } from "./claude.js";
+import { codexAdapter } from "./codex.js";
 import { customAdapter } from "./custom.js";
+import { geminiAdapter } from "./gemini.js";
 import { shellAdapter } from "./shell.js";
 import type { ToolAdapter } from "./types.js";
 
 export { resolveToolBinary } from "./binary.js";
 
-const BUILTIN: Record<string, ToolAdapter> = {
+const ADAPTERS: Record<BuiltinTool, ToolAdapter> = {
+  aider: aiderAdapter,
+  claude: claudeAdapter,
+  codex: codexAdapter,
+  gemini: geminiAdapter,
   shell: shellAdapter,
 };
+// A Map, so that a tool named "toString" is not found on Object.prototype.
+const BUILTIN = new Map<string, ToolAdapter>(Object.entries(ADAPTERS));
 
 /** The adapter for a step's tool: a built-in one, else the workstream's `tools[name]`. */
 export function adapterFor(ws: Workstream, toolName: string): ToolAdapter {
-  const builtin = BUILTIN[toolName];
+  const builtin = BUILTIN.get(toolName);
   if (builtin) return builtin;
   const custom = ws.tools[toolName];
   if (custom) return customAdapter(toolName, custom);
   throw new UserError(`unknown tool "${toolName}"`, {
-    fix: `use one of ${Object.keys(BUILTIN).join(", ")} or declare it under "tools"`,
+    fix: `use one of ${[...BUILTIN.keys()].join(", ")} or declare it under "tools"`,
   });
 }
 

@@ -1,0 +1,95 @@
+import path from "node:path";
+import type { Usage } from "../engine/events.js";
+import { agentEnv, commandFor, modelFor } from "./agent-env.js";
+import { writePromptFile } from "./prompt.js";
+import type { ToolAdapter } from "./types.js";
+import { ErrorEvidence, describeExit, exitedZero, ok } from "./verdict.js";
+
+/** A file_scope entry that is a glob, not a path: aider would create a file named `src/**`. */
+const GLOB = /[*?[\]{}]/;
+
+/**
+ * `Tokens: 12k sent, 1.2k cache hit, 250 received. Cost: $0.01 message, $0.05 session.` —
+ * printed after every exchange (aider/coders/base_coder.py, calculate_and_show_tokens_and_cost).
+ */
+const TOKENS_LINE = /Tokens: ([\d.]+[kKmM]?) sent\b.*?([\d.]+[kKmM]?) received\.(?:\s*Cost: \$([\d.]+) message, \$([\d.]+) session\.)?/;
+
+/**
+ * Lines aider prints when the API call fails (aider/exceptions.py: the litellm exception and a
+ * hint like "The API provider has rate limited you."; aider/sendchat.py: "Retrying in N seconds").
+ * It then still exits 0 (Aider-AI/aider#5552, #3918), so these lines are how a failure shows.
+ */
+const API_ERROR_LINE = /\blitellm\.\w*(?:Error|Exception)\b|\bAPI ?Error\b|\bThe API provider\b|\bRetrying in [\d.]+ seconds\b/i;
+
+function count(text: string): number {
+  const n = Number.parseFloat(text);
+  const unit = text.at(-1)?.toLowerCase();
+  return Math.round(unit === "k" ? n * 1e3 : unit === "m" ? n * 1e6 : n);
+}
+
+export const aiderAdapter: ToolAdapter = {
+  name: "aider",
+  async prepare(ctx) {
+    const prompt = await writePromptFile(ctx);
+    const model = modelFor(ctx);
+    const args = [
+      // One-shot from a file: "process reply, then exit (disables chat mode)" (aider/args.py --message-file).
+      "--message-file", prompt.file,
+      // aider/args.py: --yes-always, and the BooleanOptionalAction --no-* forms of each option below.
+      "--yes-always",
+      // ws owns commits and .gitignore.
+      "--no-auto-commits", "--no-dirty-commits", "--no-gitignore",
+      // Plain output for a log file.
+      "--no-pretty", "--no-stream", "--no-fancy-input",
+      // Nothing that could stop to ask, upgrade itself or open a browser.
+      "--no-check-update", "--no-show-release-notes", "--no-analytics", "--no-detect-urls", "--no-suggest-shell-commands",
+      // History files under the state folder, not in the tree. The repo map would write its
+      // .aider.tags.cache.v*/ into the tree (aider/repomap.py); map tokens 0 skips it
+      // (base_coder.py builds a RepoMap only when map_tokens > 0); the prompt names the files.
+      "--chat-history-file", path.join(ctx.stepDir, "aider.chat.history.md"),
+      "--input-history-file", path.join(ctx.stepDir, "aider.input.history"),
+      "--map-tokens", "0",
+    ];
+    if (model !== undefined) args.push("--model", model);
+    for (const file of ctx.step.readOnly) args.push("--read", file);
+    // Files to edit are positionals (aider/args.py "files", nargs="*"); "--" keeps a name
+    // starting with "-" from being read as an option. Globs are only in the prompt.
+    const files = ctx.step.fileScope.filter((entry) => !GLOB.test(entry));
+    if (files.length > 0) args.push("--", ...files);
+    return { command: commandFor(ctx, "aider", "aider"), args, env: agentEnv(ctx) };
+  },
+  parser() {
+    const evidence = new ErrorEvidence();
+    let apiErrorPending: string | undefined;
+    let sent = 0;
+    let received = 0;
+    let sessionCost: number | undefined;
+    let exchanges = 0;
+    return {
+      onLine(line, stream) {
+        const tokens = TOKENS_LINE.exec(line);
+        if (tokens) {
+          exchanges++;
+          sent += count(tokens[1] ?? "0");
+          received += count(tokens[2] ?? "0");
+          if (tokens[4] !== undefined) sessionCost = Number.parseFloat(tokens[4]);
+          // A later successful exchange means aider's own retry worked.
+          apiErrorPending = undefined;
+          return;
+        }
+        if (API_ERROR_LINE.test(line)) {
+          apiErrorPending ??= line.trim();
+          evidence.add(line);
+        } else if (stream === "stderr") {
+          evidence.add(line);
+        }
+      },
+      finish(exit) {
+        const usage: Usage | undefined = exchanges > 0 ? { costUsd: sessionCost, inputTokens: sent, outputTokens: received } : undefined;
+        if (!exitedZero(exit)) return evidence.fail(`aider ${describeExit(exit)}${evidence.last ? `: ${evidence.last}` : ""}`, usage);
+        if (apiErrorPending !== undefined) return evidence.fail(`aider reported an API error: ${apiErrorPending}`, usage);
+        return ok(usage);
+      },
+    };
+  },
+};
