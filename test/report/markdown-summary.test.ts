@@ -1,0 +1,84 @@
+import { describe, expect, test } from "vitest";
+import { formatDuration, renderMarkdownSummary } from "../../src/report/markdown-summary.js";
+import { foldEvents, type RunState } from "../../src/store/run-state.js";
+import { makeWorkstream } from "../export/make-workstream.js";
+import { RunLog } from "./run-events.js";
+
+const ws = makeWorkstream("ws-sum", [{ id: "A" }, { id: "B|pipe" }, { id: "C", dependsOn: ["B|pipe"] }, { id: "D" }], {
+  name: "Summary demo",
+  description: "three steps",
+});
+
+function stateOf(log: RunLog): RunState {
+  const state = foldEvents(log.events);
+  if (!state) throw new Error("no run");
+  return state;
+}
+
+const run = new RunLog()
+  .start("ws-sum", ["A", "B|pipe", "C", "D"], { selected: ["A", "B|pipe", "C"] })
+  .attempt("A", 1, { passed: true, usage: { costUsd: 0.25, inputTokens: 1000, outputTokens: 200 } })
+  .end("A", "passed", "passed", 1, 64_000)
+  .attempt("B|pipe", 1, { passed: false, usage: { costUsd: 0.5, inputTokens: 3000 } })
+  .attempt("B|pipe", 2, { passed: false })
+  .end("B|pipe", "failed", "tests_failed", 2, 4_500)
+  .end("C", "blocked", "blocked_by:B|pipe", 0, 0)
+  .finish("failed", 40_000, 68_500);
+
+describe("renderMarkdownSummary", () => {
+  const md = renderMarkdownSummary(ws, stateOf(run), "graph TD\n  A --> B\n");
+
+  test("title with the outcome in words", () => {
+    expect(md.split("\n")[0]).toBe("# ws run: ws-sum — failed");
+    expect(md).toContain("**Summary demo**: three steps");
+  });
+
+  test("totals: time, sequential sum, speedup, cost and tokens", () => {
+    expect(md).toContain("| outcome | failed (exit 1) |");
+    expect(md).toContain("| steps | 1 passed, 1 failed, 1 blocked, 1 pending |");
+    expect(md).toContain("| wall time | 40.0s |");
+    expect(md).toContain("| sequential sum | 1m 09s |");
+    expect(md).toContain("| speedup | 1.7x |");
+    expect(md).toContain("| cost | $0.75 |");
+    expect(md).toContain("| tokens | 4000 in / 200 out |");
+  });
+
+  test("one table row per step, pipes escaped", () => {
+    const rows = md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| step") && l.split(" | ").length === 5);
+    expect(rows).toEqual([
+      "| A | passed | 1 | 1m 04s |  |",
+      "| B\\|pipe | failed | 2 | 4.5s | tests_failed |",
+      "| C | blocked | 0 | 0.0s | blocked_by:B\\|pipe |",
+      "| D | not selected | 0 |  |  |",
+    ]);
+  });
+
+  test("the graph in a mermaid block, or no graph section", () => {
+    expect(md).toContain("```mermaid\ngraph TD\n  A --> B\n```");
+    const without = renderMarkdownSummary(ws, stateOf(run), undefined);
+    expect(without).not.toContain("mermaid");
+    expect(without).not.toContain("## Graph");
+  });
+
+  test("no cost or token lines when no tool reported usage; a running run has no totals yet", () => {
+    const plain = new RunLog().start("ws-sum", ["A", "B|pipe", "C", "D"]).attempt("A", 1, { passed: true });
+    const text = renderMarkdownSummary(ws, stateOf(plain), undefined);
+    expect(text.split("\n")[0]).toBe("# ws run: ws-sum — running");
+    expect(text).not.toContain("| cost |");
+    expect(text).not.toContain("| tokens |");
+    expect(text).not.toContain("| speedup |");
+    expect(text).toContain("| A | running | 1 |");
+  });
+});
+
+test.each([
+  [undefined, ""],
+  [0, "0.0s"],
+  [1_234, "1.2s"],
+  [59_940, "59.9s"],
+  [60_000, "1m 00s"],
+  [3_599_000, "59m 59s"],
+  [3_660_000, "1h 01m"],
+])("formatDuration(%j) = %j", (ms, text) => {
+  expect(formatDuration(ms)).toBe(text);
+});
