@@ -1,6 +1,154 @@
+import path from "node:path";
+import fs from "node:fs";
 import type { CliContext } from "./context.js";
+import { err, out } from "./context.js";
+import { UserError } from "../errors.js";
+import type { RunEvent } from "../engine/events.js";
+import type { Workstream } from "../workstream/model.js";
+import type { RunState } from "../store/run-state.js";
+import { formatDuration } from "../report/event-line.js";
 
-// PLACEHOLDER: replaced by the module's owner; must not survive to a landing.
-export async function runCommand(_options: object, _ctx: CliContext): Promise<number> {
-  throw new Error("run: not implemented yet");
+export interface RunCommandOptions {
+  wsId: string;
+  dryRun?: boolean;
+  resume?: boolean;
+  force?: boolean;
+  only?: string[];
+  from?: string;
+  maxWorkers?: number;
+  json?: boolean;
+  junit?: string;
+  summary?: string;
+  order?: "critical-path" | "fifo";
+}
+
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+export async function runCommand(options: RunCommandOptions, ctx: CliContext): Promise<number> {
+  const { locateWorkstream } = await import("../workstream/locate-file.js");
+  const { loadValidWorkstream } = await import("../workstream/load.js");
+  const file = locateWorkstream(options.wsId, { dir: ctx.dir });
+  const { workstream: ws, warnings } = await loadValidWorkstream(file, { cwd: ctx.cwd, env: ctx.env });
+  if (warnings.length > 0 && !ctx.quiet && !options.json) {
+    const { formatDiagnostics } = await import("./format-diagnostics.js");
+    ctx.stderr.write(formatDiagnostics(warnings, { color: ctx.color }));
+  }
+  const { runWorkstream, dryRun } = await import("../engine/run-workstream.js");
+
+  if (options.dryRun) {
+    const { plan, selected } = dryRun(ctx.cwd, ws, options.maxWorkers, options.only, options.from);
+    if (options.json) {
+      out(ctx, JSON.stringify({ ...plan, selected, priority: undefined }, null, 2));
+      return 0;
+    }
+    out(ctx, `plan for ${ws.id}: ${selected.length} steps, ${plan.maxWorkers} workers (dry run: nothing runs)`);
+    plan.waves.forEach((wave, k) => out(ctx, `  wave ${k + 1}: ${wave.join(", ")}`));
+    out(ctx, `  critical path: ${plan.criticalPath.join(" → ")}${plan.criticalPathMs !== undefined ? ` (${formatDuration(plan.criticalPathMs)})` : ""}`);
+    out(ctx, plan.estimateMs !== undefined
+      ? `  estimate: ${formatDuration(plan.estimateMs)} = max(critical path ${formatDuration(plan.criticalPathMs)}, work ${formatDuration(plan.totalWorkMs)} / ${plan.maxWorkers} workers)`
+      : "  estimate: unknown until a first run has recorded step durations");
+    return 0;
+  }
+
+  const githubLines = ctx.env.GITHUB_ACTIONS === "true" && !options.json ? (await import("../report/github-actions.js")).githubActionsLines : undefined;
+  const { RunReporter } = await import("./run-reporter.js");
+  const reporter = await RunReporter.create(ctx, Boolean(options.json), githubLines);
+  const events: RunEvent[] = [];
+  const keepEvents = Boolean(options.junit);
+
+  // Ctrl-C / SIGTERM: stop starting steps, kill running ones (the engine aborts their groups),
+  // flush state, exit 130/143. A second signal kills every group at once.
+  const controller = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received) {
+      void import("../proc/live-groups.js").then(({ killAllLiveGroups }) => killAllLiveGroups("SIGKILL"));
+      return;
+    }
+    received = signal;
+    if (reporter.mode !== "json") err(ctx, `\nws: ${signal} received: stopping running steps (state is saved; continue with ws run --ws-id ${ws.id} --resume)`);
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  let result;
+  try {
+    result = await runWorkstream({
+      cwd: ctx.cwd,
+      workstream: ws,
+      env: ctx.env,
+      resume: options.resume,
+      force: options.force,
+      only: options.only,
+      from: options.from,
+      maxWorkers: options.maxWorkers,
+      order: options.order,
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (keepEvents) events.push(event);
+        reporter.onEvent(event);
+      },
+    });
+  } finally {
+    reporter.stop();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+
+  if (result.kind === "locked") {
+    err(ctx, `ws: another run of ${ws.id} is in progress (pid ${result.holder.pid} on ${result.holder.host}, since ${result.holder.startedAt})`);
+    err(ctx, `  fix: wait for it (ws status --ws-id ${ws.id} --watch), or stop it; lock file: ${path.relative(ctx.cwd, result.lockFile)}`);
+    return 3;
+  }
+  const { state } = result;
+  const exitCode = received ? (SIGNAL_EXIT[received] ?? 130) : result.exitCode;
+
+  if (options.junit) {
+    const { renderJunit } = await import("../report/junit.js");
+    writeReport(path.resolve(ctx.cwd, options.junit), renderJunit(ws, events));
+  }
+  const summaryTargets = [options.summary && path.resolve(ctx.cwd, options.summary), ctx.env.GITHUB_STEP_SUMMARY].filter((f): f is string => Boolean(f));
+  if (summaryTargets.length > 0) {
+    const { renderMarkdownSummary } = await import("../report/markdown-summary.js");
+    const mermaid = await mermaidOf(ws, state);
+    const text = renderMarkdownSummary(ws, state, mermaid);
+    if (options.summary) writeReport(path.resolve(ctx.cwd, options.summary), text);
+    if (ctx.env.GITHUB_STEP_SUMMARY) fs.appendFileSync(ctx.env.GITHUB_STEP_SUMMARY, text + "\n");
+  }
+
+  if (options.json) return exitCode;
+  if (!ctx.quiet) {
+    const { Chalk } = await import("chalk");
+    const chalk = new Chalk({ level: ctx.color ? 1 : 0 });
+    const { stepTable } = await import("./summary-table.js");
+    out(ctx);
+    out(ctx, await stepTable(state, chalk));
+  }
+  const total = state.durationMs ?? 0;
+  const sequential = state.sequentialMs ?? 0;
+  const speedup = total > 0 && sequential > 0 ? ` (${(sequential / total).toFixed(2)}x)` : "";
+  out(ctx, `${ws.id}: ${state.status} in ${formatDuration(total)}; one at a time the steps took ${formatDuration(sequential)}${speedup}`);
+  if (result.branch) out(ctx, `work is on branch ${result.branch}; merge it with: git merge ${result.branch}`);
+  if (exitCode !== 0) out(ctx, `details: ws status --ws-id ${ws.id}, ws logs --ws-id ${ws.id} --step <id>; continue with: ws run --ws-id ${ws.id} --resume`);
+  return exitCode;
+}
+
+function writeReport(file: string, text: string): void {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+  } catch (error) {
+    throw new UserError(`cannot write ${file}: ${(error as Error).message}`);
+  }
+}
+
+async function mermaidOf(ws: Workstream, state: RunState): Promise<string> {
+  const { buildGraph } = await import("../graph/graph.js");
+  const { waves } = await import("../graph/order.js");
+  const { criticalPath } = await import("../graph/critical-path.js");
+  const { buildGraphView } = await import("../render/graph-view.js");
+  const { renderMermaid } = await import("../render/mermaid.js");
+  const graph = buildGraph(ws);
+  const weight = (node: number) => state.steps[graph.ids[node] ?? ""]?.durationMs ?? 1;
+  return renderMermaid(buildGraphView({ workstream: ws, graph, waves: waves(graph), criticalPath: criticalPath(graph, weight).path, state }));
 }

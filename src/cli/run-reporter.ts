@@ -1,0 +1,119 @@
+import type { Ora } from "ora";
+import type { ChalkInstance } from "chalk";
+import type { CliContext } from "./context.js";
+import type { RunEvent } from "../engine/events.js";
+import { formatDuration, formatEventLine } from "../report/event-line.js";
+
+export type ReporterMode = "tty" | "plain" | "json";
+
+/**
+ * Live progress while a run goes: an ora spinner line plus a line per finished step in a
+ * terminal; plain timestamped lines when piped or under CI (no spinner, no escape codes); one
+ * JSON event per line with --json.
+ */
+export class RunReporter {
+  private spinner: Ora | undefined;
+  private total = 0;
+  private done = 0;
+  private readonly running = new Set<string>();
+  private startedAt = 0;
+  private estimateMs: number | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ctx: CliContext,
+    readonly mode: ReporterMode,
+    private readonly chalk: ChalkInstance,
+    private readonly extraLines: (event: RunEvent) => string[] = () => [],
+  ) {}
+
+  static async create(ctx: CliContext, json: boolean, extraLines?: (event: RunEvent) => string[]): Promise<RunReporter> {
+    const { Chalk } = await import("chalk");
+    const chalk = new Chalk({ level: ctx.color ? 1 : 0 });
+    const mode: ReporterMode = json ? "json" : ctx.interactive && !ctx.quiet ? "tty" : "plain";
+    const reporter = new RunReporter(ctx, mode, chalk, extraLines);
+    if (mode === "tty") {
+      const { default: ora } = await import("ora");
+      reporter.spinner = ora({ stream: ctx.stderr as NodeJS.WriteStream, color: "cyan", discardStdin: false });
+    }
+    return reporter;
+  }
+
+  setEstimate(ms: number | undefined): void {
+    this.estimateMs = ms;
+  }
+
+  onEvent = (event: RunEvent): void => {
+    for (const line of this.extraLines(event)) this.ctx.stdout.write(line + "\n");
+    if (this.mode === "json") {
+      this.ctx.stdout.write(JSON.stringify(event) + "\n");
+      return;
+    }
+    this.track(event);
+    if (this.mode === "plain") {
+      if (this.ctx.quiet && event.type !== "run-end" && !(event.type === "step-end" && event.state !== "passed")) return;
+      const line = formatEventLine(event);
+      if (line !== undefined) this.ctx.stdout.write(`${event.at.slice(11, 23)} ${line}\n`);
+      return;
+    }
+    const line = this.ttyLine(event);
+    if (line !== undefined) {
+      this.spinner?.clear();
+      this.ctx.stdout.write(line + "\n");
+    }
+    this.render();
+  };
+
+  private track(event: RunEvent): void {
+    if (event.type === "run-start") {
+      this.total = event.selected.length;
+      this.startedAt = Date.parse(event.at);
+      if (this.spinner) {
+        this.spinner.start();
+        this.ticker = setInterval(() => this.render(), 500);
+        this.ticker.unref();
+      }
+    } else if (event.type === "step-start") this.running.add(event.step);
+    else if (event.type === "step-end") {
+      this.running.delete(event.step);
+      this.done += 1;
+    }
+  }
+
+  private ttyLine(event: RunEvent): string | undefined {
+    const c = this.chalk;
+    switch (event.type) {
+      case "step-end": {
+        const mark = event.state === "passed" ? c.green("✔") : event.state === "skipped" ? c.dim("↷") : event.state === "blocked" ? c.yellow("⊘") : c.red("✖");
+        const why = event.state === "passed" ? "" : ` ${c.dim(event.reason)}`;
+        return `${mark} ${event.step}${why} ${c.dim(formatDuration(event.durationMs))}${event.attempts > 1 ? c.dim(` (${event.attempts} attempts)`) : ""}`;
+      }
+      case "attempt-end":
+        return event.passed ? undefined : c.yellow(`  ↻ ${event.step} attempt ${event.attempt}: ${event.reason}${event.detail ? ` — ${event.detail}` : ""}`);
+      case "breaker":
+        return c.magenta(`  ⚡ ${formatEventLine(event) ?? ""}`);
+      case "warning":
+        return c.yellow(`  ! ${formatEventLine(event) ?? ""}`);
+      case "run-start":
+      case "run-end":
+      case "step-start":
+      case "test-start":
+      case "test-end":
+        return undefined;
+    }
+  }
+
+  private render(): void {
+    if (!this.spinner) return;
+    const elapsed = Date.now() - this.startedAt;
+    const eta = this.estimateMs !== undefined ? ` · ETA ${formatDuration(Math.max(0, this.estimateMs - elapsed))}` : "";
+    const names = [...this.running];
+    const shown = names.slice(0, 4).join(", ") + (names.length > 4 ? ` +${names.length - 4}` : "");
+    this.spinner.text = `${this.done}/${this.total} done · running: ${shown || "-"} · ${formatDuration(elapsed)}${eta}`;
+  }
+
+  stop(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.spinner?.stop();
+  }
+}

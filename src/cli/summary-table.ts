@@ -1,0 +1,57 @@
+import type { ChalkInstance } from "chalk";
+import type { RunState, StepRecord } from "../store/run-state.js";
+import { totalUsage } from "../store/run-state.js";
+import { formatDuration } from "../report/event-line.js";
+import type { Usage } from "../engine/events.js";
+
+export function formatUsage(usage: Usage | undefined): string {
+  if (!usage) return "";
+  const parts: string[] = [];
+  if (usage.costUsd !== undefined) parts.push(`$${usage.costUsd.toFixed(usage.costUsd < 1 ? 4 : 2)}`);
+  const tokens = (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
+  if (tokens > 0) parts.push(`${tokens.toLocaleString("en-US")} tok`);
+  return parts.join(" ");
+}
+
+export function stateMark(record: StepRecord, chalk: ChalkInstance): string {
+  switch (record.state) {
+    case "passed":
+      return chalk.green("✔ passed");
+    case "failed":
+      return chalk.red("✖ failed");
+    case "blocked":
+      return chalk.yellow("⊘ blocked");
+    case "skipped":
+      return chalk.dim("↷ skipped");
+    case "cancelled":
+      return chalk.red("■ cancelled");
+    case "running":
+      return chalk.cyan("▶ running");
+    case "pending":
+      return chalk.dim("· pending");
+  }
+}
+
+/** The step table shared by `ws run`'s summary and `ws status`. cli-table3 is told to use no colour of its own. */
+export async function stepTable(state: RunState, chalk: ChalkInstance, options: { logs?: boolean; root?: string } = {}): Promise<string> {
+  const { default: Table } = await import("cli-table3");
+  const withUsage = Object.values(state.steps).some((r) => r.usage);
+  const head = ["step", "state", "attempts", "duration", "reason", ...(withUsage ? ["cost/tokens"] : []), ...(options.logs ? ["log"] : [])];
+  const table = new Table({ head: head.map((h) => chalk.bold(h)), style: { head: [], border: [] } });
+  for (const id of state.order) {
+    const r = state.steps[id];
+    if (!r) continue;
+    table.push([
+      id,
+      stateMark(r, chalk),
+      r.attempts > 0 ? String(r.attempts) : "",
+      r.durationMs !== undefined && r.attempts > 0 ? formatDuration(r.durationMs) : "",
+      r.state === "passed" || r.reason === undefined ? "" : r.reason,
+      ...(withUsage ? [formatUsage(r.usage)] : []),
+      ...(options.logs ? [r.log && options.root ? `${options.root}/${r.log}` : (r.log ?? "")] : []),
+    ]);
+  }
+  const total = totalUsage(state);
+  const footer = total ? `\ntotal cost/tokens: ${formatUsage(total)}` : "";
+  return table.toString() + footer;
+}

@@ -1,0 +1,44 @@
+import type { Workstream } from "../workstream/model.js";
+import type { Graph } from "../graph/graph.js";
+import { criticalPath } from "../graph/critical-path.js";
+import { waves } from "../graph/order.js";
+import type { History } from "../store/history.js";
+import { medianDuration } from "../store/history.js";
+
+/** Weights for the critical path: past median durations; a step never seen weighs the mean of the known ones (or 1 s). */
+export function stepWeights(ws: Workstream, history: History): { weights: number[]; known: boolean[] } {
+  const medians = ws.steps.map((s) => medianDuration(history, s.id));
+  const known = medians.filter((m): m is number => m !== undefined);
+  const fallback = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : 1000;
+  return { weights: medians.map((m) => m ?? fallback), known: medians.map((m) => m !== undefined) };
+}
+
+export interface Plan {
+  waves: string[][];
+  criticalPath: string[];
+  /** ms; undefined without any history. */
+  criticalPathMs: number | undefined;
+  totalWorkMs: number | undefined;
+  /** Lower bound of the makespan: max(critical path, work / workers). */
+  estimateMs: number | undefined;
+  maxWorkers: number;
+  /** Ready-queue priority per node: the heaviest remaining path to a sink. */
+  priority: number[];
+}
+
+export function planRun(ws: Workstream, graph: Graph, history: History, maxWorkers: number, selected?: ReadonlySet<number>): Plan {
+  const { weights, known } = stepWeights(ws, history);
+  const inRun = (i: number) => !selected || selected.has(i);
+  const cp = criticalPath(graph, (i) => (inRun(i) ? (weights[i] ?? 0) : 0));
+  const haveHistory = known.some(Boolean);
+  const work = weights.reduce((sum, w, i) => sum + (inRun(i) ? w : 0), 0);
+  return {
+    waves: waves(graph).map((wave) => wave.filter(inRun).map((i) => graph.ids[i] ?? String(i))).filter((w) => w.length > 0),
+    criticalPath: cp.path.filter(inRun).map((i) => graph.ids[i] ?? String(i)),
+    criticalPathMs: haveHistory ? cp.length : undefined,
+    totalWorkMs: haveHistory ? work : undefined,
+    estimateMs: haveHistory ? Math.max(cp.length, work / Math.max(1, maxWorkers)) : undefined,
+    maxWorkers,
+    priority: cp.remaining,
+  };
+}

@@ -1,0 +1,287 @@
+import path from "node:path";
+import type { Clock } from "./clock.js";
+import type { EndReason, RunEvent, Usage } from "./events.js";
+import type { UnitResult } from "./scheduler.js";
+import type { Step, Workstream } from "../workstream/model.js";
+import type { WsPaths } from "../store/paths.js";
+import type { ToolAdapter, ToolContext, ToolVerdict } from "../tools/types.js";
+import type { ProcessResult } from "../proc/run-process.js";
+import { runProcess } from "../proc/run-process.js";
+
+/** How a step's work is tied to git: decided once per run by the engine. */
+export interface GitMode {
+  /** Revert and keep as a patch what an attempt changed outside its file_scope. */
+  scopeCheck: boolean;
+  /** Commit a passed step's files (worktree isolation). */
+  commit: boolean;
+}
+
+export interface StepRunnerDeps {
+  workstream: Workstream;
+  /** Where steps run: the worktree, or the project root. */
+  workdir: string;
+  paths: WsPaths;
+  env: NodeJS.ProcessEnv;
+  clock: Clock;
+  git: GitMode;
+  adapter: (step: Step) => ToolAdapter;
+  emit: (event: RunEvent) => void;
+  /** file_scopes of the other steps running right now (their edits are not this step's). */
+  othersScopes: (step: Step) => string[][];
+}
+
+/** The result of one unit, plus what the breaker needs to know. */
+export type AttemptResult = UnitResult & { toolFault: boolean };
+
+const FEEDBACK_LINES = 40;
+const FEEDBACK_CHARS = 4000;
+/** Quota answers don't spend retries, but a tool that never recovers must not loop forever. */
+const MAX_QUOTA_ATTEMPTS = 10;
+
+function cap(lines: string[]): string {
+  const text = lines.slice(-FEEDBACK_LINES).join("\n");
+  return text.length > FEEDBACK_CHARS ? text.slice(-FEEDBACK_CHARS) : text;
+}
+
+function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {
+  if (!b) return a;
+  if (!a) return { ...b };
+  const sum = (x?: number, y?: number) => (x === undefined && y === undefined ? undefined : (x ?? 0) + (y ?? 0));
+  return { costUsd: sum(a.costUsd, b.costUsd), inputTokens: sum(a.inputTokens, b.inputTokens), outputTokens: sum(a.outputTokens, b.outputTokens) };
+}
+
+/** Why the tool's process ended badly, or undefined when it did its job. */
+function toolFailure(proc: ProcessResult, verdict: ToolVerdict): { reason: EndReason; detail?: string | undefined } | undefined {
+  if (proc.outcome === "spawn_error") return { reason: "spawn_error", detail: proc.error };
+  if (proc.outcome === "timeout") return { reason: "timeout" };
+  if (verdict.kind === "quota") return { reason: "quota", detail: verdict.message };
+  if (proc.signal) return { reason: `signal:${proc.signal}` };
+  if (proc.exitCode !== 0) return { reason: `exit:${proc.exitCode ?? -1}`, detail: verdict.kind === "error" ? verdict.message : undefined };
+  if (verdict.kind === "error") return { reason: "tool_error", detail: verdict.message };
+  return undefined;
+}
+
+/**
+ * One step across its attempts. Each call to `attempt` is one unit for the scheduler: the step
+ * gives its worker back between attempts, so a retry waits its turn (and its tool's breaker) like
+ * any other work.
+ */
+export class StepRun {
+  /** Attempts made, including free (quota) ones: numbers the log files. */
+  private made = 0;
+  /** Failed attempts that count against `retries`. */
+  private spent = 0;
+  private quotaHits = 0;
+  private feedback: string | undefined;
+  private lastTestFailure: string | undefined;
+  private durationMs = 0;
+  private usage: Usage | undefined;
+
+  constructor(
+    private readonly step: Step,
+    private readonly deps: StepRunnerDeps,
+  ) {}
+
+  private rel(file: string): string {
+    return path.relative(this.deps.paths.root, file);
+  }
+
+  private now(): string {
+    return new Date(this.deps.clock.now()).toISOString();
+  }
+
+  async attempt(signal: AbortSignal): Promise<AttemptResult> {
+    const { step, deps } = this;
+    const attempt = ++this.made;
+    const started = deps.clock.now();
+    deps.emit({ type: "step-start", at: this.now(), step: step.id, attempt, tool: step.tool });
+
+    const adapter = deps.adapter(step);
+    const ctx: ToolContext = {
+      workstream: deps.workstream,
+      step,
+      cwd: deps.workdir,
+      attempt,
+      feedback: this.feedback,
+      stepDir: deps.paths.stepDir(step.id),
+      env: deps.env,
+    };
+    const invocation = await adapter.prepare(ctx);
+    const parser = adapter.parser(ctx);
+    const git = deps.git.scopeCheck || deps.git.commit ? await import("../git/changes.js") : undefined;
+    const before = git ? await git.snapshot(deps.workdir) : undefined;
+    const log = deps.paths.attemptLog(step.id, attempt);
+    const proc = await runProcess({
+      command: invocation.command,
+      args: invocation.args,
+      cwd: deps.workdir,
+      env: { ...step.env, ...invocation.env },
+      timeoutMs: step.timeout * 1000,
+      logFile: log,
+      signal,
+      onLine: (line, stream) => parser.onLine(line, stream),
+    });
+    const verdict = parser.finish(proc);
+    this.usage = addUsage(this.usage, verdict.usage);
+
+    let reason: EndReason = "passed";
+    let detail: string | undefined;
+    let tail = proc.tail;
+    let toolFault = false;
+    let changed: string[] = [];
+    const failure = proc.outcome === "cancelled" ? { reason: "cancelled" as const } : toolFailure(proc, verdict);
+    if (failure) {
+      reason = failure.reason;
+      detail = failure.detail;
+      toolFault = failure.reason !== "cancelled";
+    }
+
+    if (git && before) {
+      const after = await git.snapshot(deps.workdir);
+      changed = git.changedBetween(before, after);
+      if (deps.git.scopeCheck && step.hasFileScope) {
+        const { enforceScope } = await import("../git/scope-check.js");
+        const check = await enforceScope({
+          cwd: deps.workdir,
+          before,
+          after,
+          fileScope: step.fileScope,
+          othersScopes: deps.othersScopes(step),
+          patchFile: path.join(deps.paths.stepDir(step.id), `attempt-${attempt}.out-of-scope.patch`),
+        });
+        if (check.violations.length > 0) {
+          const outside = new Set(check.violations);
+          changed = changed.filter((f) => !outside.has(f));
+          if (reason === "passed") {
+            reason = "scope_violation";
+            detail = `changed files outside file_scope: ${check.violations.join(", ")} (kept in ${this.rel(check.patchFile ?? "")}, then reverted)`;
+          }
+        }
+      }
+    }
+
+    if (reason === "passed") {
+      const tests = await this.runTests(attempt, signal);
+      if (tests) {
+        reason = tests.reason;
+        tail = tests.tail;
+        detail = tests.detail;
+      }
+    }
+
+    const durationMs = deps.clock.now() - started;
+    this.durationMs += durationMs;
+    const free = reason === "quota" && ++this.quotaHits < MAX_QUOTA_ATTEMPTS;
+    deps.emit({
+      type: "attempt-end",
+      at: this.now(),
+      step: step.id,
+      attempt,
+      passed: reason === "passed",
+      reason,
+      exitCode: proc.exitCode,
+      signal: proc.signal,
+      durationMs,
+      log: this.rel(log),
+      tail: tail.slice(-FEEDBACK_LINES),
+      usage: verdict.usage,
+      detail,
+      free: free || undefined,
+    });
+
+    if (reason === "passed") {
+      let commit: string | undefined;
+      if (deps.git.commit) {
+        commit = await this.commit(changed);
+      }
+      return this.end("passed", "passed", commit, false);
+    }
+    if (reason === "cancelled") return this.end("cancelled", "cancelled", undefined, false);
+    if (free) return { final: false, toolFault };
+
+    this.spent += 1;
+    const testFailure = reason === "tests_failed" ? cap(tail) : undefined;
+    if (testFailure !== undefined && testFailure === this.lastTestFailure) {
+      // Two attempts in a row failed the same way: another one would burn budget for nothing.
+      return this.end("failed", "no_progress", undefined, toolFault);
+    }
+    this.lastTestFailure = testFailure;
+    if (this.spent > step.retries) return this.end("failed", reason, undefined, toolFault);
+    this.feedback = [`The previous attempt (${attempt}) failed: ${reason}.`, detail, cap(tail)].filter(Boolean).join("\n");
+    return { final: false, toolFault };
+  }
+
+  private end(state: "passed" | "failed" | "cancelled", reason: EndReason, commit: string | undefined, toolFault: boolean): AttemptResult {
+    this.deps.emit({
+      type: "step-end",
+      at: this.now(),
+      step: this.step.id,
+      state,
+      reason,
+      attempts: this.made,
+      durationMs: this.durationMs,
+      usage: this.usage,
+      commit,
+    });
+    return { final: true, state, reason, toolFault };
+  }
+
+  /** Acceptance tests in order; the first failure ends the attempt. Undefined when all passed. */
+  private async runTests(attempt: number, signal: AbortSignal): Promise<{ reason: EndReason; tail: string[]; detail: string } | undefined> {
+    const { step, deps } = this;
+    for (const [k, test] of step.acceptanceTests.entries()) {
+      const index = k + 1;
+      deps.emit({ type: "test-start", at: this.now(), step: step.id, attempt, index, command: test.run });
+      const started = deps.clock.now();
+      const log = deps.paths.testLog(step.id, attempt, index);
+      const proc = await runProcess({
+        command: "/bin/sh",
+        args: ["-c", test.run],
+        cwd: deps.workdir,
+        env: step.env,
+        timeoutMs: (test.timeout ?? step.timeout) * 1000,
+        logFile: log,
+        signal,
+      });
+      const reason: EndReason =
+        proc.outcome === "cancelled" ? "cancelled" : proc.outcome === "timeout" ? "timeout" : proc.exitCode === 0 ? "passed" : "tests_failed";
+      deps.emit({
+        type: "test-end",
+        at: this.now(),
+        step: step.id,
+        attempt,
+        index,
+        command: test.run,
+        passed: reason === "passed",
+        reason,
+        exitCode: proc.exitCode,
+        durationMs: deps.clock.now() - started,
+        log: this.rel(log),
+        tail: proc.tail.slice(-FEEDBACK_LINES),
+      });
+      if (reason !== "passed") {
+        const why = reason === "timeout" ? "timed out" : reason === "cancelled" ? "was cancelled" : `exited ${proc.exitCode ?? proc.signal}`;
+        return {
+          reason: reason === "cancelled" ? "cancelled" : "tests_failed",
+          tail: [`$ ${test.run}`, ...proc.tail],
+          detail: `acceptance test ${index} ${why}: ${test.run}`,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  private async commit(changed: string[]): Promise<string | undefined> {
+    const { step, deps } = this;
+    const { matchesScope } = await import("../graph/scope-overlap.js");
+    // A step commits what it changed inside its scope; without a scope, what no other running step claims.
+    const others = deps.othersScopes(step).flat();
+    const files = step.hasFileScope
+      ? changed.filter((f) => matchesScope(f, step.fileScope))
+      : changed.filter((f) => !matchesScope(f, others));
+    if (files.length === 0) return undefined;
+    const { commitFiles } = await import("../git/commit.js");
+    const title = step.description || step.tasks[0] || step.id;
+    return commitFiles({ cwd: deps.workdir, files, message: `ws(${step.id}): ${title}` });
+  }
+}

@@ -1,0 +1,43 @@
+import type { RunEvent } from "../engine/events.js";
+import { unreachable } from "../engine/events.js";
+
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined) return "-";
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(Math.round(s - m * 60)).padStart(2, "0")}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+}
+
+/**
+ * One human line per event (without timestamp): the text of orchestrator.log and of the plain
+ * (non-TTY / CI) terminal output. Undefined for events too fine-grained to show.
+ */
+export function formatEventLine(event: RunEvent): string | undefined {
+  switch (event.type) {
+    case "run-start":
+      return `run ${event.runId} of ${event.wsId}${event.resume ? " (resume)" : ""}: ${event.selected.length}/${event.steps.length} steps, ${event.maxWorkers} workers, in ${event.workdir}${event.branch ? ` (branch ${event.branch})` : ""}`;
+    case "step-start":
+      return `start  ${event.step} (attempt ${event.attempt}, ${event.tool})`;
+    case "test-start":
+      return undefined;
+    case "test-end":
+      return `test   ${event.step} #${event.index} ${event.passed ? "passed" : `failed (${event.reason}, exit ${event.exitCode ?? "-"})`}: ${event.command}`;
+    case "attempt-end":
+      return event.passed
+        ? undefined
+        : `attempt ${event.step} #${event.attempt} failed: ${event.reason}${event.detail ? ` — ${event.detail}` : ""}${event.free ? " (quota: not counted against retries)" : ""}`;
+    case "step-end":
+      return `${event.state.padEnd(6)} ${event.step}${event.state === "passed" ? "" : ` (${event.reason})`} after ${event.attempts} attempt${event.attempts === 1 ? "" : "s"}, ${formatDuration(event.durationMs)}${event.commit ? `, commit ${event.commit.slice(0, 8)}` : ""}`;
+    case "breaker":
+      return `breaker ${event.tool}: ${event.state} after ${event.failures} tool failure${event.failures === 1 ? "" : "s"}${event.cooldownMs ? `, cooling down ${formatDuration(event.cooldownMs)}` : ""}`;
+    case "warning":
+      return `warning${event.step ? ` ${event.step}` : ""}: ${event.message}`;
+    case "run-end":
+      return `run ${event.outcome} in ${formatDuration(event.durationMs)} (steps one at a time: ${formatDuration(event.sequentialMs)}), exit ${event.exitCode}`;
+    default:
+      return unreachable(event);
+  }
+}
