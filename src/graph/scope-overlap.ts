@@ -2,9 +2,9 @@ import picomatch from "picomatch";
 
 /*
  * Semantics of a `file_scope` entry (shared by the conflict check and the run-time scope check):
- * a glob matches as picomatch does with `dot: true`; a glob-free entry also covers everything
- * beneath it (`src/utils` claims `src/utils/a.ts`), because people name directories; a trailing
- * `/` means the same (`src/` is `src/**`). Leading `./` and `.` segments are ignored.
+ * picomatch with `dot: true`, after normalizing: leading `./`, `.` and empty segments are dropped,
+ * `..` is resolved, and a trailing `/` means everything beneath (`src/` is `src/**`). A glob-free
+ * entry names exactly one path: `src/utils` does not claim `src/utils/a.ts`.
  */
 
 /** One path segment of a pattern, compiled for overlap tests. */
@@ -13,7 +13,7 @@ type Segment =
   | { kind: "literal"; text: string }
   | { kind: "glob"; text: string; prefix: string; suffix: string };
 
-/** A pattern as the overlap test sees it: one or more segment lists (brace alternatives, dir form). */
+/** A pattern as the overlap test sees it: one segment list per brace alternative. */
 export interface CompiledPattern {
   pattern: string;
   alternatives: Segment[][];
@@ -32,9 +32,9 @@ export function matchesScope(file: string, patterns: string[]): boolean {
 }
 
 /**
- * Whether some path can match both patterns. Sound (never false when a common path exists),
- * exact for literals, approximate for two globs in the same segment: there only the literal
- * prefix and suffix are compared (`*.ts` vs `*.js` don't overlap, `a*` vs `*b` do).
+ * Whether some path can match both patterns. Sound: never false when a common path exists. Exact
+ * unless two globs meet in the same segment; there only their literal prefixes and suffixes are
+ * compared (`*.ts` vs `*.js` don't overlap, `a*` vs `*b` do).
  */
 export function patternsOverlap(a: string, b: string): boolean {
   return compiledOverlap(compilePattern(a), compilePattern(b));
@@ -90,7 +90,6 @@ export function compilePattern(pattern: string): CompiledPattern {
     if (spansSegments(text)) return { pattern, alternatives: [ANYTHING] };
     const segments = text.split("/").filter((part) => part !== "" && part !== ".").map(compileSegment);
     alternatives.push(segments);
-    if (segments.every((segment) => segment.kind === "literal")) alternatives.push([...segments, GLOBSTAR]);
   }
   return { pattern, alternatives };
 }
@@ -224,7 +223,7 @@ function matcherFor(pattern: string): (path: string) => boolean {
   if (normalized === undefined) {
     matcher = () => false;
   } else if (!normalized.startsWith("!") && isLiteral(normalized)) {
-    matcher = (path) => path === normalized || path.startsWith(normalized + "/");
+    matcher = (path) => path === normalized;
   } else {
     const glob = picomatch(normalized, { dot: true });
     matcher = (path) => glob(path);
