@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, realpath, rename, appendFile } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, realpath, rename, stat } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { STATE_FOLDER } from "../store/paths.js";
@@ -60,7 +60,12 @@ export async function prepareWorktree(opts: {
   }
   await ensureExcluded(projectRoot);
 
-  const ours = await findWorktree(projectRoot, treePath);
+  let ours = await findWorktree(projectRoot, treePath);
+  if (ours !== undefined && !(await isDirectory(treePath))) {
+    // Registered but deleted by hand: forget the registration; the branch still holds the work.
+    await git(projectRoot, ["worktree", "remove", "--force", "--force", treePath]);
+    ours = undefined;
+  }
   if (opts.resume) {
     if (ours?.branch === branch) {
       return { path: treePath, branch, created: false, base: await mergeBase(projectRoot, head, branch), notes };
@@ -99,11 +104,7 @@ export async function prepareWorktree(opts: {
 
 /** Saves an old tree's uncommitted work as a commit, then unregisters and deletes the tree. */
 async function retire(projectRoot: string, tree: RegisteredWorktree, head: string, wsId: string, notes: string[]): Promise<void> {
-  const exists = await realpath(tree.path).then(
-    () => true,
-    () => false,
-  );
-  if (exists) {
+  if (await isDirectory(tree.path)) {
     const dirty = changedBetween(new Map(), await snapshot(tree.path));
     if (dirty.length > 0) {
       await commitFiles({ cwd: tree.path, files: dirty, message: "ws: uncommitted changes left in the worktree by an earlier run" });
@@ -129,6 +130,10 @@ async function listWorktrees(projectRoot: string): Promise<RegisteredWorktree[]>
       const value = (key: string) => lines.find((l) => l.startsWith(`${key} `))?.slice(key.length + 1);
       return { path: value("worktree") ?? "", head: value("HEAD"), branch: value("branch")?.replace(/^refs\/heads\//, "") };
     });
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
 }
 
 async function canonical(p: string): Promise<string> {
