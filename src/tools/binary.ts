@@ -12,7 +12,7 @@ export function wantedBinary(ws: Workstream, toolName: string, env: NodeJS.Proce
   if (toolName === "shell") return "/bin/sh";
   const override = env[binaryEnvVar(toolName)];
   if (override) return override;
-  return ws.tools[toolName]?.command ?? toolName;
+  return (Object.hasOwn(ws.tools, toolName) ? ws.tools[toolName]?.command : undefined) ?? toolName;
 }
 
 function isExecutableFile(file: string): boolean {

@@ -1,3 +1,4 @@
+import fs from "node:fs/promises";
 import path from "node:path";
 import { agentEnv, commandFor, modelFor } from "./agent-env.js";
 import { parseJsonLine } from "./json-line.js";
@@ -17,6 +18,7 @@ export const codexAdapter: ToolAdapter = {
   name: "codex",
   async prepare(ctx) {
     const model = modelFor(ctx);
+    await fs.mkdir(ctx.stepDir, { recursive: true }); // for -o
     // openai/codex codex-rs/exec/src/cli.rs (`codex exec`) and codex-rs/utils/cli shared options:
     //  --json: JSONL events on stdout (turn.completed with usage, turn.failed with error);
     //  --color never; --sandbox workspace-write (edits in the workspace, no approvals in exec;

@@ -25,7 +25,7 @@ const BUILTIN = new Map<string, ToolAdapter>(Object.entries(ADAPTERS));
 export function adapterFor(ws: Workstream, toolName: string): ToolAdapter {
   const builtin = BUILTIN.get(toolName);
   if (builtin) return builtin;
-  const custom = ws.tools[toolName];
+  const custom = Object.hasOwn(ws.tools, toolName) ? ws.tools[toolName] : undefined;
   if (custom) return customAdapter(toolName, custom);
   throw new UserError(`unknown tool "${toolName}"`, {
     fix: `use one of ${[...BUILTIN.keys()].join(", ")} or declare it under "tools"`,
