@@ -1,14 +1,13 @@
 import type { Workstream } from "../workstream/model.js";
 import type { Graph } from "./graph.js";
 import { reachability, type Reachability } from "./reachability.js";
-import { compilePattern, literalPrefix, normalizeScopePattern, type CompiledPattern } from "./scope-overlap.js";
-import { compiledOverlap } from "./scope-overlap.js";
+import { compiledOverlap, compilePattern, literalPrefix, normalizeScopePattern, type CompiledPattern } from "./scope-overlap.js";
 
 /** Two steps that may run at once and whose `file_scope`s can claim a common path. a < b. */
 export interface ScopeConflict {
   a: number;
   b: number;
-  /** The first overlapping pattern of step a, as written. */
+  /** As written; the pair (patternA, patternB) that overlaps first in file_scope order. */
   patternA: string;
   patternB: string;
 }
@@ -36,10 +35,11 @@ export function findScopeConflicts(ws: Workstream, g: Graph, reach: Reachability
   const n = g.ids.length;
   const sequential = sequentialGroupsOf(ws, g);
   const root: TrieNode = { children: new Map(), entries: [] };
-  ws.steps.forEach((step, node) => {
-    for (const raw of new Set(step.fileScope)) {
-      if (normalizeScopePattern(raw) === undefined) continue;
-      const pattern = compilePattern(raw);
+  const compiled = ws.steps.map((step) =>
+    [...new Set(step.fileScope)].filter((raw) => normalizeScopePattern(raw) !== undefined).map(compilePattern),
+  );
+  compiled.forEach((patterns, node) => {
+    for (const pattern of patterns) {
       const buckets = new Set<TrieNode>();
       for (const alternative of pattern.alternatives) buckets.add(bucketFor(root, literalPrefix(alternative)));
       for (const bucket of buckets) bucket.entries.push({ node, pattern });
@@ -59,7 +59,8 @@ export function findScopeConflicts(ws: Workstream, g: Graph, reach: Reachability
     }
     if (!compiledOverlap(first.pattern, second.pattern)) return;
     decided.add(key);
-    conflicts.push({ a: first.node, b: second.node, patternA: first.pattern.pattern, patternB: second.pattern.pattern });
+    const [patternA, patternB] = firstOverlap(compiled[first.node]!, compiled[second.node]!) ?? [first.pattern, second.pattern];
+    conflicts.push({ a: first.node, b: second.node, patternA: patternA.pattern, patternB: patternB.pattern });
   };
 
   const above: Entry[] = [];
@@ -75,6 +76,12 @@ export function findScopeConflicts(ws: Workstream, g: Graph, reach: Reachability
   };
   visit(root);
   return conflicts.sort((x, y) => x.a - y.a || x.b - y.b);
+}
+
+/** The trie finds pairs in bucket order; messages should name the patterns in file order. */
+function firstOverlap(as: CompiledPattern[], bs: CompiledPattern[]): [CompiledPattern, CompiledPattern] | undefined {
+  for (const a of as) for (const b of bs) if (compiledOverlap(a, b)) return [a, b];
+  return undefined;
 }
 
 function bucketFor(root: TrieNode, prefix: string[]): TrieNode {

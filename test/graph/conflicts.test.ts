@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { findScopeConflicts } from "../../src/graph/conflicts.js";
+import { buildGraph } from "../../src/graph/graph.js";
+import { makeWs, type GroupInput, type StepInput } from "./make-ws.js";
+
+function conflicts(steps: StepInput[], groups: GroupInput[] = []): string[] {
+  const ws = makeWs(steps, { groups });
+  const g = buildGraph(ws);
+  return findScopeConflicts(ws, g).map(({ a, b, patternA, patternB }) => `${g.ids[a]}:${patternA} ~ ${g.ids[b]}:${patternB}`);
+}
+
+describe("findScopeConflicts", () => {
+  it("finds literal vs literal, literal vs glob and glob vs glob overlaps", () => {
+    expect(
+      conflicts([
+        { id: "a", fileScope: ["docs/x.md", "src/one.ts"] },
+        { id: "b", fileScope: ["src/one.ts"] },
+        { id: "c", fileScope: ["lib/*.js"] },
+        { id: "d", fileScope: ["lib/index.js"] },
+        { id: "e", fileScope: ["test/**"] },
+        { id: "f", fileScope: ["test/unit/*.test.ts"] },
+      ]),
+    ).toEqual(["a:src/one.ts ~ b:src/one.ts", "c:lib/*.js ~ d:lib/index.js", "e:test/** ~ f:test/unit/*.test.ts"]);
+  });
+
+  it("ignores disjoint scopes", () => {
+    expect(
+      conflicts([
+        { id: "a", fileScope: ["src/*.ts"] },
+        { id: "b", fileScope: ["test/*.ts"] },
+        { id: "c", fileScope: ["src/*.js", "src/a/**"] },
+        { id: "d", fileScope: ["src/b/**"] },
+      ]),
+    ).toEqual([]);
+  });
+
+  it("ignores pairs ordered by depends_on, directly, transitively or through a group", () => {
+    expect(
+      conflicts(
+        [
+          { id: "a", fileScope: ["src/**"] },
+          { id: "b", fileScope: ["src/x.ts"], dependsOn: ["a"] },
+          { id: "c", fileScope: ["src/y.ts"], dependsOn: ["b"] },
+          { id: "d", fileScope: ["src/z.ts"], dependsOn: ["grp"] },
+        ],
+        [{ id: "grp", steps: ["c"] }],
+      ),
+    ).toEqual([]);
+  });
+
+  it("reports siblings of a diamond, which are not ordered", () => {
+    expect(
+      conflicts([
+        { id: "a", fileScope: ["a.txt"] },
+        { id: "b", fileScope: ["shared/**"], dependsOn: ["a"] },
+        { id: "c", fileScope: ["shared/c.txt"], dependsOn: ["a"] },
+        { id: "d", fileScope: ["shared/**"], dependsOn: ["b", "c"] },
+      ]),
+    ).toEqual(["b:shared/** ~ c:shared/c.txt"]);
+  });
+
+  it("treats members of one sequential group as ordered, but not of a parallel one", () => {
+    const steps: StepInput[] = [
+      { id: "a", fileScope: ["src/**"] },
+      { id: "b", fileScope: ["src/b.ts"] },
+      { id: "c", fileScope: ["src/c.ts"] },
+    ];
+    expect(conflicts(steps, [{ id: "seq", steps: ["a", "b", "c"], execute: "sequential" }])).toEqual([]);
+    expect(conflicts(steps, [{ id: "seq", steps: ["a", "b"], execute: "sequential" }])).toEqual(["a:src/** ~ c:src/c.ts"]);
+    expect(conflicts(steps, [{ id: "par", steps: ["a", "b", "c"], execute: "parallel" }])).toEqual([
+      "a:src/** ~ b:src/b.ts",
+      "a:src/** ~ c:src/c.ts",
+    ]);
+  });
+
+  it("reports a pair once, with its first overlapping patterns, and compares root-level globs with everything", () => {
+    expect(
+      conflicts([
+        { id: "a", fileScope: ["src/a.ts", "src/b.ts"] },
+        { id: "b", fileScope: ["**/*.ts"] },
+        { id: "c", fileScope: ["src/b.ts", "src/a.ts"] },
+      ]),
+    ).toEqual(["a:src/a.ts ~ b:**/*.ts", "a:src/a.ts ~ c:src/a.ts", "b:**/*.ts ~ c:src/b.ts"]);
+  });
+
+  it("skips entries outside the project and steps without scope", () => {
+    expect(
+      conflicts([
+        { id: "a", fileScope: ["../x/**"] },
+        { id: "b", fileScope: ["../x/y"] },
+        { id: "c", tool: "aider" },
+        { id: "d", tool: "aider" },
+      ]),
+    ).toEqual([]);
+  });
+});
