@@ -1,0 +1,134 @@
+import os from "node:os";
+import type { Diagnostic, DocPath } from "../diagnostics.js";
+import { DEFAULTS, type Execution, type Step, type Workstream } from "./model.js";
+import { hasInterpolation, interpolate, isTruthy } from "./interpolate.js";
+import { locateNearest, type PositionedSource } from "./parse-source.js";
+import type { RawStep, RawWorkstream } from "./raw-types.js";
+import { issueToDiagnostic, schemaIssues } from "./schema.js";
+
+/**
+ * Schema-valid file → the camelCase model, with defaults filled in and `${env...}` resolved.
+ * Interpolation problems become diagnostics (and the field falls back to its default), so one
+ * run still reports every other error of the file.
+ */
+
+export interface NormalizeOptions {
+  /** Absolute path of the file. */
+  file: string;
+  hash: string;
+  env: NodeJS.ProcessEnv;
+  source: PositionedSource;
+}
+
+export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstream: Workstream; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const execution = resolveExecution(doc, opts, diagnostics);
+  const defaults = {
+    tool: doc.defaults?.tool ?? DEFAULTS.tool,
+    model: doc.defaults?.model,
+    retries: doc.defaults?.retries ?? DEFAULTS.retries,
+  };
+  const defaultTimeout = doc.defaults?.timeout ?? execution.timeoutPerStep;
+  const steps = doc.steps.map((raw, index): Step => ({
+    id: raw.id,
+    index,
+    description: raw.description ?? "",
+    tool: raw.tool ?? defaults.tool,
+    tasks: raw.tasks ?? [],
+    run: raw.run,
+    fileScope: raw.file_scope ?? [],
+    hasFileScope: raw.file_scope !== undefined,
+    readOnly: raw.read_only ?? [],
+    dependsOn: raw.depends_on ?? [],
+    timeout: raw.timeout ?? defaultTimeout,
+    retries: raw.retries ?? defaults.retries,
+    acceptanceTests: (raw.acceptance_tests ?? []).map((t) => (typeof t === "string" ? { run: t, timeout: undefined } : { run: t.run, timeout: t.timeout })),
+    when: resolveWhen(raw, index, opts, diagnostics),
+    env: raw.env ?? {},
+    model: raw.model ?? defaults.model,
+  }));
+  const workstream: Workstream = {
+    id: doc.id,
+    name: doc.name ?? doc.id,
+    description: doc.description ?? "",
+    file: opts.file,
+    hash: opts.hash,
+    execution,
+    defaults,
+    circuitBreaker: {
+      failureThreshold: doc.circuit_breaker?.failure_threshold ?? DEFAULTS.failureThreshold,
+      cooldown: doc.circuit_breaker?.cooldown ?? DEFAULTS.cooldown,
+    },
+    tools: Object.fromEntries(
+      Object.entries(doc.tools ?? {}).map(([name, t]) => [name, { command: t.command, args: t.args ?? [], env: t.env ?? {} }]),
+    ),
+    steps,
+    stepGroups: (doc.step_groups ?? []).map((g) => ({ id: g.id, steps: g.steps, execute: g.execute ?? "parallel", maxWorkers: g.max_workers })),
+  };
+  return { workstream, diagnostics };
+}
+
+/** An interpolation error points at the `${...}` inside the string when it can be found there. */
+function interpolationError(opts: NormalizeOptions, path: DocPath, template: string, error: { message: string; fix?: string | undefined; offset: number; length: number }): Diagnostic {
+  const whole = locateNearest(opts.source, path);
+  let location = whole;
+  if (whole) {
+    const expr = template.slice(error.offset, error.offset + error.length);
+    const at = opts.source.text.slice(whole.offset, whole.offset + whole.length).indexOf(expr);
+    if (at >= 0) location = opts.source.position(whole.offset + at, expr.length);
+  }
+  return { severity: "error", code: "interpolation", message: error.message, file: opts.source.path, location, fix: error.fix };
+}
+
+/** "3" → 3 and "true" → true, so that a resolved string can satisfy a number or boolean field. */
+function coerce(value: string): string | number | boolean {
+  if (/^-?[0-9]+(\.[0-9]+)?$/.test(value.trim())) return Number(value);
+  if (value === "true" || value === "false") return value === "true";
+  return value;
+}
+
+function resolveExecution(doc: RawWorkstream, opts: NormalizeOptions, diagnostics: Diagnostic[]): Execution {
+  const raw = doc.execution ?? {};
+  const resolved: Record<string, unknown> = {};
+  const templates = new Map<string, string>();
+  for (const [key, value] of Object.entries(raw)) {
+    if (typeof value === "string" && hasInterpolation(value)) {
+      templates.set(key, value);
+      const result = interpolate(value, opts.env);
+      if (result.ok) resolved[key] = coerce(result.value);
+      else diagnostics.push(interpolationError(opts, ["execution", key], value, result));
+    } else {
+      resolved[key] = value;
+    }
+  }
+  // Only interpolated values can be wrong here: the rest already passed the schema.
+  for (const issue of schemaIssues("resolvedExecution", resolved, ["execution"])) {
+    const key = String(issue.path[1]);
+    const template = templates.get(key);
+    delete resolved[key];
+    const message = template === undefined ? issue.message : `${issue.message} (resolved from ${JSON.stringify(template)})`;
+    diagnostics.push(issueToDiagnostic({ ...issue, path: issue.path.slice(0, 2), message }, opts.source, opts.source.path));
+  }
+  const parallel = typeof resolved.parallel === "boolean" ? resolved.parallel : true;
+  const maxWorkers = resolved.max_workers === "auto" ? os.availableParallelism() : typeof resolved.max_workers === "number" ? resolved.max_workers : DEFAULTS.maxWorkers;
+  return {
+    parallel,
+    maxWorkers: parallel ? maxWorkers : 1,
+    timeoutPerStep: typeof resolved.timeout_per_step === "number" ? resolved.timeout_per_step : DEFAULTS.timeoutPerStep,
+    rateLimitDelay: typeof resolved.rate_limit_delay === "number" ? resolved.rate_limit_delay : DEFAULTS.rateLimitDelay,
+    onFailure: (resolved.on_failure as Execution["onFailure"] | undefined) ?? DEFAULTS.onFailure,
+    fileConflicts: (resolved.file_conflicts as Execution["fileConflicts"] | undefined) ?? DEFAULTS.fileConflicts,
+    isolation: resolved.isolation as Execution["isolation"],
+  };
+}
+
+function resolveWhen(raw: RawStep, index: number, opts: NormalizeOptions, diagnostics: Diagnostic[]): Step["when"] {
+  if (raw.when === undefined) return undefined;
+  if (typeof raw.when === "boolean") return { source: String(raw.when), value: raw.when };
+  const result = interpolate(raw.when, opts.env);
+  if (!result.ok) {
+    diagnostics.push(interpolationError(opts, ["steps", index, "when"], raw.when, result));
+    return { source: raw.when, value: true };
+  }
+  return { source: raw.when, value: isTruthy(result.value) };
+}

@@ -1,0 +1,153 @@
+import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Node as YamlNode } from "yaml";
+import type { Diagnostic, DocPath, SourceFile, SourceLocation } from "../diagnostics.js";
+import { checkJsonSyntax } from "./json-syntax.js";
+import { createJsonLocator, type Span } from "./json-locator.js";
+
+/**
+ * Parses a workstream file's text into a plain value plus a SourceFile that maps document paths
+ * back to `line:col`. `.json` is strict JSON (trailing commas and comments are errors, as
+ * JSON.parse would say, but with a position); `.yaml`/`.yml` go through the yaml package.
+ */
+
+export type SourceFormat = "json" | "yaml";
+
+/** A SourceFile that can also place a raw offset (parse errors have no document path). */
+export interface PositionedSource extends SourceFile {
+  position(offset: number, length: number): SourceLocation;
+}
+
+export type ParseResult =
+  | { ok: true; value: unknown; source: PositionedSource; diagnostics: Diagnostic[] }
+  | { ok: false; source: PositionedSource; diagnostics: Diagnostic[] };
+
+type SpanLocator = (path: DocPath, part?: "key" | "value") => Span | undefined;
+
+/** YAML aliases beyond this are an "alias bomb" (billions of laughs), not a workstream. */
+const MAX_ALIAS_COUNT = 100;
+
+export function formatOf(file: string): SourceFormat {
+  return /\.ya?ml$/i.test(file) ? "yaml" : "json";
+}
+
+export function createSourceFile(path: string, text: string, locateSpan: SpanLocator = () => undefined): PositionedSource {
+  let lineStarts: number[] | undefined;
+  const position = (offset: number, length: number): SourceLocation => {
+    if (!lineStarts) {
+      lineStarts = [0];
+      for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
+    }
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((lineStarts[mid] ?? 0) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: offset - (lineStarts[lo] ?? 0) + 1, offset, length };
+  };
+  return {
+    path,
+    text,
+    locate(docPath, part) {
+      const span = locateSpan(docPath, part);
+      return span ? position(span.offset, span.length) : undefined;
+    },
+    position,
+  };
+}
+
+export function parseSource(rawText: string, opts: { path: string; format: SourceFormat }): ParseResult {
+  // A UTF-8 BOM is legal at the start of a file; editors do not count it as a column.
+  const text = rawText.charCodeAt(0) === 0xfeff ? rawText.slice(1) : rawText;
+  const diag = (source: PositionedSource, offset: number, length: number, message: string, code = "parse", fix?: string): Diagnostic => ({
+    severity: "error",
+    code,
+    message,
+    file: opts.path,
+    location: source.position(offset, length),
+    fix,
+  });
+
+  if (text.trim() === "") {
+    const source = createSourceFile(opts.path, text);
+    return { ok: false, source, diagnostics: [diag(source, 0, 0, "the file is empty", "empty-file", "run `ws init` for a starter workstream")] };
+  }
+  return opts.format === "json" ? parseJson(text, opts.path, diag) : parseYaml(text, opts.path, diag);
+}
+
+type Diag = (source: PositionedSource, offset: number, length: number, message: string, code?: string, fix?: string) => Diagnostic;
+
+function parseJson(text: string, path: string, diag: Diag): ParseResult {
+  const source = createSourceFile(path, text, createJsonLocator(text));
+  const issues = checkJsonSyntax(text);
+  const diagnostics = issues.map((issue) => diag(source, issue.offset, issue.length, issue.message, issue.code, issue.fix));
+  if (issues.some((issue) => issue.code === "parse")) return { ok: false, source, diagnostics };
+  return { ok: true, value: JSON.parse(text) as unknown, source, diagnostics };
+}
+
+function parseYaml(text: string, path: string, diag: Diag): ParseResult {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+  const source = createSourceFile(path, text, (docPath, part) => locateYaml(doc.contents, docPath, part));
+  const diagnostics: Diagnostic[] = [];
+  for (const e of doc.errors) {
+    diagnostics.push(diag(source, e.pos[0], e.pos[1] - e.pos[0], yamlMessage(e.message), e.code === "DUPLICATE_KEY" ? "duplicate-key" : "parse"));
+  }
+  for (const w of doc.warnings) {
+    diagnostics.push({ ...diag(source, w.pos[0], w.pos[1] - w.pos[0], yamlMessage(w.message)), severity: "warning" });
+  }
+  if (doc.errors.length > 0) return { ok: false, source, diagnostics };
+  try {
+    return { ok: true, value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown, source, diagnostics };
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    let offset = 0;
+    visit(doc, {
+      Alias(_key, node) {
+        offset = node.range?.[0] ?? 0;
+        return visit.BREAK;
+      },
+    });
+    diagnostics.push(
+      diag(source, offset, 0, `too many alias expansions (more than ${MAX_ALIAS_COUNT}): refusing a possible "billion laughs" file`, "alias-limit", "write the repeated values out instead of using aliases"),
+    );
+    return { ok: false, source, diagnostics };
+  }
+}
+
+function yamlMessage(message: string): string {
+  // The yaml package catches its own stack overflow on absurdly nested input and reports it as is.
+  if (/call stack/i.test(message)) return "the file is nested too deeply to parse";
+  return message.replace(/ at line \d+, column \d+[\s\S]*$/, "").trim();
+}
+
+function locateYaml(root: unknown, path: DocPath, part: "key" | "value" = "value"): Span | undefined {
+  let node: unknown = root;
+  let keyNode: unknown;
+  for (const segment of path) {
+    if (isAlias(node)) return undefined;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+      if (!pair) return undefined;
+      keyNode = pair.key;
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === "number") {
+      node = node.items[segment];
+      keyNode = node;
+    } else {
+      return undefined;
+    }
+  }
+  const target = (part === "key" && path.length > 0 ? keyNode : node) as YamlNode | null | undefined;
+  const range = target?.range;
+  if (!range) return part === "value" && path.length > 0 ? locateYaml(root, path, "key") : undefined;
+  return { offset: range[0], length: range[1] - range[0] };
+}
+
+/** Location of `path`, or of its closest ancestor that exists (a missing key points at its object). */
+export function locateNearest(source: SourceFile, path: DocPath, part: "key" | "value" = "value"): SourceLocation | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const found = source.locate(path.slice(0, n), n === path.length ? part : "value");
+    if (found) return found;
+  }
+  return undefined;
+}

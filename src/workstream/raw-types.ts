@@ -1,0 +1,41 @@
+/**
+ * The file format as written (snake_case), once the schema has accepted it. Only the loader sees
+ * these; everything else uses the normalized model in model.ts.
+ */
+
+export interface RawAcceptanceTest {
+  run: string;
+  timeout?: number;
+}
+
+export interface RawStep {
+  id: string;
+  description?: string;
+  tool?: string;
+  tasks?: string[];
+  run?: string;
+  file_scope?: string[];
+  read_only?: string[];
+  depends_on?: string[];
+  timeout?: number;
+  retries?: number;
+  acceptance_tests?: Array<string | RawAcceptanceTest>;
+  when?: string | boolean;
+  env?: Record<string, string>;
+  model?: string;
+}
+
+/** Values may still be `${env...}` strings here. */
+export type RawExecution = Partial<Record<"parallel" | "max_workers" | "timeout_per_step" | "rate_limit_delay" | "on_failure" | "file_conflicts" | "isolation", unknown>>;
+
+export interface RawWorkstream {
+  id: string;
+  name?: string;
+  description?: string;
+  execution?: RawExecution;
+  defaults?: { tool?: string; model?: string; retries?: number; timeout?: number };
+  circuit_breaker?: { failure_threshold?: number; cooldown?: number };
+  tools?: Record<string, { command: string; args?: string[]; env?: Record<string, string> }>;
+  steps: RawStep[];
+  step_groups?: Array<{ id: string; steps: string[]; execute?: "parallel" | "sequential"; max_workers?: number }>;
+}
