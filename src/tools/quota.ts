@@ -20,15 +20,14 @@ const PATTERNS: RegExp[] = [
   /\btoo many requests\b/i,
 ];
 
-// A bare 429 is only an HTTP status next to a word that says so (not "line 429").
-const STATUS_429 = /(?<![\w.])429(?![\w.])/;
-const STATUS_CONTEXT = /\b(?:status|http|code|error|too many|exceeded|exhausted)\b/i;
+// A bare 429 is only an HTTP status right next to a word that says so (not "line 429").
+const STATUS_429 = /\b(?:status|http(?:\/[\d.]+)?|code|error)\W{0,4}429(?![\w]|\.\d)|(?<![\w.])429\W{0,3}(?:too many|resource[ _]exhausted)/i;
 
 /** 429 / "rate limit" / "quota" / "usage limit" in a tool's output (any line of `text`). */
 export function looksLikeQuota(text: string): boolean {
   for (const line of text.split(/\r?\n/)) {
     if (PATTERNS.some((pattern) => pattern.test(line))) return true;
-    if (STATUS_429.test(line) && STATUS_CONTEXT.test(line)) return true;
+    if (STATUS_429.test(line)) return true;
   }
   return false;
 }
