@@ -1,6 +1,82 @@
+import fs from "node:fs";
+import path from "node:path";
 import type { CliContext } from "./context.js";
+import { err } from "./context.js";
+import { UserError } from "../errors.js";
+import { criticalPath } from "../graph/critical-path.js";
+import { stepWeights } from "../engine/plan.js";
+import { buildGraph } from "../graph/graph.js";
+import { waves } from "../graph/order.js";
+import { buildGraphView, type GraphView } from "../render/graph-view.js";
+import { readHistory } from "../store/history.js";
+import { wsPaths } from "../store/paths.js";
+import { loadRunState } from "../store/snapshot.js";
+import { loadValidWorkstream } from "../workstream/load.js";
+import { locateWorkstream } from "../workstream/locate-file.js";
 
-// PLACEHOLDER: replaced by the module's owner; must not survive to a landing.
-export async function graphCommand(_options: object, _ctx: CliContext): Promise<number> {
-  throw new Error("graph: not implemented yet");
+export interface GraphOptions {
+  wsId: string;
+  format: string;
+  output?: string | undefined;
+}
+
+const BINARY_FORMATS = new Set(["svg", "png"]);
+
+/** `ws graph`: draw the dependency graph, coloured by the last run, in one of six formats. */
+export async function graphCommand(options: GraphOptions, ctx: CliContext): Promise<number> {
+  const file = locateWorkstream(options.wsId, { dir: ctx.dir });
+  const { workstream } = await loadValidWorkstream(file, { cwd: ctx.cwd, env: ctx.env });
+  if (options.output === undefined && BINARY_FORMATS.has(options.format) && ctx.stdout.isTTY) {
+    const what = options.format === "png" ? "png is binary" : "svg is an image";
+    throw new UserError(`${what}; use -o FILE or pipe it`, { fix: `ws graph --ws-id ${options.wsId} --format ${options.format} -o graph.${options.format}` });
+  }
+  const paths = wsPaths(ctx.cwd, workstream.id);
+  const graph = buildGraph(workstream);
+  const { weights } = stepWeights(workstream, readHistory(paths.history));
+  const view = buildGraphView({
+    workstream,
+    graph,
+    waves: waves(graph),
+    // The same weights as the scheduler's priority, so this path is the one `ws run` favours.
+    criticalPath: criticalPath(graph, (node) => weights[node] ?? 0).path,
+    state: loadRunState(paths),
+  });
+
+  const toFile = options.output !== undefined;
+  const rendered = await render(view, options.format, {
+    color: ctx.color && !toFile,
+    width: (!toFile && ctx.stdout.columns) || 100,
+  });
+  if (options.output !== undefined) {
+    const target = path.resolve(ctx.cwd, options.output);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, rendered);
+    if (ctx.verbose) err(ctx, `wrote ${target}`);
+  } else {
+    ctx.stdout.write(rendered);
+  }
+  return 0;
+}
+
+async function render(view: GraphView, format: string, text: { color: boolean; width: number }): Promise<string | Buffer> {
+  // Each renderer is imported only when used: Graphviz's wasm and resvg's native module are heavy.
+  switch (format) {
+    case "ascii":
+      return (await import("../render/ascii.js")).renderAscii(view, text);
+    case "mermaid":
+      return (await import("../render/mermaid.js")).renderMermaid(view);
+    case "dot":
+      return (await import("../render/dot.js")).renderDot(view);
+    case "json":
+      return (await import("../render/json.js")).renderJson(view);
+    case "svg":
+    case "png": {
+      const { renderDot } = await import("../render/dot.js");
+      const svg = await (await import("../render/svg.js")).dotToSvg(renderDot(view));
+      if (format === "svg") return svg;
+      return (await import("../render/png.js")).svgToPng(svg).data;
+    }
+    default:
+      throw new UserError(`unknown graph format "${format}"`, { fix: "use ascii, mermaid, dot, svg, png or json" });
+  }
 }
