@@ -29,9 +29,10 @@ function command(name: "error" | "warning" | "notice", title: string, message: s
  * agent printed (`::add-mask::`, `::error::`...) is shown, not executed by the runner.
  */
 function group(title: string, lines: string[]): string[] {
+  // Nothing printed, nothing to unfold: an empty group per quiet step would only be noise.
+  if (lines.length === 0) return [];
   const token = `ws-${randomUUID()}`;
-  const body = lines.length > 0 ? lines : ["(no output)"];
-  return [`::group::${escapeData(title)}`, `::stop-commands::${token}`, ...body, `::${token}::`, "::endgroup::"];
+  return [`::group::${escapeData(title)}`, `::stop-commands::${token}`, ...lines, `::${token}::`, "::endgroup::"];
 }
 
 export function githubActionsLines(event: RunEvent): string[] {
@@ -43,7 +44,7 @@ export function githubActionsLines(event: RunEvent): string[] {
     }
     case "test-end":
       return group(
-        `step ${event.step} (attempt ${event.attempt}) test ${event.index + 1}: ${event.passed ? "passed" : event.reason}: ${event.command}`,
+        `step ${event.step} (attempt ${event.attempt}) test ${event.index}: ${event.passed ? "passed" : event.reason}: ${event.command}`,
         event.tail,
       );
     case "step-end":

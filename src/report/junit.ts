@@ -98,7 +98,7 @@ function systemOut(attempts: AttemptDetail[]): string {
     if (a.detail) lines.push(`  ${a.detail}`);
     for (const t of [...a.tests].sort((x, y) => x.index - y.index)) {
       lines.push(
-        `  test ${t.index + 1}: ${t.command} -> ${t.passed ? "passed" : t.reason}, ${exitText(t.exitCode)}, ${seconds(t.durationMs)}s`,
+        `  test ${t.index}: ${t.command} -> ${t.passed ? "passed" : t.reason}, ${exitText(t.exitCode)}, ${seconds(t.durationMs)}s`,
       );
     }
   }
@@ -114,7 +114,7 @@ function failureBody(record: StepRecord, attempts: AttemptDetail[]): string {
   const failedTests = last.tests.filter((t) => !t.passed);
   if (failedTests.length > 0) {
     for (const t of failedTests) {
-      lines.push(`acceptance test ${t.index + 1} failed (${exitText(t.exitCode)}): ${t.command}`, ...t.tail);
+      lines.push(`acceptance test ${t.index} failed (${exitText(t.exitCode)}): ${t.command}`, ...t.tail);
     }
   } else if (last.tail.length > 0) {
     lines.push(`last lines of attempt ${last.attempt}:`, ...last.tail);

@@ -25,7 +25,8 @@ export class RunLog {
     tests: Array<{ command: string; passed: boolean; exitCode?: number; tail?: string[] }> = [],
   ): this {
     this.events.push({ type: "step-start", at: this.at(), step, attempt, tool: "shell" });
-    tests.forEach((t, index) => {
+    tests.forEach((t, k) => {
+      const index = k + 1; // 1-based, as the engine numbers tests (attempt-n.test-k.log)
       this.events.push({ type: "test-start", at: this.at(), step, attempt, index, command: t.command });
       this.events.push({
         type: "test-end", at: this.at(), step, attempt, index, command: t.command, passed: t.passed,
