@@ -1,7 +1,7 @@
 import { lstat, readlink } from "node:fs/promises";
 import path from "node:path";
 import { STATE_FOLDER } from "../store/paths.js";
-import { repoPrefix } from "./repo.js";
+import { headCommit, repoPrefix } from "./repo.js";
 import { git, splitNul } from "./run-git.js";
 
 /**
@@ -9,8 +9,12 @@ import { git, splitNul } from "./run-git.js";
  * → blob sha, or "deleted". Files git reports as clean are absent. Executables and symlinks carry
  * their mode after the sha (`<sha> 100755`, `<sha> 120000`) so that a mode change counts as a
  * change and a restore can bring the mode back; a nested repository or submodule is "dir".
+ * HEAD at snapshot time is kept under HEAD_KEY (not a path: paths never contain NUL), because
+ * "clean" means "as in HEAD" and another step may commit while this one runs.
  */
 export type Snapshot = Map<string, string>;
+
+export const HEAD_KEY = "\0HEAD";
 
 export const DELETED = "deleted";
 export const DIRECTORY = "dir";
@@ -58,7 +62,7 @@ async function hashFiles(cwd: string, files: string[]): Promise<string[]> {
 export async function snapshot(cwd: string): Promise<Snapshot> {
   const prefix = await repoPrefix(cwd);
   const files = [...new Set((await statusPaths(cwd)).map((p) => toCwdRelative(prefix, p)))].filter((f) => !isStateFolder(f));
-  const result: Snapshot = new Map();
+  const result: Snapshot = new Map([[HEAD_KEY, (await headCommit(cwd)) ?? ""]]);
   const regular: Array<{ file: string; mode: string }> = [];
   for (const file of files) {
     const stats = await lstat(path.join(cwd, file)).catch(() => undefined);
@@ -78,6 +82,7 @@ export async function snapshot(cwd: string): Promise<Snapshot> {
 /** Files whose content differs between two snapshots (the attempt's own changes), sorted. */
 export function changedBetween(before: Snapshot, after: Snapshot): string[] {
   const files = new Set([...before.keys(), ...after.keys()]);
+  files.delete(HEAD_KEY);
   return [...files].filter((file) => (before.get(file) ?? CLEAN) !== (after.get(file) ?? CLEAN)).sort();
 }
 

@@ -1,7 +1,7 @@
 import { chmod, lstat, mkdir, mkdtemp, rm, rmdir, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { changedBetween, parseEntry, DELETED, DIRECTORY, type Snapshot } from "./changes.js";
+import { changedBetween, parseEntry, DELETED, DIRECTORY, HEAD_KEY, type Snapshot } from "./changes.js";
 import { headCommit, repoPrefix } from "./repo.js";
 import { git, gitText, gitWithIndexLock, splitNul } from "./run-git.js";
 import { matchesScope } from "../graph/scope-overlap.js";
@@ -30,13 +30,18 @@ export async function enforceScope(opts: {
   patchFile: string;
 }): Promise<ScopeCheckResult> {
   const { cwd, before, after } = opts;
-  const violations = changedBetween(before, after).filter(
+  const outside = changedBetween(before, after).filter(
     (file) => !matchesScope(file, opts.fileScope) && !opts.othersScopes.some((scope) => matchesScope(file, scope)),
   );
-  if (violations.length === 0) return { violations };
+  if (outside.length === 0) return { violations: [] };
 
   const prefix = await repoPrefix(cwd);
   const toRoot = (file: string) => path.posix.normalize(prefix + file);
+  // A file another step committed meanwhile looks changed (dirty before, clean after) but is that
+  // step's work, now in history: reverting it would put stale content back into the tree.
+  const committed = await committedBetween(cwd, before.get(HEAD_KEY), after.get(HEAD_KEY));
+  const violations = outside.filter((file) => after.has(file) || !committed.has(toRoot(file)));
+  if (violations.length === 0) return { violations };
   const head = await headEntries(cwd, violations.map(toRoot));
   const entryIn = (snap: Snapshot, file: string): Entry | undefined => {
     const value = snap.get(file);
@@ -53,6 +58,12 @@ export async function enforceScope(opts: {
 
   await restore(cwd, prefix, violations, before, (file) => head.has(toRoot(file)));
   return { violations, patchFile: opts.patchFile };
+}
+
+/** Paths (from the repository root) that commits between two HEADs changed. */
+async function committedBetween(cwd: string, from: string | undefined, to: string | undefined): Promise<Set<string>> {
+  if (!from || !to || from === to) return new Set();
+  return new Set(splitNul((await git(cwd, ["diff", "--name-only", "-z", "--no-renames", "--no-relative", from, to])).stdout));
 }
 
 /** HEAD's blob and mode for each of `rootPaths` that it has (none in a repository without commits). */

@@ -123,3 +123,17 @@ describe("enforceScope below the repository root", () => {
     expect(read(root, "app/stray.ts")).toBe("s\n");
   });
 });
+
+describe("enforceScope beside a step that commits", () => {
+  it("doesn't revert files another step committed during the attempt", async () => {
+    const root = makeRepo(FILES);
+    writeFiles(root, { "docs/notes.md": "step B's work, tests still running\n" });
+    const { result } = await attempt(root, () => {
+      writeFiles(root, { "src/mine.ts": "A's work\n", "docs/notes.md": "step B's final work\n" });
+      git(root, "commit", "-q", "-m", "ws(b): notes", "--", "docs/notes.md");
+    });
+    expect(result.violations).toEqual([]);
+    expect(read(root, "docs/notes.md")).toBe("step B's final work\n");
+    expect(status(root)).toEqual([" M src/mine.ts"]);
+  });
+});
