@@ -5,9 +5,16 @@ import { killGroup } from "./kill-tree.js";
  * the terminal, so ws's own SIGINT/SIGTERM handler must kill them explicitly.
  */
 const live = new Set<number>();
+let exitHookInstalled = false;
 
 export function addLiveGroup(pid: number): void {
   live.add(pid);
+  if (!exitHookInstalled) {
+    // Last resort if ws ends without its signal handler running (a crash, process.exit): detached
+    // groups would otherwise outlive it. Killing is synchronous, so it works in an exit hook.
+    exitHookInstalled = true;
+    process.on("exit", () => killAllLiveGroups("SIGKILL"));
+  }
 }
 
 export function removeLiveGroup(pid: number): void {

@@ -38,6 +38,7 @@ const ON_LINE_CAP = 1024 * 1024;
 const TAIL_LINE_CAP = 4096;
 /** After the final sweep, how long to wait for the pipes to close (a process that left the group can hold them). */
 const DRAIN_CAP_MS = 2000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Run one command in its own process group, streaming its output to `logFile`.
@@ -103,6 +104,9 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
         }
       }
     });
+    stream.on("error", () => {
+      // A read error ends the stream like EOF does; what was read is in the log.
+    });
     stream.on("data", (chunk: Buffer) => {
       log.write(chunk, name);
       splitter.push(chunk);
@@ -124,10 +128,11 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
       if (exited) return;
       forced = true;
       killGroup(pid, "SIGKILL");
-    }, options.killGraceMs ?? 2000);
+    }, Math.min(options.killGraceMs ?? 2000, MAX_TIMER_MS));
   };
   const timeoutMs = options.timeoutMs ?? 0;
-  const timer = timeoutMs > 0 ? setTimeout(() => stop("timeout"), timeoutMs) : undefined;
+  // Past 2^31-1 ms setTimeout fires at once; 24.8 days is "no timeout" for a step anyway.
+  const timer = timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS ? setTimeout(() => stop("timeout"), timeoutMs) : undefined;
   const onAbort = () => stop("cancelled");
   options.signal?.addEventListener("abort", onAbort, { once: true });
 

@@ -79,3 +79,37 @@ describe("EventLog", () => {
     expect(() => log.append(start)).toThrow(/after close/);
   });
 });
+
+describe("EventLog under kill -9", () => {
+  it("loses at most the line being written", async () => {
+    const { spawn } = await import("node:child_process");
+    const { transpileForChild } = await import("./helpers.js");
+    const code = path.join(dir, "code");
+    transpileForChild(code, ["store/event-log.ts", "store/store-error.ts", "errors.ts"]);
+    const file = path.join(dir, "events.jsonl");
+    fs.writeFileSync(
+      path.join(code, "writer.js"),
+      `import { EventLog } from "./store/event-log.js";
+const log = EventLog.open(${JSON.stringify(file)});
+const pad = "x".repeat(3000);
+for (let i = 0; ; i++) {
+  log.append({ type: "warning", at: new Date().toISOString(), message: String(i), step: pad });
+  if (i === 200) process.stdout.write("going\\n");
+}
+`,
+    );
+    const child = spawn(process.execPath, [path.join(code, "writer.js")], { stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise((resolve) => child.stdout.once("data", resolve));
+    child.kill("SIGKILL");
+    await new Promise((resolve) => child.once("exit", resolve));
+
+    const { events } = readEvents(file);
+    expect(events.length).toBeGreaterThan(200);
+    // Every event up to the last whole one is there, in order: nothing lost in the middle.
+    expect(events.map((e) => (e.type === "warning" ? Number(e.message) : -1))).toEqual(events.map((_, i) => i));
+    // A torn tail (if the kill hit mid-write) is at most one partial line.
+    const text = fs.readFileSync(file, "utf8");
+    const rest = text.slice(text.lastIndexOf("\n") + 1);
+    expect(rest.length).toBeLessThan(3200);
+  });
+});

@@ -1,0 +1,32 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { transpileForChild } from "../store/helpers.js";
+import { fixture, tempDir, waitGone } from "./helpers.js";
+
+let dir: string;
+beforeEach(() => (dir = tempDir()));
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+it("kills live groups when the process using runProcess exits without cleaning up", async () => {
+  transpileForChild(dir, [
+    "proc/run-process.ts", "proc/kill-tree.ts", "proc/line-splitter.ts", "proc/live-groups.ts",
+    "proc/shell-quote.ts", "proc/step-log.ts", "errors.ts",
+  ]);
+  const pidFile = path.join(dir, "grandchild.pid");
+  // Like a crashing ws: process.exit while a step (and its background grandchild) still runs.
+  fs.writeFileSync(
+    path.join(dir, "crash.js"),
+    `import { runProcess } from "./proc/run-process.js";
+void runProcess({ command: ${JSON.stringify(fixture("spawns-grandchild.sh"))}, args: [${JSON.stringify(pidFile)}, "wait"],
+  cwd: ${JSON.stringify(dir)}, logFile: ${JSON.stringify(path.join(dir, "a.log"))},
+  onLine: (line) => { if (line.startsWith("spawned")) process.exit(9); } });
+`,
+  );
+  const result = spawnSync(process.execPath, [path.join(dir, "crash.js")], { encoding: "utf8", timeout: 30_000 });
+  expect(result.status).toBe(9);
+  const grandchild = Number(fs.readFileSync(pidFile, "utf8"));
+  expect(grandchild).toBeGreaterThan(0);
+  expect(await waitGone(grandchild)).toBe(true);
+});
