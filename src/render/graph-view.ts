@@ -85,7 +85,8 @@ export function buildGraphView(input: GraphViewInput): GraphView {
       critical: critical.has(node),
       wave: waveOf.get(node) ?? -1,
       tool: ws.steps[node]?.tool ?? "shell",
-      durationMs: record?.durationMs,
+      // A step that never started (skipped, blocked) records 0 ms; showing "0ms" would mislead.
+      durationMs: record && record.attempts > 0 ? record.durationMs : undefined,
     };
   });
   const edges: ViewEdge[] = [];

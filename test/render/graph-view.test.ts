@@ -31,6 +31,13 @@ describe("buildGraphView", () => {
     expect(view.lastRun).toEqual({ runId: "run-1", status: "failed", startedAt: state.startedAt });
   });
 
+  it("gives no duration to a step that never started", () => {
+    const state = makeState("ws-diamond", { a: "passed", b: "skipped" }, { a: 5, b: 0 });
+    state.steps.b!.attempts = 0;
+    const view = viewOf(diamond(), state);
+    expect(view.nodes.map((n) => n.durationMs)).toEqual([5, undefined, undefined, undefined]);
+  });
+
   it("expands a group named in depends_on and puts each step in its first group", () => {
     const ws = makeWorkstream(
       "ws-groups",
