@@ -1,6 +1,93 @@
-import type { CliContext } from "./context.js";
+import fs from "node:fs";
+import path from "node:path";
+import { UserError } from "../errors.js";
+import { assertValidId } from "../workstream/locate-file.js";
+import { displayPath } from "../workstream/load.js";
+import { SCHEMA_PATH } from "../workstream/schema-path.js";
+import { out, type CliContext } from "./context.js";
 
-// PLACEHOLDER: replaced by the module's owner; must not survive to a landing.
-export async function initCommand(_options: object, _ctx: CliContext): Promise<number> {
-  throw new Error("init: not implemented yet");
+export interface InitOptions {
+  id: string;
+  force?: boolean;
+}
+
+/** A starter that validates, explains itself in "$comment"s, and shows each kind of step. */
+export function starterWorkstream(id: string, schemaRef: string): object {
+  return {
+    $schema: schemaRef,
+    $comment:
+      "A workstream: steps run as soon as the steps in their depends_on have passed, several at once. " +
+      "The id must equal the file name. Every key is described in the schema named by $schema (your editor completes them).",
+    id,
+    name: "My first workstream",
+    description: "Prepare a folder, let an agent write a module into it, then show the result",
+    execution: {
+      $comment:
+        "max_workers: steps at once (or \"auto\"); timeout_per_step: seconds per attempt; on_failure: continue | stop | abort. " +
+        "Values here may use ${env.NAME:-default}.",
+      max_workers: 2,
+      timeout_per_step: 600,
+      on_failure: "continue",
+    },
+    steps: [
+      {
+        $comment: "A shell step runs `run` through a shell. Every acceptance test must exit 0 for the step to pass.",
+        id: "prepare",
+        description: "Create the source folder",
+        tool: "shell",
+        run: "mkdir -p src",
+        depends_on: [],
+        acceptance_tests: ["test -d src"],
+      },
+      {
+        $comment:
+          "An agent step (aider, claude, codex, gemini): the tasks become its prompt, file_scope lists what it may change, " +
+          "and a failed acceptance test is fed back to it on a retry.",
+        id: "write-module",
+        description: "Write a greeting module",
+        tool: "claude",
+        tasks: ["Create src/greeting.py with a function greet(name) that returns \"Hello, <name>!\"."],
+        file_scope: ["src/greeting.py"],
+        depends_on: ["prepare"],
+        retries: 1,
+        acceptance_tests: [
+          { run: "python3 -c \"import sys; sys.path.insert(0, 'src'); import greeting; assert greeting.greet('ws') == 'Hello, ws!'\"", timeout: 60 },
+        ],
+      },
+      {
+        id: "show",
+        description: "Print the module",
+        tool: "shell",
+        run: "cat src/greeting.py",
+        depends_on: ["write-module"],
+      },
+    ],
+  };
+}
+
+export async function initCommand(options: InitOptions, ctx: CliContext): Promise<number> {
+  assertValidId(options.id);
+  const file = path.join(ctx.dir, `${options.id}.json`);
+  const shown = displayPath(file, ctx.cwd);
+  const existing = [".json", ".yaml", ".yml"].map((ext) => path.join(ctx.dir, options.id + ext)).find((f) => fs.existsSync(f));
+  if (existing && existing !== file) {
+    throw new UserError(`${displayPath(existing, ctx.cwd)} already exists`, { fix: "remove it first, or choose another id: ws init <id>" });
+  }
+  if (existing && !options.force) {
+    throw new UserError(`${displayPath(existing, ctx.cwd)} already exists`, { fix: "pass --force to overwrite it, or choose another id: ws init <id>" });
+  }
+  fs.mkdirSync(ctx.dir, { recursive: true });
+  const schemaRef = path.relative(ctx.dir, SCHEMA_PATH).split(path.sep).join("/");
+  fs.writeFileSync(file, JSON.stringify(starterWorkstream(options.id, schemaRef), null, 2) + "\n");
+  out(ctx, `created ${shown}`);
+  if (!ctx.quiet) {
+    const dirFlag = path.resolve(ctx.cwd, "workstreams") === ctx.dir ? "" : ` --dir ${displayPath(ctx.dir, ctx.cwd)}`;
+    out(ctx, "");
+    out(ctx, "next:");
+    out(ctx, `  ws validate${dirFlag} --ws-id ${options.id}     check it`);
+    out(ctx, `  ws graph${dirFlag} --ws-id ${options.id}        draw its steps`);
+    out(ctx, `  ws run${dirFlag} --ws-id ${options.id} --dry-run  show the plan without running anything`);
+    out(ctx, `  ws run${dirFlag} --ws-id ${options.id}          run it`);
+  }
+  return 0;
 }

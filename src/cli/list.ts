@@ -1,6 +1,85 @@
-import type { CliContext } from "./context.js";
+import fs from "node:fs";
+import { wsPaths } from "../store/paths.js";
+import { loadWorkstream } from "../workstream/load.js";
+import { idProblem, listWorkstreamFiles, stemOf } from "../workstream/locate-file.js";
+import { displayPath } from "../workstream/load.js";
+import { err, out, type CliContext } from "./context.js";
 
-// PLACEHOLDER: replaced by the module's owner; must not survive to a landing.
-export async function listCommand(_options: object, _ctx: CliContext): Promise<number> {
-  throw new Error("list: not implemented yet");
+export interface ListOptions {
+  json?: boolean;
+}
+
+export interface ListEntry {
+  id: string;
+  name: string;
+  file: string;
+  steps: number | undefined;
+  valid: boolean;
+  errors: number;
+  warnings: number;
+  /** Status of the last run (`state.json`), if there was one. */
+  lastRun: string | undefined;
+}
+
+function field(doc: unknown, key: string): unknown {
+  return doc !== null && typeof doc === "object" && !Array.isArray(doc) ? (doc as Record<string, unknown>)[key] : undefined;
+}
+
+function lastRunStatus(cwd: string, id: string): string | undefined {
+  if (idProblem(id)) return undefined;
+  try {
+    const state = JSON.parse(fs.readFileSync(wsPaths(cwd, id).state, "utf8")) as { status?: unknown };
+    return typeof state.status === "string" ? state.status : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One entry per workstream file: valid ones from the model, invalid ones from whatever parsed. */
+export async function listWorkstreams(ctx: CliContext): Promise<ListEntry[]> {
+  const entries: ListEntry[] = [];
+  for (const file of listWorkstreamFiles(ctx.dir)) {
+    const result = await loadWorkstream(file, { cwd: ctx.cwd, env: ctx.env });
+    const id = stemOf(file);
+    const doc = result.ok ? undefined : result.document;
+    const rawSteps = field(doc, "steps");
+    const rawName = field(doc, "name");
+    entries.push({
+      id,
+      name: result.ok ? result.workstream.name : typeof rawName === "string" ? rawName : "",
+      file: displayPath(file, ctx.cwd),
+      steps: result.ok ? result.workstream.steps.length : Array.isArray(rawSteps) ? rawSteps.length : undefined,
+      valid: result.ok,
+      errors: result.diagnostics.filter((d) => d.severity === "error").length,
+      warnings: result.diagnostics.filter((d) => d.severity === "warning").length,
+      lastRun: lastRunStatus(ctx.cwd, id),
+    });
+  }
+  return entries;
+}
+
+export async function listCommand(options: ListOptions, ctx: CliContext): Promise<number> {
+  const entries = await listWorkstreams(ctx);
+  if (options.json) {
+    out(ctx, JSON.stringify({ workstreams: entries }, null, 2));
+    return 0;
+  }
+  if (entries.length === 0) {
+    err(ctx, `no workstreams in ${displayPath(ctx.dir, ctx.cwd)}; create one with \`ws init\``);
+    return 0;
+  }
+  const rows = entries.map((e) => [
+    e.id,
+    e.name,
+    e.steps === undefined ? "-" : String(e.steps),
+    e.valid ? (e.warnings ? `valid (${e.warnings} warning${e.warnings === 1 ? "" : "s"})` : "valid") : `invalid (${e.errors} error${e.errors === 1 ? "" : "s"})`,
+    e.lastRun ?? "-",
+  ]);
+  const header = ["ID", "NAME", "STEPS", "VALIDITY", "LAST RUN"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  ");
+  out(ctx, line(header));
+  for (const row of rows) out(ctx, line(row));
+  if (entries.some((e) => !e.valid) && !ctx.quiet) err(ctx, "run `ws validate` to see what is wrong with the invalid ones");
+  return 0;
 }

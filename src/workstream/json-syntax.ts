@@ -20,6 +20,7 @@ type Expect = "value" | "value-or-close" | "key" | "key-or-close" | "colon" | "c
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const WORD = /[A-Za-z_$][A-Za-z0-9_$]*/y;
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON strings forbid
 const SPECIAL_IN_STRING = /[\\\x00-\x1f]/;
 
 class SyntaxFailure {
