@@ -45,7 +45,7 @@ export function buildPrompt(ctx: ToolContext): string {
     const output = lastLines(ctx.feedback);
     const f = fence(output);
     parts.push(
-      `## Previous attempt failed\nThis is attempt ${ctx.attempt}. The acceptance tests of the previous attempt failed with this output (last lines):\n${f}\n${output}\n${f}\nFix the work so that these tests pass.`,
+      `## Previous attempt failed\nThis is attempt ${ctx.attempt}. The previous attempt was rejected; this is what failed (last lines of the output):\n${f}\n${output}\n${f}\nFix the work so that it passes.`,
     );
   }
   parts.push("## Rules\nWork without asking questions. Do not commit, push or create branches: the orchestrator commits your changes after its acceptance tests pass.");
