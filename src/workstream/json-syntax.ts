@@ -42,7 +42,7 @@ export function checkJsonSyntax(text: string): JsonIssue[] {
 function describe(text: string, i: number): string {
   if (i >= text.length) return "end of file";
   const ch = text[i] ?? "";
-  return JSON.stringify(ch);
+  return ch === '"' ? "a string" : JSON.stringify(ch);
 }
 
 function scan(text: string, issues: JsonIssue[]): void {
@@ -128,7 +128,7 @@ function scan(text: string, issues: JsonIssue[]): void {
       if (!top && expect === "comma-or-close") return;
       if (!top && expect === "value") fail(i, "the file has no JSON value");
       const closer = top?.kind === "object" ? "}" : "]";
-      fail(i, `unexpected end of file: a ${top?.kind ?? "value"} is not closed`, `add the missing "${closer}"`);
+      fail(i, `unexpected end of file: ${top?.kind === "object" ? "an object" : "an array"} is not closed`, `add the missing "${closer}"`);
     }
     const ch = text[i];
     switch (expect) {

@@ -185,8 +185,10 @@ function anyOfIssues(e: ErrorObject, data: unknown, basePath: DocPath): SchemaIs
   const matching = branches.filter((b) => accepts(branchTypes(b), jsonType(value)));
   const only = matching[0];
   const onlyDef = only ? (defOf(only.$ref) ?? only) : undefined;
-  // A const/enum branch is better explained by the field's x-expected wording (and a did-you-mean).
-  if (matching.length === 1 && only && typeof only.$ref === "string" && !("const" in (onlyDef ?? {})) && !onlyDef?.enum) {
+  // A const, enum or pattern branch is better explained by the field's x-expected wording
+  // ("must be true, false or an ${env...} expression") than by its own rule.
+  const explainsItself = onlyDef !== undefined && !("const" in onlyDef) && !onlyDef.enum && !onlyDef.pattern;
+  if (matching.length === 1 && only && typeof only.$ref === "string" && explainsItself) {
     const validate = validator(only.$ref);
     if (!validate(value)) return issuesFrom(validate.errors ?? [], value, path);
   }
