@@ -250,8 +250,10 @@ export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: Rend
     ` ancestors, runs "ws run --only <step>" and uploads its own changes as ws-patch-<job>.`,
     ` The ws-report job uploads the JUnit reports (ws-junit) and all changes (ws-changes).`,
     ``,
-    ` Not expressed: max_workers (${ws.execution.maxWorkers}) is not enforced across jobs; GitHub caps`,
-    ` parallel jobs only inside a matrix (strategy.max-parallel). Jobs start as soon as their needs`,
+    // No max_workers value here: "auto" resolves to the exporting machine's CPUs, and the text
+    // must not differ between machines or --check would fail in CI.
+    ` Not expressed: max_workers is not enforced across jobs; GitHub caps parallel jobs only`,
+    ` inside a matrix (strategy.max-parallel). Jobs start as soon as their needs`,
     ` pass and a runner is free; step_groups' max_workers/sequential, file_conflicts "serialize" and`,
     ` on_failure "stop"/"abort" are not enforced either (a failed job skips its dependents only).`,
   ].join("\n");

