@@ -18,7 +18,8 @@ export function nearest(typed: string, candidates: Iterable<string>): string | u
       continue;
     }
     const d = distance(lower, c);
-    if (d <= Math.max(1, Math.floor(Math.max(typed.length, candidate.length) / 3)) && d < bestScore) {
+    // Two edits cover a swapped pair of letters ("stpes"); never suggest a word that shares nothing.
+    if (d <= Math.max(2, Math.floor(Math.max(typed.length, candidate.length) / 3)) && d < typed.length && d < bestScore) {
       [best, bestScore] = [candidate, d];
     }
   }
