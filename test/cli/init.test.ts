@@ -1,0 +1,67 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const BIN = fileURLToPath(new URL("../../bin/ws.js", import.meta.url));
+const SCHEMA = fileURLToPath(new URL("../../schemas/workstream.schema.json", import.meta.url));
+
+function ws(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", env: { PATH: process.env.PATH, NO_COLOR: "1" }, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "ws-init-"));
+
+describe("ws init (built binary)", () => {
+  it("writes a commented starter that validates, and says what to do next", () => {
+    const dir = tmp();
+    const r = ws(["init", "ws-hello"], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`created ${path.join("workstreams", "ws-hello.json")}`);
+    for (const next of ["ws validate", "ws graph", "ws run"]) expect(r.stdout).toContain(next);
+    const file = path.join(dir, "workstreams", "ws-hello.json");
+    const doc = JSON.parse(fs.readFileSync(file, "utf8")) as { $schema: string; $comment: string; id: string; steps: Array<Record<string, unknown>> };
+    expect(doc.id).toBe("ws-hello");
+    expect(path.resolve(path.dirname(file), doc.$schema)).toBe(SCHEMA);
+    expect(doc.$comment.length).toBeGreaterThan(0);
+    expect(doc.steps.some((s) => s.tool === "shell" && Array.isArray(s.acceptance_tests))).toBe(true);
+    expect(doc.steps.some((s) => s.tool !== "shell" && Array.isArray(s.tasks) && Array.isArray(s.file_scope))).toBe(true);
+    expect(doc.steps.some((s) => Array.isArray(s.depends_on) && s.depends_on.length > 0)).toBe(true);
+    const check = ws(["validate"], dir);
+    expect(check.stderr).toBe("");
+    expect(check.code).toBe(0);
+  });
+
+  it("uses a default id, refuses to overwrite without --force, and overwrites with it", () => {
+    const dir = tmp();
+    expect(ws(["init"], dir).code).toBe(0);
+    const file = path.join(dir, "workstreams", "ws-my-first-workstream.json");
+    fs.writeFileSync(file, "{}");
+    const again = ws(["init"], dir);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("already exists");
+    expect(again.stderr).toContain("--force");
+    expect(fs.readFileSync(file, "utf8")).toBe("{}");
+    expect(ws(["init", "--force"], dir).code).toBe(0);
+    expect(ws(["validate", "--ws-id", "ws-my-first-workstream"], dir).code).toBe(0);
+  });
+
+  it("refuses a bad id before writing anything", () => {
+    const dir = tmp();
+    const r = ws(["init", "../escape"], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("invalid workstream id");
+    expect(fs.existsSync(path.join(dir, "workstreams"))).toBe(false);
+    expect(fs.existsSync(path.join(dir, "escape.json"))).toBe(false);
+  });
+
+  it("honours --dir", () => {
+    const dir = tmp();
+    expect(ws(["--dir", "flows", "init", "ws-a"], dir).code).toBe(0);
+    expect(fs.existsSync(path.join(dir, "flows", "ws-a.json"))).toBe(true);
+    expect(ws(["--dir", "flows", "validate", "--ws-id", "ws-a"], dir).code).toBe(0);
+  });
+});

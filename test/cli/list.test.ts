@@ -1,0 +1,59 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const BIN = fileURLToPath(new URL("../../bin/ws.js", import.meta.url));
+
+function ws(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", env: { PATH: process.env.PATH, NO_COLOR: "1" }, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function project(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ws-list-"));
+  for (const [name, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), content);
+  }
+  return dir;
+}
+
+describe("ws list (built binary)", () => {
+  const files = {
+    "workstreams/alpha.json": JSON.stringify({ id: "alpha", name: "Alpha", steps: [{ id: "a", run: "x" }, { id: "b", run: "y", depends_on: ["a"] }] }),
+    "workstreams/beta.yaml": "id: beta\nname: Beta\nsteps:\n  - id: a\n    run: x\n    retries: lots\n",
+    "workstreams/gamma.json": "{ not json",
+    ".worktrees/alpha/state.json": JSON.stringify({ status: "passed" }),
+  };
+
+  it("--json gives id, name, step count, validity and the last run", () => {
+    const r = ws(["list", "--json"], project(files));
+    expect(r.code).toBe(0);
+    const parsed = JSON.parse(r.stdout) as { workstreams: Array<Record<string, unknown>> };
+    expect(parsed.workstreams).toEqual([
+      { id: "alpha", name: "Alpha", file: path.join("workstreams", "alpha.json"), steps: 2, valid: true, errors: 0, warnings: 0, lastRun: "passed" },
+      { id: "beta", name: "Beta", file: path.join("workstreams", "beta.yaml"), steps: 1, valid: false, errors: 1, warnings: 0 },
+      { id: "gamma", name: "", file: path.join("workstreams", "gamma.json"), valid: false, errors: 1, warnings: 0 },
+    ]);
+  });
+
+  it("prints a table", () => {
+    const r = ws(["list"], project(files));
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^ID\s+NAME\s+STEPS\s+VALIDITY\s+LAST RUN$/);
+    expect(lines[1]).toMatch(/^alpha\s+Alpha\s+2\s+valid\s+passed$/);
+    expect(lines[2]).toMatch(/^beta\s+Beta\s+1\s+invalid \(1 error\)\s+-$/);
+    expect(r.stderr).toContain("ws validate");
+  });
+
+  it("says how to start when there are no workstreams", () => {
+    const r = ws(["list"], project({}));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("ws init");
+    expect(JSON.parse(ws(["list", "--json"], project({})).stdout)).toEqual({ workstreams: [] });
+  });
+});
