@@ -4,7 +4,6 @@ import type { Workstream } from "../workstream/model.js";
 import { findScopeConflicts } from "./conflicts.js";
 import { findCycles } from "./cycles.js";
 import { buildGraph, type Graph } from "./graph.js";
-import { reachability } from "./reachability.js";
 import { isAbsolute, normalizeScopePattern } from "./scope-overlap.js";
 
 /** A pathological workstream can have millions of conflicting pairs; nobody reads past this. */
@@ -150,7 +149,7 @@ export function checkGraph(ws: Workstream, source: SourceFile | undefined): Diag
   });
 
   const serialize = ws.execution.fileConflicts === "serialize";
-  const conflicts = findScopeConflicts(ws, g, reachability(g));
+  const conflicts = findScopeConflicts(ws, g);
   for (const conflict of conflicts.slice(0, MAX_CONFLICT_DIAGNOSTICS)) {
     const a = ws.steps[conflict.a]!;
     const b = ws.steps[conflict.b]!;

@@ -28,10 +28,16 @@ interface TrieNode {
  * file_scope, sorted by (a, b); one conflict per pair. Patterns are bucketed in a trie by their
  * glob-free leading segments: two patterns can only overlap if one bucket is an ancestor of the
  * other, so each entry is compared only with the entries on its trie path, and reachability (an
- * O(1) bitset probe) is asked only for those candidates. Entries that are absolute or climb out
+ * O(1) bitset probe) is asked only for those candidates. Pass `reach` to reuse one. Entries that are absolute or climb out
  * of the project are skipped (they are reported by the checks).
  */
-export function findScopeConflicts(ws: Workstream, g: Graph, reach: Reachability = reachability(g)): ScopeConflict[] {
+export function findScopeConflicts(ws: Workstream, g: Graph, reach?: Reachability): ScopeConflict[] {
+  // Built on the first candidate pair: workstreams with disjoint scopes never pay for the bitsets.
+  let ordering = reach;
+  const ordered = (a: number, b: number): boolean => {
+    ordering ??= reachability(g);
+    return ordering.reaches(a, b) || ordering.reaches(b, a);
+  };
   const n = g.ids.length;
   const sequential = sequentialGroupsOf(ws, g);
   const root: TrieNode = { children: new Map(), entries: [] };
@@ -53,7 +59,7 @@ export function findScopeConflicts(ws: Workstream, g: Graph, reach: Reachability
     const [first, second] = x.node < y.node ? [x, y] : [y, x];
     const key = first.node * n + second.node;
     if (decided.has(key)) return;
-    if (reach.reaches(first.node, second.node) || reach.reaches(second.node, first.node) || shareGroup(sequential, first.node, second.node)) {
+    if (shareGroup(sequential, first.node, second.node) || ordered(first.node, second.node)) {
       decided.add(key);
       return;
     }

@@ -50,6 +50,7 @@ export function compiledOverlap(a: CompiledPattern, b: CompiledPattern): boolean
  */
 export function normalizeScopePattern(pattern: string): string | undefined {
   if (isAbsolute(pattern)) return undefined;
+  if (pattern !== "" && !NEEDS_NORMALIZING.test(pattern)) return pattern;
   const negated = pattern.startsWith("!");
   const body = negated ? pattern.slice(1) : pattern;
   const parts: string[] = [];
@@ -65,6 +66,9 @@ export function normalizeScopePattern(pattern: string): string | undefined {
   if (parts.length === 0 || body.endsWith("/")) parts.push("**");
   return (negated ? "!" : "") + parts.join("/");
 }
+
+/** `.`/`..`/empty segments, a trailing `/`, or a leading `!`: the common case skips the slow path. */
+const NEEDS_NORMALIZING = /(?:^|\/)\.{1,2}(?:\/|$)|\/\/|\/$|^!/;
 
 export function isAbsolute(pattern: string): boolean {
   return pattern.startsWith("/") || pattern.startsWith("\\") || /^[A-Za-z]:[\\/]/.test(pattern);
@@ -87,7 +91,7 @@ export function compilePattern(pattern: string): CompiledPattern {
   if (expanded === undefined) return { pattern, alternatives: [ANYTHING] };
   const alternatives: Segment[][] = [];
   for (const text of expanded) {
-    if (spansSegments(text)) return { pattern, alternatives: [ANYTHING] };
+    if (/[([]/.test(text) && spansSegments(text)) return { pattern, alternatives: [ANYTHING] };
     const segments = text.split("/").filter((part) => part !== "" && part !== ".").map(compileSegment);
     alternatives.push(segments);
   }
@@ -96,6 +100,7 @@ export function compilePattern(pattern: string): CompiledPattern {
 
 function compileSegment(text: string): Segment {
   if (text === "**") return GLOBSTAR;
+  if (!MAYBE_GLOB.test(text)) return { kind: "literal", text };
   let first = -1;
   let last = -1;
   for (let i = 0; i < text.length; i++) {
@@ -106,6 +111,9 @@ function compileSegment(text: string): Segment {
   if (first < 0) return { kind: "literal", text };
   return { kind: "glob", text, prefix: text.slice(0, first), suffix: text.slice(last + 1) };
 }
+
+/** Any character isGlobChar might accept; most segments have none and skip the scan. */
+const MAYBE_GLOB = /[*?[\]{}()|\\]|[!+@]\(/;
 
 function isLiteral(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (isGlobChar(text, i)) return false;
