@@ -89,7 +89,7 @@ export function checkGraph(ws: Workstream, source: SourceFile | undefined): Diag
         code: "unknown-dependency",
         message: `step "${step.id}" depends on unknown step "${id}"`,
         location: at([...stepPath(node), "depends_on", j]),
-        fix: suggest(id, names),
+        fix: suggest(id, names.filter((name) => name !== step.id)),
       });
     });
   });

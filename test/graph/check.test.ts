@@ -65,8 +65,13 @@ describe("checkGraph", () => {
     const diagnostics = checkGraph(ws, source);
     expect(diagnostics.map((d) => [d.code, d.message, d.fix, source.pathOf(d.location)])).toEqual([
       ["unknown-dependency", 'step "test-app" depends on unknown step "biuld-app"', 'did you mean "build-app"?', "steps.1.depends_on.0"],
-      ["unknown-dependency", 'step "test-app" depends on unknown step "zzzzzzzzzz"', 'known ids: "build-app", "test-app", "grp"', "steps.1.depends_on.2"],
+      ["unknown-dependency", 'step "test-app" depends on unknown step "zzzzzzzzzz"', 'known ids: "build-app", "grp"', "steps.1.depends_on.2"],
     ]);
+  });
+
+  it("never suggests that a step depend on itself", () => {
+    const [diagnostic] = checkGraph(chain({ "deploy-app": ["deploy-ap"], "build-app": [] }), undefined);
+    expect(diagnostic!.fix).toBe('known ids: "build-app"');
   });
 
   it("reports unknown group members and group ids that clash with step ids", () => {
