@@ -2,7 +2,7 @@ import { distance } from "fastest-levenshtein";
 import type { Diagnostic, DocPath, SourceFile, SourceLocation } from "../diagnostics.js";
 import type { Workstream } from "../workstream/model.js";
 import { findScopeConflicts } from "./conflicts.js";
-import { findCycles } from "./cycles.js";
+import { findCycles, MAX_CYCLES } from "./cycles.js";
 import { buildGraph, type Graph } from "./graph.js";
 import { isAbsolute, normalizeScopePattern } from "./scope-overlap.js";
 
@@ -107,7 +107,8 @@ export function checkGraph(ws: Workstream, source: SourceFile | undefined): Diag
     return { message: `${step.id} depends on ${target}`, location: undefined };
   };
 
-  for (const cycle of findCycles(g)) {
+  const cycles = findCycles(g);
+  for (const cycle of cycles) {
     const edges = cycle.map((from, k) => edgeLabel(from, cycle[(k + 1) % cycle.length]!));
     const self = cycle.length === 1;
     report({
@@ -117,6 +118,15 @@ export function checkGraph(ws: Workstream, source: SourceFile | undefined): Diag
       location: edges[0]?.location,
       fix: self ? `remove "${g.ids[cycle[0]!]}" from its own depends_on` : "remove one of these depends_on entries",
       related: edges,
+    });
+  }
+
+  if (cycles.length >= MAX_CYCLES) {
+    report({
+      severity: "note",
+      code: "cycle",
+      message: `the first ${MAX_CYCLES} cycles are shown; there may be more`,
+      fix: "break the cycles above, then validate again",
     });
   }
 

@@ -28,8 +28,8 @@ interface TrieNode {
  * file_scope, sorted by (a, b); one conflict per pair. Patterns are bucketed in a trie by their
  * glob-free leading segments: two patterns can only overlap if one bucket is an ancestor of the
  * other, so each entry is compared only with the entries on its trie path, and reachability (an
- * O(1) bitset probe) is asked only for those candidates. Pass `reach` to reuse one. Entries that are absolute or climb out
- * of the project are skipped (they are reported by the checks).
+ * O(1) bitset probe; pass `reach` to reuse one) is asked only for those candidates. Entries that
+ * are absolute or climb out of the project are skipped (the checks report them).
  */
 export function findScopeConflicts(ws: Workstream, g: Graph, reach?: Reachability): ScopeConflict[] {
   // Built on the first candidate pair: workstreams with disjoint scopes never pay for the bitsets.
@@ -55,7 +55,7 @@ export function findScopeConflicts(ws: Workstream, g: Graph, reach?: Reachabilit
   const decided = new Set<number>();
   const conflicts: ScopeConflict[] = [];
   const compare = (x: Entry, y: Entry): void => {
-    if (x.node === y.node || x.pattern === y.pattern) return;
+    if (x.node === y.node) return;
     const [first, second] = x.node < y.node ? [x, y] : [y, x];
     const key = first.node * n + second.node;
     if (decided.has(key)) return;

@@ -4,7 +4,9 @@ import picomatch from "picomatch";
  * Semantics of a `file_scope` entry (shared by the conflict check and the run-time scope check):
  * picomatch with `dot: true`, after normalizing: leading `./`, `.` and empty segments are dropped,
  * `..` is resolved, and a trailing `/` means everything beneath (`src/` is `src/**`). A glob-free
- * entry names exactly one path: `src/utils` does not claim `src/utils/a.ts`.
+ * entry names exactly one path: `src/utils` does not claim `src/utils/a.ts`. An entry also claims
+ * the path spelled exactly like it, so `app/[id]/page.tsx` claims that file although picomatch
+ * reads `[id]` as a character class.
  */
 
 /** One path segment of a pattern, compiled for overlap tests. */
@@ -234,7 +236,7 @@ function matcherFor(pattern: string): (path: string) => boolean {
     matcher = (path) => path === normalized;
   } else {
     const glob = picomatch(normalized, { dot: true });
-    matcher = (path) => glob(path);
+    matcher = (path) => path === normalized || glob(path);
   }
   matchers.set(pattern, matcher);
   return matcher;

@@ -35,6 +35,14 @@ describe("checkGraph", () => {
     expect(messages.sort()).toEqual(["cycle: a → b → a", "cycle: b → c → b", "cycle: d → d"]);
   });
 
+  it("says when the cycle list was cut short", () => {
+    const ids = Array.from({ length: 7 }, (_, i) => `n${i}`);
+    const ws = makeWs(ids.map((id) => ({ id, dependsOn: ids.filter((other) => other !== id) })));
+    const diagnostics = checkGraph(ws, undefined);
+    expect(diagnostics.filter((d) => d.severity === "error" && d.code === "cycle")).toHaveLength(100);
+    expect(diagnostics.at(-1)).toMatchObject({ severity: "note", code: "cycle", message: "the first 100 cycles are shown; there may be more" });
+  });
+
   it("reports a self-dependency in the cycle format, also through a group", () => {
     const source = fakeSource();
     const ws = makeWs([{ id: "a", dependsOn: ["a"] }, { id: "b", dependsOn: ["grp"] }], { groups: [{ id: "grp", steps: ["b"] }] });

@@ -176,7 +176,7 @@ describe("patternsOverlap", () => {
   const segmentPatterns = ["a", "b", "ab", "x.ts", ".h", "*", "*.ts", "a*", "*b", "?", "**", "{a,b}", "[ab]", "x.*", "{a,x}.ts", "@(a|ab)"];
   const pattern = fc.array(fc.constantFrom(...segmentPatterns), { minLength: 1, maxLength: 3 }).map((parts) => parts.join("/"));
   // Every path of up to three segments over a small alphabet: a common path, if any, is among them.
-  const pathSegments = ["a", "b", "ab", "ba", "x.ts", ".h"];
+  const pathSegments = ["a", "b", "ab", "ba", "x.ts", ".h", "[ab]", "x.*"];
   const paths = pathSegments.flatMap((x) => [x, ...pathSegments.flatMap((y) => [`${x}/${y}`, ...pathSegments.map((z) => `${x}/${y}/${z}`)])]);
 
   it("is sound: a path matched by both patterns means they overlap", () => {

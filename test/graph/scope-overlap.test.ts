@@ -41,6 +41,8 @@ describe("patternsOverlap", () => {
     ["src/mod1/**", "src/mod2/**", false],
     ["src/file{1..3}.ts", "src/file2.ts", true],
     ["!src/**", "src/a.ts", true],
+    ["app/[id]/page.tsx", "app/[id]/page.tsx", true],
+    ["app/[id]/page.tsx", "app/x/page.tsx", false],
   ] as const)("%s vs %s → %s", (a, b, expected) => {
     expect(patternsOverlap(a, b)).toBe(expected);
     expect(patternsOverlap(b, a)).toBe(expected);
@@ -61,6 +63,9 @@ describe("matchesScope", () => {
     ["a.ts", [], false],
     ["../a.ts", ["**"], false],
     ["lib/x.js", ["src/**", "lib/*.js"], true],
+    ["app/[id]/page.tsx", ["app/[id]/page.tsx"], true],
+    ["app/i/page.tsx", ["app/[id]/page.tsx"], true],
+    ["app/[id]/page.tsx", ["app/*/page.tsx"], true],
   ] as const)("%s in %j → %s", (file, patterns, expected) => {
     expect(matchesScope(file, [...patterns])).toBe(expected);
   });
