@@ -94,17 +94,23 @@ export function checkGraph(ws: Workstream, source: SourceFile | undefined): Diag
     });
   });
 
-  const edgeLabel = (from: number, to: number): { message: string; location: SourceLocation | undefined } => {
-    const step = ws.steps[from]!;
+  /** Which depends_on entry of `from` makes it depend on `to`, and through which group if any. */
+  const edgeSource = (from: number, to: number): { entry: number | undefined; group: string | undefined } => {
     const target = g.ids[to]!;
-    for (const [j, id] of step.dependsOn.entries()) {
+    for (const [entry, id] of ws.steps[from]!.dependsOn.entries()) {
       const named = g.index.get(id);
-      const viaGroup = named === undefined && ws.stepGroups.some((group) => group.id === id && group.steps.includes(target));
-      if (named !== to && !viaGroup) continue;
-      const through = viaGroup ? ` (through step group "${id}")` : "";
-      return { message: `${step.id} depends on ${target}${through}`, location: at([...stepPath(from), "depends_on", j]) };
+      if (named === to) return { entry, group: undefined };
+      if (named === undefined && ws.stepGroups.some((group) => group.id === id && group.steps.includes(target))) return { entry, group: id };
     }
-    return { message: `${step.id} depends on ${target}`, location: undefined };
+    return { entry: undefined, group: undefined };
+  };
+  const edgeLabel = (from: number, to: number): { message: string; location: SourceLocation | undefined } => {
+    const { entry, group } = edgeSource(from, to);
+    const through = group === undefined ? "" : ` (through step group "${group}")`;
+    return {
+      message: `${g.ids[from]} depends on ${g.ids[to]}${through}`,
+      location: entry === undefined ? undefined : at([...stepPath(from), "depends_on", entry]),
+    };
   };
 
   const cycles = findCycles(g);
@@ -116,7 +122,7 @@ export function checkGraph(ws: Workstream, source: SourceFile | undefined): Diag
       code: self ? "self-dependency" : "cycle",
       message: `cycle: ${[...cycle, cycle[0]!].map((node) => g.ids[node]).join(" → ")}`,
       location: edges[0]?.location,
-      fix: self ? `remove "${g.ids[cycle[0]!]}" from its own depends_on` : "remove one of these depends_on entries",
+      fix: self ? selfFix(g.ids[cycle[0]!]!, edgeSource(cycle[0]!, cycle[0]!).group) : "remove one of these depends_on entries",
       related: edges,
     });
   }
@@ -250,6 +256,12 @@ function checkGroupOrder(
     });
   }
   return out;
+}
+
+function selfFix(id: string, group: string | undefined): string {
+  return group === undefined
+    ? `remove "${id}" from its own depends_on`
+    : `"${id}" depends on step group "${group}", which contains it: remove one from the other`;
 }
 
 /** `did you mean "x"?` for a close name, else a few of the known names. */

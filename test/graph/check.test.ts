@@ -52,6 +52,8 @@ describe("checkGraph", () => {
       ["self-dependency", "cycle: b → b", "steps.1.depends_on.0"],
     ]);
     expect(diagnostics[1]!.related![0]!.message).toBe('b depends on b (through step group "grp")');
+    expect(diagnostics[0]!.fix).toBe('remove "a" from its own depends_on');
+    expect(diagnostics[1]!.fix).toBe('"b" depends on step group "grp", which contains it: remove one from the other');
   });
 
   it("reports duplicate ids, pointing at both definitions", () => {
