@@ -219,7 +219,9 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
     if (running.size === 0 && (readySince.size === 0 || nextWakeIn === Infinity)) break;
     if (nextWakeIn !== Infinity) {
       timer = new AbortController();
-      void clock.sleep(nextWakeIn, timer.signal).then(() => wake.resolve());
+      // Bound to this round's deferred: a cancelled timer resolving later must not wake (and spin) the next round.
+      const round = wake;
+      void clock.sleep(nextWakeIn, timer.signal).then(() => round.resolve());
     }
     await wake.promise;
     timer?.abort();
