@@ -81,6 +81,10 @@ async function decideWorkdir(options: RunOptions, paths: WsPaths, emitWarning: (
   const isolation = ws.execution.isolation ?? (root ? "worktree" : "none");
   if (isolation === "none" || !root) {
     if (ws.execution.isolation === "worktree") throw new UserError(`${ws.id} asks for isolation "worktree", but ${options.cwd} is not inside a git repository`, { fix: `run "git init" and commit, or set execution.isolation to "none"` });
+    if (root) {
+      const { ensureExcluded } = await import("../git/worktree.js");
+      await ensureExcluded(root);
+    }
     return { workdir: options.cwd, git: { scopeCheck: Boolean(root), commit: false }, notes: [] };
   }
   const { prepareWorktree } = await import("../git/worktree.js");
@@ -210,7 +214,9 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
       return breaker;
     };
 
-    const running = new Set<Step>();
+    // Every attempt's span: a step that edited a file and ended mid-way through another step's
+    // attempt still owns that edit, so scope checks look at all overlapping attempts.
+    const spans: Array<{ step: Step; start: number; end: number | undefined }> = [];
     const runs = new Map<number, StepRun>();
     const deps = {
       workstream: ws,
@@ -221,7 +227,8 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
       git: where.git,
       adapter: (step: Step) => adapterFor(ws, step.tool),
       emit,
-      othersScopes: (step: Step) => [...running].filter((s) => s !== step).map((s) => s.fileScope),
+      othersScopes: (step: Step, since: number) =>
+        spans.filter((x) => x.step !== step && (x.end === undefined || x.end >= since)).map((x) => (x.step.hasFileScope ? x.step.fileScope : ["**"])),
     };
     const conflicts = ws.execution.fileConflicts === "serialize" ? findScopeConflicts(ws, graph) : [];
     const groups = ws.stepGroups.map((g) => ({
@@ -256,13 +263,17 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
         breaker?.started(trial);
         let stepRun = runs.get(node);
         if (!stepRun) runs.set(node, (stepRun = new StepRun(step, deps)));
-        running.add(step);
+        const span = { step, start: clock.now(), end: undefined as number | undefined };
+        spans.push(span);
         try {
           const result = await stepRun.attempt(signal);
           if (!(result.final && result.state === "cancelled")) breaker?.record(result.toolFault, trial);
           return result;
         } finally {
-          running.delete(step);
+          span.end = clock.now();
+          // Spans older than every running attempt can no longer matter.
+          const oldest = Math.min(...spans.filter((x) => x.end === undefined).map((x) => x.start));
+          for (let k = spans.length - 1; k >= 0; k--) if ((spans[k]!.end ?? Infinity) < oldest) spans.splice(k, 1);
         }
       },
       onFinal: (node, final) => {

@@ -26,8 +26,8 @@ export interface StepRunnerDeps {
   git: GitMode;
   adapter: (step: Step) => ToolAdapter;
   emit: (event: RunEvent) => void;
-  /** file_scopes of the other steps running right now (their edits are not this step's). */
-  othersScopes: (step: Step) => string[][];
+  /** file_scopes of the other steps whose attempts overlapped [since, now] (their edits are not this step's). */
+  othersScopes: (step: Step, since: number) => string[][];
 }
 
 /** The result of one unit, plus what the breaker needs to know. */
@@ -146,7 +146,7 @@ export class StepRun {
           before,
           after,
           fileScope: step.fileScope,
-          othersScopes: deps.othersScopes(step),
+          othersScopes: deps.othersScopes(step, started),
           patchFile: path.join(deps.paths.stepDir(step.id), `attempt-${attempt}.out-of-scope.patch`),
         });
         if (check.violations.length > 0) {
@@ -192,7 +192,7 @@ export class StepRun {
     if (reason === "passed") {
       let commit: string | undefined;
       if (deps.git.commit) {
-        commit = await this.commit(changed);
+        commit = await this.commit(changed, started);
       }
       return this.end("passed", "passed", commit, false);
     }
@@ -271,11 +271,11 @@ export class StepRun {
     return undefined;
   }
 
-  private async commit(changed: string[]): Promise<string | undefined> {
+  private async commit(changed: string[], since: number): Promise<string | undefined> {
     const { step, deps } = this;
     const { matchesScope } = await import("../graph/scope-overlap.js");
     // A step commits what it changed inside its scope; without a scope, what no other running step claims.
-    const others = deps.othersScopes(step).flat();
+    const others = deps.othersScopes(step, since).flat();
     const files = step.hasFileScope
       ? changed.filter((f) => matchesScope(f, step.fileScope))
       : changed.filter((f) => !matchesScope(f, others));
