@@ -5,6 +5,7 @@ import { out } from "./context.js";
 import { wsPaths, STATE_FOLDER } from "../store/paths.js";
 import type { RunState } from "../store/run-state.js";
 import { formatDuration } from "../report/event-line.js";
+import { COMPACT } from "./summary-table.js";
 
 export interface StatusOptions {
   wsId?: string;
@@ -58,7 +59,7 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
       return 0;
     }
     const { default: Table } = await import("cli-table3");
-    const table = new Table({ head: ["workstream", "last run", "steps passed", "started", "duration"].map((h) => chalk.bold(h)), style: { head: [], border: [] } });
+    const table = new Table({ head: ["workstream", "last run", "steps passed", "started", "duration"].map((h) => chalk.bold(h)), style: { head: [], border: [] }, chars: COMPACT });
     for (const { id, report } of rows) {
       if (!report) {
         table.push([id, chalk.dim("never run"), "", "", ""]);

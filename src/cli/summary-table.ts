@@ -32,12 +32,15 @@ export function stateMark(record: StepRecord, chalk: ChalkInstance): string {
   }
 }
 
+/** No rule between rows: a 30-step table should fit a screen. */
+export const COMPACT = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
+
 /** The step table shared by `ws run`'s summary and `ws status`. cli-table3 is told to use no colour of its own. */
 export async function stepTable(state: RunState, chalk: ChalkInstance, options: { logs?: boolean; root?: string } = {}): Promise<string> {
   const { default: Table } = await import("cli-table3");
   const withUsage = Object.values(state.steps).some((r) => r.usage);
   const head = ["step", "state", "attempts", "duration", "reason", ...(withUsage ? ["cost/tokens"] : []), ...(options.logs ? ["log"] : [])];
-  const table = new Table({ head: head.map((h) => chalk.bold(h)), style: { head: [], border: [] } });
+  const table = new Table({ head: head.map((h) => chalk.bold(h)), style: { head: [], border: [] }, chars: COMPACT });
   for (const id of state.order) {
     const r = state.steps[id];
     if (!r) continue;

@@ -20,7 +20,7 @@ import { CircuitBreaker } from "./breaker.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { RunEvent } from "./events.js";
 import { planRun, type Plan } from "./plan.js";
-import { schedule, type Final, type Gate } from "./scheduler.js";
+import { schedule, type Gate } from "./scheduler.js";
 import { StepRun, type GitMode } from "./step-runner.js";
 
 export interface RunOptions {
@@ -191,15 +191,7 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
     });
     for (const message of [...pendingWarnings, ...where.notes]) emit({ type: "warning", at: iso(), message });
 
-    const initial = new Map<number, Final>();
-    for (const node of selected) {
-      const step = ws.steps[node];
-      if (step?.when && !step.when.value) {
-        initial.set(node, { state: "skipped", reason: "skipped" });
-        emit({ type: "step-end", at: iso(), step: step.id, state: "skipped", reason: "skipped", attempts: 0, durationMs: 0 });
-      }
-    }
-
+    const skipsItself = (node: number) => ws.steps[node]?.when?.value === false;
     const breakers = new Map<string, CircuitBreaker>();
     const breakerFor = (tool: string) => {
       // A failing shell command says nothing about "the shell": only agent tools get breakers.
@@ -241,7 +233,6 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
       ids: graph.ids,
       deps: graph.deps,
       selected,
-      initial,
       maxWorkers,
       rateLimitMs: ws.execution.rateLimitDelay * 1000,
       onFailure: ws.execution.onFailure,
@@ -251,6 +242,7 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
       clock,
       signal: options.signal,
       gate: (node): Gate => {
+        if (skipsItself(node)) return { ok: true };
         const breaker = breakerFor(ws.steps[node]?.tool ?? "shell");
         if (!breaker) return { ok: true };
         const gate = breaker.gate();
@@ -258,6 +250,11 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
       },
       run: async (node, signal, token) => {
         const step = ws.steps[node]!;
+        if (skipsItself(node)) {
+          // Decided in place, once its dependencies are done: like a step that ran and did nothing.
+          emit({ type: "step-end", at: iso(), step: step.id, state: "skipped", reason: "skipped", attempts: 0, durationMs: 0 });
+          return { final: true, state: "skipped", reason: "skipped" };
+        }
         const breaker = breakerFor(step.tool);
         const trial = token === true;
         breaker?.started(trial);

@@ -17,7 +17,7 @@ export interface Final {
 }
 
 /** What one unit of work ended with: a final state, or "put me back in the queue" (a retry). */
-export type UnitResult = { final: true; state: "passed" | "failed" | "cancelled"; reason: EndReason } | { final: false };
+export type UnitResult = { final: true; state: "passed" | "failed" | "cancelled" | "skipped"; reason: EndReason } | { final: false };
 
 export type Gate = { ok: true; token?: unknown } | { ok: false; retryInMs: number };
 
@@ -28,8 +28,6 @@ export interface SchedulerOptions {
   deps: number[][];
   /** Nodes this run may start; the others count as satisfied dependencies and are left alone. */
   selected: ReadonlySet<number>;
-  /** Nodes already final before the run starts (e.g. `when` false → skipped). */
-  initial?: ReadonlyMap<number, Final>;
   maxWorkers: number;
   /** Minimum gap between two starts, ms. */
   rateLimitMs: number;
@@ -64,7 +62,7 @@ function deferred(): Deferred {
 export async function schedule(options: SchedulerOptions): Promise<Map<number, Final>> {
   const { deps, selected, clock } = options;
   const n = deps.length;
-  const finals = new Map<number, Final>(options.initial ?? []);
+  const finals = new Map<number, Final>();
   const dependents: number[][] = Array.from({ length: n }, () => []);
   deps.forEach((ds, i) => ds.forEach((d) => dependents[d]?.push(i)));
 
@@ -116,10 +114,6 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
     }
   };
 
-  for (let i = 0; i < n; i++) {
-    const f = finals.get(i);
-    if (f && f.state !== "passed" && f.state !== "skipped") blockDescendants(i);
-  }
   for (let i = 0; i < n; i++) markReady(i);
 
   const priorityOf = (node: number) => options.priority?.[node] ?? 0;
@@ -171,7 +165,7 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
           stopped = options.onFailure === "abort" ? "abort" : "failure";
           if (stopped === "abort") for (const controller of running.values()) controller.abort();
         }
-      } else if (result.state === "passed") {
+      } else if (result.state === "passed" || result.state === "skipped") {
         for (const d of dependents[node] ?? []) markReady(d);
       }
     }

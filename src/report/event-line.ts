@@ -30,6 +30,8 @@ export function formatEventLine(event: RunEvent): string | undefined {
         ? undefined
         : `attempt ${event.step} #${event.attempt} failed: ${event.reason}${event.detail ? ` — ${event.detail}` : ""}${event.free ? " (quota: not counted against retries)" : ""}`;
     case "step-end":
+      if (event.state === "skipped") return `skipped ${event.step} (its when condition is false)`;
+      if (event.attempts === 0) return `${event.state.padEnd(6)} ${event.step} (${event.reason})`;
       return `${event.state.padEnd(6)} ${event.step}${event.state === "passed" ? "" : ` (${event.reason})`} after ${event.attempts} attempt${event.attempts === 1 ? "" : "s"}, ${formatDuration(event.durationMs)}${event.commit ? `, commit ${event.commit.slice(0, 8)}` : ""}`;
     case "breaker":
       return `breaker ${event.tool}: ${event.state} after ${event.failures} tool failure${event.failures === 1 ? "" : "s"}${event.cooldownMs ? `, cooling down ${formatDuration(event.cooldownMs)}` : ""}`;
