@@ -22,8 +22,6 @@ export interface RunCommandOptions {
   order?: "critical-path" | "fifo";
 }
 
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
-
 export async function runCommand(options: RunCommandOptions, ctx: CliContext): Promise<number> {
   const { locateWorkstream } = await import("../workstream/locate-file.js");
   const { loadValidWorkstream } = await import("../workstream/load.js");
@@ -67,7 +65,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
     }
     received = signal;
     if (reporter.mode !== "json") err(ctx, `\nws: ${signal} received: stopping running steps (state is saved; continue with ws run --ws-id ${ws.id} --resume)`);
-    controller.abort();
+    controller.abort(signal);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
@@ -101,7 +99,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
     return 3;
   }
   const { state } = result;
-  const exitCode = received ? (SIGNAL_EXIT[received] ?? 130) : result.exitCode;
+  const exitCode = result.exitCode;
 
   if (options.junit) {
     const { renderJunit } = await import("../report/junit.js");

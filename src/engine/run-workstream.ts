@@ -283,7 +283,8 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
 
     const interrupted = options.signal?.aborted === true;
     const anyBad = [...finals.entries()].some(([node, f]) => selected.has(node) && (f.state === "failed" || f.state === "blocked" || f.state === "cancelled"));
-    const exitCode = interrupted ? 130 : anyBad ? 1 : 0;
+    // The CLI aborts with the signal's name as the reason: 128 + its number, like a shell reports it.
+    const exitCode = interrupted ? (options.signal?.reason === "SIGTERM" ? 143 : 130) : anyBad ? 1 : 0;
     const sequentialMs = Object.values(state?.steps ?? {}).reduce((sum, r) => sum + (r.selected ? (r.durationMs ?? 0) : 0), 0);
     recordDurations(paths.history, durations);
     emit({
