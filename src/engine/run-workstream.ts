@@ -276,7 +276,10 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
       onFinal: (node, final) => {
         // Steps that ran emitted their own step-end; these never started.
         if (final.state === "blocked" || (final.state === "cancelled" && !runs.has(node))) {
-          emit({ type: "step-end", at: iso(), step: graph.ids[node] ?? String(node), state: final.state, reason: final.reason, attempts: 0, durationMs: 0 });
+          // Under stop/abort, a queued step whose tool's breaker is open says so rather than just "cancelled".
+          const open = final.state === "cancelled" && breakers.get(ws.steps[node]?.tool ?? "")?.current === "open";
+          const reason = open ? "circuit_open" : final.reason;
+          emit({ type: "step-end", at: iso(), step: graph.ids[node] ?? String(node), state: final.state, reason, attempts: 0, durationMs: 0 });
         }
       },
     });
