@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const repo = path.resolve(import.meta.dirname, "../..");
+const HEAVY = ["ajv", "yaml", "execa", "ora", "@hpcc-js/wasm-graphviz", "@resvg/resvg-js", "cli-table3", "picomatch"];
+
+function importsOf(args: string[]): string[] {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ws-imports-"));
+  const trace = path.join(dir, "trace.txt");
+  fs.writeFileSync(trace, "");
+  try {
+    // The exit code does not matter here (validating a missing file exits 2); what was loaded does.
+    spawnSync(process.execPath, ["--import", path.join(repo, "test/fixtures/cli/trace-imports.mjs"), path.join(repo, "bin/ws.js"), ...args], {
+      cwd: dir,
+      env: { ...process.env, TRACE_IMPORTS_FILE: trace },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    return fs.readFileSync(trace, "utf8").split("\n").filter(Boolean);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe("start-up cost", () => {
+  it("ws --help loads none of the heavy packages (they are imported inside the commands)", () => {
+    const loaded = importsOf(["--help"]);
+    expect(loaded).toContain("commander");
+    for (const pkg of HEAVY) expect(loaded.filter((s) => s === pkg || s.startsWith(pkg + "/"))).toEqual([]);
+  });
+
+  it("the trace does see a heavy package when a command needs it (the test can fail)", () => {
+    const loaded = importsOf(["validate", "missing.json"]);
+    expect(loaded.some((s) => s === "ajv" || s.startsWith("ajv/"))).toBe(true);
+  });
+});
