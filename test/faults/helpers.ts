@@ -1,0 +1,208 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { isGone, waitFor, waitGone } from "../proc/helpers.js";
+
+export { isGone, waitFor, waitGone };
+
+// The built binary (`npx tsc -p tsconfig.json` first; `npm test` builds it), run as a user would.
+// WS_FAULTS_BIN points the suite at another build (an installed package, or a deliberately broken
+// copy to see a test fail).
+export const BIN = process.env.WS_FAULTS_BIN ?? fileURLToPath(new URL("../../bin/ws.js", import.meta.url));
+export const FAULT_FIXTURES = fileURLToPath(new URL("../fixtures/faults/", import.meta.url));
+export const PROC_FIXTURES = fileURLToPath(new URL("../fixtures/proc/", import.meta.url));
+/** The marker-driven step of the suite: `sh step.sh NAME` (see the script). */
+export const STEP = path.join(FAULT_FIXTURES, "step.sh");
+export const step = (name: string) => `sh ${STEP} ${name}`;
+
+const dirs: string[] = [];
+
+/** A temp project with `workstreams/<id>.json` for each workstream given as an object. */
+export function project(workstreams: Array<{ id: string } & Record<string, unknown>> = []): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ws-faults-"));
+  dirs.push(dir);
+  fs.mkdirSync(path.join(dir, "workstreams"));
+  for (const ws of workstreams) writeWorkstream(dir, ws);
+  return dir;
+}
+
+export function writeWorkstream(dir: string, ws: { id: string } & Record<string, unknown>): void {
+  fs.writeFileSync(path.join(dir, "workstreams", `${ws.id}.json`), JSON.stringify(ws, null, 2) + "\n");
+}
+
+export function removeProjects(): void {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+function baseEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  // CI=1: plain lines, no spinner. No inherited FAULT_* switches.
+  return { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: "1", CI: "1", ...env };
+}
+
+export interface Done {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** ws run to completion (synchronously). */
+export function ws(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Done {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", env: baseEnv(env), timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A ws process in the background, to be signalled mid-run. */
+export class Running {
+  readonly child: ChildProcess;
+  readonly done: Promise<Done>;
+  private out = "";
+  private err = "";
+
+  constructor(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, [BIN, ...args], { cwd, env: baseEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+    this.child.stdout!.setEncoding("utf8").on("data", (s: string) => (this.out += s));
+    this.child.stderr!.setEncoding("utf8").on("data", (s: string) => (this.err += s));
+    this.done = new Promise((resolve) => {
+      this.child.on("close", (code, signal) => resolve({ code, signal, stdout: this.out, stderr: this.err }));
+    });
+    running.add(this);
+    void this.done.then(() => running.delete(this));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get output(): string {
+    return this.out + this.err;
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<Done> {
+    this.child.kill(signal);
+    return this.done;
+  }
+}
+
+const running = new Set<Running>();
+
+/** Safety net for a failed test: no ws we started outlives it. */
+export async function killRunning(): Promise<void> {
+  for (const r of [...running]) await r.kill("SIGKILL");
+}
+
+// ---- what the step fixture leaves in the project dir ----
+
+/** How many times each name (step or test) was invoked. */
+export function counts(dir: string): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (const name of read(dir, "count").split("\n").filter(Boolean)) result[name] = (result[name] ?? 0) + 1;
+  return result;
+}
+
+export interface RecordedPid {
+  pid: number;
+  label: string;
+}
+
+/** Every pid the step fixture recorded (leaders and their background grandchildren). */
+export function recordedPids(dir: string): RecordedPid[] {
+  return read(dir, "pids")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const [pid, ...label] = line.split(" ");
+      return { pid: Number(pid), label: label.join(" ") };
+    });
+}
+
+export const started = (dir: string, marker: string) => fs.existsSync(path.join(dir, `started-${marker}`));
+export const go = (dir: string, ...markers: string[]) => {
+  for (const m of markers) fs.writeFileSync(path.join(dir, `go-${m}`), "");
+};
+
+export async function waitStarted(dir: string, ...markers: string[]): Promise<void> {
+  await waitFor(() => (markers.every((m) => started(dir, m)) ? true : undefined), 60_000);
+}
+
+function read(dir: string, name: string): string {
+  try {
+    return fs.readFileSync(path.join(dir, name), "utf8");
+  } catch {
+    return "";
+  }
+}
+
+// ---- the run's own files ----
+
+export const stateDir = (dir: string, id: string) => path.join(dir, ".worktrees", id);
+
+export interface EventLine {
+  type: string;
+  step?: string;
+  state?: string;
+  reason?: string;
+  outcome?: string;
+  exitCode?: number;
+  resume?: boolean;
+}
+
+/** The whole lines of events.jsonl (a torn last line is skipped, as the engine does). */
+export function events(dir: string, id: string): EventLine[] {
+  const text = read(stateDir(dir, id), "events.jsonl");
+  const list: EventLine[] = [];
+  for (const line of text.split("\n")) {
+    try {
+      list.push(JSON.parse(line) as EventLine);
+    } catch {
+      // torn or empty
+    }
+  }
+  return list;
+}
+
+export function passedSteps(dir: string, id: string): Set<string> {
+  // Per run, the last step-end of a step decides; a later resume never un-passes a step.
+  return new Set(events(dir, id).filter((e) => e.type === "step-end" && e.state === "passed").map((e) => e.step ?? ""));
+}
+
+export async function waitEvent(dir: string, id: string, match: (e: EventLine) => boolean): Promise<void> {
+  await waitFor(() => (events(dir, id).some(match) ? true : undefined), 60_000);
+}
+
+export interface StatusJson {
+  status: string;
+  exitCode?: number;
+  steps: Record<string, { state: string; reason?: string; attempts: number }>;
+  interrupted: boolean;
+}
+
+/** `ws status --ws-id ID --json`, parsed. */
+export function status(dir: string, id: string): StatusJson {
+  const r = ws(["status", "--ws-id", id, "--json"], dir);
+  if (r.code !== 0) throw new Error(`ws status exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as StatusJson;
+}
+
+/** Pids that are still running (zombies count as gone), after waiting a little for each. */
+export async function survivors(pids: RecordedPid[]): Promise<RecordedPid[]> {
+  const alive: RecordedPid[] = [];
+  for (const p of pids) if (!(await waitGone(p.pid, 5000))) alive.push(p);
+  return alive;
+}
+
+/** Kill a process group the test itself must clean up (see the kill -9 notes in kill-resume.test.ts). */
+export function killGroupQuietly(pid: number): void {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, "SIGKILL");
+    } catch {
+      // gone already
+    }
+  }
+}
+
+/** No stack trace line in what ws printed. */
+export const STACK_LINE = /^\s{4}at /m;
