@@ -1,0 +1,179 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { git, makeRepo, removeRepos, writeFiles } from "../git/make-repo.js";
+import { FAKE_TOOLS, readLog, type LogEntry } from "../tools/helpers.js";
+
+/**
+ * The rig of the agent-step integration tests: a temp project (a git repository unless asked
+ * otherwise) holding one workstream written as an object, the fake agent CLIs of
+ * test/fixtures/tools/ first on PATH, their plan and call log kept OUTSIDE the project (so the
+ * user's `git status` only shows what ws itself did), and the built binary
+ * (`npx tsc -p tsconfig.json` first; `npm test` builds it).
+ */
+
+// WS_AGENTS_TEST_BIN points the tests at a copy of the binary (to see them fail against a
+// deliberately broken build without touching the shared checkout).
+export const BIN = process.env.WS_AGENTS_TEST_BIN ?? fileURLToPath(new URL("../../bin/ws.js", import.meta.url));
+export const REPO = fileURLToPath(new URL("../../", import.meta.url));
+export { FAKE_TOOLS, git };
+
+const scratch: string[] = [];
+
+export interface AgentProject {
+  dir: string;
+  wsId: string;
+  /** The fakes' call log (one line per invocation; see fake-tool-core.mjs). */
+  log: string;
+  plan: string;
+  /** .worktrees/<id> */
+  state: string;
+  /** The run's worktree (isolation: worktree). */
+  tree: string;
+  stepDir(step: string): string;
+}
+
+export interface ProjectOptions {
+  /** Default true: a git repository with `files` and the workstream in its first commit. */
+  git?: boolean;
+  files?: Record<string, string>;
+  /** {"<tool>": [action of invocation 1, 2, ...]} for the fakes (the last action repeats). */
+  plan?: Record<string, object[]>;
+}
+
+export function tempDir(prefix: string): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+  scratch.push(dir);
+  return dir;
+}
+
+export function agentProject(ws: { id: string } & object, options: ProjectOptions = {}): AgentProject {
+  const files = { ...(options.files ?? { "README.md": "# project\n" }), [`workstreams/${ws.id}.json`]: JSON.stringify(ws, null, 2) + "\n" };
+  let dir: string;
+  if (options.git === false) {
+    dir = tempDir("ws-agents-");
+    writeFiles(dir, files);
+  } else {
+    dir = makeRepo(files);
+  }
+  const aux = tempDir("ws-agents-aux-");
+  const plan = path.join(aux, "plan.json");
+  fs.writeFileSync(plan, JSON.stringify(options.plan ?? {}));
+  const state = path.join(dir, ".worktrees", ws.id);
+  return { dir, wsId: ws.id, log: path.join(aux, "calls.jsonl"), plan, state, tree: path.join(state, "tree"), stepDir: (step) => path.join(state, "steps", step) };
+}
+
+/** Replaces the fakes' plan and restarts their invocation counters (e.g. before a --resume). */
+export function setPlan(project: AgentProject, plan: Record<string, object[]>): void {
+  fs.writeFileSync(project.plan, JSON.stringify(plan));
+  for (const file of fs.readdirSync(path.dirname(project.plan))) {
+    if (file.startsWith("plan.json.") && file.endsWith(".count")) fs.rmSync(path.join(path.dirname(project.plan), file));
+  }
+}
+
+export interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built binary in the project with a clean environment and the fakes first on PATH. */
+export function ws(project: AgentProject, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Result {
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${FAKE_TOOLS}${path.delimiter}${process.env.PATH ?? ""}`,
+    HOME: process.env.HOME,
+    FAKE_TOOL_LOG: project.log,
+    FAKE_TOOL_PLAN: project.plan,
+    ...extraEnv,
+  };
+  // The timeout is a safety net against a hung run, never a speed assertion.
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: project.dir, encoding: "utf8", env, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function run(project: AgentProject, extra: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Result {
+  return ws(project, ["run", "--ws-id", project.wsId, ...extra], extraEnv);
+}
+
+export function calls(project: AgentProject): LogEntry[] {
+  return readLog(project.log);
+}
+
+export interface EventLine {
+  type: string;
+  at: string;
+  step?: string;
+  [key: string]: unknown;
+}
+
+export function events(project: AgentProject): EventLine[] {
+  return fs
+    .readFileSync(path.join(project.state, "events.jsonl"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as EventLine);
+}
+
+export interface StepJson {
+  state: string;
+  reason?: string;
+  attempts: number;
+  commit?: string;
+  usage?: { costUsd?: number; inputTokens?: number; outputTokens?: number };
+}
+
+export interface StateJson {
+  status: string;
+  exitCode?: number;
+  branch?: string;
+  workdir: string;
+  steps: Record<string, StepJson>;
+  breakers: Record<string, { state: string; failures: number }>;
+}
+
+export function readState(project: AgentProject): StateJson {
+  return JSON.parse(fs.readFileSync(path.join(project.state, "state.json"), "utf8")) as StateJson;
+}
+
+/** Step id → [state, attempts, reason]: one value to compare a whole run with. */
+export function outcomes(project: AgentProject): Record<string, [string, number, string | undefined]> {
+  const steps = readState(project).steps;
+  return Object.fromEntries(Object.entries(steps).map(([id, s]) => [id, [s.state, s.attempts, s.reason]]));
+}
+
+/** A compact event trace: "step-start s1#1", "breaker claude open", "step-end s1 failed"... */
+export function trace(project: AgentProject, keep: (e: EventLine) => boolean = () => true): string[] {
+  return events(project)
+    .filter(keep)
+    .flatMap((e) => {
+      switch (e.type) {
+        case "step-start":
+          return [`step-start ${e.step}#${String(e.attempt)}`];
+        case "attempt-end":
+          return [`attempt-end ${e.step}#${String(e.attempt)} ${String(e.reason)}${e.free ? " free" : ""}`];
+        case "step-end":
+          return [`step-end ${e.step} ${String(e.state)} ${String(e.reason)}`];
+        case "breaker":
+          return [`breaker ${String(e.tool)} ${String(e.state)}`];
+        default:
+          return [];
+      }
+    });
+}
+
+/** `git log --format=%s` of a ref, newest first. */
+export function subjects(dir: string, ref: string): string[] {
+  return git(dir, "log", "--format=%s", ref).split("\n").filter(Boolean);
+}
+
+/** The files a commit changed, sorted. */
+export function filesOf(dir: string, commit: string): string[] {
+  return git(dir, "show", "--name-only", "--format=", commit).split("\n").filter(Boolean).sort();
+}
+
+export function cleanup(): void {
+  removeRepos();
+  for (const dir of scratch.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
