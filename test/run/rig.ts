@@ -216,3 +216,29 @@ export function cleanup(): void {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** Live (non-zombie) processes whose process group is `pgid`, from /proc. */
+export function groupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const [state, , group] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(group) === pgid && state !== "Z") members.push(Number(entry));
+    } catch {
+      // ended while we looked
+    }
+  }
+  return members;
+}
+
+/** Waits (safety net only) until no live process is left in the group; returns the survivors. */
+export async function groupSurvivors(pgid: number): Promise<number[]> {
+  try {
+    await waitFor(`group ${pgid} to empty`, () => groupMembers(pgid).length === 0, 10_000);
+  } catch {
+    // reported below
+  }
+  return groupMembers(pgid);
+}
