@@ -49,7 +49,7 @@ export function tempDir(prefix: string): string {
   return dir;
 }
 
-export function agentProject(ws: { id: string } & object, options: ProjectOptions = {}): AgentProject {
+export function agentProject(ws: { id: string; [key: string]: unknown }, options: ProjectOptions = {}): AgentProject {
   const files = { ...(options.files ?? { "README.md": "# project\n" }), [`workstreams/${ws.id}.json`]: JSON.stringify(ws, null, 2) + "\n" };
   let dir: string;
   if (options.git === false) {
