@@ -33,7 +33,26 @@ export function writeWorkstream(dir: string, ws: { id: string } & Record<string,
 }
 
 export function removeProjects(): void {
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  for (const dir of dirs.splice(0)) {
+    killRecorded(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Safety net after a failed assertion: kill, by pid, every process the step fixture recorded in
+ * `dir` that still runs and still is that fixture (a pid can be reused by someone else's process).
+ */
+export function killRecorded(dir: string): void {
+  for (const { pid } of recordedPids(dir)) {
+    let cmdline: string;
+    try {
+      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+    } catch {
+      continue;
+    }
+    if (cmdline.includes("step.sh") || cmdline.startsWith("sleep 300")) killGroupQuietly(pid);
+  }
 }
 
 function baseEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -88,9 +107,10 @@ export class Running {
 
 const running = new Set<Running>();
 
-/** Safety net for a failed test: no ws we started outlives it. */
+/** Safety net for a failed test: no ws we started, and no step process it left, outlives it. */
 export async function killRunning(): Promise<void> {
   for (const r of [...running]) await r.kill("SIGKILL");
+  for (const dir of dirs) killRecorded(dir);
 }
 
 // ---- what the step fixture leaves in the project dir ----
@@ -195,12 +215,23 @@ export async function survivors(pids: RecordedPid[]): Promise<RecordedPid[]> {
 
 /** Kill a process group the test itself must clean up (see the kill -9 notes in kill-resume.test.ts). */
 export function killGroupQuietly(pid: number): void {
-  for (const target of [-pid, pid]) {
+  // The group only when pid leads one (a step's leader); a grandchild is killed alone.
+  for (const target of isGroupLeader(pid) ? [-pid, pid] : [pid]) {
     try {
       process.kill(target, "SIGKILL");
     } catch {
       // gone already
     }
+  }
+}
+
+function isGroupLeader(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const pgrp = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2];
+    return Number(pgrp) === pid;
+  } catch {
+    return false;
   }
 }
 
