@@ -30,7 +30,11 @@ export class RunReporter {
   static async create(ctx: CliContext, json: boolean, extraLines?: (event: RunEvent) => string[]): Promise<RunReporter> {
     const { Chalk } = await import("chalk");
     const chalk = new Chalk({ level: ctx.color ? 1 : 0 });
-    const mode: ReporterMode = json ? "json" : ctx.interactive && !ctx.quiet ? "tty" : "plain";
+    // The spinner redraws on stderr; a pseudo-terminal that reports no width (some CI runners,
+    // `script`) makes ora clear an unbounded number of lines, so it needs a real, sized terminal.
+    const stderr = ctx.stderr as NodeJS.WriteStream;
+    const sized = Boolean(stderr.isTTY) && (stderr.columns ?? 0) > 0;
+    const mode: ReporterMode = json ? "json" : ctx.interactive && sized && !ctx.quiet ? "tty" : "plain";
     const reporter = new RunReporter(ctx, mode, chalk, extraLines);
     if (mode === "tty") {
       const { default: ora } = await import("ora");
