@@ -89,7 +89,7 @@ export function ws(project: AgentProject, args: string[], extraEnv: NodeJS.Proce
     ...extraEnv,
   };
   // The timeout is a safety net against a hung run, never a speed assertion.
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: project.dir, encoding: "utf8", env, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: project.dir, encoding: "utf8", env, timeout: 50_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
