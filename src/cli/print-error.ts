@@ -7,7 +7,7 @@ import { formatDiagnostics } from "./format-diagnostics.js";
 export function printUserError(ctx: CliContext, error: UserError): void {
   const diagnostics = error.options.diagnostics ?? [];
   if (diagnostics.length > 0) {
-    ctx.stderr.write(formatDiagnostics(diagnostics, { color: ctx.color }));
+    ctx.stderr.write(formatDiagnostics(diagnostics, { color: ctx.color, cwd: ctx.cwd }));
   } else {
     err(ctx, `ws: ${error.message}`);
   }

@@ -29,7 +29,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   const { workstream: ws, warnings } = await loadValidWorkstream(file, { cwd: ctx.cwd, env: ctx.env });
   if (warnings.length > 0 && !ctx.quiet && !options.json) {
     const { formatDiagnostics } = await import("./format-diagnostics.js");
-    ctx.stderr.write(formatDiagnostics(warnings, { color: ctx.color }));
+    ctx.stderr.write(formatDiagnostics(warnings, { color: ctx.color, cwd: ctx.cwd }));
   }
   const { runWorkstream, dryRun } = await import("../engine/run-workstream.js");
 
