@@ -1,0 +1,178 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, makeProject, readRecord, recStep, waitFor, ws, wsAsync, type Project } from "./rig.js";
+
+afterEach(cleanup);
+
+/** ok passes, flaky passes on its third attempt (with an acceptance test), bad fails, after is blocked. */
+const MIXED = {
+  id: "mixed",
+  steps: [
+    recStep("ok"),
+    recStep("flaky", ["--fail-first", 2, "--say", "hello from flaky"], { retries: 2, acceptance_tests: ["echo checked"] }),
+    recStep("bad", ["--exit", 5]),
+    recStep("after", [], { depends_on: ["bad"] }),
+  ],
+};
+
+function runMixed(): Project {
+  const p = makeProject([MIXED, { id: "idle", steps: [recStep("x")] }]);
+  expect(ws(p, ["run", "--ws-id", "mixed"]).code).toBe(1);
+  return p;
+}
+
+describe("ws status", () => {
+  it("shows a finished run as a table: state, attempts, reason, log of each step", () => {
+    const p = runMixed();
+    const r = ws(p, ["status", "--ws-id", "mixed"]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split("\n");
+    expect(lines[0]).toMatch(/^mixed: failed · run \S+ · started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d · \S+ · 2\/4 passed$/);
+    const row = (id: string) => lines.find((l) => l.includes(` ${id} `)) ?? "";
+    expect(row("ok")).toMatch(/✔ passed\s*│\s*1\s*│/);
+    expect(row("flaky")).toMatch(/✔ passed\s*│\s*3\s*│/);
+    expect(row("flaky")).toContain(".worktrees/mixed/steps/flaky/attempt-3.log");
+    expect(row("bad")).toMatch(/✖ failed\s*│\s*1\s*│.*exit:5/);
+    expect(row("after")).toMatch(/⊘ blocked\s*│.*blocked_by:bad/);
+  });
+
+  it("--json gives the whole state of the run", () => {
+    const p = runMixed();
+    const r = ws(p, ["status", "--ws-id", "mixed", "--json"]);
+    expect(r.code).toBe(0);
+    const state = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(state).toMatchObject({
+      wsId: "mixed",
+      status: "failed",
+      exitCode: 1,
+      interrupted: false,
+      order: ["ok", "flaky", "bad", "after"],
+      steps: {
+        ok: { state: "passed", attempts: 1 },
+        flaky: { state: "passed", attempts: 3, log: "steps/flaky/attempt-3.log" },
+        bad: { state: "failed", reason: "exit:5" },
+        after: { state: "blocked", reason: "blocked_by:bad", attempts: 0 },
+      },
+    });
+  });
+
+  it("without --ws-id lists every workstream with its last run (table and --json)", () => {
+    const p = runMixed();
+    const r = ws(p, ["status"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/idle\s*│\s*never run/);
+    expect(r.stdout).toMatch(/mixed\s*│\s*failed\s*│\s*2\/4/);
+    const json = JSON.parse(ws(p, ["status", "--json"]).stdout) as Array<{ id: string; lastRun: { status: string; passed: number; total: number } | null }>;
+    expect(json).toEqual([
+      { id: "idle", lastRun: null },
+      { id: "mixed", lastRun: expect.objectContaining({ status: "failed", passed: 2, total: 4 }) as unknown },
+    ]);
+  });
+
+  it("reads a run in progress from another process, then the same run finished", async () => {
+    const p = makeProject([]);
+    const go = path.join(p.dir, "go");
+    fs.mkdirSync(path.join(p.dir, "workstreams"));
+    fs.writeFileSync(
+      path.join(p.dir, "workstreams", "live.json"),
+      JSON.stringify({ id: "live", steps: [recStep("first"), recStep("waits", ["--wait-file", go], { depends_on: ["first"] }), recStep("last", [], { depends_on: ["waits"] })] }),
+    );
+    const run = wsAsync(p, ["run", "--ws-id", "live"]);
+    await waitFor("waits started", () => readRecord(p).some((l) => l.id === "waits" && l.event === "start"));
+
+    const json = ws(p, ["status", "--ws-id", "live", "--json"]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      status: "running",
+      interrupted: false,
+      pid: run.pid,
+      steps: { first: { state: "passed" }, waits: { state: "running", attempts: 1 }, last: { state: "pending" } },
+    });
+    const table = ws(p, ["status", "--ws-id", "live"]);
+    expect(table.stdout).toMatch(/^live: running /);
+    expect(table.stdout).toMatch(/waits\s*│\s*▶ running/);
+    expect(table.stdout).not.toContain("interrupted");
+    expect(ws(p, ["status"]).stdout).toMatch(/live\s*│\s*running\s*│\s*1\/3/);
+
+    fs.writeFileSync(go, "");
+    expect((await run.done).code).toBe(0);
+    expect(JSON.parse(ws(p, ["status", "--ws-id", "live", "--json"]).stdout)).toMatchObject({ status: "passed", steps: { last: { state: "passed" } } });
+  });
+
+  it("says a run whose process died (kill -9) was interrupted, and how to continue", async () => {
+    const p = makeProject([{ id: "dead", steps: [recStep("waits", ["--hang"])] }]);
+    const run = wsAsync(p, ["run", "--ws-id", "dead"]);
+    const step = await waitFor("waits started", () => readRecord(p).find((l) => l.id === "waits" && l.event === "start"));
+    process.kill(run.pid, "SIGKILL");
+    await run.done;
+    process.kill(-step.pgid, "SIGKILL");
+
+    const table = ws(p, ["status", "--ws-id", "dead"]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^dead: interrupted /);
+    expect(table.stdout).toContain(`the run was interrupted (its process ${run.pid} is gone); continue with: ws run --ws-id dead --resume`);
+    expect(JSON.parse(ws(p, ["status", "--ws-id", "dead", "--json"]).stdout)).toMatchObject({ status: "running", interrupted: true });
+    expect(ws(p, ["status"]).stdout).toMatch(/dead\s*│\s*interrupted/);
+  });
+
+  it("an unknown workstream is a usage error (exit 2); a known one never run says so", () => {
+    const p = makeProject([{ id: "idle", steps: [recStep("x")] }]);
+    const unknown = ws(p, ["status", "--ws-id", "idel"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("idle");
+    const idle = ws(p, ["status", "--ws-id", "idle"]);
+    expect(idle.code).toBe(0);
+    expect(idle.stdout).toContain("idle: no run yet (start one with: ws run --ws-id idle)");
+  });
+});
+
+describe("ws logs", () => {
+  it("without --step prints the orchestrator log", () => {
+    const p = runMixed();
+    const r = ws(p, ["logs", "--ws-id", "mixed"]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /);
+    expect(r.stdout).toContain("start  flaky (attempt 3, shell)");
+    expect(r.stdout).toContain("blocked after (blocked_by:bad)");
+    expect(lines.at(-1)).toMatch(/run failed in .*, exit 1$/);
+  });
+
+  it("--step prints the latest attempt's output, then its acceptance tests' logs", () => {
+    const p = runMixed();
+    const r = ws(p, ["logs", "--ws-id", "mixed", "--step", "flaky"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("==> .worktrees/mixed/steps/flaky/attempt-3.log <==");
+    expect(r.stdout).toContain("out| hello from flaky (invocation 3)");
+    expect(r.stdout).toContain("==> .worktrees/mixed/steps/flaky/attempt-3.test-1.log <==");
+    expect(r.stdout).toContain("out| checked");
+    expect(r.stdout).not.toContain("invocation 1");
+  });
+
+  it("--attempt picks an earlier attempt", () => {
+    const p = runMixed();
+    const r = ws(p, ["logs", "--ws-id", "mixed", "--step", "flaky", "--attempt", "1"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("out| hello from flaky (invocation 1)");
+    expect(r.stdout).toContain("err| flaky fails with 1 (invocation 1)");
+    expect(r.stdout).toContain("exit 1 after");
+    expect(r.stdout).not.toContain("invocation 3");
+    // A failed attempt ran no acceptance test: just the one file, no header.
+    expect(r.stdout).not.toContain("==>");
+  });
+
+  it("explains what is missing: an attempt that never ran, a step with no logs, a workstream never run (exit 2)", () => {
+    const p = runMixed();
+    const noAttempt = ws(p, ["logs", "--ws-id", "mixed", "--step", "flaky", "--attempt", "9"]);
+    expect(noAttempt.code).toBe(2);
+    expect(noAttempt.stderr).toContain('step "flaky" has no attempt 9');
+    expect(noAttempt.stderr).toContain("attempts logged: 1, 2, 3");
+    const blocked = ws(p, ["logs", "--ws-id", "mixed", "--step", "after"]);
+    expect(blocked.code).toBe(2);
+    expect(blocked.stderr).toContain('step "after" of mixed has no logs yet');
+    const never = ws(p, ["logs", "--ws-id", "idle"]);
+    expect(never.code).toBe(2);
+    expect(never.stderr).toContain("idle has not run yet");
+  });
+});
