@@ -44,15 +44,18 @@ export function removeProjects(): void {
  * `dir` that still runs and still is that fixture (a pid can be reused by someone else's process).
  */
 export function killRecorded(dir: string): void {
-  for (const { pid } of recordedPids(dir)) {
-    let cmdline: string;
-    try {
-      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
-    } catch {
-      continue;
-    }
-    if (cmdline.includes("step.sh") || cmdline.startsWith("sleep 300")) killGroupQuietly(pid);
+  for (const { pid } of recordedPids(dir)) killIfStill(pid, ["step.sh", "sleep 300"]);
+}
+
+/** Kill pid (its group if it leads one) only while its command line still contains one of `marks`. */
+export function killIfStill(pid: number, marks: string[]): void {
+  let cmdline: string;
+  try {
+    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+  } catch {
+    return;
   }
+  if (marks.some((m) => cmdline.includes(m))) killGroupQuietly(pid);
 }
 
 function baseEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
