@@ -76,6 +76,8 @@ export class StepRun {
   private lastTestFailure: string | undefined;
   private durationMs = 0;
   private usage: Usage | undefined;
+  /** Files this step's attempts changed and kept: a retry may leave an earlier attempt's file as it was. */
+  private readonly owned = new Set<string>();
 
   constructor(
     private readonly step: Step,
@@ -160,6 +162,8 @@ export class StepRun {
       }
     }
 
+    if (deps.git.commit) for (const file of await this.ownFiles(changed, started)) this.owned.add(file);
+
     if (reason === "passed") {
       const tests = await this.runTests(attempt, signal);
       if (tests) {
@@ -192,7 +196,7 @@ export class StepRun {
     if (reason === "passed") {
       let commit: string | undefined;
       if (deps.git.commit) {
-        commit = await this.commit(changed, started);
+        commit = await this.commit();
       }
       return this.end("passed", "passed", commit, false);
     }
@@ -271,14 +275,19 @@ export class StepRun {
     return undefined;
   }
 
-  private async commit(changed: string[], since: number): Promise<string | undefined> {
+  /** A step owns what it changed inside its scope; without a scope, what no other running step claims. */
+  private async ownFiles(changed: string[], since: number): Promise<string[]> {
     const { step, deps } = this;
+    if (changed.length === 0) return [];
     const { matchesScope } = await import("../graph/scope-overlap.js");
-    // A step commits what it changed inside its scope; without a scope, what no other running step claims.
     const others = deps.othersScopes(step, since).flat();
-    const files = step.hasFileScope
-      ? changed.filter((f) => matchesScope(f, step.fileScope))
-      : changed.filter((f) => !matchesScope(f, others));
+    return step.hasFileScope ? changed.filter((f) => matchesScope(f, step.fileScope)) : changed.filter((f) => !matchesScope(f, others));
+  }
+
+  /** Commits the files of every attempt: the tests passed on the tree they left, not on the last attempt's edits alone. */
+  private async commit(): Promise<string | undefined> {
+    const { step, deps } = this;
+    const files = [...this.owned].sort();
     if (files.length === 0) return undefined;
     const { commitFiles } = await import("../git/commit.js");
     const title = step.description || step.tasks[0] || step.id;
