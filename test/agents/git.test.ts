@@ -171,3 +171,22 @@ describe("agent steps through ws run: git", () => {
     expect(git(project.dir, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree ")).length).toBe(2);
   });
 });
+
+describe("agent steps through ws run: a step that passes on a retry", () => {
+  it("commits every in-scope file its attempts left in the tree, not only the last attempt's", () => {
+    // Attempt 1 writes a.txt, then fails its test; attempt 2 adds b.txt only. The tests pass with
+    // both files in the tree, so the branch must hold both.
+    const project = agentProject(
+      {
+        id: "ws-retry-commit",
+        name: "retry commit",
+        steps: [{ id: "s", tool: "claude", description: "Write a and b", tasks: ["a and b"], file_scope: ["a.txt", "b.txt"], retries: 1, acceptance_tests: ["test -f a.txt && test -f b.txt"] }],
+      },
+      { plan: { claude: [{ write: { path: "a.txt", content: "A\n" } }, { write: { path: "b.txt", content: "B\n" } }] } },
+    );
+    expect(run(project).code).toBe(0);
+    expect(outcomes(project)).toEqual({ s: ["passed", 2, "passed"] });
+    expect(filesOf(project.dir, readState(project).steps.s?.commit ?? "")).toEqual(["a.txt", "b.txt"]);
+    expect(status(project.tree)).toEqual([]);
+  });
+});
