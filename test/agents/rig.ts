@@ -65,6 +65,15 @@ export function agentProject(ws: { id: string; [key: string]: unknown }, options
   return { dir, wsId: ws.id, log: path.join(aux, "calls.jsonl"), plan, state, tree: path.join(state, "tree"), stepDir: (step) => path.join(state, "steps", step) };
 }
 
+/** A project whose files are already in place (a git repository or not) and whose workstream is `wsId`. */
+export function existingProject(dir: string, wsId: string): AgentProject {
+  const aux = tempDir("ws-agents-aux-");
+  const plan = path.join(aux, "plan.json");
+  fs.writeFileSync(plan, "{}");
+  const state = path.join(dir, ".worktrees", wsId);
+  return { dir, wsId, log: path.join(aux, "calls.jsonl"), plan, state, tree: path.join(state, "tree"), stepDir: (step) => path.join(state, "steps", step) };
+}
+
 /** Replaces the fakes' plan and restarts their invocation counters (e.g. before a --resume). */
 export function setPlan(project: AgentProject, plan: Record<string, object[]>): void {
   fs.writeFileSync(project.plan, JSON.stringify(plan));
