@@ -100,13 +100,21 @@ function parseYaml(text: string, path: string, diag: Diag): ParseResult {
     return { ok: true, value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown, source, diagnostics };
   } catch (error) {
     if (!(error instanceof ReferenceError)) throw error;
+    // The yaml package throws ReferenceError both for the alias limit and for an alias whose
+    // anchor is missing ("Unresolved alias ...: name"); the latter is a typo, not a bomb.
+    const unresolved = /^Unresolved alias.*: (.+)$/.exec(error.message)?.[1];
     let offset = 0;
     visit(doc, {
       Alias(_key, node) {
+        if (unresolved !== undefined && node.source !== unresolved) return undefined;
         offset = node.range?.[0] ?? 0;
         return visit.BREAK;
       },
     });
+    if (unresolved !== undefined) {
+      diagnostics.push(diag(source, offset, unresolved.length + 1, `unknown alias "*${unresolved}": no anchor "&${unresolved}" before it`, "parse", `define "&${unresolved}" on an earlier value, or write the value out`));
+      return { ok: false, source, diagnostics };
+    }
     diagnostics.push(
       diag(source, offset, 0, `too many alias expansions (more than ${MAX_ALIAS_COUNT}): refusing a possible "billion laughs" file`, "alias-limit", "write the repeated values out instead of using aliases"),
     );
