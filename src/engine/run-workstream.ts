@@ -23,6 +23,9 @@ import { planRun, type Plan } from "./plan.js";
 import { schedule, type Gate } from "./scheduler.js";
 import { StepRun, type GitMode } from "./step-runner.js";
 
+/** Minimum gap between two state.json snapshots written at step boundaries. */
+const SNAPSHOT_MS = 100;
+
 export interface RunOptions {
   /** Project root: state goes to `<cwd>/.worktrees/<id>/`. */
   cwd: string;
@@ -155,6 +158,23 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
   const runLog = RunLog.open(paths.log);
   let state: RunState | undefined = p.previous;
   const durations: Record<string, number> = {};
+  let lastSnapshot = -Infinity;
+  let snapshotTimer: NodeJS.Timeout | undefined;
+  let snapshotError: { error: unknown } | undefined;
+  const writeSnapshot = () => {
+    clearTimeout(snapshotTimer);
+    snapshotTimer = undefined;
+    lastSnapshot = performance.now();
+    if (state) writeState(paths.state, state);
+  };
+  const flushLater = () => {
+    try {
+      writeSnapshot();
+    } catch (error) {
+      // Thrown from a timer it would crash the process: surface it at the next event instead.
+      snapshotError ??= { error };
+    }
+  };
 
   const emit = (event: RunEvent) => {
     // Disk first (events.jsonl is the source of truth), then the snapshot at step boundaries, then the user.
@@ -162,9 +182,17 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
     const line = formatEventLine(event);
     if (line !== undefined) runLog.line(line);
     state = applyEvent(state, event);
-    if (state && (event.type === "run-start" || event.type === "step-start" || event.type === "step-end" || event.type === "run-end")) {
-      writeState(paths.state, state);
+    if (event.type === "run-start" || event.type === "run-end") writeSnapshot();
+    else if (event.type === "step-start" || event.type === "step-end") {
+      // Each snapshot is the whole state (O(steps)) and an atomic rename costs a flush on ext4:
+      // one per step made a 1000-step run several times slower (bench/). At most one write per
+      // SNAPSHOT_MS, and the latest state once the burst is over; a reader that finds the snapshot
+      // older than events.jsonl folds the events instead (loadRunState).
+      const wait = lastSnapshot + SNAPSHOT_MS - performance.now();
+      if (wait <= 0) writeSnapshot();
+      else snapshotTimer ??= setTimeout(flushLater, wait);
     }
+    if (snapshotError !== undefined) throw snapshotError.error;
     if (event.type === "step-end" && event.state === "passed") durations[event.step] = event.durationMs;
     options.onEvent?.(event);
   };
@@ -300,6 +328,7 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
     });
     return { kind: "finished", state: state!, exitCode, plan, paths, branch: where.branch };
   } finally {
+    clearTimeout(snapshotTimer);
     events.close();
     runLog.close();
   }
