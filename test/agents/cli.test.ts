@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { FAKE_TOOLS, agentProject, calls, cleanup, outcomes, readState, run, ws } from "./rig.js";
+import { FAKE_TOOLS, agentProject, calls, cleanup, events, outcomes, readState, run, ws } from "./rig.js";
 
 afterEach(cleanup);
 
@@ -81,6 +81,10 @@ describe("agent steps through ws run: cost and tokens", () => {
       x: { inputTokens: 1200, outputTokens: 345 },
       g: { inputTokens: 5000, outputTokens: 400 },
     });
+
+    // The events say the same (what --json consumers and the reports read).
+    const stepEnds = events(project).filter((e) => e.type === "step-end");
+    expect(Object.fromEntries(stepEnds.map((e) => [e.step, e.usage]))).toEqual(usage);
 
     const status = ws(project, ["status", "--ws-id", project.wsId]);
     expect(status.code).toBe(0);
