@@ -64,7 +64,8 @@ export interface Result {
 }
 
 export function ws(project: Project, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Result {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: project.dir, encoding: "utf8", env: env(project, extraEnv), timeout: 90_000 });
+  // Killed before vitest's 60 s test timeout, so a hung run fails its test with what it printed.
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: project.dir, encoding: "utf8", env: env(project, extraEnv), timeout: 50_000 });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -70,6 +70,15 @@ describe("ws run: timeouts", () => {
     expect(log).toContain("SIGTERM, then SIGKILL");
   });
 
+  it("a step that exits leaving a background grandchild: the grandchild is swept, the run does not wait for it", async () => {
+    const p = makeProject([{ id: "leaves", steps: [recStep("leaves", ["--grandchild"]), recStep("next", [], { depends_on: ["leaves"] })] }]);
+    const r = ws(p, ["run", "--ws-id", "leaves"]);
+    expect(r.code).toBe(0);
+    const lines = readRecord(p);
+    expect(await gone(lines.find((l) => l.event === "grandchild")!.child!)).toBe(true);
+    expect(await groupSurvivors(starts(lines, "leaves")[0]!.pgid)).toEqual([]);
+  });
+
   it("a timed-out step is retried like any failed attempt", () => {
     const p = makeProject([{ id: "retry-timeout", steps: [recStep("hangs", ["--hang"], { timeout: 0.5, retries: 1 })] }]);
     expect(ws(p, ["run", "--ws-id", "retry-timeout"]).code).toBe(1);
