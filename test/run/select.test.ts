@@ -5,6 +5,8 @@ import { cleanup, makeProject, readEvents, readRecord, readState, recStep, write
 
 afterEach(cleanup);
 
+const ESC = "\u001b";
+
 const started = (lines: RecordLine[]) => lines.filter((l) => l.event === "start").map((l) => l.id);
 
 /** a → b → c, b → e, and d on its own. */
@@ -124,7 +126,7 @@ describe("ws run: output and tools", () => {
     const p = makeProject([{ id: "plain", steps: [recStep("ok"), recStep("bad", ["--exit", 1]), recStep("after", [], { depends_on: ["bad"] })] }]);
     const r = ws(p, ["run", "--ws-id", "plain"]);
     expect(r.code).toBe(1);
-    expect(r.stdout + r.stderr).not.toMatch(/\x1b/);
+    expect(r.stdout + r.stderr).not.toContain(ESC);
     const progress = r.stdout.split("\n").filter((l) => /^\d\d:\d\d:\d\d\.\d{3} /.test(l));
     expect(progress.some((l) => l.includes("start  ok (attempt 1, shell)"))).toBe(true);
     expect(progress.some((l) => l.includes("failed bad (exit:1)"))).toBe(true);
@@ -132,10 +134,10 @@ describe("ws run: output and tools", () => {
     expect(r.stdout).toContain("details: ws status --ws-id plain");
 
     // Under CI too (where a terminal may be faked), and for ws status and ws logs.
-    expect(ws(p, ["run", "--ws-id", "plain"], { CI: "true" }).stdout).not.toMatch(/\x1b/);
-    expect(ws(p, ["status", "--ws-id", "plain"]).stdout).not.toMatch(/\x1b/);
-    expect(ws(p, ["status"]).stdout).not.toMatch(/\x1b/);
-    expect(ws(p, ["logs", "--ws-id", "plain"]).stdout).not.toMatch(/\x1b/);
+    expect(ws(p, ["run", "--ws-id", "plain"], { CI: "true" }).stdout).not.toContain(ESC);
+    expect(ws(p, ["status", "--ws-id", "plain"]).stdout).not.toContain(ESC);
+    expect(ws(p, ["status"]).stdout).not.toContain(ESC);
+    expect(ws(p, ["logs", "--ws-id", "plain"]).stdout).not.toContain(ESC);
   });
 
   it("a missing tool: exit 2 naming the tool and the steps that need it, before any step runs", () => {
