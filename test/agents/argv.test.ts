@@ -136,3 +136,28 @@ describe("agent steps through ws run: prompt injection", () => {
     expect(pwned(path.dirname(project.log))).toEqual([]);
   });
 });
+
+describe("agent steps through ws run: outside a git repository", () => {
+  it("runs the agents in place (codex is told to skip its git check), with no worktree", () => {
+    const project = agentProject(
+      {
+        id: "ws-no-git",
+        name: "no git",
+        steps: [
+          { id: "x", tool: "codex", tasks: ["x"], file_scope: ["x.txt"] },
+          { id: "c", tool: "claude", tasks: ["c"], file_scope: ["c.txt"] },
+        ],
+      },
+      { git: false, plan: { codex: [{ write: { path: "x.txt", content: "x\n" } }] } },
+    );
+    const r = run(project);
+    expect(r.code).toBe(0);
+    expect(calls(project).map((c) => [c.tool, c.error, fs.realpathSync(c.cwd)]).sort()).toEqual([
+      ["claude", undefined, project.dir],
+      ["codex", undefined, project.dir],
+    ]);
+    expect(fs.readFileSync(path.join(project.dir, "x.txt"), "utf8")).toBe("x\n");
+    expect(fs.existsSync(project.tree)).toBe(false);
+    expect(r.stdout).not.toContain("git merge");
+  });
+});

@@ -61,19 +61,23 @@ describe("agent steps through ws run: retries", () => {
         steps: [
           { id: "once", tool: "claude", tasks: ["x"], file_scope: ["once.txt"], retries: 0 },
           { id: "twice", tool: "claude", tasks: ["y"], file_scope: ["twice.txt"], retries: 1 },
+          // aider also exits 0 after a failed API call: its litellm error lines are what count.
+          { id: "aider-api", tool: "aider", tasks: ["z"], file_scope: ["z.txt"], retries: 0 },
         ],
       },
-      { plan: { claude: [{ apiError: true }, { apiError: true }, { cost: 0.25 }] } },
+      { plan: { claude: [{ apiError: true }, { apiError: true }, { cost: 0.25 }], aider: [{ apiError: true }] } },
     );
     const r = run(project);
     expect(r.code).toBe(1);
-    expect(outcomes(project)).toEqual({ once: ["failed", 1, "tool_error"], twice: ["passed", 2, "passed"] });
+    expect(outcomes(project)).toEqual({ once: ["failed", 1, "tool_error"], twice: ["passed", 2, "passed"], "aider-api": ["failed", 1, "tool_error"] });
     const ends = events(project).filter((e) => e.type === "attempt-end");
     expect(ends.map((e) => [e.step, e.attempt, e.reason, e.exitCode])).toEqual([
       ["once", 1, "tool_error", 0],
       ["twice", 1, "tool_error", 0],
       ["twice", 2, "passed", 0],
+      ["aider-api", 1, "tool_error", 0],
     ]);
+    expect(String(ends[3]?.detail)).toContain("litellm.APIError");
     expect(String(ends[0]?.detail)).toContain("API Error: 500");
     expect(r.stdout).toMatch(/once\s.*failed.*tool_error/);
   });
