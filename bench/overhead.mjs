@@ -1,0 +1,76 @@
+// 1. Overhead: 1000 no-op shell steps on a random DAG, 2 workers, against make -j2 on the same
+// graph, and against the floor of Node spawning the same 1000 processes.
+import fs from "node:fs";
+import path from "node:path";
+import { fmtMs, fmtX, goal, median, randomDag, readRun, removeDir, runTimed, table, tempDir, workstream, writeWorkstream, ws } from "./lib.mjs";
+
+const STEPS = 1000;
+const WORKERS = 2;
+const REPEAT = 5;
+const GOAL = 1.5;
+
+export async function overhead({ log }) {
+  const deps = randomDag(STEPS, { seed: 42, maxDeps: 3, window: 40 });
+  const name = (i) => `s${String(i).padStart(4, "0")}`;
+  const dir = tempDir("overhead");
+  try {
+    const id = "ws-bench-overhead";
+    writeWorkstream(dir, workstream(id, { max_workers: WORKERS }, deps.map((ds, i) => ({ id: name(i), run: "true", depends_on: ds.map(name) }))));
+    // Same graph for make: phony targets (always run), one recipe each, no echo.
+    const makefile = [
+      `.PHONY: all ${deps.map((_, i) => name(i)).join(" ")}`,
+      `all: ${deps.map((_, i) => name(i)).join(" ")}`,
+      ...deps.map((ds, i) => `${name(i)}: ${ds.map(name).join(" ")}\n\t@true`),
+      "",
+    ].join("\n");
+    fs.writeFileSync(path.join(dir, "Makefile"), makefile);
+
+    const wsWall = [];
+    const wsEngine = [];
+    const makeWall = [];
+    const floorWall = [];
+    const floorShWall = [];
+    for (let r = 0; r < REPEAT; r++) {
+      // Interleaved, so a burst of load from the other engineers hits every contender alike.
+      removeDir(path.join(dir, ".worktrees"));
+      const run = await ws(["run", "--ws-id", id], { cwd: dir });
+      wsWall.push(run.wallMs);
+      wsEngine.push(readRun(dir, id).makespanMs);
+      const make = await runTimed("make", ["-s", `-j${WORKERS}`, "-f", "Makefile", "all"], { cwd: dir });
+      if (make.code !== 0) throw new Error(`make exited ${make.code}`);
+      makeWall.push(make.wallMs);
+      floorWall.push((await runTimed(process.execPath, [path.join(import.meta.dirname, "spawn-floor.mjs"), String(STEPS), String(WORKERS), "true"])).wallMs);
+      floorShWall.push((await runTimed(process.execPath, [path.join(import.meta.dirname, "spawn-floor.mjs"), String(STEPS), String(WORKERS), "/bin/sh", "-c", "true"])).wallMs);
+      log(`  overhead round ${r + 1}/${REPEAT}: ws ${fmtMs(wsWall.at(-1))}, make ${fmtMs(makeWall.at(-1))}, node spawn ${fmtMs(floorWall.at(-1))}`);
+    }
+    const ws_ = median(wsWall);
+    const make = median(makeWall);
+    const floor = median(floorWall);
+    const floorSh = median(floorShWall);
+    const ratio = ws_ / make;
+    const edges = deps.reduce((s, d) => s + d.length, 0);
+    const md = [
+      `## 1. Overhead: ${STEPS} no-op steps, random DAG (${edges} edges), ${WORKERS} workers`,
+      "",
+      `Median of ${REPEAT}, wall time of the whole process (start-up included), runs interleaved.`,
+      "",
+      table(
+        ["contender", "median wall", "per step", "vs make"],
+        [
+          [`\`ws run\` (max_workers ${WORKERS})`, fmtMs(ws_), `${(ws_ / STEPS).toFixed(2)} ms`, fmtX(ratio)],
+          [`  of which engine (run-start → run-end)`, fmtMs(median(wsEngine)), `${(median(wsEngine) / STEPS).toFixed(2)} ms`, ""],
+          [`\`make -j${WORKERS}\` (same graph)`, fmtMs(make), `${(make / STEPS).toFixed(2)} ms`, "1.00×"],
+          [`floor: Node spawning ${STEPS} × \`true\`, ${WORKERS} at a time`, fmtMs(floor), `${(floor / STEPS).toFixed(2)} ms`, fmtX(floor / make)],
+          [`floor: Node spawning ${STEPS} × \`/bin/sh -c true\` (what ws runs)`, fmtMs(floorSh), `${(floorSh / STEPS).toFixed(2)} ms`, fmtX(floorSh / make)],
+        ],
+      ),
+      "",
+      `ws / make = **${fmtX(ratio)}** (goal ≤ ${GOAL}×): ${goal(ratio <= GOAL)}. ws above the Node /bin/sh floor: ${fmtMs(ws_ - floorSh)} (${((ws_ - floorSh) / STEPS).toFixed(2)} ms per step).`,
+      "",
+      `All runs (ms): ws ${wsWall.map(Math.round).join(", ")}; make ${makeWall.map(Math.round).join(", ")}; floor ${floorWall.map(Math.round).join(", ")}; floor sh ${floorShWall.map(Math.round).join(", ")}.`,
+    ];
+    return { markdown: md.join("\n"), summary: { name: "overhead", ratio, goalMet: ratio <= GOAL, wsMs: ws_, makeMs: make, floorMs: floor, floorShMs: floorSh } };
+  } finally {
+    removeDir(dir);
+  }
+}
