@@ -43,8 +43,12 @@ export class CircuitBreaker {
     if (trial) this.trialInFlight = true;
   }
 
-  /** Record the end of an attempt. `toolFault` false = the tool worked (whatever the tests said). */
-  record(toolFault: boolean, trial: boolean): void {
+  /**
+   * Record the end of an attempt. `toolFault` false = the tool worked (whatever the tests said).
+   * A quota / rate-limit answer opens the breaker at once: retrying before the cooldown only
+   * spends more of the quota (tools.md: "the tool's queue pauses").
+   */
+  record(toolFault: boolean, trial: boolean, quota = false): void {
     if (trial) this.trialInFlight = false;
     if (!toolFault) {
       this.failures = 0;
@@ -52,7 +56,7 @@ export class CircuitBreaker {
       return;
     }
     this.failures += 1;
-    if (this.state === "half-open" || (this.state === "closed" && this.failures >= this.config.failureThreshold)) {
+    if (this.state === "half-open" || (this.state === "closed" && (quota || this.failures >= this.config.failureThreshold))) {
       this.openedAt = this.now();
       this.transition("open");
     }

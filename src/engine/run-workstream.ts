@@ -292,7 +292,7 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
         spans.push(span);
         try {
           const result = await stepRun.attempt(signal);
-          if (!(result.final && result.state === "cancelled")) breaker?.record(result.toolFault, trial);
+          if (!(result.final && result.state === "cancelled")) breaker?.record(result.toolFault, trial, result.quota);
           return result;
         } finally {
           span.end = clock.now();

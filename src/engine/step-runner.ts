@@ -31,7 +31,7 @@ export interface StepRunnerDeps {
 }
 
 /** The result of one unit, plus what the breaker needs to know. */
-export type AttemptResult = UnitResult & { toolFault: boolean };
+export type AttemptResult = UnitResult & { toolFault: boolean; quota?: boolean };
 
 const FEEDBACK_LINES = 40;
 const FEEDBACK_CHARS = 4000;
@@ -201,7 +201,7 @@ export class StepRun {
       return this.end("passed", "passed", commit, false);
     }
     if (reason === "cancelled") return this.end("cancelled", "cancelled", undefined, false);
-    if (free) return { final: false, toolFault };
+    if (free) return { final: false, toolFault, quota: true };
 
     this.spent += 1;
     const testFailure = reason === "tests_failed" ? cap(tail) : undefined;
@@ -227,7 +227,7 @@ export class StepRun {
       usage: this.usage,
       commit,
     });
-    return { final: true, state, reason, toolFault };
+    return { final: true, state, reason, toolFault, quota: reason === "quota" };
   }
 
   /** Acceptance tests in order; the first failure ends the attempt. Undefined when all passed. */

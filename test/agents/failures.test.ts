@@ -131,7 +131,8 @@ describe("agent steps through ws run: circuit breaker", () => {
         id: "ws-quota",
         name: "quota",
         execution: { max_workers: 1 },
-        circuit_breaker: { failure_threshold: 2, cooldown: 1 },
+        // A threshold the two quota answers never reach: the pauses come from the quota alone.
+        circuit_breaker: { failure_threshold: 5, cooldown: 1 },
         steps: [{ id: "q", tool: "claude", tasks: ["q"], file_scope: ["q.txt"], retries: 0 }],
       },
       { plan: { claude: [{ quota: true }, { quota: true }, { write: { path: "q.txt", content: "done\n" } }] } },
@@ -139,9 +140,12 @@ describe("agent steps through ws run: circuit breaker", () => {
     const r = run(project);
     expect(r.code).toBe(0);
     expect(outcomes(project)).toEqual({ q: ["passed", 3, "passed"] });
+    // Every quota answer pauses the tool at once (tools.md): no attempt starts before the cooldown.
     expect(trace(project)).toEqual([
       "step-start q#1",
       "attempt-end q#1 quota free",
+      "breaker claude open",
+      "breaker claude half-open",
       "step-start q#2",
       "attempt-end q#2 quota free",
       "breaker claude open",
