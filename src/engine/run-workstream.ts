@@ -302,7 +302,8 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
         }
       },
       onFinal: (node, final) => {
-        // Steps that ran emitted their own step-end; these never started.
+        // A step cancelled between attempts has not said so yet; steps that ended emitted their own step-end.
+        if (final.state === "cancelled") runs.get(node)?.cancel();
         if (final.state === "blocked" || (final.state === "cancelled" && !runs.has(node))) {
           // Under stop/abort, a queued step whose tool's breaker is open says so rather than just "cancelled".
           const open = final.state === "cancelled" && breakers.get(ws.steps[node]?.tool ?? "")?.current === "open";

@@ -78,6 +78,7 @@ export class StepRun {
   private usage: Usage | undefined;
   /** Files this step's attempts changed and kept: a retry may leave an earlier attempt's file as it was. */
   private readonly owned = new Set<string>();
+  private ended = false;
 
   constructor(
     private readonly step: Step,
@@ -215,7 +216,13 @@ export class StepRun {
     return { final: false, toolFault };
   }
 
+  /** The scheduler cancelled a step between attempts (stop/abort/Ctrl-C forbade its retry). */
+  cancel(): void {
+    if (!this.ended) this.end("cancelled", "cancelled", undefined, false);
+  }
+
   private end(state: "passed" | "failed" | "cancelled", reason: EndReason, commit: string | undefined, toolFault: boolean): AttemptResult {
+    this.ended = true;
     this.deps.emit({
       type: "step-end",
       at: this.now(),

@@ -56,6 +56,24 @@ describe("ws run: failure policies", () => {
     expect(steps.queued).toMatchObject({ state: "cancelled", reason: "cancelled", attempts: 0 });
   });
 
+  it("stop: a running step whose attempt fails after the stop gets no retry and ends cancelled, with its step-end", () => {
+    // bad fails first; flaky's attempt fails afterwards with a retry left, which stop forbids.
+    const p = makeProject([
+      {
+        id: "stop-retry",
+        execution: { on_failure: "stop", max_workers: 2 },
+        steps: [recStep("bad", ["--exit", 1]), recStep("flaky", ["--wait-end", "bad", "--fail-first", 1], { retries: 1 })],
+      },
+    ]);
+    const r = ws(p, ["run", "--ws-id", "stop-retry"]);
+    expect(r.code).toBe(1);
+    expect(readRecord(p).filter((l) => l.id === "flaky" && l.event === "start")).toHaveLength(1);
+    expect(readState(p, "stop-retry").steps.flaky).toMatchObject({ state: "cancelled", attempts: 1 });
+    // Every step that started has a step-end: listeners (reports, progress counts) rely on it.
+    const ends = readEvents(p, "stop-retry").filter((e) => e.type === "step-end").map((e) => e.step);
+    expect(ends.sort()).toEqual(["bad", "flaky"]);
+  });
+
   it("abort: a failure also kills running steps (their whole process group); exit 1", async () => {
     const p = makeProject([
       {
