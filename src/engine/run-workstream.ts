@@ -13,6 +13,7 @@ import { RunLog } from "../store/run-log.js";
 import { writeState, loadRunState } from "../store/snapshot.js";
 import { acquireLock } from "../store/lock.js";
 import { readHistory, recordDurations } from "../store/history.js";
+import { reapGroups } from "../store/group-registry.js";
 import { applyEvent, type RunState } from "../store/run-state.js";
 import { adapterFor, findMissingTools } from "../tools/registry.js";
 import { formatEventLine } from "../report/event-line.js";
@@ -217,6 +218,9 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
       workdir: where.workdir,
       branch: where.branch,
     });
+    // Steps of a run that died by kill -9 may still be running: they must not edit the tree beside their re-run.
+    const reaped = reapGroups(paths.groups);
+    if (reaped > 0) pendingWarnings.push(`killed ${reaped} process group${reaped === 1 ? "" : "s"} left running by an interrupted run`);
     for (const message of [...pendingWarnings, ...where.notes]) emit({ type: "warning", at: iso(), message });
 
     const skipsItself = (node: number) => ws.steps[node]?.when?.value === false;
@@ -318,7 +322,12 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
     // The CLI aborts with the signal's name as the reason: 128 + its number, like a shell reports it.
     const exitCode = interrupted ? (options.signal?.reason === "SIGTERM" ? 143 : 130) : anyBad ? 1 : 0;
     const sequentialMs = Object.values(state?.steps ?? {}).reduce((sum, r) => sum + (r.selected ? (r.durationMs ?? 0) : 0), 0);
-    recordDurations(paths.history, durations);
+    try {
+      recordDurations(paths.history, durations);
+    } catch (error) {
+      // History only feeds estimates and priorities: losing it must not fail a run whose steps passed.
+      emit({ type: "warning", at: iso(), message: `durations not recorded: ${(error as Error).message}` });
+    }
     emit({
       type: "run-end",
       at: iso(),

@@ -7,6 +7,7 @@ import type { WsPaths } from "../store/paths.js";
 import type { ToolAdapter, ToolContext, ToolVerdict } from "../tools/types.js";
 import type { ProcessResult } from "../proc/run-process.js";
 import { runProcess } from "../proc/run-process.js";
+import { forgetGroup, recordGroup } from "../store/group-registry.js";
 
 /** How a step's work is tied to git: decided once per run by the engine. */
 export interface GitMode {
@@ -123,7 +124,9 @@ export class StepRun {
       logFile: log,
       signal,
       onLine: (line, stream) => parser.onLine(line, stream),
+      onSpawn: (pid) => recordGroup(deps.paths.groups, pid),
     });
+    if (proc.pid !== undefined) forgetGroup(deps.paths.groups, proc.pid);
     const verdict = parser.finish(proc);
     this.usage = addUsage(this.usage, verdict.usage);
 
@@ -253,7 +256,9 @@ export class StepRun {
         timeoutMs: (test.timeout ?? step.timeout) * 1000,
         logFile: log,
         signal,
+        onSpawn: (pid) => recordGroup(deps.paths.groups, pid),
       });
+      if (proc.pid !== undefined) forgetGroup(deps.paths.groups, proc.pid);
       const reason: EndReason =
         proc.outcome === "cancelled" ? "cancelled" : proc.outcome === "timeout" ? "timeout" : proc.exitCode === 0 ? "passed" : "tests_failed";
       deps.emit({

@@ -22,6 +22,8 @@ export interface RunProcessOptions {
   signal?: AbortSignal; // abort = cancel: same group kill as timeout, outcome `cancelled`
   onLine?: (line: string, stream: "stdout" | "stderr") => void; // complete lines, each capped at 1 MiB
   tailLines?: number; // default 50; each kept line capped (e.g. 4 KiB)
+  /** Called once the group exists, e.g. to record it on disk for a later run to reap after a kill -9. */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface ProcessResult {
@@ -88,6 +90,7 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
     return notStarted("spawn_error", spawnErrorMessage(command, error));
   }
   addLiveGroup(pid);
+  options.onSpawn?.(pid);
   child.on("error", () => {
     // Only emitted for failed kill()/send(), which we never call; a listener keeps it from throwing.
   });

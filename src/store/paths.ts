@@ -9,6 +9,8 @@ export interface WsPaths {
   state: string;
   history: string;
   lock: string;
+  /** Process groups of running attempts, one file each: what a kill -9 of ws would orphan. */
+  groups: string;
   /** The git worktree (isolation: worktree). */
   tree: string;
   steps: string;
@@ -30,6 +32,7 @@ export function wsPaths(projectRoot: string, wsId: string): WsPaths {
     state: path.join(root, "state.json"),
     history: path.join(root, "history.json"),
     lock: path.join(root, "lock"),
+    groups: path.join(root, "groups"),
     tree: path.join(root, "tree"),
     steps,
     stepDir,

@@ -95,6 +95,18 @@ describe("the state folder cannot be created", () => {
   });
 });
 
+describe("history.json cannot be written", () => {
+  it("a run whose steps passed still passes, says so in a warning, and ends cleanly", () => {
+    const dir = project([WORKSTREAM]);
+    fs.mkdirSync(path.join(root(dir), "history.json"), { recursive: true });
+    const r = ws(["run", "--ws-id", ID], dir, { FAULT_FREE: "1" });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/warning: durations not recorded: .*history\.json/);
+    expect(status(dir, ID).status).toBe("passed");
+    expect(events(dir, ID).at(-1)?.type).toBe("run-end");
+  });
+});
+
 describe("disk full (ENOSPC through /dev/full)", () => {
   it.each(["events.jsonl", "orchestrator.log"])("on %s from the start: exit 2, no state.json, lock released", (name) => {
     const dir = project([WORKSTREAM]);
