@@ -1,4 +1,5 @@
 import { closest } from "fastest-levenshtein";
+import fs from "node:fs";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { UserError } from "../errors.js";
@@ -223,6 +224,13 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
     if (reaped > 0) pendingWarnings.push(`killed ${reaped} process group${reaped === 1 ? "" : "s"} left running by an interrupted run`);
     for (const message of [...pendingWarnings, ...where.notes]) emit({ type: "warning", at: iso(), message });
 
+    if (!options.resume) {
+      // A fresh run starts the numbering again: old attempt logs of the steps it runs would mix in.
+      for (const node of selected) {
+        const id = graph.ids[node];
+        if (id) fs.rmSync(paths.stepDir(id), { recursive: true, force: true });
+      }
+    }
     const skipsItself = (node: number) => ws.steps[node]?.when?.value === false;
     const breakers = new Map<string, CircuitBreaker>();
     const breakerFor = (tool: string) => {
@@ -291,7 +299,7 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
         const trial = token === true;
         breaker?.started(trial);
         let stepRun = runs.get(node);
-        if (!stepRun) runs.set(node, (stepRun = new StepRun(step, deps)));
+        if (!stepRun) runs.set(node, (stepRun = new StepRun(step, deps, p.previous?.steps[step.id]?.attempts ?? 0)));
         const span = { step, start: clock.now(), end: undefined as number | undefined };
         spans.push(span);
         try {

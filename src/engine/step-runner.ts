@@ -81,10 +81,14 @@ export class StepRun {
   private readonly owned = new Set<string>();
   private ended = false;
 
+  /** `attemptsBefore`: attempts an interrupted run already made, so a resume's logs continue the numbering. */
   constructor(
     private readonly step: Step,
     private readonly deps: StepRunnerDeps,
-  ) {}
+    attemptsBefore = 0,
+  ) {
+    this.made = attemptsBefore;
+  }
 
   private rel(file: string): string {
     return path.relative(this.deps.paths.root, file);

@@ -1,0 +1,30 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { cleanup, makeProject, readState, recStep, ws } from "./rig.js";
+
+afterAll(() => cleanup());
+
+const logsOf = (dir: string) => fs.readdirSync(dir).filter((f) => /^attempt-\d+\.log$/.test(f)).sort();
+
+describe("attempt logs across runs", () => {
+  it("--resume continues the attempt numbering; a fresh run starts the step's logs anew", () => {
+    const p = makeProject([{ id: "logs", steps: [recStep("flaky", ["--fail-first", 1])] }]);
+    const stepDir = path.join(p.state("logs"), "steps", "flaky");
+
+    expect(ws(p, ["run", "--ws-id", "logs"]).code).toBe(1);
+    const first = fs.readFileSync(path.join(stepDir, "attempt-1.log"), "utf8");
+
+    expect(ws(p, ["run", "--ws-id", "logs", "--resume"]).code).toBe(0);
+    expect(logsOf(stepDir)).toEqual(["attempt-1.log", "attempt-2.log"]);
+    // The interrupted run's log is left as it was, not appended to.
+    expect(fs.readFileSync(path.join(stepDir, "attempt-1.log"), "utf8")).toBe(first);
+    expect(readState(p, "logs").steps.flaky).toMatchObject({ state: "passed", attempts: 2 });
+    // `ws logs` shows the latest attempt.
+    expect(ws(p, ["logs", "--ws-id", "logs", "--step", "flaky"]).stdout).toBe(fs.readFileSync(path.join(stepDir, "attempt-2.log"), "utf8"));
+
+    expect(ws(p, ["run", "--ws-id", "logs"]).code).toBe(0);
+    expect(logsOf(stepDir)).toEqual(["attempt-1.log"]);
+    expect(readState(p, "logs").steps.flaky).toMatchObject({ state: "passed", attempts: 1 });
+  });
+});
