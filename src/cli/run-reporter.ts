@@ -2,7 +2,8 @@ import type { Ora } from "ora";
 import type { ChalkInstance } from "chalk";
 import type { CliContext } from "./context.js";
 import type { RunEvent } from "../engine/events.js";
-import { formatDuration, formatEventLine } from "../report/event-line.js";
+import { formatDuration } from "../report/duration.js";
+import { formatEventLine } from "../report/event-line.js";
 
 export type ReporterMode = "tty" | "plain" | "json";
 

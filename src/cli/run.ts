@@ -6,7 +6,7 @@ import { UserError } from "../errors.js";
 import type { RunEvent } from "../engine/events.js";
 import type { Workstream } from "../workstream/model.js";
 import type { RunState } from "../store/run-state.js";
-import { formatDuration } from "../report/event-line.js";
+import { formatDuration } from "../report/duration.js";
 
 export interface RunCommandOptions {
   wsId: string;

@@ -1,7 +1,7 @@
 import type { ChalkInstance } from "chalk";
 import type { RunState, StepRecord } from "../store/run-state.js";
 import { totalUsage } from "../store/run-state.js";
-import { formatDuration } from "../report/event-line.js";
+import { formatDuration } from "../report/duration.js";
 import type { Usage } from "../engine/events.js";
 
 export function formatUsage(usage: Usage | undefined): string {

@@ -4,6 +4,7 @@ import type { EndReason, RunEvent, Usage } from "./events.js";
 import type { UnitResult } from "./scheduler.js";
 import type { Step, Workstream } from "../workstream/model.js";
 import type { WsPaths } from "../store/paths.js";
+import { addUsage } from "../store/run-state.js";
 import type { ToolAdapter, ToolContext, ToolVerdict } from "../tools/types.js";
 import type { ProcessResult } from "../proc/run-process.js";
 import { runProcess } from "../proc/run-process.js";
@@ -42,13 +43,6 @@ const MAX_QUOTA_ATTEMPTS = 10;
 function cap(lines: string[]): string {
   const text = lines.slice(-FEEDBACK_LINES).join("\n");
   return text.length > FEEDBACK_CHARS ? text.slice(-FEEDBACK_CHARS) : text;
-}
-
-function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {
-  if (!b) return a;
-  if (!a) return { ...b };
-  const sum = (x?: number, y?: number) => (x === undefined && y === undefined ? undefined : (x ?? 0) + (y ?? 0));
-  return { costUsd: sum(a.costUsd, b.costUsd), inputTokens: sum(a.inputTokens, b.inputTokens), outputTokens: sum(a.outputTokens, b.outputTokens) };
 }
 
 /** Why the tool's process ended badly, or undefined when it did its job. */

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import { formatDuration } from "../report/duration.js";
 import { killGroup } from "./kill-tree.js";
 import { decodeLine, LineSplitter } from "./line-splitter.js";
 import { addLiveGroup, removeLiveGroup } from "./live-groups.js";
@@ -170,12 +171,12 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
   const kill = forced ? "SIGTERM, then SIGKILL" : "SIGTERM";
   const footer =
     outcome === "timeout"
-      ? `timeout after ${formatMs(timeoutMs)} (${kill})`
+      ? `timeout after ${formatDuration(timeoutMs)} (${kill})`
       : outcome === "cancelled"
-        ? `cancelled after ${formatMs(durationMs)} (${kill})`
+        ? `cancelled after ${formatDuration(durationMs)} (${kill})`
         : signal
-          ? `killed by ${signal} after ${formatMs(durationMs)}`
-          : `exit ${exitCode} after ${formatMs(durationMs)}`;
+          ? `killed by ${signal} after ${formatDuration(durationMs)}`
+          : `exit ${exitCode} after ${formatDuration(durationMs)}`;
   const done = finish(result, footer);
   if (callbackError) throw callbackError.error;
   return done;
@@ -217,10 +218,3 @@ function spawnErrorMessage(command: string, error: NodeJS.ErrnoException): strin
   return `cannot start ${command}: ${error.message}`;
 }
 
-/** 850ms, 1.2s, 30s, 2m5s. */
-export function formatMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`;
-  const s = Math.round(ms / 1000);
-  return `${Math.floor(s / 60)}m${s % 60 === 0 ? "" : `${s % 60}s`}`;
-}

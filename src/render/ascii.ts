@@ -1,6 +1,7 @@
 import { Chalk, type ChalkInstance } from "chalk";
 import type { StepState } from "../engine/events.js";
-import { STATE_MARKS, formatDuration, type GraphView, type ViewNode } from "./graph-view.js";
+import { formatDuration } from "../report/duration.js";
+import { STATE_MARKS, type GraphView, type ViewNode } from "./graph-view.js";
 
 export interface AsciiOptions {
   color: boolean;

@@ -1,4 +1,5 @@
-import { CRITICAL_COLOR, STATE_COLORS, STATE_MARKS, formatDuration, type GraphView, type ViewNode } from "./graph-view.js";
+import { formatDuration } from "../report/duration.js";
+import { CRITICAL_COLOR, STATE_COLORS, STATE_MARKS, type GraphView, type ViewNode } from "./graph-view.js";
 
 /**
  * The font named in the DOT source. The PNG renderer loads the same font file, so Graphviz's

@@ -131,11 +131,3 @@ export const STATE_COLORS: Record<StepState, { fill: string; stroke: string; tex
 
 export const CRITICAL_COLOR = "#d62728";
 
-/** `1.2s`, `3m04s`: short enough for a node label. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)}s`;
-  const total = Math.round(s);
-  return `${Math.floor(total / 60)}m${String(total % 60).padStart(2, "0")}s`;
-}

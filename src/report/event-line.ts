@@ -1,15 +1,7 @@
 import type { RunEvent } from "../engine/events.js";
 import { unreachable } from "../engine/events.js";
+import { formatDuration } from "./duration.js";
 
-export function formatDuration(ms: number | undefined): string {
-  if (ms === undefined) return "-";
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(Math.round(s - m * 60)).padStart(2, "0")}s`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
-}
 
 /**
  * One human line per event (without timestamp): the text of orchestrator.log and of the plain

@@ -1,3 +1,4 @@
+import { formatDuration } from "./duration.js";
 import type { StepState } from "../engine/events.js";
 import { totalUsage, type RunState, type StepRecord } from "../store/run-state.js";
 import type { Workstream } from "../workstream/model.js";
@@ -7,14 +8,6 @@ import type { Workstream } from "../workstream/model.js";
  * row per step, and the graph as Mermaid (rendered by GitHub). Pure: the caller writes it.
  */
 
-export function formatDuration(ms: number | undefined): string {
-  if (ms === undefined) return "";
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const whole = Math.round(s);
-  if (whole < 3600) return `${Math.floor(whole / 60)}m ${String(whole % 60).padStart(2, "0")}s`;
-  return `${Math.floor(whole / 3600)}h ${String(Math.floor((whole % 3600) / 60)).padStart(2, "0")}m`;
-}
 
 // A cell must stay on one line and a `|` would end it early.
 function cell(text: string): string {
@@ -55,7 +48,7 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
   lines.push("## Steps", "", "| step | state | attempts | duration | reason |", "|---|---|---:|---:|---|");
   for (const r of records) {
     const reason = r.reason && r.reason !== r.state ? r.reason : "";
-    lines.push(`| ${cell(r.id)} | ${stateText(r)} | ${r.attempts} | ${formatDuration(r.durationMs)} | ${cell(reason)} |`);
+    lines.push(`| ${cell(r.id)} | ${stateText(r)} | ${r.attempts} | ${r.durationMs === undefined ? "" : formatDuration(r.durationMs)} | ${cell(reason)} |`);
   }
   lines.push("");
 

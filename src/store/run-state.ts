@@ -40,7 +40,8 @@ export interface RunState {
   breakers: Record<string, { state: "closed" | "open" | "half-open"; failures: number }>;
 }
 
-function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {
+/** Sum of two usages; a figure neither reported stays undefined. */
+export function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {
   if (!b) return a;
   if (!a) return { ...b };
   const sum = (x?: number, y?: number) => (x === undefined && y === undefined ? undefined : (x ?? 0) + (y ?? 0));

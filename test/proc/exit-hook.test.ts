@@ -12,7 +12,7 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 it("kills live groups when the process using runProcess exits without cleaning up", async () => {
   transpileForChild(dir, [
     "proc/run-process.ts", "proc/kill-tree.ts", "proc/line-splitter.ts", "proc/live-groups.ts",
-    "proc/shell-quote.ts", "proc/step-log.ts", "errors.ts",
+    "proc/shell-quote.ts", "proc/step-log.ts", "errors.ts", "report/duration.ts",
   ]);
   const pidFile = path.join(dir, "grandchild.pid");
   // Like a crashing ws: process.exit while a step (and its background grandchild) still runs.

@@ -23,7 +23,7 @@ describe("renderAscii", () => {
   it("marks each step with its last run's state", () => {
     const state = makeState("ws-diamond", { a: "passed", b: "failed", c: "running", d: "blocked" }, { a: 2000 });
     const text = renderAscii(viewOf(diamond(), state, (id) => (id === "c" ? 5 : 1)), { color: false, width: 100 });
-    expect(text).toMatch(/^ {2}✔ a \*\s+2\.0s$/m);
+    expect(text).toMatch(/^ {2}✔ a \*\s+2s$/m);
     expect(text).toMatch(/^ {2}✖ b\s+← a$/m);
     expect(text).toMatch(/^ {2}▶ c \*\s+← a$/m);
     expect(text).toMatch(/^ {2}⊘ d \*\s+← b, c$/m);
