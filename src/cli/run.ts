@@ -8,6 +8,8 @@ import type { Workstream } from "../workstream/model.js";
 import type { RunState } from "../store/run-state.js";
 import { formatDuration } from "../report/duration.js";
 
+const SUMMARY_ROWS = 50;
+
 export interface RunCommandOptions {
   wsId: string;
   dryRun?: boolean;
@@ -120,7 +122,12 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
     const chalk = new Chalk({ level: ctx.color ? 1 : 0 });
     const { stepTable } = await import("./summary-table.js");
     out(ctx);
-    out(ctx, await stepTable(state, chalk));
+    // A table of hundreds of passed steps helps nobody (and cli-table3's layout is quadratic):
+    // past SUMMARY_ROWS only the steps that need attention are listed; ws status has them all.
+    const passed = Object.values(state.steps).filter((r) => r.state === "passed").length;
+    const trim = state.order.length > SUMMARY_ROWS;
+    if (!trim || passed < state.order.length) out(ctx, await stepTable(state, chalk, trim ? { rows: (r) => r.state !== "passed" } : {}));
+    if (trim) out(ctx, `${passed} passed step${passed === 1 ? "" : "s"} not listed (all of them: ws status --ws-id ${ws.id})`);
   }
   const total = state.durationMs ?? 0;
   const sequential = state.sequentialMs ?? 0;

@@ -36,14 +36,18 @@ export function stateMark(record: StepRecord, chalk: ChalkInstance): string {
 export const COMPACT = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
 
 /** The step table shared by `ws run`'s summary and `ws status`. cli-table3 is told to use no colour of its own. */
-export async function stepTable(state: RunState, chalk: ChalkInstance, options: { logs?: boolean; root?: string } = {}): Promise<string> {
+export async function stepTable(
+  state: RunState,
+  chalk: ChalkInstance,
+  options: { logs?: boolean; root?: string; rows?: (record: StepRecord) => boolean } = {},
+): Promise<string> {
   const { default: Table } = await import("cli-table3");
   const withUsage = Object.values(state.steps).some((r) => r.usage);
   const head = ["step", "state", "attempts", "duration", "reason", ...(withUsage ? ["cost/tokens"] : []), ...(options.logs ? ["log"] : [])];
   const table = new Table({ head: head.map((h) => chalk.bold(h)), style: { head: [], border: [] }, chars: COMPACT });
   for (const id of state.order) {
     const r = state.steps[id];
-    if (!r) continue;
+    if (!r || (options.rows && !options.rows(r))) continue;
     table.push([
       id,
       stateMark(r, chalk),

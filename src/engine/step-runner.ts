@@ -121,7 +121,8 @@ export class StepRun {
       timeoutMs: step.timeout * 1000,
       logFile: log,
       signal,
-      onLine: (line, stream) => parser.onLine(line, stream),
+      // A shell step's output says nothing to ws: don't decode every line of it (bench/: memory, speed).
+      onLine: step.tool === "shell" ? undefined : (line, stream) => parser.onLine(line, stream),
       onSpawn: (pid) => recordGroup(deps.paths.groups, pid),
     });
     if (proc.pid !== undefined) forgetGroup(deps.paths.groups, proc.pid);

@@ -10,7 +10,9 @@ import { storeError } from "./store-error.js";
 export function writeState(file: string, state: RunState): void {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    writeFileAtomic.sync(file, JSON.stringify(state, null, 2) + "\n");
+    // Atomic (temp file + rename) but not fsynced: events.jsonl is the source of truth and a
+    // stale snapshot is refolded from it, so a flush per write would only slow big runs (bench/).
+    writeFileAtomic.sync(file, JSON.stringify(state, null, 2) + "\n", { fsync: false });
   } catch (error) {
     throw storeError("write the run state", file, error);
   }

@@ -156,7 +156,8 @@ describe("agent steps through ws run: git", () => {
     fs.rmSync(project.log);
     const r = run(project, ["--resume"]);
     expect(r.code).toBe(0);
-    expect(outcomes(project)).toEqual({ s1: ["passed", 1, "passed"], s2: ["passed", 1, "passed"] });
+    // The resume's attempt is s2's second: attempt numbers (and log files) continue across runs.
+    expect(outcomes(project)).toEqual({ s1: ["passed", 1, "passed"], s2: ["passed", 2, "passed"] });
     expect(calls(project).map((c) => c.tool)).toEqual(["claude"]);
     expect(fs.realpathSync(calls(project)[0]?.cwd ?? "")).toBe(project.tree);
     expect(fs.readFileSync(path.join(project.tree, ".marker"), "utf8")).toBe("same tree\n");

@@ -124,9 +124,13 @@ describe("disk full (ENOSPC through /dev/full)", () => {
   it("on a step's log mid-run: exit 2 naming the log, no orphan, and --resume works once it is fixed", async () => {
     const dir = project([WORKSTREAM]);
     const log = path.join(root(dir), "steps", "b", "attempt-1.log");
+    // Set while the run goes (a fresh run clears the old logs of the steps it runs).
+    const run = new Running(["run", "--ws-id", ID], dir);
+    await waitStarted(dir, "a-1", "p-1");
     fs.mkdirSync(path.dirname(log), { recursive: true });
     fs.symlinkSync("/dev/full", log);
-    const r = ws(["run", "--ws-id", ID], dir, { FAULT_FREE: "1" });
+    go(dir, "a-1", "p-1", "b-1");
+    const r = await run.done;
     expectClearError(r, /cannot write the step log .*steps\/b\/attempt-1\.log: ENOSPC/);
     expectNoHalfWrittenState(dir);
     expect(await survivors(recordedPids(dir))).toEqual([]);
