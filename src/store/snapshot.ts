@@ -1,10 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
-import writeFileAtomic from "write-file-atomic";
+import { createRequire } from "node:module";
 import { readEvents } from "./event-log.js";
 import type { WsPaths } from "./paths.js";
 import { foldEvents, type RunState } from "./run-state.js";
 import { storeError } from "./store-error.js";
+
+// Loaded on the first write: `ws status` and `ws list` only read snapshots (start-up, bench/).
+let atomic: typeof import("write-file-atomic") | undefined;
 
 /** state.json, replaced atomically (temp file + rename): a reader sees the old or the new one, never half. */
 export function writeState(file: string, state: RunState): void {
@@ -12,7 +15,8 @@ export function writeState(file: string, state: RunState): void {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     // Atomic (temp file + rename) but not fsynced: events.jsonl is the source of truth and a
     // stale snapshot is refolded from it, so a flush per write would only slow big runs (bench/).
-    writeFileAtomic.sync(file, JSON.stringify(state, null, 2) + "\n", { fsync: false });
+    atomic ??= createRequire(import.meta.url)("write-file-atomic") as typeof import("write-file-atomic");
+    atomic.sync(file, JSON.stringify(state, null, 2) + "\n", { fsync: false });
   } catch (error) {
     throw storeError("write the run state", file, error);
   }
