@@ -13,6 +13,8 @@ import { wsPaths } from "../store/paths.js";
 import { loadRunState } from "../store/snapshot.js";
 import { loadValidWorkstream } from "../workstream/load.js";
 import { locateWorkstream } from "../workstream/locate-file.js";
+import type { Workstream } from "../workstream/model.js";
+import type { RunState } from "../store/run-state.js";
 
 export interface GraphOptions {
   wsId: string;
@@ -22,6 +24,21 @@ export interface GraphOptions {
 
 const BINARY_FORMATS = new Set(["svg", "png"]);
 
+/** The graph as every picture of it shows it: waves, last states, and the critical path. */
+export function workstreamView(workstream: Workstream, cwd: string, state?: RunState): GraphView {
+  const paths = wsPaths(cwd, workstream.id);
+  const graph = buildGraph(workstream);
+  const { weights } = stepWeights(workstream, readHistory(paths.history));
+  return buildGraphView({
+    workstream,
+    graph,
+    waves: waves(graph),
+    // The same weights as the scheduler's priority, so this path is the one `ws run` favours.
+    criticalPath: criticalPath(graph, (node) => weights[node] ?? 0).path,
+    state: state ?? loadRunState(paths),
+  });
+}
+
 /** `ws graph`: draw the dependency graph, coloured by the last run, in one of six formats. */
 export async function graphCommand(options: GraphOptions, ctx: CliContext): Promise<number> {
   const file = locateWorkstream(options.wsId, { dir: ctx.dir });
@@ -30,17 +47,7 @@ export async function graphCommand(options: GraphOptions, ctx: CliContext): Prom
     const what = options.format === "png" ? "png is binary" : "svg is an image";
     throw new UserError(`${what}; use -o FILE or pipe it`, { fix: `ws graph --ws-id ${options.wsId} --format ${options.format} -o graph.${options.format}` });
   }
-  const paths = wsPaths(ctx.cwd, workstream.id);
-  const graph = buildGraph(workstream);
-  const { weights } = stepWeights(workstream, readHistory(paths.history));
-  const view = buildGraphView({
-    workstream,
-    graph,
-    waves: waves(graph),
-    // The same weights as the scheduler's priority, so this path is the one `ws run` favours.
-    criticalPath: criticalPath(graph, (node) => weights[node] ?? 0).path,
-    state: loadRunState(paths),
-  });
+  const view = workstreamView(workstream, ctx.cwd);
 
   const toFile = options.output !== undefined;
   const rendered = await render(view, options.format, {

@@ -4,8 +4,6 @@ import type { CliContext } from "./context.js";
 import { err, out } from "./context.js";
 import { UserError } from "../errors.js";
 import type { RunEvent } from "../engine/events.js";
-import type { Workstream } from "../workstream/model.js";
-import type { RunState } from "../store/run-state.js";
 import { formatDuration } from "../report/duration.js";
 
 const SUMMARY_ROWS = 50;
@@ -110,7 +108,9 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   const summaryTargets = [options.summary && path.resolve(ctx.cwd, options.summary), ctx.env.GITHUB_STEP_SUMMARY].filter((f): f is string => Boolean(f));
   if (summaryTargets.length > 0) {
     const { renderMarkdownSummary } = await import("../report/markdown-summary.js");
-    const mermaid = await mermaidOf(ws, state);
+    const { workstreamView } = await import("./graph.js");
+    const { renderMermaid } = await import("../render/mermaid.js");
+    const mermaid = renderMermaid(workstreamView(ws, ctx.cwd, state));
     const text = renderMarkdownSummary(ws, state, mermaid);
     if (options.summary) writeReport(path.resolve(ctx.cwd, options.summary), text);
     if (ctx.env.GITHUB_STEP_SUMMARY) fs.appendFileSync(ctx.env.GITHUB_STEP_SUMMARY, text + "\n");
@@ -145,15 +145,4 @@ function writeReport(file: string, text: string): void {
   } catch (error) {
     throw new UserError(`cannot write ${file}: ${(error as Error).message}`);
   }
-}
-
-async function mermaidOf(ws: Workstream, state: RunState): Promise<string> {
-  const { buildGraph } = await import("../graph/graph.js");
-  const { waves } = await import("../graph/order.js");
-  const { criticalPath } = await import("../graph/critical-path.js");
-  const { buildGraphView } = await import("../render/graph-view.js");
-  const { renderMermaid } = await import("../render/mermaid.js");
-  const graph = buildGraph(ws);
-  const weight = (node: number) => state.steps[graph.ids[node] ?? ""]?.durationMs ?? 1;
-  return renderMermaid(buildGraphView({ workstream: ws, graph, waves: waves(graph), criticalPath: criticalPath(graph, weight).path, state }));
 }

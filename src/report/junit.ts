@@ -1,4 +1,4 @@
-import type { EndReason, RunEvent } from "../engine/events.js";
+import type { EndReason, EventOf, RunEvent } from "../engine/events.js";
 import { foldEvents, type StepRecord } from "../store/run-state.js";
 import type { Workstream } from "../workstream/model.js";
 
@@ -7,15 +7,7 @@ import type { Workstream } from "../workstream/model.js";
  * the last lines of output, and every attempt and acceptance test listed in system-out.
  */
 
-interface TestDetail {
-  index: number;
-  command: string;
-  passed: boolean;
-  reason: EndReason;
-  exitCode: number | null;
-  durationMs: number;
-  tail: string[];
-}
+type TestDetail = Pick<EventOf<"test-end">, "index" | "command" | "passed" | "reason" | "exitCode" | "durationMs" | "tail">;
 
 interface AttemptDetail {
   attempt: number;
