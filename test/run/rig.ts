@@ -3,6 +3,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { isGone, waitGone } from "../helpers/processes.js";
+
+export { isGone };
 
 /**
  * The rig of the run-engine integration tests: a temp project holding workstreams written as
@@ -147,21 +150,6 @@ export function maxOverlap<T>(lines: T[], isStart: (l: T) => boolean, isEnd: (l:
   return max;
 }
 
-/** Dead, or a zombie nobody has reaped yet (it can no longer run or hold a pipe). */
-export function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ESRCH";
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-  } catch {
-    return true;
-  }
-}
-
 /** Polls until `probe` returns something; the limit is a safety net, never a speed assertion. */
 export async function waitFor<T>(what: string, probe: () => T | undefined | false, limitMs = 45_000): Promise<T> {
   for (let waited = 0; waited < limitMs; waited += 25) {
@@ -173,14 +161,7 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
 }
 
 /** Waits for a killed process to disappear (reaping is asynchronous) and says whether it did. */
-export async function gone(pid: number): Promise<boolean> {
-  try {
-    await waitFor(`pid ${pid} to end`, () => isGone(pid), 10_000);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export const gone = (pid: number): Promise<boolean> => waitGone(pid, 10_000);
 
 function ownGroup(): number {
   const stat = fs.readFileSync("/proc/self/stat", "utf8");
