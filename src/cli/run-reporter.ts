@@ -1,7 +1,8 @@
+import { formatReason } from "../events/end-reason.js";
 import type { Ora } from "ora";
 import type { ChalkInstance } from "chalk";
 import type { CliContext } from "./context.js";
-import type { RunEvent } from "../engine/events.js";
+import type { RunEvent } from "../events/run-event.js";
 import { formatDuration } from "../report/duration.js";
 import { formatEventLine } from "../report/event-line.js";
 
@@ -90,11 +91,11 @@ export class RunReporter {
     switch (event.type) {
       case "step-end": {
         const mark = event.state === "passed" ? c.green("✔") : event.state === "skipped" ? c.dim("↷") : event.state === "blocked" ? c.yellow("⊘") : c.red("✖");
-        const why = event.state === "passed" ? "" : ` ${c.dim(event.reason)}`;
+        const why = event.state === "passed" ? "" : ` ${c.dim(formatReason(event.reason))}`;
         return `${mark} ${event.step}${why} ${c.dim(formatDuration(event.durationMs))}${event.attempts > 1 ? c.dim(` (${event.attempts} attempts)`) : ""}`;
       }
       case "attempt-end":
-        return event.passed ? undefined : c.yellow(`  ↻ ${event.step} attempt ${event.attempt}: ${event.reason}${event.detail ? ` — ${event.detail}` : ""}`);
+        return event.passed ? undefined : c.yellow(`  ↻ ${event.step} attempt ${event.attempt}: ${formatReason(event.reason)}${event.detail ? ` — ${event.detail}` : ""}`);
       case "breaker":
         return c.magenta(`  ⚡ ${formatEventLine(event) ?? ""}`);
       case "warning":

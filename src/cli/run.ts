@@ -3,7 +3,7 @@ import fs from "node:fs";
 import type { CliContext } from "./context.js";
 import { err, out } from "./context.js";
 import { UserError } from "../errors.js";
-import type { RunEvent } from "../engine/events.js";
+import type { RunEvent } from "../events/run-event.js";
 import { formatDuration } from "../report/duration.js";
 
 const SUMMARY_ROWS = 50;

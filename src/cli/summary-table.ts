@@ -1,8 +1,9 @@
+import { formatReason } from "../events/end-reason.js";
 import type { ChalkInstance } from "chalk";
 import type { RunState, StepRecord } from "../store/run-state.js";
 import { totalUsage } from "../store/run-state.js";
 import { formatDuration } from "../report/duration.js";
-import type { Usage } from "../engine/events.js";
+import type { Usage } from "../events/run-event.js";
 
 export function formatUsage(usage: Usage | undefined): string {
   if (!usage) return "";
@@ -53,7 +54,7 @@ export async function stepTable(
       stateMark(r, chalk),
       r.attempts > 0 ? String(r.attempts) : "",
       r.durationMs !== undefined && r.attempts > 0 ? formatDuration(r.durationMs) : "",
-      r.state === "passed" || r.reason === undefined ? "" : r.reason,
+      r.state === "passed" || r.reason === undefined ? "" : formatReason(r.reason),
       ...(withUsage ? [formatUsage(r.usage)] : []),
       ...(options.logs ? [r.log && options.root ? `${options.root}/${r.log}` : (r.log ?? "")] : []),
     ]);

@@ -1,4 +1,4 @@
-import type { BreakerState } from "./events.js";
+import type { BreakerState } from "../events/run-event.js";
 import type { CircuitBreakerConfig } from "../workstream/model.js";
 
 /**

@@ -20,7 +20,8 @@ import { adapterFor, findMissingTools } from "../tools/registry.js";
 import { formatEventLine } from "../report/event-line.js";
 import { CircuitBreaker } from "./breaker.js";
 import { systemClock, type Clock } from "./clock.js";
-import type { RunEvent } from "./events.js";
+import type { RunEvent } from "../events/run-event.js";
+import { because } from "../events/end-reason.js";
 import { planRun, type Plan } from "./plan.js";
 import { schedule, type Gate } from "./scheduler.js";
 import { StepRun, type GitMode } from "./step-runner.js";
@@ -292,8 +293,8 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
         const step = ws.steps[node]!;
         if (skipsItself(node)) {
           // Decided in place, once its dependencies are done: like a step that ran and did nothing.
-          emit({ type: "step-end", at: iso(), step: step.id, state: "skipped", reason: "skipped", attempts: 0, durationMs: 0 });
-          return { final: true, state: "skipped", reason: "skipped" };
+          emit({ type: "step-end", at: iso(), step: step.id, state: "skipped", reason: because("skipped"), attempts: 0, durationMs: 0 });
+          return { final: true, state: "skipped", reason: because("skipped") };
         }
         const breaker = breakerFor(step.tool);
         const trial = token === true;
@@ -319,7 +320,7 @@ async function runLocked(options: RunOptions, p: Prepared): Promise<RunResult> {
         if (final.state === "blocked" || (final.state === "cancelled" && !runs.has(node))) {
           // Under stop/abort, a queued step whose tool's breaker is open says so rather than just "cancelled".
           const open = final.state === "cancelled" && breakers.get(ws.steps[node]?.tool ?? "")?.current === "open";
-          const reason = open ? "circuit_open" : final.reason;
+          const reason = open ? because("circuit_open") : final.reason;
           emit({ type: "step-end", at: iso(), step: graph.ids[node] ?? String(node), state: final.state, reason, attempts: 0, durationMs: 0 });
         }
       },

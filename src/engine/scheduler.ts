@@ -1,5 +1,5 @@
 import type { Clock } from "./clock.js";
-import type { EndReason } from "./events.js";
+import { because, type EndReason } from "../events/end-reason.js";
 import type { OnFailure } from "../workstream/model.js";
 
 /**
@@ -101,7 +101,7 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
   const blockedBy = (node: number): EndReason => {
     const f = finals.get(node);
     // Name the root cause: a step blocked behind a blocked step is blocked by the same failure.
-    return f?.state === "blocked" ? f.reason : `blocked_by:${options.ids[node] ?? node}`;
+    return f?.state === "blocked" ? f.reason : { kind: "blocked_by", step: options.ids[node] ?? String(node) };
   };
   const blockDescendants = (failed: number) => {
     const reason = blockedBy(failed);
@@ -156,7 +156,7 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
     if (!result.final) {
       // A retry goes back into the queue behind nothing: it keeps its priority.
       if (!stopped) readySince.set(node, sequence++);
-      else settle(node, { state: "cancelled", reason: "cancelled" });
+      else settle(node, { state: "cancelled", reason: because("cancelled") });
     } else {
       settle(node, { state: result.state, reason: result.reason });
       if (result.state === "failed") {
@@ -206,7 +206,7 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
         .catch((error: unknown) => {
           // A bug in a unit must not hang the run: record it and let the caller rethrow.
           unitErrors.push(error);
-          finish(node, { final: true, state: "failed", reason: "tool_error" });
+          finish(node, { final: true, state: "failed", reason: because("tool_error") });
         });
     }
     if (stopped && running.size === 0) break;
@@ -231,7 +231,7 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
       const f = finals.get(d);
       return f !== undefined && (f.state === "failed" || f.state === "blocked");
     });
-    settle(i, failedDep !== undefined ? { state: "blocked", reason: blockedBy(failedDep) } : { state: "cancelled", reason: "cancelled" });
+    settle(i, failedDep !== undefined ? { state: "blocked", reason: blockedBy(failedDep) } : { state: "cancelled", reason: because("cancelled") });
   }
   if (unitErrors.length > 0) throw unitErrors[0];
   return finals;

@@ -1,10 +1,12 @@
 import path from "node:path";
 import type { Clock } from "./clock.js";
-import type { EndReason, RunEvent, Usage } from "./events.js";
+import type { RunEvent } from "../events/run-event.js";
+import { because, formatReason, type EndReason } from "../events/end-reason.js";
+import type { Usage } from "../events/usage.js";
 import type { UnitResult } from "./scheduler.js";
 import type { Step, Workstream } from "../workstream/model.js";
 import type { WsPaths } from "../store/paths.js";
-import { addUsage } from "../store/run-state.js";
+import { addUsage } from "../events/usage.js";
 import type { ToolAdapter, ToolContext, ToolVerdict } from "../tools/types.js";
 import type { ProcessResult } from "../proc/run-process.js";
 import { runProcess } from "../proc/run-process.js";
@@ -47,12 +49,12 @@ function cap(lines: string[]): string {
 
 /** Why the tool's process ended badly, or undefined when it did its job. */
 function toolFailure(proc: ProcessResult, verdict: ToolVerdict): { reason: EndReason; detail?: string | undefined } | undefined {
-  if (proc.outcome === "spawn_error") return { reason: "spawn_error", detail: proc.error };
-  if (proc.outcome === "timeout") return { reason: "timeout" };
-  if (verdict.kind === "quota") return { reason: "quota", detail: verdict.message };
-  if (proc.signal) return { reason: `signal:${proc.signal}` };
-  if (proc.exitCode !== 0) return { reason: `exit:${proc.exitCode ?? -1}`, detail: verdict.kind === "error" ? verdict.message : undefined };
-  if (verdict.kind === "error") return { reason: "tool_error", detail: verdict.message };
+  if (proc.outcome === "spawn_error") return { reason: because("spawn_error"), detail: proc.error };
+  if (proc.outcome === "timeout") return { reason: because("timeout") };
+  if (verdict.kind === "quota") return { reason: because("quota"), detail: verdict.message };
+  if (proc.signal) return { reason: { kind: "signal", signal: proc.signal } };
+  if (proc.exitCode !== 0) return { reason: { kind: "exit", code: proc.exitCode ?? -1 }, detail: verdict.kind === "error" ? verdict.message : undefined };
+  if (verdict.kind === "error") return { reason: because("tool_error"), detail: verdict.message };
   return undefined;
 }
 
@@ -129,16 +131,16 @@ export class StepRun {
     const verdict = parser.finish(proc);
     this.usage = addUsage(this.usage, verdict.usage);
 
-    let reason: EndReason = "passed";
+    let reason: EndReason = because("passed");
     let detail: string | undefined;
     let tail = proc.tail;
     let toolFault = false;
     let changed: string[] = [];
-    const failure = proc.outcome === "cancelled" ? { reason: "cancelled" as const } : toolFailure(proc, verdict);
+    const failure = proc.outcome === "cancelled" ? { reason: because("cancelled"), detail: undefined } : toolFailure(proc, verdict);
     if (failure) {
       reason = failure.reason;
       detail = failure.detail;
-      toolFault = failure.reason !== "cancelled";
+      toolFault = failure.reason.kind !== "cancelled";
     }
 
     if (git && before) {
@@ -157,8 +159,8 @@ export class StepRun {
         if (check.violations.length > 0) {
           const outside = new Set(check.violations);
           changed = changed.filter((f) => !outside.has(f));
-          if (reason === "passed") {
-            reason = "scope_violation";
+          if (reason.kind === "passed") {
+            reason = because("scope_violation");
             detail = `changed files outside file_scope: ${check.violations.join(", ")} (kept in ${this.rel(check.patchFile ?? "")}, then reverted)`;
           }
         }
@@ -167,7 +169,7 @@ export class StepRun {
 
     if (deps.git.commit) for (const file of await this.ownFiles(changed, started)) this.owned.add(file);
 
-    if (reason === "passed") {
+    if (reason.kind === "passed") {
       const tests = await this.runTests(attempt, signal);
       if (tests) {
         reason = tests.reason;
@@ -178,13 +180,13 @@ export class StepRun {
 
     const durationMs = deps.clock.now() - started;
     this.durationMs += durationMs;
-    const free = reason === "quota" && ++this.quotaHits < MAX_QUOTA_ATTEMPTS;
+    const free = reason.kind === "quota" && ++this.quotaHits < MAX_QUOTA_ATTEMPTS;
     deps.emit({
       type: "attempt-end",
       at: this.now(),
       step: step.id,
       attempt,
-      passed: reason === "passed",
+      passed: reason.kind === "passed",
       reason,
       exitCode: proc.exitCode,
       signal: proc.signal,
@@ -196,31 +198,31 @@ export class StepRun {
       free: free || undefined,
     });
 
-    if (reason === "passed") {
+    if (reason.kind === "passed") {
       let commit: string | undefined;
       if (deps.git.commit) {
         commit = await this.commit();
       }
-      return this.end("passed", "passed", commit, false);
+      return this.end("passed", reason, commit, false);
     }
-    if (reason === "cancelled") return this.end("cancelled", "cancelled", undefined, false);
+    if (reason.kind === "cancelled") return this.end("cancelled", reason, undefined, false);
     if (free) return { final: false, toolFault, quota: true };
 
     this.spent += 1;
-    const testFailure = reason === "tests_failed" ? cap(tail) : undefined;
+    const testFailure = reason.kind === "tests_failed" ? cap(tail) : undefined;
     if (testFailure !== undefined && testFailure === this.lastTestFailure) {
       // Two attempts in a row failed the same way: another one would burn budget for nothing.
-      return this.end("failed", "no_progress", undefined, toolFault);
+      return this.end("failed", because("no_progress"), undefined, toolFault);
     }
     this.lastTestFailure = testFailure;
     if (this.spent > step.retries) return this.end("failed", reason, undefined, toolFault);
-    this.feedback = [`The previous attempt (${attempt}) failed: ${reason}.`, detail, cap(tail)].filter(Boolean).join("\n");
+    this.feedback = [`The previous attempt (${attempt}) failed: ${formatReason(reason)}.`, detail, cap(tail)].filter(Boolean).join("\n");
     return { final: false, toolFault };
   }
 
   /** The scheduler cancelled a step between attempts (stop/abort/Ctrl-C forbade its retry). */
   cancel(): void {
-    if (!this.ended) this.end("cancelled", "cancelled", undefined, false);
+    if (!this.ended) this.end("cancelled", because("cancelled"), undefined, false);
   }
 
   private end(state: "passed" | "failed" | "cancelled", reason: EndReason, commit: string | undefined, toolFault: boolean): AttemptResult {
@@ -236,7 +238,7 @@ export class StepRun {
       usage: this.usage,
       commit,
     });
-    return { final: true, state, reason, toolFault, quota: reason === "quota" };
+    return { final: true, state, reason, toolFault, quota: reason.kind === "quota" };
   }
 
   /** Acceptance tests in order; the first failure ends the attempt. Undefined when all passed. */
@@ -258,8 +260,9 @@ export class StepRun {
         onSpawn: (pid) => recordGroup(deps.paths.groups, pid),
       });
       if (proc.pid !== undefined) forgetGroup(deps.paths.groups, proc.pid);
-      const reason: EndReason =
-        proc.outcome === "cancelled" ? "cancelled" : proc.outcome === "timeout" ? "timeout" : proc.exitCode === 0 ? "passed" : "tests_failed";
+      const reason = because(
+        proc.outcome === "cancelled" ? "cancelled" : proc.outcome === "timeout" ? "timeout" : proc.exitCode === 0 ? "passed" : "tests_failed",
+      );
       deps.emit({
         type: "test-end",
         at: this.now(),
@@ -267,17 +270,17 @@ export class StepRun {
         attempt,
         index,
         command: test.run,
-        passed: reason === "passed",
+        passed: reason.kind === "passed",
         reason,
         exitCode: proc.exitCode,
         durationMs: deps.clock.now() - started,
         log: this.rel(log),
         tail: proc.tail.slice(-FEEDBACK_LINES),
       });
-      if (reason !== "passed") {
-        const why = reason === "timeout" ? "timed out" : reason === "cancelled" ? "was cancelled" : `exited ${proc.exitCode ?? proc.signal}`;
+      if (reason.kind !== "passed") {
+        const why = reason.kind === "timeout" ? "timed out" : reason.kind === "cancelled" ? "was cancelled" : `exited ${proc.exitCode ?? proc.signal}`;
         return {
-          reason: reason === "cancelled" ? "cancelled" : "tests_failed",
+          reason: because(reason.kind === "cancelled" ? "cancelled" : "tests_failed"),
           tail: [`$ ${test.run}`, ...proc.tail],
           detail: `acceptance test ${index} ${why}: ${test.run}`,
         };

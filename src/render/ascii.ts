@@ -1,5 +1,5 @@
 import { Chalk, type ChalkInstance } from "chalk";
-import type { StepState } from "../engine/events.js";
+import type { StepState } from "../events/run-event.js";
 import { formatDuration } from "../report/duration.js";
 import { STATE_MARKS, type GraphView, type ViewNode } from "./graph-view.js";
 

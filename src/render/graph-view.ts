@@ -1,4 +1,4 @@
-import type { StepState } from "../engine/events.js";
+import type { StepState } from "../events/run-event.js";
 import type { Graph } from "../graph/graph.js";
 import type { RunState } from "../store/run-state.js";
 import type { Workstream } from "../workstream/model.js";

@@ -1,4 +1,4 @@
-import type { StepState } from "../engine/events.js";
+import type { StepState } from "../events/run-event.js";
 import { CRITICAL_COLOR, STATE_COLORS, STATE_MARKS, type GraphView } from "./graph-view.js";
 
 /**

@@ -1,5 +1,6 @@
-import type { RunEvent } from "../engine/events.js";
-import { unreachable } from "../engine/events.js";
+import { formatReason } from "../events/end-reason.js";
+import type { RunEvent } from "../events/run-event.js";
+import { unreachable } from "../events/run-event.js";
 import { formatDuration } from "./duration.js";
 
 
@@ -16,15 +17,15 @@ export function formatEventLine(event: RunEvent): string | undefined {
     case "test-start":
       return undefined;
     case "test-end":
-      return `test   ${event.step} #${event.index} ${event.passed ? "passed" : `failed (${event.reason}, exit ${event.exitCode ?? "-"})`}: ${event.command}`;
+      return `test   ${event.step} #${event.index} ${event.passed ? "passed" : `failed (${formatReason(event.reason)}, exit ${event.exitCode ?? "-"})`}: ${event.command}`;
     case "attempt-end":
       return event.passed
         ? undefined
-        : `attempt ${event.step} #${event.attempt} failed: ${event.reason}${event.detail ? ` — ${event.detail}` : ""}${event.free ? " (quota: not counted against retries)" : ""}`;
+        : `attempt ${event.step} #${event.attempt} failed: ${formatReason(event.reason)}${event.detail ? ` — ${event.detail}` : ""}${event.free ? " (quota: not counted against retries)" : ""}`;
     case "step-end":
       if (event.state === "skipped") return `skipped ${event.step} (its when condition is false)`;
-      if (event.attempts === 0) return `${event.state.padEnd(6)} ${event.step} (${event.reason})`;
-      return `${event.state.padEnd(6)} ${event.step}${event.state === "passed" ? "" : ` (${event.reason})`} after ${event.attempts} attempt${event.attempts === 1 ? "" : "s"}, ${formatDuration(event.durationMs)}${event.commit ? `, commit ${event.commit.slice(0, 8)}` : ""}`;
+      if (event.attempts === 0) return `${event.state.padEnd(6)} ${event.step} (${formatReason(event.reason)})`;
+      return `${event.state.padEnd(6)} ${event.step}${event.state === "passed" ? "" : ` (${formatReason(event.reason)})`} after ${event.attempts} attempt${event.attempts === 1 ? "" : "s"}, ${formatDuration(event.durationMs)}${event.commit ? `, commit ${event.commit.slice(0, 8)}` : ""}`;
     case "breaker":
       return `breaker ${event.tool}: ${event.state} after ${event.failures} tool failure${event.failures === 1 ? "" : "s"}${event.cooldownMs ? `, cooling down ${formatDuration(event.cooldownMs)}` : ""}`;
     case "warning":

@@ -1,5 +1,6 @@
+import { formatReason } from "../events/end-reason.js";
 import { randomUUID } from "node:crypto";
-import type { RunEvent } from "../engine/events.js";
+import type { RunEvent } from "../events/run-event.js";
 
 /**
  * GitHub Actions workflow commands for a run, as a listener: the caller prints the returned lines
@@ -38,20 +39,20 @@ function group(title: string, lines: string[]): string[] {
 export function githubActionsLines(event: RunEvent): string[] {
   switch (event.type) {
     case "attempt-end": {
-      const outcome = event.passed ? "passed" : event.reason;
+      const outcome = event.passed ? "passed" : formatReason(event.reason);
       const lines = event.detail ? [event.detail, ...event.tail] : event.tail;
       return group(`step ${event.step} (attempt ${event.attempt}): ${outcome}`, lines);
     }
     case "test-end":
       return group(
-        `step ${event.step} (attempt ${event.attempt}) test ${event.index}: ${event.passed ? "passed" : event.reason}: ${event.command}`,
+        `step ${event.step} (attempt ${event.attempt}) test ${event.index}: ${event.passed ? "passed" : formatReason(event.reason)}: ${event.command}`,
         event.tail,
       );
     case "step-end":
       if (event.state === "failed") {
-        return [command("error", `ws step ${event.step} failed`, `${event.reason} after ${event.attempts} attempt(s)`)];
+        return [command("error", `ws step ${event.step} failed`, `${formatReason(event.reason)} after ${event.attempts} attempt(s)`)];
       }
-      if (event.state === "blocked") return [command("warning", `ws step ${event.step} blocked`, event.reason)];
+      if (event.state === "blocked") return [command("warning", `ws step ${event.step} blocked`, formatReason(event.reason))];
       return [];
     case "warning":
       return [command("warning", event.step ? `ws step ${event.step}` : "ws", event.message)];

@@ -1,4 +1,5 @@
-import type { EndReason, EventOf, RunEvent } from "../engine/events.js";
+import { formatReason } from "../events/end-reason.js";
+import type { EndReason, EventOf, RunEvent } from "../events/run-event.js";
 import { foldEvents, type StepRecord } from "../store/run-state.js";
 import type { Workstream } from "../workstream/model.js";
 
@@ -85,12 +86,12 @@ function exitText(code: number | null): string {
 function systemOut(attempts: AttemptDetail[]): string {
   const lines: string[] = [];
   for (const a of attempts) {
-    const outcome = a.ended ? (a.reason ?? (a.passed ? "passed" : "failed")) : "did not finish";
+    const outcome = a.ended ? (a.reason ? formatReason(a.reason) : a.passed ? "passed" : "failed") : "did not finish";
     lines.push(`attempt ${a.attempt}${a.tool ? ` (${a.tool})` : ""}: ${outcome}, ${exitText(a.exitCode)}, ${seconds(a.durationMs)}s`);
     if (a.detail) lines.push(`  ${a.detail}`);
     for (const t of [...a.tests].sort((x, y) => x.index - y.index)) {
       lines.push(
-        `  test ${t.index}: ${t.command} -> ${t.passed ? "passed" : t.reason}, ${exitText(t.exitCode)}, ${seconds(t.durationMs)}s`,
+        `  test ${t.index}: ${t.command} -> ${t.passed ? "passed" : formatReason(t.reason)}, ${exitText(t.exitCode)}, ${seconds(t.durationMs)}s`,
       );
     }
   }
@@ -100,7 +101,7 @@ function systemOut(attempts: AttemptDetail[]): string {
 /** What a reader needs to see why the step failed: the detail, then the failing output. */
 function failureBody(record: StepRecord, attempts: AttemptDetail[]): string {
   const last = attempts[attempts.length - 1];
-  const lines = [`step ${record.id}: ${record.reason ?? "failed"} after ${record.attempts} attempt(s)`];
+  const lines = [`step ${record.id}: ${record.reason ? formatReason(record.reason) : "failed"} after ${record.attempts} attempt(s)`];
   if (!last) return lines.join("\n");
   if (last.detail) lines.push(last.detail);
   const failedTests = last.tests.filter((t) => !t.passed);
@@ -132,19 +133,21 @@ export function renderJunit(ws: Workstream, events: RunEvent[]): string {
     switch (record.state) {
       case "passed":
         break;
-      case "failed":
+      case "failed": {
         failures++;
+        const failed = record.reason ? formatReason(record.reason) : "failed";
         inner.push(
-          `      <failure message="${xmlAttr(record.reason ?? "failed")}" type="${xmlAttr(record.reason ?? "failed")}">${xmlText(failureBody(record, detail))}</failure>`,
+          `      <failure message="${xmlAttr(failed)}" type="${xmlAttr(failed)}">${xmlText(failureBody(record, detail))}</failure>`,
         );
         break;
+      }
       case "blocked":
       case "skipped":
       case "cancelled":
       case "pending":
       case "running": {
         skipped++;
-        const why = record.reason ?? (record.state === "pending" ? "not run" : record.state === "running" ? "cancelled" : record.state);
+        const why = record.reason ? formatReason(record.reason) : (record.state === "pending" ? "not run" : record.state === "running" ? "cancelled" : record.state);
         inner.push(`      <skipped message="${xmlAttr(why)}"/>`);
         break;
       }

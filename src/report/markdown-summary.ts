@@ -1,5 +1,6 @@
+import { formatReason } from "../events/end-reason.js";
 import { formatDuration } from "./duration.js";
-import type { StepState } from "../engine/events.js";
+import type { StepState } from "../events/run-event.js";
 import { totalUsage, type RunState, type StepRecord } from "../store/run-state.js";
 import type { Workstream } from "../workstream/model.js";
 
@@ -47,7 +48,7 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
 
   lines.push("## Steps", "", "| step | state | attempts | duration | reason |", "|---|---|---:|---:|---|");
   for (const r of records) {
-    const reason = r.reason && r.reason !== r.state ? r.reason : "";
+    const reason = r.reason && r.reason.kind !== r.state ? formatReason(r.reason) : "";
     lines.push(`| ${cell(r.id)} | ${stateText(r)} | ${r.attempts} | ${r.durationMs === undefined ? "" : formatDuration(r.durationMs)} | ${cell(reason)} |`);
   }
   lines.push("");

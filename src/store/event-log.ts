@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { RunEvent } from "../engine/events.js";
+import type { RunEvent } from "../events/run-event.js";
 import { storeError } from "./store-error.js";
 
 /**

@@ -1,5 +1,7 @@
-import type { EndReason, RunEvent, StepState, Usage } from "../engine/events.js";
-import { unreachable } from "../engine/events.js";
+import { because } from "../events/end-reason.js";
+import type { EndReason, RunEvent, StepState, Usage } from "../events/run-event.js";
+import { addUsage } from "../events/usage.js";
+import { unreachable } from "../events/run-event.js";
 
 /** What `ws status` shows for one step; folded from the events of a run. */
 export interface StepRecord {
@@ -41,17 +43,6 @@ export interface RunState {
 }
 
 /** Sum of two usages; a figure neither reported stays undefined. */
-export function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {
-  if (!b) return a;
-  if (!a) return { ...b };
-  const sum = (x?: number, y?: number) => (x === undefined && y === undefined ? undefined : (x ?? 0) + (y ?? 0));
-  return {
-    costUsd: sum(a.costUsd, b.costUsd),
-    inputTokens: sum(a.inputTokens, b.inputTokens),
-    outputTokens: sum(a.outputTokens, b.outputTokens),
-  };
-}
-
 /**
  * Apply one event to the snapshot. A `run-start` with `resume: true` carries the previous run's
  * step records forward (passed steps stay passed), which is what makes `--resume` and `ws status`
@@ -67,7 +58,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       if (old && (!selected || old.state === "passed")) {
         // Kept from the previous run; one that was running when that run died is not any more.
         steps[id] = old.state === "running"
-          ? { ...old, state: "cancelled", reason: "cancelled", selected: false }
+          ? { ...old, state: "cancelled", reason: because("cancelled"), selected: false }
           : { ...old, selected: false };
       } else {
         steps[id] = { id, state: "pending", attempts: 0, selected };
@@ -134,7 +125,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       for (const record of Object.values(state.steps)) {
         if (record.state === "running") {
           record.state = "cancelled";
-          record.reason = "cancelled";
+          record.reason = because("cancelled");
         }
       }
       break;

@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { Usage } from "../engine/events.js";
+import type { Usage } from "../events/run-event.js";
 import { agentEnv, commandFor, modelFor } from "./agent-env.js";
 import { writePromptFile } from "./prompt.js";
 import type { ToolAdapter } from "./types.js";

@@ -1,4 +1,4 @@
-import type { Usage } from "../engine/events.js";
+import type { Usage } from "../events/run-event.js";
 import { agentEnv, commandFor, modelFor } from "./agent-env.js";
 import { parseJsonLine } from "./json-line.js";
 import { buildPrompt } from "./prompt.js";

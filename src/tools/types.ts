@@ -1,5 +1,5 @@
 import type { Step, Workstream } from "../workstream/model.js";
-import type { Usage } from "../engine/events.js";
+import type { Usage } from "../events/run-event.js";
 
 /** Everything an adapter needs to build one attempt of one step. */
 export interface ToolContext {

@@ -1,4 +1,4 @@
-import type { Usage } from "../engine/events.js";
+import type { Usage } from "../events/run-event.js";
 import { looksLikeQuota } from "./quota.js";
 import type { ProcessExit, ToolVerdict } from "./types.js";
 

@@ -1,3 +1,4 @@
+import { printedReasons } from "../helpers/reasons.js";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -122,7 +123,7 @@ export function events(project: AgentProject): EventLine[] {
     .readFileSync(path.join(project.state, "events.jsonl"), "utf8")
     .split("\n")
     .filter(Boolean)
-    .map((line) => JSON.parse(line) as EventLine);
+    .map((line) => JSON.parse(line, printedReasons) as EventLine);
 }
 
 export interface StepJson {
@@ -143,7 +144,7 @@ export interface StateJson {
 }
 
 export function readState(project: AgentProject): StateJson {
-  return JSON.parse(fs.readFileSync(path.join(project.state, "state.json"), "utf8")) as StateJson;
+  return JSON.parse(fs.readFileSync(path.join(project.state, "state.json"), "utf8"), printedReasons) as StateJson;
 }
 
 /** Step id → [state, attempts, reason]: one value to compare a whole run with. */

@@ -1,3 +1,4 @@
+import { reason } from "../helpers/reasons.js";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { schedule, type Final, type UnitResult } from "../../src/engine/scheduler.js";
@@ -52,8 +53,8 @@ async function simulate(c: Case, onFailure: "continue" | "stop" | "abort") {
         await clock.sleep(c.durations[node]!, signal);
         running -= 1;
         intervals.push({ node, start, end: clock.now() });
-        if (signal.aborted) return { final: true, state: "cancelled", reason: "cancelled" };
-        return c.fails[node] ? { final: true, state: "failed", reason: "exit:1" } : { final: true, state: "passed", reason: "passed" };
+        if (signal.aborted) return { final: true, state: "cancelled", reason: reason("cancelled") };
+        return c.fails[node] ? { final: true, state: "failed", reason: reason("exit:1") } : { final: true, state: "passed", reason: reason("passed") };
       },
     }),
   );
@@ -156,7 +157,7 @@ describe("scheduler: priorities and retries", () => {
         clock,
         run: async (node) => {
           order.push(node);
-          return { final: true, state: "passed", reason: "passed" };
+          return { final: true, state: "passed", reason: reason("passed") };
         },
       }),
     );
@@ -181,7 +182,7 @@ describe("scheduler: priorities and retries", () => {
           starts.push([node, clock.now()]);
           calls += 1;
           await clock.sleep(10);
-          return calls < 2 ? { final: false } : { final: true, state: "passed", reason: "passed" };
+          return calls < 2 ? { final: false } : { final: true, state: "passed", reason: reason("passed") };
         },
       }),
     );
@@ -200,10 +201,10 @@ describe("scheduler: priorities and retries", () => {
         rateLimitMs: 0,
         onFailure: "continue",
         clock,
-        run: async () => ({ final: true, state: "failed", reason: "exit:1" }),
+        run: async () => ({ final: true, state: "failed", reason: reason("exit:1") }),
       }),
     );
-    expect(finals.get(1)).toEqual({ state: "blocked", reason: "blocked_by:a" });
-    expect(finals.get(2)).toEqual({ state: "blocked", reason: "blocked_by:a" });
+    expect(finals.get(1)).toEqual({ state: "blocked", reason: reason("blocked_by:a") });
+    expect(finals.get(2)).toEqual({ state: "blocked", reason: reason("blocked_by:a") });
   });
 });

@@ -1,3 +1,4 @@
+import { printedReasons } from "../helpers/reasons.js";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -178,7 +179,7 @@ export function events(dir: string, id: string): EventLine[] {
   const list: EventLine[] = [];
   for (const line of text.split("\n")) {
     try {
-      list.push(JSON.parse(line) as EventLine);
+      list.push(JSON.parse(line, printedReasons) as EventLine);
     } catch {
       // torn or empty
     }
@@ -206,7 +207,7 @@ export interface StatusJson {
 export function status(dir: string, id: string): StatusJson {
   const r = ws(["status", "--ws-id", id, "--json"], dir);
   if (r.code !== 0) throw new Error(`ws status exited ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as StatusJson;
+  return JSON.parse(r.stdout, printedReasons) as StatusJson;
 }
 
 /** Pids that are still running (zombies count as gone), after waiting a little for each. */

@@ -1,7 +1,7 @@
 import { buildGraph } from "../../src/graph/graph.js";
 import { criticalPath } from "../../src/graph/critical-path.js";
 import { waves } from "../../src/graph/order.js";
-import type { StepState } from "../../src/engine/events.js";
+import type { StepState } from "../../src/events/run-event.js";
 import { buildGraphView, type GraphView } from "../../src/render/graph-view.js";
 import type { RunState } from "../../src/store/run-state.js";
 import type { Step, Workstream } from "../../src/workstream/model.js";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import type { RunEvent } from "../../src/engine/events.js";
+import type { RunEvent } from "../../src/events/run-event.js";
 import { escapeData, escapeProperty, githubActionsLines } from "../../src/report/github-actions.js";
 import { RunLog } from "./run-events.js";
 

@@ -1,4 +1,5 @@
-import type { EndReason, RunEvent, Usage } from "../../src/engine/events.js";
+import { reason } from "../helpers/reasons.js";
+import type { RunEvent, Usage } from "../../src/events/run-event.js";
 
 /** Builds the event log of a run by hand, in the order the engine emits it. */
 export class RunLog {
@@ -21,7 +22,7 @@ export class RunLog {
   attempt(
     step: string,
     attempt: number,
-    outcome: { passed: boolean; reason?: EndReason; tail?: string[]; detail?: string; usage?: Usage; exitCode?: number | null },
+    outcome: { passed: boolean; reason?: string; tail?: string[]; detail?: string; usage?: Usage; exitCode?: number | null },
     tests: Array<{ command: string; passed: boolean; exitCode?: number; tail?: string[] }> = [],
   ): this {
     this.events.push({ type: "step-start", at: this.at(), step, attempt, tool: "shell" });
@@ -30,21 +31,21 @@ export class RunLog {
       this.events.push({ type: "test-start", at: this.at(), step, attempt, index, command: t.command });
       this.events.push({
         type: "test-end", at: this.at(), step, attempt, index, command: t.command, passed: t.passed,
-        reason: t.passed ? "passed" : `exit:${t.exitCode ?? 1}`, exitCode: t.exitCode ?? (t.passed ? 0 : 1),
+        reason: reason(t.passed ? "passed" : `exit:${t.exitCode ?? 1}`), exitCode: t.exitCode ?? (t.passed ? 0 : 1),
         durationMs: 500, log: `steps/${step}/attempt-${attempt}.test-${index}.log`, tail: t.tail ?? [],
       });
     });
     this.events.push({
       type: "attempt-end", at: this.at(), step, attempt, passed: outcome.passed,
-      reason: outcome.reason ?? (outcome.passed ? "passed" : "tests_failed"),
+      reason: reason(outcome.reason ?? (outcome.passed ? "passed" : "tests_failed")),
       exitCode: outcome.exitCode === undefined ? 0 : outcome.exitCode, signal: null, durationMs: 2000,
       log: `steps/${step}/attempt-${attempt}.log`, tail: outcome.tail ?? [], usage: outcome.usage, detail: outcome.detail,
     });
     return this;
   }
 
-  end(step: string, state: "passed" | "failed" | "blocked" | "skipped" | "cancelled", reason: EndReason, attempts: number, durationMs: number): this {
-    this.events.push({ type: "step-end", at: this.at(), step, state, reason, attempts, durationMs });
+  end(step: string, state: "passed" | "failed" | "blocked" | "skipped" | "cancelled", why: string, attempts: number, durationMs: number): this {
+    this.events.push({ type: "step-end", at: this.at(), step, state, reason: reason(why), attempts, durationMs });
     return this;
   }
 

@@ -1,3 +1,4 @@
+import { printedReasons } from "../helpers/reasons.js";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -124,7 +125,7 @@ export function readEvents(project: Project, wsId: string): EventLine[] {
     .readFileSync(path.join(project.state(wsId), "events.jsonl"), "utf8")
     .split("\n")
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as EventLine);
+    .map((l) => JSON.parse(l, printedReasons) as EventLine);
 }
 
 export interface StateJson {
@@ -136,7 +137,7 @@ export interface StateJson {
 }
 
 export function readState(project: Project, wsId: string): StateJson {
-  return JSON.parse(fs.readFileSync(path.join(project.state(wsId), "state.json"), "utf8")) as StateJson;
+  return JSON.parse(fs.readFileSync(path.join(project.state(wsId), "state.json"), "utf8"), printedReasons) as StateJson;
 }
 
 /** The most steps running at once, from lines in the order they were written. */

@@ -1,3 +1,4 @@
+import { printedReasons } from "../helpers/reasons.js";
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -41,7 +42,7 @@ describe("ws status", () => {
     const p = runMixed();
     const r = ws(p, ["status", "--ws-id", "mixed", "--json"]);
     expect(r.code).toBe(0);
-    const state = JSON.parse(r.stdout) as Record<string, unknown>;
+    const state = JSON.parse(r.stdout, printedReasons) as Record<string, unknown>;
     expect(state).toMatchObject({
       wsId: "mixed",
       status: "failed",

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { RunEvent } from "../../src/engine/events.js";
+import type { RunEvent } from "../../src/events/run-event.js";
 import { UserError } from "../../src/errors.js";
 import { EventLog, readEvents } from "../../src/store/event-log.js";
 import { tempDir } from "./helpers.js";

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { RunEvent } from "../../src/engine/events.js";
+import type { RunEvent } from "../../src/events/run-event.js";
 import { UserError } from "../../src/errors.js";
 import { EventLog } from "../../src/store/event-log.js";
 import { wsPaths, type WsPaths } from "../../src/store/paths.js";
@@ -22,7 +22,7 @@ const events: RunEvent[] = [
   { type: "run-start", at, runId: "r1", wsId: "ws-a", file: "f", hash: "h", steps: ["a", "b"], selected: ["a", "b"],
     maxWorkers: 2, pid: 1, resume: false, workdir: "/x" },
   { type: "step-start", at, step: "a", attempt: 1, tool: "shell" },
-  { type: "step-end", at, step: "a", state: "passed", reason: "passed", attempts: 1, durationMs: 5 },
+  { type: "step-end", at, step: "a", state: "passed", reason: { kind: "passed" }, attempts: 1, durationMs: 5 },
 ];
 
 function writeEvents(list: RunEvent[]): void {

@@ -1,3 +1,9 @@
+import type { EndReason } from "./end-reason.js";
+import type { Usage } from "./usage.js";
+
+// Re-exported so a listener needs one import for the whole event vocabulary.
+export type { EndReason, Usage };
+
 /**
  * Every expected outcome of a run is one of these events. The engine emits them and never
  * prints; the terminal, orchestrator.log, events.jsonl, state.json and the reports are listeners.
@@ -5,29 +11,6 @@
  */
 
 export type StepState = "pending" | "running" | "passed" | "failed" | "blocked" | "skipped" | "cancelled";
-
-/** Why a step or an attempt ended; shown in `ws status`. */
-export type EndReason =
-  | "passed"
-  | `exit:${number}`
-  | `signal:${string}`
-  | "timeout"
-  | "tests_failed"
-  | "no_progress"
-  | `blocked_by:${string}`
-  | "skipped"
-  | "cancelled"
-  | "circuit_open"
-  | "scope_violation"
-  | "tool_error"
-  | "quota"
-  | "spawn_error";
-
-export interface Usage {
-  costUsd?: number | undefined;
-  inputTokens?: number | undefined;
-  outputTokens?: number | undefined;
-}
 
 export type BreakerState = "closed" | "open" | "half-open";
 
@@ -116,7 +99,3 @@ export function unreachable(value: never): never {
   throw new Error(`unreachable: ${JSON.stringify(value)}`);
 }
 
-/** Terminal states: the step will not change again in this run. */
-export function isFinal(state: StepState): boolean {
-  return state !== "pending" && state !== "running";
-}

@@ -1,0 +1,41 @@
+/**
+ * Why a step or an attempt ended; shown in `ws status`. Data lives in fields (the exit code, the
+ * signal, the failed dependency) so consumers never parse strings; `formatReason` gives the
+ * printed form (`exit:1`, `blocked_by:a`), which is also what state.json and reports show.
+ */
+export type ReasonKind =
+  | "passed"
+  | "timeout"
+  | "tests_failed"
+  | "no_progress"
+  | "skipped"
+  | "cancelled"
+  | "circuit_open"
+  | "scope_violation"
+  | "tool_error"
+  | "quota"
+  | "spawn_error";
+
+export type EndReason =
+  | { kind: ReasonKind }
+  | { kind: "exit"; code: number }
+  | { kind: "signal"; signal: string }
+  | { kind: "blocked_by"; step: string };
+
+export function formatReason(reason: EndReason): string {
+  switch (reason.kind) {
+    case "exit":
+      return `exit:${reason.code}`;
+    case "signal":
+      return `signal:${reason.signal}`;
+    case "blocked_by":
+      return `blocked_by:${reason.step}`;
+    default:
+      return reason.kind;
+  }
+}
+
+/** The reason of a plain kind, for call sites that carry no data. */
+export function because(kind: ReasonKind): EndReason {
+  return { kind };
+}
