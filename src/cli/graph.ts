@@ -3,18 +3,10 @@ import path from "node:path";
 import type { CliContext } from "./context.js";
 import { err } from "./context.js";
 import { UserError } from "../errors.js";
-import { criticalPath } from "../graph/critical-path.js";
-import { stepWeights } from "../engine/plan.js";
-import { buildGraph } from "../graph/graph.js";
-import { waves } from "../graph/order.js";
-import { buildGraphView, type GraphView } from "../render/graph-view.js";
-import { readHistory } from "../store/history.js";
-import { wsPaths } from "../store/paths.js";
-import { loadRunState } from "../store/snapshot.js";
 import { loadValidWorkstream } from "../workstream/load.js";
 import { locateWorkstream } from "../workstream/locate-file.js";
-import type { Workstream } from "../workstream/model.js";
-import type { RunState } from "../store/run-state.js";
+import { workstreamView } from "../render/workstream-view.js";
+import type { GraphView } from "../render/graph-view.js";
 
 export interface GraphOptions {
   wsId: string;
@@ -24,20 +16,6 @@ export interface GraphOptions {
 
 const BINARY_FORMATS = new Set(["svg", "png"]);
 
-/** The graph as every picture of it shows it: waves, last states, and the critical path. */
-export function workstreamView(workstream: Workstream, cwd: string, state?: RunState): GraphView {
-  const paths = wsPaths(cwd, workstream.id);
-  const graph = buildGraph(workstream);
-  const { weights } = stepWeights(workstream, readHistory(paths.history));
-  return buildGraphView({
-    workstream,
-    graph,
-    waves: waves(graph),
-    // The same weights as the scheduler's priority, so this path is the one `ws run` favours.
-    criticalPath: criticalPath(graph, (node) => weights[node] ?? 0).path,
-    state: state ?? loadRunState(paths),
-  });
-}
 
 /** `ws graph`: draw the dependency graph, coloured by the last run, in one of six formats. */
 export async function graphCommand(options: GraphOptions, ctx: CliContext): Promise<number> {

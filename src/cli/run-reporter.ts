@@ -1,9 +1,11 @@
+import { stateMark } from "../format/state-marks.js";
 import { formatReason } from "../events/end-reason.js";
 import type { Ora } from "ora";
 import type { ChalkInstance } from "chalk";
 import type { CliContext } from "./context.js";
 import type { RunEvent } from "../events/run-event.js";
-import { formatDuration } from "../report/duration.js";
+import type { RunListener } from "../events/listener.js";
+import { formatDuration } from "../format/duration.js";
 import { formatEventLine } from "../report/event-line.js";
 
 export type ReporterMode = "tty" | "plain" | "json";
@@ -13,7 +15,7 @@ export type ReporterMode = "tty" | "plain" | "json";
  * terminal; plain timestamped lines when piped or under CI (no spinner, no escape codes); one
  * JSON event per line with --json.
  */
-export class RunReporter {
+export class RunReporter implements RunListener {
   private spinner: Ora | undefined;
   private total = 0;
   private done = 0;
@@ -26,10 +28,9 @@ export class RunReporter {
     private readonly ctx: CliContext,
     readonly mode: ReporterMode,
     private readonly chalk: ChalkInstance,
-    private readonly extraLines: (event: RunEvent) => string[] = () => [],
   ) {}
 
-  static async create(ctx: CliContext, json: boolean, extraLines?: (event: RunEvent) => string[]): Promise<RunReporter> {
+  static async create(ctx: CliContext, json: boolean): Promise<RunReporter> {
     const { Chalk } = await import("chalk");
     const chalk = new Chalk({ level: ctx.color ? 1 : 0 });
     // The spinner redraws on stderr; a pseudo-terminal that reports no width (some CI runners,
@@ -37,7 +38,7 @@ export class RunReporter {
     const stderr = ctx.stderr as NodeJS.WriteStream;
     const sized = Boolean(stderr.isTTY) && (stderr.columns ?? 0) > 0;
     const mode: ReporterMode = json ? "json" : ctx.interactive && sized && !ctx.quiet ? "tty" : "plain";
-    const reporter = new RunReporter(ctx, mode, chalk, extraLines);
+    const reporter = new RunReporter(ctx, mode, chalk);
     if (mode === "tty") {
       const { default: ora } = await import("ora");
       reporter.spinner = ora({ stream: ctx.stderr as NodeJS.WriteStream, color: "cyan", discardStdin: false });
@@ -45,12 +46,7 @@ export class RunReporter {
     return reporter;
   }
 
-  setEstimate(ms: number | undefined): void {
-    this.estimateMs = ms;
-  }
-
   onEvent = (event: RunEvent): void => {
-    for (const line of this.extraLines(event)) this.ctx.stdout.write(line + "\n");
     if (this.mode === "json") {
       this.ctx.stdout.write(JSON.stringify(event) + "\n");
       return;
@@ -74,6 +70,7 @@ export class RunReporter {
     if (event.type === "run-start") {
       this.total = event.selected.length;
       this.startedAt = Date.parse(event.at);
+      this.estimateMs = event.estimateMs;
       if (this.spinner) {
         this.spinner.start();
         this.ticker = setInterval(() => this.render(), 500);
@@ -90,7 +87,7 @@ export class RunReporter {
     const c = this.chalk;
     switch (event.type) {
       case "step-end": {
-        const mark = event.state === "passed" ? c.green("✔") : event.state === "skipped" ? c.dim("↷") : event.state === "blocked" ? c.yellow("⊘") : c.red("✖");
+        const mark = stateMark(event.state, c);
         const why = event.state === "passed" ? "" : ` ${c.dim(formatReason(event.reason))}`;
         return `${mark} ${event.step}${why} ${c.dim(formatDuration(event.durationMs))}${event.attempts > 1 ? c.dim(` (${event.attempts} attempts)`) : ""}`;
       }
@@ -118,7 +115,7 @@ export class RunReporter {
     this.spinner.text = `${this.done}/${this.total} done · running: ${shown || "-"} · ${formatDuration(elapsed)}${eta}`;
   }
 
-  stop(): void {
+  close(): void {
     if (this.ticker) clearInterval(this.ticker);
     this.spinner?.stop();
   }

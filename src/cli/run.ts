@@ -1,10 +1,12 @@
 import path from "node:path";
-import fs from "node:fs";
 import type { CliContext } from "./context.js";
 import { err, out } from "./context.js";
 import { UserError } from "../errors.js";
-import type { RunEvent } from "../events/run-event.js";
-import { formatDuration } from "../report/duration.js";
+import type { RunListener } from "../events/listener.js";
+import type { RunOutcome } from "../engine/run-workstream.js";
+import type { UnknownStep } from "../engine/select.js";
+import type { Workstream } from "../workstream/model.js";
+import { formatDuration } from "../format/duration.js";
 
 const SUMMARY_ROWS = 50;
 
@@ -31,28 +33,12 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
     const { formatDiagnostics } = await import("./format-diagnostics.js");
     ctx.stderr.write(formatDiagnostics(warnings, { color: ctx.color, cwd: ctx.cwd }));
   }
-  const { runWorkstream, dryRun } = await import("../engine/run-workstream.js");
+  if (options.dryRun) return dryRunCommand(options, ws, ctx);
 
-  if (options.dryRun) {
-    const { plan, selected } = dryRun(ctx.cwd, ws, options.maxWorkers, options.only, options.from);
-    if (options.json) {
-      out(ctx, JSON.stringify({ ...plan, selected, priority: undefined }, null, 2));
-      return 0;
-    }
-    out(ctx, `plan for ${ws.id}: ${selected.length} steps, ${plan.maxWorkers} workers (dry run: nothing runs)`);
-    plan.waves.forEach((wave, k) => out(ctx, `  wave ${k + 1}: ${wave.join(", ")}`));
-    out(ctx, `  critical path: ${plan.criticalPath.join(" → ")}${plan.criticalPathMs !== undefined ? ` (${formatDuration(plan.criticalPathMs)})` : ""}`);
-    out(ctx, plan.estimateMs !== undefined
-      ? `  estimate: ${formatDuration(plan.estimateMs)} = max(critical path ${formatDuration(plan.criticalPathMs)}, work ${formatDuration(plan.totalWorkMs)} / ${plan.maxWorkers} workers)`
-      : "  estimate: unknown until a first run has recorded step durations");
-    return 0;
-  }
-
-  const githubLines = ctx.env.GITHUB_ACTIONS === "true" && !options.json ? (await import("../report/github-actions.js")).githubActionsLines : undefined;
+  const { runWorkstream } = await import("../engine/run-workstream.js");
   const { RunReporter } = await import("./run-reporter.js");
-  const reporter = await RunReporter.create(ctx, Boolean(options.json), githubLines);
-  const events: RunEvent[] = [];
-  const keepEvents = Boolean(options.junit);
+  const reporter = await RunReporter.create(ctx, Boolean(options.json));
+  const listeners = await runListeners(options, ws, ctx, reporter);
 
   // Ctrl-C / SIGTERM: stop starting steps, kill running ones (the engine aborts their groups),
   // flush state, exit 130/143. A second signal kills every group at once.
@@ -82,39 +68,17 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
       maxWorkers: options.maxWorkers,
       order: options.order,
       signal: controller.signal,
-      onEvent: (event) => {
-        if (keepEvents) events.push(event);
-        reporter.onEvent(event);
-      },
+      listeners,
     });
   } finally {
-    reporter.stop();
+    reporter.close();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
 
-  if (result.kind === "locked") {
-    err(ctx, `ws: another run of ${ws.id} is in progress (pid ${result.holder.pid} on ${result.holder.host}, since ${result.holder.startedAt})`);
-    err(ctx, `  fix: wait for it (ws status --ws-id ${ws.id} --watch), or stop it; lock file: ${path.relative(ctx.cwd, result.lockFile)}`);
-    return 3;
-  }
+  if (result.kind !== "finished") return refused(result, ws, ctx);
   const { state } = result;
   const exitCode = result.exitCode;
-
-  if (options.junit) {
-    const { renderJunit } = await import("../report/junit.js");
-    writeReport(path.resolve(ctx.cwd, options.junit), renderJunit(ws, events));
-  }
-  const summaryTargets = [options.summary && path.resolve(ctx.cwd, options.summary), ctx.env.GITHUB_STEP_SUMMARY].filter((f): f is string => Boolean(f));
-  if (summaryTargets.length > 0) {
-    const { renderMarkdownSummary } = await import("../report/markdown-summary.js");
-    const { workstreamView } = await import("./graph.js");
-    const { renderMermaid } = await import("../render/mermaid.js");
-    const mermaid = renderMermaid(workstreamView(ws, ctx.cwd, state));
-    const text = renderMarkdownSummary(ws, state, mermaid);
-    if (options.summary) writeReport(path.resolve(ctx.cwd, options.summary), text);
-    if (ctx.env.GITHUB_STEP_SUMMARY) fs.appendFileSync(ctx.env.GITHUB_STEP_SUMMARY, text + "\n");
-  }
 
   if (options.json) return exitCode;
   if (!ctx.quiet) {
@@ -138,11 +102,66 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   return exitCode;
 }
 
-function writeReport(file: string, text: string): void {
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, text);
-  } catch (error) {
-    throw new UserError(`cannot write ${file}: ${(error as Error).message}`);
+/** Persistence first (nothing may be shown that is not on disk), then what the user sees, then reports. */
+async function runListeners(options: RunCommandOptions, ws: Workstream, ctx: CliContext, reporter: RunListener): Promise<RunListener[]> {
+  const { recordRun } = await import("../store/recorder.js");
+  const { wsPaths } = await import("../store/paths.js");
+  const reports = await import("../report/listeners.js");
+  const listeners = [...recordRun(wsPaths(ctx.cwd, ws.id))];
+  if (ctx.env.GITHUB_ACTIONS === "true" && !options.json) listeners.push(await reports.githubActionsListener((line) => ctx.stdout.write(line + "\n")));
+  listeners.push(reporter);
+  if (options.junit) listeners.push(reports.junitListener(ws, path.resolve(ctx.cwd, options.junit)));
+  const summaries = [
+    ...(options.summary ? [{ file: path.resolve(ctx.cwd, options.summary), append: false }] : []),
+    ...(ctx.env.GITHUB_STEP_SUMMARY ? [{ file: ctx.env.GITHUB_STEP_SUMMARY, append: true }] : []),
+  ];
+  if (summaries.length > 0) listeners.push(reports.markdownSummaryListener(ws, ctx.cwd, summaries));
+  return listeners;
+}
+
+/** The engine's reasons for not running, worded with the flags that lead there. */
+function refused(outcome: Exclude<RunOutcome, { kind: "finished" }>, ws: Workstream, ctx: CliContext): number {
+  switch (outcome.kind) {
+    case "locked":
+      err(ctx, `ws: another run of ${ws.id} is in progress (pid ${outcome.holder.pid} on ${outcome.holder.host}, since ${outcome.holder.startedAt})`);
+      err(ctx, `  fix: wait for it (ws status --ws-id ${ws.id} --watch), or stop it; lock file: ${path.relative(ctx.cwd, outcome.lockFile)}`);
+      return 3;
+    case "no_previous_run":
+      throw new UserError(`there is no run of ${ws.id} to resume`, { fix: `start one with: ws run --ws-id ${ws.id}` });
+    case "changed_since_run":
+      throw new UserError(`${path.relative(ctx.cwd, ws.file) || ws.file} changed since the run being resumed (${outcome.runId})`, {
+        fix: "resume anyway with --resume --force, or start a fresh run without --resume",
+      });
+    case "unknown_step":
+      throw unknownStep(outcome, ws);
+    case "missing_tools": {
+      const lines = outcome.missing.map((m) => `${m.tool} (looked for "${m.binary}") is needed by: ${m.steps.join(", ")}`);
+      const tool = (outcome.missing[0]?.tool ?? "TOOL").toUpperCase().replace(/-/g, "_");
+      throw new UserError(`tool not found: ${lines.join("; ")}`, {
+        fix: `install it, put it on PATH, or point WS_<TOOL>_BIN at it (e.g. WS_${tool}_BIN=/path/to/binary)`,
+      });
+    }
   }
+}
+
+function unknownStep(outcome: UnknownStep, ws: Workstream): UserError {
+  return new UserError(`--${outcome.option} names an unknown step "${outcome.id}" in ${ws.id}`, { fix: outcome.suggestion });
+}
+
+async function dryRunCommand(options: RunCommandOptions, ws: Workstream, ctx: CliContext): Promise<number> {
+  const { dryRun } = await import("../engine/select.js");
+  const result = dryRun(ctx.cwd, ws, options, options.maxWorkers);
+  if (!("plan" in result)) throw unknownStep(result, ws);
+  const { plan, selected } = result;
+  if (options.json) {
+    out(ctx, JSON.stringify({ ...plan, selected, priority: undefined }, null, 2));
+    return 0;
+  }
+  out(ctx, `plan for ${ws.id}: ${selected.length} steps, ${plan.maxWorkers} workers (dry run: nothing runs)`);
+  plan.waves.forEach((wave, k) => out(ctx, `  wave ${k + 1}: ${wave.join(", ")}`));
+  out(ctx, `  critical path: ${plan.criticalPath.join(" → ")}${plan.criticalPathMs !== undefined ? ` (${formatDuration(plan.criticalPathMs)})` : ""}`);
+  out(ctx, plan.estimateMs !== undefined
+    ? `  estimate: ${formatDuration(plan.estimateMs)} = max(critical path ${formatDuration(plan.criticalPathMs)}, work ${formatDuration(plan.totalWorkMs)} / ${plan.maxWorkers} workers)`
+    : "  estimate: unknown until a first run has recorded step durations");
+  return 0;
 }

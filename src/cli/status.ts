@@ -4,7 +4,7 @@ import type { CliContext } from "./context.js";
 import { out } from "./context.js";
 import { wsPaths, STATE_FOLDER } from "../store/paths.js";
 import type { RunState } from "../store/run-state.js";
-import { formatDuration } from "../report/duration.js";
+import { formatDuration } from "../format/duration.js";
 import { COMPACT } from "./summary-table.js";
 
 export interface StatusOptions {

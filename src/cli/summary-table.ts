@@ -1,8 +1,9 @@
+import { stateMark } from "../format/state-marks.js";
 import { formatReason } from "../events/end-reason.js";
 import type { ChalkInstance } from "chalk";
 import type { RunState, StepRecord } from "../store/run-state.js";
 import { totalUsage } from "../store/run-state.js";
-import { formatDuration } from "../report/duration.js";
+import { formatDuration } from "../format/duration.js";
 import type { Usage } from "../events/run-event.js";
 
 export function formatUsage(usage: Usage | undefined): string {
@@ -14,24 +15,6 @@ export function formatUsage(usage: Usage | undefined): string {
   return parts.join(" ");
 }
 
-export function stateMark(record: StepRecord, chalk: ChalkInstance): string {
-  switch (record.state) {
-    case "passed":
-      return chalk.green("✔ passed");
-    case "failed":
-      return chalk.red("✖ failed");
-    case "blocked":
-      return chalk.yellow("⊘ blocked");
-    case "skipped":
-      return chalk.dim("↷ skipped");
-    case "cancelled":
-      return chalk.red("■ cancelled");
-    case "running":
-      return chalk.cyan("▶ running");
-    case "pending":
-      return chalk.dim("· pending");
-  }
-}
 
 /** No rule between rows: a 30-step table should fit a screen. */
 export const COMPACT = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
@@ -51,7 +34,7 @@ export async function stepTable(
     if (!r || (options.rows && !options.rows(r))) continue;
     table.push([
       id,
-      stateMark(r, chalk),
+      stateMark(r.state, chalk, true),
       r.attempts > 0 ? String(r.attempts) : "",
       r.durationMs !== undefined && r.attempts > 0 ? formatDuration(r.durationMs) : "",
       r.state === "passed" || r.reason === undefined ? "" : formatReason(r.reason),

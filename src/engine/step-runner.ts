@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { Clock } from "./clock.js";
 import type { RunEvent } from "../events/run-event.js";
+import type { GitMode } from "../git/isolation.js";
 import { because, formatReason, type EndReason } from "../events/end-reason.js";
 import type { Usage } from "../events/usage.js";
 import type { UnitResult } from "./scheduler.js";
@@ -8,17 +9,11 @@ import type { Step, Workstream } from "../workstream/model.js";
 import type { WsPaths } from "../store/paths.js";
 import { addUsage } from "../events/usage.js";
 import type { ToolAdapter, ToolContext, ToolVerdict } from "../tools/types.js";
-import type { ProcessResult } from "../proc/run-process.js";
+import type { ProcessResult, RunProcessOptions } from "../proc/run-process.js";
 import { runProcess } from "../proc/run-process.js";
 import { forgetGroup, recordGroup } from "../store/group-registry.js";
 
 /** How a step's work is tied to git: decided once per run by the engine. */
-export interface GitMode {
-  /** Revert and keep as a patch what an attempt changed outside its file_scope. */
-  scopeCheck: boolean;
-  /** Commit a passed step's files (worktree isolation). */
-  commit: boolean;
-}
 
 export interface StepRunnerDeps {
   workstream: Workstream;
@@ -115,7 +110,7 @@ export class StepRun {
     const git = deps.git.scopeCheck || deps.git.commit ? await import("../git/changes.js") : undefined;
     const before = git ? await git.snapshot(deps.workdir) : undefined;
     const log = deps.paths.attemptLog(step.id, attempt);
-    const proc = await runProcess({
+    const proc = await this.spawn({
       command: invocation.command,
       args: invocation.args,
       cwd: deps.workdir,
@@ -125,9 +120,7 @@ export class StepRun {
       signal,
       // A shell step's output says nothing to ws: don't decode every line of it (bench/: memory, speed).
       onLine: step.tool === "shell" ? undefined : (line, stream) => parser.onLine(line, stream),
-      onSpawn: (pid) => recordGroup(deps.paths.groups, pid),
     });
-    if (proc.pid !== undefined) forgetGroup(deps.paths.groups, proc.pid);
     const verdict = parser.finish(proc);
     this.usage = addUsage(this.usage, verdict.usage);
 
@@ -249,7 +242,7 @@ export class StepRun {
       deps.emit({ type: "test-start", at: this.now(), step: step.id, attempt, index, command: test.run });
       const started = deps.clock.now();
       const log = deps.paths.testLog(step.id, attempt, index);
-      const proc = await runProcess({
+      const proc = await this.spawn({
         command: "/bin/sh",
         args: ["-c", test.run],
         cwd: deps.workdir,
@@ -257,9 +250,7 @@ export class StepRun {
         timeoutMs: (test.timeout ?? step.timeout) * 1000,
         logFile: log,
         signal,
-        onSpawn: (pid) => recordGroup(deps.paths.groups, pid),
       });
-      if (proc.pid !== undefined) forgetGroup(deps.paths.groups, proc.pid);
       const reason = because(
         proc.outcome === "cancelled" ? "cancelled" : proc.outcome === "timeout" ? "timeout" : proc.exitCode === 0 ? "passed" : "tests_failed",
       );
@@ -289,11 +280,19 @@ export class StepRun {
     return undefined;
   }
 
+  /** Every process of a step runs in a group recorded on disk, so a run after a kill -9 of ws can reap it. */
+  private async spawn(options: Omit<RunProcessOptions, "onSpawn">): Promise<ProcessResult> {
+    const groups = this.deps.paths.groups;
+    const proc = await runProcess({ ...options, onSpawn: (pid) => recordGroup(groups, pid) });
+    if (proc.pid !== undefined) forgetGroup(groups, proc.pid);
+    return proc;
+  }
+
   /** A step owns what it changed inside its scope; without a scope, what no other running step claims. */
   private async ownFiles(changed: string[], since: number): Promise<string[]> {
     const { step, deps } = this;
     if (changed.length === 0) return [];
-    const { matchesScope } = await import("../graph/scope-overlap.js");
+    const { matchesScope } = await import("../scope/patterns.js");
     const others = deps.othersScopes(step, since).flat();
     return step.hasFileScope ? changed.filter((f) => matchesScope(f, step.fileScope)) : changed.filter((f) => !matchesScope(f, others));
   }

@@ -36,6 +36,8 @@ export type RunEvent =
       /** Where the steps run (the worktree, or the project root). */
       workdir: string;
       branch?: string | undefined;
+      /** Expected duration of the selected steps (from past runs), for an ETA; undefined without history. */
+      estimateMs?: number | undefined;
     })
   | (Base & { type: "step-start"; step: string; attempt: number; tool: string })
   | (Base & { type: "test-start"; step: string; attempt: number; index: number; command: string })

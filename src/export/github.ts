@@ -1,3 +1,4 @@
+import { singleQuoted } from "../format/shell-quote.js";
 import { Document, isMap, isScalar } from "yaml";
 import type { Graph } from "../graph/graph.js";
 import type { Step, Workstream } from "../workstream/model.js";
@@ -39,10 +40,6 @@ export function jobIds(stepIds: string[]): string[] {
   });
 }
 
-/** A single-quoted shell word. */
-function sh(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Every ancestor of `node`, dependencies before dependents (DFS post-order, file order on ties). */
 function ancestorsInOrder(graph: Graph, node: number): number[] {
@@ -112,14 +109,14 @@ function applyScript(jobs: string[], patchDir: string, commitMessage: string | u
     `  if [ -s "$patch" ]; then git apply --index "$patch"; fi`,
     `done`,
   ];
-  if (commitMessage) lines.push(`git ${GIT_USER} commit --quiet --allow-empty -m ${sh(commitMessage)}`);
+  if (commitMessage) lines.push(`git ${GIT_USER} commit --quiet --allow-empty -m ${singleQuoted(commitMessage)}`);
   return lines.join("\n");
 }
 
 export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: RenderOptions = {}): string {
   const nodeVersion = options.nodeVersion ?? "20";
   const ids = jobIds(graph.ids);
-  const dirFlag = options.dir && options.dir !== "workstreams" ? ` --dir ${sh(options.dir)}` : "";
+  const dirFlag = options.dir && options.dir !== "workstreams" ? ` --dir ${singleQuoted(options.dir)}` : "";
   const patchDir = "${{ runner.temp }}/ws-patches";
   const jobs: Record<string, unknown> = {};
 
@@ -154,15 +151,15 @@ export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: Rend
     steps.push(
       {
         name: `ws run --only ${stepId}`,
-        run: `npx ws run --ws-id ${sh(ws.id)}${dirFlag} --only ${sh(stepId)} --junit "${junit}"`,
+        run: `npx ws run --ws-id ${singleQuoted(ws.id)}${dirFlag} --only ${singleQuoted(stepId)} --junit "${junit}"`,
       },
       {
         name: "Record the step's changes as a patch",
         // With worktree isolation ws commits a passed step on branch ws/<id>; otherwise the
         // changes are in the working tree.
         run: [
-          `if git rev-parse --quiet --verify ${sh(`refs/heads/ws/${ws.id}`)} >/dev/null; then`,
-          `  git diff --binary HEAD ${sh(`ws/${ws.id}`)} > "${patch}"`,
+          `if git rev-parse --quiet --verify ${singleQuoted(`refs/heads/ws/${ws.id}`)} >/dev/null; then`,
+          `  git diff --binary HEAD ${singleQuoted(`ws/${ws.id}`)} > "${patch}"`,
           `else`,
           `  git add -A && git diff --cached --binary > "${patch}"`,
           `fi`,
@@ -228,7 +225,7 @@ export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: Rend
       {
         name: "Fail when a step failed",
         if: "contains(needs.*.result, 'failure') || contains(needs.*.result, 'cancelled')",
-        run: `echo ${sh(`::error title=ws::a step of ${ws.id} failed or was cancelled; see its job`)}\nexit 1`,
+        run: `echo ${singleQuoted(`::error title=ws::a step of ${ws.id} failed or was cancelled; see its job`)}\nexit 1`,
       },
     ],
   };

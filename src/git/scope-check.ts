@@ -4,7 +4,7 @@ import path from "node:path";
 import { changedBetween, parseEntry, DELETED, DIRECTORY, HEAD_KEY, type Snapshot } from "./changes.js";
 import { headCommit, repoPrefix } from "./repo.js";
 import { git, gitText, gitWithIndexLock, splitNul } from "./run-git.js";
-import { matchesScope } from "../graph/scope-overlap.js";
+import { matchesScope } from "../scope/patterns.js";
 
 export interface ScopeCheckResult {
   violations: string[];

@@ -1,10 +1,10 @@
-import { distance } from "fastest-levenshtein";
+import { suggestOrList } from "../workstream/suggest.js";
 import type { Diagnostic, DocPath, SourceFile, SourceLocation } from "../diagnostics.js";
 import type { Workstream } from "../workstream/model.js";
 import { findScopeConflicts } from "./conflicts.js";
 import { findCycles, MAX_CYCLES } from "./cycles.js";
 import { buildGraph, type Graph } from "./graph.js";
-import { isAbsolute, normalizeScopePattern } from "./scope-overlap.js";
+import { isAbsolute, normalizeScopePattern } from "../scope/patterns.js";
 
 /** A pathological workstream can have millions of conflicting pairs; nobody reads past this. */
 const MAX_CONFLICT_DIAGNOSTICS = 200;
@@ -75,7 +75,7 @@ export function checkGraph(ws: Workstream, source: SourceFile | undefined): Diag
         code: "unknown-group-member",
         message: `step group "${group.id}" names unknown step "${id}"`,
         location: at(["step_groups", k, "steps", m]),
-        fix: suggest(id, g.ids),
+        fix: suggestOrList(id, g.ids, "there are no steps to depend on"),
       });
     });
   });
@@ -89,7 +89,7 @@ export function checkGraph(ws: Workstream, source: SourceFile | undefined): Diag
         code: "unknown-dependency",
         message: `step "${step.id}" depends on unknown step "${id}"`,
         location: at([...stepPath(node), "depends_on", j]),
-        fix: suggest(id, names.filter((name) => name !== step.id)),
+        fix: suggestOrList(id, names.filter((name) => name !== step.id), "there are no steps to depend on"),
       });
     });
   });
@@ -264,19 +264,3 @@ function selfFix(id: string, group: string | undefined): string {
     : `"${id}" depends on step group "${group}", which contains it: remove one from the other`;
 }
 
-/** `did you mean "x"?` for a close name, else a few of the known names. */
-function suggest(name: string, known: string[]): string {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of known) {
-    const d = distance(name, candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  if (best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3))) return `did you mean "${best}"?`;
-  if (known.length === 0) return "there are no steps to depend on";
-  const shown = known.slice(0, 5).map((id) => `"${id}"`);
-  return `known ids: ${shown.join(", ")}${known.length > 5 ? ", …" : ""}`;
-}

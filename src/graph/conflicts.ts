@@ -1,7 +1,7 @@
 import type { Workstream } from "../workstream/model.js";
 import type { Graph } from "./graph.js";
 import { reachability, type Reachability } from "./reachability.js";
-import { compiledOverlap, compilePattern, literalPrefix, normalizeScopePattern, type CompiledPattern } from "./scope-overlap.js";
+import { compiledOverlap, compilePattern, literalPrefix, normalizeScopePattern, type CompiledPattern } from "../scope/patterns.js";
 
 /** Two steps that may run at once and whose `file_scope`s can claim a common path. a < b. */
 export interface ScopeConflict {

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import { formatDuration } from "../report/duration.js";
+import { formatDuration } from "../format/duration.js";
 import { killGroup } from "./kill-tree.js";
 import { decodeLine, LineSplitter } from "./line-splitter.js";
 import { addLiveGroup, removeLiveGroup } from "./live-groups.js";
-import { shellQuote } from "./shell-quote.js";
+import { shellQuote } from "../format/shell-quote.js";
 import { StepLog, type OutputStream } from "./step-log.js";
 
 // node:child_process rather than execa: execa's timeout, cancelSignal and forceKillAfterDelay

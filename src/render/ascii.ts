@@ -1,7 +1,8 @@
+import { STATE_MARKS } from "../format/state-marks.js";
 import { Chalk, type ChalkInstance } from "chalk";
 import type { StepState } from "../events/run-event.js";
-import { formatDuration } from "../report/duration.js";
-import { STATE_MARKS, type GraphView, type ViewNode } from "./graph-view.js";
+import { formatDuration } from "../format/duration.js";
+import { type GraphView, type ViewNode } from "./graph-view.js";
 
 export interface AsciiOptions {
   color: boolean;

@@ -1,5 +1,6 @@
-import { formatDuration } from "../report/duration.js";
-import { CRITICAL_COLOR, STATE_COLORS, STATE_MARKS, type GraphView, type ViewNode } from "./graph-view.js";
+import { STATE_MARKS } from "../format/state-marks.js";
+import { formatDuration } from "../format/duration.js";
+import { CRITICAL_COLOR, STATE_COLORS, type GraphView, type ViewNode } from "./graph-view.js";
 
 /**
  * The font named in the DOT source. The PNG renderer loads the same font file, so Graphviz's

@@ -107,16 +107,6 @@ export function buildGraphView(input: GraphViewInput): GraphView {
   };
 }
 
-/** One mark per state, shared by the text formats so a reader learns them once. */
-export const STATE_MARKS: Record<StepState, string> = {
-  passed: "✔",
-  failed: "✖",
-  blocked: "⊘",
-  running: "▶",
-  pending: "·",
-  skipped: "↷",
-  cancelled: "■",
-};
 
 /** Fill, border and text colours per state, shared by dot and mermaid so pictures match. */
 export const STATE_COLORS: Record<StepState, { fill: string; stroke: string; text: string }> = {

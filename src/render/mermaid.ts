@@ -1,5 +1,6 @@
+import { STATE_MARKS } from "../format/state-marks.js";
 import type { StepState } from "../events/run-event.js";
-import { CRITICAL_COLOR, STATE_COLORS, STATE_MARKS, type GraphView } from "./graph-view.js";
+import { CRITICAL_COLOR, STATE_COLORS, type GraphView } from "./graph-view.js";
 
 /**
  * A `flowchart LR` that pastes into GitHub Markdown. Step ids may contain characters Mermaid

@@ -1,7 +1,7 @@
 import { formatReason } from "../events/end-reason.js";
 import type { RunEvent } from "../events/run-event.js";
 import { unreachable } from "../events/run-event.js";
-import { formatDuration } from "./duration.js";
+import { formatDuration } from "../format/duration.js";
 
 
 /**

@@ -1,5 +1,5 @@
 import { formatReason } from "../events/end-reason.js";
-import { formatDuration } from "./duration.js";
+import { formatDuration } from "../format/duration.js";
 import type { StepState } from "../events/run-event.js";
 import { totalUsage, type RunState, type StepRecord } from "../store/run-state.js";
 import type { Workstream } from "../workstream/model.js";

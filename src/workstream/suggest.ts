@@ -31,3 +31,12 @@ export function didYouMean(typed: string, candidates: Iterable<string>): string 
   const match = nearest(typed, candidates);
   return match === undefined ? undefined : `did you mean "${match}"?`;
 }
+
+/** `did you mean "x"?` for a close name, else the first few known names (or `empty` when none). */
+export function suggestOrList(typed: string, known: readonly string[], empty: string): string {
+  const close = didYouMean(typed, known);
+  if (close !== undefined) return close;
+  if (known.length === 0) return empty;
+  const shown = known.slice(0, 5).map((id) => `"${id}"`);
+  return `known ids: ${shown.join(", ")}${known.length > 5 ? ", …" : ""}`;
+}

@@ -29,8 +29,11 @@ export class VirtualClock implements Clock {
     });
   }
 
-  /** Let promise chains settle, then fire the earliest timer; until `done` settles. */
-  async drive<T>(done: Promise<T>): Promise<T> {
+  /**
+   * Let promise chains settle, then fire the earliest timer; until `done` settles. With
+   * `realWaitMs`, a moment without timers waits that long in real time (for real child processes).
+   */
+  async drive<T>(done: Promise<T>, realWaitMs = 0): Promise<T> {
     let settled = false;
     void done.then(
       () => (settled = true),
@@ -41,6 +44,11 @@ export class VirtualClock implements Clock {
       if (settled) return done;
       this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
       const next = this.timers.shift();
+      if (!next && realWaitMs > 0) {
+        // Real processes are running: their exits arrive in real time.
+        await new Promise((r) => setTimeout(r, realWaitMs));
+        continue;
+      }
       if (!next) throw new Error("deadlock: nothing to wait for, but the scheduler has not finished");
       this.t = next.at;
       next.fire();

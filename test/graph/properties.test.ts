@@ -6,7 +6,7 @@ import { findCycles } from "../../src/graph/cycles.js";
 import { buildGraph, type Graph } from "../../src/graph/graph.js";
 import { topologicalOrder, waves } from "../../src/graph/order.js";
 import { ancestors, descendants, reachability } from "../../src/graph/reachability.js";
-import { matchesScope, patternsOverlap } from "../../src/graph/scope-overlap.js";
+import { matchesScope, patternsOverlap } from "../../src/scope/patterns.js";
 import type { Workstream } from "../../src/workstream/model.js";
 import { makeWs } from "./make-ws.js";
 

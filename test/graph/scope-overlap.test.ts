@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { matchesScope, normalizeScopePattern, patternsOverlap } from "../../src/graph/scope-overlap.js";
+import { matchesScope, normalizeScopePattern, patternsOverlap } from "../../src/scope/patterns.js";
 
 describe("patternsOverlap", () => {
   it.each([

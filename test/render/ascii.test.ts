@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderAscii } from "../../src/render/ascii.js";
-import { STATE_MARKS } from "../../src/render/graph-view.js";
+import { STATE_MARKS } from "../../src/format/state-marks.js";
 import { diamond, handmadeView, makeState, makeWorkstream, viewOf } from "./helpers.js";
 
 // eslint-disable-next-line no-control-regex

@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { formatDuration } from "../../src/report/duration.js";
+import { formatDuration } from "../../src/format/duration.js";
 
 test.each([
   [undefined, "-"],

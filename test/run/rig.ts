@@ -120,12 +120,13 @@ export interface EventLine {
   [key: string]: unknown;
 }
 
-export function readEvents(project: Project, wsId: string): EventLine[] {
+/** With `printed` (the default) reasons read as `ws status` prints them; without, as stored. */
+export function readEvents(project: Project, wsId: string, options = { printed: true }): EventLine[] {
   return fs
     .readFileSync(path.join(project.state(wsId), "events.jsonl"), "utf8")
     .split("\n")
     .filter(Boolean)
-    .map((l) => JSON.parse(l, printedReasons) as EventLine);
+    .map((l) => (options.printed ? JSON.parse(l, printedReasons) : JSON.parse(l)) as EventLine);
 }
 
 export interface StateJson {
