@@ -1,5 +1,5 @@
 import { printedReasons } from "../helpers/reasons.js";
-import { spawnSync } from "node:child_process";
+import { BIN, ws as runWs } from "../helpers/cli.js";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -15,9 +15,7 @@ import { FAKE_TOOLS, readLog, type LogEntry } from "../tools/helpers.js";
  * (`npx tsc -p tsconfig.json` first; `npm test` builds it).
  */
 
-// WS_AGENTS_TEST_BIN points the tests at a copy of the binary (to see them fail against a
-// deliberately broken build without touching the shared checkout).
-export const BIN = process.env.WS_AGENTS_TEST_BIN ?? fileURLToPath(new URL("../../bin/ws.js", import.meta.url));
+export { BIN };
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
 export { FAKE_TOOLS, git };
 
@@ -98,9 +96,7 @@ export function ws(project: AgentProject, args: string[], extraEnv: NodeJS.Proce
     FAKE_TOOL_PLAN: project.plan,
     ...extraEnv,
   };
-  // The timeout is a safety net against a hung run, never a speed assertion.
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: project.dir, encoding: "utf8", env, timeout: 50_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runWs(args, { cwd: project.dir, env });
 }
 
 export function run(project: AgentProject, extra: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Result {

@@ -1,7 +1,7 @@
 import { printedReasons } from "../helpers/reasons.js";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { BIN, removeTempProjects, tempProject, tempProjects, writeWorkstream, ws as runWs } from "../helpers/cli.js";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { isGone, waitFor, waitGone } from "../proc/helpers.js";
@@ -9,35 +9,25 @@ import { isGone, waitFor, waitGone } from "../proc/helpers.js";
 export { isGone, waitFor, waitGone };
 
 // The built binary (`npx tsc -p tsconfig.json` first; `npm test` builds it), run as a user would.
-// WS_FAULTS_BIN points the suite at another build (an installed package, or a deliberately broken
-// copy to see a test fail).
-export const BIN = process.env.WS_FAULTS_BIN ?? fileURLToPath(new URL("../../bin/ws.js", import.meta.url));
+export { BIN };
 export const FAULT_FIXTURES = fileURLToPath(new URL("../fixtures/faults/", import.meta.url));
 export const PROC_FIXTURES = fileURLToPath(new URL("../fixtures/proc/", import.meta.url));
 /** The marker-driven step of the suite: `sh step.sh NAME` (see the script). */
 export const STEP = path.join(FAULT_FIXTURES, "step.sh");
 export const step = (name: string) => `sh ${STEP} ${name}`;
 
-const dirs: string[] = [];
 
 /** A temp project with `workstreams/<id>.json` for each workstream given as an object. */
 export function project(workstreams: Array<{ id: string } & Record<string, unknown>> = []): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ws-faults-"));
-  dirs.push(dir);
-  fs.mkdirSync(path.join(dir, "workstreams"));
-  for (const ws of workstreams) writeWorkstream(dir, ws);
+  const dir = tempProject("ws-faults-", workstreams);
+  fs.mkdirSync(path.join(dir, "workstreams"), { recursive: true });
   return dir;
 }
 
-export function writeWorkstream(dir: string, ws: { id: string } & Record<string, unknown>): void {
-  fs.writeFileSync(path.join(dir, "workstreams", `${ws.id}.json`), JSON.stringify(ws, null, 2) + "\n");
-}
+export { writeWorkstream };
 
 export function removeProjects(): void {
-  for (const dir of dirs.splice(0)) {
-    killRecorded(dir);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  removeTempProjects(killRecorded);
 }
 
 /**
@@ -73,8 +63,7 @@ export interface Done {
 
 /** ws run to completion (synchronously). */
 export function ws(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Done {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", env: baseEnv(env), timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  return runWs(args, { cwd, env: baseEnv(env), timeoutMs: 120_000 });
 }
 
 /** A ws process in the background, to be signalled mid-run. */
@@ -114,7 +103,7 @@ const running = new Set<Running>();
 /** Safety net for a failed test: no ws we started, and no step process it left, outlives it. */
 export async function killRunning(): Promise<void> {
   for (const r of [...running]) await r.kill("SIGKILL");
-  for (const dir of dirs) killRecorded(dir);
+  for (const dir of tempProjects()) killRecorded(dir);
 }
 
 // ---- what the step fixture leaves in the project dir ----

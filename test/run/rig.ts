@@ -1,10 +1,9 @@
 import { printedReasons } from "../helpers/reasons.js";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { isGone, waitGone } from "../helpers/processes.js";
+import { BIN, cleanEnv, killStartedWs, removeTempProjects, startWs, tempProject, ws as runWs, writeWorkstream as writeDoc, type RunningWs, type WsResult } from "../helpers/cli.js";
 
 export { isGone };
 
@@ -14,9 +13,7 @@ export { isGone };
  * record.mjs fixture, whose lines say which step started and ended when, in which process group.
  */
 
-// WS_RUN_TEST_BIN points the tests at a copy of the binary (used to check that they fail against a
-// deliberately broken engine without touching the shared checkout).
-export const BIN = process.env.WS_RUN_TEST_BIN ?? fileURLToPath(new URL("../../bin/ws.js", import.meta.url));
+export { BIN };
 export const RECORD_FIXTURE = fileURLToPath(new URL("../fixtures/run/record.mjs", import.meta.url));
 
 export interface Project {
@@ -27,20 +24,14 @@ export interface Project {
   state(wsId: string): string;
 }
 
-const projects: string[] = [];
-const children: ChildProcess[] = [];
 
 export function makeProject(workstreams: object[]): Project {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "ws-run-")));
-  projects.push(dir);
-  for (const ws of workstreams) writeWorkstream(dir, ws);
+  const dir = tempProject("ws-run-", workstreams as Array<{ id: string }>);
   return { dir, record: path.join(dir, "record.jsonl"), state: (wsId) => path.join(dir, ".worktrees", wsId) };
 }
 
 export function writeWorkstream(dir: string, ws: object): void {
-  const id = (ws as { id: string }).id;
-  fs.mkdirSync(path.join(dir, "workstreams"), { recursive: true });
-  fs.writeFileSync(path.join(dir, "workstreams", `${id}.json`), JSON.stringify(ws, null, 2) + "\n");
+  writeDoc(dir, ws as { id: string });
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -56,40 +47,20 @@ export function recStep(id: string, options: Array<string | number> = [], extra:
 }
 
 function env(project: Project, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  // A clean environment: no CI, no colour settings, nothing from the developer's shell.
-  return { PATH: process.env.PATH, HOME: process.env.HOME, RECORD: project.record, ...extra };
+  return cleanEnv({ RECORD: project.record, ...extra });
 }
 
-export interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+export type Result = WsResult;
 
 export function ws(project: Project, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Result {
-  // Killed before vitest's 60 s test timeout, so a hung run fails its test with what it printed.
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: project.dir, encoding: "utf8", env: env(project, extraEnv), timeout: 50_000 });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  return runWs(args, { cwd: project.dir, env: env(project, extraEnv) });
 }
 
-export interface Running {
-  child: ChildProcess;
-  pid: number;
-  done: Promise<Result>;
-}
+export type Running = RunningWs;
 
 /** Starts ws in the background (for signals, locks and reading a run in progress). */
 export function wsAsync(project: Project, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Running {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: project.dir, env: env(project, extraEnv), stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-  child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-  const done = new Promise<Result>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
-  if (child.pid === undefined) throw new Error("ws did not start");
-  return { child, pid: child.pid, done };
+  return startWs(args, { cwd: project.dir, env: env(project, extraEnv) });
 }
 
 export interface RecordLine {
@@ -172,33 +143,23 @@ function ownGroup(): number {
 
 /** After each test: kill what a failed test may have left running, delete the temp projects. */
 export function cleanup(): void {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      try {
-        process.kill(child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
-  for (const dir of projects.splice(0)) {
+  killStartedWs();
+  removeTempProjects((dir) => {
     const record = path.join(dir, "record.jsonl");
-    if (fs.existsSync(record)) {
-      for (const line of fs.readFileSync(record, "utf8").split("\n").filter(Boolean)) {
-        const { pgid, child } = JSON.parse(line) as RecordLine;
-        for (const target of [-pgid, child]) {
-          // Never our own group (a step's group is its own: ws spawns it detached).
-          if (target === undefined || Math.abs(target) <= 1 || target === -ownGroup()) continue;
-          try {
-            process.kill(target, "SIGKILL");
-          } catch {
-            // already gone
-          }
+    if (!fs.existsSync(record)) return;
+    for (const line of fs.readFileSync(record, "utf8").split("\n").filter(Boolean)) {
+      const { pgid, child } = JSON.parse(line) as RecordLine;
+      for (const target of [-pgid, child]) {
+        // Never our own group (a step's group is its own: ws spawns it detached).
+        if (target === undefined || Math.abs(target) <= 1 || target === -ownGroup()) continue;
+        try {
+          process.kill(target, "SIGKILL");
+        } catch {
+          // already gone
         }
       }
     }
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Live (non-zombie) processes whose process group is `pgid`, from /proc. */
