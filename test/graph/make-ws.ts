@@ -1,52 +1,25 @@
 import type { DocPath, SourceFile, SourceLocation } from "../../src/diagnostics.js";
-import { DEFAULTS, type Step, type StepGroup, type Workstream } from "../../src/workstream/model.js";
+import type { Workstream } from "../../src/workstream/model.js";
+import { rawStep, workstreamOf, type StepFields } from "../helpers/workstream.js";
 
-export type StepInput = Partial<Omit<Step, "id" | "index">> & { id: string };
-export type GroupInput = Partial<StepGroup> & { id: string; steps: string[] };
+export type StepInput = StepFields;
+export interface GroupInput {
+  id: string;
+  steps: string[];
+  execute?: "parallel" | "sequential";
+  maxWorkers?: number;
+}
 
-/** A Workstream with model defaults; steps are shell steps claiming no files unless told. */
-export function makeWs(
-  steps: StepInput[],
-  options: { groups?: GroupInput[]; fileConflicts?: "error" | "serialize" } = {},
-): Workstream {
-  return {
-    id: "ws-test",
-    name: "test",
-    description: "",
-    file: "/project/workstreams/ws-test.json",
-    hash: "0",
-    execution: {
-      parallel: true,
-      maxWorkers: DEFAULTS.maxWorkers,
-      timeoutPerStep: DEFAULTS.timeoutPerStep,
-      rateLimitDelay: 0,
-      onFailure: "continue",
-      fileConflicts: options.fileConflicts ?? "error",
-      isolation: "none",
-    },
-    defaults: { tool: "shell", model: undefined, retries: 0 },
-    circuitBreaker: { failureThreshold: 3, cooldown: 60 },
-    tools: {},
-    steps: steps.map((input, index) => ({
-      description: "",
-      tool: "shell",
-      tasks: [],
-      run: "true",
-      fileScope: [],
-      hasFileScope: input.fileScope !== undefined,
-      readOnly: [],
-      dependsOn: [],
-      timeout: 0,
-      retries: 0,
-      acceptanceTests: [],
-      when: undefined,
-      env: {},
-      model: undefined,
-      ...input,
-      index,
-    })),
-    stepGroups: (options.groups ?? []).map((group) => ({ execute: "parallel", maxWorkers: undefined, ...group })),
-  };
+/**
+ * A Workstream through the real normalizer (the schema is not enforced: graph tests feed the graph
+ * what only the schema would reject); steps are shell steps claiming no files unless told.
+ */
+export function makeWs(steps: StepInput[], options: { groups?: GroupInput[]; fileConflicts?: "error" | "serialize" } = {}): Workstream {
+  return workstreamOf({
+    execution: { isolation: "none", ...(options.fileConflicts ? { file_conflicts: options.fileConflicts } : {}) },
+    steps: steps.map(rawStep),
+    step_groups: options.groups?.map((g) => ({ id: g.id, steps: g.steps, execute: g.execute, max_workers: g.maxWorkers })),
+  }, { schema: false });
 }
 
 /** Steps from `{ id: [deps] }` in key order. */

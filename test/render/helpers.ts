@@ -4,7 +4,8 @@ import { waves } from "../../src/graph/order.js";
 import type { StepState } from "../../src/events/run-event.js";
 import { buildGraphView, type GraphView } from "../../src/render/graph-view.js";
 import type { RunState } from "../../src/store/run-state.js";
-import type { Step, Workstream } from "../../src/workstream/model.js";
+import type { Workstream } from "../../src/workstream/model.js";
+import { rawStep, workstreamOf } from "../helpers/workstream.js";
 
 export interface StepSpec {
   id: string;
@@ -12,38 +13,18 @@ export interface StepSpec {
   tool?: string;
 }
 
+/** A Workstream through the real normalizer, named `${id} name`. */
 export function makeWorkstream(id: string, specs: StepSpec[], groups: Array<{ id: string; steps: string[] }> = []): Workstream {
-  const steps = specs.map((spec, index): Step => ({
-    id: spec.id,
-    index,
-    description: "",
-    tool: spec.tool ?? "shell",
-    tasks: [],
-    run: "true",
-    fileScope: [],
-    hasFileScope: false,
-    readOnly: [],
-    dependsOn: spec.deps ?? [],
-    timeout: 60,
-    retries: 0,
-    acceptanceTests: [],
-    when: undefined,
-    env: {},
-    model: undefined,
-  }));
-  return {
-    id,
-    name: `${id} name`,
-    description: "",
-    file: `/tmp/${id}.json`,
-    hash: "0",
-    execution: { parallel: true, maxWorkers: 3, timeoutPerStep: 60, rateLimitDelay: 0, onFailure: "continue", fileConflicts: "error", isolation: "none" },
-    defaults: { tool: "shell", model: undefined, retries: 0 },
-    circuitBreaker: { failureThreshold: 3, cooldown: 60 },
-    tools: {},
-    steps,
-    stepGroups: groups.map((g) => ({ id: g.id, steps: g.steps, execute: "parallel", maxWorkers: undefined })),
-  };
+  return workstreamOf(
+    {
+      id,
+      name: `${id} name`,
+      execution: { isolation: "none" },
+      steps: specs.map((spec) => rawStep({ id: spec.id, tool: spec.tool, dependsOn: spec.deps })),
+      step_groups: groups.length > 0 ? groups : undefined,
+    },
+    { schema: false },
+  );
 }
 
 export function makeState(wsId: string, states: Record<string, StepState>, durations: Record<string, number> = {}): RunState {
