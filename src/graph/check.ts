@@ -20,16 +20,45 @@ const CONFLICT_FIX = 'add depends_on between them, narrow the scopes, or set exe
  */
 export function checkGraph(ws: Workstream, source: SourceFile | undefined): Diagnostic[] {
   const file = source?.path ?? ws.file;
-  const at = (path: DocPath, part?: "key" | "value"): SourceLocation | undefined => source?.locate(path, part);
   const out: Diagnostic[] = [];
-  const report = (d: Omit<Diagnostic, "file">): void => {
-    out.push({ file, ...d });
-  };
-  const stepPath = (node: number): DocPath => ["steps", ws.steps[node]?.index ?? node];
-
   const g = buildGraph(ws);
-  const groupIds = new Map<string, number>();
+  const c: Ctx = {
+    ws,
+    g,
+    at: (path, part) => source?.locate(path, part),
+    report: (d) => void out.push({ file, ...d }),
+    stepPath: (node) => ["steps", ws.steps[node]?.index ?? node],
+    groupIds: new Map<string, number>(),
+  };
+  checkIds(c);
+  checkDependencies(c);
+  const edgeLabel = edgeLabeller(c);
+  checkCycles(c, edgeLabel);
+  const located = (from: number, to: number) => {
+    const { message, location } = edgeLabel(from, to);
+    return { message, location };
+  };
+  out.push(...checkGroupOrder(ws, g, file, c.at, located));
+  checkScopes(c);
+  checkConflicts(c);
+  return out;
+}
 
+/** What every check of one workstream shares: the graph, where things are, and the report. */
+interface Ctx {
+  ws: Workstream;
+  g: Graph;
+  at: (path: DocPath, part?: "key" | "value") => SourceLocation | undefined;
+  report: (d: Omit<Diagnostic, "file">) => void;
+  stepPath: (node: number) => DocPath;
+  /** Step group id → its first index; filled by checkIds. */
+  groupIds: Map<string, number>;
+}
+
+type EdgeLabel = (from: number, to: number) => { message: string; location: SourceLocation | undefined; group: string | undefined };
+
+/** Duplicate step and group ids, group ids that are step ids, unknown group members. */
+function checkIds({ ws, g, at, report, stepPath, groupIds }: Ctx): void {
   ws.steps.forEach((step, node) => {
     const first = g.index.get(step.id)!;
     if (first === node) return;
@@ -79,7 +108,9 @@ export function checkGraph(ws: Workstream, source: SourceFile | undefined): Diag
       });
     });
   });
+}
 
+function checkDependencies({ ws, g, at, report, stepPath, groupIds }: Ctx): void {
   const names = [...g.ids, ...groupIds.keys()];
   ws.steps.forEach((step, node) => {
     step.dependsOn.forEach((id, j) => {
@@ -93,7 +124,10 @@ export function checkGraph(ws: Workstream, source: SourceFile | undefined): Diag
       });
     });
   });
+}
 
+/** Which depends_on entry of a step makes it depend on another, for locating cycle edges. */
+function edgeLabeller({ ws, g, at, stepPath }: Ctx): EdgeLabel {
   /** Which depends_on entry of `from` makes it depend on `to`, and through which group if any. */
   const edgeSource = (from: number, to: number): { entry: number | undefined; group: string | undefined } => {
     const target = g.ids[to]!;
@@ -104,26 +138,30 @@ export function checkGraph(ws: Workstream, source: SourceFile | undefined): Diag
     }
     return { entry: undefined, group: undefined };
   };
-  const edgeLabel = (from: number, to: number): { message: string; location: SourceLocation | undefined } => {
+  return (from, to) => {
     const { entry, group } = edgeSource(from, to);
     const through = group === undefined ? "" : ` (through step group "${group}")`;
     return {
       message: `${g.ids[from]} depends on ${g.ids[to]}${through}`,
       location: entry === undefined ? undefined : at([...stepPath(from), "depends_on", entry]),
+      group,
     };
   };
+}
 
+function checkCycles({ g, report }: Ctx, edgeLabel: EdgeLabel): void {
   const cycles = findCycles(g);
   for (const cycle of cycles) {
     const edges = cycle.map((from, k) => edgeLabel(from, cycle[(k + 1) % cycle.length]!));
+    const related = edges.map(({ message, location }) => ({ message, location }));
     const self = cycle.length === 1;
     report({
       severity: "error",
       code: self ? "self-dependency" : "cycle",
       message: `cycle: ${[...cycle, cycle[0]!].map((node) => g.ids[node]).join(" → ")}`,
       location: edges[0]?.location,
-      fix: self ? selfFix(g.ids[cycle[0]!]!, edgeSource(cycle[0]!, cycle[0]!).group) : "remove one of these depends_on entries",
-      related: edges,
+      fix: self ? selfFix(g.ids[cycle[0]!]!, edges[0]?.group) : "remove one of these depends_on entries",
+      related,
     });
   }
 
@@ -135,9 +173,10 @@ export function checkGraph(ws: Workstream, source: SourceFile | undefined): Diag
       fix: "break the cycles above, then validate again",
     });
   }
+}
 
-  out.push(...checkGroupOrder(ws, g, file, at, edgeLabel));
-
+/** Scope entries outside the project, agent steps without a file_scope. */
+function checkScopes({ ws, at, report, stepPath }: Ctx): void {
   ws.steps.forEach((step, node) => {
     for (const key of ["file_scope", "read_only"] as const) {
       const entries = key === "file_scope" ? step.fileScope : step.readOnly;
@@ -163,7 +202,9 @@ export function checkGraph(ws: Workstream, source: SourceFile | undefined): Diag
       });
     }
   });
+}
 
+function checkConflicts({ ws, g, at, report, stepPath }: Ctx): void {
   const serialize = ws.execution.fileConflicts === "serialize";
   const conflicts = findScopeConflicts(ws, g);
   for (const conflict of conflicts.slice(0, MAX_CONFLICT_DIAGNOSTICS)) {
@@ -194,7 +235,6 @@ export function checkGraph(ws: Workstream, source: SourceFile | undefined): Diag
       fix: serialize ? undefined : CONFLICT_FIX,
     });
   }
-  return out;
 }
 
 /**
