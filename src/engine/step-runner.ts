@@ -13,8 +13,6 @@ import type { ProcessResult, RunProcessOptions } from "../proc/run-process.js";
 import { runProcess } from "../proc/run-process.js";
 import { forgetGroup, recordGroup } from "../store/group-registry.js";
 
-/** How a step's work is tied to git: decided once per run by the engine. */
-
 export interface StepRunnerDeps {
   workstream: Workstream;
   /** Where steps run: the worktree, or the project root. */

@@ -1,27 +1,16 @@
-import type { RunEvent } from "../events/run-event.js";
 import { because } from "../events/end-reason.js";
-import type { GitMode } from "../git/isolation.js";
-import type { WsPaths } from "../store/paths.js";
 import { adapterFor } from "../tools/registry.js";
-import type { Step, Workstream } from "../workstream/model.js";
+import type { Step } from "../workstream/model.js";
 import { BreakerRegistry } from "./breakers.js";
-import type { Clock } from "./clock.js";
 import type { Final, Gate, UnitResult } from "./scheduler.js";
 import { ScopeSpans } from "./scope-spans.js";
-import { StepRun } from "./step-runner.js";
+import { StepRun, type StepRunnerDeps } from "./step-runner.js";
 
-export interface StepUnitsDeps {
-  workstream: Workstream;
+export type StepUnitsDeps = Omit<StepRunnerDeps, "adapter" | "othersScopes"> & {
   ids: readonly string[];
-  workdir: string;
-  paths: WsPaths;
-  env: NodeJS.ProcessEnv;
-  clock: Clock;
-  git: GitMode;
-  emit: (event: RunEvent) => void;
   /** Attempts an interrupted run already made per step, so a resume's logs continue the numbering. */
   attemptsBefore: (stepId: string) => number;
-}
+};
 
 /**
  * What the scheduler runs: each node is a step whose attempts go through its tool's breaker, and
@@ -91,14 +80,8 @@ export class StepUnits {
       run = new StepRun(
         step,
         {
-          workstream: deps.workstream,
-          workdir: deps.workdir,
-          paths: deps.paths,
-          env: deps.env,
-          clock: deps.clock,
-          git: deps.git,
+          ...deps,
           adapter: (s: Step) => adapterFor(deps.workstream, s.tool),
-          emit: deps.emit,
           othersScopes: (s: Step, since: number) => this.spans.othersScopes(s, since),
         },
         deps.attemptsBefore(step.id),
