@@ -41,6 +41,7 @@ export function buildProgram(run: <O>(load: () => Promise<Handler<O>>) => (optio
     .option("--force", "with --resume: continue even though the workstream file changed")
     .option("--only <ids>", "run only these steps (comma-separated)", list)
     .option("--from <id>", "run this step and everything that depends on it")
+    .option("--base <ref>", "start from this commit (e.g. HEAD) instead of the working tree as it is")
     .option("--max-workers <n>", "override execution.max_workers", positiveInt)
     .option("--json", "print one JSON event per line")
     .option("--junit <file>", "write a JUnit XML report")

@@ -17,6 +17,7 @@ export interface RunCommandOptions {
   force?: boolean;
   only?: string[];
   from?: string;
+  base?: string;
   maxWorkers?: number;
   json?: boolean;
   junit?: string;
@@ -65,6 +66,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
       force: options.force,
       only: options.only,
       from: options.from,
+      base: options.base,
       maxWorkers: options.maxWorkers,
       order: options.order,
       signal: controller.signal,

@@ -301,7 +301,9 @@ export class StepRun {
     const files = [...this.owned].sort();
     if (files.length === 0) return undefined;
     const { commitFiles } = await import("../git/commit.js");
+    const { trailerLine } = await import("../git/branch-name.js");
     const title = step.description || step.tasks[0] || step.id;
-    return commitFiles({ cwd: deps.workdir, files, message: `ws(${step.id}): ${title}` });
+    // The trailer tells the next run this commit can be made again, so it needs no backup branch.
+    return commitFiles({ cwd: deps.workdir, files, message: `ws(${step.id}): ${title}\n\n${trailerLine(deps.workstream.id)}` });
   }
 }

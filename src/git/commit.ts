@@ -62,7 +62,7 @@ async function commitNow({ cwd, files, message }: { cwd: string; files: string[]
 }
 
 /** Author/committer fallbacks, only for the parts neither git config nor the environment sets. */
-async function identityEnv(cwd: string): Promise<Record<string, string>> {
+export async function identityEnv(cwd: string): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
   const configured = async (key: string) => (await git(cwd, ["config", "--get", key], { allowFailure: true })).stdout.toString("utf8").trim() !== "";
   const name = await configured("user.name");

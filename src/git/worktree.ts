@@ -4,8 +4,9 @@ import { UserError } from "../errors.js";
 import { STATE_FOLDER } from "../store/paths.js";
 import { changedBetween, snapshot } from "./changes.js";
 import { commitFiles } from "./commit.js";
-import { branchCommit, gitRoot, headCommit } from "./repo.js";
-import { git, gitText } from "./run-git.js";
+import { listBackups, MAX_BACKUPS, trailerLine } from "./branch-name.js";
+import { branchCommit, gitRoot } from "./repo.js";
+import { git, gitText, splitNul } from "./run-git.js";
 
 export interface Worktree {
   path: string;
@@ -35,29 +36,30 @@ export async function ensureExcluded(projectRoot: string): Promise<void> {
   await appendFile(file, `${text === "" || text.endsWith("\n") ? "" : "\n"}${EXCLUDE_LINE}\n`);
 }
 
-/** Create (or reuse, when it exists and resume is true) the run's worktree on branch ws/<wsId>
- *  from HEAD. Adds `.worktrees/` to .git/info/exclude. On a fresh (non-resume) run where the
- *  branch or worktree already exists: nothing may be lost — uncommitted changes left in the old
- *  tree are committed to its branch first; if ws/<id> has commits not in HEAD, it is renamed to
- *  ws/<id>-<yyyymmdd-hhmmss> (said in `notes`), then the run starts anew from HEAD. Fails with
- *  UserError (exit 2) outside a repository or on one with no commits yet. */
-export async function prepareWorktree(opts: {
+export interface PrepareOptions {
+  /** The top of the git repository. */
   projectRoot: string;
   wsId: string;
+  /** The run's branch (see runBranch). */
+  branch: string;
   treePath: string;
   resume: boolean;
-}): Promise<Worktree & { notes: string[] }> {
-  const { projectRoot, wsId } = opts;
+  /** The commit a fresh run starts from (see resolveBase). */
+  base: string;
+}
+
+/** Create, reuse or (on resume) continue the run's worktree on `branch`. Adds `.worktrees/` to
+ *  .git/info/exclude. On a fresh run an existing tree on the branch is reused: reset to the new
+ *  base, so what git ignores in it (node_modules, build caches) survives between runs. Nothing may
+ *  be lost: uncommitted changes left in the old tree are committed to its branch first, and when
+ *  the old branch then holds commits that are neither in the new base nor made by ws for this
+ *  workstream (see needsBackup), it is kept as `<branch>-<yyyymmdd-hhmmss>` (at most MAX_BACKUPS).
+ *  Refuses (UserError, exit 2) while the branch is checked out in another checkout. */
+export async function prepareWorktree(opts: PrepareOptions): Promise<Worktree & { notes: string[]; reused: boolean }> {
+  const { projectRoot, branch, base } = opts;
   const treePath = path.resolve(opts.treePath);
-  const branch = `ws/${wsId}`;
   const notes: string[] = [];
   if ((await gitRoot(projectRoot)) === undefined) throw new UserError(`${projectRoot} is not inside a git repository`);
-  const head = await headCommit(projectRoot);
-  if (head === undefined) {
-    throw new UserError(`the git repository at ${projectRoot} has no commits yet, so there is nothing to start the worktree from`, {
-      fix: 'make a first commit, or set "isolation": "none" under "execution"',
-    });
-  }
   await ensureExcluded(projectRoot);
 
   let ours = await findWorktree(projectRoot, treePath);
@@ -66,53 +68,83 @@ export async function prepareWorktree(opts: {
     await git(projectRoot, ["worktree", "remove", "--force", "--force", treePath]);
     ours = undefined;
   }
+  const holder = await checkedOutAt(projectRoot, branch);
+  if (holder !== undefined && (ours === undefined || (await canonical(holder)) !== (await canonical(ours.path)))) {
+    throw new UserError(`branch ${branch} is checked out in ${holder}, so ws can't run the workstream on it`, {
+      fix: `switch that checkout to another branch (e.g. \`git switch -\`; merge the work first with \`git merge ${branch}\` if you want it), then run again`,
+    });
+  }
   if (opts.resume) {
     if (ours?.branch === branch) {
-      return { path: treePath, branch, created: false, base: await mergeBase(projectRoot, head, branch), notes };
+      return { path: treePath, branch, created: false, reused: true, base: await mergeBase(projectRoot, base, branch), notes };
     }
-    if (ours === undefined && (await branchCommit(projectRoot, branch)) !== undefined && (await checkedOutAt(projectRoot, branch)) === undefined) {
+    if (ours === undefined && (await branchCommit(projectRoot, branch)) !== undefined) {
       await moveAsideIfOccupied(treePath, notes);
       await git(projectRoot, ["worktree", "add", "--quiet", treePath, branch]);
       notes.push(`recreated the worktree ${treePath} from the existing branch ${branch}`);
-      return { path: treePath, branch, created: true, base: await mergeBase(projectRoot, head, branch), notes };
+      return { path: treePath, branch, created: true, reused: false, base: await mergeBase(projectRoot, base, branch), notes };
     }
   }
 
-  if (ours !== undefined) await retire(projectRoot, ours, head, wsId, notes);
-  const tip = await branchCommit(projectRoot, branch);
-  if (tip !== undefined) {
-    const holder = await checkedOutAt(projectRoot, branch);
-    if (holder !== undefined) {
-      throw new UserError(`branch ${branch} is checked out in ${holder}, so a new run can't take it over`, {
-        fix: `switch that checkout to another branch (merge the work first with \`git merge ${branch}\` if you want it), then run again`,
-      });
-    }
-    const ahead = Number(await gitText(projectRoot, ["rev-list", "--count", `${head}..${tip}`]));
-    if (ahead > 0) {
-      const kept = await freeBranchName(projectRoot, branch);
-      await git(projectRoot, ["branch", "-m", branch, kept]);
-      notes.push(`${branch} had ${ahead} commit(s) not in HEAD; kept them on ${kept} (merge with \`git merge ${kept}\`)`);
-    } else {
-      await git(projectRoot, ["branch", "-D", branch]);
-    }
+  if (ours !== undefined && ours.branch === branch) {
+    await saveLeftovers(ours.path, notes);
+    await backupIfNeeded(projectRoot, opts, notes);
+    // Tracked files and untracked leftovers go back to the base; ignored files stay (the point of reuse).
+    await git(treePath, ["reset", "--hard", "--quiet", base]);
+    await git(treePath, ["clean", "-d", "--force", "--quiet"]);
+    notes.push(`reused the worktree ${treePath} (reset to the new base; files git ignores, e.g. node_modules, kept)`);
+    return { path: treePath, branch, created: false, reused: true, base, notes };
   }
+  if (ours !== undefined) await retire(projectRoot, ours, base, branch, notes);
+  await backupIfNeeded(projectRoot, opts, notes);
   await moveAsideIfOccupied(treePath, notes);
   await mkdir(path.dirname(treePath), { recursive: true });
-  await git(projectRoot, ["worktree", "add", "--quiet", "-b", branch, treePath, head]);
-  return { path: treePath, branch, created: true, base: head, notes };
+  await git(projectRoot, ["worktree", "add", "--quiet", "-B", branch, treePath, base]);
+  return { path: treePath, branch, created: true, reused: false, base, notes };
+}
+
+/** Commits of `tip` that a re-run cannot make again: not in `base`, and without ws's trailer for
+ *  this workstream (a commit made by hand in the tree, or leftovers saved by saveLeftovers). */
+export async function foreignCommits(cwd: string, base: string, tip: string, wsId: string): Promise<string[]> {
+  const log = await git(cwd, ["log", "-z", "--format=%H%n%B", `${base}..${tip}`]);
+  const mine = trailerLine(wsId);
+  return splitNul(log.stdout)
+    .map((record) => record.replace(/^\n/, ""))
+    .filter((record) => !record.split("\n").slice(1).some((line) => line.trim() === mine))
+    .map((record) => record.split("\n")[0] ?? "");
+}
+
+/** Keeps the old branch as `<branch>-<date>` when it holds foreign commits; prunes old backups. */
+async function backupIfNeeded(projectRoot: string, opts: PrepareOptions, notes: string[]): Promise<void> {
+  const tip = await branchCommit(projectRoot, opts.branch);
+  if (tip === undefined) return;
+  const foreign = await foreignCommits(projectRoot, opts.base, tip, opts.wsId);
+  if (foreign.length === 0) return;
+  const kept = await freeBranchName(projectRoot, opts.branch);
+  await git(projectRoot, ["branch", kept, tip]);
+  notes.push(`${opts.branch} had ${foreign.length} commit(s) not made by ws and not in this run's base; kept them on ${kept} (merge with \`git merge ${kept}\`)`);
+  const backups = await listBackups(projectRoot, opts.branch);
+  for (const old of backups.slice(0, Math.max(0, backups.length - MAX_BACKUPS))) {
+    await git(projectRoot, ["branch", "-D", "--quiet", old]);
+    notes.push(`deleted the oldest backup branch ${old} (ws keeps the newest ${MAX_BACKUPS})`);
+  }
+}
+
+/** Uncommitted work left in a tree becomes a commit on its branch, so a reset can't lose it. */
+async function saveLeftovers(treePath: string, notes: string[]): Promise<void> {
+  const dirty = changedBetween(new Map(), await snapshot(treePath));
+  if (dirty.length === 0) return;
+  await commitFiles({ cwd: treePath, files: dirty, message: "ws: uncommitted changes left in the worktree by an earlier run" });
+  notes.push(`committed ${dirty.length} uncommitted file(s) left in ${treePath} before reusing it`);
 }
 
 /** Saves an old tree's uncommitted work as a commit, then unregisters and deletes the tree. */
-async function retire(projectRoot: string, tree: RegisteredWorktree, head: string, wsId: string, notes: string[]): Promise<void> {
+async function retire(projectRoot: string, tree: RegisteredWorktree, base: string, branch: string, notes: string[]): Promise<void> {
   if (await isDirectory(tree.path)) {
-    const dirty = changedBetween(new Map(), await snapshot(tree.path));
-    if (dirty.length > 0) {
-      await commitFiles({ cwd: tree.path, files: dirty, message: "ws: uncommitted changes left in the worktree by an earlier run" });
-      notes.push(`committed ${dirty.length} uncommitted file(s) left in ${tree.path} before replacing it`);
-    }
+    await saveLeftovers(tree.path, notes);
     const treeHead = await gitText(tree.path, ["rev-parse", "HEAD"]);
-    if (tree.branch === undefined && !(await isAncestor(projectRoot, treeHead, head))) {
-      const kept = await freeBranchName(projectRoot, `ws/${wsId}`);
+    if (tree.branch === undefined && !(await isAncestor(projectRoot, treeHead, base))) {
+      const kept = await freeBranchName(projectRoot, branch);
       await git(projectRoot, ["branch", kept, treeHead]);
       notes.push(`the old worktree had a detached HEAD with work not in HEAD; kept it on ${kept}`);
     }

@@ -72,6 +72,16 @@ export interface Step {
   model: string | undefined;
 }
 
+/** `worktree`: what git ignores but a run needs, brought into the run's worktree. */
+export interface WorktreeSettings {
+  /** Project-relative paths copied afresh before every run (e.g. `.env`). */
+  copy: string[];
+  /** Project-relative paths symlinked into the worktree (e.g. `node_modules`). */
+  link: string[];
+  /** Run once per worktree (through /bin/sh, in the worktree). */
+  setup: string | undefined;
+}
+
 export interface StepGroup {
   id: string;
   steps: string[];
@@ -90,6 +100,8 @@ export interface Workstream {
   execution: Execution;
   defaults: { tool: string; model: string | undefined; retries: number };
   circuitBreaker: CircuitBreakerConfig;
+  /** Always set by the loader; absent only in workstreams built by hand (tests). */
+  worktree?: WorktreeSettings | undefined;
   tools: Record<string, CustomTool>;
   steps: Step[];
   stepGroups: StepGroup[];

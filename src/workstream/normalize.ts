@@ -1,4 +1,5 @@
 import os from "node:os";
+import path from "node:path";
 import type { Diagnostic, DocPath } from "../diagnostics.js";
 import { DEFAULTS, type Execution, type Step, type Workstream } from "./model.js";
 import { hasInterpolation, interpolate, isTruthy } from "./interpolate.js";
@@ -59,6 +60,12 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
       failureThreshold: doc.circuit_breaker?.failure_threshold ?? DEFAULTS.failureThreshold,
       cooldown: doc.circuit_breaker?.cooldown ?? DEFAULTS.cooldown,
     },
+    worktree: {
+      // "./.env" and ".env" are one entry; a trailing "/" would stop a symlink from matching it.
+      copy: (doc.worktree?.copy ?? []).map(cleanPath),
+      link: (doc.worktree?.link ?? []).map(cleanPath),
+      setup: doc.worktree?.setup,
+    },
     tools: Object.fromEntries(
       Object.entries(doc.tools ?? {}).map(([name, t]) => [name, { command: t.command, args: t.args ?? [], env: t.env ?? {} }]),
     ),
@@ -66,6 +73,10 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
     stepGroups: (doc.step_groups ?? []).map((g) => ({ id: g.id, steps: g.steps, execute: g.execute ?? "parallel", maxWorkers: g.max_workers })),
   };
   return { workstream, diagnostics };
+}
+
+function cleanPath(entry: string): string {
+  return path.posix.normalize(entry).replace(/\/+$/, "");
 }
 
 /** An interpolation error points at the `${...}` inside the string when it can be found there. */

@@ -35,6 +35,7 @@ export interface RawWorkstream {
   execution?: RawExecution;
   defaults?: { tool?: string; model?: string; retries?: number; timeout?: number };
   circuit_breaker?: { failure_threshold?: number; cooldown?: number };
+  worktree?: { copy?: string[]; link?: string[]; setup?: string };
   tools?: Record<string, { command: string; args?: string[]; env?: Record<string, string> }>;
   steps: RawStep[];
   step_groups?: Array<{ id: string; steps: string[]; execute?: "parallel" | "sequential"; max_workers?: number }>;

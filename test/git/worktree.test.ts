@@ -2,6 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { commitFiles } from "../../src/git/commit.js";
+import { listBackups, MAX_BACKUPS, trailerLine } from "../../src/git/branch-name.js";
+import { resolveBase } from "../../src/git/working-tree-base.js";
 import { ensureExcluded, prepareWorktree } from "../../src/git/worktree.js";
 import { isUserError, UserError } from "../../src/errors.js";
 import { wsPaths } from "../../src/store/paths.js";
@@ -12,16 +14,28 @@ afterEach(removeRepos);
 const WS = "ws-demo";
 const BRANCH = `ws/${WS}`;
 
-function prepare(root: string, resume = false) {
-  return prepareWorktree({ projectRoot: root, wsId: WS, treePath: wsPaths(root, WS).tree, resume });
+async function prepare(root: string, resume = false) {
+  await ensureExcluded(root);
+  const base = await resolveBase(root, WS);
+  return prepareWorktree({ projectRoot: root, wsId: WS, branch: BRANCH, treePath: wsPaths(root, WS).tree, resume, base: base.commit });
 }
 
 function branches(root: string): string[] {
   return git(root, "branch", "--format=%(refname:short)").split("\n").filter(Boolean).sort();
 }
 
+function backups(root: string): string[] {
+  return branches(root).filter((b) => b.startsWith(`${BRANCH}-`));
+}
+
 function excludeLines(root: string): string[] {
   return read(root, ".git/info/exclude").split("\n").filter((line) => line.trim() === ".worktrees/");
+}
+
+/** A commit the way a step of this workstream makes it (with ws's trailer). */
+function stepCommit(tree: string, file: string): Promise<string | undefined> {
+  writeFiles(tree, { [file]: `${file} by a step\n` });
+  return commitFiles({ cwd: tree, files: [file], message: `ws(s1): ${file}\n\n${trailerLine(WS)}` });
 }
 
 describe("prepareWorktree", () => {
@@ -29,7 +43,7 @@ describe("prepareWorktree", () => {
     const root = makeRepo({ "src/a.ts": "a\n" });
     const head = git(root, "rev-parse", "HEAD");
     const tree = await prepare(root);
-    expect(tree).toEqual({ path: wsPaths(root, WS).tree, branch: BRANCH, created: true, base: head, notes: [] });
+    expect(tree).toEqual({ path: wsPaths(root, WS).tree, branch: BRANCH, created: true, reused: false, base: head, notes: [] });
     expect(read(tree.path, "src/a.ts")).toBe("a\n");
     expect(git(tree.path, "rev-parse", "--abbrev-ref", "HEAD")).toBe(BRANCH);
     expect(git(root, "rev-parse", BRANCH)).toBe(head);
@@ -47,54 +61,83 @@ describe("prepareWorktree", () => {
     expect(read(root, ".git/info/exclude")).toBe("*.log\n.worktrees/\n");
   });
 
-  it("reuses the tree, its branch and its uncommitted work on resume", async () => {
+  it("continues in the tree, its branch and its uncommitted work on resume", async () => {
     const root = makeRepo();
     const first = await prepare(root);
     writeFiles(first.path, { "wip.txt": "half done\n" });
     const again = await prepare(root, true);
-    expect(again).toEqual({ ...first, created: false });
+    expect(again).toEqual({ ...first, created: false, reused: true });
     expect(read(again.path, "wip.txt")).toBe("half done\n");
   });
 
   it("recreates a deleted tree from the existing branch on resume", async () => {
     const root = makeRepo();
     const first = await prepare(root);
-    writeFiles(first.path, { "done.txt": "step 1\n" });
-    const sha = await commitFiles({ cwd: first.path, files: ["done.txt"], message: "ws(s1): done" });
+    const sha = await stepCommit(first.path, "done.txt");
     fs.rmSync(first.path, { recursive: true, force: true });
     const again = await prepare(root, true);
     expect(again.created).toBe(true);
     expect(again.base).toBe(first.base);
     expect(git(again.path, "rev-parse", "HEAD")).toBe(sha);
-    expect(read(again.path, "done.txt")).toBe("step 1\n");
   });
 
-  it("keeps unmerged work of an earlier run under a renamed branch and starts anew from HEAD", async () => {
+  it("reuses the tree on a fresh run: reset to the new base, ignored files kept, leftovers gone", async () => {
+    const root = makeRepo({ ".gitignore": "node_modules/\n", "a.txt": "a\n" });
+    const first = await prepare(root);
+    writeFiles(first.path, { "node_modules/dep/index.js": "installed\n" });
+    await stepCommit(first.path, "made.txt");
+    writeFiles(root, { "a.txt": "edited by the user\n" });
+    const again = await prepare(root);
+    expect(again).toMatchObject({ path: first.path, created: false, reused: true });
+    expect(again.notes.join("\n")).toMatch(/reused the worktree/);
+    expect(read(again.path, "node_modules/dep/index.js")).toBe("installed\n");
+    expect(exists(again.path, "made.txt")).toBe(false);
+    expect(read(again.path, "a.txt")).toBe("edited by the user\n");
+    expect(git(root, "rev-parse", BRANCH)).toBe(again.base);
+    expect(status(again.path)).toEqual([]);
+  });
+
+  it("keeps no backup when the old branch only holds commits ws made for this workstream", async () => {
+    const root = makeRepo();
+    for (let run = 1; run <= 4; run++) {
+      const tree = await prepare(root);
+      await stepCommit(tree.path, `run-${run}.txt`);
+    }
+    expect(backups(root)).toEqual([]);
+    expect(branches(root)).toEqual(["main", BRANCH]);
+  });
+
+  it("keeps a backup of commits made by hand in the tree and of uncommitted leftovers", async () => {
     const root = makeRepo();
     const first = await prepare(root);
-    writeFiles(first.path, { "done.txt": "committed\n", "left.txt": "uncommitted\n" });
-    const sha = await commitFiles({ cwd: first.path, files: ["done.txt"], message: "ws(s1): done" });
+    await stepCommit(first.path, "by-ws.txt");
+    writeFiles(first.path, { "by-hand.txt": "committed by hand\n", "left.txt": "uncommitted\n" });
+    git(first.path, "add", "by-hand.txt");
+    git(first.path, "commit", "-q", "-m", "my own fix");
     const fresh = await prepare(root);
-    const kept = branches(root).filter((b) => b.startsWith(`${BRANCH}-`));
+    const kept = backups(root);
     expect(kept).toHaveLength(1);
     expect(kept[0]).toMatch(/^ws\/ws-demo-\d{8}-\d{6}$/);
     expect(fresh.notes.join("\n")).toContain(kept[0]);
-    // Both the commit and the uncommitted file survive on the kept branch.
-    expect(git(root, "rev-parse", `${kept[0]}~1`)).toBe(sha);
+    expect(git(root, "show", `${kept[0]}:by-hand.txt`)).toBe("committed by hand");
     expect(git(root, "show", `${kept[0]}:left.txt`)).toBe("uncommitted");
-    // The new run starts clean from HEAD.
-    expect(fresh.created).toBe(true);
-    expect(git(root, "rev-parse", BRANCH)).toBe(git(root, "rev-parse", "HEAD"));
-    expect(exists(fresh.path, "done.txt")).toBe(false);
-    expect(status(fresh.path)).toEqual([]);
+    expect(exists(fresh.path, "by-hand.txt")).toBe(false);
   });
 
-  it("simply starts over when the old branch has nothing HEAD lacks", async () => {
+  it(`keeps at most ${MAX_BACKUPS} backups, deleting the oldest`, async () => {
     const root = makeRepo();
+    for (let run = 1; run <= MAX_BACKUPS + 2; run++) {
+      const tree = await prepare(root);
+      writeFiles(tree.path, { [`hand-${run}.txt`]: "x\n" });
+      git(tree.path, "add", ".");
+      git(tree.path, "commit", "-q", "-m", `by hand ${run}`);
+    }
     await prepare(root);
-    const fresh = await prepare(root);
-    expect(fresh.notes).toEqual([]);
-    expect(branches(root)).toEqual(["main", BRANCH]);
+    const kept = await listBackups(root, BRANCH);
+    expect(kept).toHaveLength(MAX_BACKUPS);
+    // The newest backups survive: the last one holds the last hand commit.
+    expect(git(root, "log", "-1", "--format=%s", kept.at(-1)!)).toBe(`by hand ${MAX_BACKUPS + 2}`);
+    expect(git(root, "log", "-1", "--format=%s", kept[0]!)).toBe("by hand 3");
   });
 
   it("refuses a repository with no commits yet", async () => {
@@ -105,17 +148,21 @@ describe("prepareWorktree", () => {
     expect((error as UserError).message).toMatch(/no commits/);
   });
 
-  it("refuses to take over ws/<id> while the user has it checked out", async () => {
+  it("refuses to run on ws/<id> while the user has it checked out, touching nothing", async () => {
     const root = makeRepo();
     git(root, "branch", BRANCH);
     git(root, "checkout", "-q", BRANCH);
-    await expect(prepare(root)).rejects.toBeInstanceOf(UserError);
+    const error = await prepare(root).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(/checked out in/);
+    expect((error as UserError).options.fix).toMatch(/switch that checkout/);
     expect(git(root, "rev-parse", "--abbrev-ref", "HEAD")).toBe(BRANCH);
+    expect(exists(root, ".worktrees/ws-demo/tree")).toBe(false);
   });
 });
 
 describe("the user's checkout", () => {
-  it("keeps its status and HEAD while a run prepares, edits and commits in the worktree", async () => {
+  it("keeps its status, index and HEAD while a run takes its base, edits and commits in the worktree", async () => {
     const root = makeRepo({ "a.txt": "a\n", "b.txt": "b\n" });
     // A checkout with work in progress: modified, staged, untracked.
     writeFiles(root, { "a.txt": "user edit\n", "staged.txt": "s\n", "mine.txt": "untracked\n" });
@@ -133,6 +180,7 @@ describe("the user's checkout", () => {
     expect(status(root)).toEqual(statusBefore);
     expect(git(root, "rev-parse", "HEAD")).toBe(headBefore);
     expect(git(root, "ls-files", "-s")).toBe(indexBefore);
+    expect(git(root, "stash", "list")).toBe("");
     expect(read(root, "a.txt")).toBe("user edit\n");
     expect(exists(root, "b.txt")).toBe(true);
   });

@@ -1,0 +1,58 @@
+import path from "node:path";
+import type { WsPaths } from "../store/paths.js";
+import type { WorktreeSettings } from "../workstream/model.js";
+import { runBranch } from "./branch-name.js";
+import { resolveBase, type RunBase } from "./working-tree-base.js";
+import { ensureExcluded, prepareWorktree } from "./worktree.js";
+import { provisionWorktree } from "./worktree-setup.js";
+
+export interface RunTree {
+  /** Where steps run: the worktree, at the project's place inside it. */
+  workdir: string;
+  branch: string;
+  base: RunBase;
+  reused: boolean;
+  /** For the run header: what the base includes, what was reused, copied, linked, set up. */
+  notes: string[];
+}
+
+/**
+ * Everything `isolation: worktree` needs before the first step: the base commit (the working tree
+ * as it is, or --base REF), the worktree on the run's branch (reused between runs), and what
+ * `worktree` brings into it. Throws UserError for what the user must fix.
+ */
+export async function prepareRunTree(opts: {
+  gitRoot: string;
+  /** The project folder (where workstreams/ is); may be below the repository's top. */
+  projectDir: string;
+  wsId: string;
+  paths: WsPaths;
+  resume: boolean;
+  baseRef?: string | undefined;
+  settings?: WorktreeSettings | undefined;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal | undefined;
+}): Promise<RunTree> {
+  const { gitRoot, projectDir, wsId, paths } = opts;
+  // Before the base is taken: ws's own state must never be part of it.
+  await ensureExcluded(gitRoot);
+  const base = await resolveBase(gitRoot, wsId, opts.baseRef);
+  const branch = runBranch(gitRoot, projectDir, wsId);
+  const tree = await prepareWorktree({ projectRoot: gitRoot, wsId, branch, treePath: paths.tree, resume: opts.resume, base: base.commit });
+  const workdir = path.join(tree.path, path.relative(gitRoot, projectDir));
+  const notes = opts.resume ? [] : [describeBase(base)];
+  notes.push(...tree.notes);
+  if (opts.settings) {
+    const provisioned = await provisionWorktree({ projectDir, workdir, settings: opts.settings, created: tree.created, stateDir: paths.root, env: opts.env, signal: opts.signal });
+    notes.push(...provisioned.notes);
+  }
+  return { workdir, branch, base, reused: tree.reused, notes };
+}
+
+export function describeBase(base: RunBase): string {
+  if (base.source !== "working tree") return `base: ${base.source} (${base.commit.slice(0, 8)})`;
+  const n = base.uncommitted.length;
+  if (n === 0) return `base: the working tree (HEAD ${base.commit.slice(0, 8)}, nothing uncommitted)`;
+  const shown = base.uncommitted.slice(0, 5).join(", ") + (n > 5 ? ", ..." : "");
+  return `base: the working tree, includes ${n} uncommitted file${n === 1 ? "" : "s"} (${shown}); --base HEAD leaves them out`;
+}

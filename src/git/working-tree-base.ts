@@ -1,0 +1,66 @@
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { UserError } from "../errors.js";
+import { trailerLine } from "./branch-name.js";
+import { identityEnv } from "./commit.js";
+import { headCommit } from "./repo.js";
+import { git, gitText, splitNul } from "./run-git.js";
+
+/** An empty repository: the only git problem that lets a run fall back to running in place. */
+export class NoCommitsError extends UserError {}
+
+/** What a run starts from. */
+export interface RunBase {
+  commit: string;
+  /** "working tree" (the default) or the ref given with --base. */
+  source: string;
+  /** Root-relative paths where the working tree differs from HEAD (empty with --base). */
+  uncommitted: string[];
+}
+
+/**
+ * The commit a run starts from. Without a ref: the working tree as the user sees it (tracked
+ * changes, and untracked files git does not ignore) as a commit whose parent is HEAD, made the way
+ * `git stash create` does it but through a scratch index, so the user's index, checkout and stash
+ * are left exactly as they were. When nothing differs from HEAD, HEAD itself. With a ref: that commit.
+ */
+export async function resolveBase(gitRoot: string, wsId: string, ref?: string): Promise<RunBase> {
+  if (ref !== undefined) {
+    const result = await git(gitRoot, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], { allowFailure: true });
+    const commit = result.stdout.toString("utf8").trim();
+    if (result.code !== 0 || commit === "") {
+      throw new UserError(`--base ${ref}: no such commit in ${gitRoot}`, { fix: "name a branch, tag or commit (e.g. --base HEAD), or leave --base out to run on the working tree as it is" });
+    }
+    return { commit, source: ref, uncommitted: [] };
+  }
+  const head = await headCommit(gitRoot);
+  if (head === undefined) {
+    throw new NoCommitsError(`the git repository at ${gitRoot} has no commits yet, so there is nothing to start the worktree from`, {
+      fix: 'make a first commit, or set "isolation": "none" under "execution"',
+    });
+  }
+  const tree = await workingTreeTree(gitRoot);
+  const uncommitted = splitNul((await git(gitRoot, ["diff-tree", "-r", "-z", "--no-renames", "--name-only", head, tree])).stdout);
+  if (uncommitted.length === 0) return { commit: head, source: "working tree", uncommitted };
+  const message = `ws: the working tree of ${gitRoot} (${uncommitted.length} uncommitted file${uncommitted.length === 1 ? "" : "s"})\n\n${trailerLine(wsId)}\n`;
+  const commit = await gitText(gitRoot, ["commit-tree", tree, "--no-gpg-sign", "-p", head, "-F", "-"], { input: message, env: await identityEnv(gitRoot) });
+  return { commit, source: "working tree", uncommitted };
+}
+
+/** The tree object of the working tree, built in a copy of the user's index (its stat cache
+ *  spares re-hashing unchanged files); .gitignore'd files, and ws's own .worktrees/, stay out. */
+async function workingTreeTree(gitRoot: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "ws-base-"));
+  try {
+    const index = path.join(dir, "index");
+    const real = path.resolve(gitRoot, await gitText(gitRoot, ["rev-parse", "--git-path", "index"]));
+    const copied = await copyFile(real, index).then(() => true, () => false);
+    const env = { GIT_INDEX_FILE: index };
+    if (!copied) await git(gitRoot, ["read-tree", "HEAD"], { env });
+    await git(gitRoot, ["add", "--all", "--ignore-errors", "--", "."], { env, allowFailure: true });
+    return await gitText(gitRoot, ["write-tree"], { env });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
