@@ -99,7 +99,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   const sequential = state.sequentialMs ?? 0;
   const speedup = total > 0 && sequential > 0 ? ` (${(sequential / total).toFixed(2)}x)` : "";
   out(ctx, `${ws.id}: ${state.status} in ${formatDuration(total)}; one at a time the steps took ${formatDuration(sequential)}${speedup}`);
-  if (result.branch) out(ctx, `work is on branch ${result.branch}; merge it with: git merge ${result.branch}`);
+  if (result.branch) for (const line of await (await import("./merge-hint.js")).mergeHint(ctx, result.branch)) out(ctx, line);
   if (exitCode !== 0) out(ctx, `details: ws status --ws-id ${ws.id}, ws logs --ws-id ${ws.id} --step <id>; continue with: ws run --ws-id ${ws.id} --resume`);
   return exitCode;
 }

@@ -39,7 +39,12 @@ describe("agent steps through ws run: git", () => {
 
     const r = run(project);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("work is on branch ws/ws-commits; merge it with: git merge ws/ws-commits");
+    // The run started from the working tree as it is, so the user's work in progress is in its base...
+    expect(r.stdout).toMatch(/base: the working tree, includes 3 uncommitted files \(notes\.txt, src\/keep\.txt, staged\.txt\)/);
+    // ...and the merge hint says what must happen first instead of printing a command that would fail.
+    expect(r.stdout).toContain("work is on branch ws/ws-commits, but `git merge ws/ws-commits` would fail now:");
+    expect(r.stdout).toContain("your uncommitted changes to src/keep.txt, staged.txt would be overwritten: commit or stash them first");
+    expect(r.stdout).toContain("untracked notes.txt would be overwritten");
 
     expect({ status: status(project.dir), head: git(project.dir, "rev-parse", "HEAD"), branch: git(project.dir, "branch", "--show-current") }).toEqual(before);
     expect(fs.readFileSync(path.join(project.dir, "src/keep.txt"), "utf8")).toBe("edited by the user\n");
@@ -47,8 +52,8 @@ describe("agent steps through ws run: git", () => {
 
     const branch = "ws/ws-commits";
     const log = subjects(project.dir, branch);
-    expect(log.at(-1)).toBe("initial");
-    expect(log.slice(0, -1).sort()).toEqual(["ws(s1): Write one", "ws(s2): Write two and touch the readme", "ws(s3): Write three, described by its first task"]);
+    expect(log.slice(-2)).toEqual([expect.stringMatching(/^ws: the working tree of .* \(3 uncommitted files\)$/), "initial"]);
+    expect(log.slice(0, -2).sort()).toEqual(["ws(s1): Write one", "ws(s2): Write two and touch the readme", "ws(s3): Write three, described by its first task"]);
     // s2 depends on s1, so its commit comes after s1's.
     expect(log.indexOf("ws(s2): Write two and touch the readme")).toBeLessThan(log.indexOf("ws(s1): Write one"));
     const steps = readState(project).steps;

@@ -1,0 +1,73 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { provisionWorktree } from "../../src/git/worktree-setup.js";
+import { UserError } from "../../src/errors.js";
+import { makeRepo, read, removeRepos, writeFiles } from "./make-repo.js";
+
+afterEach(removeRepos);
+
+function setup(settings: { copy?: string[]; link?: string[]; setup?: string }, created: boolean, project: string, tree: string) {
+  return provisionWorktree({
+    projectDir: project,
+    workdir: tree,
+    settings: { copy: settings.copy ?? [], link: settings.link ?? [], setup: settings.setup },
+    created,
+    stateDir: path.join(project, ".worktrees", "w"),
+    env: process.env,
+  });
+}
+
+describe("provisionWorktree", () => {
+  it("copies .env afresh each run and links node_modules to the project's own", async () => {
+    const project = makeRepo({ ".gitignore": ".env\nnode_modules\n" });
+    const tree = makeRepo({ ".gitignore": ".env\nnode_modules\n" });
+    writeFiles(project, { ".env": "KEY=1\n", "node_modules/dep/index.js": "dep\n" });
+    const first = await setup({ copy: [".env"], link: ["node_modules"] }, true, project, tree);
+    expect(read(tree, ".env")).toBe("KEY=1\n");
+    expect(fs.readlinkSync(path.join(tree, "node_modules"))).toBe(path.join(project, "node_modules"));
+    expect(read(tree, "node_modules/dep/index.js")).toBe("dep\n");
+    expect(first.notes.join("\n")).toMatch(/copied \.env; linked node_modules/);
+
+    writeFiles(project, { ".env": "KEY=2\n" });
+    await setup({ copy: [".env"], link: ["node_modules"] }, false, project, tree);
+    expect(read(tree, ".env")).toBe("KEY=2\n");
+  });
+
+  it("says when a linked path is not ignored (node_modules/ does not match a symlink) or missing", async () => {
+    const project = makeRepo({ ".gitignore": "node_modules/\n" });
+    const tree = makeRepo({ ".gitignore": "node_modules/\n" });
+    writeFiles(project, { "node_modules/x": "x\n" });
+    const result = await setup({ link: ["node_modules"], copy: [".env"] }, true, project, tree);
+    const notes = result.notes.join("\n");
+    expect(notes).toMatch(/node_modules is not ignored by git in the worktree/);
+    expect(notes).toMatch(/\.env not found/);
+  });
+
+  it("runs setup once per worktree, again when the tree is new or the command changed, and logs its output", async () => {
+    const project = makeRepo();
+    const tree = makeRepo();
+    const count = path.join(project, "count");
+    const command = `echo installing; echo x >> ${count}`;
+    await setup({ setup: command }, true, project, tree);
+    const again = await setup({ setup: command }, false, project, tree);
+    expect(again.notes.join("\n")).toMatch(/already ran in this worktree/);
+    expect(read(project, "count")).toBe("x\n");
+    expect(read(project, ".worktrees/w/setup.log")).toContain("installing");
+    await setup({ setup: command }, true, project, tree);
+    expect(read(project, "count")).toBe("x\nx\n");
+    await setup({ setup: `${command}; true` }, false, project, tree);
+    expect(read(project, "count")).toBe("x\nx\nx\n");
+  });
+
+  it("fails the run (exit 1) with the output's last lines when setup fails, and tries again next time", async () => {
+    const project = makeRepo();
+    const tree = makeRepo();
+    const error = await setup({ setup: "echo pnpm: not found >&2; exit 127" }, true, project, tree).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).exitCode).toBe(1);
+    expect((error as UserError).message).toMatch(/worktree.setup .* failed \(exit 127\)/);
+    expect((error as UserError).message).toContain("pnpm: not found");
+    expect(fs.existsSync(path.join(project, ".worktrees/w/setup.json"))).toBe(false);
+  });
+});
