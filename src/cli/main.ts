@@ -95,6 +95,13 @@ export function buildProgram(run: <O>(load: () => Promise<Handler<O>>) => (optio
     .option("--force", "overwrite an existing file")
     .action((id: string, options: object) => run(async () => (await import("./init.js")).initCommand)({ ...options, id }));
 
+  program
+    .command("clean")
+    .description("remove a workstream's worktree, state folder and backup branches (its ws/<id> branch stays)")
+    .requiredOption("--ws-id <id>", "the workstream")
+    .option("-y, --yes", "don't ask (needed when not in a terminal)")
+    .action(run(async () => (await import("./clean.js")).cleanCommand));
+
   const exportCmd = program.command("export").description("export a workstream to another system");
   exportCmd
     .command("github")

@@ -1,0 +1,168 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { git, status } from "../git/make-repo.js";
+import { cleanup, makeProject, waitFor, ws, wsAsync, type Project } from "./rig.js";
+
+/** ws run in a git repository: the run's base, its reused worktree, its branches, ws clean. */
+
+afterEach(cleanup);
+
+function gitProject(workstreams: object[], files: Record<string, string> = {}): Project {
+  const project = makeProject(workstreams);
+  for (const [file, content] of Object.entries({ "README.md": "# p\n", ...files })) {
+    fs.mkdirSync(path.dirname(path.join(project.dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(project.dir, file), content);
+  }
+  git(project.dir, "init", "-q", "-b", "main");
+  git(project.dir, "config", "user.name", "T");
+  git(project.dir, "config", "user.email", "t@example.com");
+  git(project.dir, "add", "-A");
+  git(project.dir, "commit", "-q", "-m", "initial");
+  return project;
+}
+
+const copyStep = (id = "see") => ({ id, tool: "shell", run: "cat value.txt > seen.txt", file_scope: ["seen.txt"] });
+
+function branches(dir: string): string[] {
+  return git(dir, "branch", "--format=%(refname:short)").split("\n").filter(Boolean).sort();
+}
+
+describe("ws run in a git repository", () => {
+  it("runs on the working tree as it is (uncommitted and untracked files), says so, and --base HEAD opts out", () => {
+    const project = gitProject([{ id: "w", steps: [copyStep()] }], { ".gitignore": "*.log\n", "value.txt": "committed\n" });
+    fs.writeFileSync(path.join(project.dir, "value.txt"), "work in progress\n");
+    fs.writeFileSync(path.join(project.dir, "extra.txt"), "untracked\n");
+    fs.writeFileSync(path.join(project.dir, "debug.log"), "ignored\n");
+    const before = status(project.dir);
+
+    const r = ws(project, ["run", "--ws-id", "w"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("base: the working tree, includes 2 uncommitted files (extra.txt, value.txt)");
+    expect(git(project.dir, "show", "ws/w:seen.txt")).toBe("work in progress");
+    expect(git(project.dir, "show", "ws/w:extra.txt")).toBe("untracked");
+    expect(git(project.dir, "ls-tree", "--name-only", "ws/w")).not.toContain("debug.log");
+    expect(status(project.dir)).toEqual(before);
+
+    const h = ws(project, ["run", "--ws-id", "w", "--base", "HEAD"]);
+    expect(h.code, h.stderr).toBe(0);
+    expect(h.stdout).toMatch(/base: HEAD \([0-9a-f]{8}\)/);
+    expect(git(project.dir, "show", "ws/w:seen.txt")).toBe("committed");
+
+    const bad = ws(project, ["run", "--ws-id", "w", "--base", "nope"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("ws: --base nope: no such commit in");
+  });
+
+  it("reuses the worktree between runs, copies and links what git ignores, runs setup once, and keeps no backup of its own commits", () => {
+    const counter = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ws-count-")), "count");
+    const wsFile = {
+      id: "w",
+      worktree: { copy: [".env"], link: ["deps"], setup: 'echo installing; echo x >> "$COUNT"' },
+      steps: [{ id: "use", tool: "shell", run: "cat .env deps/lib.txt value.txt > out.txt", file_scope: ["out.txt"] }],
+    };
+    const project = gitProject([wsFile], { ".gitignore": ".env\ndeps\n", "value.txt": "v1\n" });
+    fs.writeFileSync(path.join(project.dir, ".env"), "KEY=1\n");
+    fs.mkdirSync(path.join(project.dir, "deps"));
+    fs.writeFileSync(path.join(project.dir, "deps/lib.txt"), "lib\n");
+
+    const first = ws(project, ["run", "--ws-id", "w"], { COUNT: counter });
+    expect(first.code, first.stderr + first.stdout).toBe(0);
+    expect(first.stdout).toMatch(/worktree.setup "echo installing; echo x >> "\$COUNT"" ran in the worktree/);
+    expect(git(project.dir, "show", "ws/w:out.txt")).toBe("KEY=1\nlib\nv1");
+    expect(fs.readFileSync(path.join(project.state("w"), "setup.log"), "utf8")).toContain("installing");
+
+    fs.writeFileSync(path.join(project.dir, ".env"), "KEY=2\n");
+    git(project.dir, "commit", "-q", "-am", "x", "--allow-empty");
+    fs.writeFileSync(path.join(project.dir, "value.txt"), "v2\n");
+    const second = ws(project, ["run", "--ws-id", "w"], { COUNT: counter });
+    expect(second.code, second.stderr + second.stdout).toBe(0);
+    expect(second.stdout).toContain("reused the worktree");
+    expect(second.stdout).toContain("already ran in this worktree");
+    expect(fs.readFileSync(counter, "utf8")).toBe("x\n");
+    expect(git(project.dir, "show", "ws/w:out.txt")).toBe("KEY=2\nlib\nv2");
+    expect(branches(project.dir)).toEqual(["main", "ws/w"]);
+  });
+
+  it("refuses (exit 2, with the fix) when ws/<id> is checked out in the user's checkout, instead of running in place", () => {
+    const project = gitProject([{ id: "w", steps: [copyStep()] }], { "value.txt": "v\n" });
+    git(project.dir, "checkout", "-q", "-b", "ws/w");
+    const r = ws(project, ["run", "--ws-id", "w"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`ws: branch ws/w is checked out in ${project.dir}`);
+    expect(r.stderr).toContain("fix: switch that checkout to another branch");
+    expect(fs.existsSync(path.join(project.dir, "seen.txt"))).toBe(false);
+    expect(fs.existsSync(path.join(project.state("w"), "tree"))).toBe(false);
+  });
+
+  it("gives two sub-projects of one repository with the same workstream id their own branch and worktree", () => {
+    const project = gitProject([], {
+      "a/value.txt": "from a\n",
+      "b/value.txt": "from b\n",
+      "a/workstreams/w.json": JSON.stringify({ id: "w", steps: [copyStep()] }),
+      "b/workstreams/w.json": JSON.stringify({ id: "w", steps: [copyStep()] }),
+    });
+    for (const sub of ["a", "b"]) {
+      const r = ws(project, ["--cwd", sub, "run", "--ws-id", "w"]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`git merge ws/w@${sub}`);
+    }
+    expect(branches(project.dir)).toEqual(["main", "ws/w@a", "ws/w@b"]);
+    expect(git(project.dir, "show", "ws/w@a:a/seen.txt")).toBe("from a");
+    expect(git(project.dir, "show", "ws/w@b:b/seen.txt")).toBe("from b");
+  });
+});
+
+describe("ws clean", () => {
+  it("removes the worktree, the state folder and the backup branches, keeps ws/<id>, and asks for --yes without a terminal", () => {
+    const project = gitProject([{ id: "w", steps: [copyStep()] }], { "value.txt": "v\n" });
+    expect(ws(project, ["run", "--ws-id", "w"]).code).toBe(0);
+    // A commit made by hand in the worktree: the next run keeps it on a backup branch.
+    const tree = path.join(project.state("w"), "tree");
+    fs.writeFileSync(path.join(tree, "hand.txt"), "mine\n");
+    git(tree, "add", "hand.txt");
+    git(tree, "commit", "-q", "-m", "by hand");
+    expect(ws(project, ["run", "--ws-id", "w"]).code).toBe(0);
+    const backup = branches(project.dir).find((b) => b.startsWith("ws/w-"));
+    expect(backup).toMatch(/^ws\/w-\d{8}-\d{6}$/);
+
+    const asked = ws(project, ["clean", "--ws-id", "w"]);
+    expect(asked.code).toBe(2);
+    expect(asked.stderr).toContain("fix: run it again with --yes: ws clean --ws-id w --yes");
+    expect(fs.existsSync(tree)).toBe(true);
+
+    const r = ws(project, ["clean", "--ws-id", "w", "--yes"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`removed the backup branch ${backup}`);
+    expect(r.stdout).toContain("kept branch ws/w");
+    expect(fs.existsSync(project.state("w"))).toBe(false);
+    expect(branches(project.dir)).toEqual(["main", "ws/w"]);
+    expect(git(project.dir, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "))).toHaveLength(1);
+    expect(ws(project, ["clean", "--ws-id", "w", "--yes"]).stdout).toContain("nothing to clean for w");
+    // A later run starts again from scratch.
+    expect(ws(project, ["run", "--ws-id", "w"]).code).toBe(0);
+  });
+
+  it("refuses (exit 3) while a run holds the lock, and removes nothing", async () => {
+    const project = gitProject([{ id: "w", steps: [{ id: "wait", tool: "shell", run: "sleep 30" }] }]);
+    const running = wsAsync(project, ["run", "--ws-id", "w"]);
+    await waitFor("the run's step to start", () => fs.existsSync(path.join(project.state("w"), "steps", "wait")));
+    const r = ws(project, ["clean", "--ws-id", "w", "--yes"]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("a run of w is in progress");
+    expect(fs.existsSync(path.join(project.state("w"), "tree"))).toBe(true);
+    running.child.kill("SIGTERM");
+    await running.done;
+  });
+
+  it("rejects an id that could point outside .worktrees", () => {
+    const project = gitProject([]);
+    const r = ws(project, ["clean", "--ws-id", "../x", "--yes"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('invalid workstream id "../x"');
+  });
+});
+
+
+
