@@ -1,4 +1,5 @@
 import path from "node:path";
+import { UserError } from "../errors.js";
 import type { WsPaths } from "../store/paths.js";
 import type { WorktreeSettings } from "../workstream/model.js";
 import { runBranch } from "./branch-name.js";
@@ -34,6 +35,9 @@ export async function prepareRunTree(opts: {
   signal?: AbortSignal | undefined;
 }): Promise<RunTree> {
   const { gitRoot, projectDir, wsId, paths } = opts;
+  if (opts.resume && opts.baseRef !== undefined) {
+    throw new UserError(`--base ${opts.baseRef} can't be combined with --resume: a resumed run goes on from where it stopped`, { fix: "drop --base to resume, or drop --resume to start a fresh run from that base" });
+  }
   // Before the base is taken: ws's own state must never be part of it.
   await ensureExcluded(gitRoot);
   const base = await resolveBase(gitRoot, wsId, opts.baseRef);
