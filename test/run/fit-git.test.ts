@@ -53,6 +53,9 @@ describe("ws run in a git repository", () => {
     const bad = ws(project, ["run", "--ws-id", "w", "--base", "nope"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("ws: --base nope: no such commit in");
+    const resumed = ws(project, ["run", "--ws-id", "w", "--resume", "--base", "HEAD"]);
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toContain("--base HEAD can't be combined with --resume");
   });
 
   it("reuses the worktree between runs, copies and links what git ignores, runs setup once, and keeps no backup of its own commits", () => {
