@@ -6,7 +6,7 @@ import type { CliContext } from "./context.js";
 import type { RunEvent } from "../events/run-event.js";
 import type { RunListener } from "../events/listener.js";
 import { formatDuration } from "../format/duration.js";
-import { formatEventLine } from "../report/event-line.js";
+import { formatEventLine, runBaseText } from "../report/event-line.js";
 
 export type ReporterMode = "tty" | "plain" | "json";
 
@@ -97,7 +97,10 @@ export class RunReporter implements RunListener {
         return c.magenta(`  ⚡ ${formatEventLine(event) ?? ""}`);
       case "warning":
         return c.yellow(`  ! ${formatEventLine(event) ?? ""}`);
-      case "run-start":
+      case "run-start": {
+        const header = runBaseText(event);
+        return header === undefined ? undefined : c.dim(header);
+      }
       case "run-end":
       case "step-start":
       case "test-start":

@@ -38,6 +38,11 @@ export type RunEvent =
       branch?: string | undefined;
       /** Expected duration of the selected steps (from past runs), for an ETA; undefined without history. */
       estimateMs?: number | undefined;
+      /** What a worktree run started from: the working tree (with `uncommitted` files beyond
+       *  HEAD, the first few named in `sample`) or the ref given with --base. */
+      base?: { source: string; commit: string; uncommitted: number; sample: string[] } | undefined;
+      /** True when the worktree of an earlier run was reused (reset to the base). */
+      reused?: boolean | undefined;
     })
   | (Base & { type: "step-start"; step: string; attempt: number; tool: string })
   | (Base & { type: "test-start"; step: string; attempt: number; index: number; command: string })

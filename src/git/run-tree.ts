@@ -13,7 +13,7 @@ export interface RunTree {
   branch: string;
   base: RunBase;
   reused: boolean;
-  /** For the run header: what the base includes, what was reused, copied, linked, set up. */
+  /** What else the run should say: backups kept, what was copied, linked, set up. */
   notes: string[];
 }
 
@@ -44,19 +44,11 @@ export async function prepareRunTree(opts: {
   const branch = runBranch(gitRoot, projectDir, wsId);
   const tree = await prepareWorktree({ projectRoot: gitRoot, wsId, branch, treePath: paths.tree, resume: opts.resume, base: base.commit });
   const workdir = path.join(tree.path, path.relative(gitRoot, projectDir));
-  const notes = opts.resume ? [] : [describeBase(base)];
-  notes.push(...tree.notes);
+  // The base and the reuse are in the run header; these are the rest (backups, setup...).
+  const notes = tree.notes.filter((note) => !note.startsWith("reused the worktree"));
   if (opts.settings) {
     const provisioned = await provisionWorktree({ projectDir, workdir, settings: opts.settings, created: tree.created, stateDir: paths.root, env: opts.env, signal: opts.signal });
     notes.push(...provisioned.notes);
   }
   return { workdir, branch, base, reused: tree.reused, notes };
-}
-
-export function describeBase(base: RunBase): string {
-  if (base.source !== "working tree") return `base: ${base.source} (${base.commit.slice(0, 8)})`;
-  const n = base.uncommitted.length;
-  if (n === 0) return `base: the working tree (HEAD ${base.commit.slice(0, 8)}, nothing uncommitted)`;
-  const shown = base.uncommitted.slice(0, 5).join(", ") + (n > 5 ? ", ..." : "");
-  return `base: the working tree, includes ${n} uncommitted file${n === 1 ? "" : "s"} (${shown}); --base HEAD leaves them out`;
 }

@@ -4,6 +4,20 @@ import { unreachable } from "../events/run-event.js";
 import { formatDuration } from "../format/duration.js";
 
 
+/** "base: the working tree, includes 2 uncommitted files (a, b); reused the worktree", for the run header. */
+export function runBaseText(event: Extract<RunEvent, { type: "run-start" }>): string | undefined {
+  const parts: string[] = [];
+  const base = event.base;
+  if (base && base.source !== "working tree") parts.push(`base: ${base.source} (${base.commit.slice(0, 8)})`);
+  else if (base && base.uncommitted === 0) parts.push("base: the working tree (nothing uncommitted)");
+  else if (base) {
+    const more = base.uncommitted > base.sample.length ? ", ..." : "";
+    parts.push(`base: the working tree, includes ${base.uncommitted} uncommitted file${base.uncommitted === 1 ? "" : "s"} (${base.sample.join(", ")}${more}; --base HEAD leaves them out)`);
+  }
+  if (event.reused) parts.push(event.resume ? "continuing in its worktree" : "reused the worktree of the last run (reset to the base; files git ignores kept)");
+  return parts.length > 0 ? parts.join("; ") : undefined;
+}
+
 /**
  * One human line per event (without timestamp): the text of orchestrator.log and of the plain
  * (non-TTY / CI) terminal output. Undefined for events too fine-grained to show.
@@ -11,7 +25,7 @@ import { formatDuration } from "../format/duration.js";
 export function formatEventLine(event: RunEvent): string | undefined {
   switch (event.type) {
     case "run-start":
-      return `run ${event.runId} of ${event.wsId}${event.resume ? " (resume)" : ""}: ${event.selected.length}/${event.steps.length} steps, ${event.maxWorkers} workers, in ${event.workdir}${event.branch ? ` (branch ${event.branch})` : ""}`;
+      return `run ${event.runId} of ${event.wsId}${event.resume ? " (resume)" : ""}: ${event.selected.length}/${event.steps.length} steps, ${event.maxWorkers} workers, in ${event.workdir}${event.branch ? ` (branch ${event.branch})` : ""}${runBaseText(event) ? `; ${runBaseText(event)}` : ""}`;
     case "step-start":
       return `start  ${event.step} (attempt ${event.attempt}, ${event.tool})`;
     case "test-start":

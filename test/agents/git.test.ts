@@ -40,7 +40,7 @@ describe("agent steps through ws run: git", () => {
     const r = run(project);
     expect(r.code).toBe(0);
     // The run started from the working tree as it is, so the user's work in progress is in its base...
-    expect(r.stdout).toMatch(/base: the working tree, includes 3 uncommitted files \(notes\.txt, src\/keep\.txt, staged\.txt\)/);
+    expect(r.stdout).toMatch(/base: the working tree, includes 3 uncommitted files \(notes\.txt, src\/keep\.txt, staged\.txt; --base HEAD leaves them out\)/);
     // ...and the merge hint says what must happen first instead of printing a command that would fail.
     expect(r.stdout).toContain("work is on branch ws/ws-commits, but `git merge ws/ws-commits` would fail now:");
     expect(r.stdout).toContain("your uncommitted changes to src/keep.txt, staged.txt would be overwritten: commit or stash them first");

@@ -39,7 +39,7 @@ describe("ws run in a git repository", () => {
 
     const r = ws(project, ["run", "--ws-id", "w"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain("base: the working tree, includes 2 uncommitted files (extra.txt, value.txt)");
+    expect(r.stdout).toContain("base: the working tree, includes 2 uncommitted files (extra.txt, value.txt; --base HEAD leaves them out)");
     expect(git(project.dir, "show", "ws/w:seen.txt")).toBe("work in progress");
     expect(git(project.dir, "show", "ws/w:extra.txt")).toBe("untracked");
     expect(git(project.dir, "ls-tree", "--name-only", "ws/w")).not.toContain("debug.log");
@@ -81,7 +81,9 @@ describe("ws run in a git repository", () => {
     fs.writeFileSync(path.join(project.dir, "value.txt"), "v2\n");
     const second = ws(project, ["run", "--ws-id", "w"], { COUNT: counter });
     expect(second.code, second.stderr + second.stdout).toBe(0);
-    expect(second.stdout).toContain("reused the worktree");
+    expect(second.stdout).toContain("reused the worktree of the last run");
+    // The header says it once, in the run-start line (not as a warning as well).
+    expect(second.stdout.match(/reused the worktree/g)).toHaveLength(1);
     expect(second.stdout).toContain("already ran in this worktree");
     expect(fs.readFileSync(counter, "utf8")).toBe("x\n");
     expect(git(project.dir, "show", "ws/w:out.txt")).toBe("KEY=2\nlib\nv2");
