@@ -52,3 +52,14 @@ export async function prepareRunTree(opts: {
   }
   return { workdir, branch, base, reused: tree.reused, notes };
 }
+
+/** Running in place: --base can't apply (an error), and the worktree setting has nothing to act on (a warning). */
+export function inPlaceProblems(settings: WorktreeSettings | undefined, baseRef: string | undefined, why: string): string[] {
+  if (baseRef !== undefined) {
+    throw new UserError(`--base ${baseRef} needs a worktree, but this run happens in place (${why})`, {
+      fix: 'drop --base: in place the steps see the files as they are (or set execution.isolation to "worktree" in a git repository)',
+    });
+  }
+  const used = settings !== undefined && (settings.copy.length > 0 || settings.link.length > 0 || settings.setup !== undefined);
+  return used ? [`the "worktree" setting is ignored: the steps run in place (${why})`] : [];
+}

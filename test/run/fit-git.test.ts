@@ -119,6 +119,18 @@ describe("ws run in a git repository", () => {
   });
 });
 
+describe("ws run in place", () => {
+  it("refuses --base (exit 2) and warns that the worktree setting has nothing to act on", () => {
+    const project = makeProject([{ id: "w", worktree: { link: ["deps"] }, steps: [{ id: "s", tool: "shell", run: "true" }] }]);
+    const bad = ws(project, ["run", "--ws-id", "w", "--base", "HEAD"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--base HEAD needs a worktree, but this run happens in place");
+    const r = ws(project, ["run", "--ws-id", "w"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('the "worktree" setting is ignored: the steps run in place');
+  });
+});
+
 describe("ws clean", () => {
   it("removes the worktree, the state folder and the backup branches, keeps ws/<id>, and asks for --yes without a terminal", () => {
     const project = gitProject([{ id: "w", steps: [copyStep()] }], { "value.txt": "v\n" });
