@@ -1,9 +1,10 @@
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { git, status } from "../git/make-repo.js";
-import { cleanup, makeProject, waitFor, ws, wsAsync, type Project } from "./rig.js";
+import { BIN, cleanup, makeProject, waitFor, ws, wsAsync, type Project } from "./rig.js";
 
 /** ws run in a git repository: the run's base, its reused worktree, its branches, ws clean. */
 
@@ -159,6 +160,29 @@ describe("ws clean", () => {
     expect(ws(project, ["clean", "--ws-id", "w", "--yes"]).stdout).toContain("nothing to clean for w");
     // A later run starts again from scratch.
     expect(ws(project, ["run", "--ws-id", "w"]).code).toBe(0);
+  });
+
+  it("asks in a terminal: no keeps everything, yes removes", () => {
+    const project = gitProject([{ id: "w", steps: [copyStep()] }], { "value.txt": "v\n" });
+    expect(ws(project, ["run", "--ws-id", "w"]).code).toBe(0);
+    // script(1) (util-linux) gives ws a pseudo-terminal and types the answer.
+    const inTerminal = (answer: string) =>
+      spawnSync("script", ["-qec", `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} clean --ws-id w`, "/dev/null"], {
+        cwd: project.dir,
+        input: `${answer}\n`,
+        encoding: "utf8",
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        timeout: 30_000,
+      });
+    const no = inTerminal("n");
+    expect(no.status).toBe(0);
+    expect(no.stdout).toContain("remove them? [y/N]");
+    expect(no.stdout).toContain("nothing removed");
+    expect(fs.existsSync(project.state("w"))).toBe(true);
+    const yes = inTerminal("y");
+    expect(yes.status).toBe(0);
+    expect(yes.stdout).toContain("removed the worktree .worktrees/w/tree");
+    expect(fs.existsSync(project.state("w"))).toBe(false);
   });
 
   it("refuses (exit 3) while a run holds the lock, and removes nothing", async () => {
