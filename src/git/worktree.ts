@@ -12,7 +12,7 @@ export interface Worktree {
   path: string;
   branch: string;
   created: boolean;
-  /** The commit the branch started from (for a reused branch, its merge base with HEAD). */
+  /** The commit the run started from (on resume: the merge base of the new base and the branch). */
   base: string;
 }
 
@@ -53,7 +53,7 @@ export interface PrepareOptions {
  *  base, so what git ignores in it (node_modules, build caches) survives between runs. Nothing may
  *  be lost: uncommitted changes left in the old tree are committed to its branch first, and when
  *  the old branch then holds commits that are neither in the new base nor made by ws for this
- *  workstream (see needsBackup), it is kept as `<branch>-<yyyymmdd-hhmmss>` (at most MAX_BACKUPS).
+ *  workstream (see foreignCommits), it is kept as `<branch>-<yyyymmdd-hhmmss>` (at most MAX_BACKUPS).
  *  Refuses (UserError, exit 2) while the branch is checked out in another checkout. */
 export async function prepareWorktree(opts: PrepareOptions): Promise<Worktree & { notes: string[]; reused: boolean }> {
   const { projectRoot, branch, base } = opts;
