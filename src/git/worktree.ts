@@ -106,7 +106,7 @@ export async function prepareWorktree(opts: PrepareOptions): Promise<Worktree & 
 /** Commits of `tip` that a re-run cannot make again: not in `base`, and without ws's trailer for
  *  this workstream (a commit made by hand in the tree, or leftovers saved by saveLeftovers). */
 export async function foreignCommits(cwd: string, base: string, tip: string, wsId: string): Promise<string[]> {
-  const log = await git(cwd, ["log", "-z", "--format=%H%n%B", `${base}..${tip}`]);
+  const log = await git(cwd, ["log", "--no-show-signature", "-z", "--format=%H%n%B", `${base}..${tip}`]);
   const mine = trailerLine(wsId);
   return splitNul(log.stdout)
     .map((record) => record.replace(/^\n/, ""))
