@@ -28,6 +28,8 @@ export interface RunOptions extends Selection {
   resume?: boolean;
   /** With resume: accept a workstream file that changed since the run being resumed. */
   force?: boolean;
+  /** The commit to start from (`--base REF`); default: the working tree as it is. */
+  base?: string | undefined;
   /** A worker count for this run, over the file's. */
   maxWorkers?: number;
   /** Ready-queue order; "fifo" exists to measure what the critical path buys (bench/). */
@@ -110,7 +112,7 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const started = clock.now();
   const at = () => new Date(clock.now()).toISOString();
   const emit = dispatcher.emit;
-  const place = await chooseWorkplace(ws, options.cwd, paths, Boolean(options.resume));
+  const place = await chooseWorkplace(ws, options.cwd, paths, { resume: Boolean(options.resume), baseRef: options.base, env: p.env, signal: options.signal });
   const maxWorkers = workerCount(ws, options.maxWorkers);
   const plan = planRun(ws, graph, readHistory(paths.history), maxWorkers, selected);
   emit({
@@ -127,6 +129,8 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
     resume: Boolean(options.resume),
     workdir: place.workdir,
     branch: place.branch,
+    base: place.base,
+    reused: place.reused,
     estimateMs: plan.estimateMs,
   });
   for (const message of startWarnings(options, paths, place)) emit({ type: "warning", at: at(), message });

@@ -1,8 +1,10 @@
-import path from "node:path";
+import type { RunEvent } from "../events/run-event.js";
 import { UserError } from "../errors.js";
 import type { WsPaths } from "../store/paths.js";
 import type { Workstream } from "../workstream/model.js";
 import { gitRoot } from "./repo.js";
+
+type RunStartEvent = Extract<RunEvent, { type: "run-start" }>;
 
 export interface GitMode {
   /** Revert and keep as a patch what an attempt changed outside its file_scope. */
@@ -16,15 +18,30 @@ export interface Workplace {
   workdir: string;
   branch?: string | undefined;
   git: GitMode;
-  /** What the run header should tell the user (a reused worktree, a fallback). */
+  /** What the run header should tell the user (backups kept, setup, a fallback). */
   notes: string[];
+  /** What a worktree run starts from (for run-start; undefined in place and on resume). */
+  base?: RunStartEvent["base"];
+  /** The last run's worktree was reused. */
+  reused?: boolean | undefined;
+}
+
+/** How a worktree run starts (the rest of RunOptions is not isolation's business). */
+export interface WorkplaceOptions {
+  resume: boolean;
+  /** `--base REF`; default: the working tree as it is. */
+  baseRef?: string | undefined;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal | undefined;
 }
 
 /**
  * Where a run's steps run: a worktree on the run's branch inside a git repository (with a
- * commit), in place elsewhere; the workstream's explicit `isolation` wins.
+ * commit), in place elsewhere; the workstream's explicit `isolation` wins. Only an empty
+ * repository falls back to running in place; anything else (the branch checked out in the user's
+ * checkout, a bad --base) is a UserError for the user to fix.
  */
-export async function chooseWorkplace(ws: Workstream, cwd: string, paths: WsPaths, resume: boolean): Promise<Workplace> {
+export async function chooseWorkplace(ws: Workstream, cwd: string, paths: WsPaths, opts: WorkplaceOptions): Promise<Workplace> {
   const root = await gitRoot(cwd);
   const isolation = ws.execution.isolation ?? (root ? "worktree" : "none");
   if (isolation === "none" || !root) {
@@ -33,20 +50,22 @@ export async function chooseWorkplace(ws: Workstream, cwd: string, paths: WsPath
         fix: `run "git init" and commit, or set execution.isolation to "none"`,
       });
     }
+    const { inPlaceProblems } = await import("./run-tree.js");
+    const notes = inPlaceProblems(ws.worktree, opts.baseRef, root ? 'isolation is "none"' : `${cwd} is not in a git repository`);
     if (root) {
       const { ensureExcluded } = await import("./worktree.js");
       await ensureExcluded(root);
     }
-    return { workdir: cwd, git: { scopeCheck: Boolean(root), commit: false }, notes: [] };
+    return { workdir: cwd, git: { scopeCheck: Boolean(root), commit: false }, notes };
   }
-  const { prepareWorktree } = await import("./worktree.js");
+  const { prepareRunTree } = await import("./run-tree.js");
+  const { NoCommitsError } = await import("./working-tree-base.js");
   try {
-    const tree = await prepareWorktree({ projectRoot: root, wsId: ws.id, treePath: paths.tree, resume });
-    // Steps see the same relative layout as in the checkout, even when cwd is a subfolder of the repo.
-    const workdir = path.join(tree.path, path.relative(root, cwd));
-    return { workdir, branch: tree.branch, git: { scopeCheck: true, commit: true }, notes: tree.notes };
+    const tree = await prepareRunTree({ gitRoot: root, projectDir: cwd, wsId: ws.id, paths, resume: opts.resume, baseRef: opts.baseRef, settings: ws.worktree, env: opts.env, signal: opts.signal });
+    const base = { source: tree.base.source, commit: tree.base.commit, uncommitted: tree.base.uncommitted.length, sample: tree.base.uncommitted.slice(0, 5) };
+    return { workdir: tree.workdir, branch: tree.branch, git: { scopeCheck: true, commit: true }, notes: tree.notes, base: opts.resume ? undefined : base, reused: tree.reused };
   } catch (error) {
-    if (error instanceof UserError && ws.execution.isolation === undefined) {
+    if (error instanceof NoCommitsError && ws.execution.isolation === undefined) {
       return { workdir: cwd, git: { scopeCheck: false, commit: false }, notes: [`${error.message}; running in place (isolation "none")`] };
     }
     throw error;
