@@ -122,7 +122,7 @@ async function backupIfNeeded(projectRoot: string, opts: PrepareOptions, notes: 
   if (foreign.length === 0) return;
   const kept = await freeBranchName(projectRoot, opts.branch);
   await git(projectRoot, ["branch", kept, tip]);
-  notes.push(`${opts.branch} had ${foreign.length} commit(s) not made by ws and not in this run's base; kept them on ${kept} (merge with \`git merge ${kept}\`)`);
+  notes.push(`${opts.branch} had ${foreign.length} commit(s) that a re-run would not make again (made by hand, or uncommitted changes left in the worktree) and that are not in this run's base; kept them on ${kept} (merge with \`git merge ${kept}\`)`);
   const backups = await listBackups(projectRoot, opts.branch);
   for (const old of backups.slice(0, Math.max(0, backups.length - MAX_BACKUPS))) {
     await git(projectRoot, ["branch", "-D", "--quiet", old]);
