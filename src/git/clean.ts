@@ -28,7 +28,7 @@ export async function planClean(projectDir: string, wsId: string): Promise<Clean
   const registered = root !== undefined && (await registeredTree(root, paths.tree));
   const tree = registered || fs.existsSync(paths.tree) ? paths.tree : undefined;
   if (root === undefined) return { wsId, stateDir, tree, backups: [], branch: undefined, gitRoot: root };
-  const branch = runBranch(root, projectDir, wsId);
+  const branch = runBranch(root, fs.realpathSync(projectDir), wsId);
   const backups = await listBackups(root, branch);
   return { wsId, stateDir, tree, backups, branch: (await branchCommit(root, branch)) === undefined ? undefined : branch, gitRoot: root };
 }

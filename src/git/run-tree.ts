@@ -1,3 +1,4 @@
+import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import type { WsPaths } from "../store/paths.js";
@@ -34,7 +35,10 @@ export async function prepareRunTree(opts: {
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal | undefined;
 }): Promise<RunTree> {
-  const { gitRoot, projectDir, wsId, paths } = opts;
+  const { gitRoot, wsId, paths } = opts;
+  // git reports its top folder with symlinks resolved: so must the project be, or the relative
+  // path (the branch name, the step's folder in the tree) would climb out through "..".
+  const projectDir = await realpath(opts.projectDir).catch(() => opts.projectDir);
   if (opts.resume && opts.baseRef !== undefined) {
     throw new UserError(`--base ${opts.baseRef} can't be combined with --resume: a resumed run goes on from where it stopped`, { fix: "drop --base to resume, or drop --resume to start a fresh run from that base" });
   }

@@ -120,6 +120,19 @@ describe("ws run in a git repository", () => {
   });
 });
 
+describe("ws run through a symlinked path", () => {
+  it("names the sub-project's branch and its folder in the worktree from the real path", () => {
+    const project = gitProject([], { "a/value.txt": "from a\n", "a/workstreams/w.json": JSON.stringify({ id: "w", steps: [copyStep()] }) });
+    const link = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ws-link-")), "project");
+    fs.symlinkSync(project.dir, link);
+    const r = ws(project, ["--cwd", path.join(link, "a"), "run", "--ws-id", "w"]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(branches(project.dir)).toEqual(["main", "ws/w@a"]);
+    expect(git(project.dir, "show", "ws/w@a:a/seen.txt")).toBe("from a");
+    fs.rmSync(path.dirname(link), { recursive: true, force: true });
+  });
+});
+
 describe("ws run in place", () => {
   it("refuses --base (exit 2) and warns that the worktree setting has nothing to act on", () => {
     const project = makeProject([{ id: "w", worktree: { link: ["deps"] }, steps: [{ id: "s", tool: "shell", run: "true" }] }]);
