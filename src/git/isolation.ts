@@ -61,7 +61,7 @@ export async function chooseWorkplace(ws: Workstream, cwd: string, paths: WsPath
   const { prepareRunTree } = await import("./run-tree.js");
   const { NoCommitsError } = await import("./working-tree-base.js");
   try {
-    const tree = await prepareRunTree({ gitRoot: root, projectDir: cwd, wsId: ws.id, paths, resume: opts.resume, baseRef: opts.baseRef, settings: ws.worktree, env: opts.env, signal: opts.signal });
+    const tree = await prepareRunTree({ gitRoot: root, projectDir: cwd, wsId: ws.id, paths, resume: opts.resume, baseRef: opts.baseRef, settings: ws.worktree, setupTimeoutMs: ws.execution.timeoutPerStep * 1000, env: opts.env, signal: opts.signal });
     const base = { source: tree.base.source, commit: tree.base.commit, uncommitted: tree.base.uncommitted.length, sample: tree.base.uncommitted.slice(0, 5) };
     return { workdir: tree.workdir, branch: tree.branch, git: { scopeCheck: true, commit: true }, notes: tree.notes, base: opts.resume ? undefined : base, reused: tree.reused };
   } catch (error) {

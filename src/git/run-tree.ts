@@ -32,6 +32,8 @@ export async function prepareRunTree(opts: {
   resume: boolean;
   baseRef?: string | undefined;
   settings?: WorktreeSettings | undefined;
+  /** The limit for `setup` (execution.timeout_per_step), in ms; 0 = none. */
+  setupTimeoutMs?: number | undefined;
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal | undefined;
 }): Promise<RunTree> {
@@ -51,7 +53,7 @@ export async function prepareRunTree(opts: {
   // The base and the reuse are in the run header; these are the rest (backups, setup...).
   const notes = tree.notes.filter((note) => !note.startsWith("reused the worktree"));
   if (opts.settings) {
-    const provisioned = await provisionWorktree({ projectDir, workdir, settings: opts.settings, created: tree.created, stateDir: paths.root, env: opts.env, signal: opts.signal });
+    const provisioned = await provisionWorktree({ projectDir, workdir, settings: opts.settings, created: tree.created, stateDir: paths.root, env: opts.env, signal: opts.signal, timeoutMs: opts.setupTimeoutMs });
     notes.push(...provisioned.notes);
   }
   return { workdir, branch, base, reused: tree.reused, notes };

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
+import { formatDuration } from "../format/duration.js";
 import type { WorktreeSettings } from "../workstream/model.js";
 import { git } from "./run-git.js";
 
@@ -33,6 +34,8 @@ export async function provisionWorktree(opts: {
   stateDir: string;
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal | undefined;
+  /** A hung setup (a registry that never answers) must not hold the run forever; 0 = none. */
+  timeoutMs?: number | undefined;
 }): Promise<Provisioned> {
   const { projectDir, workdir, settings } = opts;
   const notes: string[] = [];
@@ -90,9 +93,13 @@ async function runSetup(opts: Parameters<typeof provisionWorktree>[0], command: 
   fs.rmSync(logFile, { force: true });
   const { runProcess } = await import("../proc/run-process.js");
   const env = Object.fromEntries(Object.entries(opts.env).filter((e): e is [string, string] => e[1] !== undefined));
-  const result = await runProcess({ command: "/bin/sh", args: ["-c", command], cwd: opts.workdir, env, logFile, signal: opts.signal, tailLines: 20 });
+  const result = await runProcess({ command: "/bin/sh", args: ["-c", command], cwd: opts.workdir, env, logFile, signal: opts.signal, timeoutMs: opts.timeoutMs, tailLines: 20 });
   if (result.outcome !== "exited" || result.exitCode !== 0) {
-    const how = result.outcome === "exited" ? `exit ${result.exitCode ?? "?"}` : result.outcome === "spawn_error" ? (result.error ?? "spawn error") : result.outcome;
+    const how =
+      result.outcome === "exited" ? `exit ${result.exitCode ?? "?"}`
+      : result.outcome === "spawn_error" ? (result.error ?? "spawn error")
+      : result.outcome === "timeout" ? `timed out after ${formatDuration(opts.timeoutMs ?? 0)}, execution.timeout_per_step`
+      : result.outcome;
     const tail = result.tail.length > 0 ? `\n${result.tail.map((l) => `  | ${l}`).join("\n")}` : "";
     throw new UserError(`worktree.setup "${command}" failed (${how}); no step ran. Output: ${logFile}${tail}`, {
       exitCode: result.outcome === "cancelled" ? 130 : 1,

@@ -7,7 +7,7 @@ import { makeRepo, read, removeRepos, writeFiles } from "./make-repo.js";
 
 afterEach(removeRepos);
 
-function setup(settings: { copy?: string[]; link?: string[]; setup?: string }, created: boolean, project: string, tree: string) {
+function setup(settings: { copy?: string[]; link?: string[]; setup?: string }, created: boolean, project: string, tree: string, timeoutMs?: number) {
   return provisionWorktree({
     projectDir: project,
     workdir: tree,
@@ -15,6 +15,7 @@ function setup(settings: { copy?: string[]; link?: string[]; setup?: string }, c
     created,
     stateDir: path.join(project, ".worktrees", "w"),
     env: process.env,
+    timeoutMs,
   });
 }
 
@@ -69,5 +70,13 @@ describe("provisionWorktree", () => {
     expect((error as UserError).message).toMatch(/worktree.setup .* failed \(exit 127\)/);
     expect((error as UserError).message).toContain("pnpm: not found");
     expect(fs.existsSync(path.join(project, ".worktrees/w/setup.json"))).toBe(false);
+  });
+
+  it("stops a setup that hangs at the run's step timeout", async () => {
+    const project = makeRepo();
+    const tree = makeRepo();
+    const error = await setup({ setup: "sleep 30" }, true, project, tree, 300).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(/failed \(timed out after 300ms, execution.timeout_per_step\)/);
   });
 });
