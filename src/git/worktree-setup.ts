@@ -56,7 +56,9 @@ export async function provisionWorktree(opts: {
   if (missing.length > 0) notes.push(`worktree: ${missing.join(", ")} not found in ${projectDir}; not brought into the worktree`);
   const brought = [...settings.copy, ...settings.link].filter((e) => !missing.includes(e));
   if (brought.length > 0) {
-    notes.push(`worktree: copied ${settings.copy.filter((e) => brought.includes(e)).join(", ") || "nothing"}; linked ${settings.link.filter((e) => brought.includes(e)).join(", ") || "nothing"}`);
+    const copied = settings.copy.filter((e) => brought.includes(e));
+    const linked = settings.link.filter((e) => brought.includes(e));
+    notes.push(`worktree: ${[copied.length > 0 ? `copied ${copied.join(", ")}` : "", linked.length > 0 ? `linked ${linked.join(", ")}` : ""].filter(Boolean).join("; ")}`);
     const visible = await notIgnored(workdir, brought);
     if (visible.length > 0) notes.push(`worktree: ${visible.join(", ")} ${visible.length === 1 ? "is" : "are"} not ignored by git in the worktree (a symlink needs a pattern without a trailing "/"); steps see ${visible.length === 1 ? "it" : "them"} as untracked`);
   }
@@ -77,7 +79,9 @@ function linkInto(from: string, to: string): boolean {
 }
 
 async function notIgnored(workdir: string, entries: string[]): Promise<string[]> {
-  const result = await git(workdir, ["check-ignore", "--no-index", "--stdin", "-z"], { input: entries.map((e) => `${e}\0`).join(""), allowFailure: true });
+  // check-ignore refuses the literal-pathspec mode ws's git calls run in (a fatal, read as "nothing ignored").
+  const input = entries.map((e) => `${e}\0`).join("");
+  const result = await git(workdir, ["check-ignore", "--no-index", "--stdin", "-z"], { input, allowFailure: true, env: { GIT_LITERAL_PATHSPECS: "0" } });
   const ignored = new Set(result.stdout.toString("utf8").split("\0").filter(Boolean));
   return entries.filter((e) => !ignored.has(e));
 }

@@ -29,6 +29,7 @@ describe("provisionWorktree", () => {
     expect(fs.readlinkSync(path.join(tree, "node_modules"))).toBe(path.join(project, "node_modules"));
     expect(read(tree, "node_modules/dep/index.js")).toBe("dep\n");
     expect(first.notes.join("\n")).toMatch(/copied \.env; linked node_modules/);
+    expect(first.notes.join("\n")).not.toMatch(/not ignored/);
 
     writeFiles(project, { ".env": "KEY=2\n" });
     await setup({ copy: [".env"], link: ["node_modules"] }, false, project, tree);
