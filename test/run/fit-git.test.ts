@@ -117,6 +117,10 @@ describe("ws run in a git repository", () => {
     expect(branches(project.dir)).toEqual(["main", "ws/w@a", "ws/w@b"]);
     expect(git(project.dir, "show", "ws/w@a:a/seen.txt")).toBe("from a");
     expect(git(project.dir, "show", "ws/w@b:b/seen.txt")).toBe("from b");
+    // Cleaning one sub-project leaves the other's worktree and state alone.
+    expect(ws(project, ["--cwd", "a", "clean", "--ws-id", "w", "--yes"]).code).toBe(0);
+    expect(fs.existsSync(path.join(project.dir, "a/.worktrees/w"))).toBe(false);
+    expect(fs.existsSync(path.join(project.dir, "b/.worktrees/w/tree"))).toBe(true);
   });
 });
 
