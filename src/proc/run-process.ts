@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import { formatDuration } from "../format/duration.js";
 import { killGroup } from "./kill-tree.js";
 import { decodeLine, LineSplitter } from "./line-splitter.js";
+import { launch } from "./launch.js";
 import { addLiveGroup, removeLiveGroup } from "./live-groups.js";
 import { shellQuote } from "../format/shell-quote.js";
 import { StepLog, type OutputStream } from "./step-log.js";
@@ -25,6 +25,8 @@ export interface RunProcessOptions {
   tailLines?: number; // default 50; each kept line capped (e.g. 4 KiB)
   /** Called once the group exists, e.g. to record it on disk for a later run to reap after a kill -9. */
   onSpawn?: (pid: number) => void;
+  /** The child's stdin (an agent reading its prompt); /dev/null when absent. */
+  stdinFile?: string;
 }
 
 export interface ProcessResult {
@@ -73,28 +75,11 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
   // Spawning in a missing folder fails with ENOENT too, which would read as "command not found".
   if (!isDirectory(cwd)) return notStarted("spawn_error", `working directory not found: ${cwd}`);
 
-  let child: ChildProcess;
-  try {
-    child = spawn(command, args, {
-      cwd,
-      env: { ...process.env, ...options.env },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-  } catch (error) {
-    // Synchronous failures are bad arguments (e.g. a NUL byte in an argument).
-    return notStarted("spawn_error", `cannot start ${command}: ${(error as Error).message}`);
-  }
-  const pid = child.pid;
-  if (pid === undefined) {
-    const [error] = (await once(child, "error")) as [NodeJS.ErrnoException];
-    return notStarted("spawn_error", spawnErrorMessage(command, error));
-  }
+  const launched = await launch(options);
+  if ("error" in launched) return notStarted("spawn_error", launched.error);
+  const { pid } = launched;
   addLiveGroup(pid);
   options.onSpawn?.(pid);
-  child.on("error", () => {
-    // Only emitted for failed kill()/send(), which we never call; a listener keeps it from throwing.
-  });
 
   let callbackError: { error: unknown } | undefined;
   const pump = (stream: NodeJS.ReadableStream, name: OutputStream): Promise<unknown> => {
@@ -117,7 +102,7 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
     });
     return once(stream, "close").then(() => splitter.end());
   };
-  const drained = Promise.all([pump(child.stdout!, "stdout"), pump(child.stderr!, "stderr")]);
+  const drained = Promise.all([pump(launched.stdout, "stdout"), pump(launched.stderr, "stderr")]);
 
   let exited = false;
   // Widened on purpose: `stop` changes it from a callback, which TypeScript cannot see.
@@ -140,12 +125,8 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
   const onAbort = () => stop("cancelled");
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
-  const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
-    child.once("exit", (code, sig) => {
-      exited = true;
-      resolve([code, sig]);
-    });
-  });
+  const [exitCode, signal] = await launched.exit;
+  exited = true;
   const durationMs = elapsed();
   clearTimeout(timer);
   clearTimeout(graceTimer);
@@ -162,10 +143,11 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
   ]);
   clearTimeout(capTimer);
   if (capped) {
-    child.stdout!.destroy();
-    child.stderr!.destroy();
+    launched.stdout.destroy();
+    launched.stderr.destroy();
     await drained;
   }
+  launched.release(!capped);
 
   const result: ProcessResult = { exitCode, signal, outcome, durationMs, tail: tail.lines(), pid };
   const kill = forced ? "SIGTERM, then SIGKILL" : "SIGTERM";
@@ -211,10 +193,3 @@ function isDirectory(dir: string): boolean {
     return false;
   }
 }
-
-function spawnErrorMessage(command: string, error: NodeJS.ErrnoException): string {
-  if (error.code === "ENOENT") return `command not found: ${command}`;
-  if (error.code === "EACCES") return `permission denied: ${command}`;
-  return `cannot start ${command}: ${error.message}`;
-}
-

@@ -12,7 +12,8 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 it("kills live groups when the process using runProcess exits without cleaning up", async () => {
   transpileForChild(dir, [
     "proc/run-process.ts", "proc/kill-tree.ts", "proc/line-splitter.ts", "proc/live-groups.ts",
-    "proc/shell-quote.ts", "proc/step-log.ts", "errors.ts", "report/duration.ts",
+    "proc/shell-quote.ts", "proc/step-log.ts", "proc/launch.ts", "proc/spawn-server.ts", "tools/binary.ts",
+    "errors.ts", "report/duration.ts",
   ]);
   const pidFile = path.join(dir, "grandchild.pid");
   // Like a crashing ws: process.exit while a step (and its background grandchild) still runs.
@@ -28,5 +29,30 @@ void runProcess({ command: ${JSON.stringify(fixture("spawns-grandchild.sh"))}, a
   expect(result.status).toBe(9);
   const grandchild = Number(fs.readFileSync(pidFile, "utf8"));
   expect(grandchild).toBeGreaterThan(0);
+  expect(await waitGone(grandchild)).toBe(true);
+});
+
+it("the spawn server dies with its owner: a kill -9 of the owner kills the running job's group", async () => {
+  transpileForChild(dir, [
+    "proc/run-process.ts", "proc/kill-tree.ts", "proc/line-splitter.ts", "proc/live-groups.ts",
+    "proc/shell-quote.ts", "proc/step-log.ts", "proc/launch.ts", "proc/spawn-server.ts", "tools/binary.ts",
+    "errors.ts", "report/duration.ts",
+  ]);
+  const pidFile = path.join(dir, "grandchild.pid");
+  fs.writeFileSync(
+    path.join(dir, "owner.js"),
+    `import { runProcess } from "./proc/run-process.js";
+void runProcess({ command: ${JSON.stringify(fixture("spawns-grandchild.sh"))}, args: [${JSON.stringify(pidFile)}, "wait"],
+  cwd: ${JSON.stringify(dir)}, logFile: ${JSON.stringify(path.join(dir, "a.log"))},
+  onLine: (line) => { if (line.startsWith("spawned")) process.kill(process.pid, "SIGKILL"); } });
+`,
+  );
+  const env = { ...process.env };
+  delete env.WS_SPAWN;
+  const result = spawnSync(process.execPath, [path.join(dir, "owner.js")], { encoding: "utf8", timeout: 30_000, env });
+  expect(result.signal).toBe("SIGKILL");
+  const grandchild = Number(fs.readFileSync(pidFile, "utf8"));
+  expect(grandchild).toBeGreaterThan(0);
+  // No exit hook ran (kill -9): only the server, seeing its input end, can have killed the group.
   expect(await waitGone(grandchild)).toBe(true);
 });

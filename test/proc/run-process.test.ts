@@ -23,7 +23,23 @@ const node = (script: string, ...args: string[]): Pick<RunProcessOptions, "comma
 const sh = (line: string): Pick<RunProcessOptions, "command" | "args"> => ({ command: "/bin/sh", args: ["-c", line] });
 const readLog = () => fs.readFileSync(logFile, "utf8");
 
-describe("runProcess", () => {
+describe.each(["server", "direct"])("runProcess (%s spawn)", (mode) => {
+  beforeEach(() => {
+    if (mode === "direct") process.env.WS_SPAWN = "direct";
+    else delete process.env.WS_SPAWN;
+  });
+  afterEach(() => {
+    delete process.env.WS_SPAWN;
+  });
+
+  it("forks through the spawn server unless WS_SPAWN=direct", async () => {
+    const result = await runProcess({ ...sh("echo $PPID; echo $$"), cwd: dir, logFile });
+    const [ppid, pid] = result.tail.map(Number);
+    expect(pid).toBe(result.pid);
+    if (mode === "direct") expect(ppid).toBe(process.pid);
+    else expect(ppid).not.toBe(process.pid);
+  });
+
   it("reports exit codes and logs both streams with timestamps, header and footer", async () => {
     const result = await runProcess({ ...node("exit-with.cjs", "3"), cwd: dir, logFile });
     expect(result).toMatchObject({ exitCode: 3, signal: null, outcome: "exited" });

@@ -1,0 +1,89 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { findOnPath } from "../tools/binary.js";
+import { spawnServer, type Launched } from "./spawn-server.js";
+
+export interface LaunchOptions {
+  command: string;
+  args: string[];
+  cwd: string;
+  env?: Record<string, string> | undefined;
+  stdinFile?: string | undefined;
+}
+
+export type LaunchResult = Launched | { error: string };
+
+/**
+ * Starts a child in its own process group, through the spawn server when there is one
+ * (`WS_SPAWN=direct` turns it off), else with Node's spawn. Both paths get the same final argv
+ * and environment and report a missing or non-executable binary with the same message.
+ */
+export async function launch(options: LaunchOptions): Promise<LaunchResult> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, ...options.env })) if (v !== undefined) env[k] = v;
+  const server = spawnServer();
+  if (server) {
+    const program = resolveProgram(options.command, options.cwd, env);
+    if (typeof program !== "string") return program;
+    const launched = await server.launch({ ...options, env }, program);
+    if (launched) return launched;
+  }
+  return launchDirect(options, env);
+}
+
+/** What execvp would run, or the spawn error it would give. */
+function resolveProgram(command: string, cwd: string, env: Record<string, string>): string | { error: string } {
+  if (!command.includes("/")) return findOnPath(command, env) ?? { error: `command not found: ${command}` };
+  const file = path.resolve(cwd, command);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    return { error: `command not found: ${command}` };
+  }
+  try {
+    if (!stat.isFile()) throw new Error("not a file");
+    fs.accessSync(file, fs.constants.X_OK);
+  } catch {
+    return { error: `permission denied: ${command}` };
+  }
+  return file;
+}
+
+async function launchDirect(options: LaunchOptions, env: Record<string, string>): Promise<LaunchResult> {
+  const { command, args, cwd } = options;
+  let stdin: "ignore" | number = "ignore";
+  if (options.stdinFile !== undefined) {
+    try {
+      stdin = fs.openSync(options.stdinFile, "r");
+    } catch (error) {
+      return { error: `cannot open the input ${options.stdinFile}: ${(error as Error).message}` };
+    }
+  }
+  let child;
+  try {
+    child = spawn(command, args, { cwd, env, detached: true, stdio: [stdin, "pipe", "pipe"] });
+  } catch (error) {
+    // Synchronous failures are bad arguments (e.g. a NUL byte in an argument).
+    return { error: `cannot start ${command}: ${(error as Error).message}` };
+  } finally {
+    if (typeof stdin === "number") fs.closeSync(stdin);
+  }
+  const pid = child.pid;
+  if (pid === undefined) {
+    const error = await new Promise<NodeJS.ErrnoException>((resolve) => child.once("error", resolve));
+    return { error: spawnErrorMessage(command, error) };
+  }
+  child.on("error", () => {
+    // Only emitted for failed kill()/send(), which we never call; a listener keeps it from throwing.
+  });
+  const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once("exit", (code, sig) => resolve([code, sig])));
+  return { pid, stdout: child.stdout!, stderr: child.stderr!, exit, release: () => {} };
+}
+
+function spawnErrorMessage(command: string, error: NodeJS.ErrnoException): string {
+  if (error.code === "ENOENT") return `command not found: ${command}`;
+  if (error.code === "EACCES") return `permission denied: ${command}`;
+  return `cannot start ${command}: ${error.message}`;
+}
