@@ -11,6 +11,7 @@ import { addUsage } from "../events/usage.js";
 import type { ToolAdapter, ToolContext, ToolVerdict } from "../tools/types.js";
 import type { ProcessResult, RunProcessOptions } from "../proc/run-process.js";
 import { runProcess } from "../proc/run-process.js";
+import { simpleArgv } from "../proc/simple-command.js";
 import { forgetGroup, recordGroup } from "../store/group-registry.js";
 
 export interface StepRunnerDeps {
@@ -240,9 +241,10 @@ export class StepRun {
       deps.emit({ type: "test-start", at: this.now(), step: step.id, attempt, index, command: test.run });
       const started = deps.clock.now();
       const log = deps.paths.testLog(step.id, attempt, index);
+      const [command, ...args] = simpleArgv(test.run, { ...deps.env, ...step.env }) ?? ["/bin/sh", "-c", test.run];
       const proc = await this.spawn({
-        command: "/bin/sh",
-        args: ["-c", test.run],
+        command: command!,
+        args,
         cwd: deps.workdir,
         env: step.env,
         timeoutMs: (test.timeout ?? step.timeout) * 1000,

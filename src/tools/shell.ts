@@ -1,9 +1,11 @@
 import { UserError } from "../errors.js";
+import { simpleArgv } from "../proc/simple-command.js";
 import { describeExit, exitedZero } from "./verdict.js";
 import type { ToolAdapter } from "./types.js";
 
 /**
- * `shell` steps run the step's own command line through /bin/sh. Their output is the user's
+ * `shell` steps run the step's own command line through /bin/sh, or exec it directly when it has
+ * no shell syntax (one process less per step, as make does). Their output is the user's
  * program, not an agent's report, so quota words in it mean nothing: only the exit counts.
  */
 export const shellAdapter: ToolAdapter = {
@@ -11,7 +13,9 @@ export const shellAdapter: ToolAdapter = {
   async prepare(ctx) {
     // Validation rejects this first; an empty command line would otherwise "pass" silently.
     if (ctx.step.run === undefined) throw new UserError(`step "${ctx.step.id}" uses the shell tool but has no "run" command`);
-    return { command: "/bin/sh", args: ["-c", ctx.step.run], env: { ...ctx.step.env } };
+    const argv = simpleArgv(ctx.step.run, { ...ctx.env, ...ctx.step.env });
+    const [command, ...args] = argv ?? ["/bin/sh", "-c", ctx.step.run];
+    return { command: command!, args, env: { ...ctx.step.env } };
   },
   parser() {
     return {
