@@ -4,6 +4,7 @@ import type { ChalkInstance } from "chalk";
 import type { RunState, StepRecord } from "../store/run-state.js";
 import { totalUsage } from "../store/run-state.js";
 import { formatDuration } from "../format/duration.js";
+import { plainTable } from "./plain-table.js";
 import type { Usage } from "../events/run-event.js";
 
 export function formatUsage(usage: Usage | undefined): string {
@@ -15,7 +16,6 @@ export function formatUsage(usage: Usage | undefined): string {
   return parts.join(" ");
 }
 
-
 /** No rule between rows: a 30-step table should fit a screen. */
 export const COMPACT = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
 
@@ -25,14 +25,13 @@ export async function stepTable(
   chalk: ChalkInstance,
   options: { logs?: boolean; root?: string; rows?: (record: StepRecord) => boolean } = {},
 ): Promise<string> {
-  const { default: Table } = await import("cli-table3");
   const withUsage = Object.values(state.steps).some((r) => r.usage);
-  const head = ["step", "state", "attempts", "duration", "reason", ...(withUsage ? ["cost/tokens"] : []), ...(options.logs ? ["log"] : [])];
-  const table = new Table({ head: head.map((h) => chalk.bold(h)), style: { head: [], border: [] }, chars: COMPACT });
+  const head = ["step", "state", "attempts", "duration", "reason", ...(withUsage ? ["cost/tokens"] : []), ...(options.logs ? ["log"] : [])].map((h) => chalk.bold(h));
+  const rows: string[][] = [];
   for (const id of state.order) {
     const r = state.steps[id];
     if (!r || (options.rows && !options.rows(r))) continue;
-    table.push([
+    rows.push([
       id,
       stateMark(r.state, chalk, true),
       r.attempts > 0 ? String(r.attempts) : "",
@@ -42,7 +41,14 @@ export async function stepTable(
       ...(options.logs ? [r.log && options.root ? `${options.root}/${r.log}` : (r.log ?? "")] : []),
     ]);
   }
+  let text = plainTable(head, rows);
+  if (text === undefined) {
+    const { default: Table } = await import("cli-table3");
+    const table = new Table({ head, style: { head: [], border: [] }, chars: COMPACT });
+    table.push(...rows);
+    text = table.toString();
+  }
   const total = totalUsage(state);
   const footer = total ? `\ntotal cost/tokens: ${formatUsage(total)}` : "";
-  return table.toString() + footer;
+  return text + footer;
 }

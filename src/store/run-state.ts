@@ -52,9 +52,11 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
   if (event.type === "run-start") {
     const previous = event.resume ? state : undefined;
     const steps: Record<string, StepRecord> = {};
+    // A set: a full run selects every step, and includes() per step was quadratic.
+    const chosen = new Set(event.selected);
     for (const id of event.steps) {
       const old = previous?.steps[id];
-      const selected = event.selected.includes(id);
+      const selected = chosen.has(id);
       if (old && (!selected || old.state === "passed")) {
         // Kept from the previous run; one that was running when that run died is not any more.
         steps[id] = old.state === "running"
