@@ -4,7 +4,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { findOnPath } from "../tools/binary.js";
-import { shellQuote } from "./shell-quote.js";
+import { shellQuote } from "../format/shell-quote.js";
 
 /**
  * The spawn server: one long-lived bash with job control (`set -m`, so every background job leads

@@ -5,16 +5,18 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import { transpileForChild } from "../store/helpers.js";
 import { fixture, tempDir, waitGone } from "./helpers.js";
 
+/** runProcess and what it imports, transpiled for a child process to run. */
+const PROC_MODULES = [
+  "proc/run-process.ts", "proc/kill-tree.ts", "proc/line-splitter.ts", "proc/live-groups.ts", "proc/step-log.ts",
+  "proc/launch.ts", "proc/spawn-server.ts", "tools/binary.ts", "format/shell-quote.ts", "format/duration.ts", "errors.ts",
+];
+
 let dir: string;
 beforeEach(() => (dir = tempDir()));
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 it("kills live groups when the process using runProcess exits without cleaning up", async () => {
-  transpileForChild(dir, [
-    "proc/run-process.ts", "proc/kill-tree.ts", "proc/line-splitter.ts", "proc/live-groups.ts",
-    "proc/shell-quote.ts", "proc/step-log.ts", "proc/launch.ts", "proc/spawn-server.ts", "tools/binary.ts",
-    "errors.ts", "report/duration.ts",
-  ]);
+  transpileForChild(dir, PROC_MODULES);
   const pidFile = path.join(dir, "grandchild.pid");
   // Like a crashing ws: process.exit while a step (and its background grandchild) still runs.
   fs.writeFileSync(
@@ -33,11 +35,7 @@ void runProcess({ command: ${JSON.stringify(fixture("spawns-grandchild.sh"))}, a
 });
 
 it("the spawn server dies with its owner: a kill -9 of the owner kills the running job's group", async () => {
-  transpileForChild(dir, [
-    "proc/run-process.ts", "proc/kill-tree.ts", "proc/line-splitter.ts", "proc/live-groups.ts",
-    "proc/shell-quote.ts", "proc/step-log.ts", "proc/launch.ts", "proc/spawn-server.ts", "tools/binary.ts",
-    "errors.ts", "report/duration.ts",
-  ]);
+  transpileForChild(dir, PROC_MODULES);
   const pidFile = path.join(dir, "grandchild.pid");
   fs.writeFileSync(
     path.join(dir, "owner.js"),
