@@ -90,10 +90,13 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
     out(ctx);
     // A table of hundreds of passed steps helps nobody (and cli-table3's layout is quadratic):
     // past SUMMARY_ROWS only the steps that need attention are listed; ws status has them all.
-    const passed = Object.values(state.steps).filter((r) => r.state === "passed").length;
+    // Steps this run did not select (--only of 3 among 50 000) are not its news either.
+    const records = Object.values(state.steps);
+    const passed = records.filter((r) => r.state === "passed").length;
+    const unselected = records.filter((r) => !r.selected && r.state !== "passed").length;
     const trim = state.order.length > SUMMARY_ROWS;
-    if (!trim || passed < state.order.length) out(ctx, await stepTable(state, chalk, trim ? { rows: (r) => r.state !== "passed" } : {}));
-    if (trim) out(ctx, `${passed} passed step${passed === 1 ? "" : "s"} not listed (all of them: ws status --ws-id ${ws.id})`);
+    if (!trim || passed + unselected < state.order.length) out(ctx, await stepTable(state, chalk, trim ? { rows: (r) => r.state !== "passed" && r.selected } : {}));
+    if (trim) out(ctx, `${passed} passed step${passed === 1 ? "" : "s"}${unselected > 0 ? ` and ${unselected} not selected` : ""} not listed (all of them: ws status --ws-id ${ws.id})`);
   }
   const total = state.durationMs ?? 0;
   const sequential = state.sequentialMs ?? 0;

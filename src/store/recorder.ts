@@ -10,6 +10,8 @@ import { writeState } from "./snapshot.js";
 
 /** Minimum gap between two state.json snapshots written at step boundaries. */
 const SNAPSHOT_MS = 100;
+/** ...and at least this many times the last snapshot's cost, so snapshots stay under ~10 % of a run's time. */
+const SNAPSHOT_COST_FACTOR = 10;
 
 /**
  * What makes a run readable by `ws status` and continuable by `--resume`: events.jsonl (the
@@ -48,9 +50,11 @@ class RunLogListener implements RunListener {
  * snapshot is the whole state (O(steps)) and an atomic rename costs a flush on ext4, so one per
  * step made a 1000-step run several times slower (bench/). The latest state is written once a
  * burst is over; a reader that finds the snapshot older than events.jsonl folds the events instead.
+ * At 50 000 steps one snapshot costs ~0.3 s, so the gap also grows with what the last one cost.
  */
 class SnapshotListener implements RunListener {
   private last = -Infinity;
+  private gap = SNAPSHOT_MS;
   private timer: NodeJS.Timeout | undefined;
   private state: RunState | undefined;
   /** Thrown from a timer it would crash the process: surfaced at the next event instead. */
@@ -62,7 +66,7 @@ class SnapshotListener implements RunListener {
     this.state = state;
     if (event.type === "run-start" || event.type === "run-end") this.write();
     else if (event.type === "step-start" || event.type === "step-end") {
-      const wait = this.last + SNAPSHOT_MS - performance.now();
+      const wait = this.last + this.gap - performance.now();
       if (wait <= 0) this.write();
       else this.timer ??= setTimeout(() => this.writeLater(), wait);
     }
@@ -79,6 +83,7 @@ class SnapshotListener implements RunListener {
     this.timer = undefined;
     this.last = performance.now();
     if (this.state) writeState(this.file, this.state);
+    this.gap = Math.max(SNAPSHOT_MS, SNAPSHOT_COST_FACTOR * (performance.now() - this.last));
   }
 
   private writeLater(): void {
