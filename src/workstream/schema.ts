@@ -1,8 +1,8 @@
-import fs from "node:fs";
-import { Ajv2020, type AnySchemaObject, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import { createRequire } from "node:module";
+import type { Ajv2020, AnySchemaObject, ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import type { Diagnostic, DocPath, SourceFile } from "../diagnostics.js";
 import { locateNearest } from "./parse-source.js";
-import { SCHEMA_PATH } from "./schema-path.js";
+import { readSchemaText, schemaAjv, schemaHash, SCHEMA_ENTRIES, SCHEMA_KEY } from "./schema-compile.js";
 import { didYouMean } from "./suggest.js";
 
 /**
@@ -13,24 +13,40 @@ import { didYouMean } from "./suggest.js";
  */
 
 
-const KEY = "workstream";
-
-let ajv: Ajv2020 | undefined;
+let compiled: { ajv: Ajv2020; schema: AnySchemaObject } | undefined;
 let rootSchema: AnySchemaObject | undefined;
+let prebuilt: Record<string, ValidateFunction | undefined> | undefined;
 
-function compiler(): { ajv: Ajv2020; schema: AnySchemaObject } {
-  if (!ajv || !rootSchema) {
-    rootSchema = JSON.parse(fs.readFileSync(SCHEMA_PATH, "utf8")) as AnySchemaObject;
-    ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-    // Our own annotation: the human wording of what a value must be.
-    ajv.addKeyword({ keyword: "x-expected", schemaType: "string" });
-    ajv.addSchema(rootSchema, KEY);
-  }
-  return { ajv, schema: rootSchema };
+/** The schema itself, for explaining errors (read only when there is one to explain). */
+function schemaObject(): AnySchemaObject {
+  return (rootSchema ??= compiled?.schema ?? (JSON.parse(readSchemaText()) as AnySchemaObject));
 }
 
+function compiler(): { ajv: Ajv2020; schema: AnySchemaObject } {
+  return (compiled ??= { ajv: schemaAjv(schemaObject()), schema: schemaObject() });
+}
+
+/**
+ * The validators `npm run build` generated (dist/workstream/schema-validators.cjs), when they were
+ * made from this very schema text; none when running from src/ (tests) or after the schema changed.
+ */
+function generated(): Record<string, ValidateFunction | undefined> {
+  if (prebuilt) return prebuilt;
+  prebuilt = {};
+  try {
+    const mod = createRequire(import.meta.url)("./schema-validators.cjs") as Record<string, unknown>;
+    if (mod.schemaHash === schemaHash(readSchemaText())) prebuilt = mod as Record<string, ValidateFunction | undefined>;
+  } catch {
+    // Not built: compile instead.
+  }
+  return prebuilt;
+}
+
+/** The validator of a JSON pointer into the schema (`#`, `#/$defs/seconds`...). */
 function validator(pointer: string): ValidateFunction {
-  const found = compiler().ajv.getSchema(`${KEY}${pointer}`);
+  const ready = generated()[pointer];
+  if (ready) return ready;
+  const found = compiler().ajv.getSchema(`${SCHEMA_KEY}${pointer}`);
   if (!found) throw new Error(`schema has no ${pointer}`);
   return found;
 }
@@ -48,7 +64,7 @@ export interface SchemaIssue {
 
 /** Validates `data` (the whole document, or the resolved `execution` object) against the schema. */
 export function schemaIssues(part: SchemaPart, data: unknown, basePath: DocPath = []): SchemaIssue[] {
-  const validate = validator(part === "workstream" ? "#" : "#/$defs/resolvedExecution");
+  const validate = validator(SCHEMA_ENTRIES[part]);
   if (validate(data)) return [];
   return issuesFrom(validate.errors ?? [], data, basePath);
 }
@@ -120,7 +136,7 @@ function describeValue(value: unknown): string {
 
 function defOf(ref: unknown): AnySchemaObject | undefined {
   if (typeof ref !== "string" || !ref.startsWith("#/$defs/")) return undefined;
-  const defs = compiler().schema.$defs as Record<string, AnySchemaObject> | undefined;
+  const defs = schemaObject().$defs as Record<string, AnySchemaObject> | undefined;
   return defs?.[ref.slice("#/$defs/".length)];
 }
 
