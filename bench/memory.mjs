@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fmtMs, goal, randomDag, readRun, removeDir, runTimed, table, tempDir, workstream, writeWorkstream, wsBin } from "./lib.mjs";
 
-const GOAL_MB = 100;
+const GOAL_MB = 60;
 const FLOOD_BYTES = 500_000_000;
 
 export async function memory({ log }) {

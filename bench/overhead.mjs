@@ -1,13 +1,14 @@
-// 1. Overhead: 1000 no-op shell steps on a random DAG, 2 workers, against make -j2 on the same
-// graph, and against the floor of Node spawning the same 1000 processes.
+// 1. Overhead: 1000 no-op shell steps on a random DAG, 2 workers, against make -j2 and ninja -j2
+// on the same graph, ws with its spawn server turned off (WS_SPAWN=direct), and the floor of Node
+// spawning the same 1000 processes.
 import fs from "node:fs";
 import path from "node:path";
 import { fmtMs, fmtX, goal, median, randomDag, readRun, removeDir, runTimed, table, tempDir, workstream, writeWorkstream, ws } from "./lib.mjs";
 
 const STEPS = 1000;
 const WORKERS = 2;
-const REPEAT = 5;
-const GOAL = 1.5;
+const REPEAT = 3;
+const GOAL = 1.2;
 
 export async function overhead({ log }) {
   const deps = randomDag(STEPS, { seed: 42, maxDeps: 3, window: 40 });
@@ -24,10 +25,21 @@ export async function overhead({ log }) {
       "",
     ].join("\n");
     fs.writeFileSync(path.join(dir, "Makefile"), makefile);
+    // And for ninja: outputs never written, so every build runs every edge (like make's phony targets).
+    const ninja = [
+      "rule t",
+      "  command = true",
+      ...deps.map((ds, i) => `build ${name(i)}: t${ds.length > 0 ? ` | ${ds.map(name).join(" ")}` : ""}`),
+      `default ${deps.map((_, i) => name(i)).join(" ")}`,
+      "",
+    ].join("\n");
+    fs.writeFileSync(path.join(dir, "build.ninja"), ninja);
 
     const wsWall = [];
     const wsEngine = [];
     const makeWall = [];
+    const ninjaWall = [];
+    const directWall = [];
     const floorWall = [];
     const floorShWall = [];
     for (let r = 0; r < REPEAT; r++) {
@@ -39,12 +51,19 @@ export async function overhead({ log }) {
       const make = await runTimed("make", ["-s", `-j${WORKERS}`, "-f", "Makefile", "all"], { cwd: dir });
       if (make.code !== 0) throw new Error(`make exited ${make.code}`);
       makeWall.push(make.wallMs);
+      const nj = await runTimed("ninja", ["-j", String(WORKERS), "--quiet"], { cwd: dir });
+      if (nj.code !== 0) throw new Error(`ninja exited ${nj.code}`);
+      ninjaWall.push(nj.wallMs);
+      removeDir(path.join(dir, ".worktrees"));
+      directWall.push((await ws(["run", "--ws-id", id], { cwd: dir, env: { WS_SPAWN: "direct" } })).wallMs);
       floorWall.push((await runTimed(process.execPath, [path.join(import.meta.dirname, "spawn-floor.mjs"), String(STEPS), String(WORKERS), "true"])).wallMs);
       floorShWall.push((await runTimed(process.execPath, [path.join(import.meta.dirname, "spawn-floor.mjs"), String(STEPS), String(WORKERS), "/bin/sh", "-c", "true"])).wallMs);
-      log(`  overhead round ${r + 1}/${REPEAT}: ws ${fmtMs(wsWall.at(-1))}, make ${fmtMs(makeWall.at(-1))}, node spawn ${fmtMs(floorWall.at(-1))}`);
+      log(`  overhead round ${r + 1}/${REPEAT}: ws ${fmtMs(wsWall.at(-1))}, ws direct ${fmtMs(directWall.at(-1))}, make ${fmtMs(makeWall.at(-1))}, ninja ${fmtMs(ninjaWall.at(-1))}, node spawn ${fmtMs(floorWall.at(-1))}`);
     }
     const ws_ = median(wsWall);
     const make = median(makeWall);
+    const ninjaMs = median(ninjaWall);
+    const direct = median(directWall);
     const floor = median(floorWall);
     const floorSh = median(floorShWall);
     const ratio = ws_ / make;
@@ -59,17 +78,19 @@ export async function overhead({ log }) {
         [
           [`\`ws run\` (max_workers ${WORKERS})`, fmtMs(ws_), `${(ws_ / STEPS).toFixed(2)} ms`, fmtX(ratio)],
           [`  of which the run (ws's own duration)`, fmtMs(median(wsEngine)), `${(median(wsEngine) / STEPS).toFixed(2)} ms`, ""],
+          [`\`ws run\` with \`WS_SPAWN=direct\` (Node spawns each step)`, fmtMs(direct), `${(direct / STEPS).toFixed(2)} ms`, fmtX(direct / make)],
           [`\`make -j${WORKERS}\` (same graph)`, fmtMs(make), `${(make / STEPS).toFixed(2)} ms`, "1.00×"],
+          [`\`ninja -j${WORKERS}\` (same graph)`, fmtMs(ninjaMs), `${(ninjaMs / STEPS).toFixed(2)} ms`, fmtX(ninjaMs / make)],
           [`floor: Node spawning ${STEPS} × \`true\`, ${WORKERS} at a time`, fmtMs(floor), `${(floor / STEPS).toFixed(2)} ms`, fmtX(floor / make)],
           [`floor: Node spawning ${STEPS} × \`/bin/sh -c true\` (what ws runs)`, fmtMs(floorSh), `${(floorSh / STEPS).toFixed(2)} ms`, fmtX(floorSh / make)],
         ],
       ),
       "",
-      `ws / make = **${fmtX(ratio)}** (goal ≤ ${GOAL}×): ${goal(ratio <= GOAL)}. ws above the Node /bin/sh floor: ${fmtMs(ws_ - floorSh)} (${((ws_ - floorSh) / STEPS).toFixed(2)} ms per step).`,
+      `ws / make = **${fmtX(ratio)}** (goal ≤ ${GOAL}×): ${goal(ratio <= GOAL)}; ws / ninja = ${fmtX(ws_ / ninjaMs)}; the spawn server against direct spawning: ${fmtX(direct / ws_)} faster. ws above the Node /bin/sh floor: ${fmtMs(ws_ - floorSh)} (${((ws_ - floorSh) / STEPS).toFixed(2)} ms per step).`,
       "",
-      `All runs (ms): ws ${wsWall.map(Math.round).join(", ")}; make ${makeWall.map(Math.round).join(", ")}; floor ${floorWall.map(Math.round).join(", ")}; floor sh ${floorShWall.map(Math.round).join(", ")}.`,
+      `All runs (ms): ws ${wsWall.map(Math.round).join(", ")}; ws direct ${directWall.map(Math.round).join(", ")}; ninja ${ninjaWall.map(Math.round).join(", ")}; make ${makeWall.map(Math.round).join(", ")}; floor ${floorWall.map(Math.round).join(", ")}; floor sh ${floorShWall.map(Math.round).join(", ")}.`,
     ];
-    return { markdown: md.join("\n"), summary: { name: "overhead", ratio, goalMet: ratio <= GOAL, wsMs: ws_, makeMs: make, floorMs: floor, floorShMs: floorSh } };
+    return { markdown: md.join("\n"), summary: { name: "overhead", ratio, goalMet: ratio <= GOAL, wsMs: ws_, makeMs: make, ninjaMs, directMs: direct, floorMs: floor, floorShMs: floorSh } };
   } finally {
     removeDir(dir);
   }

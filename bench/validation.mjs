@@ -4,7 +4,8 @@
 import { fmtMs, goal, median, removeDir, rng, runTimed, table, tempDir, workstream, writeWorkstream, wsBin } from "./lib.mjs";
 
 const REPEAT = 3;
-const GOAL_MS = 1000;
+/** Goal: at most this many times `node -e 0` measured at the same moment (issue 13). */
+const GOAL_RATIO = 5;
 const PER_MODULE = 10;
 
 /**
@@ -70,10 +71,12 @@ export async function validation({ log }) {
         times.push(run.wallMs);
         errors = (run.stdout.match(/"severity":\s*"error"/g) ?? []).length;
       }
-      const node = await runTimed(process.execPath, ["-e", "0"]);
+      const nodeTimes = [];
+      for (let r = 0; r < REPEAT; r++) nodeTimes.push((await runTimed(process.execPath, ["-e", "0"])).wallMs);
+      const node = median(nodeTimes);
       const m = median(times);
-      results[c.id] = m;
-      rows.push([`${c.n.toLocaleString("en")} steps${c.conflicts ? `, ${c.conflicts} planted conflicts` : ""}`, fmtMs(m), times.map(Math.round).join(", "), String(errors), fmtMs(node.wallMs), c.n === 10_000 ? goal(m <= GOAL_MS) : ""]);
+      results[c.id] = m / node;
+      rows.push([`${c.n.toLocaleString("en")} steps${c.conflicts ? `, ${c.conflicts} planted conflicts` : ""}`, fmtMs(m), times.map(Math.round).join(", "), String(errors), fmtMs(node), `${(m / node).toFixed(2)}×`, c.n === 10_000 ? goal(m / node <= GOAL_RATIO) : ""]);
       log(`  validation: ${c.id} ${fmtMs(m)}`);
     }
     const worst10k = Math.max(results["ws-bench-10k"], results["ws-bench-10k-conflicts"]);
@@ -82,9 +85,9 @@ export async function validation({ log }) {
       "",
       `\`ws validate --ws-id ID --json\`, whole process (Node start-up included), median of ${REPEAT}. Steps come in modules of ${PER_MODULE} (a chain each, some cross-module edges); scopes mix exact files and globs (\`**/*.ts\`, \`*.{ts,tsx}\`) in sibling folders, so the conflict check compares real patterns.`,
       "",
-      table(["workstream", "median", "runs (ms)", "errors", "node -e 0 (same moment)", `goal ≤ ${GOAL_MS} ms`], rows),
+      table(["workstream", "median", "runs (ms)", "errors", "node -e 0 (median, same moment)", "ratio", `goal ≤ ${GOAL_RATIO}×`], rows),
     ];
-    return { markdown: md.join("\n"), summary: { name: "validation", ms10k: worst10k, goalMet: worst10k <= GOAL_MS } };
+    return { markdown: md.join("\n"), summary: { name: "validation", ratio10k: worst10k, goalMet: worst10k <= GOAL_RATIO } };
   } finally {
     removeDir(dir);
   }
