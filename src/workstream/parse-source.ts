@@ -1,7 +1,15 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Node as YamlNode } from "yaml";
+import { createRequire } from "node:module";
+import type * as Yaml from "yaml";
 import type { Diagnostic, DocPath, SourceFile, SourceLocation } from "../diagnostics.js";
 import { checkJsonSyntax } from "./json-syntax.js";
 import { createJsonLocator, type Span } from "./json-locator.js";
+
+type YamlNode = Yaml.Node;
+let yamlModule: typeof Yaml | undefined;
+/** Required on the first YAML file (yaml is CommonJS too): a JSON workstream never loads it (~30 % of a one-step `ws run`). */
+function yaml(): typeof Yaml {
+  return (yamlModule ??= createRequire(import.meta.url)("yaml") as typeof Yaml);
+}
 
 /**
  * Parses a workstream file's text into a plain value plus a SourceFile that maps document paths
@@ -86,7 +94,7 @@ function parseJson(text: string, path: string, diag: Diag): ParseResult {
 }
 
 function parseYaml(text: string, path: string, diag: Diag): ParseResult {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+  const doc = yaml().parseDocument(text, { prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
   const source = createSourceFile(path, text, (docPath, part) => locateYaml(doc.contents, docPath, part));
   const diagnostics: Diagnostic[] = [];
   for (const e of doc.errors) {
@@ -104,6 +112,7 @@ function parseYaml(text: string, path: string, diag: Diag): ParseResult {
     // anchor is missing ("Unresolved alias ...: name"); the latter is a typo, not a bomb.
     const unresolved = /^Unresolved alias.*: (.+)$/.exec(error.message)?.[1];
     let offset = 0;
+    const { visit } = yaml();
     visit(doc, {
       Alias(_key, node) {
         if (unresolved !== undefined && node.source !== unresolved) return undefined;
@@ -132,13 +141,13 @@ function locateYaml(root: unknown, path: DocPath, part: "key" | "value" = "value
   let node: unknown = root;
   let keyNode: unknown;
   for (const segment of path) {
-    if (isAlias(node)) return undefined;
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+    if (yaml().isAlias(node)) return undefined;
+    if (yaml().isMap(node)) {
+      const pair = node.items.find((p) => yaml().isPair(p) && yaml().isScalar(p.key) && String(p.key.value) === String(segment));
       if (!pair) return undefined;
       keyNode = pair.key;
       node = pair.value;
-    } else if (isSeq(node) && typeof segment === "number") {
+    } else if (yaml().isSeq(node) && typeof segment === "number") {
       node = node.items[segment];
       keyNode = node;
     } else {

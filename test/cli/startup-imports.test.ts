@@ -40,7 +40,7 @@ describe("start-up cost", () => {
     expect(loaded.some((s) => s === "ajv" || s.startsWith("ajv/"))).toBe(true);
   });
 
-  it("ws validate never compiles the schema: it uses the validators the build generated (ajv's runtime only)", () => {
+  it("ws validate of a JSON file never compiles the schema (it uses the validators the build generated) and never loads yaml", () => {
     const valid = { id: "w", steps: [{ id: "a", run: "true" }] };
     const invalid = { id: "w", execution: { max_workers: "many", rate_limit_delay: 1e9 }, steps: [{ id: "a", run: "true", retries: -1 }] };
     for (const doc of [valid, invalid]) {
@@ -48,6 +48,8 @@ describe("start-up cost", () => {
       const ajv = loaded.filter((s) => s === "ajv" || s.startsWith("ajv/"));
       expect(ajv.length).toBeGreaterThan(0);
       expect(ajv.filter((s) => !s.startsWith("ajv/dist/runtime/"))).toEqual([]);
+      // Nor the yaml package, for a JSON file.
+      expect(loaded.filter((s) => s === "yaml" || s.startsWith("yaml/"))).toEqual([]);
     }
   });
 });
