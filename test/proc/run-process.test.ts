@@ -32,6 +32,15 @@ describe.each(["server", "direct"])("runProcess (%s spawn)", (mode) => {
     delete process.env.WS_SPAWN;
   });
 
+  it("stdin is /dev/null, or the given file read to its end (an agent reading its prompt)", async () => {
+    const empty = await runProcess({ ...sh("wc -c"), cwd: dir, logFile });
+    expect(empty.tail).toEqual(["0"]);
+    const prompt = path.join(dir, "prompt.md");
+    fs.writeFileSync(prompt, "line one\nline 'two' $HOME\n");
+    const fed = await runProcess({ ...sh("cat"), cwd: dir, logFile, stdinFile: prompt });
+    expect(fed.tail).toEqual(["line one", "line 'two' $HOME"]);
+  });
+
   it("forks through the spawn server unless WS_SPAWN=direct", async () => {
     const result = await runProcess({ ...sh("echo $PPID; echo $$"), cwd: dir, logFile });
     const [ppid, pid] = result.tail.map(Number);
