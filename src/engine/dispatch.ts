@@ -26,6 +26,18 @@ export class Dispatcher {
     for (const answer of answers) this.emit(answer);
   };
 
+  /** Right before run-end: each listener's last word, delivered to all as events. */
+  ending(at: string): void {
+    const state = this.current;
+    if (!state) return;
+    const answers: RunEvent[] = [];
+    for (const listener of this.listeners) {
+      const more = listener.ending?.(state, at);
+      if (more) answers.push(...more);
+    }
+    for (const answer of answers) this.emit(answer);
+  }
+
   /** Closes every listener even when one fails, then throws the first failure. */
   async close(): Promise<void> {
     let failure: { error: unknown } | undefined;

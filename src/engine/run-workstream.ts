@@ -145,6 +145,7 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   // 128 + the signal's number, as a shell reports it.
   const exitCode = interrupted ? (options.signal?.reason === "SIGTERM" ? 143 : 130) : anyBad ? 1 : 0;
   const sequentialMs = Object.values(dispatcher.state?.steps ?? {}).reduce((sum, r) => sum + (r.selected ? (r.durationMs ?? 0) : 0), 0);
+  dispatcher.ending(at());
   emit({ type: "run-end", at: at(), outcome: interrupted ? "cancelled" : anyBad ? "failed" : "passed", exitCode, durationMs: clock.now() - started, sequentialMs });
   return { kind: "finished", state: dispatcher.state!, exitCode, branch: place.branch };
 }

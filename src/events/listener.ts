@@ -14,6 +14,11 @@ export interface RunListener {
    * (the event log could not be written: nothing may run unrecorded).
    */
   onEvent(event: RunEvent, state: RunState): RunEvent[] | void;
+  /**
+   * Just before the run's last event (run-end): work that belongs to the run itself (recording
+   * durations) and may answer with warnings, which then precede run-end in every listener.
+   */
+  ending?(state: RunState, at: string): RunEvent[] | void;
   /** After the last event: flush, write the report. Errors surface once every listener closed. */
   close?(): void | Promise<void>;
 }

@@ -99,14 +99,16 @@ class SnapshotListener implements RunListener {
 class HistoryListener implements RunListener {
   private readonly durations: Record<string, number> = {};
   constructor(private readonly file: string) {}
-  onEvent(event: RunEvent): RunEvent[] | void {
+  onEvent(event: RunEvent): void {
     if (event.type === "step-end" && event.state === "passed") this.durations[event.step] = event.durationMs;
-    if (event.type !== "run-end") return;
+  }
+
+  ending(_state: RunState, at: string): RunEvent[] | void {
     try {
       recordDurations(this.file, this.durations);
     } catch (error) {
       // History only feeds estimates and priorities: losing it must not fail a run whose steps passed.
-      return [{ type: "warning", at: event.at, message: `durations not recorded: ${(error as Error).message}` }];
+      return [{ type: "warning", at, message: `durations not recorded: ${(error as Error).message}` }];
     }
   }
 }

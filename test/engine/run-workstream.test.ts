@@ -92,6 +92,13 @@ describe("listeners", () => {
     expect(all.events.slice(0, 2).map((e) => (e.type === "warning" ? e.message : e.type))).toEqual(["run-start", "from a listener"]);
   });
 
+  it("a listener's last word before run-end (history's warning) precedes run-end everywhere", async () => {
+    const last: RunListener = { onEvent: () => undefined, ending: (_state, at) => [{ type: "warning", at, message: "could not record" }] };
+    const all = collector();
+    await run({ steps: [{ id: "a" }] }, { listeners: [last, all] });
+    expect(all.events.slice(-2).map((e) => (e.type === "warning" ? e.message : e.type))).toEqual(["could not record", "run-end"]);
+  });
+
   it("a listener that throws fails the run, and the others are still closed", async () => {
     const broken: RunListener = {
       onEvent: (event) => {
