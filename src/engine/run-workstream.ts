@@ -174,7 +174,7 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan:
     clock: p.clock,
     git: place.git,
     emit,
-    attemptsBefore: (id) => p.previous?.steps[id]?.attempts ?? 0,
+    previous: (id) => p.previous?.steps[id],
   });
   const conflicts = ws.execution.fileConflicts === "serialize" ? findScopeConflicts(ws, graph) : [];
   return schedule({

@@ -8,11 +8,13 @@ import type { UnitResult } from "./scheduler.js";
 import type { Step, Workstream } from "../workstream/model.js";
 import type { WsPaths } from "../store/paths.js";
 import { addUsage } from "../events/usage.js";
+import type { StepRecord } from "../store/run-state.js";
 import type { ToolAdapter, ToolContext, ToolVerdict } from "../tools/types.js";
 import type { ProcessResult, RunProcessOptions } from "../proc/run-process.js";
 import { runProcess } from "../proc/run-process.js";
 import { simpleArgv } from "../proc/simple-command.js";
 import { forgetGroup, recordGroup } from "../store/group-registry.js";
+import type { Snapshot } from "../git/changes.js";
 
 export interface StepRunnerDeps {
   workstream: Workstream;
@@ -71,13 +73,21 @@ export class StepRun {
   private readonly owned = new Set<string>();
   private ended = false;
 
-  /** `attemptsBefore`: attempts an interrupted run already made, so a resume's logs continue the numbering. */
+  /** Resumed after attempts of an interrupted run: their files in the tree are this step's too. */
+  private resumed: boolean;
+  /** The interrupted run's last attempt passed; only its commit is missing. */
+  private commitPending: boolean;
+
+  /** `previous`: the step in the run being resumed, so a resume's logs continue the numbering,
+   *  the files its attempts left get committed, and a commit cut short is finished. */
   constructor(
     private readonly step: Step,
     private readonly deps: StepRunnerDeps,
-    attemptsBefore = 0,
+    previous?: Pick<StepRecord, "attempts" | "commitPending">,
   ) {
-    this.made = attemptsBefore;
+    this.made = previous?.attempts ?? 0;
+    this.resumed = this.made > 0;
+    this.commitPending = previous?.commitPending === true;
   }
 
   private rel(file: string): string {
@@ -89,6 +99,7 @@ export class StepRun {
   }
 
   async attempt(signal: AbortSignal): Promise<AttemptResult> {
+    if (this.commitPending && this.deps.git.commit) return this.finishCommit();
     const { step, deps } = this;
     const attempt = ++this.made;
     const started = deps.clock.now();
@@ -104,10 +115,11 @@ export class StepRun {
       stepDir: deps.paths.stepDir(step.id),
       env: deps.env,
     };
-    const invocation = await adapter.prepare(ctx);
-    const parser = adapter.parser(ctx);
     const git = deps.git.scopeCheck || deps.git.commit ? await import("../git/changes.js") : undefined;
     const before = git ? await git.snapshot(deps.workdir) : undefined;
+    if (before) await this.adoptLeftovers(before, started);
+    const invocation = await adapter.prepare(ctx);
+    const parser = adapter.parser(ctx);
     const log = deps.paths.attemptLog(step.id, attempt);
     const proc = await this.spawn({
       command: invocation.command,
@@ -136,26 +148,12 @@ export class StepRun {
     }
 
     if (git && before) {
-      const after = await git.snapshot(deps.workdir);
-      changed = git.changedBetween(before, after);
-      if (deps.git.scopeCheck && step.hasFileScope) {
-        const { enforceScope } = await import("../git/scope-check.js");
-        const check = await enforceScope({
-          cwd: deps.workdir,
-          before,
-          after,
-          fileScope: step.fileScope,
-          othersScopes: deps.othersScopes(step, started),
-          patchFile: path.join(deps.paths.stepDir(step.id), `attempt-${attempt}.out-of-scope.patch`),
-        });
-        if (check.violations.length > 0) {
-          const outside = new Set(check.violations);
-          changed = changed.filter((f) => !outside.has(f));
-          if (reason.kind === "passed") {
-            reason = because("scope_violation");
-            detail = `changed files outside file_scope: ${check.violations.join(", ")} (kept in ${this.rel(check.patchFile ?? "")}, then reverted)`;
-          }
-        }
+      const checked = await this.checkChanges(attempt, started, before);
+      changed = checked.changed;
+      if (checked.violation !== undefined) {
+        // A tool that failed keeps its own reason; what it tampered with is said alongside.
+        if (reason.kind === "passed") reason = because("scope_violation");
+        detail = reason.kind === "scope_violation" || detail === undefined ? checked.violation : `${detail}; ${checked.violation}`;
       }
     }
 
@@ -210,6 +208,75 @@ export class StepRun {
     if (this.spent > step.retries) return this.end("failed", reason, undefined, toolFault);
     this.feedback = [`The previous attempt (${attempt}) failed: ${formatReason(reason)}.`, detail, cap(tail)].filter(Boolean).join("\n");
     return { final: false, toolFault };
+  }
+
+  /**
+   * What the attempt changed and may keep. First the repo guard (shared git dir, the user's
+   * checkout, the run's branch and worktree: it must run before any git command in the tree, which
+   * the step may have disconnected), then the tree's own changes: symlinks pointing out of the
+   * tree and files outside file_scope are reverted and kept as patches. `violation` says why the
+   * step fails, if it does.
+   */
+  private async checkChanges(attempt: number, started: number, before: Snapshot): Promise<{ changed: string[]; violation?: string }> {
+    const { step, deps } = this;
+    const stepDir = deps.paths.stepDir(step.id);
+    const guard = deps.git.guard;
+    const findings = guard ? await guard.check(path.join(stepDir, `attempt-${attempt}.guard`)) : [];
+    const git = await import("../git/changes.js");
+    const after = await git.snapshot(deps.workdir);
+    let changed = git.changedBetween(before, after);
+    const { enforceScope, revertChanges } = await import("../git/scope-check.js");
+    if (guard) {
+      const { outwardLinks } = await import("../git/repo-guard.js");
+      const links = await outwardLinks(deps.workdir, guard.root, after, changed);
+      if (links.length > 0) {
+        const patchFile = path.join(stepDir, `attempt-${attempt}.links.patch`);
+        await revertChanges({ cwd: deps.workdir, before, after, files: links, patchFile });
+        findings.push(`created symlinks pointing outside the worktree: ${links.join(", ")} (kept in ${this.rel(patchFile)}, then removed)`);
+        changed = changed.filter((f) => !links.includes(f));
+      }
+    }
+    if (deps.git.scopeCheck && step.hasFileScope) {
+      const check = await enforceScope({
+        cwd: deps.workdir,
+        before,
+        after,
+        fileScope: step.fileScope,
+        othersScopes: deps.othersScopes(step, started),
+        patchFile: path.join(stepDir, `attempt-${attempt}.out-of-scope.patch`),
+      });
+      if (check.violations.length > 0) {
+        const outside = new Set(check.violations);
+        changed = changed.filter((f) => !outside.has(f));
+        findings.push(`changed files outside file_scope: ${check.violations.join(", ")} (kept in ${this.rel(check.patchFile ?? "")}, then reverted)`);
+      }
+    }
+    return { changed, violation: findings.length > 0 ? findings.join("; ") : undefined };
+  }
+
+  /** On the first attempt of a resumed step: files the interrupted run's attempts wrote are in the
+   *  tree (`before`), not in any snapshot this run takes; those the step owns are its work. */
+  private async adoptLeftovers(before: Snapshot, since: number): Promise<void> {
+    if (!this.resumed || !this.deps.git.commit) return;
+    this.resumed = false;
+    const { changedBetween } = await import("../git/changes.js");
+    const { matchesScope } = await import("../scope/patterns.js");
+    // Without a scope of its own, a step leaves alone what any other step of the workstream claims:
+    // those steps' interrupted attempts may have left it.
+    const claimed = this.step.hasFileScope ? [] : this.deps.workstream.steps.filter((s) => s !== this.step && s.hasFileScope).flatMap((s) => s.fileScope);
+    const leftovers = changedBetween(new Map(), before).filter((f) => !matchesScope(f, claimed));
+    for (const file of await this.ownFiles(leftovers, since)) this.owned.add(file);
+  }
+
+  /** The interrupted run's attempt passed and ws died committing it: commit now, without running
+   *  the step again (a commit that did land before the kill counts). */
+  private async finishCommit(): Promise<AttemptResult> {
+    this.commitPending = false;
+    const { snapshot } = await import("../git/changes.js");
+    await this.adoptLeftovers(await snapshot(this.deps.workdir), this.deps.clock.now());
+    const { commitOf } = await import("../git/commit.js");
+    const commit = (await this.commit()) ?? (await commitOf(this.deps.workdir, this.deps.git.guard?.branch, `ws(${this.step.id}): `));
+    return this.end("passed", because("passed"), commit, false);
   }
 
   /** The scheduler cancelled a step between attempts (stop/abort/Ctrl-C forbade its retry). */
@@ -306,6 +373,8 @@ export class StepRun {
     const { trailerLine } = await import("../git/branch-name.js");
     const title = step.description || step.tasks[0] || step.id;
     // The trailer tells the next run this commit can be made again, so it needs no backup branch.
-    return commitFiles({ cwd: deps.workdir, files, message: `ws(${step.id}): ${title}\n\n${trailerLine(deps.workstream.id)}` });
+    const guard = deps.git.guard;
+    const message = `ws(${step.id}): ${title}\n\n${trailerLine(deps.workstream.id)}`;
+    return commitFiles({ cwd: deps.workdir, files, message, branch: guard?.branch, onCommit: (sha) => guard?.noteCommit(sha) });
   }
 }

@@ -1,4 +1,5 @@
 import { because } from "../events/end-reason.js";
+import type { StepRecord } from "../store/run-state.js";
 import { adapterFor } from "../tools/registry.js";
 import type { Step } from "../workstream/model.js";
 import { BreakerRegistry } from "./breakers.js";
@@ -8,8 +9,8 @@ import { StepRun, type StepRunnerDeps } from "./step-runner.js";
 
 export type StepUnitsDeps = Omit<StepRunnerDeps, "adapter" | "othersScopes"> & {
   ids: readonly string[];
-  /** Attempts an interrupted run already made per step, so a resume's logs continue the numbering. */
-  attemptsBefore: (stepId: string) => number;
+  /** The step in the run being resumed (attempts made, a commit cut short). */
+  previous: (stepId: string) => Pick<StepRecord, "attempts" | "commitPending"> | undefined;
 };
 
 /**
@@ -84,7 +85,7 @@ export class StepUnits {
           adapter: (s: Step) => adapterFor(deps.workstream, s.tool),
           othersScopes: (s: Step, since: number) => this.spans.othersScopes(s, since),
         },
-        deps.attemptsBefore(step.id),
+        deps.previous(step.id),
       );
       this.runs.set(node, run);
     }

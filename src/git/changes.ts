@@ -64,8 +64,11 @@ export async function snapshot(cwd: string): Promise<Snapshot> {
   const files = [...new Set((await statusPaths(cwd)).map((p) => toCwdRelative(prefix, p)))].filter((f) => !isStateFolder(f));
   const result: Snapshot = new Map([[HEAD_KEY, (await headCommit(cwd)) ?? ""]]);
   const regular: Array<{ file: string; mode: string }> = [];
+  const linkedDirs = new Map<string, boolean>();
   for (const file of files) {
-    const stats = await lstat(path.join(cwd, file)).catch(() => undefined);
+    // A tracked folder replaced by a symlink: git sees its files as deleted, and hashing them
+    // would read (and a restore would write) through the link, outside the tree.
+    const stats = (await behindSymlink(cwd, file, linkedDirs)) ? undefined : await lstat(path.join(cwd, file)).catch(() => undefined);
     if (stats === undefined) result.set(file, DELETED);
     else if (stats.isDirectory()) result.set(file, DIRECTORY);
     else if (stats.isSymbolicLink()) {
@@ -77,6 +80,22 @@ export async function snapshot(cwd: string): Promise<Snapshot> {
   const shas = await hashFiles(cwd, regular.map((r) => r.file));
   regular.forEach(({ file, mode }, i) => result.set(file, mode === "100644" ? `${shas[i]}` : `${shas[i]} ${mode}`));
   return result;
+}
+
+/** Whether a folder on the way from `cwd` to `file` is a symlink (answers cached per folder). */
+async function behindSymlink(cwd: string, file: string, cache: Map<string, boolean>): Promise<boolean> {
+  const parts = file.split("/").slice(0, -1);
+  for (let i = 1; i <= parts.length; i++) {
+    const dir = parts.slice(0, i).join("/");
+    if (dir === "..") continue;
+    let linked = cache.get(dir);
+    if (linked === undefined) {
+      linked = (await lstat(path.join(cwd, dir)).catch(() => undefined))?.isSymbolicLink() ?? false;
+      cache.set(dir, linked);
+    }
+    if (linked) return true;
+  }
+  return false;
 }
 
 /** Files whose content differs between two snapshots (the attempt's own changes), sorted. */

@@ -1,38 +1,47 @@
 import { lstat, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { headCommit } from "./repo.js";
+import { pointsOutside } from "./links.js";
+import { branchCommit, headCommit } from "./repo.js";
 import { git, gitText, gitWithIndexLock } from "./run-git.js";
+import { serialized } from "./tree-queue.js";
 
 export const FALLBACK_AUTHOR = { name: "ws", email: "ws@localhost" };
 
-// Steps that finish together in one tree commit one after the other: two commits racing would
-// fight over index.lock and HEAD, and the second would drop the first's commit.
-let queue: Promise<unknown> = Promise.resolve();
-
-function serialized<T>(work: () => Promise<T>): Promise<T> {
-  const result = queue.then(work, work);
-  queue = result.catch(() => undefined);
-  return result;
-}
 
 /** Commit exactly `files` (relative to `cwd`; adds new ones, records deletions) with `message` on
  *  the current branch of `cwd`; author from git config (fallback "ws <ws@localhost>" only if none
  *  is configured, so commits never fail on a fresh CI machine). Returns the commit sha, or
  *  undefined when there was nothing to commit. Serialized in-process. Other staged or unstaged
  *  changes in the tree are neither committed nor disturbed; no hooks run. */
-export function commitFiles(opts: { cwd: string; files: string[]; message: string }): Promise<string | undefined> {
+export function commitFiles(opts: CommitOptions): Promise<string | undefined> {
   return serialized(() => commitNow(opts));
 }
 
-async function commitNow({ cwd, files, message }: { cwd: string; files: string[]; message: string }): Promise<string | undefined> {
+interface CommitOptions {
+  cwd: string;
+  files: string[];
+  message: string;
+  /** Commit on this branch whatever HEAD says (a step may have moved HEAD meanwhile). */
+  branch?: string | undefined;
+  /** Called with the new commit before the next piece of serialized git work can start. */
+  onCommit?: ((sha: string) => void) | undefined;
+}
+
+async function commitNow({ cwd, files, message, branch, onCommit }: CommitOptions): Promise<string | undefined> {
   // A nested repository can't be committed as content; everything else (deleted or not) can.
   const committable: string[] = [];
+  const top = await gitText(cwd, ["rev-parse", "--show-toplevel"]);
   for (const file of files) {
-    if (!(await lstat(path.join(cwd, file)).catch(() => undefined))?.isDirectory()) committable.push(file);
+    const stats = await lstat(path.join(cwd, file)).catch(() => undefined);
+    if (stats?.isDirectory()) continue;
+    // A symlink out of the tree is never committed (the repo guard reverts those a step makes).
+    if (stats?.isSymbolicLink() && (await pointsOutside(path.join(cwd, file), top))) continue;
+    committable.push(file);
   }
   if (committable.length === 0) return undefined;
-  const parent = await headCommit(cwd);
+  const ref = branch === undefined ? "HEAD" : `refs/heads/${branch}`;
+  const parent = branch === undefined ? await headCommit(cwd) : await branchCommit(cwd, branch);
   const input = committable.map((file) => `${file}\0`).join("");
   const updateArgs = ["update-index", "--add", "--remove", "-z", "--stdin"];
 
@@ -47,7 +56,11 @@ async function commitNow({ cwd, files, message }: { cwd: string; files: string[]
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  if (parent !== undefined && tree === (await gitText(cwd, ["rev-parse", `${parent}^{tree}`]))) return undefined;
+  if (parent !== undefined && tree === (await gitText(cwd, ["rev-parse", `${parent}^{tree}`]))) {
+    // Already in history (a commit whose index update a kill -9 cut short): the index catches up.
+    await gitWithIndexLock(cwd, updateArgs, { input });
+    return undefined;
+  }
 
   // --no-gpg-sign: a signing prompt would hang an unattended run; the branch is for review anyway.
   const commitArgs = ["commit-tree", tree, "--no-gpg-sign", "-F", "-"];
@@ -55,7 +68,8 @@ async function commitNow({ cwd, files, message }: { cwd: string; files: string[]
   const sha = await gitText(cwd, commitArgs, { input: message.endsWith("\n") ? message : `${message}\n`, env: await identityEnv(cwd) });
   const subject = message.split("\n")[0] ?? "";
   // The old value makes the update fail instead of silently dropping a commit made meanwhile.
-  await git(cwd, ["update-ref", "-m", `commit: ${subject}`, "HEAD", sha, parent ?? ""]);
+  await git(cwd, ["update-ref", "-m", `commit: ${subject}`, ref, sha, parent ?? ""]);
+  onCommit?.(sha);
   // The real index learns the committed files, so `git status` in the tree shows them clean.
   await gitWithIndexLock(cwd, updateArgs, { input });
   return sha;
@@ -72,4 +86,12 @@ export async function identityEnv(cwd: string): Promise<Record<string, string>> 
     if (!email && !process.env[`GIT_${role}_EMAIL`]) env[`GIT_${role}_EMAIL`] = FALLBACK_AUTHOR.email;
   }
   return env;
+}
+
+/** The tip of `branch` (HEAD without one) when its subject starts with `subjectPrefix`. */
+export async function commitOf(cwd: string, branch: string | undefined, subjectPrefix: string): Promise<string | undefined> {
+  const ref = branch === undefined ? "HEAD" : `refs/heads/${branch}`;
+  const result = await git(cwd, ["log", "-1", "--format=%H%x00%s", ref, "--"], { allowFailure: true });
+  const [sha = "", subject = ""] = result.stdout.toString("utf8").trim().split("\0");
+  return result.code === 0 && subject.startsWith(subjectPrefix) ? sha : undefined;
 }

@@ -3,6 +3,7 @@ import { UserError } from "../errors.js";
 import type { WsPaths } from "../store/paths.js";
 import type { Workstream } from "../workstream/model.js";
 import { gitRoot } from "./repo.js";
+import type { RepoGuard } from "./repo-guard.js";
 
 type RunStartEvent = Extract<RunEvent, { type: "run-start" }>;
 
@@ -11,6 +12,9 @@ export interface GitMode {
   scopeCheck: boolean;
   /** Commit a passed step's files (worktree isolation). */
   commit: boolean;
+  /** Checks, after each attempt, what a step must not touch besides files outside its scope
+   *  (the shared git dir, the user's checkout, the run's branch); absent outside git. */
+  guard?: RepoGuard | undefined;
 }
 
 export interface Workplace {
@@ -56,14 +60,19 @@ export async function chooseWorkplace(ws: Workstream, cwd: string, paths: WsPath
       const { ensureExcluded } = await import("./worktree.js");
       await ensureExcluded(root);
     }
-    return { workdir: cwd, git: { scopeCheck: Boolean(root), commit: false }, notes };
+    const { RepoGuard, inPlaceNote } = await import("./repo-guard.js");
+    const guard = root ? await RepoGuard.open({ workdir: cwd }) : undefined;
+    return { workdir: cwd, git: { scopeCheck: Boolean(root), commit: false, guard }, notes: [...notes, inPlaceNote(Boolean(root))] };
   }
   const { prepareRunTree } = await import("./run-tree.js");
   const { NoCommitsError } = await import("./working-tree-base.js");
   try {
     const tree = await prepareRunTree({ gitRoot: root, projectDir: cwd, wsId: ws.id, paths, resume: opts.resume, baseRef: opts.baseRef, settings: ws.worktree, setupTimeoutMs: ws.execution.timeoutPerStep * 1000, env: opts.env, signal: opts.signal });
     const base = { source: tree.base.source, commit: tree.base.commit, uncommitted: tree.base.uncommitted.length, sample: tree.base.uncommitted.slice(0, 5) };
-    return { workdir: tree.workdir, branch: tree.branch, git: { scopeCheck: true, commit: true }, notes: tree.notes, base: opts.resume ? undefined : base, reused: tree.reused };
+    const { openTreeGuard } = await import("./repo-guard.js");
+    const guarded = await openTreeGuard({ workdir: tree.workdir, worktree: { branch: tree.branch, checkout: root } });
+    const git = { scopeCheck: true, commit: true, guard: guarded.guard };
+    return { workdir: tree.workdir, branch: tree.branch, git, notes: [...tree.notes, ...guarded.notes], base: opts.resume ? undefined : base, reused: tree.reused };
   } catch (error) {
     if (error instanceof NoCommitsError && ws.execution.isolation === undefined) {
       return { workdir: cwd, git: { scopeCheck: false, commit: false }, notes: [`${error.message}; running in place (isolation "none")`] };

@@ -1,4 +1,5 @@
-import { spawn } from "node:child_process";
+import type { Result } from "execa";
+import { clearStaleIndexLock, indexLockError } from "./index-lock.js";
 
 export interface GitResult {
   code: number;
@@ -13,11 +14,42 @@ export interface GitOptions {
   env?: Record<string, string>;
   /** Return non-zero exits instead of throwing (for questions like "is this a repo?"). */
   allowFailure?: boolean;
+  /** Milliseconds before git is killed (TERM, then KILL); default GIT_TIMEOUT_MS. */
+  timeoutMs?: number;
 }
 
 /** Variables that would point git at another repository, index or work tree than `cwd`'s
  *  (set when ws itself runs from a git hook); scratch-index calls pass GIT_INDEX_FILE explicitly. */
 const REDIRECTING_ENV = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX"];
+
+/**
+ * Settings that stop git from executing programs named in configuration. A step can write the
+ * shared config or hooks/ (the repo guard puts them back after each attempt, see repo-guard.ts),
+ * and the user's global config is within its reach too, so ws's own git never trusts them:
+ * hooks (post-checkout on `worktree add`/`checkout`, pre-auto-gc) and fsmonitor (run by every
+ * status/diff/add) are off, no pager or external diff, no automatic gc/maintenance (it would spawn
+ * in the background and outlive the command), and no ssh or credential helper (ws never talks to
+ * a remote). Filter drivers (clean/smudge) are named by config too: ws hashes with
+ * `--no-filters`, and the guard restores the config before ws's next git command.
+ */
+export const SAFE_CONFIG: readonly string[] = [
+  "core.hooksPath=/dev/null",
+  "core.fsmonitor=false",
+  "core.pager=cat",
+  "diff.external=",
+  "gc.auto=0",
+  "maintenance.auto=false",
+  "core.sshCommand=false",
+  "credential.helper=",
+  "core.quotepath=off",
+];
+
+const SAFE_ARGS = SAFE_CONFIG.flatMap((setting) => ["-c", setting]);
+
+/** Long enough for `worktree add` of a big repository on a slow disk; a hung git must still end. */
+export const GIT_TIMEOUT_MS = 10 * 60_000;
+/** `cat-file blob` of a large file restored by the scope check goes through memory. */
+const MAX_BUFFER = 1024 * 1024 * 1024;
 
 function gitEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -31,34 +63,48 @@ export class GitError extends Error {
   constructor(
     readonly args: readonly string[],
     readonly cwd: string,
-    readonly result: GitResult,
+    readonly result: GitResult & { timedOut?: boolean; durationMs?: number },
   ) {
-    super(`git ${args.join(" ")} (in ${cwd}) exited with ${result.code}: ${result.stderr.trim()}`);
+    const why = result.timedOut ? `timed out after ${Math.round((result.durationMs ?? 0) / 1000)} s` : `exited with ${result.code}`;
+    super(`git ${args.join(" ")} (in ${cwd}) ${why}: ${result.stderr.trim()}`);
   }
 }
 
-/** Runs git with an argv array (never a shell), stdout kept as bytes for `-z` output and blobs.
- *  A non-zero exit throws GitError unless `allowFailure`: every call site expects success, so a
- *  failure is a bug or a broken repository, not a user outcome. */
-export function git(cwd: string, args: readonly string[], options: GitOptions = {}): Promise<GitResult> {
-  const argv = ["-c", "core.quotepath=off", ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn("git", argv, { cwd, env: gitEnv(options.env), stdio: ["pipe", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
-    child.on("error", reject);
-    // git may exit before reading all of stdin (e.g. on a bad argument); that is reported by its
-    // exit code, not by an EPIPE crash.
-    child.stdin.on("error", () => {});
-    child.stdin.end(options.input ?? "");
-    child.on("close", (code, signal) => {
-      const result: GitResult = { code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8") };
-      if (result.code !== 0 && !options.allowFailure) reject(new GitError(args, cwd, result));
-      else resolve(result);
-    });
+let execaModule: Promise<typeof import("execa")> | undefined;
+
+const toBuffer = (bytes: unknown): Buffer =>
+  bytes instanceof Uint8Array ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.from(String(bytes ?? ""));
+
+/** Runs git with an argv array (never a shell) through execa (timeout, kill, cleanup on exit),
+ *  stdout kept as bytes for `-z` output and blobs. A non-zero exit throws GitError unless
+ *  `allowFailure`: every call site expects success, so a failure is a bug or a broken
+ *  repository, not a user outcome. Git that cannot start (not installed, cwd gone) always throws. */
+export async function git(cwd: string, args: readonly string[], options: GitOptions = {}): Promise<GitResult> {
+  const { execa } = await (execaModule ??= import("execa"));
+  const run: Result = await execa("git", [...SAFE_ARGS, ...args], {
+    cwd,
+    env: gitEnv(options.env),
+    extendEnv: false,
+    input: options.input ?? "",
+    encoding: "buffer",
+    stripFinalNewline: false,
+    reject: false,
+    timeout: options.timeoutMs ?? GIT_TIMEOUT_MS,
+    maxBuffer: MAX_BUFFER,
   });
+  const result = {
+    code: run.exitCode ?? 128,
+    stdout: toBuffer(run.stdout),
+    stderr: toBuffer(run.stderr).toString("utf8"),
+    timedOut: run.timedOut,
+    durationMs: run.durationMs,
+  };
+  // No exit code and no signal: git never ran (ENOENT for git or cwd); not a question's answer.
+  if (run.exitCode === undefined && run.signal === undefined) {
+    throw new GitError(args, cwd, { ...result, stderr: run.originalMessage ?? run.message ?? "git could not start" });
+  }
+  if ((result.code !== 0 || run.timedOut) && !options.allowFailure) throw new GitError(args, cwd, result);
+  return { code: result.code, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** stdout as trimmed text, for one-line answers (shas, paths, branch names). */
@@ -76,12 +122,16 @@ export function splitNul(buffer: Buffer): string[] {
 const LOCK_RETRIES = 40;
 
 /** Runs a git command that writes the index, retrying while another git process in the same tree
- *  (an agent's own `git status`, say) briefly holds index.lock. */
+ *  (an agent's own `git status`, say) briefly holds index.lock. A lock that no process holds any
+ *  more (left by a kill -9) is removed instead of waited for, see index-lock.ts. */
 export async function gitWithIndexLock(cwd: string, args: readonly string[], options: GitOptions = {}): Promise<GitResult> {
   for (let attempt = 1; ; attempt++) {
     const result = await git(cwd, args, { ...options, allowFailure: true });
     if (result.code === 0 || options.allowFailure) return result;
-    if (attempt >= LOCK_RETRIES || !result.stderr.includes("index.lock")) throw new GitError(args, cwd, result);
+    if (!result.stderr.includes("index.lock")) throw new GitError(args, cwd, result);
+    // Only the first failure asks: a lock still there after that is held by a live process.
+    if (attempt === 1 && (await clearStaleIndexLock(cwd)) === "removed") continue;
+    if (attempt >= LOCK_RETRIES) throw await indexLockError(cwd);
     await new Promise((resolve) => setTimeout(resolve, 50 * Math.min(attempt, 10)));
   }
 }

@@ -29,18 +29,23 @@ export async function enforceScope(opts: {
   othersScopes: string[][];
   patchFile: string;
 }): Promise<ScopeCheckResult> {
-  const { cwd, before, after } = opts;
-  const outside = changedBetween(before, after).filter(
+  const outside = changedBetween(opts.before, opts.after).filter(
     (file) => !matchesScope(file, opts.fileScope) && !opts.othersScopes.some((scope) => matchesScope(file, scope)),
   );
-  if (outside.length === 0) return { violations: [] };
+  return revertChanges({ ...opts, files: outside });
+}
 
+/** `files` (changed between the snapshots, relative to `cwd`) written as a patch to `patchFile`,
+ *  then put back to their `before` state; see enforceScope. Returns the files it reverted. */
+export async function revertChanges(opts: { cwd: string; before: Snapshot; after: Snapshot; files: string[]; patchFile: string }): Promise<ScopeCheckResult> {
+  const { cwd, before, after } = opts;
+  if (opts.files.length === 0) return { violations: [] };
   const prefix = await repoPrefix(cwd);
   const toRoot = (file: string) => path.posix.normalize(prefix + file);
   // A file another step committed meanwhile looks changed (dirty before, clean after) but is that
   // step's work, now in history: reverting it would put stale content back into the tree.
   const committed = await committedBetween(cwd, before.get(HEAD_KEY), after.get(HEAD_KEY));
-  const violations = outside.filter((file) => after.has(file) || !committed.has(toRoot(file)));
+  const violations = opts.files.filter((file) => after.has(file) || !committed.has(toRoot(file)));
   if (violations.length === 0) return { violations };
   const head = await headEntries(cwd, violations.map(toRoot));
   const entryIn = (snap: Snapshot, file: string): Entry | undefined => {
@@ -122,9 +127,9 @@ async function restore(
     else if (value !== DIRECTORY) blobs.push({ file, ...(parseEntry(value) as Entry) });
     // A nested repository can't be put in a patch, so it is left alone rather than deleted.
   }
-  // Clean before means index == HEAD for that file, so both are reset (undoing any `git add`).
-  if (fromHead.length > 0) await gitWithIndexLock(cwd, ["checkout", "HEAD", "--", ...fromHead]);
   if (untrack.length > 0) await gitWithIndexLock(cwd, ["rm", "--cached", "-q", "--ignore-unmatch", "--", ...untrack]);
+  // Removals first: a symlink that replaced a tracked folder must be gone before that folder's
+  // files are checked out again, or they would be written through it, outside the tree.
   const root = path.resolve(cwd, ...prefix.split("/").filter(Boolean).map(() => ".."));
   for (const file of remove) {
     const full = path.join(cwd, file);
@@ -132,6 +137,8 @@ async function restore(
     await rm(full, { force: true });
     await pruneEmptyParents(path.dirname(full), root);
   }
+  // Clean before means index == HEAD for that file, so both are reset (undoing any `git add`).
+  if (fromHead.length > 0) await gitWithIndexLock(cwd, ["checkout", "HEAD", "--", ...fromHead]);
   for (const { file, sha, mode } of blobs) {
     const full = path.join(cwd, file);
     const content = (await git(cwd, ["cat-file", "blob", sha])).stdout;

@@ -16,6 +16,9 @@ export interface StepRecord {
   log?: string | undefined;
   usage?: Usage | undefined;
   commit?: string | undefined;
+  /** The last attempt passed but the step has not ended: ws was killed while committing its
+   *  files, and a resume commits them without running the step again. */
+  commitPending?: boolean | undefined;
   /** Whether this run selected the step (false: left as it was by --only/--from/--resume). */
   selected: boolean;
 }
@@ -89,6 +92,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       if (step) {
         step.state = "running";
         step.reason = undefined;
+        step.commitPending = undefined;
         step.attempts = Math.max(step.attempts, event.attempt);
         step.startedAt ??= event.at;
         step.selected = true;
@@ -102,6 +106,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       if (step) {
         step.log = event.log;
         step.usage = addUsage(step.usage, event.usage);
+        step.commitPending = event.passed || undefined;
       }
       break;
     case "step-end":
@@ -112,6 +117,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         step.endedAt = event.at;
         step.durationMs = event.durationMs;
         step.commit = event.commit;
+        step.commitPending = undefined;
         step.selected = true;
       }
       break;
