@@ -226,9 +226,10 @@ export class StepRun {
     const after = await git.snapshot(deps.workdir);
     let changed = git.changedBetween(before, after);
     const { enforceScope, revertChanges } = await import("../git/scope-check.js");
+    let links: string[] = [];
     if (guard) {
       const { outwardLinks } = await import("../git/repo-guard.js");
-      const links = await outwardLinks(deps.workdir, guard.root, after, changed);
+      links = await outwardLinks(deps.workdir, guard.root, after, changed);
       if (links.length > 0) {
         const patchFile = path.join(stepDir, `attempt-${attempt}.links.patch`);
         await revertChanges({ cwd: deps.workdir, before, after, files: links, patchFile });
@@ -244,6 +245,7 @@ export class StepRun {
         fileScope: step.fileScope,
         othersScopes: deps.othersScopes(step, started),
         patchFile: path.join(stepDir, `attempt-${attempt}.out-of-scope.patch`),
+        skip: links,
       });
       if (check.violations.length > 0) {
         const outside = new Set(check.violations);

@@ -28,9 +28,12 @@ export async function enforceScope(opts: {
   fileScope: string[];
   othersScopes: string[][];
   patchFile: string;
+  /** Changed files already dealt with (reverted by the repo guard). */
+  skip?: string[];
 }): Promise<ScopeCheckResult> {
+  const skip = new Set(opts.skip);
   const outside = changedBetween(opts.before, opts.after).filter(
-    (file) => !matchesScope(file, opts.fileScope) && !opts.othersScopes.some((scope) => matchesScope(file, scope)),
+    (file) => !skip.has(file) && !matchesScope(file, opts.fileScope) && !opts.othersScopes.some((scope) => matchesScope(file, scope)),
   );
   return revertChanges({ ...opts, files: outside });
 }
@@ -127,7 +130,12 @@ async function restore(
     else if (value !== DIRECTORY) blobs.push({ file, ...(parseEntry(value) as Entry) });
     // A nested repository can't be put in a patch, so it is left alone rather than deleted.
   }
-  if (untrack.length > 0) await gitWithIndexLock(cwd, ["rm", "--cached", "-q", "--ignore-unmatch", "--", ...untrack]);
+  // Exact index entries only: a symlink standing where a tracked folder was must not take the
+  // folder's files out of the index (`git rm --cached` refuses such a path outright).
+  if (untrack.length > 0) {
+    const input = untrack.map((file) => `${file}\0`).join("");
+    await gitWithIndexLock(cwd, ["update-index", "--force-remove", "-z", "--stdin"], { input });
+  }
   // Removals first: a symlink that replaced a tracked folder must be gone before that folder's
   // files are checked out again, or they would be written through it, outside the tree.
   const root = path.resolve(cwd, ...prefix.split("/").filter(Boolean).map(() => ".."));
