@@ -27,16 +27,16 @@ const REDIRECTING_ENV = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMM
  * shared config or hooks/ (the repo guard puts them back after each attempt, see repo-guard.ts),
  * and the user's global config is within its reach too, so ws's own git never trusts them:
  * hooks (post-checkout on `worktree add`/`checkout`, pre-auto-gc) and fsmonitor (run by every
- * status/diff/add) are off, no pager or external diff, no automatic gc/maintenance (it would spawn
- * in the background and outlive the command), and no ssh or credential helper (ws never talks to
- * a remote). Filter drivers (clean/smudge) are named by config too: ws hashes with
- * `--no-filters`, and the guard restores the config before ws's next git command.
+ * status/diff/add) are off, no automatic gc/maintenance (it would spawn in the background and
+ * outlive the command), and no ssh or credential helper (ws never talks to a remote). Not
+ * settable to "off" here, so handled where used: an external diff or textconv (every `git diff`
+ * of ws passes `--no-ext-diff --no-textconv`; an empty `diff.external` would be run as a command),
+ * the pager (never started: git's output is a pipe), and filter drivers (ws hashes with
+ * `--no-filters`, and the repo guard restores the config before ws's next git command).
  */
 export const SAFE_CONFIG: readonly string[] = [
   "core.hooksPath=/dev/null",
   "core.fsmonitor=false",
-  "core.pager=cat",
-  "diff.external=",
   "gc.auto=0",
   "maintenance.auto=false",
   "core.sshCommand=false",
