@@ -159,3 +159,23 @@ describe("git moves made by the step", () => {
     expect(fs.existsSync(path.join(p.tree, "stray.txt"))).toBe(false);
   });
 });
+
+describe("what isolation \"none\" leaves unprotected is said in the run header", () => {
+  it("outside git: scopes are not enforced", () => {
+    const p = agentProject({ id: "plain", steps: [{ id: "s", run: "rm -f .env", file_scope: ["out.txt"] }] }, { git: false, files: { ".env": "KEY=1\n" } });
+    const r = run(p);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/not a git repository: steps run in place, file_scope is not enforced/);
+  });
+
+  it("in a git checkout: ignored files are not protected", () => {
+    const p = agentProject(
+      { id: "inplace", execution: { isolation: "none" }, steps: [{ id: "s", run: "rm -f .env", file_scope: ["out.txt"] }] },
+      { files: { "README.md": "# project\n", ".gitignore": ".env\n" } },
+    );
+    fs.writeFileSync(path.join(p.dir, ".env"), "KEY=1\n");
+    const r = run(p);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/isolation "none": .*ignored files such as \.env, and anything outside the repository, are not protected/);
+  });
+});
