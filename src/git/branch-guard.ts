@@ -1,12 +1,13 @@
 import { lstat, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { branchCommit } from "./repo.js";
 import { git, gitText, gitWithIndexLock } from "./run-git.js";
 
 /** The run's worktree as ws made it: where it is, how its `.git` file points at its git dir, and
  *  the branch it must stay on. */
 export interface TreeIdentity {
   root: string;
+  /** The worktree's own git dir (its HEAD and index). */
+  gitDir: string;
   /** The exact text of `<root>/.git` ("gitdir: …"). */
   dotGit: string;
   branch: string;
@@ -48,11 +49,13 @@ export async function recoverTree(tree: TreeIdentity, tip: string, keepDir: stri
  * files the move changed are put back (`reset --keep`, which never overwrites an edit made after
  * the move; when it would, the files stay as they are and the scope check judges them).
  */
-export async function restoreBranch(tree: TreeIdentity, tip: string, patchFile: string): Promise<string[]> {
+export async function restoreBranch(tree: TreeIdentity, tip: string, patchFile: string, refs: Map<string, string>): Promise<string[]> {
   const ref = `refs/heads/${tree.branch}`;
-  const symbolic = (await git(tree.root, ["symbolic-ref", "-q", "HEAD"], { allowFailure: true })).stdout.toString("utf8").trim();
-  const branchAt = await branchCommit(tree.root, tree.branch);
-  const headAt = (await git(tree.root, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { allowFailure: true })).stdout.toString("utf8").trim();
+  // HEAD read as a file and refs from the guard's one for-each-ref: no git call when all is well.
+  const head = (await readFile(path.join(tree.gitDir, "HEAD"), "utf8").catch(() => "")).trim();
+  const symbolic = head.startsWith("ref: ") ? head.slice(5) : "";
+  const branchAt = refs.get(ref);
+  const headAt = symbolic ? (refs.get(symbolic) ?? "") : head;
   if (symbolic === ref && branchAt === tip) return [];
 
   const findings: string[] = [];
@@ -77,6 +80,6 @@ export async function restoreBranch(tree: TreeIdentity, tip: string, patchFile: 
 
 /** The worktree's identity, read once when the run starts. */
 export async function readTreeIdentity(root: string, branch: string): Promise<TreeIdentity> {
-  const top = await gitText(root, ["rev-parse", "--show-toplevel"]);
-  return { root: top, dotGit: await readFile(path.join(top, ".git"), "utf8"), branch };
+  const [top = "", gitDir = ""] = (await gitText(root, ["rev-parse", "--show-toplevel", "--absolute-git-dir"])).split("\n");
+  return { root: top, gitDir, dotGit: await readFile(path.join(top, ".git"), "utf8"), branch };
 }

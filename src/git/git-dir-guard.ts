@@ -98,7 +98,7 @@ export async function restoreGitDir(changed: string[], before: GitDirFiles, base
 /** refname → sha of every ref that is not symbolic (those follow their target). */
 export type Refs = Map<string, string>;
 
-export async function readRefs(cwd: string, ignore: (ref: string) => boolean): Promise<Refs> {
+export async function readRefs(cwd: string, ignore: (ref: string) => boolean = () => false): Promise<Refs> {
   const out = (await git(cwd, ["for-each-ref", "--format=%(refname) %(objectname) %(symref)"])).stdout.toString("utf8");
   const refs: Refs = new Map();
   for (const line of out.split("\n")) {
@@ -106,6 +106,11 @@ export async function readRefs(cwd: string, ignore: (ref: string) => boolean): P
     if (ref !== "" && symref === "" && !ignore(ref)) refs.set(ref, sha);
   }
   return refs;
+}
+
+/** The refs of `refs` that `ignore` does not exclude. */
+export function refsExcept(refs: Refs, ignore: (ref: string) => boolean): Refs {
+  return new Map([...refs].filter(([ref]) => !ignore(ref)));
 }
 
 /** Puts refs back (created ones deleted, moved or deleted ones reset); returns one line per ref,

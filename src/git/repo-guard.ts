@@ -2,7 +2,7 @@ import { lstat, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { readTreeIdentity, recoverTree, restoreBranch, type TreeIdentity } from "./branch-guard.js";
 import { changedBetween, snapshot, type Snapshot } from "./changes.js";
-import { gitDirChanges, readGitDir, readRefs, restoreGitDir, restoreRefs, type GitDirFiles, type GitDirWatch, type Refs } from "./git-dir-guard.js";
+import { gitDirChanges, readGitDir, readRefs, refsExcept, restoreGitDir, restoreRefs, type GitDirFiles, type GitDirWatch, type Refs } from "./git-dir-guard.js";
 import { branchCommit } from "./repo.js";
 import { clearStaleIndexLock, indexLockError } from "./index-lock.js";
 import { pointsOutside } from "./links.js";
@@ -115,14 +115,15 @@ export class RepoGuard {
       const names = changed.map((f) => path.relative(this.commonDir, f)).join(", ");
       findings.push(`changed the repository's git dir (${names}); reverted, the step's version is kept in ${kept}`);
     }
-    const refLines = await restoreRefs(this.workdir, this.refs, await readRefs(this.workdir, this.ignoreRef));
+    const allRefs = await readRefs(this.workdir);
+    const refLines = await restoreRefs(this.workdir, this.refs, refsExcept(allRefs, this.ignoreRef));
     if (refLines.length > 0) {
       const file = path.join(keepDir, "refs.txt");
       await mkdir(keepDir, { recursive: true });
       await writeFile(file, refLines.join("\n") + "\n");
       findings.push(`changed git refs (${refLines.map((l) => l.split(" ")[0]).join(", ")}); put back, old and new values in ${file}`);
     }
-    if (this.tree) findings.push(...(await restoreBranch(this.tree, this.tip, path.join(keepDir, "history.patch"))));
+    if (this.tree) findings.push(...(await restoreBranch(this.tree, this.tip, path.join(keepDir, "history.patch"), allRefs)));
     if (this.checkout) findings.push(...(await this.checkCheckout(keepDir)));
     return findings;
   }
