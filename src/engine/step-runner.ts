@@ -106,15 +106,7 @@ export class StepRun {
     deps.emit({ type: "step-start", at: this.now(), step: step.id, attempt, tool: step.tool });
 
     const adapter = deps.adapter(step);
-    const ctx: ToolContext = {
-      workstream: deps.workstream,
-      step,
-      cwd: deps.workdir,
-      attempt,
-      feedback: this.feedback,
-      stepDir: deps.paths.stepDir(step.id),
-      env: deps.env,
-    };
+    const ctx = this.toolContext(attempt);
     const git = deps.git.scopeCheck || deps.git.commit ? await import("../git/changes.js") : undefined;
     const before = git ? await git.snapshot(deps.workdir) : undefined;
     if (before) await this.adoptLeftovers(before, started);
@@ -188,13 +180,7 @@ export class StepRun {
       free: free || undefined,
     });
 
-    if (reason.kind === "passed") {
-      let commit: string | undefined;
-      if (deps.git.commit) {
-        commit = await this.commit();
-      }
-      return this.end("passed", reason, commit, false);
-    }
+    if (reason.kind === "passed") return this.end("passed", reason, deps.git.commit ? await this.commit() : undefined, false);
     if (reason.kind === "cancelled") return this.end("cancelled", reason, undefined, false);
     if (free) return { final: false, toolFault, quota: true };
 
@@ -208,6 +194,11 @@ export class StepRun {
     if (this.spent > step.retries) return this.end("failed", reason, undefined, toolFault);
     this.feedback = [`The previous attempt (${attempt}) failed: ${formatReason(reason)}.`, detail, cap(tail)].filter(Boolean).join("\n");
     return { final: false, toolFault };
+  }
+
+  private toolContext(attempt: number): ToolContext {
+    const { step, deps } = this;
+    return { workstream: deps.workstream, step, cwd: deps.workdir, attempt, feedback: this.feedback, stepDir: deps.paths.stepDir(step.id), env: deps.env };
   }
 
   /**
