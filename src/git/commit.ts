@@ -2,7 +2,7 @@ import { lstat, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { pointsOutside } from "./links.js";
-import { branchCommit, headCommit } from "./repo.js";
+import { branchCommit, headCommit, repoTop } from "./repo.js";
 import { git, gitText, gitWithIndexLock } from "./run-git.js";
 import { serialized } from "./tree-queue.js";
 
@@ -31,7 +31,7 @@ interface CommitOptions {
 async function commitNow({ cwd, files, message, branch, onCommit }: CommitOptions): Promise<string | undefined> {
   // A nested repository can't be committed as content; everything else (deleted or not) can.
   const committable: string[] = [];
-  const top = await gitText(cwd, ["rev-parse", "--show-toplevel"]);
+  const top = await repoTop(cwd);
   for (const file of files) {
     const stats = await lstat(path.join(cwd, file)).catch(() => undefined);
     if (stats?.isDirectory()) continue;
@@ -56,7 +56,7 @@ async function commitNow({ cwd, files, message, branch, onCommit }: CommitOption
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  if (parent !== undefined && tree === (await gitText(cwd, ["rev-parse", `${parent}^{tree}`]))) {
+  if (parent !== undefined && tree === (treeOf.get(parent) ?? (await gitText(cwd, ["rev-parse", `${parent}^{tree}`])))) {
     // Already in history (a commit whose index update a kill -9 cut short): the index catches up.
     await gitWithIndexLock(cwd, updateArgs, { input });
     return undefined;
@@ -70,17 +70,25 @@ async function commitNow({ cwd, files, message, branch, onCommit }: CommitOption
   // The old value makes the update fail instead of silently dropping a commit made meanwhile.
   await git(cwd, ["update-ref", "-m", `commit: ${subject}`, ref, sha, parent ?? ""]);
   onCommit?.(sha);
+  // The next step's commit usually sits on this one: its tree is known without asking git.
+  treeOf.set(sha, tree);
   // The real index learns the committed files, so `git status` in the tree shows them clean.
   await gitWithIndexLock(cwd, updateArgs, { input });
   return sha;
 }
 
+const treeOf = new Map<string, string>();
+
+/** Whether git config sets user.name and user.email for `cwd`, asked once per folder and run. */
+const identities = new Map<string, Promise<{ name: boolean; email: boolean }>>();
+
 /** Author/committer fallbacks, only for the parts neither git config nor the environment sets. */
 export async function identityEnv(cwd: string): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
   const configured = async (key: string) => (await git(cwd, ["config", "--get", key], { allowFailure: true })).stdout.toString("utf8").trim() !== "";
-  const name = await configured("user.name");
-  const email = await configured("user.email");
+  let identity = identities.get(cwd);
+  if (identity === undefined) identities.set(cwd, (identity = (async () => ({ name: await configured("user.name"), email: await configured("user.email") }))()));
+  const { name, email } = await identity;
   for (const role of ["AUTHOR", "COMMITTER"]) {
     if (!name && !process.env[`GIT_${role}_NAME`]) env[`GIT_${role}_NAME`] = FALLBACK_AUTHOR.name;
     if (!email && !process.env[`GIT_${role}_EMAIL`]) env[`GIT_${role}_EMAIL`] = FALLBACK_AUTHOR.email;

@@ -6,7 +6,7 @@ import { gitDirChanges, readGitDir, readRefs, refsExcept, restoreGitDir, restore
 import { branchCommit } from "./repo.js";
 import { clearStaleIndexLock, indexLockError } from "./index-lock.js";
 import { pointsOutside } from "./links.js";
-import { gitText } from "./run-git.js";
+import { git, gitText, splitNul } from "./run-git.js";
 import { revertChanges } from "./scope-check.js";
 import { serialized } from "./tree-queue.js";
 
@@ -45,7 +45,7 @@ export class RepoGuard {
     private readonly refs: Refs,
     private readonly tree: TreeIdentity | undefined,
     private tip: string,
-    private readonly checkout: { root: string; baseline: Snapshot } | undefined,
+    private readonly checkout: { root: string; baseline: Snapshot; quick: Buffer } | undefined,
   ) {}
 
   static async open(options: RepoGuardOptions): Promise<RepoGuard> {
@@ -79,7 +79,7 @@ export class RepoGuard {
       await readRefs(workdir, ignoreRef),
       tree,
       tip,
-      checkoutRoot ? { root: checkoutRoot, baseline: await snapshot(checkoutRoot) } : undefined,
+      checkoutRoot ? { root: checkoutRoot, quick: await quickLook(checkoutRoot), baseline: await snapshot(checkoutRoot) } : undefined,
     );
   }
 
@@ -129,15 +129,34 @@ export class RepoGuard {
   }
 
   private async checkCheckout(keepDir: string): Promise<string[]> {
-    const { root, baseline } = this.checkout!;
+    const checkout = this.checkout!;
+    const { root, baseline } = checkout;
+    // One `git status` and a stat of its dirty files when nothing changed (the usual case); the
+    // full snapshot (hashing every dirty file) only when something did.
+    if (checkout.quick.equals(await quickLook(root))) return [];
     const after = await snapshot(root);
     const files = changedBetween(baseline, after);
-    if (files.length === 0) return [];
     const patchFile = path.join(keepDir, "checkout.patch");
-    const reverted = await revertChanges({ cwd: root, before: baseline, after, files, patchFile });
+    const reverted = files.length > 0 ? await revertChanges({ cwd: root, before: baseline, after, files, patchFile }) : { violations: [] };
+    // What is there now matches the baseline: the next check compares with this look.
+    checkout.quick = await quickLook(root);
     if (reverted.violations.length === 0) return [];
     return [`changed files in your checkout ${root}: ${reverted.violations.join(", ")} (kept in ${patchFile}, then reverted)`];
   }
+}
+
+/** `git status` of a checkout plus size, mtime, inode and mode of each file it lists: equal
+ *  bytes mean nothing changed there (a file edited twice within one mtime tick with the same size
+ *  escapes this; the step's own worktree is always hashed in full). */
+async function quickLook(root: string): Promise<Buffer> {
+  const status = (await git(root, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"])).stdout;
+  const signs: string[] = [];
+  for (const field of splitNul(status)) {
+    const file = field.length > 3 && field[2] === " " ? field.slice(3) : field;
+    const stats = await lstat(path.join(root, file), { bigint: true }).catch(() => undefined);
+    signs.push(stats ? `${stats.size}:${stats.mtimeNs}:${stats.ino}:${stats.mode}` : "-");
+  }
+  return Buffer.concat([status, Buffer.from(signs.join("\n"))]);
 }
 
 /** Symlinks among `changed` (paths relative to `cwd`, as in `after`) whose target lies outside
