@@ -44,9 +44,11 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   // Ctrl-C / SIGTERM: stop starting steps, kill running ones (the engine aborts their groups),
   // flush state, exit 130/143. A second signal kills every group at once.
   const controller = new AbortController();
+  const hardController = new AbortController();
   let received: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (received) {
+      hardController.abort(signal);
       void import("../proc/live-groups.js").then(({ killAllLiveGroups }) => killAllLiveGroups("SIGKILL"));
       return;
     }
@@ -71,6 +73,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
       order: options.order,
       signal: controller.signal,
       listeners,
+      hardSignal: hardController.signal,
     });
   } finally {
     reporter.close();

@@ -34,8 +34,10 @@ export interface RunOptions extends Selection {
   maxWorkers?: number;
   /** Ready-queue order; "fifo" exists to measure what the critical path buys (bench/). */
   order?: "critical-path" | "fifo";
-  /** Abort = Ctrl-C: running steps are killed and end `cancelled`; the reason is the signal's name. */
+  /** Abort = Ctrl-C: running steps are killed and end `cancelled` (the reason is the signal's name); `run_if: always` steps still run. */
   signal?: AbortSignal;
+  /** Abort = a second Ctrl-C: `always` steps are skipped too. */
+  hardSignal?: AbortSignal;
   /** Every consumer of the run, in order; persistence (store/recorder.ts) goes first. */
   listeners?: RunListener[];
   clock?: Clock;
@@ -193,6 +195,9 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan:
     })),
     clock: p.clock,
     signal: options.signal,
+    hardSignal: options.hardSignal,
+    runIf: ws.steps.map((s) => s.runIf),
+    named: (options.only?.length ?? 0) > 0,
     gate: units.gate,
     run: units.run,
     onFinal: units.onFinal,

@@ -21,6 +21,9 @@ export type UnitResult = { final: true; state: "passed" | "failed" | "cancelled"
 
 export type Gate = { ok: true; token?: unknown } | { ok: false; retryInMs: number };
 
+/** When a step runs, like GitHub's `if:`; see `RunIf` in the workstream model. */
+export type RunIfMode = "success" | "failure" | "always";
+
 export interface SchedulerOptions {
   /** Step ids by node, for `blocked_by:<id>` reasons. */
   ids: readonly string[];
@@ -44,8 +47,14 @@ export interface SchedulerOptions {
   run: (node: number, signal: AbortSignal, token: unknown) => Promise<UnitResult>;
   /** A node reached a final state (including blocked/cancelled ones that never ran). */
   onFinal?: (node: number, final: Final) => void;
-  /** External cancellation (Ctrl-C): stop starting, abort running units. */
+  /** Per node (default "success"): `always` nodes run once their dependencies ended, whatever the result; `failure` nodes only if one failed. */
+  runIf?: readonly RunIfMode[];
+  /** The selected nodes were named one by one (--only): a run_if with no dependency in the run is the caller's decision. */
+  named?: boolean;
+  /** External cancellation (Ctrl-C): stop starting, abort running units; `always` nodes still run. */
   signal?: AbortSignal;
+  /** A second Ctrl-C: abort everything, `always` nodes included. */
+  hardSignal?: AbortSignal;
 }
 
 interface Deferred {
@@ -63,8 +72,10 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
   const { deps, selected, clock } = options;
   const n = deps.length;
   const finals = new Map<number, Final>();
+  const runIf = (node: number): RunIfMode => options.runIf?.[node] ?? "success";
+  const waitsOn = effectiveDeps(deps, selected, runIf);
   const dependents: number[][] = Array.from({ length: n }, () => []);
-  deps.forEach((ds, i) => ds.forEach((d) => dependents[d]?.push(i)));
+  waitsOn.forEach((ds, i) => ds.forEach((d) => dependents[d]?.push(i)));
 
   const conflictsOf: number[][] = Array.from({ length: n }, () => []);
   for (const [a, b] of options.exclusive ?? []) {
@@ -78,7 +89,8 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
   const unitErrors: unknown[] = [];
   const readySince = new Map<number, number>(); // node → sequence number (FIFO order)
   let sequence = 0;
-  let stopped: "failure" | "abort" | undefined;
+  /** failure: on_failure stop; abort: on_failure abort; interrupt: Ctrl-C; hard: a second Ctrl-C. */
+  let stopped: "failure" | "abort" | "interrupt" | "hard" | undefined;
   let lastStart = -Infinity;
   let wake = deferred();
   let timer: AbortController | undefined;
@@ -88,33 +100,63 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
     const f = finals.get(d);
     return f !== undefined && (f.state === "passed" || f.state === "skipped");
   };
+  const isBad = (d: number) => {
+    const f = finals.get(d);
+    return selected.has(d) && (f?.state === "failed" || f?.state === "blocked");
+  };
+  /** Whether a node may still start under the current stop mode: failure handlers and `always` outlive a stop. */
+  const mayStart = (node: number) =>
+    stopped === undefined || ((stopped === "failure" || stopped === "abort") && runIf(node) !== "success") || (stopped === "interrupt" && runIf(node) === "always");
+  // Settling a node re-evaluates its dependents; a worklist rather than recursion, so a 10k-step chain cannot overflow the stack.
+  const toEvaluate: number[] = [];
+  let evaluating = false;
   const settle = (node: number, final: Final) => {
     if (finals.has(node)) return;
     finals.set(node, final);
     readySince.delete(node);
     options.onFinal?.(node, final);
-  };
-  const markReady = (node: number) => {
-    if (!selected.has(node) || finals.has(node) || running.has(node) || readySince.has(node)) return;
-    if ((deps[node] ?? []).every(satisfied)) readySince.set(node, sequence++);
+    toEvaluate.push(...(dependents[node] ?? []));
+    if (evaluating) return;
+    evaluating = true;
+    while (toEvaluate.length > 0) evaluate(toEvaluate.pop()!);
+    evaluating = false;
   };
   const blockedBy = (node: number): EndReason => {
     const f = finals.get(node);
     // Name the root cause: a step blocked behind a blocked step is blocked by the same failure.
     return f?.state === "blocked" ? f.reason : { kind: "blocked_by", step: options.ids[node] ?? String(node) };
   };
-  const blockDescendants = (failed: number) => {
-    const reason = blockedBy(failed);
-    const stack = [...(dependents[failed] ?? [])];
-    while (stack.length > 0) {
-      const next = stack.pop()!;
-      if (!selected.has(next) || finals.has(next)) continue;
-      settle(next, { state: "blocked", reason });
-      stack.push(...(dependents[next] ?? []));
+  /** Decides a node that has not started: ready, blocked, skipped by its run_if, cancelled by a stop, or not yet. */
+  const evaluate = (node: number) => {
+    if (!selected.has(node) || finals.has(node) || running.has(node) || readySince.has(node)) return;
+    const ds = waitsOn[node] ?? [];
+    const mode = runIf(node);
+    if (mode === "success") {
+      const bad = ds.find(isBad);
+      if (bad !== undefined) return settle(node, { state: "blocked", reason: blockedBy(bad) });
+    }
+    if (!mayStart(node)) return settle(node, { state: "cancelled", reason: because("cancelled") });
+    if (mode === "success") {
+      if (ds.every(satisfied)) readySince.set(node, sequence++);
+      return;
+    }
+    if (!ds.every((d) => !selected.has(d) || finals.has(d))) return;
+    // Named by --only with none of its dependencies in the run (a CI job whose `if: failure()` already decided): it runs.
+    const decidedElsewhere = options.named === true && !ds.some((d) => selected.has(d));
+    if (mode === "always" || decidedElsewhere || ds.some(isBad)) readySince.set(node, sequence++);
+    else settle(node, { state: "skipped", reason: { kind: "run_if", condition: "failure" } });
+  };
+  /** After a stop: whatever may no longer start ends now, so `always` steps behind it can run. */
+  const sweep = () => {
+    for (let i = 0; i < n; i++) if (!running.has(i)) evaluate(i);
+    for (const node of [...readySince.keys()]) {
+      if (mayStart(node)) continue;
+      readySince.delete(node);
+      settle(node, { state: "cancelled", reason: because("cancelled") });
     }
   };
 
-  for (let i = 0; i < n; i++) markReady(i);
+  for (let i = 0; i < n; i++) evaluate(i);
 
   const priorityOf = (node: number) => options.priority?.[node] ?? 0;
   const better = (a: number, b: number) => {
@@ -143,38 +185,36 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
       return group.maxWorkers === undefined || active < group.maxWorkers;
     });
 
-  const externalAbort = () => {
-    stopped = "abort";
-    for (const controller of running.values()) controller.abort();
+  const stop = (mode: NonNullable<typeof stopped>) => {
+    stopped = mode;
+    if (mode !== "failure") for (const [node, controller] of running) if (!mayStart(node)) controller.abort();
+    sweep();
     wake.resolve();
   };
+  const externalAbort = () => stop("interrupt");
+  const hardAbort = () => stop("hard");
   if (options.signal?.aborted) externalAbort();
   else options.signal?.addEventListener("abort", externalAbort, { once: true });
+  if (options.hardSignal?.aborted) hardAbort();
+  else options.hardSignal?.addEventListener("abort", hardAbort, { once: true });
 
   const finish = (node: number, result: UnitResult) => {
     running.delete(node);
     if (!result.final) {
       // A retry goes back into the queue behind nothing: it keeps its priority.
-      if (!stopped) readySince.set(node, sequence++);
+      if (mayStart(node)) readySince.set(node, sequence++);
       else settle(node, { state: "cancelled", reason: because("cancelled") });
     } else {
       settle(node, { state: result.state, reason: result.reason });
-      if (result.state === "failed") {
-        blockDescendants(node);
-        if (options.onFailure !== "continue" && !stopped) {
-          stopped = options.onFailure === "abort" ? "abort" : "failure";
-          if (stopped === "abort") for (const controller of running.values()) controller.abort();
-        }
-      } else if (result.state === "passed" || result.state === "skipped") {
-        for (const d of dependents[node] ?? []) markReady(d);
-      }
+      if (result.state === "failed" && options.onFailure !== "continue" && !stopped) stop(options.onFailure === "abort" ? "abort" : "failure");
     }
     wake.resolve();
   };
 
   for (;;) {
     let nextWakeIn = Infinity;
-    while (!stopped && running.size < options.maxWorkers && readySince.size > 0) {
+    // readySince only ever holds nodes that may start under the current stop mode (see sweep).
+    while (running.size < options.maxWorkers && readySince.size > 0) {
       const waitForRate = lastStart + options.rateLimitMs - clock.now();
       if (waitForRate > 0) {
         nextWakeIn = Math.min(nextWakeIn, waitForRate);
@@ -209,7 +249,6 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
           finish(node, { final: true, state: "failed", reason: because("tool_error") });
         });
     }
-    if (stopped && running.size === 0) break;
     if (running.size === 0 && (readySince.size === 0 || nextWakeIn === Infinity)) break;
     if (nextWakeIn !== Infinity) {
       timer = new AbortController();
@@ -223,6 +262,7 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
     wake = deferred();
   }
   options.signal?.removeEventListener("abort", externalAbort);
+  options.hardSignal?.removeEventListener("abort", hardAbort);
 
   // Whatever never started: blocked behind a failure, or cancelled by stop/abort.
   for (let i = 0; i < n; i++) {
@@ -235,4 +275,27 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
   }
   if (unitErrors.length > 0) throw unitErrors[0];
   return finals;
+}
+
+/**
+ * What each node waits for. A `failure` node without dependencies handles a failure anywhere in
+ * the run, so it waits for every node except the descendants of such handlers (which would wait
+ * for it in turn: a cycle).
+ */
+function effectiveDeps(deps: readonly number[][], selected: ReadonlySet<number>, runIf: (node: number) => RunIfMode): number[][] {
+  const handlers = deps.map((_, i) => i).filter((i) => runIf(i) === "failure" && (deps[i] ?? []).length === 0 && selected.has(i));
+  if (handlers.length === 0) return deps.map((ds) => [...ds]);
+  const dependents: number[][] = deps.map(() => []);
+  deps.forEach((ds, i) => ds.forEach((d) => dependents[d]?.push(i)));
+  const downstream = new Set<number>(handlers);
+  const stack = [...handlers];
+  while (stack.length > 0) {
+    for (const next of dependents[stack.pop()!] ?? []) {
+      if (downstream.has(next)) continue;
+      downstream.add(next);
+      stack.push(next);
+    }
+  }
+  const watched = [...selected].filter((i) => !downstream.has(i));
+  return deps.map((ds, i) => (handlers.includes(i) ? watched : [...ds]));
 }

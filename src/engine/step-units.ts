@@ -65,7 +65,8 @@ export class StepUnits {
   onFinal = (node: number, final: Final): void => {
     // A step cancelled between attempts has not said so yet; steps that ended emitted their own step-end.
     if (final.state === "cancelled") this.runs.get(node)?.cancel();
-    if (final.state === "blocked" || (final.state === "cancelled" && !this.runs.has(node))) {
+    const notRun = final.state === "blocked" || (final.state === "cancelled" && !this.runs.has(node)) || (final.state === "skipped" && final.reason.kind === "run_if");
+    if (notRun) {
       // Under stop/abort, a queued step whose tool's breaker is open says so rather than just "cancelled".
       const open = final.state === "cancelled" && this.breakers.isOpen(this.deps.workstream.steps[node]?.tool ?? "");
       const reason = open ? because("circuit_open") : final.reason;

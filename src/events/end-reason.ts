@@ -20,7 +20,9 @@ export type EndReason =
   | { kind: ReasonKind }
   | { kind: "exit"; code: number }
   | { kind: "signal"; signal: string }
-  | { kind: "blocked_by"; step: string };
+  | { kind: "blocked_by"; step: string }
+  /** Not run because of its run_if: `failure` = nothing it depends on failed. */
+  | { kind: "run_if"; condition: "failure" };
 
 export function formatReason(reason: EndReason): string {
   switch (reason.kind) {
@@ -30,6 +32,8 @@ export function formatReason(reason: EndReason): string {
       return `signal:${reason.signal}`;
     case "blocked_by":
       return `blocked_by:${reason.step}`;
+    case "run_if":
+      return `run_if:${reason.condition}`;
     default:
       return reason.kind;
   }

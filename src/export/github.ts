@@ -180,6 +180,8 @@ export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: Rend
     jobs[job] = {
       name: stepId,
       ...(needs.length > 0 ? { needs } : {}),
+      // run_if maps onto GitHub's own status functions; ws run --only then runs the step without asking again.
+      ...(step.runIf !== "success" ? { if: `${step.runIf}()` } : {}),
       "runs-on": "ubuntu-latest",
       ...(minutes !== undefined ? { "timeout-minutes": minutes } : {}),
       ...(secrets.length > 0 ? { env: Object.fromEntries(secrets.map((k) => [k, `\${{ secrets.${k} }}`])) } : {}),

@@ -79,7 +79,8 @@ export function buildGraphView(input: GraphViewInput): GraphView {
     const record = state?.steps[id];
     return {
       id,
-      label: id,
+      // Every format shows the label: a step that runs after failures must not look like an ordinary one.
+      label: ws.steps[node]?.runIf && ws.steps[node]?.runIf !== "success" ? `${id} (if ${ws.steps[node]?.runIf})` : id,
       state: record?.state,
       group: groupOf.get(id),
       critical: critical.has(node),

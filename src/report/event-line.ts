@@ -37,7 +37,7 @@ export function formatEventLine(event: RunEvent): string | undefined {
         ? undefined
         : `attempt ${event.step} #${event.attempt} failed: ${formatReason(event.reason)}${event.detail ? ` — ${event.detail}` : ""}${event.free ? " (quota: not counted against retries)" : ""}`;
     case "step-end":
-      if (event.state === "skipped") return `skipped ${event.step} (its when condition is false)`;
+      if (event.state === "skipped") return `skipped ${event.step} (${event.reason.kind === "skipped" ? "its when condition is false" : formatReason(event.reason)})`;
       if (event.attempts === 0) return `${event.state.padEnd(6)} ${event.step} (${formatReason(event.reason)})`;
       return `${event.state.padEnd(6)} ${event.step}${event.state === "passed" ? "" : ` (${formatReason(event.reason)})`} after ${event.attempts} attempt${event.attempts === 1 ? "" : "s"}, ${formatDuration(event.durationMs)}${event.commit ? `, commit ${event.commit.slice(0, 8)}` : ""}`;
     case "breaker":

@@ -7,6 +7,8 @@
 export type OnFailure = "continue" | "stop" | "abort";
 export type FileConflictPolicy = "error" | "serialize";
 export type Isolation = "worktree" | "none";
+/** Like GitHub's `if: success()` / `failure()` / `always()`. */
+export type RunIf = "success" | "failure" | "always";
 
 /** Tools ws knows without a `tools` entry. */
 export const BUILTIN_TOOLS = ["aider", "claude", "codex", "gemini", "shell"] as const;
@@ -70,6 +72,8 @@ export interface Step {
   when: { source: string; value: boolean } | undefined;
   env: Record<string, string>;
   model: string | undefined;
+  /** success: all dependencies passed; failure: one failed (none: any step of the run); always: they all ended. */
+  runIf: RunIf;
 }
 
 /** `worktree`: what git ignores but a run needs, brought into the run's worktree. */

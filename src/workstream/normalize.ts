@@ -47,6 +47,7 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
     when: resolveWhen(raw, index, opts, diagnostics),
     env: raw.env ?? {},
     model: raw.model ?? defaults.model,
+    runIf: raw.run_if ?? "success",
   }));
   const workstream: Workstream = {
     id: doc.id,

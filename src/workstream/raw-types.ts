@@ -23,6 +23,7 @@ export interface RawStep {
   when?: string | boolean;
   env?: Record<string, string>;
   model?: string;
+  run_if?: "success" | "failure" | "always";
 }
 
 /** Values may still be `${env...}` strings here. */

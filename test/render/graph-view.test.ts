@@ -55,4 +55,11 @@ describe("buildGraphView", () => {
     ]);
     expect(view.nodes.map((n) => n.group)).toEqual(["both", "both", undefined]);
   });
+
+  it("labels a step that runs after failures with its run_if, in every format", () => {
+    const ws = diamond();
+    ws.steps[3]!.runIf = "always";
+    const view = viewOf(ws);
+    expect(view.nodes.map((n) => n.label)).toEqual(["a", "b", "c", "d (if always)"]);
+  });
 });

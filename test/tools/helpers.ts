@@ -27,6 +27,7 @@ export function makeStep(overrides: Partial<Step> = {}): Step {
     timeout: 0,
     retries: 1,
     acceptanceTests: [],
+    runIf: "success",
     when: undefined,
     env: {},
     model: undefined,
