@@ -88,6 +88,8 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
       `${wsId}: ${s.status} · run ${report.state.runId} · started ${s.startedAt.replace("T", " ").slice(0, 19)}${s.durationMs !== undefined ? ` · ${formatDuration(s.durationMs)}` : ""} · ${s.passed}/${s.total} passed`,
       await stepTable(report.state, chalk, { logs: true, root }),
     ];
+    const outputs = report.state.order.flatMap((id) => Object.entries(report.state.steps[id]?.outputs ?? {}).map(([k, v]) => `  ${id}.${k} = ${JSON.stringify(v)}`));
+    if (outputs.length > 0) lines.push("outputs:", ...outputs);
     if (report.interrupted) lines.push(chalk.yellow(`the run was interrupted (its process ${report.state.pid} is gone); continue with: ws run --ws-id ${wsId} --resume`));
     if (report.state.branch) lines.push(`work is on branch ${report.state.branch} (git merge ${report.state.branch})`);
     return { text: lines.join("\n"), running: report.state.status === "running" && !report.interrupted, json: JSON.stringify({ ...report.state, interrupted: report.interrupted }, null, 2) };

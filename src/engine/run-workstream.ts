@@ -12,13 +12,15 @@ import { readHistory } from "../store/history.js";
 import { reapGroups } from "../store/group-registry.js";
 import type { RunState } from "../store/run-state.js";
 import { findMissingTools } from "../tools/registry.js";
-import type { Workstream } from "../workstream/model.js";
+import type { Step, Workstream } from "../workstream/model.js";
+import { UserError } from "../errors.js";
 import { systemClock, type Clock } from "./clock.js";
 import { Dispatcher } from "./dispatch.js";
 import { planRun, type Plan } from "./plan.js";
 import { schedule, type Final } from "./scheduler.js";
 import { selectSteps, workerCount, type Selection, type UnknownStep } from "./select.js";
 import { StepUnits } from "./step-units.js";
+import { resolveStepOutputs } from "./outputs.js";
 
 export interface RunOptions extends Selection {
   /** Project root: state goes to `<cwd>/.worktrees/<id>/`. */
@@ -114,6 +116,8 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const started = clock.now();
   const at = () => new Date(clock.now()).toISOString();
   const emit = dispatcher.emit;
+  // Before anything is written: a malformed WS_STEP_OUTPUTS is the user's to fix (exit 2).
+  const stepAt = runStepResolver(ws, graph, () => dispatcher.state, p.previous ?? (selected.size < graph.ids.length ? loadRunState(paths) : undefined), p.env);
   const place = await chooseWorkplace(ws, options.cwd, paths, { resume: Boolean(options.resume), baseRef: options.base, env: p.env, signal: options.signal });
   const maxWorkers = workerCount(ws, options.maxWorkers);
   const plan = planRun(ws, graph, readHistory(paths.history), maxWorkers, selected);
@@ -141,7 +145,7 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
     for (const node of selected) fs.rmSync(paths.stepDir(graph.ids[node] ?? ""), { recursive: true, force: true });
   }
 
-  const finals = await scheduleSteps(options, p, place, plan, emit);
+  const finals = await scheduleSteps(options, p, place, plan, emit, stepAt);
   const interrupted = options.signal?.aborted === true;
   const anyBad = [...finals.entries()].some(([node, f]) => selected.has(node) && (f.state === "failed" || f.state === "blocked" || f.state === "cancelled"));
   // 128 + the signal's number, as a shell reports it.
@@ -165,7 +169,7 @@ function startWarnings(options: RunOptions, paths: WsPaths, place: Workplace): s
   return [...warnings, ...place.notes];
 }
 
-function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan: Plan, emit: Dispatcher["emit"]): Promise<Map<number, Final>> {
+function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan: Plan, emit: Dispatcher["emit"], stepAt: (node: number) => Step | undefined): Promise<Map<number, Final>> {
   const { ws, graph } = p;
   const units = new StepUnits({
     workstream: ws,
@@ -177,6 +181,7 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan:
     git: place.git,
     emit,
     attemptsBefore: (id) => p.previous?.steps[id]?.attempts ?? 0,
+    resolve: stepAt,
   });
   const conflicts = ws.execution.fileConflicts === "serialize" ? findScopeConflicts(ws, graph) : [];
   return schedule({
@@ -202,4 +207,35 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan:
     run: units.run,
     onFinal: units.onFinal,
   });
+}
+
+/**
+ * A step as it will run: its `${steps.<id>.outputs.<key>}` resolved from this run's passed steps,
+ * then the last run's (steps left out by --only/--from), then WS_STEP_OUTPUTS (JSON
+ * `{ "<step>": { "<key>": "value" } }`, how a CI job hands its needs' outputs in). A group's
+ * outputs are those of its passed members. Resolved once, when the step is first asked about:
+ * the scheduler asks only once its dependencies have ended.
+ */
+function runStepResolver(ws: Workstream, graph: Graph, current: () => RunState | undefined, last: RunState | undefined, env: NodeJS.ProcessEnv): (node: number) => Step | undefined {
+  let external: Record<string, Record<string, string>> = {};
+  try {
+    external = env.WS_STEP_OUTPUTS ? (JSON.parse(env.WS_STEP_OUTPUTS) as typeof external) : {};
+  } catch (error) {
+    throw new UserError(`WS_STEP_OUTPUTS is not valid JSON: ${(error as Error).message}`, { fix: 'set it to {"<step>": {"<key>": "value"}} or unset it' });
+  }
+  const ofStep = (id: string): Record<string, string> | undefined => current()?.steps[id]?.outputs ?? last?.steps[id]?.outputs ?? external[id];
+  const lookup = (id: string, key: string): string | undefined => {
+    if (graph.index.has(id)) return ofStep(id)?.[key];
+    const group = ws.stepGroups.find((g) => g.id === id);
+    // A group's members in listed order; a later member's value for the same key wins.
+    return group?.steps.map((m) => ofStep(m)?.[key]).filter((v) => v !== undefined).at(-1);
+  };
+  const cache = new Map<number, Step>();
+  return (node) => {
+    const step = ws.steps[node];
+    if (!step) return undefined;
+    let resolved = cache.get(node);
+    if (!resolved) cache.set(node, (resolved = resolveStepOutputs(step, lookup)));
+    return resolved;
+  };
 }

@@ -10,6 +10,8 @@ export type StepUnitsDeps = Omit<StepRunnerDeps, "adapter" | "othersScopes"> & {
   ids: readonly string[];
   /** Attempts an interrupted run already made per step, so a resume's logs continue the numbering. */
   attemptsBefore: (stepId: string) => number;
+  /** The step as it runs (its output references resolved); default: as written. */
+  resolve?: (node: number) => Step | undefined;
 };
 
 /**
@@ -28,7 +30,7 @@ export class StepUnits {
   }
 
   private step(node: number): Step {
-    const step = this.deps.workstream.steps[node];
+    const step = this.deps.resolve ? this.deps.resolve(node) : this.deps.workstream.steps[node];
     if (!step) throw new Error(`no step at node ${node}`);
     return step;
   }

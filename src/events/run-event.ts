@@ -87,6 +87,8 @@ export type RunEvent =
       usage?: Usage | undefined;
       /** The commit made on the run's branch for a passed step (worktree isolation). */
       commit?: string | undefined;
+      /** What the passed attempt wrote to $WS_OUTPUT: recorded here so --resume restores it. */
+      outputs?: Record<string, string> | undefined;
     })
   | (Base & { type: "breaker"; tool: string; state: BreakerState; failures: number; cooldownMs?: number | undefined })
   | (Base & { type: "warning"; message: string; step?: string | undefined })

@@ -130,6 +130,9 @@ export function renderJunit(ws: Workstream, events: RunEvent[]): string {
     stepTime += record.durationMs ?? 0;
     const open = `    <testcase classname="${xmlAttr(ws.id)}" name="${xmlAttr(step.id)}" time="${seconds(record.durationMs)}">`;
     const inner: string[] = [];
+    // JUnit's per-testcase properties (read by Jenkins, GitLab and the junit report actions).
+    const outputs = Object.entries(record.outputs ?? {});
+    if (outputs.length > 0) inner.push("      <properties>", ...outputs.map(([k, v]) => `        <property name="output.${xmlAttr(k)}" value="${xmlAttr(v)}"/>`), "      </properties>");
     switch (record.state) {
       case "passed":
         break;

@@ -53,6 +53,13 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
   }
   lines.push("");
 
+  const withOutputs = records.filter((r) => r.outputs && Object.keys(r.outputs).length > 0);
+  if (withOutputs.length > 0) {
+    lines.push("## Outputs", "", "| step | key | value |", "|---|---|---|");
+    for (const r of withOutputs) for (const [k, v] of Object.entries(r.outputs ?? {})) lines.push(`| ${cell(r.id)} | ${cell(k)} | ${cell(v)} |`);
+    lines.push("");
+  }
+
   if (mermaid !== undefined && mermaid.trim() !== "") {
     lines.push("## Graph", "", "```mermaid", mermaid.trimEnd(), "```", "");
   }

@@ -16,6 +16,8 @@ export interface StepRecord {
   log?: string | undefined;
   usage?: Usage | undefined;
   commit?: string | undefined;
+  /** A passed step's outputs ($WS_OUTPUT). */
+  outputs?: Record<string, string> | undefined;
   /** Whether this run selected the step (false: left as it was by --only/--from/--resume). */
   selected: boolean;
 }
@@ -112,6 +114,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         step.endedAt = event.at;
         step.durationMs = event.durationMs;
         step.commit = event.commit;
+        step.outputs = event.outputs;
         step.selected = true;
       }
       break;

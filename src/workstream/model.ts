@@ -68,8 +68,12 @@ export interface Step {
   /** Extra attempts after a failed one. */
   retries: number;
   acceptanceTests: AcceptanceTest[];
-  /** The `when` condition as written and its interpolated value; undefined = always run. */
-  when: { source: string; value: boolean } | undefined;
+  /**
+   * The `when` condition as written and its interpolated value; undefined = always run. With
+   * `${steps.<id>.outputs.<key>}` in it, `deferred` holds the text left to resolve when the step
+   * is about to start (`value` is true until then).
+   */
+  when: { source: string; value: boolean; deferred?: string | undefined } | undefined;
   env: Record<string, string>;
   model: string | undefined;
   /** success: all dependencies passed; failure: one failed (none: any step of the run); always: they all ended. */

@@ -142,5 +142,8 @@ function resolveWhen(raw: RawStep, index: number, opts: NormalizeOptions, diagno
     diagnostics.push(interpolationError(opts, ["steps", index, "when"], raw.when, result));
     return { source: raw.when, value: true };
   }
+  // Outputs of other steps are known only at run time: decided then (src/engine/outputs.ts).
+  // Only step-output expressions survive interpolation without outputs (any other one was resolved or an error).
+  if (hasInterpolation(result.value)) return { source: raw.when, value: true, deferred: result.value };
   return { source: raw.when, value: isTruthy(result.value) };
 }

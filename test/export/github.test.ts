@@ -224,4 +224,20 @@ describe("renderGithubWorkflow", () => {
     expect(jobs.notify?.if).toBe("failure()");
     await expectLintClean(text);
   });
+
+  test("outputs become job outputs, published from ws's state; a reader gets them through WS_STEP_OUTPUTS", async () => {
+    const ws = makeWorkstream("ws-outputs", [
+      { id: "build" },
+      { id: "mid", dependsOn: ["build"] },
+      { id: "ship", dependsOn: ["mid"], run: 'deploy "${steps.build.outputs.version}"', env: { N: "${steps.mid.outputs.n}" } },
+    ]);
+    const { text, jobs } = exportOf(ws);
+    expect(jobs.build).toMatchObject({ outputs: { version: "${{ steps.ws-outputs.outputs.version }}" } });
+    expect(jobs.mid).toMatchObject({ outputs: { n: "${{ steps.ws-outputs.outputs.n }}" } });
+    expect(jobs.ship?.needs).toEqual(["build", "mid"]);
+    const run = jobs.ship!.steps.find((s) => s.name === "ws run --only ship") as { env?: Record<string, string> };
+    expect(run.env?.WS_STEP_OUTPUTS).toBe('{ "build": { "version": ${{ toJSON(needs.build.outputs.version) }} }, "mid": { "n": ${{ toJSON(needs.mid.outputs.n) }} } }');
+    expect(runOf(jobs.build!, /GITHUB_OUTPUT/)).toContain(".worktrees/ws-outputs/state.json");
+    await expectLintClean(text);
+  });
 });

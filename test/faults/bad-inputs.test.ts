@@ -38,6 +38,8 @@ const EXPECTED: Record<string, RegExp> = {
   "missing-steps.json": /missing the required key "steps"/,
   "negative-timeout.json": /timeout must be >= 0/,
   "not-utf8.json": /not valid UTF-8/,
+  "output-ref-not-ancestor.json": /:5:31: error: step "b" reads \$\{steps\.a\.outputs\.v\}, but "a" is not one of its dependencies/,
+  "output-ref-unknown.json": /:5:73: error: step "b" reads the outputs of unknown step "biuld"/,
   "proto-key.json": /unknown key "__proto__"/,
   "retries-is-string.json": /retries must be a whole number/,
   "run-if-wrong.json": /:5:64: error: steps\[1\]\.run_if must be one of "success", "failure", "always"/,
