@@ -17,7 +17,7 @@ import { UserError } from "../errors.js";
 import { systemClock, type Clock } from "./clock.js";
 import { Dispatcher } from "./dispatch.js";
 import { planRun, type Plan } from "./plan.js";
-import { schedule, type Final } from "./scheduler.js";
+import { schedule, type Final, type SchedulerGroup } from "./scheduler.js";
 import { selectSteps, workerCount, type Selection, type UnknownStep } from "./select.js";
 import { StepUnits } from "./step-units.js";
 import { resolveStepOutputs } from "./outputs.js";
@@ -147,7 +147,9 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
 
   const finals = await scheduleSteps(options, p, place, plan, emit, stepAt);
   const interrupted = options.signal?.aborted === true;
-  const anyBad = [...finals.entries()].some(([node, f]) => selected.has(node) && (f.state === "failed" || f.state === "blocked" || f.state === "cancelled"));
+  // A member of an `any` group that passed (a race's losers, a failed alternative) does not fail the run.
+  const forgiven = new Set(schedulerGroups(ws, graph).filter((g) => g.succeed === "any" && g.members.some((m) => finals.get(m)?.state === "passed")).flatMap((g) => g.members));
+  const anyBad = [...finals.entries()].some(([node, f]) => selected.has(node) && !forgiven.has(node) && (f.state === "failed" || f.state === "blocked" || f.state === "cancelled"));
   // 128 + the signal's number, as a shell reports it.
   const exitCode = interrupted ? (options.signal?.reason === "SIGTERM" ? 143 : 130) : anyBad ? 1 : 0;
   const sequentialMs = Object.values(dispatcher.state?.steps ?? {}).reduce((sum, r) => sum + (r.selected ? (r.durationMs ?? 0) : 0), 0);
@@ -184,20 +186,18 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan:
     resolve: stepAt,
   });
   const conflicts = ws.execution.fileConflicts === "serialize" ? findScopeConflicts(ws, graph) : [];
+  const waits = groupAwareDeps(ws, graph);
   return schedule({
     ids: graph.ids,
-    deps: graph.deps,
+    deps: waits.deps,
+    groupDeps: waits.groupDeps,
     selected: p.selected,
     maxWorkers: plan.maxWorkers,
     rateLimitMs: ws.execution.rateLimitDelay * 1000,
     onFailure: ws.execution.onFailure,
     priority: options.order === "fifo" ? undefined : plan.priority,
     exclusive: conflicts.map((c) => [c.a, c.b] as const),
-    groups: ws.stepGroups.map((g) => ({
-      members: g.steps.map((id) => graph.index.get(id)).filter((i): i is number => i !== undefined),
-      sequential: g.execute === "sequential",
-      maxWorkers: g.maxWorkers,
-    })),
+    groups: schedulerGroups(ws, graph),
     clock: p.clock,
     signal: options.signal,
     hardSignal: options.hardSignal,
@@ -238,4 +238,39 @@ function runStepResolver(ws: Workstream, graph: Graph, current: () => RunState |
     if (!resolved) cache.set(node, (resolved = resolveStepOutputs(step, lookup)));
     return resolved;
   };
+}
+
+/**
+ * The scheduler's dependencies: a step or an `all` group named in depends_on means its steps; an
+ * `any` group means the group's result, so its members are left out of `deps` and the group is in `groupDeps`.
+ */
+function groupAwareDeps(ws: Workstream, graph: Graph): { deps: number[][]; groupDeps: number[][] } {
+  const groupIndex = new Map(ws.stepGroups.map((g, gi) => [g.id, gi] as const));
+  const groupDeps: number[][] = [];
+  const deps = ws.steps.map((step, node) => {
+    const wanted = new Set<number>();
+    const viaGroups: number[] = [];
+    for (const name of step.dependsOn) {
+      const direct = graph.index.get(name);
+      const gi = groupIndex.get(name);
+      if (direct !== undefined) wanted.add(direct);
+      else if (gi !== undefined && ws.stepGroups[gi]?.succeed === "any") viaGroups.push(gi);
+      else for (const id of ws.stepGroups[gi ?? -1]?.steps ?? []) if (graph.index.has(id)) wanted.add(graph.index.get(id)!);
+    }
+    groupDeps[node] = viaGroups;
+    return [...wanted].sort((a, b) => a - b);
+  });
+  return { deps, groupDeps };
+}
+
+function schedulerGroups(ws: Workstream, graph: Graph): SchedulerGroup[] {
+  return ws.stepGroups.map((g) => ({
+    id: g.id,
+    members: g.steps.map((id) => graph.index.get(id)).filter((i): i is number => i !== undefined),
+    sequential: g.execute === "sequential",
+    maxWorkers: g.maxWorkers,
+    succeed: g.succeed,
+    cancelRest: g.cancelRest,
+    timeoutMs: g.timeout === undefined ? undefined : g.timeout * 1000,
+  }));
 }

@@ -19,6 +19,20 @@ export interface Final {
 /** What one unit of work ended with: a final state, or "put me back in the queue" (a retry). */
 export type UnitResult = { final: true; state: "passed" | "failed" | "cancelled" | "skipped"; reason: EndReason } | { final: false };
 
+export interface SchedulerGroup {
+  /** For `blocked_by:<group>` reasons. */
+  id?: string | undefined;
+  members: readonly number[];
+  sequential: boolean;
+  maxWorkers?: number | undefined;
+  /** any: the group passes once one member passes (default all). */
+  succeed?: "all" | "any" | undefined;
+  /** With any: the first member to pass wins; the others are stopped (`lost_race`). */
+  cancelRest?: boolean | undefined;
+  /** The whole group's limit from its first start: members still running fail, the rest are cancelled (`group_timeout`). */
+  timeoutMs?: number | undefined;
+}
+
 export type Gate = { ok: true; token?: unknown } | { ok: false; retryInMs: number };
 
 /** When a step runs, like GitHub's `if:`; see `RunIf` in the workstream model. */
@@ -40,7 +54,9 @@ export interface SchedulerOptions {
   /** Pairs that must never run at the same time (file_conflicts: serialize). */
   exclusive?: ReadonlyArray<readonly [number, number]>;
   /** Step groups: sequential ones run members one at a time in listed order; maxWorkers caps members. */
-  groups?: ReadonlyArray<{ members: readonly number[]; sequential: boolean; maxWorkers?: number | undefined }>;
+  groups?: ReadonlyArray<SchedulerGroup>;
+  /** groupDeps[i]: the `succeed: "any"` groups node i depends on as a whole (their members are not in deps[i]). */
+  groupDeps?: readonly number[][];
   /** Per-node admission (circuit breakers); a refusal says when to ask again. */
   gate?: (node: number) => Gate;
   clock: Clock;
@@ -69,13 +85,30 @@ function deferred(): Deferred {
 }
 
 export async function schedule(options: SchedulerOptions): Promise<Map<number, Final>> {
-  const { deps, selected, clock } = options;
-  const n = deps.length;
+  const { clock } = options;
+  const steps = options.deps.length;
+  // An `any` group is a virtual node after the steps: it depends on its members, never runs, and
+  // its result (passed once a member passes) is what its dependents wait for.
+  const groupList = options.groups ?? [];
+  const groupNode = new Map<number, number>();
+  groupList.forEach((g, gi) => {
+    if (g.succeed === "any") groupNode.set(gi, steps + groupNode.size);
+  });
+  const groupOfNode = new Map([...groupNode].map(([gi, node]) => [node, gi]));
+  const n = steps + groupNode.size;
+  const deps: number[][] = options.deps.map((ds, i) => [...ds, ...(options.groupDeps?.[i] ?? []).map((gi) => groupNode.get(gi)).filter((x): x is number => x !== undefined)]);
+  for (const [gi] of groupNode) deps.push([...(groupList[gi]?.members ?? [])]);
+  const selected = new Set(options.selected);
+  for (const [gi, node] of groupNode) if (groupList[gi]?.members.some((m) => selected.has(m))) selected.add(node);
+  const ids = [...options.ids, ...[...groupNode.keys()].map((gi) => groupList[gi]?.id ?? `group-${gi}`)];
   const finals = new Map<number, Final>();
   const runIf = (node: number): RunIfMode => options.runIf?.[node] ?? "success";
   const waitsOn = effectiveDeps(deps, selected, runIf);
   const dependents: number[][] = Array.from({ length: n }, () => []);
   waitsOn.forEach((ds, i) => ds.forEach((d) => dependents[d]?.push(i)));
+  /** Why a running unit was aborted, when it was not a plain cancellation (a lost race, a group timeout). */
+  const abortedWith = new Map<number, EndReason>();
+  const groupTimers: AbortController[] = [];
 
   const conflictsOf: number[][] = Array.from({ length: n }, () => []);
   for (const [a, b] of options.exclusive ?? []) {
@@ -114,7 +147,7 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
     if (finals.has(node)) return;
     finals.set(node, final);
     readySince.delete(node);
-    options.onFinal?.(node, final);
+    if (node < steps) options.onFinal?.(node, final);
     toEvaluate.push(...(dependents[node] ?? []));
     if (evaluating) return;
     evaluating = true;
@@ -124,11 +157,52 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
   const blockedBy = (node: number): EndReason => {
     const f = finals.get(node);
     // Name the root cause: a step blocked behind a blocked step is blocked by the same failure.
-    return f?.state === "blocked" ? f.reason : { kind: "blocked_by", step: options.ids[node] ?? String(node) };
+    return f?.state === "blocked" ? f.reason : { kind: "blocked_by", step: ids[node] ?? String(node) };
+  };
+  /** Stops a group's members that have not ended: running ones aborted with `reason`, the rest settled. */
+  const stopMembers = (gi: number, reason: EndReason, keep?: number) => {
+    for (const m of groupList[gi]?.members ?? []) {
+      if (m === keep || finals.has(m) || !selected.has(m)) continue;
+      const controller = running.get(m);
+      if (controller) {
+        abortedWith.set(m, reason);
+        controller.abort(reason);
+      } else {
+        settle(m, { state: "cancelled", reason });
+      }
+    }
+  };
+  /** An `any` group's node: passed with its first passed member (a race stops the others), failed when none can pass. */
+  const evaluateGroup = (node: number, gi: number) => {
+    const members = (groupList[gi]?.members ?? []).filter((m) => selected.has(m));
+    const winner = members.find((m) => finals.get(m)?.state === "passed");
+    if (winner !== undefined || members.length === 0) {
+      settle(node, { state: "passed", reason: because("passed") });
+      if (winner !== undefined && groupList[gi]?.cancelRest) stopMembers(gi, because("lost_race"), winner);
+      return;
+    }
+    if (!members.every((m) => finals.has(m))) return;
+    if (members.every((m) => finals.get(m)?.state === "skipped")) return settle(node, { state: "skipped", reason: because("skipped") });
+    const timedOut = members.some((m) => finals.get(m)?.reason.kind === "group_timeout");
+    settle(node, { state: "failed", reason: because(timedOut ? "group_timeout" : "tests_failed") });
+  };
+  const startGroupTimers = (node: number) => {
+    for (const gi of groupsOf[node] ?? []) {
+      const group = groupList[gi];
+      if (!group?.timeoutMs || groupTimers[gi]) continue;
+      const controller = (groupTimers[gi] = new AbortController());
+      void clock.sleep(group.timeoutMs, controller.signal).then(() => {
+        if (controller.signal.aborted) return;
+        stopMembers(gi, because("group_timeout"));
+        wake.resolve();
+      });
+    }
   };
   /** Decides a node that has not started: ready, blocked, skipped by its run_if, cancelled by a stop, or not yet. */
   const evaluate = (node: number) => {
     if (!selected.has(node) || finals.has(node) || running.has(node) || readySince.has(node)) return;
+    const gi = groupOfNode.get(node);
+    if (gi !== undefined) return evaluateGroup(node, gi);
     const ds = waitsOn[node] ?? [];
     const mode = runIf(node);
     if (mode === "success") {
@@ -205,8 +279,13 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
       if (mayStart(node)) readySince.set(node, sequence++);
       else settle(node, { state: "cancelled", reason: because("cancelled") });
     } else {
-      settle(node, { state: result.state, reason: result.reason });
-      if (result.state === "failed" && options.onFailure !== "continue" && !stopped) stop(options.onFailure === "abort" ? "abort" : "failure");
+      // The unit reports a plain cancellation; the scheduler knows when it was a lost race or a group timeout.
+      const why = result.state === "cancelled" ? abortedWith.get(node) : undefined;
+      settle(node, why ? { state: why.kind === "group_timeout" ? "failed" : "cancelled", reason: why } : { state: result.state, reason: result.reason });
+      // A failed member of an `any` group fails the run only once its group has failed.
+      const failedNow = [node, ...(groupsOf[node] ?? []).map((g) => groupNode.get(g)).filter((x): x is number => x !== undefined)].filter((x) => finals.get(x)?.state === "failed");
+      const decisive = failedNow.some((x) => x >= steps || !(groupsOf[x] ?? []).some((g) => groupNode.has(g)));
+      if (decisive && options.onFailure !== "continue" && !stopped) stop(options.onFailure === "abort" ? "abort" : "failure");
     }
     wake.resolve();
   };
@@ -240,6 +319,7 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
       const controller = new AbortController();
       running.set(node, controller);
       lastStart = clock.now();
+      startGroupTimers(node);
       options
         .run(node, controller.signal, bestToken)
         .then((result) => finish(node, result))
@@ -263,6 +343,7 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
   }
   options.signal?.removeEventListener("abort", externalAbort);
   options.hardSignal?.removeEventListener("abort", hardAbort);
+  for (const controller of groupTimers) controller?.abort();
 
   // Whatever never started: blocked behind a failure, or cancelled by stop/abort.
   for (let i = 0; i < n; i++) {
@@ -274,6 +355,7 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
     settle(i, failedDep !== undefined ? { state: "blocked", reason: blockedBy(failedDep) } : { state: "cancelled", reason: because("cancelled") });
   }
   if (unitErrors.length > 0) throw unitErrors[0];
+  for (const node of groupOfNode.keys()) finals.delete(node);
   return finals;
 }
 

@@ -205,7 +205,12 @@ export class StepRun {
       this.outputs = this.readOutputs(outputFile);
       return this.end("passed", reason, commit, false);
     }
-    if (reason.kind === "cancelled") return this.end("cancelled", reason, undefined, false);
+    if (reason.kind === "cancelled") {
+      // The scheduler says why it stopped this step when it was not Ctrl-C or a stop: a lost race, a group timeout.
+      const why = signal.reason as EndReason | undefined;
+      if (why?.kind === "group_timeout") return this.end("failed", why, undefined, false);
+      return this.end("cancelled", why?.kind === "lost_race" ? why : reason, undefined, false);
+    }
     if (free) return { final: false, toolFault, quota: true };
 
     this.spent += 1;

@@ -14,7 +14,11 @@ export type ReasonKind =
   | "scope_violation"
   | "tool_error"
   | "quota"
-  | "spawn_error";
+  | "spawn_error"
+  /** A member of a race (`cancel_rest`) stopped because another member passed first. */
+  | "lost_race"
+  /** Stopped or never started because its step group's `timeout` ran out. */
+  | "group_timeout";
 
 export type EndReason =
   | { kind: ReasonKind }

@@ -114,6 +114,12 @@ function applyScript(jobs: string[], patchDir: string, commitMessage: string | u
   return lines.join("\n");
 }
 
+/** A step that waits only for one `succeed: "any"` group: its job runs when one of its needs passed. */
+function anyGroupOnly(ws: Workstream, step: Step): boolean {
+  const [only, ...rest] = step.dependsOn;
+  return rest.length === 0 && ws.stepGroups.some((g) => g.id === only && g.succeed === "any");
+}
+
 /** Which steps read which keys of which ancestors (`${steps.<id>.outputs.<key>}`; group references are not exported). */
 function outputReads(ws: Workstream, graph: Graph): { reads: Map<number, Map<number, Set<string>>>; keys: Map<number, Set<string>> } {
   const reads = new Map<number, Map<number, Set<string>>>();
@@ -235,7 +241,7 @@ export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: Rend
       name: stepId,
       ...(needs.length > 0 ? { needs } : {}),
       // run_if maps onto GitHub's own status functions; ws run --only then runs the step without asking again.
-      ...(step.runIf !== "success" ? { if: `${step.runIf}()` } : {}),
+      ...(step.runIf !== "success" ? { if: `${step.runIf}()` } : anyGroupOnly(ws, step) ? { if: "${{ !cancelled() && contains(needs.*.result, 'success') }}" } : {}),
       "runs-on": "ubuntu-latest",
       ...(minutes !== undefined ? { "timeout-minutes": minutes } : {}),
       ...(published ? { outputs: Object.fromEntries([...published].sort().map((k) => [k, `\${{ steps.ws-outputs.outputs.${k} }}`])) } : {}),
@@ -310,6 +316,8 @@ export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: Rend
     ` inside a matrix (strategy.max-parallel). Jobs start as soon as their needs`,
     ` pass and a runner is free; step_groups' max_workers/sequential, file_conflicts "serialize" and`,
     ` on_failure "stop"/"abort" are not enforced either (a failed job skips its dependents only).`,
+    ` A step group's timeout and cancel_rest are not expressed (jobs cannot stop each other); a job`,
+    ` that waits for one "succeed: any" group runs when one of its needs passed.`,
   ].join("\n");
   // A blank line between jobs, for the reader of a long file.
   const jobsNode = doc.get("jobs", true);

@@ -25,6 +25,12 @@ export function checkSemantics(ws: Workstream, raw: RawWorkstream, source: Sourc
 
   if (raw.defaults?.tool !== undefined && !isKnown(raw.defaults.tool)) unknownTool(["defaults", "tool"], raw.defaults.tool);
 
+  ws.stepGroups.forEach((group, k) => {
+    if (group.cancelRest && group.succeed !== "any") {
+      error(["step_groups", k, "cancel_rest"], `step group "${group.id}" has cancel_rest but succeeds only when all its steps pass: nobody can win a race`, 'add "succeed": "any", or remove cancel_rest', "key");
+    }
+  });
+
   ws.steps.forEach((step, i) => {
     const rawStep = raw.steps[i];
     if (!isKnown(step.tool)) {

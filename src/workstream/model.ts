@@ -95,6 +95,12 @@ export interface StepGroup {
   steps: string[];
   execute: "parallel" | "sequential";
   maxWorkers: number | undefined;
+  /** all: every member must pass; any: one passing member passes the group (its dependents go on). */
+  succeed: "all" | "any";
+  /** With any: a race; the first member to pass wins, the others are stopped (`lost_race`). */
+  cancelRest: boolean;
+  /** Seconds for the whole group from its first start; undefined = none. */
+  timeout: number | undefined;
 }
 
 export interface Workstream {

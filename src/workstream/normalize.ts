@@ -71,7 +71,15 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
       Object.entries(doc.tools ?? {}).map(([name, t]) => [name, { command: t.command, args: t.args ?? [], env: t.env ?? {} }]),
     ),
     steps,
-    stepGroups: (doc.step_groups ?? []).map((g) => ({ id: g.id, steps: g.steps, execute: g.execute ?? "parallel", maxWorkers: g.max_workers })),
+    stepGroups: (doc.step_groups ?? []).map((g) => ({
+      id: g.id,
+      steps: g.steps,
+      execute: g.execute ?? "parallel",
+      maxWorkers: g.max_workers,
+      succeed: g.succeed ?? "all",
+      cancelRest: g.cancel_rest ?? false,
+      timeout: g.timeout === 0 ? undefined : g.timeout,
+    })),
   };
   return { workstream, diagnostics };
 }

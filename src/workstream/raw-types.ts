@@ -39,5 +39,5 @@ export interface RawWorkstream {
   worktree?: { copy?: string[]; link?: string[]; setup?: string };
   tools?: Record<string, { command: string; args?: string[]; env?: Record<string, string> }>;
   steps: RawStep[];
-  step_groups?: Array<{ id: string; steps: string[]; execute?: "parallel" | "sequential"; max_workers?: number }>;
+  step_groups?: Array<{ id: string; steps: string[]; execute?: "parallel" | "sequential"; max_workers?: number; succeed?: "all" | "any"; cancel_rest?: boolean; timeout?: number }>;
 }

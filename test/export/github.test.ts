@@ -90,7 +90,7 @@ describe("renderGithubWorkflow", () => {
     const ws = makeWorkstream(
       "ws-groups",
       [{ id: "lint" }, { id: "unit" }, { id: "e2e" }, { id: "ship", dependsOn: ["checks"] }, { id: "announce", dependsOn: ["ship"] }],
-      { stepGroups: [{ id: "checks", steps: ["lint", "unit", "e2e"], execute: "parallel", maxWorkers: undefined }] },
+      { stepGroups: [{ id: "checks", steps: ["lint", "unit", "e2e"], execute: "parallel", maxWorkers: undefined, succeed: "all", cancelRest: false, timeout: undefined }] },
     );
     const { text, jobs } = exportOf(ws);
     await expectLintClean(text);
@@ -238,6 +238,16 @@ describe("renderGithubWorkflow", () => {
     const run = jobs.ship!.steps.find((s) => s.name === "ws run --only ship") as { env?: Record<string, string> };
     expect(run.env?.WS_STEP_OUTPUTS).toBe('{ "build": { "version": ${{ toJSON(needs.build.outputs.version) }} }, "mid": { "n": ${{ toJSON(needs.mid.outputs.n) }} } }');
     expect(runOf(jobs.build!, /GITHUB_OUTPUT/)).toContain(".worktrees/ws-outputs/state.json");
+    await expectLintClean(text);
+  });
+
+  test("a job waiting for a succeed-any group runs when one of its needs passed", async () => {
+    const ws = makeWorkstream("ws-any", [{ id: "a" }, { id: "b" }, { id: "after", dependsOn: ["alts"] }], {
+      stepGroups: [{ id: "alts", steps: ["a", "b"], execute: "parallel", maxWorkers: undefined, succeed: "any", cancelRest: true, timeout: undefined }],
+    });
+    const { text, jobs } = exportOf(ws);
+    expect(jobs.after?.if).toBe("${{ !cancelled() && contains(needs.*.result, 'success') }}");
+    expect(text).toContain("cancel_rest are not expressed");
     await expectLintClean(text);
   });
 });

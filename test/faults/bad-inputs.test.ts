@@ -31,6 +31,8 @@ const EXPECTED: Record<string, RegExp> = {
   "duplicate-step-ids.json": /duplicate step id "a"/,
   "empty.json": /:1:1: error: the file is empty/,
   "empty.yaml": /:1:1: error: the file is empty/,
+  "group-cancel-rest-all.json": /:3:53: error: step group "g" has cancel_rest but succeeds only when all its steps pass/,
+  "group-succeed-wrong.json": /:3:59: error: step_groups\[0\]\.succeed must be one of "all", "any"/,
   "group-unknown-step.json": /names unknown step "nope"/,
   "huge-number.json": /max_workers must be/,
   "id-is-number.json": /id must be a string/,
