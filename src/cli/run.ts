@@ -14,6 +14,7 @@ export interface RunCommandOptions {
   wsId: string;
   dryRun?: boolean;
   resume?: boolean;
+  rollback?: boolean;
   force?: boolean;
   only?: string[];
   from?: string;
@@ -65,6 +66,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
       workstream: ws,
       env: ctx.env,
       resume: options.resume,
+      rollback: options.rollback,
       force: options.force,
       only: options.only,
       from: options.from,

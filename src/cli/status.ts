@@ -90,6 +90,12 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
     ];
     const outputs = report.state.order.flatMap((id) => Object.entries(report.state.steps[id]?.outputs ?? {}).map(([k, v]) => `  ${id}.${k} = ${JSON.stringify(v)}`));
     if (outputs.length > 0) lines.push("outputs:", ...outputs);
+    const rollback = report.state.rollback;
+    if (rollback) {
+      const failedComp = rollback.steps.filter((id) => report.state.steps[id]?.compensation?.state === "failed");
+      const what = rollback.state === "running" ? "in progress (continue with --resume)" : failedComp.length > 0 ? `done, compensation failed: ${failedComp.join(", ")}` : "done";
+      lines.push(`rollback of ${rollback.steps.join(", ") || "no step"}: ${what}`);
+    }
     if (report.interrupted) lines.push(chalk.yellow(`the run was interrupted (its process ${report.state.pid} is gone); continue with: ws run --ws-id ${wsId} --resume`));
     if (report.state.branch) lines.push(`work is on branch ${report.state.branch} (git merge ${report.state.branch})`);
     return { text: lines.join("\n"), running: report.state.status === "running" && !report.interrupted, json: JSON.stringify({ ...report.state, interrupted: report.interrupted }, null, 2) };

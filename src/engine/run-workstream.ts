@@ -21,6 +21,7 @@ import { schedule, type Final, type SchedulerGroup } from "./scheduler.js";
 import { selectSteps, workerCount, type Selection, type UnknownStep } from "./select.js";
 import { StepUnits } from "./step-units.js";
 import { resolveStepOutputs } from "./outputs.js";
+import { rollbackOrder, runCompensations } from "./compensation.js";
 
 export interface RunOptions extends Selection {
   /** Project root: state goes to `<cwd>/.worktrees/<id>/`. */
@@ -42,6 +43,8 @@ export interface RunOptions extends Selection {
   hardSignal?: AbortSignal;
   /** Every consumer of the run, in order; persistence (store/recorder.ts) goes first. */
   listeners?: RunListener[];
+  /** Run no step: compensate the last run's passed steps (`ws run --rollback`). */
+  rollback?: boolean;
   clock?: Clock;
 }
 
@@ -76,12 +79,14 @@ function prepare(options: RunOptions): Prepared | Exclude<RunOutcome, { kind: "f
   const env = options.env ?? process.env;
   const paths = wsPaths(options.cwd, ws.id);
   const graph = buildGraph(ws);
-  const previous = options.resume ? loadRunState(paths) : undefined;
-  if (options.resume) {
+  const previous = options.resume || options.rollback ? loadRunState(paths) : undefined;
+  if (options.resume || options.rollback) {
     if (!previous) return { kind: "no_previous_run" };
     if (previous.hash !== ws.hash && !options.force) return { kind: "changed_since_run", runId: previous.runId };
   }
-  const selected = selectSteps(ws, graph, options, previous);
+  // A rollback (asked for, or one a kill -9 interrupted) runs compensations only: no step again.
+  const rollbackOnly = options.rollback === true || (options.resume === true && previous?.rollback?.state === "running");
+  const selected = rollbackOnly ? new Set<number>() : selectSteps(ws, graph, options, previous);
   if (!(selected instanceof Set)) return selected;
   const steps = ws.steps.filter((s, i) => selected.has(i) && s.when?.value !== false);
   const missing = findMissingTools(ws, steps, env);
@@ -132,7 +137,8 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
     selected: [...selected].sort((a, b) => a - b).map((i) => graph.ids[i] ?? ""),
     maxWorkers,
     pid: process.pid,
-    resume: Boolean(options.resume),
+    // A rollback continues the last run's records like a resume does.
+    resume: Boolean(options.resume || options.rollback),
     workdir: place.workdir,
     branch: place.branch,
     base: place.base,
@@ -151,11 +157,29 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const forgiven = new Set(schedulerGroups(ws, graph).filter((g) => g.succeed === "any" && g.members.some((m) => finals.get(m)?.state === "passed")).flatMap((g) => g.members));
   const anyBad = [...finals.entries()].some(([node, f]) => selected.has(node) && !forgiven.has(node) && (f.state === "failed" || f.state === "blocked" || f.state === "cancelled"));
   // 128 + the signal's number, as a shell reports it.
-  const exitCode = interrupted ? (options.signal?.reason === "SIGTERM" ? 143 : 130) : anyBad ? 1 : 0;
+  const rolledBack = await rollbackIfDue(options, p, place, dispatcher, anyBad || interrupted);
+  const failed = anyBad || rolledBack === "failed" || (rolledBack !== undefined && !options.rollback);
+  const exitCode = interrupted ? (options.signal?.reason === "SIGTERM" ? 143 : 130) : failed ? 1 : 0;
   const sequentialMs = Object.values(dispatcher.state?.steps ?? {}).reduce((sum, r) => sum + (r.selected ? (r.durationMs ?? 0) : 0), 0);
   dispatcher.ending(at());
-  emit({ type: "run-end", at: at(), outcome: interrupted ? "cancelled" : anyBad ? "failed" : "passed", exitCode, durationMs: clock.now() - started, sequentialMs });
+  emit({ type: "run-end", at: at(), outcome: interrupted ? "cancelled" : failed ? "failed" : "passed", exitCode, durationMs: clock.now() - started, sequentialMs });
   return { kind: "finished", state: dispatcher.state!, exitCode, branch: place.branch };
+}
+
+/**
+ * Compensations after the steps: on a failed or interrupted run (execution.compensation
+ * "on_failure"), on `--rollback`, or to finish a rollback a kill -9 cut short. Undefined when none ran.
+ */
+async function rollbackIfDue(options: RunOptions, p: Prepared, place: Workplace, dispatcher: Dispatcher, runFailed: boolean): Promise<"passed" | "failed" | undefined> {
+  const { ws } = p;
+  const unfinished = options.resume === true && p.previous?.rollback?.state === "running";
+  const trigger = options.rollback ? "rollback" : unfinished ? "resume" : runFailed && ws.execution.compensation === "on_failure" ? "failure" : undefined;
+  const state = dispatcher.state;
+  if (!trigger || !state) return undefined;
+  const steps = rollbackOrder(ws, state);
+  if (steps.length === 0 && trigger === "failure") return undefined;
+  const deps = { workstream: ws, workdir: place.workdir, paths: p.paths, env: p.env, clock: p.clock, emit: dispatcher.emit, signal: options.hardSignal };
+  return (await runCompensations(deps, steps, trigger)) ? "passed" : "failed";
 }
 
 /** What the run header says before any step starts. */

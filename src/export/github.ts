@@ -317,7 +317,8 @@ export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: Rend
     ` pass and a runner is free; step_groups' max_workers/sequential, file_conflicts "serialize" and`,
     ` on_failure "stop"/"abort" are not enforced either (a failed job skips its dependents only).`,
     ` A step group's timeout and cancel_rest are not expressed (jobs cannot stop each other); a job`,
-    ` that waits for one "succeed: any" group runs when one of its needs passed.`,
+    ` that waits for one "succeed: any" group runs when one of its needs passed. Compensations`,
+    ` are not run here (each job has its own checkout and no run state): use ws run --rollback.`,
   ].join("\n");
   // A blank line between jobs, for the reader of a long file.
   const jobsNode = doc.get("jobs", true);

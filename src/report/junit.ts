@@ -159,6 +159,18 @@ export function renderJunit(ws: Workstream, events: RunEvent[]): string {
     if (out) inner.push(`      <system-out>${xmlText(out)}</system-out>`);
     cases.push(inner.length === 0 ? open.replace(/>$/, "/>") : [open, ...inner, "    </testcase>"].join("\n"));
   }
+  // Each compensation is a test case of its own: a rollback that failed must show in the CI's test tab.
+  for (const id of state?.rollback?.steps ?? []) {
+    const c = state?.steps[id]?.compensation;
+    if (!c) continue;
+    const open = `    <testcase classname="${xmlAttr(`${ws.id}.compensate`)}" name="${xmlAttr(id)}" time="0">`;
+    if (c.state === "passed") cases.push(open.replace(/>$/, "/>"));
+    else {
+      failures++;
+      const why = c.reason ? formatReason(c.reason) : "did not finish";
+      cases.push([open, `      <failure message="${xmlAttr(`compensation ${why}`)}" type="${xmlAttr(why)}">${xmlText(`log: ${c.log ?? ""}`)}</failure>`, "    </testcase>"].join("\n"));
+    }
+  }
   const time = seconds(state?.durationMs ?? stepTime);
   const counts = `tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}"`;
   return [

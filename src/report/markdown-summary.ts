@@ -53,6 +53,15 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
   }
   lines.push("");
 
+  if (state.rollback) {
+    lines.push(`## Rollback (${state.rollback.state})`, "", "| step | compensation | log |", "|---|---|---|");
+    for (const id of state.rollback.steps) {
+      const c = state.steps[id]?.compensation;
+      lines.push(`| ${cell(id)} | ${c ? (c.state === "failed" && c.reason ? `failed (${formatReason(c.reason)})` : c.state) : "not run"} | ${cell(c?.log ?? "")} |`);
+    }
+    lines.push("");
+  }
+
   const withOutputs = records.filter((r) => r.outputs && Object.keys(r.outputs).length > 0);
   if (withOutputs.length > 0) {
     lines.push("## Outputs", "", "| step | key | value |", "|---|---|---|");

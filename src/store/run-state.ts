@@ -16,6 +16,8 @@ export interface StepRecord {
   log?: string | undefined;
   usage?: Usage | undefined;
   commit?: string | undefined;
+  /** Its compensation, once a rollback reached it: running, or how it ended. */
+  compensation?: { state: "running" | "passed" | "failed"; reason?: EndReason | undefined; log?: string | undefined } | undefined;
   /** A passed step's outputs ($WS_OUTPUT). */
   outputs?: Record<string, string> | undefined;
   /** Whether this run selected the step (false: left as it was by --only/--from/--resume). */
@@ -42,6 +44,8 @@ export interface RunState {
   order: string[];
   steps: Record<string, StepRecord>;
   breakers: Record<string, { state: "closed" | "open" | "half-open"; failures: number }>;
+  /** The rollback of this run's passed steps: running (a kill -9 leaves it so: --resume finishes it), or done. */
+  rollback?: { state: "running" | "passed" | "failed"; steps: string[] } | undefined;
 }
 
 /** Sum of two usages; a figure neither reported stays undefined. */
@@ -120,6 +124,18 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       break;
     case "breaker":
       state.breakers[event.tool] = { state: event.state, failures: event.failures };
+      break;
+    case "rollback-start":
+      state.rollback = { state: "running", steps: event.steps };
+      break;
+    case "compensate-start":
+      if (step) step.compensation = { state: "running" };
+      break;
+    case "compensate-end":
+      if (step) step.compensation = { state: event.passed ? "passed" : "failed", reason: event.reason, log: event.log };
+      break;
+    case "rollback-end":
+      if (state.rollback) state.rollback.state = event.passed ? "passed" : "failed";
       break;
     case "run-end":
       state.status = event.outcome;

@@ -36,6 +36,8 @@ export interface Execution {
   /** Seconds between two step starts. */
   rateLimitDelay: number;
   onFailure: OnFailure;
+  /** on_failure: compensations run when a run fails or is aborted; never: only `ws run --rollback` runs them. */
+  compensation: "on_failure" | "never";
   fileConflicts: FileConflictPolicy;
   /** undefined: decided at run time (worktree inside a git repository, none elsewhere). */
   isolation: Isolation | undefined;
@@ -78,6 +80,17 @@ export interface Step {
   model: string | undefined;
   /** success: all dependencies passed; failure: one failed (none: any step of the run); always: they all ended. */
   runIf: RunIf;
+  /** What undoes this step once it passed, run when the run fails (execution.compensation) or on `ws run --rollback`. */
+  compensate: Compensation | undefined;
+}
+
+export interface Compensation {
+  /** "shell" for a command; else an agent tool given `tasks`. */
+  tool: string;
+  run: string | undefined;
+  tasks: string[];
+  /** Seconds; 0 = none. Default: the step's timeout. */
+  timeout: number;
 }
 
 /** `worktree`: what git ignores but a run needs, brought into the run's worktree. */

@@ -48,6 +48,7 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
     env: raw.env ?? {},
     model: raw.model ?? defaults.model,
     runIf: raw.run_if ?? "success",
+    compensate: compensationOf(raw, raw.tool ?? defaults.tool, raw.timeout ?? defaultTimeout),
   }));
   const workstream: Workstream = {
     id: doc.id,
@@ -137,9 +138,19 @@ function resolveExecution(doc: RawWorkstream, opts: NormalizeOptions, diagnostic
     timeoutPerStep: typeof resolved.timeout_per_step === "number" ? resolved.timeout_per_step : DEFAULTS.timeoutPerStep,
     rateLimitDelay: typeof resolved.rate_limit_delay === "number" ? resolved.rate_limit_delay : DEFAULTS.rateLimitDelay,
     onFailure: (resolved.on_failure as Execution["onFailure"] | undefined) ?? DEFAULTS.onFailure,
+    compensation: (resolved.compensation as Execution["compensation"] | undefined) ?? "on_failure",
     fileConflicts: (resolved.file_conflicts as Execution["fileConflicts"] | undefined) ?? DEFAULTS.fileConflicts,
     isolation: resolved.isolation as Execution["isolation"],
   };
+}
+
+/** A command is a shell compensation; an object with tasks goes to a tool (the step's own unless it names one). */
+function compensationOf(raw: RawStep, stepTool: string, stepTimeout: number): Step["compensate"] {
+  const c = raw.compensate;
+  if (c === undefined) return undefined;
+  if (typeof c === "string") return { tool: "shell", run: c, tasks: [], timeout: stepTimeout };
+  const tool = c.tool ?? (c.run !== undefined ? "shell" : stepTool);
+  return { tool, run: c.run, tasks: c.tasks ?? [], timeout: c.timeout ?? stepTimeout };
 }
 
 function resolveWhen(raw: RawStep, index: number, opts: NormalizeOptions, diagnostics: Diagnostic[]): Step["when"] {

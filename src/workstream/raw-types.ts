@@ -24,10 +24,11 @@ export interface RawStep {
   env?: Record<string, string>;
   model?: string;
   run_if?: "success" | "failure" | "always";
+  compensate?: string | { run?: string; timeout?: number; tool?: string; tasks?: string[] };
 }
 
 /** Values may still be `${env...}` strings here. */
-export type RawExecution = Partial<Record<"parallel" | "max_workers" | "timeout_per_step" | "rate_limit_delay" | "on_failure" | "file_conflicts" | "isolation", unknown>>;
+export type RawExecution = Partial<Record<"parallel" | "max_workers" | "timeout_per_step" | "rate_limit_delay" | "on_failure" | "compensation" | "file_conflicts" | "isolation", unknown>>;
 
 export interface RawWorkstream {
   id: string;

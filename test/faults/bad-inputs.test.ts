@@ -21,6 +21,8 @@ const EXPECTED: Record<string, RegExp> = {
   "bom-trailing-comma.json": /:1:\d+: error: trailing comma/,
   "bom-unknown-key.json": /:3:3: error: unknown key "stpes"/,
   "comment.json": /comments are not allowed/,
+  "compensate-on-run-if.json": /:5:79: error: step "report" runs with run_if "always", so it cannot have a compensation/,
+  "compensate-wrong-type.json": /:4:47: error: steps\[0\]\.compensate must be a command string or an object/,
   "control-char.json": /control character/,
   "cycle-long.json": /cycle: a → d → c → b → a/,
   "cycle-self.json": /cycle: a → a/,
