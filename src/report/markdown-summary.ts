@@ -36,6 +36,7 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
   totals.push(["steps", counts.join(", ") || "none"]);
   if (state.durationMs !== undefined) totals.push(["wall time", formatDuration(state.durationMs)]);
   if (state.sequentialMs !== undefined) totals.push(["sequential sum", formatDuration(state.sequentialMs)]);
+  if (state.estimateMs !== undefined && state.durationMs !== undefined) totals.push(["estimate", `estimated ${formatDuration(state.estimateMs)}, took ${formatDuration(state.durationMs)}`]);
   if (state.durationMs && state.sequentialMs !== undefined) {
     totals.push(["speedup", `${(state.sequentialMs / state.durationMs).toFixed(1)}x`]);
   }

@@ -44,6 +44,8 @@ export interface RunState {
   order: string[];
   steps: Record<string, StepRecord>;
   breakers: Record<string, { state: "closed" | "open" | "half-open"; failures: number }>;
+  /** The plan's estimate of the run's wall time (history medians), when there was history. */
+  estimateMs?: number | undefined;
   /** The rollback of this run's passed steps: running (a kill -9 leaves it so: --resume finishes it), or done. */
   rollback?: { state: "running" | "passed" | "failed"; steps: string[] } | undefined;
 }
@@ -84,6 +86,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       workdir: event.workdir,
       branch: event.branch,
       order: [...event.steps],
+      estimateMs: event.estimateMs,
       steps,
       breakers: {},
     };
