@@ -41,6 +41,8 @@ describe("normalization", () => {
       when: undefined,
       env: { PYTHONPATH: "." },
       model: "opus",
+      runIf: "success",
+      compensate: undefined,
     });
     expect(ws.steps[1]).toMatchObject({ tool: "mytool", timeout: 300, retries: 1, model: "sonnet", description: "" });
     expect(ws.steps[2]).toMatchObject({ tool: "shell", run: "echo done > done.txt", dependsOn: ["group-a"], when: { value: true } });
