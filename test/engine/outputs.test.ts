@@ -40,7 +40,7 @@ describe("${steps.<id>.outputs.<key>}", () => {
         tasks: ["Release ${steps.a.outputs.v}"],
         env: { VERSION: "v${steps.a.outputs.v}" },
         acceptanceTests: [{ run: "test \"${steps.a.outputs.v}\" = \"$(cat v)\"" }],
-        when: { source: "${steps.a.outputs.v != ''}", value: true, deferred: "${steps.a.outputs.v != ''}" },
+        when: { source: "${steps.a.outputs.v != ''}" },
       },
     ]);
     const hostile = "1.0\"; rm -rf / #";
