@@ -39,6 +39,7 @@ export function buildProgram(run: <O>(load: () => Promise<Handler<O>>) => (optio
     .option("--dry-run", "print the plan (waves, critical path, estimate) and run nothing")
     .option("--resume", "continue the last run, skipping steps that passed")
     .option("--force", "with --resume: continue even though the workstream file changed")
+    .option("--rollback", "run no step: undo the last run's passed steps with their compensate commands")
     .option("--only <ids>", "run only these steps (comma-separated)", list)
     .option("--from <id>", "run this step and everything that depends on it")
     .option("--base <ref>", "start from this commit (e.g. HEAD) instead of the working tree as it is")

@@ -97,6 +97,13 @@ export class RunReporter implements RunListener {
         return c.magenta(`  ⚡ ${formatEventLine(event) ?? ""}`);
       case "warning":
         return c.yellow(`  ! ${formatEventLine(event) ?? ""}`);
+      case "rollback-start":
+      case "rollback-end":
+        return c.magenta(`  ⟲ ${formatEventLine(event) ?? ""}`);
+      case "compensate-end":
+        return `  ${event.passed ? c.green("⟲") : c.red("✖")} ${formatEventLine(event) ?? ""}`;
+      case "compensate-start":
+        return undefined;
       case "run-start": {
         const header = runBaseText(event);
         return header === undefined ? undefined : c.dim(header);

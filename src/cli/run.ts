@@ -14,6 +14,7 @@ export interface RunCommandOptions {
   wsId: string;
   dryRun?: boolean;
   resume?: boolean;
+  rollback?: boolean;
   force?: boolean;
   only?: string[];
   from?: string;
@@ -44,9 +45,11 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   // Ctrl-C / SIGTERM: stop starting steps, kill running ones (the engine aborts their groups),
   // flush state, exit 130/143. A second signal kills every group at once.
   const controller = new AbortController();
+  const hardController = new AbortController();
   let received: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (received) {
+      hardController.abort(signal);
       void import("../proc/live-groups.js").then(({ killAllLiveGroups }) => killAllLiveGroups("SIGKILL"));
       return;
     }
@@ -63,6 +66,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
       workstream: ws,
       env: ctx.env,
       resume: options.resume,
+      rollback: options.rollback,
       force: options.force,
       only: options.only,
       from: options.from,
@@ -71,6 +75,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
       order: options.order,
       signal: controller.signal,
       listeners,
+      hardSignal: hardController.signal,
     });
   } finally {
     reporter.close();
@@ -101,7 +106,9 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   const total = state.durationMs ?? 0;
   const sequential = state.sequentialMs ?? 0;
   const speedup = total > 0 && sequential > 0 ? ` (${(sequential / total).toFixed(2)}x)` : "";
-  out(ctx, `${ws.id}: ${state.status} in ${formatDuration(total)}; one at a time the steps took ${formatDuration(sequential)}${speedup}`);
+  // The estimate beside the real time: how far the history-based ETA can be trusted next time.
+  const estimate = state.estimateMs !== undefined ? `; estimated ${formatDuration(state.estimateMs)}, took ${formatDuration(total)}` : "";
+  out(ctx, `${ws.id}: ${state.status} in ${formatDuration(total)}; one at a time the steps took ${formatDuration(sequential)}${speedup}${estimate}`);
   if (result.branch) for (const line of await (await import("./merge-hint.js")).mergeHint(ctx, result.branch)) out(ctx, line);
   if (exitCode !== 0) out(ctx, `details: ws status --ws-id ${ws.id}, ws logs --ws-id ${ws.id} --step <id>; continue with: ws run --ws-id ${ws.id} --resume`);
   return exitCode;

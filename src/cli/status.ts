@@ -45,6 +45,14 @@ export async function readAllStatus(ctx: CliContext): Promise<Array<{ id: string
   return rows;
 }
 
+/** For a run in progress: its elapsed time, and the ETA from the plan's estimate (history medians). */
+function progressOf(state: RunState, interrupted: boolean): string {
+  if (state.status !== "running" || interrupted) return "";
+  const elapsed = Date.now() - Date.parse(state.startedAt);
+  const eta = state.estimateMs !== undefined ? ` · ETA ${formatDuration(Math.max(0, state.estimateMs - elapsed))}` : "";
+  return ` · elapsed ${formatDuration(elapsed)}${eta}`;
+}
+
 export async function statusCommand(options: StatusOptions, ctx: CliContext): Promise<number> {
   const { Chalk } = await import("chalk");
   const chalk = new Chalk({ level: ctx.color ? 1 : 0 });
@@ -85,9 +93,17 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
     const s = summarize(report);
     const root = path.relative(ctx.cwd, wsPaths(ctx.cwd, wsId).root);
     const lines = [
-      `${wsId}: ${s.status} · run ${report.state.runId} · started ${s.startedAt.replace("T", " ").slice(0, 19)}${s.durationMs !== undefined ? ` · ${formatDuration(s.durationMs)}` : ""} · ${s.passed}/${s.total} passed`,
+      `${wsId}: ${s.status} · run ${report.state.runId} · started ${s.startedAt.replace("T", " ").slice(0, 19)}${s.durationMs !== undefined ? ` · ${formatDuration(s.durationMs)}` : ""} · ${s.passed}/${s.total} passed${progressOf(report.state, report.interrupted)}`,
       await stepTable(report.state, chalk, { logs: true, root }),
     ];
+    const outputs = report.state.order.flatMap((id) => Object.entries(report.state.steps[id]?.outputs ?? {}).map(([k, v]) => `  ${id}.${k} = ${JSON.stringify(v)}`));
+    if (outputs.length > 0) lines.push("outputs:", ...outputs);
+    const rollback = report.state.rollback;
+    if (rollback) {
+      const failedComp = rollback.steps.filter((id) => report.state.steps[id]?.compensation?.state === "failed");
+      const what = rollback.state === "running" ? "in progress (continue with --resume)" : failedComp.length > 0 ? `done, compensation failed: ${failedComp.join(", ")}` : "done";
+      lines.push(`rollback of ${rollback.steps.join(", ") || "no step"}: ${what}`);
+    }
     if (report.interrupted) lines.push(chalk.yellow(`the run was interrupted (its process ${report.state.pid} is gone); continue with: ws run --ws-id ${wsId} --resume`));
     if (report.state.branch) lines.push(`work is on branch ${report.state.branch} (git merge ${report.state.branch})`);
     return { text: lines.join("\n"), running: report.state.status === "running" && !report.interrupted, json: JSON.stringify({ ...report.state, interrupted: report.interrupted }, null, 2) };

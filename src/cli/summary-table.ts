@@ -35,7 +35,8 @@ export async function stepTable(
       id,
       stateMark(r.state, chalk, true),
       r.attempts > 0 ? String(r.attempts) : "",
-      r.durationMs !== undefined && r.attempts > 0 ? formatDuration(r.durationMs) : "",
+      // A running step shows how long it has been going (ws status from another terminal).
+      r.state === "running" && r.startedAt ? `${formatDuration(Date.now() - Date.parse(r.startedAt))} so far` : r.durationMs !== undefined && r.attempts > 0 ? formatDuration(r.durationMs) : "",
       r.state === "passed" || r.reason === undefined ? "" : formatReason(r.reason),
       ...(withUsage ? [formatUsage(r.usage)] : []),
       ...(options.logs ? [r.log && options.root ? `${options.root}/${r.log}` : (r.log ?? "")] : []),

@@ -12,13 +12,16 @@ import { readHistory } from "../store/history.js";
 import { reapGroups } from "../store/group-registry.js";
 import type { RunState } from "../store/run-state.js";
 import { findMissingTools } from "../tools/registry.js";
-import type { Workstream } from "../workstream/model.js";
+import type { Step, Workstream } from "../workstream/model.js";
+import { UserError } from "../errors.js";
 import { systemClock, type Clock } from "./clock.js";
 import { Dispatcher } from "./dispatch.js";
 import { planRun, type Plan } from "./plan.js";
-import { schedule, type Final } from "./scheduler.js";
+import { schedule, type Final, type SchedulerGroup } from "./scheduler.js";
 import { selectSteps, workerCount, type Selection, type UnknownStep } from "./select.js";
 import { StepUnits } from "./step-units.js";
+import { resolveStepOutputs } from "./outputs.js";
+import { rollbackOrder, runCompensations } from "./compensation.js";
 
 export interface RunOptions extends Selection {
   /** Project root: state goes to `<cwd>/.worktrees/<id>/`. */
@@ -34,10 +37,14 @@ export interface RunOptions extends Selection {
   maxWorkers?: number;
   /** Ready-queue order; "fifo" exists to measure what the critical path buys (bench/). */
   order?: "critical-path" | "fifo";
-  /** Abort = Ctrl-C: running steps are killed and end `cancelled`; the reason is the signal's name. */
+  /** Abort = Ctrl-C: running steps are killed and end `cancelled` (the reason is the signal's name); `run_if: always` steps still run. */
   signal?: AbortSignal;
+  /** Abort = a second Ctrl-C: `always` steps are skipped too. */
+  hardSignal?: AbortSignal;
   /** Every consumer of the run, in order; persistence (store/recorder.ts) goes first. */
   listeners?: RunListener[];
+  /** Run no step: compensate the last run's passed steps (`ws run --rollback`). */
+  rollback?: boolean;
   clock?: Clock;
 }
 
@@ -72,12 +79,14 @@ function prepare(options: RunOptions): Prepared | Exclude<RunOutcome, { kind: "f
   const env = options.env ?? process.env;
   const paths = wsPaths(options.cwd, ws.id);
   const graph = buildGraph(ws);
-  const previous = options.resume ? loadRunState(paths) : undefined;
-  if (options.resume) {
+  const previous = options.resume || options.rollback ? loadRunState(paths) : undefined;
+  if (options.resume || options.rollback) {
     if (!previous) return { kind: "no_previous_run" };
     if (previous.hash !== ws.hash && !options.force) return { kind: "changed_since_run", runId: previous.runId };
   }
-  const selected = selectSteps(ws, graph, options, previous);
+  // A rollback (asked for, or one a kill -9 interrupted) runs compensations only: no step again.
+  const rollbackOnly = options.rollback === true || (options.resume === true && previous?.rollback?.state === "running");
+  const selected = rollbackOnly ? new Set<number>() : selectSteps(ws, graph, options, previous);
   if (!(selected instanceof Set)) return selected;
   const steps = ws.steps.filter((s, i) => selected.has(i) && s.when?.value !== false);
   const missing = findMissingTools(ws, steps, env);
@@ -112,6 +121,8 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const started = clock.now();
   const at = () => new Date(clock.now()).toISOString();
   const emit = dispatcher.emit;
+  // Before anything is written: a malformed WS_STEP_OUTPUTS is the user's to fix (exit 2).
+  const stepAt = runStepResolver(ws, graph, () => dispatcher.state, p.previous ?? (selected.size < graph.ids.length ? loadRunState(paths) : undefined), p.env);
   const place = await chooseWorkplace(ws, options.cwd, paths, { resume: Boolean(options.resume), baseRef: options.base, env: p.env, signal: options.signal });
   const maxWorkers = workerCount(ws, options.maxWorkers);
   const plan = planRun(ws, graph, readHistory(paths.history), maxWorkers, selected);
@@ -126,7 +137,8 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
     selected: [...selected].sort((a, b) => a - b).map((i) => graph.ids[i] ?? ""),
     maxWorkers,
     pid: process.pid,
-    resume: Boolean(options.resume),
+    // A rollback continues the last run's records like a resume does.
+    resume: Boolean(options.resume || options.rollback),
     workdir: place.workdir,
     branch: place.branch,
     base: place.base,
@@ -139,15 +151,35 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
     for (const node of selected) fs.rmSync(paths.stepDir(graph.ids[node] ?? ""), { recursive: true, force: true });
   }
 
-  const finals = await scheduleSteps(options, p, place, plan, emit);
+  const finals = await scheduleSteps(options, p, place, plan, emit, stepAt);
   const interrupted = options.signal?.aborted === true;
-  const anyBad = [...finals.entries()].some(([node, f]) => selected.has(node) && (f.state === "failed" || f.state === "blocked" || f.state === "cancelled"));
+  // A member of an `any` group that passed (a race's losers, a failed alternative) does not fail the run.
+  const forgiven = new Set(schedulerGroups(ws, graph).filter((g) => g.succeed === "any" && g.members.some((m) => finals.get(m)?.state === "passed")).flatMap((g) => g.members));
+  const anyBad = [...finals.entries()].some(([node, f]) => selected.has(node) && !forgiven.has(node) && (f.state === "failed" || f.state === "blocked" || f.state === "cancelled"));
   // 128 + the signal's number, as a shell reports it.
-  const exitCode = interrupted ? (options.signal?.reason === "SIGTERM" ? 143 : 130) : anyBad ? 1 : 0;
+  const rolledBack = await rollbackIfDue(options, p, place, dispatcher, anyBad || interrupted);
+  const failed = anyBad || rolledBack === "failed" || (rolledBack !== undefined && !options.rollback);
+  const exitCode = interrupted ? (options.signal?.reason === "SIGTERM" ? 143 : 130) : failed ? 1 : 0;
   const sequentialMs = Object.values(dispatcher.state?.steps ?? {}).reduce((sum, r) => sum + (r.selected ? (r.durationMs ?? 0) : 0), 0);
   dispatcher.ending(at());
-  emit({ type: "run-end", at: at(), outcome: interrupted ? "cancelled" : anyBad ? "failed" : "passed", exitCode, durationMs: clock.now() - started, sequentialMs });
+  emit({ type: "run-end", at: at(), outcome: interrupted ? "cancelled" : failed ? "failed" : "passed", exitCode, durationMs: clock.now() - started, sequentialMs });
   return { kind: "finished", state: dispatcher.state!, exitCode, branch: place.branch };
+}
+
+/**
+ * Compensations after the steps: on a failed or interrupted run (execution.compensation
+ * "on_failure"), on `--rollback`, or to finish a rollback a kill -9 cut short. Undefined when none ran.
+ */
+async function rollbackIfDue(options: RunOptions, p: Prepared, place: Workplace, dispatcher: Dispatcher, runFailed: boolean): Promise<"passed" | "failed" | undefined> {
+  const { ws } = p;
+  const unfinished = options.resume === true && p.previous?.rollback?.state === "running";
+  const trigger = options.rollback ? "rollback" : unfinished ? "resume" : runFailed && ws.execution.compensation === "on_failure" ? "failure" : undefined;
+  const state = dispatcher.state;
+  if (!trigger || !state) return undefined;
+  const steps = rollbackOrder(ws, state);
+  if (steps.length === 0 && trigger === "failure") return undefined;
+  const deps = { workstream: ws, workdir: place.workdir, paths: p.paths, env: p.env, clock: p.clock, emit: dispatcher.emit, signal: options.hardSignal };
+  return (await runCompensations(deps, steps, trigger)) ? "passed" : "failed";
 }
 
 /** What the run header says before any step starts. */
@@ -163,7 +195,7 @@ function startWarnings(options: RunOptions, paths: WsPaths, place: Workplace): s
   return [...warnings, ...place.notes];
 }
 
-function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan: Plan, emit: Dispatcher["emit"]): Promise<Map<number, Final>> {
+function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan: Plan, emit: Dispatcher["emit"], stepAt: (node: number) => Step | undefined): Promise<Map<number, Final>> {
   const { ws, graph } = p;
   const units = new StepUnits({
     workstream: ws,
@@ -175,26 +207,94 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan:
     git: place.git,
     emit,
     previous: (id) => p.previous?.steps[id],
+    resolve: stepAt,
   });
   const conflicts = ws.execution.fileConflicts === "serialize" ? findScopeConflicts(ws, graph) : [];
+  const waits = groupAwareDeps(ws, graph);
   return schedule({
     ids: graph.ids,
-    deps: graph.deps,
+    deps: waits.deps,
+    groupDeps: waits.groupDeps,
     selected: p.selected,
     maxWorkers: plan.maxWorkers,
     rateLimitMs: ws.execution.rateLimitDelay * 1000,
     onFailure: ws.execution.onFailure,
     priority: options.order === "fifo" ? undefined : plan.priority,
     exclusive: conflicts.map((c) => [c.a, c.b] as const),
-    groups: ws.stepGroups.map((g) => ({
-      members: g.steps.map((id) => graph.index.get(id)).filter((i): i is number => i !== undefined),
-      sequential: g.execute === "sequential",
-      maxWorkers: g.maxWorkers,
-    })),
+    groups: schedulerGroups(ws, graph),
     clock: p.clock,
     signal: options.signal,
+    hardSignal: options.hardSignal,
+    runIf: ws.steps.map((s) => s.runIf),
+    named: (options.only?.length ?? 0) > 0,
     gate: units.gate,
     run: units.run,
     onFinal: units.onFinal,
   });
+}
+
+/**
+ * A step as it will run: its `${steps.<id>.outputs.<key>}` resolved from this run's passed steps,
+ * then the last run's (steps left out by --only/--from), then WS_STEP_OUTPUTS (JSON
+ * `{ "<step>": { "<key>": "value" } }`, how a CI job hands its needs' outputs in). A group's
+ * outputs are those of its passed members. Resolved once, when the step is first asked about:
+ * the scheduler asks only once its dependencies have ended.
+ */
+function runStepResolver(ws: Workstream, graph: Graph, current: () => RunState | undefined, last: RunState | undefined, env: NodeJS.ProcessEnv): (node: number) => Step | undefined {
+  let external: Record<string, Record<string, string>> = {};
+  try {
+    external = env.WS_STEP_OUTPUTS ? (JSON.parse(env.WS_STEP_OUTPUTS) as typeof external) : {};
+  } catch (error) {
+    throw new UserError(`WS_STEP_OUTPUTS is not valid JSON: ${(error as Error).message}`, { fix: 'set it to {"<step>": {"<key>": "value"}} or unset it' });
+  }
+  const ofStep = (id: string): Record<string, string> | undefined => current()?.steps[id]?.outputs ?? last?.steps[id]?.outputs ?? external[id];
+  const lookup = (id: string, key: string): string | undefined => {
+    if (graph.index.has(id)) return ofStep(id)?.[key];
+    const group = ws.stepGroups.find((g) => g.id === id);
+    // A group's members in listed order; a later member's value for the same key wins.
+    return group?.steps.map((m) => ofStep(m)?.[key]).filter((v) => v !== undefined).at(-1);
+  };
+  const cache = new Map<number, Step>();
+  return (node) => {
+    const step = ws.steps[node];
+    if (!step) return undefined;
+    let resolved = cache.get(node);
+    if (!resolved) cache.set(node, (resolved = resolveStepOutputs(step, lookup)));
+    return resolved;
+  };
+}
+
+/**
+ * The scheduler's dependencies: a step or an `all` group named in depends_on means its steps; an
+ * `any` group means the group's result, so its members are left out of `deps` and the group is in `groupDeps`.
+ */
+function groupAwareDeps(ws: Workstream, graph: Graph): { deps: number[][]; groupDeps: number[][] } {
+  const groupIndex = new Map(ws.stepGroups.map((g, gi) => [g.id, gi] as const));
+  const groupDeps: number[][] = [];
+  const deps = ws.steps.map((step, node) => {
+    const wanted = new Set<number>();
+    const viaGroups: number[] = [];
+    for (const name of step.dependsOn) {
+      const direct = graph.index.get(name);
+      const gi = groupIndex.get(name);
+      if (direct !== undefined) wanted.add(direct);
+      else if (gi !== undefined && ws.stepGroups[gi]?.succeed === "any") viaGroups.push(gi);
+      else for (const id of ws.stepGroups[gi ?? -1]?.steps ?? []) if (graph.index.has(id)) wanted.add(graph.index.get(id)!);
+    }
+    groupDeps[node] = viaGroups;
+    return [...wanted].sort((a, b) => a - b);
+  });
+  return { deps, groupDeps };
+}
+
+function schedulerGroups(ws: Workstream, graph: Graph): SchedulerGroup[] {
+  return ws.stepGroups.map((g) => ({
+    id: g.id,
+    members: g.steps.map((id) => graph.index.get(id)).filter((i): i is number => i !== undefined),
+    sequential: g.execute === "sequential",
+    maxWorkers: g.maxWorkers,
+    succeed: g.succeed,
+    cancelRest: g.cancelRest,
+    timeoutMs: g.timeout === undefined ? undefined : g.timeout * 1000,
+  }));
 }

@@ -1,4 +1,6 @@
+import fs from "node:fs";
 import path from "node:path";
+import { capOutputs, MAX_OUTPUT_BYTES, parseOutputs, type Outputs } from "./outputs.js";
 import type { Clock } from "./clock.js";
 import type { RunEvent } from "../events/run-event.js";
 import type { GitMode } from "../git/isolation.js";
@@ -72,6 +74,7 @@ export class StepRun {
   /** Files this step's attempts changed and kept: a retry may leave an earlier attempt's file as it was. */
   private readonly owned = new Set<string>();
   private ended = false;
+  private outputs: Outputs = {};
 
   /** Resumed after attempts of an interrupted run: their files in the tree are this step's too. */
   private resumed: boolean;
@@ -113,11 +116,15 @@ export class StepRun {
     const invocation = await adapter.prepare(ctx);
     const parser = adapter.parser(ctx);
     const log = deps.paths.attemptLog(step.id, attempt);
+    const outputFile = path.join(deps.paths.stepDir(step.id), `attempt-${attempt}.outputs`);
+    // A fresh, empty file per attempt: only the passed attempt's outputs count, and `>>` works from the first line.
+    fs.mkdirSync(path.dirname(outputFile), { recursive: true });
+    fs.writeFileSync(outputFile, "");
     const proc = await this.spawn({
       command: invocation.command,
       args: invocation.args,
       cwd: deps.workdir,
-      env: { ...step.env, ...invocation.env },
+      env: { ...step.env, ...invocation.env, WS_OUTPUT: outputFile },
       timeoutMs: step.timeout * 1000,
       logFile: log,
       signal,
@@ -180,8 +187,17 @@ export class StepRun {
       free: free || undefined,
     });
 
-    if (reason.kind === "passed") return this.end("passed", reason, deps.git.commit ? await this.commit() : undefined, false);
-    if (reason.kind === "cancelled") return this.end("cancelled", reason, undefined, false);
+    if (reason.kind === "passed") {
+      const commit = deps.git.commit ? await this.commit() : undefined;
+      this.outputs = this.readOutputs(outputFile);
+      return this.end("passed", reason, commit, false);
+    }
+    if (reason.kind === "cancelled") {
+      // The scheduler says why it stopped this step when it was not Ctrl-C or a stop: a lost race, a group timeout.
+      const why = signal.reason as EndReason | undefined;
+      if (why?.kind === "group_timeout") return this.end("failed", why, undefined, false);
+      return this.end("cancelled", why?.kind === "lost_race" ? why : reason, undefined, false);
+    }
     if (free) return { final: false, toolFault, quota: true };
 
     this.spent += 1;
@@ -289,8 +305,25 @@ export class StepRun {
       durationMs: this.durationMs,
       usage: this.usage,
       commit,
+      outputs: state === "passed" && Object.keys(this.outputs).length > 0 ? this.outputs : undefined,
     });
     return { final: true, state, reason, toolFault, quota: reason.kind === "quota" };
+  }
+
+  /** The passed attempt's $WS_OUTPUT; a malformed line or an oversized value is a warning, not a failure. */
+  private readOutputs(file: string): Outputs {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch {
+      return {}; // the step removed it: it has no outputs
+    }
+    const parsed = parseOutputs(text);
+    const capped = capOutputs(parsed.outputs);
+    const problems = [...parsed.problems];
+    if (capped.dropped.length > 0) problems.push(`outputs past ${MAX_OUTPUT_BYTES} bytes dropped: ${capped.dropped.join(", ")}`);
+    for (const problem of problems) this.deps.emit({ type: "warning", at: this.now(), step: this.step.id, message: `$WS_OUTPUT of ${this.step.id}: ${problem}` });
+    return capped.outputs;
   }
 
   /** Acceptance tests in order; the first failure ends the attempt. Undefined when all passed. */

@@ -11,6 +11,8 @@ export type StepUnitsDeps = Omit<StepRunnerDeps, "adapter" | "othersScopes"> & {
   ids: readonly string[];
   /** The step in the run being resumed (attempts made, a commit cut short). */
   previous: (stepId: string) => Pick<StepRecord, "attempts" | "commitPending"> | undefined;
+  /** The step as it runs (its output references resolved); default: as written. */
+  resolve?: (node: number) => Step | undefined;
 };
 
 /**
@@ -29,7 +31,7 @@ export class StepUnits {
   }
 
   private step(node: number): Step {
-    const step = this.deps.workstream.steps[node];
+    const step = this.deps.resolve ? this.deps.resolve(node) : this.deps.workstream.steps[node];
     if (!step) throw new Error(`no step at node ${node}`);
     return step;
   }
@@ -66,7 +68,8 @@ export class StepUnits {
   onFinal = (node: number, final: Final): void => {
     // A step cancelled between attempts has not said so yet; steps that ended emitted their own step-end.
     if (final.state === "cancelled") this.runs.get(node)?.cancel();
-    if (final.state === "blocked" || (final.state === "cancelled" && !this.runs.has(node))) {
+    const notRun = final.state === "blocked" || (final.state === "cancelled" && !this.runs.has(node)) || (final.state === "skipped" && final.reason.kind === "run_if");
+    if (notRun) {
       // Under stop/abort, a queued step whose tool's breaker is open says so rather than just "cancelled".
       const open = final.state === "cancelled" && this.breakers.isOpen(this.deps.workstream.steps[node]?.tool ?? "");
       const reason = open ? because("circuit_open") : final.reason;

@@ -14,13 +14,19 @@ export type ReasonKind =
   | "scope_violation"
   | "tool_error"
   | "quota"
-  | "spawn_error";
+  | "spawn_error"
+  /** A member of a race (`cancel_rest`) stopped because another member passed first. */
+  | "lost_race"
+  /** Stopped or never started because its step group's `timeout` ran out. */
+  | "group_timeout";
 
 export type EndReason =
   | { kind: ReasonKind }
   | { kind: "exit"; code: number }
   | { kind: "signal"; signal: string }
-  | { kind: "blocked_by"; step: string };
+  | { kind: "blocked_by"; step: string }
+  /** Not run because of its run_if: `failure` = nothing it depends on failed. */
+  | { kind: "run_if"; condition: "failure" };
 
 export function formatReason(reason: EndReason): string {
   switch (reason.kind) {
@@ -30,6 +36,8 @@ export function formatReason(reason: EndReason): string {
       return `signal:${reason.signal}`;
     case "blocked_by":
       return `blocked_by:${reason.step}`;
+    case "run_if":
+      return `run_if:${reason.condition}`;
     default:
       return reason.kind;
   }

@@ -87,9 +87,16 @@ export type RunEvent =
       usage?: Usage | undefined;
       /** The commit made on the run's branch for a passed step (worktree isolation). */
       commit?: string | undefined;
+      /** What the passed attempt wrote to $WS_OUTPUT: recorded here so --resume restores it. */
+      outputs?: Record<string, string> | undefined;
     })
   | (Base & { type: "breaker"; tool: string; state: BreakerState; failures: number; cooldownMs?: number | undefined })
   | (Base & { type: "warning"; message: string; step?: string | undefined })
+  /** Compensations start: `steps` in the order they will run (reverse finish order), those not compensated yet. */
+  | (Base & { type: "rollback-start"; steps: string[]; trigger: "failure" | "rollback" | "resume" })
+  | (Base & { type: "compensate-start"; step: string; tool: string })
+  | (Base & { type: "compensate-end"; step: string; passed: boolean; reason: EndReason; durationMs: number; log: string; tail: string[] })
+  | (Base & { type: "rollback-end"; passed: boolean; failed: string[] })
   | (Base & {
       type: "run-end";
       outcome: "passed" | "failed" | "cancelled";

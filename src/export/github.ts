@@ -2,6 +2,7 @@ import { singleQuoted } from "../format/shell-quote.js";
 import { Document, isMap, isScalar } from "yaml";
 import type { Graph } from "../graph/graph.js";
 import type { Step, Workstream } from "../workstream/model.js";
+import { outputRefs } from "../engine/outputs.js";
 
 /**
  * A GitHub Actions workflow running a workstream with one job per step. Each job checks out the
@@ -113,19 +114,76 @@ function applyScript(jobs: string[], patchDir: string, commitMessage: string | u
   return lines.join("\n");
 }
 
+/** A step that waits only for one `succeed: "any"` group: its job runs when one of its needs passed. */
+function anyGroupOnly(ws: Workstream, step: Step): boolean {
+  const [only, ...rest] = step.dependsOn;
+  return rest.length === 0 && ws.stepGroups.some((g) => g.id === only && g.succeed === "any");
+}
+
+/** Which steps read which keys of which ancestors (`${steps.<id>.outputs.<key>}`; group references are not exported). */
+function outputReads(ws: Workstream, graph: Graph): { reads: Map<number, Map<number, Set<string>>>; keys: Map<number, Set<string>> } {
+  const reads = new Map<number, Map<number, Set<string>>>();
+  const keys = new Map<number, Set<string>>();
+  ws.steps.forEach((step, node) => {
+    const texts = [step.run ?? "", ...step.tasks, ...Object.values(step.env), ...step.acceptanceTests.map((t) => t.run)];
+    const found = [...texts.flatMap((t) => outputRefs(t)), ...outputRefs(step.when?.source ?? "", true)];
+    for (const ref of found) {
+      const from = graph.index.get(ref.step);
+      if (from === undefined) continue;
+      let byStep = reads.get(node);
+      if (!byStep) reads.set(node, (byStep = new Map()));
+      let set = byStep.get(from);
+      if (!set) byStep.set(from, (set = new Set()));
+      set.add(ref.key);
+      let published = keys.get(from);
+      if (!published) keys.set(from, (published = new Set()));
+      published.add(ref.key);
+    }
+  });
+  return { reads, keys };
+}
+
+/** WS_STEP_OUTPUTS for `ws run --only`: a JSON object whose values GitHub fills in from the needs' job outputs. */
+function importedOutputs(reads: Map<number, Set<string>>, graph: Graph, ids: string[]): string {
+  const parts = [...reads.entries()].sort(([a], [b]) => a - b).map(([from, keys]) => {
+    const fields = [...keys].sort().map((k) => `${JSON.stringify(k)}: \${{ toJSON(needs.${ids[from]}.outputs.${k}) }}`);
+    return `${JSON.stringify(graph.ids[from])}: { ${fields.join(", ")} }`;
+  });
+  return `{ ${parts.join(", ")} }`;
+}
+
+/** Writes the step's recorded outputs to $GITHUB_OUTPUT (heredoc form: values may span lines). */
+function publishOutputsStep(wsId: string, stepId: string): Record<string, unknown> {
+  const script = [
+    `const fs = require("fs");`,
+    `const state = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));`,
+    `const outputs = (state.steps[process.argv[2]] || {}).outputs || {};`,
+    `for (const [k, v] of Object.entries(outputs)) fs.appendFileSync(process.env.GITHUB_OUTPUT, k + "<<WS_EOF_" + process.argv[3] + "\\n" + v + "\\nWS_EOF_" + process.argv[3] + "\\n");`,
+  ].join(" ");
+  return {
+    name: "Publish the step's outputs",
+    id: "ws-outputs",
+    run: `node -e ${singleQuoted(script)} ${singleQuoted(`.worktrees/${wsId}/state.json`)} ${singleQuoted(stepId)} "$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"`,
+  };
+}
+
 export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: RenderOptions = {}): string {
   const nodeVersion = options.nodeVersion ?? "20";
   const ids = jobIds(graph.ids);
   const dirFlag = options.dir && options.dir !== "workstreams" ? ` --dir ${singleQuoted(options.dir)}` : "";
   const patchDir = "${{ runner.temp }}/ws-patches";
   const jobs: Record<string, unknown> = {};
+  const refs = outputReads(ws, graph);
 
   graph.ids.forEach((stepId, node) => {
     const step = ws.steps[node];
     const job = ids[node]!;
     if (!step) return;
     const ancestors = ancestorsInOrder(graph, node).map((n) => ids[n]!);
-    const needs = (graph.deps[node] ?? []).map((n) => ids[n]!);
+    const reads = refs.reads.get(node) ?? new Map<number, Set<string>>();
+    // A job can read only its direct needs' outputs: the ancestors it reads from are added (they run before it anyway).
+    const needs = [...new Set([...(graph.deps[node] ?? []), ...reads.keys()])].sort((a, b) => a - b).map((n) => ids[n]!);
+    const published = refs.keys.get(node);
     const secrets = secretsFor(ws, step);
     const minutes = timeoutMinutes(step);
     const junit = `$RUNNER_TEMP/ws-junit-${job}.xml`;
@@ -151,8 +209,10 @@ export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: Rend
     steps.push(
       {
         name: `ws run --only ${stepId}`,
+        ...(reads.size > 0 ? { env: { WS_STEP_OUTPUTS: importedOutputs(reads, graph, ids) } } : {}),
         run: `npx ws run --ws-id ${singleQuoted(ws.id)}${dirFlag} --only ${singleQuoted(stepId)} --junit "${junit}"`,
       },
+      ...(published ? [publishOutputsStep(ws.id, stepId)] : []),
       {
         name: "Record the step's changes as a patch",
         // With worktree isolation ws commits a passed step on branch ws/<id>; otherwise the
@@ -180,8 +240,11 @@ export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: Rend
     jobs[job] = {
       name: stepId,
       ...(needs.length > 0 ? { needs } : {}),
+      // run_if maps onto GitHub's own status functions; ws run --only then runs the step without asking again.
+      ...(step.runIf !== "success" ? { if: `${step.runIf}()` } : anyGroupOnly(ws, step) ? { if: "${{ !cancelled() && contains(needs.*.result, 'success') }}" } : {}),
       "runs-on": "ubuntu-latest",
       ...(minutes !== undefined ? { "timeout-minutes": minutes } : {}),
+      ...(published ? { outputs: Object.fromEntries([...published].sort().map((k) => [k, `\${{ steps.ws-outputs.outputs.${k} }}`])) } : {}),
       ...(secrets.length > 0 ? { env: Object.fromEntries(secrets.map((k) => [k, `\${{ secrets.${k} }}`])) } : {}),
       steps,
     };
@@ -253,6 +316,9 @@ export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: Rend
     ` inside a matrix (strategy.max-parallel). Jobs start as soon as their needs`,
     ` pass and a runner is free; step_groups' max_workers/sequential, file_conflicts "serialize" and`,
     ` on_failure "stop"/"abort" are not enforced either (a failed job skips its dependents only).`,
+    ` A step group's timeout and cancel_rest are not expressed (jobs cannot stop each other); a job`,
+    ` that waits for one "succeed: any" group runs when one of its needs passed. Compensations`,
+    ` are not run here (each job has its own checkout and no run state): use ws run --rollback.`,
   ].join("\n");
   // A blank line between jobs, for the reader of a long file.
   const jobsNode = doc.get("jobs", true);

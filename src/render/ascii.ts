@@ -26,7 +26,8 @@ export function renderAscii(view: GraphView, options: AsciiOptions): string {
   for (const edge of view.edges) deps.set(edge.to, [...(deps.get(edge.to) ?? []), edge.from]);
   const nodeById = new Map(view.nodes.map((n) => [n.id, n]));
 
-  const nameOf = (n: ViewNode): string => n.label + (n.critical ? " *" : "") + (n.group ? ` [${n.group}]` : "");
+  const groupLabel = new Map(view.groups.map((g) => [g.id, g.label]));
+  const nameOf = (n: ViewNode): string => n.label + (n.critical ? " *" : "") + (n.group ? ` [${groupLabel.get(n.group) ?? n.group}]` : "");
   const nameWidth = Math.min(Math.floor(width / 2), Math.max(0, ...view.nodes.map((n) => nameOf(n).length)));
   const durationWidth = hasDuration ? 7 : 0;
 
@@ -41,7 +42,7 @@ export function renderAscii(view: GraphView, options: AsciiOptions): string {
   const line = (node: ViewNode): string[] => {
     const mark = hasState ? `${node.state ? paint(c, node.state, STATE_MARKS[node.state]) : " "} ` : "";
     const name = nameOf(node);
-    let head = "  " + mark + c.bold(node.label) + (node.critical ? c.red(" *") : "") + (node.group ? c.dim(` [${node.group}]`) : "");
+    let head = "  " + mark + c.bold(node.label) + (node.critical ? c.red(" *") : "") + (node.group ? c.dim(` [${groupLabel.get(node.group) ?? node.group}]`) : "");
     head += " ".repeat(Math.max(1, nameWidth - name.length + 2));
     if (hasDuration) head += (node.durationMs !== undefined ? formatDuration(node.durationMs) : "").padEnd(durationWidth);
     const list = deps.get(node.id) ?? [];

@@ -21,7 +21,7 @@ export function renderDot(view: GraphView): string {
   view.groups.forEach((group, i) => {
     const members = group.steps.filter((id) => byId.get(id)?.group === group.id);
     lines.push(`  subgraph ${quote(`cluster_${i}`)} {`);
-    lines.push(`    graph [label=${quote(group.id)}, style="rounded,dashed", color="#9e9e9e"];`);
+    lines.push(`    graph [label=${quote(group.label)}, style="rounded,dashed", color="#9e9e9e"];`);
     for (const id of members) {
       lines.push(`    ${nodeStatement(byId.get(id)!)}`);
       grouped.add(id);

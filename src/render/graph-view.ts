@@ -2,6 +2,7 @@ import type { StepState } from "../events/run-event.js";
 import type { Graph } from "../graph/graph.js";
 import type { RunState } from "../store/run-state.js";
 import type { Workstream } from "../workstream/model.js";
+import { formatDuration } from "../format/duration.js";
 
 /**
  * What every renderer draws: the graph with ids instead of node indexes, the last run's states
@@ -45,6 +46,8 @@ export interface ViewEdge {
 export interface ViewGroup {
   id: string;
   steps: string[];
+  /** The id plus how the group decides, e.g. `checks (any, race, timeout 10m)`: what the cluster shows. */
+  label: string;
 }
 
 export interface GraphViewInput {
@@ -71,7 +74,8 @@ export function buildGraphView(input: GraphViewInput): GraphView {
   const groups: ViewGroup[] = [];
   for (const group of ws.stepGroups) {
     const steps = group.steps.filter((id) => graph.ids.includes(id));
-    groups.push({ id: group.id, steps });
+    const how = [group.succeed === "any" ? "any" : undefined, group.cancelRest ? "race" : undefined, group.timeout !== undefined ? `timeout ${formatDuration(group.timeout * 1000)}` : undefined].filter(Boolean);
+    groups.push({ id: group.id, steps, label: how.length > 0 ? `${group.id} (${how.join(", ")})` : group.id });
     for (const id of steps) if (!groupOf.has(id)) groupOf.set(id, group.id);
   }
 
@@ -79,7 +83,8 @@ export function buildGraphView(input: GraphViewInput): GraphView {
     const record = state?.steps[id];
     return {
       id,
-      label: id,
+      // Every format shows the label: a step that runs after failures must not look like an ordinary one.
+      label: ws.steps[node]?.runIf && ws.steps[node]?.runIf !== "success" ? `${id} (if ${ws.steps[node]?.runIf})` : id,
       state: record?.state,
       group: groupOf.get(id),
       critical: critical.has(node),

@@ -22,7 +22,7 @@ export function renderJson(view: GraphView): string {
     edges: view.edges.map((e) => ({ from: e.from, to: e.to, critical: e.critical })),
     waves: view.waves,
     criticalPath: view.criticalPath,
-    groups: view.groups.map((g) => ({ id: g.id, steps: g.steps })),
+    groups: view.groups.map((g) => ({ id: g.id, steps: g.steps, label: g.label })),
   };
   return JSON.stringify(doc, null, 2) + "\n";
 }

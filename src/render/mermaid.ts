@@ -22,7 +22,7 @@ export function renderMermaid(view: GraphView): string {
   for (const group of view.groups) {
     // A node can sit in one subgraph only; it goes in the first group that names it.
     const members = group.steps.filter((id) => view.nodes.some((n) => n.id === id && n.group === group.id));
-    lines.push(`  subgraph ${groupIds.get(group.id)}["${escapeLabel(group.id)}"]`);
+    lines.push(`  subgraph ${groupIds.get(group.id)}["${escapeLabel(group.label)}"]`);
     for (const id of members) {
       lines.push(nodeLine(id, "    "));
       grouped.add(id);

@@ -37,11 +37,19 @@ export function formatEventLine(event: RunEvent): string | undefined {
         ? undefined
         : `attempt ${event.step} #${event.attempt} failed: ${formatReason(event.reason)}${event.detail ? ` — ${event.detail}` : ""}${event.free ? " (quota: not counted against retries)" : ""}`;
     case "step-end":
-      if (event.state === "skipped") return `skipped ${event.step} (its when condition is false)`;
+      if (event.state === "skipped") return `skipped ${event.step} (${event.reason.kind === "skipped" ? "its when condition is false" : formatReason(event.reason)})`;
       if (event.attempts === 0) return `${event.state.padEnd(6)} ${event.step} (${formatReason(event.reason)})`;
       return `${event.state.padEnd(6)} ${event.step}${event.state === "passed" ? "" : ` (${formatReason(event.reason)})`} after ${event.attempts} attempt${event.attempts === 1 ? "" : "s"}, ${formatDuration(event.durationMs)}${event.commit ? `, commit ${event.commit.slice(0, 8)}` : ""}`;
     case "breaker":
       return `breaker ${event.tool}: ${event.state} after ${event.failures} tool failure${event.failures === 1 ? "" : "s"}${event.cooldownMs ? `, cooling down ${formatDuration(event.cooldownMs)}` : ""}`;
+    case "rollback-start":
+      return `rollback (${event.trigger}): compensating ${event.steps.length} step${event.steps.length === 1 ? "" : "s"}, last finished first: ${event.steps.join(", ")}`;
+    case "compensate-start":
+      return `compensate ${event.step} (${event.tool})`;
+    case "compensate-end":
+      return `compensate ${event.step} ${event.passed ? "passed" : `failed (${formatReason(event.reason)})`} in ${formatDuration(event.durationMs)}, log ${event.log}`;
+    case "rollback-end":
+      return event.passed ? "rollback done" : `rollback done; compensations failed: ${event.failed.join(", ")}`;
     case "warning":
       return `warning${event.step ? ` ${event.step}` : ""}: ${event.message}`;
     case "run-end":

@@ -60,10 +60,15 @@ export function githubActionsLines(event: RunEvent): string[] {
       return event.state === "open"
         ? [command("warning", "ws circuit breaker", `${event.tool}: open after ${event.failures} consecutive failure(s)`)]
         : [];
+    case "compensate-end":
+      return event.passed ? [] : [command("error", `ws compensation of ${event.step} failed`, `${formatReason(event.reason)}; log ${event.log}`)];
     case "run-start":
     case "step-start":
     case "test-start":
     case "run-end":
+    case "rollback-start":
+    case "compensate-start":
+    case "rollback-end":
       return [];
   }
 }

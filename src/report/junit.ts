@@ -130,6 +130,9 @@ export function renderJunit(ws: Workstream, events: RunEvent[]): string {
     stepTime += record.durationMs ?? 0;
     const open = `    <testcase classname="${xmlAttr(ws.id)}" name="${xmlAttr(step.id)}" time="${seconds(record.durationMs)}">`;
     const inner: string[] = [];
+    // JUnit's per-testcase properties (read by Jenkins, GitLab and the junit report actions).
+    const outputs = Object.entries(record.outputs ?? {});
+    if (outputs.length > 0) inner.push("      <properties>", ...outputs.map(([k, v]) => `        <property name="output.${xmlAttr(k)}" value="${xmlAttr(v)}"/>`), "      </properties>");
     switch (record.state) {
       case "passed":
         break;
@@ -155,6 +158,18 @@ export function renderJunit(ws: Workstream, events: RunEvent[]): string {
     const out = systemOut(detail);
     if (out) inner.push(`      <system-out>${xmlText(out)}</system-out>`);
     cases.push(inner.length === 0 ? open.replace(/>$/, "/>") : [open, ...inner, "    </testcase>"].join("\n"));
+  }
+  // Each compensation is a test case of its own: a rollback that failed must show in the CI's test tab.
+  for (const id of state?.rollback?.steps ?? []) {
+    const c = state?.steps[id]?.compensation;
+    if (!c) continue;
+    const open = `    <testcase classname="${xmlAttr(`${ws.id}.compensate`)}" name="${xmlAttr(id)}" time="0">`;
+    if (c.state === "passed") cases.push(open.replace(/>$/, "/>"));
+    else {
+      failures++;
+      const why = c.reason ? formatReason(c.reason) : "did not finish";
+      cases.push([open, `      <failure message="${xmlAttr(`compensation ${why}`)}" type="${xmlAttr(why)}">${xmlText(`log: ${c.log ?? ""}`)}</failure>`, "    </testcase>"].join("\n"));
+    }
   }
   const time = seconds(state?.durationMs ?? stepTime);
   const counts = `tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}"`;

@@ -36,6 +36,7 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
   totals.push(["steps", counts.join(", ") || "none"]);
   if (state.durationMs !== undefined) totals.push(["wall time", formatDuration(state.durationMs)]);
   if (state.sequentialMs !== undefined) totals.push(["sequential sum", formatDuration(state.sequentialMs)]);
+  if (state.estimateMs !== undefined && state.durationMs !== undefined) totals.push(["estimate", `estimated ${formatDuration(state.estimateMs)}, took ${formatDuration(state.durationMs)}`]);
   if (state.durationMs && state.sequentialMs !== undefined) {
     totals.push(["speedup", `${(state.sequentialMs / state.durationMs).toFixed(1)}x`]);
   }
@@ -52,6 +53,22 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
     lines.push(`| ${cell(r.id)} | ${stateText(r)} | ${r.attempts} | ${r.durationMs === undefined ? "" : formatDuration(r.durationMs)} | ${cell(reason)} |`);
   }
   lines.push("");
+
+  if (state.rollback) {
+    lines.push(`## Rollback (${state.rollback.state})`, "", "| step | compensation | log |", "|---|---|---|");
+    for (const id of state.rollback.steps) {
+      const c = state.steps[id]?.compensation;
+      lines.push(`| ${cell(id)} | ${c ? (c.state === "failed" && c.reason ? `failed (${formatReason(c.reason)})` : c.state) : "not run"} | ${cell(c?.log ?? "")} |`);
+    }
+    lines.push("");
+  }
+
+  const withOutputs = records.filter((r) => r.outputs && Object.keys(r.outputs).length > 0);
+  if (withOutputs.length > 0) {
+    lines.push("## Outputs", "", "| step | key | value |", "|---|---|---|");
+    for (const r of withOutputs) for (const [k, v] of Object.entries(r.outputs ?? {})) lines.push(`| ${cell(r.id)} | ${cell(k)} | ${cell(v)} |`);
+    lines.push("");
+  }
 
   if (mermaid !== undefined && mermaid.trim() !== "") {
     lines.push("## Graph", "", "```mermaid", mermaid.trimEnd(), "```", "");

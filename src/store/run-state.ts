@@ -19,6 +19,10 @@ export interface StepRecord {
   /** The last attempt passed but the step has not ended: ws was killed while committing its
    *  files, and a resume commits them without running the step again. */
   commitPending?: boolean | undefined;
+  /** Its compensation, once a rollback reached it: running, or how it ended. */
+  compensation?: { state: "running" | "passed" | "failed"; reason?: EndReason | undefined; log?: string | undefined } | undefined;
+  /** A passed step's outputs ($WS_OUTPUT). */
+  outputs?: Record<string, string> | undefined;
   /** Whether this run selected the step (false: left as it was by --only/--from/--resume). */
   selected: boolean;
 }
@@ -43,6 +47,10 @@ export interface RunState {
   order: string[];
   steps: Record<string, StepRecord>;
   breakers: Record<string, { state: "closed" | "open" | "half-open"; failures: number }>;
+  /** The plan's estimate of the run's wall time (history medians), when there was history. */
+  estimateMs?: number | undefined;
+  /** The rollback of this run's passed steps: running (a kill -9 leaves it so: --resume finishes it), or done. */
+  rollback?: { state: "running" | "passed" | "failed"; steps: string[] } | undefined;
 }
 
 /** Sum of two usages; a figure neither reported stays undefined. */
@@ -81,6 +89,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       workdir: event.workdir,
       branch: event.branch,
       order: [...event.steps],
+      estimateMs: event.estimateMs,
       steps,
       breakers: {},
     };
@@ -118,11 +127,24 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         step.durationMs = event.durationMs;
         step.commit = event.commit;
         step.commitPending = undefined;
+        step.outputs = event.outputs;
         step.selected = true;
       }
       break;
     case "breaker":
       state.breakers[event.tool] = { state: event.state, failures: event.failures };
+      break;
+    case "rollback-start":
+      state.rollback = { state: "running", steps: event.steps };
+      break;
+    case "compensate-start":
+      if (step) step.compensation = { state: "running" };
+      break;
+    case "compensate-end":
+      if (step) step.compensation = { state: event.passed ? "passed" : "failed", reason: event.reason, log: event.log };
+      break;
+    case "rollback-end":
+      if (state.rollback) state.rollback.state = event.passed ? "passed" : "failed";
       break;
     case "run-end":
       state.status = event.outcome;

@@ -12,6 +12,25 @@ import { didYouMean } from "./suggest.js";
 
 const AGENT_PROMPT_PLACEHOLDERS = ["{prompt}", "{prompt_file}"];
 
+type Report = (path: DocPath, message: string, fix?: string, part?: "key" | "value") => void;
+
+/** A compensation undoes a step that passed: it needs a known tool and what that tool needs. */
+function checkCompensation(step: Workstream["steps"][number], i: number, isKnown: (tool: string) => boolean, error: Report): void {
+  const c = step.compensate;
+  if (!c) return;
+  const at: DocPath = ["steps", i, "compensate"];
+  const name = `step "${step.id}"`;
+  if (step.runIf !== "success") {
+    // It runs because others failed: there is no work of its own in the run's result to undo.
+    error(at, `${name} runs with run_if "${step.runIf}", so it cannot have a compensation`, `remove "compensate", or undo its work in a later run_if "always" step`, "key");
+    return;
+  }
+  if (!isKnown(c.tool)) return error([...at, "tool"], `unknown tool "${c.tool}" in the compensation of ${name}`, `use "shell" with "run", or an agent tool with "tasks"`);
+  if (c.tool === "shell" && c.run === undefined) error(at, `the compensation of ${name} runs the shell but has no "run" command`, `add "run": "<command that undoes the step>"`);
+  if (c.tool !== "shell" && c.run !== undefined) error([...at, "run"], `the compensation of ${name} uses the ${c.tool} tool, which takes "tasks", not "run"`, `set "tool": "shell", or put the instructions in "tasks"`, "key");
+  if (c.tool !== "shell" && c.tasks.length === 0) error(at, `the compensation of ${name} uses the ${c.tool} tool but has no "tasks"`, `add "tasks": ["undo ..."]`);
+}
+
 export function checkSemantics(ws: Workstream, raw: RawWorkstream, source: SourceFile): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const error = (path: DocPath, message: string, fix?: string, part: "key" | "value" = "value"): void => {
@@ -24,6 +43,14 @@ export function checkSemantics(ws: Workstream, raw: RawWorkstream, source: Sourc
   };
 
   if (raw.defaults?.tool !== undefined && !isKnown(raw.defaults.tool)) unknownTool(["defaults", "tool"], raw.defaults.tool);
+
+  ws.stepGroups.forEach((group, k) => {
+    if (group.cancelRest && group.succeed !== "any") {
+      error(["step_groups", k, "cancel_rest"], `step group "${group.id}" has cancel_rest but succeeds only when all its steps pass: nobody can win a race`, 'add "succeed": "any", or remove cancel_rest', "key");
+    }
+  });
+
+  ws.steps.forEach((step, i) => checkCompensation(step, i, isKnown, error));
 
   ws.steps.forEach((step, i) => {
     const rawStep = raw.steps[i];

@@ -1,8 +1,19 @@
 /**
  * `${env.NAME}`, `${env.NAME:-default}` and `${env.NAME == 'value'}` / `!=` in string values of
- * `execution` and `step.when`. Parsed with fixed patterns and never evaluated, so an expression
- * like `${env.X; process.exit()}` is simply an error.
+ * `execution` and `step.when`; in `when` also `${steps.<id>.outputs.<key>}` (plain or compared),
+ * which is known only once that step has run: without `outputs` such an expression is kept as
+ * written, to be resolved at run time. Parsed with fixed patterns and never evaluated, so an
+ * expression like `${env.X; process.exit()}` is simply an error.
  */
+
+/** A passed step's output by key; undefined when it did not write that key. */
+export type OutputLookup = (step: string, key: string) => string | undefined;
+
+/** `${steps.<id>.outputs.<key>}`: the id as in the schema, the key as a variable name (plus "-"). */
+export const OUTPUT_REF = /\$\{\s*steps\.([A-Za-z0-9_][A-Za-z0-9._-]*)\.outputs\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}/g;
+const STEP_REF = "steps\\.([A-Za-z0-9_][A-Za-z0-9._-]*)\\.outputs\\.([A-Za-z_][A-Za-z0-9_-]*)";
+const STEP_PLAIN = new RegExp(`^\\s*${STEP_REF}\\s*$`);
+const STEP_COMPARE = new RegExp(`^\\s*${STEP_REF}\\s*(==|!=)\\s*(?:'([^']*)'|"([^"]*)")\\s*$`);
 
 export type Interpolated =
   | { ok: true; value: string }
@@ -26,7 +37,7 @@ export function hasInterpolation(value: string): boolean {
   return value.includes("${");
 }
 
-export function interpolate(template: string, env: NodeJS.ProcessEnv): Interpolated {
+export function interpolate(template: string, env: NodeJS.ProcessEnv, outputs?: OutputLookup): Interpolated {
   let out = "";
   let i = 0;
   for (;;) {
@@ -38,11 +49,24 @@ export function interpolate(template: string, env: NodeJS.ProcessEnv): Interpola
       return { ok: false, message: `unclosed "\${" in ${JSON.stringify(template)}`, fix: 'end the expression with "}"', offset: start, length: template.length - start };
     }
     const expr = template.slice(start + 2, end);
-    const resolved = resolve(expr, env);
+    const resolved = resolveStepRef(expr, outputs) ?? resolve(expr, env);
     if (!resolved.ok) return { ...resolved, offset: start, length: end + 1 - start };
     out += resolved.value;
     i = end + 1;
   }
+}
+
+/** A `steps.<id>.outputs.<key>` expression: its value, itself (not known yet), or undefined when it is not one. */
+function resolveStepRef(expr: string, outputs: OutputLookup | undefined): { ok: true; value: string } | undefined {
+  const plain = STEP_PLAIN.exec(expr);
+  const compare = plain ? undefined : STEP_COMPARE.exec(expr);
+  const m = plain ?? compare;
+  if (!m) return undefined;
+  if (!outputs) return { ok: true, value: `\${${expr}}` };
+  // An output the step did not write reads as "", like an unset variable in a comparison.
+  const actual = outputs(m[1] ?? "", m[2] ?? "") ?? "";
+  if (plain) return { ok: true, value: actual };
+  return { ok: true, value: String((actual === (m[4] ?? m[5] ?? "")) === (m[3] === "==")) };
 }
 
 function resolve(expr: string, env: NodeJS.ProcessEnv): { ok: true; value: string } | { ok: false; message: string; fix?: string } {

@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Diagnostic, SourceFile } from "../diagnostics.js";
 import { UserError } from "../errors.js";
 import { checkGraph } from "../graph/check.js";
+import { checkOutputRefs } from "../graph/output-refs.js";
 import { checkSemantics } from "./check-semantics.js";
 import { stemOf } from "./locate-file.js";
 import type { Workstream } from "./model.js";
@@ -124,7 +125,7 @@ function analyze(text: string, ctx: { absolute: string; shown: string; hash: str
   const raw = value as unknown as RawWorkstream;
   const normalized = normalize(raw, { file: ctx.absolute, hash: ctx.hash, env: ctx.env, source });
   diagnostics.push(...normalized.diagnostics, ...checkSemantics(normalized.workstream, raw, source));
-  if (normalized.diagnostics.length === 0) diagnostics.push(...checkGraph(normalized.workstream, source));
+  if (normalized.diagnostics.length === 0) diagnostics.push(...checkGraph(normalized.workstream, source), ...checkOutputRefs(normalized.workstream, source));
   return finish(diagnostics, normalized.workstream, value);
 }
 

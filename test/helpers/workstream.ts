@@ -49,6 +49,8 @@ export interface StepFields {
   when?: { source: string; value?: boolean };
   env?: Record<string, string>;
   model?: string;
+  runIf?: "success" | "failure" | "always";
+  compensate?: { tool: string; run?: string | undefined; tasks: string[]; timeout: number } | undefined;
 }
 
 /** The document form of a step given with model field names. */
@@ -68,6 +70,8 @@ export function rawStep(s: StepFields): Partial<RawStep> & { id: string } {
     when: s.when?.source,
     env: s.env,
     model: s.model,
+    run_if: s.runIf,
+    compensate: s.compensate && { tool: s.compensate.tool, run: s.compensate.run, tasks: s.compensate.tasks.length > 0 ? s.compensate.tasks : undefined, timeout: s.compensate.timeout },
   };
   for (const key of Object.keys(raw)) if (raw[key] === undefined) delete raw[key];
   return raw as Partial<RawStep> & { id: string };

@@ -50,9 +50,22 @@ describe("buildGraphView", () => {
     const view = viewOf(ws);
     expect(view.edges.map((e) => `${e.from}>${e.to}`)).toEqual(["x>z", "y>z"]);
     expect(view.groups).toEqual([
-      { id: "both", steps: ["x", "y"] },
-      { id: "again", steps: ["y"] },
+      { id: "both", steps: ["x", "y"], label: "both" },
+      { id: "again", steps: ["y"], label: "again" },
     ]);
     expect(view.nodes.map((n) => n.group)).toEqual(["both", "both", undefined]);
+  });
+
+  it("labels a step that runs after failures with its run_if, in every format", () => {
+    const ws = diamond();
+    ws.steps[3]!.runIf = "always";
+    const view = viewOf(ws);
+    expect(view.nodes.map((n) => n.label)).toEqual(["a", "b", "c", "d (if always)"]);
+  });
+
+  it("a group's label says how it decides: any, race, timeout", () => {
+    const ws = makeWorkstream("ws-race", [{ id: "x" }, { id: "y" }], [{ id: "best", steps: ["x", "y"] }]);
+    Object.assign(ws.stepGroups[0]!, { succeed: "any", cancelRest: true, timeout: 600 });
+    expect(viewOf(ws).groups[0]?.label).toBe("best (any, race, timeout 10m00s)");
   });
 });

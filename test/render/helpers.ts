@@ -89,7 +89,7 @@ export function handmadeView(): GraphView {
     ],
     waves: [["build"], ["test.unit", "end"], ['say "hi"']],
     criticalPath: ["build", "test.unit", 'say "hi"'],
-    groups: [{ id: "tests", steps: ["test.unit", "end"] }],
+    groups: [{ id: "tests", steps: ["test.unit", "end"], label: "tests" }],
     lastRun: { runId: "run-7", status: "failed", startedAt: "2026-11-22T10:00:00.000Z" },
   };
 }

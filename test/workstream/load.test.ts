@@ -22,7 +22,7 @@ describe("normalization", () => {
       defaults: { tool: "aider", model: "sonnet", retries: 1 },
       circuitBreaker: { failureThreshold: 2, cooldown: 30 },
       tools: { mytool: { command: "mytool", args: ["--prompt-file", "{prompt_file}", "{files}"], env: { MYTOOL_MODE: "fast" } } },
-      stepGroups: [{ id: "group-a", steps: ["step-01-math", "step-02-custom"], execute: "sequential", maxWorkers: 1 }],
+      stepGroups: [{ id: "group-a", steps: ["step-01-math", "step-02-custom"], execute: "sequential", maxWorkers: 1, succeed: "all", cancelRest: false, timeout: undefined }],
     });
     expect(ws.steps[0]).toEqual({
       id: "step-01-math",
@@ -41,6 +41,8 @@ describe("normalization", () => {
       when: undefined,
       env: { PYTHONPATH: "." },
       model: "opus",
+      runIf: "success",
+      compensate: undefined,
     });
     expect(ws.steps[1]).toMatchObject({ tool: "mytool", timeout: 300, retries: 1, model: "sonnet", description: "" });
     expect(ws.steps[2]).toMatchObject({ tool: "shell", run: "echo done > done.txt", dependsOn: ["group-a"], when: { value: true } });

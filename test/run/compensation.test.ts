@@ -1,0 +1,78 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, makeProject, readEvents, readRecord, readState, rec, recStep, waitFor, ws, wsAsync, type RecordLine } from "./rig.js";
+
+afterEach(cleanup);
+
+const starts = (lines: RecordLine[]) => lines.filter((l) => l.event === "start").map((l) => l.id);
+
+/** a → b → c pass (each with a compensation), then `bad` fails. */
+function chain(extra: object = {}, undoB: Array<string | number> = []) {
+  return {
+    id: "comp",
+    ...extra,
+    steps: [
+      recStep("a", [], { compensate: rec("undo-a") }),
+      recStep("b", [], { depends_on: ["a"], compensate: { run: rec("undo-b", ...undoB), timeout: 30 } }),
+      recStep("c", [], { depends_on: ["b"], compensate: rec("undo-c") }),
+      recStep("bad", ["--exit", 2], { depends_on: ["c"] }),
+    ],
+  };
+}
+
+describe("ws run: compensation", () => {
+  it("a failed run compensates its passed steps in reverse finish order, each with its log", () => {
+    const p = makeProject([chain()]);
+    const r = ws(p, ["run", "--ws-id", "comp"]);
+    expect(r.code).toBe(1);
+    expect(starts(readRecord(p))).toEqual(["a", "b", "c", "bad", "undo-c", "undo-b", "undo-a"]);
+    const state = readState(p, "comp") as unknown as { steps: Record<string, { compensation?: { state: string } }>; rollback?: { state: string } };
+    expect(state.rollback?.state).toBe("passed");
+    expect(state.steps.a?.compensation?.state).toBe("passed");
+    expect(fs.existsSync(path.join(p.state("comp"), "steps", "b", "compensate.log"))).toBe(true);
+    expect(r.stdout).toContain("rollback (failure): compensating 3 steps, last finished first: c, b, a");
+  });
+
+  it("a failing compensation is reported and the others still run; the run's exit stays 1", () => {
+    const p = makeProject([chain({}, ["--exit", 7])]);
+    const r = ws(p, ["run", "--ws-id", "comp"]);
+    expect(r.code).toBe(1);
+    expect(starts(readRecord(p))).toContain("undo-a");
+    const end = readEvents(p, "comp").find((e) => e.type === "rollback-end");
+    expect(end).toMatchObject({ passed: false, failed: ["b"] });
+    expect(ws(p, ["status", "--ws-id", "comp"]).stdout).toMatch(/compensation failed: b/);
+    // The JUnit report and the Markdown summary of a run show the rollback too.
+    const again = makeProject([chain({}, ["--exit", 7])]);
+    ws(again, ["run", "--ws-id", "comp", "--junit", "j.xml", "--summary", "s.md"]);
+    expect(fs.readFileSync(path.join(again.dir, "j.xml"), "utf8")).toMatch(/<testcase classname="comp\.compensate" name="b" time="0">\s*<failure message="compensation exit:7"/);
+    expect(fs.readFileSync(path.join(again.dir, "s.md"), "utf8")).toContain("| b | failed (exit:7) |");
+  });
+
+  it('compensation "never" leaves them for ws run --rollback, which runs them on demand', () => {
+    const p = makeProject([chain({ execution: { compensation: "never" } })]);
+    expect(ws(p, ["run", "--ws-id", "comp"]).code).toBe(1);
+    expect(starts(readRecord(p))).not.toContain("undo-a");
+    const r = ws(p, ["run", "--ws-id", "comp", "--rollback"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(starts(readRecord(p)).slice(-3)).toEqual(["undo-c", "undo-b", "undo-a"]);
+    // No step ran again.
+    expect(starts(readRecord(p)).filter((id) => id === "bad")).toHaveLength(1);
+  });
+
+  it("after a kill -9 mid-rollback, --resume finishes it without repeating finished compensations", async () => {
+    const p = makeProject([chain({}, ["--wait-file", "go"])]);
+    const run = wsAsync(p, ["run", "--ws-id", "comp"]);
+    await waitFor("undo-b to start", () => readRecord(p).some((l) => l.id === "undo-b" && l.event === "start"));
+    process.kill(run.pid, "SIGKILL");
+    await run.done;
+    fs.writeFileSync(path.join(p.dir, "go"), "");
+    const r = ws(p, ["run", "--ws-id", "comp", "--resume"]);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const all = starts(readRecord(p));
+    expect(all.filter((id) => id === "undo-c")).toHaveLength(1);
+    expect(all.filter((id) => id === "undo-a")).toHaveLength(1);
+    expect(all.filter((id) => id === "bad")).toHaveLength(1);
+    expect((readState(p, "comp") as unknown as { rollback?: { state: string } }).rollback?.state).toBe("passed");
+  });
+});
