@@ -146,6 +146,10 @@ function refused(outcome: Exclude<RunOutcome, { kind: "finished" }>, ws: Workstr
         fix: `install it, put it on PATH, or point WS_<TOOL>_BIN at it (e.g. WS_${tool}_BIN=/path/to/binary)`,
       });
     }
+    case "no_sandbox":
+      throw new UserError(`${path.relative(ctx.cwd, ws.file) || ws.file}: execution.isolation "sandbox": ${outcome.problem}`, {
+        fix: `install the "bubblewrap" package (apt-get install bubblewrap; dnf install bubblewrap), allow user namespaces, or set execution.isolation to "worktree"`,
+      });
   }
 }
 

@@ -6,7 +6,14 @@
 
 export type OnFailure = "continue" | "stop" | "abort";
 export type FileConflictPolicy = "error" | "serialize";
-export type Isolation = "worktree" | "none";
+export type Isolation = "worktree" | "sandbox" | "none";
+
+export interface SandboxConfig {
+  /** false: the sandbox gets a network namespace of its own (loopback only). */
+  network: boolean;
+  /** Absolute folders the steps may write besides the worktree. */
+  writable: string[];
+}
 
 /** Tools ws knows without a `tools` entry. */
 export const BUILTIN_TOOLS = ["aider", "claude", "codex", "gemini", "shell"] as const;
@@ -37,6 +44,7 @@ export interface Execution {
   fileConflicts: FileConflictPolicy;
   /** undefined: decided at run time (worktree inside a git repository, none elsewhere). */
   isolation: Isolation | undefined;
+  sandbox: SandboxConfig;
 }
 
 export interface CircuitBreakerConfig {
@@ -69,6 +77,8 @@ export interface Step {
   /** The `when` condition as written and its interpolated value; undefined = always run. */
   when: { source: string; value: boolean } | undefined;
   env: Record<string, string>;
+  /** Secret-looking variables passed on from ws's environment: the workstream's inherit_env, then the step's. */
+  inheritEnv: string[];
   model: string | undefined;
 }
 

@@ -46,6 +46,7 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
     acceptanceTests: (raw.acceptance_tests ?? []).map((t) => (typeof t === "string" ? { run: t, timeout: undefined } : { run: t.run, timeout: t.timeout })),
     when: resolveWhen(raw, index, opts, diagnostics),
     env: raw.env ?? {},
+    inheritEnv: [...new Set([...(doc.inherit_env ?? []), ...(raw.inherit_env ?? [])])],
     model: raw.model ?? defaults.model,
   }));
   const workstream: Workstream = {
@@ -130,7 +131,16 @@ function resolveExecution(doc: RawWorkstream, opts: NormalizeOptions, diagnostic
     onFailure: (resolved.on_failure as Execution["onFailure"] | undefined) ?? DEFAULTS.onFailure,
     fileConflicts: (resolved.file_conflicts as Execution["fileConflicts"] | undefined) ?? DEFAULTS.fileConflicts,
     isolation: resolved.isolation as Execution["isolation"],
+    sandbox: sandboxConfig(resolved.sandbox, opts),
   };
+}
+
+/** "~/" is the home folder; the schema admits nothing else that is not absolute. */
+function sandboxConfig(raw: unknown, opts: NormalizeOptions): Execution["sandbox"] {
+  const value = (raw ?? {}) as { network?: boolean; writable?: string[] };
+  const home = opts.env.HOME ?? os.homedir();
+  const writable = (value.writable ?? []).map((dir) => (dir.startsWith("~") ? path.join(home, dir.slice(1)) : path.resolve(dir)));
+  return { network: value.network ?? true, writable };
 }
 
 function resolveWhen(raw: RawStep, index: number, opts: NormalizeOptions, diagnostics: Diagnostic[]): Step["when"] {
