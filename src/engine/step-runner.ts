@@ -87,7 +87,7 @@ export class StepRun {
 
   private place(attempt: number): AttemptPlace {
     const { step, deps } = this;
-    return { workstream: deps.workstream, step, attempt, env: deps.env, cwd: deps.workdir, tree: deps.paths.tree, stepDir: deps.paths.stepDir(step.id) };
+    return { workstream: deps.workstream, step, attempt, env: deps.env, cwd: deps.workdir, tree: deps.paths.tree, stepDir: deps.paths.stepDir(step.id), root: path.dirname(path.dirname(deps.paths.root)) };
   }
 
   private now(): string {

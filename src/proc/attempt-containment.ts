@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import type { Step, Workstream } from "../workstream/model.js";
 import { attemptMark } from "./attempt-mark.js";
 import type { Containment } from "./containment.js";
@@ -19,6 +21,8 @@ export interface AttemptPlace {
   tree: string;
   /** The step's state folder (prompt files, chat histories; writable in the sandbox). */
   stepDir: string;
+  /** The project root (readable in the sandbox even when it lies under the private /tmp). */
+  root: string;
 }
 
 /**
@@ -38,11 +42,26 @@ export function attemptContainment(place: AttemptPlace, keyVariables: readonly s
         ? {
             bwrap: bwrapBinary(place.env),
             writable: [place.tree, place.stepDir, ...execution.sandbox.writable],
+            readable: [place.root, ...sharedGitDir(place.tree)],
             network: execution.sandbox.network,
             cwd: place.cwd,
           }
         : undefined,
   };
+}
+
+/**
+ * The repository's git dir, which the worktree's `.git` file points into (`gitdir:
+ * <repo>/.git/worktrees/<name>`): git in the sandbox reads it even when the repository lies above
+ * the project root, under the private /tmp.
+ */
+function sharedGitDir(tree: string): string[] {
+  try {
+    const pointer = /^gitdir: (.+)$/m.exec(fs.readFileSync(path.join(tree, ".git"), "utf8"))?.[1];
+    return pointer === undefined ? [] : [path.resolve(tree, pointer.trim(), "..", "..")];
+  } catch {
+    return []; // no worktree (yet), or a plain checkout: nothing more to show
+  }
 }
 
 /** `WS_BWRAP_BIN` points at another bwrap, as `WS_<TOOL>_BIN` does for tools. */

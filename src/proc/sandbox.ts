@@ -15,6 +15,8 @@ export interface SandboxOptions {
   bwrap: string;
   /** Folders the attempt may write, bound read-write at the same path. */
   writable: string[];
+  /** Folders bound read-only again over the private /tmp (a project under /tmp, its shared git dir). */
+  readable: string[];
   network: boolean;
   /** The attempt's working directory (inside a writable folder). */
   cwd: string;
@@ -38,7 +40,7 @@ function bwrapFlags(network: boolean): string[] {
 export function sandboxLaunch(launch: Launch, options: SandboxOptions): Launch {
   // Binds are applied in order: the writable folders go on top of the read-only root and the
   // private /tmp (a worktree under /tmp stays reachable).
-  const binds = options.writable.flatMap((dir) => ["--bind", dir, dir]);
+  const binds = [...options.readable.flatMap((dir) => ["--ro-bind", dir, dir]), ...options.writable.flatMap((dir) => ["--bind", dir, dir])];
   return {
     command: options.bwrap,
     args: [...bwrapFlags(options.network), ...binds, "--chdir", options.cwd, "--", launch.command, ...launch.args],

@@ -14,7 +14,8 @@ describe("sandbox and inherit_env fields", () => {
       { HOME: "/home/me" },
     );
     expect(errors(result)).toEqual([]);
-    const ws = result.workstream!;
+    if (!result.ok) throw new Error("expected a valid workstream");
+    const ws = result.workstream;
     expect(ws.execution).toMatchObject({ isolation: "sandbox", sandbox: { network: true, writable: ["/home/me/.cache/tool", "/var/tmp/x"] } });
     expect(ws.steps[0]?.inheritEnv).toEqual(["GITHUB_TOKEN", "AWS_*"]);
     expect(ws.steps[1]?.inheritEnv).toEqual(["GITHUB_TOKEN"]);
