@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
@@ -121,5 +123,20 @@ describe("ws run: secrets go only where they are needed", () => {
     }
     expect(events).toContain("GITHUB_TOKEN=***");
     expect(events).toContain("MY_SERVICE_TOKEN=***");
+  });
+});
+
+describe("ws run: a lock whose pid was reused", () => {
+  it("is taken over when its pid now names a process that started after the lock was written", () => {
+    const p = makeProject([{ id: "reused", steps: [{ id: "s", run: "true" }] }]);
+    // A crashed run's lock; its pid now belongs to an unrelated live process.
+    const sleeper = spawn("sleep", ["300"], { stdio: "ignore" });
+    daemons.push(sleeper.pid!);
+    fs.mkdirSync(p.state("reused"), { recursive: true });
+    const startedAt = new Date(Date.now() - 3_600_000).toISOString();
+    fs.writeFileSync(path.join(p.state("reused"), "lock"), JSON.stringify({ pid: sleeper.pid, startedAt, host: os.hostname() }) + "\n");
+    const r = ws(p, ["run", "--ws-id", "reused"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
   });
 });
