@@ -97,5 +97,8 @@ describe.runIf(canFindMarked())("runProcess with a cookie (Linux /proc)", () => 
     expect(killMarked((m) => m === "t3:s:1")).toBe(0);
     expect(isGone(daemon)).toBe(false);
     expect(findMarked((m) => m.startsWith("other-run:"))).toEqual([daemon]);
+    // Only pids handed out after `after` are read (the window of an attempt that started later).
+    expect(findMarked((m) => m.startsWith("other-run:"), daemon)).toEqual([]);
+    expect(findMarked((m) => m.startsWith("other-run:"), daemon - 1)).toEqual([daemon]);
   });
 });
