@@ -77,6 +77,24 @@ describe.runIf(canFindMarked())("runProcess with a cookie (Linux /proc)", () => 
     expect(await waitGone(daemonPid(pidFile))).toBe(true);
   });
 
+  it("kills it when the attempt is cancelled", async () => {
+    const pidFile = path.join(dir, "daemon.pid");
+    const controller = new AbortController();
+    const running = runProcess({
+      command: fixture("escapes-session.sh"),
+      args: [pidFile, "hang"],
+      cwd: dir,
+      logFile: path.join(dir, "a.log"),
+      signal: controller.signal,
+      onLine: (line) => {
+        if (line.startsWith("daemon ")) controller.abort();
+      },
+      contain: { mark: attemptMark("t4", "daemon", 1) },
+    });
+    expect((await running).outcome).toBe("cancelled");
+    expect(await waitGone(daemonPid(pidFile))).toBe(true);
+  });
+
   it("without a cookie the daemon survives the group kill (what the cookie is for)", async () => {
     const pidFile = path.join(dir, "daemon.pid");
     await runProcess({ command: fixture("escapes-session.sh"), args: [pidFile], cwd: dir, logFile: path.join(dir, "a.log") });
