@@ -147,9 +147,7 @@ function refused(outcome: Exclude<RunOutcome, { kind: "finished" }>, ws: Workstr
       });
     }
     case "no_sandbox":
-      throw new UserError(`${path.relative(ctx.cwd, ws.file) || ws.file}: execution.isolation "sandbox": ${outcome.problem}`, {
-        fix: `install the "bubblewrap" package (apt-get install bubblewrap; dnf install bubblewrap), allow user namespaces, or set execution.isolation to "worktree"`,
-      });
+      throw new UserError(`${path.relative(ctx.cwd, ws.file) || ws.file}: execution.isolation "sandbox": ${outcome.problem}`, { fix: outcome.fix });
   }
 }
 

@@ -58,7 +58,7 @@ export type RunOutcome =
   | { kind: "changed_since_run"; runId: string }
   | { kind: "missing_tools"; missing: MissingTool[] }
   /** isolation "sandbox" on a machine where bwrap cannot make one (`problem` says why). */
-  | { kind: "no_sandbox"; problem: string }
+  | { kind: "no_sandbox"; problem: string; fix: string }
   | UnknownStep;
 
 interface Prepared {
@@ -87,8 +87,8 @@ function prepare(options: RunOptions): Prepared | Exclude<RunOutcome, { kind: "f
   const steps = ws.steps.filter((s, i) => selected.has(i) && s.when?.value !== false);
   const missing = findMissingTools(ws, steps, env);
   if (missing.length > 0) return { kind: "missing_tools", missing };
-  const problem = sandboxUnavailable(ws, env);
-  if (problem !== undefined) return { kind: "no_sandbox", problem };
+  const noSandbox = sandboxUnavailable(ws, env);
+  if (noSandbox !== undefined) return { kind: "no_sandbox", ...noSandbox };
   return { ws, env, clock: options.clock ?? systemClock, paths, graph, selected, previous };
 }
 

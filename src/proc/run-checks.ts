@@ -2,7 +2,7 @@ import fs from "node:fs";
 import type { Step, Workstream } from "../workstream/model.js";
 import { bwrapBinary } from "./attempt-containment.js";
 import { canFindMarked } from "./attempt-mark.js";
-import { sandboxProblem } from "./sandbox.js";
+import { sandboxProblem, SANDBOX_PACKAGE } from "./sandbox.js";
 import { withheldSecrets } from "./secrets.js";
 
 /**
@@ -15,13 +15,15 @@ import { withheldSecrets } from "./secrets.js";
  * Why this machine cannot make the sandbox the workstream asks for, or undefined when it can (or
  * none is asked for). Checked before anything runs: a sandbox is never silently dropped.
  */
-export function sandboxUnavailable(ws: Workstream, env: NodeJS.ProcessEnv): string | undefined {
+export function sandboxUnavailable(ws: Workstream, env: NodeJS.ProcessEnv): { problem: string; fix: string } | undefined {
   if (ws.execution.isolation !== "sandbox") return undefined;
-  if (process.platform !== "linux") return `bubblewrap needs Linux; this is ${process.platform}`;
+  const install = `install the "${SANDBOX_PACKAGE}" package (apt-get install ${SANDBOX_PACKAGE}; dnf install ${SANDBOX_PACKAGE}), allow user namespaces, or set execution.isolation to "worktree"`;
+  if (process.platform !== "linux") return { problem: `bubblewrap needs Linux; this is ${process.platform}`, fix: `set execution.isolation to "worktree"` };
   const problem = sandboxProblem(bwrapBinary(env), ws.execution.sandbox.network);
-  if (problem !== undefined) return problem;
+  if (problem !== undefined) return { problem, fix: install };
   const missing = ws.execution.sandbox.writable.find((dir) => !isDirectory(dir));
-  return missing === undefined ? undefined : `execution.sandbox.writable names ${missing}, which is not a folder`;
+  if (missing === undefined) return undefined;
+  return { problem: `execution.sandbox.writable names ${missing}, which is not a folder`, fix: "create it, or remove it from execution.sandbox.writable" };
 }
 
 function isDirectory(dir: string): boolean {

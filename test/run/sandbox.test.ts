@@ -83,6 +83,14 @@ describe.runIf(bwrapWorks)("ws run with isolation sandbox", () => {
 });
 
 describe("ws run with isolation sandbox where bwrap cannot run", () => {
+  it.runIf(bwrapWorks)("a sandbox.writable folder that does not exist: exit 2 naming it", () => {
+    const project = agentProject({ id: "ws-nodir", execution: { isolation: "sandbox", sandbox: { writable: ["/nonexistent/ws-cache"] } }, steps: [{ id: "s", run: "true" }] });
+    const r = run(project);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/execution\.sandbox\.writable names \/nonexistent\/ws-cache, which is not a folder/);
+    expect(r.stderr).toMatch(/fix: create it/);
+  });
+
   it.each([
     ["is missing", "/nonexistent/bwrap", /package "bubblewrap"\) is not installed/],
     ["cannot create namespaces", path.join(FIXTURES, "bwrap-no-userns.sh"), /cannot create a sandbox here: .*does not allow non-privileged user namespaces/],
