@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runProcess } from "../../src/proc/run-process.js";
 import { attemptMark, canFindMarked, findMarked, killMarked, markIn, MARK_VARIABLE } from "../../src/proc/attempt-mark.js";
-import { containLaunch } from "../../src/proc/launch.js";
+import { containLaunch } from "../../src/proc/containment.js";
 import { fixture, isGone, tempDir, waitGone } from "./helpers.js";
 
 // A daemon started with setsid leaves the step's process group; the attempt's cookie still finds it.

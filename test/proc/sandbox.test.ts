@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { containLaunch } from "../../src/proc/launch.js";
+import { containLaunch } from "../../src/proc/containment.js";
 import { sandboxLaunch } from "../../src/proc/sandbox.js";
 
 describe("sandboxLaunch", () => {
