@@ -153,6 +153,8 @@ function refused(outcome: Exclude<RunOutcome, { kind: "finished" }>, ws: Workstr
         fix: `install it, put it on PATH, or point WS_<TOOL>_BIN at it (e.g. WS_${tool}_BIN=/path/to/binary)`,
       });
     }
+    case "no_sandbox":
+      throw new UserError(`${path.relative(ctx.cwd, ws.file) || ws.file}: execution.isolation "sandbox": ${outcome.problem}`, { fix: outcome.fix });
   }
 }
 

@@ -10,8 +10,11 @@ import { loadRunState } from "../store/snapshot.js";
 import { acquireLock } from "../store/lock.js";
 import { readHistory } from "../store/history.js";
 import { reapGroups } from "../store/group-registry.js";
+import { containmentNotes, sandboxUnavailable } from "../proc/run-checks.js";
+import { redactDeep, secretValues } from "../proc/secrets.js";
+import type { RunEvent } from "../events/run-event.js";
 import type { RunState } from "../store/run-state.js";
-import { findMissingTools } from "../tools/registry.js";
+import { adapterFor, findMissingTools } from "../tools/registry.js";
 import type { Step, Workstream } from "../workstream/model.js";
 import { UserError } from "../errors.js";
 import { systemClock, type Clock } from "./clock.js";
@@ -61,6 +64,8 @@ export type RunOutcome =
   | { kind: "no_previous_run" }
   | { kind: "changed_since_run"; runId: string }
   | { kind: "missing_tools"; missing: MissingTool[] }
+  /** isolation "sandbox" on a machine where bwrap cannot make one (`problem` says why). */
+  | { kind: "no_sandbox"; problem: string; fix: string }
   | UnknownStep;
 
 interface Prepared {
@@ -91,6 +96,8 @@ function prepare(options: RunOptions): Prepared | Exclude<RunOutcome, { kind: "f
   const steps = ws.steps.filter((s, i) => selected.has(i) && s.when?.value !== false);
   const missing = findMissingTools(ws, steps, env);
   if (missing.length > 0) return { kind: "missing_tools", missing };
+  const noSandbox = sandboxUnavailable(ws, env);
+  if (noSandbox !== undefined) return { kind: "no_sandbox", ...noSandbox };
   return { ws, env, clock: options.clock ?? systemClock, paths, graph, selected, previous };
 }
 
@@ -120,7 +127,9 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const { ws, clock, paths, graph, selected } = p;
   const started = clock.now();
   const at = () => new Date(clock.now()).toISOString();
-  const emit = dispatcher.emit;
+  // A step may print a key it was given: no event, log line or report keeps its value.
+  const secrets = secretValues(process.env, p.env, ...ws.steps.map((s) => s.env), ...Object.values(ws.tools).map((t) => t.env));
+  const emit = (event: RunEvent) => dispatcher.emit(redactDeep(event, secrets));
   // Before anything is written: a malformed WS_STEP_OUTPUTS is the user's to fix (exit 2).
   const stepAt = runStepResolver(ws, graph, () => dispatcher.state, p.previous ?? (selected.size < graph.ids.length ? loadRunState(paths) : undefined), p.env);
   const place = await chooseWorkplace(ws, options.cwd, paths, { resume: Boolean(options.resume), baseRef: options.base, env: p.env, signal: options.signal });
@@ -145,7 +154,7 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
     reused: place.reused,
     estimateMs: plan.estimateMs,
   });
-  for (const message of startWarnings(options, paths, place)) emit({ type: "warning", at: at(), message });
+  for (const message of startWarnings(options, p, place)) emit({ type: "warning", at: at(), message });
   if (!options.resume) {
     // A fresh run starts the numbering again: old attempt logs of the steps it runs would mix in.
     for (const node of selected) fs.rmSync(paths.stepDir(graph.ids[node] ?? ""), { recursive: true, force: true });
@@ -183,16 +192,19 @@ async function rollbackIfDue(options: RunOptions, p: Prepared, place: Workplace,
 }
 
 /** What the run header says before any step starts. */
-function startWarnings(options: RunOptions, paths: WsPaths, place: Workplace): string[] {
+function startWarnings(options: RunOptions, p: Prepared, place: Workplace): string[] {
   const warnings: string[] = [];
   const ws = options.workstream;
   if (options.maxWorkers !== undefined && options.maxWorkers > 1 && !ws.execution.parallel) {
     warnings.push(`${options.maxWorkers} workers were asked for this run, over "parallel": false in ${ws.id}: steps may run at the same time`);
   }
   // Steps of a run that died by kill -9 may still be running: they must not edit the tree beside their re-run.
-  const reaped = reapGroups(paths.groups);
-  if (reaped > 0) warnings.push(`killed ${reaped} process group${reaped === 1 ? "" : "s"} left running by an interrupted run`);
-  return [...warnings, ...place.notes];
+  const reaped = reapGroups(p.paths.groups);
+  if (reaped > 0) warnings.push(`killed ${reaped} process group${reaped === 1 ? "" : "s"} or process${reaped === 1 ? "" : "es"} left running by an interrupted run`);
+  const steps = ws.steps.filter((_, i) => p.selected.has(i));
+  const keysOf = (s: Step) => adapterFor(ws, s.tool).keyVariables ?? [];
+  const givenOf = (s: Step) => [...Object.keys(s.env), ...Object.keys((Object.hasOwn(ws.tools, s.tool) ? ws.tools[s.tool]?.env : undefined) ?? {})];
+  return [...warnings, ...containmentNotes(steps, p.env, keysOf, givenOf), ...place.notes];
 }
 
 function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan: Plan, emit: Dispatcher["emit"], stepAt: (node: number) => Step | undefined): Promise<Map<number, Final>> {

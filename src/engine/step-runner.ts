@@ -17,6 +17,7 @@ import { runProcess } from "../proc/run-process.js";
 import { simpleArgv } from "../proc/simple-command.js";
 import { forgetGroup, recordGroup } from "../store/group-registry.js";
 import type { Snapshot } from "../git/changes.js";
+import { attemptContainment, type AttemptPlace } from "../proc/attempt-containment.js";
 
 export interface StepRunnerDeps {
   workstream: Workstream;
@@ -97,6 +98,11 @@ export class StepRun {
     return path.relative(this.deps.paths.root, file);
   }
 
+  private place(attempt: number): AttemptPlace {
+    const { step, deps } = this;
+    return { workstream: deps.workstream, step, attempt, env: deps.env, cwd: deps.workdir, tree: deps.paths.tree, stepDir: deps.paths.stepDir(step.id), root: path.dirname(path.dirname(deps.paths.root)) };
+  }
+
   private now(): string {
     return new Date(this.deps.clock.now()).toISOString();
   }
@@ -120,6 +126,7 @@ export class StepRun {
     // A fresh, empty file per attempt: only the passed attempt's outputs count, and `>>` works from the first line.
     fs.mkdirSync(path.dirname(outputFile), { recursive: true });
     fs.writeFileSync(outputFile, "");
+    const contain = attemptContainment(this.place(attempt), adapter.keyVariables ?? [], Object.keys(invocation.env));
     const proc = await this.spawn({
       command: invocation.command,
       args: invocation.args,
@@ -130,6 +137,7 @@ export class StepRun {
       signal,
       // A shell step's output says nothing to ws: don't decode every line of it (bench/: memory, speed).
       onLine: step.tool === "shell" ? undefined : (line, stream) => parser.onLine(line, stream),
+      contain,
     });
     const verdict = parser.finish(proc);
     this.usage = addUsage(this.usage, verdict.usage);
@@ -335,6 +343,7 @@ export class StepRun {
       const started = deps.clock.now();
       const log = deps.paths.testLog(step.id, attempt, index);
       const [command, ...args] = simpleArgv(test.run, { ...deps.env, ...step.env }) ?? ["/bin/sh", "-c", test.run];
+      const contain = attemptContainment(this.place(attempt), [], Object.keys(step.env));
       const proc = await this.spawn({
         command: command!,
         args,
@@ -343,6 +352,7 @@ export class StepRun {
         timeoutMs: (test.timeout ?? step.timeout) * 1000,
         logFile: log,
         signal,
+        contain,
       });
       const reason = because(
         proc.outcome === "cancelled" ? "cancelled" : proc.outcome === "timeout" ? "timeout" : proc.exitCode === 0 ? "passed" : "tests_failed",
@@ -376,7 +386,7 @@ export class StepRun {
   /** Every process of a step runs in a group recorded on disk, so a run after a kill -9 of ws can reap it. */
   private async spawn(options: Omit<RunProcessOptions, "onSpawn">): Promise<ProcessResult> {
     const groups = this.deps.paths.groups;
-    const proc = await runProcess({ ...options, onSpawn: (pid) => recordGroup(groups, pid) });
+    const proc = await runProcess({ ...options, onSpawn: (pid) => recordGroup(groups, pid, options.contain?.mark) });
     if (proc.pid !== undefined) forgetGroup(groups, proc.pid);
     return proc;
   }

@@ -49,8 +49,9 @@ export async function chooseWorkplace(ws: Workstream, cwd: string, paths: WsPath
   const root = await gitRoot(cwd);
   const isolation = ws.execution.isolation ?? (root ? "worktree" : "none");
   if (isolation === "none" || !root) {
-    if (ws.execution.isolation === "worktree") {
-      throw new UserError(`${ws.id} asks for isolation "worktree", but ${cwd} is not inside a git repository`, {
+    // A sandbox is a worktree run under bwrap: it needs the repository just the same.
+    if (ws.execution.isolation === "worktree" || ws.execution.isolation === "sandbox") {
+      throw new UserError(`${ws.id} asks for isolation "${ws.execution.isolation}", but ${cwd} is not inside a git repository`, {
         fix: `run "git init" and commit, or set execution.isolation to "none"`,
       });
     }

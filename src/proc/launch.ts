@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { findOnPath } from "../tools/binary.js";
+import { containLaunch, type Containment } from "./containment.js";
 import { spawnServer, type Launched } from "./spawn-server.js";
 
 export interface LaunchOptions {
@@ -10,6 +11,8 @@ export interface LaunchOptions {
   cwd: string;
   env?: Record<string, string> | undefined;
   stdinFile?: string | undefined;
+  /** Cookie, withheld variables, sandbox: applied to argv and env before either spawn path. */
+  contain?: Containment | undefined;
 }
 
 export type LaunchResult = Launched | { error: string };
@@ -19,9 +22,11 @@ export type LaunchResult = Launched | { error: string };
  * (`WS_SPAWN=direct` turns it off), else with Node's spawn. Both paths get the same final argv
  * and environment and report a missing or non-executable binary with the same message.
  */
-export async function launch(options: LaunchOptions): Promise<LaunchResult> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, ...options.env })) if (v !== undefined) env[k] = v;
+export async function launch(given: LaunchOptions): Promise<LaunchResult> {
+  const inherited: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, ...given.env })) if (v !== undefined) inherited[k] = v;
+  const { command, args, env } = containLaunch({ command: given.command, args: given.args, env: inherited }, given.contain);
+  const options = { ...given, command, args };
   const server = spawnServer();
   if (server) {
     const program = resolveProgram(options.command, options.cwd, env);

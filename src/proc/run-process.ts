@@ -1,5 +1,7 @@
 import fs from "node:fs";
 import { formatDuration } from "../format/duration.js";
+import { killMarked } from "./attempt-mark.js";
+import type { Containment } from "./containment.js";
 import { killGroup } from "./kill-tree.js";
 import { decodeLine, LineSplitter } from "./line-splitter.js";
 import { launch } from "./launch.js";
@@ -27,6 +29,8 @@ export interface RunProcessOptions {
   onSpawn?: (pid: number) => void;
   /** The child's stdin (an agent reading its prompt); /dev/null when absent. */
   stdinFile?: string;
+  /** Cookie, withheld variables, sandbox: applied to argv/env before spawning (launch.ts). */
+  contain?: Containment;
 }
 
 export interface ProcessResult {
@@ -44,6 +48,8 @@ const TAIL_LINE_CAP = 4096;
 /** After the final sweep, how long to wait for the pipes to close (a process that left the group can hold them). */
 const DRAIN_CAP_MS = 2000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** pid_max may be as low as 32768: a process that ran this long may have seen the pids wrap around. */
+const FULL_SCAN_AFTER_MS = 10_000;
 
 /**
  * Run one command in its own process group, streaming its output to `logFile`.
@@ -135,6 +141,10 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
   // The final sweep, in every outcome: background grandchildren must not outlive their step, and
   // while they live they hold the pipes open.
   killGroup(pid, "SIGKILL");
+  // What left the group (setsid) still carries the attempt's cookie. Its pid came after the
+  // leader's, unless the pids wrapped around more than once meanwhile: only a long run reads them all.
+  const mark = options.contain?.mark;
+  if (mark !== undefined) killMarked((found) => found === mark, durationMs < FULL_SCAN_AFTER_MS ? pid : undefined);
   removeLiveGroup(pid);
   let capTimer: NodeJS.Timeout | undefined;
   const capped = await Promise.race([

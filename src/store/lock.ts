@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { isAlive } from "../proc/kill-tree.js";
+import { processStartMs } from "../proc/process-start.js";
 import { storeError } from "./store-error.js";
 
 // Hand-written rather than proper-lockfile: that one decides staleness by mtime, we decide it by
@@ -14,7 +15,9 @@ import { storeError } from "./store-error.js";
 // - Taking over a stale lock: deleting it is the dangerous step (a slow taker could delete the
 //   fresh lock a faster taker just made). So a stale lock is only deleted while holding
 //   `<lock>.takeover` (a mkdir, also atomic), after re-reading that it is still the same stale
-//   content; then the taker competes with link() like everyone else.
+//   content; then the taker competes with link() like everyone else. The guard holds its taker's
+//   {pid, startedAt} in `owner`, so a guard left by a taker that died is removed at once; a guard
+//   without an owner (being made, or left mid-mkdir) expires after TAKEOVER_STALE_MS.
 
 export interface LockHolder {
   pid: number;
@@ -24,8 +27,14 @@ export interface LockHolder {
 
 export type LockResult = { ok: true; release(): void } | { ok: false; holder: { pid: number; startedAt: string; host: string } };
 
-/** A takeover folder older than this was left by a process that died mid-takeover. */
+/** A takeover folder without an owner older than this was left by a process that died mid-takeover. */
 const TAKEOVER_STALE_MS = 10_000;
+/**
+ * A live pid whose process started this long after the lock was written is not the holder but a
+ * process that got its pid later. The slack covers the start time's precision (Linux: the boot
+ * time is whole seconds; `ps -o lstart`: whole seconds) and clock adjustments.
+ */
+const REUSE_SLACK_MS = 2000;
 const ATTEMPTS = 50;
 
 /** Exclusive lock file with {pid, startedAt, host}; a lock whose pid is dead (same host) is taken over. */
@@ -75,24 +84,41 @@ function release(file: string, mine: string): void {
   if (readText(file) === mine) fs.rmSync(file, { force: true });
 }
 
-/** Another host's pid cannot be checked: its lock is never stale to us. A lock we cannot parse is garbage. */
+/**
+ * Another host's pid cannot be checked: its lock is never stale to us. A lock we cannot parse is
+ * garbage. On this host a lock is stale when its pid is dead, or alive but a process that started
+ * after the lock was written (the pid was reused by an unrelated process).
+ */
 function isStale(holder: LockHolder | undefined): boolean {
   if (!holder) return true;
-  return holder.host === os.hostname() && !isAlive(holder.pid);
+  if (holder.host !== os.hostname()) return false;
+  return !isAlive(holder.pid) || pidReused(holder);
+}
+
+function pidReused(holder: LockHolder): boolean {
+  const written = Date.parse(holder.startedAt);
+  const started = processStartMs(holder.pid);
+  return !Number.isNaN(written) && started !== undefined && started > written + REUSE_SLACK_MS;
 }
 
 function removeStale(file: string, staleText: string): void {
   const guard = `${file}.takeover`;
+  const owner = path.join(guard, "owner");
   try {
     fs.mkdirSync(guard);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw storeError("take over the lock", file, error);
+    const ownerText = readOwner(owner);
+    const taker = ownerText === undefined ? undefined : parseHolder(ownerText);
     const age = ageMs(guard);
-    if (age !== undefined && age > TAKEOVER_STALE_MS) fs.rmSync(guard, { recursive: true, force: true });
-    else sleep(20); // another process is taking over; it will link its lock or leave
+    if (taker ? isStale(taker) : age !== undefined && age > TAKEOVER_STALE_MS) {
+      // Re-read just before removing: a guard another taker made meanwhile is not ours to break.
+      if (readOwner(owner) === ownerText) fs.rmSync(guard, { recursive: true, force: true });
+    } else sleep(20); // another process is taking over; it will link its lock or leave
     return;
   }
   try {
+    fs.writeFileSync(owner, JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString(), host: os.hostname() }));
     if (readText(file) === staleText) fs.rmSync(file, { force: true });
   } finally {
     fs.rmSync(guard, { recursive: true, force: true });
@@ -105,6 +131,15 @@ function readText(file: string): string | undefined {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw storeError("read the lock", file, error);
+  }
+}
+
+/** The takeover guard's owner; undefined while it is being written, or when the guard is not a folder. */
+function readOwner(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return undefined;
   }
 }
 

@@ -29,6 +29,8 @@ function count(text: string): number {
 
 export const aiderAdapter: ToolAdapter = {
   name: "aider",
+  // aider reaches any provider (through litellm) and the model names which: every provider key.
+  keyVariables: ["*_API_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"],
   async prepare(ctx) {
     const prompt = await writePromptFile(ctx);
     const model = modelFor(ctx);

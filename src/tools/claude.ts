@@ -41,6 +41,8 @@ function usageOf(result: ClaudeResult): Usage {
 
 export const claudeAdapter: ToolAdapter = {
   name: "claude",
+  // API key, or the token of `claude setup-token` / an API gateway.
+  keyVariables: ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"],
   async prepare(ctx) {
     const model = modelFor(ctx);
     // docs.anthropic.com/en/docs/claude-code/cli-reference:

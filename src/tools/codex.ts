@@ -16,6 +16,7 @@ function messageOf(value: unknown): string | undefined {
 
 export const codexAdapter: ToolAdapter = {
   name: "codex",
+  keyVariables: ["CODEX_API_KEY", "OPENAI_API_KEY"],
   async prepare(ctx) {
     const model = modelFor(ctx);
     await fs.mkdir(ctx.stepDir, { recursive: true }); // for -o

@@ -55,6 +55,8 @@ function usageOf(output: GeminiOutput): Usage | undefined {
 
 export const geminiAdapter: ToolAdapter = {
   name: "gemini",
+  // GOOGLE_API_KEY: Vertex AI.
+  keyVariables: ["GEMINI_API_KEY", "GOOGLE_API_KEY"],
   async prepare(ctx) {
     const model = modelFor(ctx);
     // google-gemini/gemini-cli packages/cli/src/config/config.ts (yargs options) and

@@ -50,6 +50,11 @@ export interface ResultParser {
 
 export interface ToolAdapter {
   name: string;
+  /**
+   * The key variables this tool needs from ws's environment (`NAME`, or `PREFIX_*` / `*_SUFFIX`).
+   * Every other secret-looking variable is withheld from its process (src/proc/secrets.ts).
+   */
+  keyVariables?: readonly string[];
   /** Builds argv/env; may write the prompt file into ctx.stepDir. */
   prepare(ctx: ToolContext): Promise<ToolInvocation>;
   parser(ctx: ToolContext): ResultParser;

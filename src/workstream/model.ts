@@ -6,7 +6,14 @@
 
 export type OnFailure = "continue" | "stop" | "abort";
 export type FileConflictPolicy = "error" | "serialize";
-export type Isolation = "worktree" | "none";
+export type Isolation = "worktree" | "sandbox" | "none";
+
+export interface SandboxConfig {
+  /** false: the sandbox gets a network namespace of its own (loopback only). */
+  network: boolean;
+  /** Absolute folders the steps may write besides the worktree. */
+  writable: string[];
+}
 /** Like GitHub's `if: success()` / `failure()` / `always()`. */
 export type RunIf = "success" | "failure" | "always";
 
@@ -41,6 +48,7 @@ export interface Execution {
   fileConflicts: FileConflictPolicy;
   /** undefined: decided at run time (worktree inside a git repository, none elsewhere). */
   isolation: Isolation | undefined;
+  sandbox: SandboxConfig;
 }
 
 export interface CircuitBreakerConfig {
@@ -77,6 +85,8 @@ export interface Step {
    */
   when: { source: string; value: boolean; deferred?: string | undefined } | undefined;
   env: Record<string, string>;
+  /** Secret-looking variables passed on from ws's environment: the workstream's inherit_env, then the step's. */
+  inheritEnv: string[];
   model: string | undefined;
   /** success: all dependencies passed; failure: one failed (none: any step of the run); always: they all ended. */
   runIf: RunIf;

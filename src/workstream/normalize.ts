@@ -46,6 +46,7 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
     acceptanceTests: (raw.acceptance_tests ?? []).map((t) => (typeof t === "string" ? { run: t, timeout: undefined } : { run: t.run, timeout: t.timeout })),
     when: resolveWhen(raw, index, opts, diagnostics),
     env: raw.env ?? {},
+    inheritEnv: [...new Set([...(doc.inherit_env ?? []), ...(raw.inherit_env ?? [])])],
     model: raw.model ?? defaults.model,
     runIf: raw.run_if ?? "success",
     compensate: compensationOf(raw, raw.tool ?? defaults.tool, raw.timeout ?? defaultTimeout),
@@ -141,6 +142,7 @@ function resolveExecution(doc: RawWorkstream, opts: NormalizeOptions, diagnostic
     compensation: (resolved.compensation as Execution["compensation"] | undefined) ?? "on_failure",
     fileConflicts: (resolved.file_conflicts as Execution["fileConflicts"] | undefined) ?? DEFAULTS.fileConflicts,
     isolation: resolved.isolation as Execution["isolation"],
+    sandbox: sandboxConfig(resolved.sandbox, opts),
   };
 }
 
@@ -151,6 +153,14 @@ function compensationOf(raw: RawStep, stepTool: string, stepTimeout: number): St
   if (typeof c === "string") return { tool: "shell", run: c, tasks: [], timeout: stepTimeout };
   const tool = c.tool ?? (c.run !== undefined ? "shell" : stepTool);
   return { tool, run: c.run, tasks: c.tasks ?? [], timeout: c.timeout ?? stepTimeout };
+}
+
+/** "~/" is the home folder; the schema admits nothing else that is not absolute. */
+function sandboxConfig(raw: unknown, opts: NormalizeOptions): Execution["sandbox"] {
+  const value = (raw ?? {}) as { network?: boolean; writable?: string[] };
+  const home = opts.env.HOME ?? os.homedir();
+  const writable = (value.writable ?? []).map((dir) => (dir.startsWith("~") ? path.join(home, dir.slice(1)) : path.resolve(dir)));
+  return { network: value.network ?? true, writable };
 }
 
 function resolveWhen(raw: RawStep, index: number, opts: NormalizeOptions, diagnostics: Diagnostic[]): Step["when"] {

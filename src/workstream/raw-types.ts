@@ -22,19 +22,21 @@ export interface RawStep {
   acceptance_tests?: Array<string | RawAcceptanceTest>;
   when?: string | boolean;
   env?: Record<string, string>;
+  inherit_env?: string[];
   model?: string;
   run_if?: "success" | "failure" | "always";
   compensate?: string | { run?: string; timeout?: number; tool?: string; tasks?: string[] };
 }
 
 /** Values may still be `${env...}` strings here. */
-export type RawExecution = Partial<Record<"parallel" | "max_workers" | "timeout_per_step" | "rate_limit_delay" | "on_failure" | "compensation" | "file_conflicts" | "isolation", unknown>>;
+export type RawExecution = Partial<Record<"parallel" | "max_workers" | "timeout_per_step" | "rate_limit_delay" | "on_failure" | "compensation" | "file_conflicts" | "isolation" | "sandbox", unknown>>;
 
 export interface RawWorkstream {
   id: string;
   name?: string;
   description?: string;
   execution?: RawExecution;
+  inherit_env?: string[];
   defaults?: { tool?: string; model?: string; retries?: number; timeout?: number };
   circuit_breaker?: { failure_threshold?: number; cooldown?: number };
   worktree?: { copy?: string[]; link?: string[]; setup?: string };

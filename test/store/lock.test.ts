@@ -14,7 +14,7 @@ const children: ChildProcess[] = [];
 
 beforeAll(() => {
   compiled = tempDir();
-  transpileForChild(compiled, ["store/lock.ts", "store/store-error.ts", "proc/kill-tree.ts", "errors.ts"]);
+  transpileForChild(compiled, ["store/lock.ts", "store/store-error.ts", "proc/kill-tree.ts", "proc/process-start.ts", "errors.ts"]);
   // Acquires at the agreed instant (argv[3], so racers collide), reports, holds until killed.
   fs.writeFileSync(
     path.join(compiled, "hold-lock.js"),

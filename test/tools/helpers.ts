@@ -31,6 +31,7 @@ export function makeStep(overrides: Partial<Step> = {}): Step {
     compensate: undefined,
     when: undefined,
     env: {},
+    inheritEnv: [],
     model: undefined,
     ...overrides,
   };
@@ -43,7 +44,7 @@ export function makeWorkstream(steps: Step[], overrides: Partial<Workstream> = {
     description: "",
     file: "/nonexistent/workstreams/ws-test.json",
     hash: "0",
-    execution: { parallel: true, maxWorkers: 2, timeoutPerStep: 0, rateLimitDelay: 0, onFailure: "continue", compensation: "on_failure", fileConflicts: "error", isolation: "none" },
+    execution: { parallel: true, maxWorkers: 2, timeoutPerStep: 0, rateLimitDelay: 0, onFailure: "continue", compensation: "on_failure", fileConflicts: "error", isolation: "none", sandbox: { network: true, writable: [] } },
     defaults: { tool: "shell", model: undefined, retries: 0 },
     circuitBreaker: { failureThreshold: 3, cooldown: 60 },
     tools: {},

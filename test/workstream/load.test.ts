@@ -40,6 +40,7 @@ describe("normalization", () => {
       acceptanceTests: [{ run: 'python3 -c "import examples.math_utils"', timeout: undefined }, { run: "python3 -m pytest -q", timeout: 60 }],
       when: undefined,
       env: { PYTHONPATH: "." },
+      inheritEnv: [],
       model: "opus",
       runIf: "success",
       compensate: undefined,

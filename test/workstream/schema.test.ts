@@ -58,7 +58,7 @@ describe("workstream schema", () => {
     [{ execution: { timeout_per_step: -1 } }, /timeout_per_step must be >= 0/],
     [{ execution: { on_failure: "halt" } }, /on_failure must be "continue", "stop", "abort"/],
     [{ execution: { file_conflicts: "ignore" } }, /file_conflicts must be "error", "serialize"/],
-    [{ execution: { isolation: "docker" } }, /isolation must be "worktree", "none"/],
+    [{ execution: { isolation: "docker" } }, /isolation must be "worktree", "sandbox", "none"/],
     [{ circuit_breaker: { failure_threshold: 0 } }, /failure_threshold must be >= 1/],
     [{ defaults: { retries: -1 } }, /defaults.retries must be >= 0/],
     [{ tools: { t: { args: [] } } }, /tools.t is missing the required key "command"/],

@@ -1,0 +1,70 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { Step, Workstream } from "../workstream/model.js";
+import { attemptMark } from "./attempt-mark.js";
+import type { Containment } from "./containment.js";
+import { withheldSecrets } from "./secrets.js";
+
+/** Names this ws process's cookies: unique per run, so a later run reaps only what it recorded. */
+const RUN_TOKEN = `${process.pid.toString(36)}${randomBytes(4).toString("hex")}`;
+
+export interface AttemptPlace {
+  workstream: Workstream;
+  step: Step;
+  attempt: number;
+  /** ws's own environment, which the process inherits. */
+  env: NodeJS.ProcessEnv;
+  /** Where the process runs. */
+  cwd: string;
+  /** The run's worktree (writable in the sandbox). */
+  tree: string;
+  /** The step's state folder (prompt files, chat histories; writable in the sandbox). */
+  stepDir: string;
+  /** The project root (readable in the sandbox even when it lies under the private /tmp). */
+  root: string;
+}
+
+/**
+ * What surrounds one process of an attempt: its cookie, the secrets it does not get, and the
+ * sandbox. `keyVariables`: the tool's own keys (none for shell steps and acceptance tests);
+ * `given`: the variables the step sets itself, which are never withheld.
+ */
+export function attemptContainment(place: AttemptPlace, keyVariables: readonly string[], given: Iterable<string>): Containment {
+  const { workstream, step } = place;
+  const execution = workstream.execution;
+  return {
+    mark: attemptMark(RUN_TOKEN, step.id, place.attempt),
+    // process.env: what runProcess passes on, whatever the run was given as its env.
+    withhold: withheldSecrets({ ...process.env, ...place.env }, [...keyVariables, ...step.inheritEnv], given),
+    sandbox:
+      execution.isolation === "sandbox"
+        ? {
+            bwrap: bwrapBinary(place.env),
+            writable: [place.tree, place.stepDir, ...execution.sandbox.writable],
+            readable: [place.root, ...sharedGitDir(place.tree)],
+            network: execution.sandbox.network,
+            cwd: place.cwd,
+          }
+        : undefined,
+  };
+}
+
+/**
+ * The repository's git dir, which the worktree's `.git` file points into (`gitdir:
+ * <repo>/.git/worktrees/<name>`): git in the sandbox reads it even when the repository lies above
+ * the project root, under the private /tmp.
+ */
+function sharedGitDir(tree: string): string[] {
+  try {
+    const pointer = /^gitdir: (.+)$/m.exec(fs.readFileSync(path.join(tree, ".git"), "utf8"))?.[1];
+    return pointer === undefined ? [] : [path.resolve(tree, pointer.trim(), "..", "..")];
+  } catch {
+    return []; // no worktree (yet), or a plain checkout: nothing more to show
+  }
+}
+
+/** `WS_BWRAP_BIN` points at another bwrap, as `WS_<TOOL>_BIN` does for tools. */
+export function bwrapBinary(env: NodeJS.ProcessEnv): string {
+  return env.WS_BWRAP_BIN || "bwrap";
+}

@@ -1,0 +1,54 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+
+/**
+ * When a process started. A pid alone names nothing for long (pids are reused), so whatever ws
+ * records about a process (a lock holder, a step's process group) is checked against its start.
+ */
+
+/** Linux's USER_HZ: the unit of /proc/<pid>/stat's start time, 100 on every architecture Node runs on. */
+const TICKS_PER_SECOND = 100;
+
+/** The start time in clock ticks since boot (/proc/<pid>/stat field 22); undefined if gone or not Linux. */
+export function startTicks(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces and parentheses: fields resume after the last ")".
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+let bootMs: number | undefined;
+
+function bootTimeMs(): number | undefined {
+  if (bootMs !== undefined) return bootMs;
+  try {
+    const line = /^btime (\d+)$/m.exec(fs.readFileSync("/proc/stat", "utf8"));
+    if (line?.[1]) bootMs = Number(line[1]) * 1000;
+  } catch {
+    // not Linux
+  }
+  return bootMs;
+}
+
+/**
+ * The process's start as epoch milliseconds, or undefined when it is gone or cannot be told.
+ * Linux: /proc (precise to about a second: the boot time is whole seconds); elsewhere `ps -o
+ * lstart` (whole seconds).
+ */
+export function processStartMs(pid: number): number | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  if (fs.existsSync("/proc/self/stat")) {
+    const ticks = startTicks(pid);
+    const boot = bootTimeMs();
+    if (ticks === undefined || boot === undefined) return undefined;
+    return boot + (Number(ticks) * 1000) / TICKS_PER_SECOND;
+  }
+  // LC_ALL=C: lstart is printed in the locale's words ("Mon Nov 30 10:00:58 2026" in C).
+  const ps = spawnSync("ps", ["-o", "lstart=", "-p", String(pid)], { encoding: "utf8", env: { ...process.env, LC_ALL: "C" } });
+  if (ps.status !== 0) return undefined;
+  const parsed = Date.parse(ps.stdout.trim());
+  return Number.isNaN(parsed) ? undefined : parsed;
+}

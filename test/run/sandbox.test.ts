@@ -1,0 +1,114 @@
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { agentProject, BIN, cleanup, git, outcomes, readState, run } from "../agents/rig.js";
+
+// isolation "sandbox": each attempt under bubblewrap, only the worktree (and the step's state
+// folder) writable, a private /tmp, the network only when allowed.
+
+const scratch: string[] = [];
+afterEach(() => {
+  for (const dir of scratch.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  cleanup();
+});
+
+const FIXTURES = fileURLToPath(new URL("../fixtures/proc/", import.meta.url));
+const bwrapWorks = spawnSync("bwrap", ["--ro-bind", "/", "/", "--unshare-pid", "--unshare-net", "--proc", "/proc", "--dev", "/dev", "--", "/bin/true"]).status === 0;
+
+const node = (code: string) => `${process.execPath} -e '${code}'`;
+
+describe.runIf(bwrapWorks)("ws run with isolation sandbox", () => {
+  it("a step writes its worktree, but not the checkout, not another folder: EROFS, and nothing is written", () => {
+    const project = agentProject({ id: "ws-box", execution: { isolation: "sandbox" }, steps: [] });
+    const outside = path.join(project.dir, "planted.txt");
+    // Outside /tmp (the sandbox's /tmp is private, so a write there lands in the sandbox only).
+    const elsewhere = fs.mkdtempSync(path.join(os.homedir(), ".ws-box-elsewhere-"));
+    scratch.push(elsewhere);
+    const wsFile = path.join(project.dir, "workstreams", "ws-box.json");
+    fs.writeFileSync(
+      wsFile,
+      JSON.stringify({
+        id: "ws-box",
+        execution: { isolation: "sandbox", max_workers: 1 },
+        steps: [
+          { id: "inside", run: "echo ok > made.txt && echo tmp > /tmp/private.txt", file_scope: ["made.txt"] },
+          { id: "checkout", run: `echo pwned > ${outside}`, depends_on: ["inside"] },
+          { id: "elsewhere", run: `echo pwned > ${elsewhere}/planted.txt`, depends_on: ["inside"] },
+          { id: "hook", run: `echo "echo pwned" > ${project.dir}/.git/hooks/pre-commit`, depends_on: ["inside"] },
+          { id: "test", run: "true", acceptance_tests: [`echo pwned > ${elsewhere}/by-test.txt`], depends_on: ["inside"] },
+        ],
+      }),
+    );
+    git(project.dir, "add", "-A");
+    git(project.dir, "commit", "-qm", "workstream");
+    const r = run(project);
+    expect(r.code).toBe(1);
+    expect(outcomes(project)).toMatchObject({ inside: ["passed", 1, "passed"], checkout: ["failed", 1, "exit:2"], elsewhere: ["failed", 1, "exit:2"], hook: ["failed", 1, "exit:2"], test: ["failed", 1, "tests_failed"] });
+    for (const step of ["checkout", "elsewhere", "hook"]) {
+      expect(fs.readFileSync(path.join(project.stepDir(step), "attempt-1.log"), "utf8"), step).toMatch(/Read-only file system/);
+    }
+    expect(fs.existsSync(outside)).toBe(false);
+    expect(fs.readdirSync(elsewhere)).toEqual([]);
+    expect(fs.existsSync(path.join(project.dir, ".git", "hooks", "pre-commit"))).toBe(false);
+    expect(fs.existsSync("/tmp/private.txt")).toBe(false);
+    expect(git(project.dir, "show", `${readState(project).branch ?? "ws/ws-box"}:made.txt`).trim()).toBe("ok");
+  });
+
+  it("network false cuts a loopback connection to a server outside the sandbox; the default lets it through", async () => {
+    const server = net.createServer((socket) => socket.end());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const connect = node(`require("net").connect(${port}, "127.0.0.1").on("connect", () => { console.log("connected"); process.exit(0) }).on("error", (e) => { console.log("error " + e.code); process.exit(1) })`);
+      for (const network of [false, true]) {
+        const project = agentProject({ id: "ws-net", execution: { isolation: "sandbox", sandbox: { network } }, steps: [{ id: "call", run: connect }] });
+        const r = await runAsync(project.dir, ["run", "--ws-id", "ws-net"]);
+        const log = fs.readFileSync(path.join(project.stepDir("call"), "attempt-1.log"), "utf8");
+        if (network) {
+          expect(r, log).toBe(0);
+          expect(log).toContain("connected");
+        } else {
+          expect(r, log).toBe(1);
+          expect(log).toMatch(/error ECONNREFUSED/);
+        }
+      }
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe("ws run with isolation sandbox where bwrap cannot run", () => {
+  it.runIf(bwrapWorks)("a sandbox.writable folder that does not exist: exit 2 naming it", () => {
+    const project = agentProject({ id: "ws-nodir", execution: { isolation: "sandbox", sandbox: { writable: ["/nonexistent/ws-cache"] } }, steps: [{ id: "s", run: "true" }] });
+    const r = run(project);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/execution\.sandbox\.writable names \/nonexistent\/ws-cache, which is not a folder/);
+    expect(r.stderr).toMatch(/fix: create it/);
+  });
+
+  it.each([
+    ["is missing", "/nonexistent/bwrap", /package "bubblewrap"\) is not installed/],
+    ["cannot create namespaces", path.join(FIXTURES, "bwrap-no-userns.sh"), /cannot create a sandbox here: .*does not allow non-privileged user namespaces/],
+  ])("bwrap %s: exit 2 before anything runs, naming the package and the fix", (_what, bwrap, message) => {
+    const project = agentProject({ id: "ws-nobox", execution: { isolation: "sandbox" }, steps: [{ id: "s", run: "touch ran.txt" }] });
+    const r = run(project, [], { WS_BWRAP_BIN: bwrap });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/workstreams\/ws-nobox\.json: execution\.isolation "sandbox"/);
+    expect(r.stderr).toMatch(/apt-get install bubblewrap/);
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
+    expect(fs.existsSync(path.join(project.state, "events.jsonl"))).toBe(false);
+    expect(fs.existsSync(path.join(project.dir, "ran.txt"))).toBe(false);
+  });
+});
+
+/** ws in the background: the test's server answers from this process's event loop, which spawnSync would block. */
+function runAsync(cwd: string, args: string[]): Promise<number | null> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: "ignore" });
+  return new Promise((resolve) => child.on("close", (code) => resolve(code)));
+}
