@@ -31,7 +31,7 @@ export async function exportGithubCommand(options: ExportGithubOptions, ctx: Cli
     ctx.stdout.write(text);
     return 0;
   }
-  const target = path.resolve(ctx.cwd, options.output);
+  const target = path.resolve(ctx.base, options.output);
   const dirFlag = dir === "workstreams" ? "" : ` --dir ${dir}`;
   const regenerate = `ws export github --ws-id ${workstream.id}${dirFlag} -o ${options.output}`;
   if (options.check) {

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import type { Diagnostic } from "../diagnostics.js";
 import { UserError } from "../errors.js";
@@ -19,6 +20,12 @@ export interface FileReport {
   diagnostics: Diagnostic[];
 }
 
+/** `ws validate ci` names a workstream, `ws validate ci.json` or `./ci` a file. */
+function looksLikeId(arg: string, ctx: CliContext): boolean {
+  if (arg.includes("/") || /\.(json|ya?ml)$/i.test(arg)) return false;
+  return !fs.existsSync(path.resolve(ctx.base, arg));
+}
+
 /** The files `ws validate` checks: --ws-id, the given paths, or every file in the workstreams folder. */
 function targets(options: ValidateOptions, ctx: CliContext): string[] {
   const files = options.files ?? [];
@@ -26,7 +33,7 @@ function targets(options: ValidateOptions, ctx: CliContext): string[] {
     throw new UserError("give either --ws-id or file paths, not both");
   }
   if (options.wsId !== undefined) return [locateWorkstream(options.wsId, { dir: ctx.dir })];
-  if (files.length > 0) return files.map((f) => path.resolve(ctx.cwd, f));
+  if (files.length > 0) return files.map((f) => (looksLikeId(f, ctx) ? locateWorkstream(f, { dir: ctx.dir }) : path.resolve(ctx.base, f)));
   const all = listWorkstreamFiles(ctx.dir);
   if (all.length === 0) {
     throw new UserError(`no workstream files (.json, .yaml, .yml) in ${displayPath(ctx.dir, ctx.cwd)}`, {
