@@ -34,6 +34,7 @@ function context(options: { tty: boolean; columns?: number }): CliContext & { wr
   const stdout = Object.assign(sink(), { isTTY: options.tty, columns: options.columns });
   return {
     cwd: root,
+    base: root,
     dir: path.join(root, "workstreams"),
     color: false,
     quiet: false,
@@ -42,6 +43,7 @@ function context(options: { tty: boolean; columns?: number }): CliContext & { wr
     stdout,
     stderr: sink(),
     env: {},
+    stdoutClosed: () => false,
     written: () => Buffer.concat(chunks).toString(),
   };
 }
