@@ -136,7 +136,7 @@ function resolveExecution(doc: RawWorkstream, opts: NormalizeOptions, diagnostic
 function resolveWhen(raw: RawStep, index: number, opts: NormalizeOptions, diagnostics: Diagnostic[]): Step["when"] {
   if (raw.when === undefined) return undefined;
   if (typeof raw.when === "boolean") return { source: String(raw.when), value: raw.when };
-  const result = interpolate(raw.when, opts.env);
+  const result = interpolate(raw.when, opts.env, { condition: true });
   if (!result.ok) {
     diagnostics.push(interpolationError(opts, ["steps", index, "when"], raw.when, result));
     return { source: raw.when, value: true };
