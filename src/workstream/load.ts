@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Diagnostic, SourceFile } from "../diagnostics.js";
 import { UserError } from "../errors.js";
 import { checkGraph } from "../graph/check.js";
+import { checkRawDocument } from "./check-raw.js";
 import { checkSemantics } from "./check-semantics.js";
 import { stemOf } from "./locate-file.js";
 import type { Workstream } from "./model.js";
@@ -119,7 +120,7 @@ function analyze(text: string, ctx: { absolute: string; shown: string; hash: str
     });
   }
   const schemaProblems = schemaDiagnostics(value, source, ctx.shown);
-  if (schemaProblems.length > 0) return finish([...diagnostics, ...schemaProblems], undefined, value);
+  if (schemaProblems.length > 0) return finish([...diagnostics, ...schemaProblems, ...checkRawDocument(value, source, ctx.env)], undefined, value);
 
   const raw = value as unknown as RawWorkstream;
   const normalized = normalize(raw, { file: ctx.absolute, hash: ctx.hash, env: ctx.env, source });

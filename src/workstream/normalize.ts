@@ -80,7 +80,7 @@ function cleanPath(entry: string): string {
 }
 
 /** An interpolation error points at the `${...}` inside the string when it can be found there. */
-function interpolationError(opts: NormalizeOptions, path: DocPath, template: string, error: { message: string; fix?: string | undefined; offset: number; length: number }): Diagnostic {
+export function interpolationError(opts: NormalizeOptions, path: DocPath, template: string, error: { message: string; fix?: string | undefined; offset: number; length: number }): Diagnostic {
   const whole = locateNearest(opts.source, path);
   let location = whole;
   if (whole) {
