@@ -7,6 +7,7 @@ import type { RunOutcome } from "../engine/run-workstream.js";
 import type { UnknownStep } from "../engine/select.js";
 import type { Workstream } from "../workstream/model.js";
 import { formatDuration } from "../format/duration.js";
+import { checkReportTarget } from "./report-targets.js";
 
 const SUMMARY_ROWS = 50;
 
@@ -35,6 +36,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
     ctx.stderr.write(formatDiagnostics(warnings, { color: ctx.color, cwd: ctx.cwd }));
   }
   if (options.dryRun) return dryRunCommand(options, ws, ctx);
+  checkReportTargets(options, ctx);
 
   const { runWorkstream } = await import("../engine/run-workstream.js");
   const { RunReporter } = await import("./run-reporter.js");
@@ -115,13 +117,20 @@ async function runListeners(options: RunCommandOptions, ws: Workstream, ctx: Cli
   const listeners = [...recordRun(wsPaths(ctx.cwd, ws.id))];
   if (ctx.env.GITHUB_ACTIONS === "true" && !options.json) listeners.push(await reports.githubActionsListener((line) => ctx.stdout.write(line + "\n")));
   listeners.push(reporter);
-  if (options.junit) listeners.push(reports.junitListener(ws, path.resolve(ctx.cwd, options.junit)));
+  if (options.junit) listeners.push(reports.junitListener(ws, path.resolve(ctx.base, options.junit)));
   const summaries = [
-    ...(options.summary ? [{ file: path.resolve(ctx.cwd, options.summary), append: false }] : []),
+    ...(options.summary ? [{ file: path.resolve(ctx.base, options.summary), append: false }] : []),
     ...(ctx.env.GITHUB_STEP_SUMMARY ? [{ file: ctx.env.GITHUB_STEP_SUMMARY, append: true }] : []),
   ];
   if (summaries.length > 0) listeners.push(reports.markdownSummaryListener(ws, ctx.cwd, summaries));
   return listeners;
+}
+
+/** Report files that cannot be written are found before any step starts, not after an hour of steps. */
+function checkReportTargets(options: RunCommandOptions, ctx: CliContext): void {
+  if (options.junit) checkReportTarget(path.resolve(ctx.base, options.junit), "--junit");
+  if (options.summary) checkReportTarget(path.resolve(ctx.base, options.summary), "--summary");
+  if (ctx.env.GITHUB_STEP_SUMMARY) checkReportTarget(ctx.env.GITHUB_STEP_SUMMARY, "GITHUB_STEP_SUMMARY");
 }
 
 /** The engine's reasons for not running, worded with the flags that lead there. */
