@@ -102,7 +102,9 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   }
   const total = state.durationMs ?? 0;
   const sequential = state.sequentialMs ?? 0;
-  const speedup = total > 0 && sequential > 0 ? ` (${(sequential / total).toFixed(2)}x)` : "";
+  // Below 1.1x (tiny or resumed runs, one step at a time) the ratio is start-up overhead, not speed.
+  const ratio = total > 0 ? sequential / total : 0;
+  const speedup = ratio >= 1.1 ? ` (${ratio.toFixed(2)}x)` : "";
   out(ctx, `${ws.id}: ${state.status} in ${formatDuration(total)}; one at a time the steps took ${formatDuration(sequential)}${speedup}`);
   if (result.branch) for (const line of await (await import("./merge-hint.js")).mergeHint(ctx, result.branch)) out(ctx, line);
   if (exitCode !== 0) out(ctx, `details: ws status --ws-id ${ws.id}, ws logs --ws-id ${ws.id} --step <id>; continue with: ws run --ws-id ${ws.id} --resume`);

@@ -82,6 +82,16 @@ describe("a closed stdout stops the output, never the work", () => {
   });
 });
 
+describe("the run summary", () => {
+  it("prints no speedup below 1x (one step: the ratio is only start-up overhead)", () => {
+    const p = makeProject([{ id: "one", steps: [recStep("only")] }]);
+    const r = ws(p, ["run", "one"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/one: passed in \S+; one at a time the steps took \S+\n/);
+    expect(r.stdout).not.toMatch(/\d\.\d\dx\)/);
+  });
+});
+
 describe("ws graph -o", () => {
   it("infers the format from the file's extension", () => {
     const p = makeProject([{ id: "ci", steps: [recStep("lint")] }]);
