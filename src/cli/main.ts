@@ -114,7 +114,8 @@ export function buildProgram(run: Run): Command {
   withId(exportCmd.command("github"), "the workstream", true, run, async () => (await import("./export-github.js")).exportGithubCommand as Handler<object>, "export github")
     .description("write a GitHub Actions workflow, one job per step")
     .option("-o, --output <file>", "write to a file (default: stdout)")
-    .option("--check", "exit 1 if the file on disk differs from what would be generated");
+    .option("--check", "exit 1 if the file on disk differs from what would be generated")
+    .option("--ws-package <spec>", "what each job installs as ws (default: ws-orchestrator@<this version>; or a tarball path or git URL)");
 
   return program;
 }
