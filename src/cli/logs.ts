@@ -5,6 +5,7 @@ import { UserError } from "../errors.js";
 import { wsPaths } from "../store/paths.js";
 import { attemptLogs, lastRun, lastRunLogOffset, type LastRun } from "../store/query.js";
 import { didYouMean } from "../workstream/suggest.js";
+import { formatReason } from "../events/end-reason.js";
 
 export interface LogsOptions {
   wsId: string;
@@ -26,7 +27,7 @@ function noOutputReason(run: LastRun | undefined, step: string): string | undefi
   const record = run?.state.steps[step];
   if (!record || record.attempts > 0) return undefined;
   if (record.state === "skipped") return "was skipped in the last run (its `when` condition was false): it ran nothing";
-  if (record.state === "blocked") return `did not run in the last run: ${String(record.reason ?? "blocked")}`;
+  if (record.state === "blocked") return `did not run in the last run: ${record.reason ? formatReason(record.reason) : "blocked"}`;
   if (!record.selected) return "was not selected in the last run (--only / --from / --resume left it out)";
   return `has not started yet (${record.state})`;
 }
