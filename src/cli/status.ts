@@ -59,7 +59,7 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
     const root = path.relative(ctx.cwd, wsPaths(ctx.cwd, wsId).root);
     const lines = [
       `${wsId}: ${s.status} · run ${report.state.runId} · started ${s.startedAt.replace("T", " ").slice(0, 19)}${s.durationMs !== undefined ? ` · ${formatDuration(s.durationMs)}` : ""} · ${s.passed}/${s.total} passed`,
-      await stepTable(report.state, chalk, { logs: true, root }),
+      await stepTable(report.state, chalk, { logs: true, root, width: terminalWidth(ctx) }),
     ];
     if (report.interrupted) lines.push(chalk.yellow(`the run was interrupted (its process ${report.state.pid} is gone); continue with: ws run --ws-id ${wsId} --resume`));
     if (report.state.branch) lines.push(`work is on branch ${report.state.branch} (git merge ${report.state.branch})`);
@@ -83,6 +83,13 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
     if (!r.running) return 0;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
+}
+
+/** The terminal's width, or $COLUMNS when output is piped (`COLUMNS=80 ws status | less`); undefined: do not fit. */
+export function terminalWidth(ctx: CliContext): number | undefined {
+  if (ctx.stdout.isTTY && ctx.stdout.columns) return ctx.stdout.columns;
+  const columns = Number(ctx.env.COLUMNS);
+  return Number.isInteger(columns) && columns >= 40 ? columns : undefined;
 }
 
 function summarize(report: LastRun) {

@@ -38,6 +38,30 @@ describe("ws status", () => {
     expect(row("after")).toMatch(/⊘ blocked\s*│.*blocked_by:bad/);
   });
 
+  it("fits the terminal: at 80 columns no line of the table wraps", () => {
+    const p = runMixed();
+    const r = ws(p, ["status", "mixed"], { COLUMNS: "80" });
+    expect(r.code).toBe(0);
+    const table = r.stdout.split("\n").filter((l) => /^[┌│└]/.test(l));
+    expect(table.length).toBeGreaterThan(4);
+    for (const line of table) expect([...line].length, line).toBeLessThanOrEqual(80);
+    // The log column keeps the end of each path: the file name.
+    expect(r.stdout).toContain("attempt-3.log │");
+    expect(r.stdout).toContain("exit:5");
+  });
+
+  it("shows steps a run did not select as `not selected`, not `pending`", () => {
+    const p = makeProject([{ id: "sel", steps: [recStep("a"), recStep("b"), recStep("c", [], { depends_on: ["a"] })] }]);
+    const run = ws(p, ["run", "sel", "--only", "b"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/ a +│ – not selected/);
+    const status = ws(p, ["status", "sel"]);
+    expect(status.stdout).toMatch(/ a +│ – not selected/);
+    expect(status.stdout).toMatch(/ c +│ – not selected/);
+    expect(status.stdout).toMatch(/ b +│ ✔ passed/);
+    expect(status.stdout).not.toContain("pending");
+  });
+
   it("--json gives the whole state of the run", () => {
     const p = runMixed();
     const r = ws(p, ["status", "--ws-id", "mixed", "--json"]);
