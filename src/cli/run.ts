@@ -40,7 +40,8 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
 
   const { runWorkstream } = await import("../engine/run-workstream.js");
   const { RunReporter } = await import("./run-reporter.js");
-  const reporter = await RunReporter.create(ctx, Boolean(options.json));
+  const { limitsOf } = await import("../report/failure-tail.js");
+  const reporter = await RunReporter.create(ctx, Boolean(options.json), limitsOf(ws));
   const listeners = await runListeners(options, ws, ctx, reporter);
 
   // Ctrl-C / SIGTERM: stop starting steps, kill running ones (the engine aborts their groups),

@@ -82,6 +82,31 @@ describe("a closed stdout stops the output, never the work", () => {
   });
 });
 
+describe("say what failed where the user looks", () => {
+  it("prints the last lines (up to 20) of a failing attempt or test inline, and a timeout's limit", () => {
+    const p = makeProject([{
+      id: "fails",
+      steps: [
+        { id: "missing", run: "seq 1 30; echo 'pnpm: not found' >&2; exit 127" },
+        { id: "slow", run: "sleep 20", timeout: 1 },
+        { id: "tested", run: "true", acceptance_tests: ["echo 'expected 3, got 4'; exit 1"] },
+      ],
+    }]);
+    const r = ws(p, ["run", "fails"]);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.split("\n");
+    const at = lines.findIndex((l) => l.includes("attempt 1 of missing failed: exit:127"));
+    expect(lines[at + 1]).toBe("    │ last 20 lines of its output:");
+    const block = lines.slice(at + 2, at + 22);
+    expect(block.at(-1)).toMatch(/pnpm: not found$/);
+    expect(block.every((l) => l.startsWith("    │ "))).toBe(true);
+    expect(r.stdout).not.toContain("│ 10\n");
+    expect(r.stdout).toContain("attempt 1 of slow failed: timeout (timed out after its 1s limit)");
+    expect(r.stdout).toContain("last 2 lines of the failing acceptance test:");
+    expect(r.stdout).toContain("    │ expected 3, got 4");
+  });
+});
+
 describe("the run summary", () => {
   it("prints no speedup below 1x (one step: the ratio is only start-up overhead)", () => {
     const p = makeProject([{ id: "one", steps: [recStep("only")] }]);
