@@ -59,6 +59,7 @@ export function buildProgram(run: Run): Command {
     .option("--only <ids>", "run only these steps (comma-separated)", list)
     .option("--from <id>", "run this step and everything that depends on it")
     .option("--base <ref>", "start from this commit (e.g. HEAD) instead of the working tree as it is")
+    .option("--with-deps", "with --only/--from: also run every step the chosen ones depend on")
     .option("--max-workers <n>", "override execution.max_workers", positiveInt)
     .option("--json", "print one JSON event per line")
     .option("--junit <file>", "write a JUnit XML report")

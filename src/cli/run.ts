@@ -19,6 +19,7 @@ export interface RunCommandOptions {
   only?: string[];
   from?: string;
   base?: string;
+  withDeps?: boolean;
   maxWorkers?: number;
   json?: boolean;
   junit?: string;
@@ -37,6 +38,8 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   }
   if (options.dryRun) return dryRunCommand(options, ws, ctx);
   checkReportTargets(options, ctx);
+  const { checkRun } = await import("./run-checks.js");
+  if (!ctx.quiet) for (const line of checkRun(ctx.cwd, ws, options, ctx.env).unmet) err(ctx, `ws: warning: ${line}`);
 
   const { runWorkstream } = await import("../engine/run-workstream.js");
   const { RunReporter } = await import("./run-reporter.js");
@@ -68,6 +71,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
       resume: options.resume,
       force: options.force,
       only: options.only,
+      withDeps: options.withDeps,
       from: options.from,
       base: options.base,
       maxWorkers: options.maxWorkers,
@@ -180,5 +184,12 @@ async function dryRunCommand(options: RunCommandOptions, ws: Workstream, ctx: Cl
   out(ctx, plan.estimateMs !== undefined
     ? `  estimate: ${formatDuration(plan.estimateMs)} = max(critical path ${formatDuration(plan.criticalPathMs)}, work ${formatDuration(plan.totalWorkMs)} / ${plan.maxWorkers} workers)`
     : "  estimate: unknown until a first run has recorded step durations");
+  // What `ws run` would meet: a dry run that passes must not hide why the real one stops.
+  const { checkRun } = await import("./run-checks.js");
+  const checks = checkRun(ctx.cwd, ws, options, ctx.env);
+  if (checks.skipped.length > 0) out(ctx, `  skipped (when is false): ${checks.skipped.join(", ")}`);
+  for (const line of checks.unmet) out(ctx, `  warning: ${line}`);
+  for (const m of checks.missingTools) out(ctx, `  tool not found: ${m.tool} (looked for "${m.binary}"), needed by ${m.steps.join(", ")}`);
+  if (checks.missingTools.length > 0) return refused({ kind: "missing_tools", missing: checks.missingTools }, ws, ctx);
   return 0;
 }

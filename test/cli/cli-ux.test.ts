@@ -82,6 +82,41 @@ describe("a closed stdout stops the output, never the work", () => {
   });
 });
 
+describe("run what the user sees", () => {
+  const SEL = {
+    id: "sel",
+    steps: [recStep("build"), recStep("lint", [], { depends_on: ["build"] }), recStep("deploy", [], { depends_on: ["lint"], when: "${env.DEPLOY_NOT_SET}" })],
+  };
+
+  it("warns when a selected step's dependency is neither selected nor passed; --with-deps selects it", () => {
+    const p = makeProject([SEL]);
+    const only = ws(p, ["run", "sel", "--only", "lint"]);
+    expect(only.code).toBe(0);
+    expect(only.stderr).toContain("ws: warning: lint runs without build: it is not selected and has not passed in the last run (--with-deps runs it too)");
+    expect(readRecord(p).map((l) => l.id)).not.toContain("build");
+    const withDeps = ws(p, ["run", "sel", "--only", "lint", "--with-deps"]);
+    expect(withDeps.code).toBe(0);
+    expect(withDeps.stderr).not.toContain("warning");
+    expect(readRecord(p).filter((l) => l.event === "start").map((l) => l.id)).toEqual(["lint", "build", "lint"]);
+    // build passed in the last run: lint now has something to stand on.
+    expect(ws(p, ["run", "sel", "--only", "lint"]).stderr).not.toContain("warning");
+  });
+
+  it("--dry-run marks steps whose when is false, unselected dependencies and missing tool binaries", () => {
+    const p = makeProject([{ ...SEL, steps: [...SEL.steps, { id: "ai", tool: "aider", tasks: ["x"], file_scope: ["a.txt"], depends_on: ["build"] }] }]);
+    const all = ws(p, ["run", "sel", "--dry-run"], { WS_AIDER_BIN: "/nonexistent/aider" });
+    expect(all.stdout).toContain("  skipped (when is false): deploy (when: ${env.DEPLOY_NOT_SET})");
+    expect(all.stdout).toContain('  tool not found: aider (looked for "/nonexistent/aider"), needed by ai');
+    // The dry run says no where the real run would: same exit code, same message.
+    expect(all.code).toBe(2);
+    expect(all.stderr).toContain("ws: tool not found");
+    const only = ws(p, ["run", "sel", "--only", "lint", "--dry-run"]);
+    expect(only.code).toBe(0);
+    expect(only.stdout).toContain("  warning: lint runs without build");
+    expect(readRecord(p)).toEqual([]);
+  });
+});
+
 describe("say what failed where the user looks", () => {
   it("prints the last lines (up to 20) of a failing attempt or test inline, and a timeout's limit", () => {
     const p = makeProject([{
