@@ -44,12 +44,12 @@ function targets(options: ValidateOptions, ctx: CliContext): string[] {
 }
 
 /** Checks every file completely (all errors of all files in one run); returns one report per file. */
-export async function validateFiles(files: string[], ctx: CliContext): Promise<FileReport[]> {
+export async function validateFiles(files: string[], ctx: CliContext, shownFrom = ctx.cwd): Promise<FileReport[]> {
   const reports: FileReport[] = [];
   for (const file of files) {
-    const result = await loadWorkstream(file, { cwd: ctx.cwd, env: ctx.env });
+    const result = await loadWorkstream(file, { cwd: shownFrom, env: ctx.env });
     reports.push({
-      file: displayPath(file, ctx.cwd),
+      file: displayPath(file, shownFrom),
       valid: result.ok,
       steps: result.ok ? result.workstream.steps.length : undefined,
       diagnostics: result.diagnostics,
@@ -59,13 +59,16 @@ export async function validateFiles(files: string[], ctx: CliContext): Promise<F
 }
 
 export async function validateCommand(options: ValidateOptions, ctx: CliContext): Promise<number> {
-  const reports = await validateFiles(targets(options, ctx), ctx);
+  const files = targets(options, ctx);
+  // Paths read from where the user stands when the files are below it (as git shows them), else from the project root.
+  const shownFrom = files.every((f) => !path.relative(ctx.base, f).startsWith("..")) ? ctx.base : ctx.cwd;
+  const reports = await validateFiles(files, ctx, shownFrom);
   const invalid = reports.filter((r) => !r.valid).length;
   if (options.json) {
     out(ctx, JSON.stringify({ files: reports.map(({ file, valid, diagnostics }) => ({ file, valid, diagnostics })) }, null, 2));
     return invalid > 0 ? 2 : 0;
   }
-  const text = formatDiagnostics(reports.flatMap((r) => r.diagnostics), { color: ctx.color, cwd: ctx.cwd });
+  const text = formatDiagnostics(reports.flatMap((r) => r.diagnostics), { color: ctx.color, cwd: shownFrom });
   if (text) ctx.stderr.write(text);
   if (!ctx.quiet) {
     for (const r of reports) {
