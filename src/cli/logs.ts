@@ -72,7 +72,7 @@ export async function logsCommand(options: LogsOptions, ctx: CliContext): Promis
   const onSignal = () => (stop = true);
   process.once("SIGINT", onSignal);
   try {
-    while (!stop) {
+    while (!stop && !ctx.stdoutClosed()) {
       await new Promise((resolve) => setTimeout(resolve, 250));
       const size = fs.existsSync(file) ? fs.statSync(file).size : 0;
       if (size > offset) {
