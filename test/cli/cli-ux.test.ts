@@ -55,7 +55,7 @@ describe("a closed stdout stops the output, never the work", () => {
       path.join(p.dir, "workstreams", "piped.json"),
       JSON.stringify({ id: "piped", steps: [recStep("first"), recStep("waits", ["--wait-file", go], { depends_on: ["first"] }), recStep("last", [], { depends_on: ["waits"] })] }),
     );
-    const child = spawn(process.execPath, [BIN, "run", "piped"], { cwd: p.dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, RECORD: p.record }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, "run", "--ws-id", "piped"], { cwd: p.dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, RECORD: p.record }, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
     const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
@@ -67,15 +67,15 @@ describe("a closed stdout stops the output, never the work", () => {
     expect(await exited).toBe(0);
     expect(stderr).not.toMatch(/EPIPE|internal error/);
     expect(readRecord(p).filter((l) => l.event === "end").map((l) => l.id)).toEqual(["first", "waits", "last"]);
-    const status = JSON.parse(ws(p, ["status", "piped", "--json"]).stdout) as { status: string; interrupted: boolean };
+    const status = JSON.parse(ws(p, ["status", "--ws-id", "piped", "--json"]).stdout) as { status: string; interrupted: boolean };
     expect(status).toMatchObject({ status: "passed", interrupted: false });
   });
 
   it("ws logs | head and ws graph --format png | head end quietly", () => {
     const steps = Array.from({ length: 40 }, (_, k) => recStep(`s${k}`, ["--say", "x".repeat(2000)]));
     const p = makeProject([{ id: "big", steps }]);
-    expect(ws(p, ["run", "big"]).code).toBe(0);
-    for (const command of [`${q(BIN)} logs big --all`, `${q(BIN)} logs big --step s1`, `${q(BIN)} graph big --format png`]) {
+    expect(ws(p, ["run", "--ws-id", "big"]).code).toBe(0);
+    for (const command of [`${q(BIN)} logs --ws-id big`, `${q(BIN)} logs --ws-id big --step s1`, `${q(BIN)} graph --ws-id big --format png`]) {
       const r = spawnSync("sh", ["-c", `${q(process.execPath)} ${command} | head -c 10 >/dev/null`], { cwd: p.dir, encoding: "utf8", env: { PATH: process.env.PATH, HOME: process.env.HOME } });
       expect(r.stderr, command).toBe("");
     }
