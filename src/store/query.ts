@@ -3,6 +3,7 @@ import path from "node:path";
 import { assertValidId, listWorkstreamFiles, stemOf } from "../workstream/locate-file.js";
 import { readLockHolder } from "./lock.js";
 import { STATE_FOLDER, wsPaths } from "./paths.js";
+import type { EndReason, ReasonKind } from "../events/end-reason.js";
 import type { RunState } from "./run-state.js";
 import { loadRunState } from "./snapshot.js";
 
@@ -31,9 +32,30 @@ export function lastRun(projectRoot: string, wsId: string): LastRun | undefined 
   const paths = wsPaths(projectRoot, wsId);
   const state = loadRunState(paths);
   if (!state) return undefined;
+  upgradeReasons(state);
   const holder = state.status === "running" ? readLockHolder(paths.lock) : undefined;
   const interrupted = state.status === "running" && !(holder?.alive && holder.pid === state.pid);
   return { state, interrupted, status: interrupted ? "interrupted" : state.status };
+}
+
+/**
+ * Runs recorded before EndReason carried its data in fields wrote it as a string (`exit:3`,
+ * `blocked_by:a`); read them as the structured form, so `ws status` of an old run still says why.
+ */
+function upgradeReasons(state: RunState): void {
+  for (const record of Object.values(state.steps)) {
+    const legacy: unknown = record.reason;
+    if (typeof legacy === "string") record.reason = parseLegacyReason(legacy);
+  }
+}
+
+export function parseLegacyReason(text: string): EndReason {
+  const [kind, ...rest] = text.split(":");
+  const value = rest.join(":");
+  if (kind === "exit" && /^-?\d+$/.test(value)) return { kind: "exit", code: Number(value) };
+  if (kind === "signal" && value) return { kind: "signal", signal: value };
+  if (kind === "blocked_by" && value) return { kind: "blocked_by", step: value };
+  return { kind: text as ReasonKind };
 }
 
 /** Whether `wsId` has a state folder with an event log (it ran, or is running). */
