@@ -104,12 +104,9 @@ export function buildProgram(run: Run): Command {
     .option("--force", "overwrite an existing file")
     .action((id: string, options: object) => run(async () => (await import("./init.js")).initCommand)({ ...options, id }));
 
-  program
-    .command("clean")
+  withId(program.command("clean"), "the workstream", true, run, async () => (await import("./clean.js")).cleanCommand as Handler<object>, "clean")
     .description("remove a workstream's worktree, state folder and backup branches (its ws/<id> branch stays)")
-    .requiredOption("--ws-id <id>", "the workstream")
-    .option("-y, --yes", "don't ask (needed when not in a terminal)")
-    .action(run(async () => (await import("./clean.js")).cleanCommand));
+    .option("-y, --yes", "don't ask (needed when not in a terminal)");
 
   const exportCmd = program.command("export").description("export a workstream to another system");
   withId(exportCmd.command("github"), "the workstream", true, run, async () => (await import("./export-github.js")).exportGithubCommand as Handler<object>, "export github")

@@ -34,7 +34,7 @@ describe("finding the project and the workstream", () => {
     expect(ws(p, ["validate", "ci"]).stdout).toContain("ok       workstreams/ci.json");
     expect(ws(p, ["logs", "ci"]).stdout).toContain("run ");
     expect(ws(p, ["export", "github", "ci"]).stdout).toContain("jobs:");
-    for (const command of [["run"], ["graph"], ["logs"], ["export", "github"]]) {
+    for (const command of [["run"], ["graph"], ["logs"], ["export", "github"], ["clean"]]) {
       const r = ws(p, command);
       expect(r.code, command.join(" ")).toBe(2);
       expect(r.stderr, command.join(" ")).toContain(`ws ${command.join(" ")} needs a workstream id`);
