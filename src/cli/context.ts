@@ -1,9 +1,12 @@
+import fs from "node:fs";
 import path from "node:path";
 
 /** Global flags, resolved once; every command module receives this. */
 export interface CliContext {
   /** Project root the command works in (`--cwd`, default process.cwd()). */
   cwd: string;
+  /** Where relative paths typed by the user (FILE, -o, --junit) resolve: `--cwd`, else the shell's folder. */
+  base: string;
   /** Absolute folder holding workstream files (`--dir`, default `<cwd>/workstreams`). */
   dir: string;
   color: boolean;
@@ -14,6 +17,8 @@ export interface CliContext {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /** True once the reader of stdout went away (`ws run | head`): output stops, the work goes on. */
+  stdoutClosed(): boolean;
 }
 
 export interface GlobalFlags {
@@ -24,14 +29,52 @@ export interface GlobalFlags {
   verbose?: boolean;
 }
 
+/**
+ * The project root: the nearest folder, from `start` upwards, holding `workstreams/` or `.git`
+ * (as git and npm find theirs), so ws works from any subfolder; `start` itself when none does.
+ */
+export function findProjectRoot(start: string): string {
+  for (let dir = start; ; ) {
+    if (isDir(path.join(dir, "workstreams")) || fs.existsSync(path.join(dir, ".git"))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return start;
+    dir = parent;
+  }
+}
+
+function isDir(file: string): boolean {
+  return fs.statSync(file, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+let stdoutGone = false;
+
+/**
+ * A closed stdout (EPIPE: `ws run | head`) must stop the output only. Without a listener Node
+ * turns it into an uncaught exception, which killed runs midway and left their state "running".
+ */
+function guardStdout(): void {
+  if (process.stdout.listenerCount("error") > 0) return;
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED") {
+      stdoutGone = true;
+      return;
+    }
+    throw error;
+  });
+}
+
 export function createContext(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.env): CliContext {
-  const cwd = path.resolve(flags.cwd ?? process.cwd());
-  const dir = path.resolve(cwd, flags.dir ?? "workstreams");
+  guardStdout();
+  const here = process.cwd();
+  const cwd = flags.cwd !== undefined ? path.resolve(flags.cwd) : findProjectRoot(here);
+  // A --dir typed on the command line is a path from where the user stands (or from --cwd).
+  const dir = flags.dir !== undefined ? path.resolve(flags.cwd !== undefined ? cwd : here, flags.dir) : path.join(cwd, "workstreams");
   const ci = Boolean(env.CI) && env.CI !== "false" && env.CI !== "0";
   const tty = Boolean(process.stdout.isTTY);
   const color = flags.color !== false && env.NO_COLOR === undefined && (tty || env.FORCE_COLOR !== undefined);
   return {
     cwd,
+    base: flags.cwd !== undefined ? cwd : here,
     dir,
     color,
     quiet: Boolean(flags.quiet),
@@ -40,12 +83,13 @@ export function createContext(flags: GlobalFlags, env: NodeJS.ProcessEnv = proce
     stdout: process.stdout,
     stderr: process.stderr,
     env,
+    stdoutClosed: () => stdoutGone,
   };
 }
 
 /** Write a line to stdout. */
 export function out(ctx: CliContext, line = ""): void {
-  ctx.stdout.write(line + "\n");
+  if (!ctx.stdoutClosed()) ctx.stdout.write(line + "\n");
 }
 
 /** Write a line to stderr. */

@@ -12,6 +12,7 @@ export interface ExportGithubOptions {
   wsId: string;
   output?: string;
   check?: boolean;
+  wsPackage?: string;
 }
 
 /** `ws export github`: write the workflow, or with `--check` say whether the file on disk is current. */
@@ -25,15 +26,16 @@ export async function exportGithubCommand(options: ExportGithubOptions, ctx: Cli
   const { workstream } = await loadValidWorkstream(file, { cwd: ctx.cwd, env: ctx.env });
   // The workflow runs at the repository root, so the folder is named relative to it.
   const dir = path.relative(ctx.cwd, ctx.dir).split(path.sep).join("/");
-  const text = renderGithubWorkflow(workstream, buildGraph(workstream), { dir });
+  const text = renderGithubWorkflow(workstream, buildGraph(workstream), { dir, wsPackage: options.wsPackage });
 
   if (options.output === undefined) {
     ctx.stdout.write(text);
     return 0;
   }
-  const target = path.resolve(ctx.cwd, options.output);
+  const target = path.resolve(ctx.base, options.output);
   const dirFlag = dir === "workstreams" ? "" : ` --dir ${dir}`;
-  const regenerate = `ws export github --ws-id ${workstream.id}${dirFlag} -o ${options.output}`;
+  const packageFlag = options.wsPackage === undefined ? "" : ` --ws-package ${options.wsPackage}`;
+  const regenerate = `ws export github --ws-id ${workstream.id}${dirFlag}${packageFlag} -o ${options.output}`;
   if (options.check) {
     let current: string;
     try {

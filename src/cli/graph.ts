@@ -10,15 +10,26 @@ import type { GraphView } from "../render/graph-view.js";
 
 export interface GraphOptions {
   wsId: string;
-  format: string;
+  /** Default: from the extension of `output`, else ascii. */
+  format?: string | undefined;
   output?: string | undefined;
+}
+
+const BY_EXTENSION: Record<string, string> = { ".png": "png", ".svg": "svg", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid", ".json": "json", ".txt": "ascii" };
+
+/** `-o x.png` means a PNG: the extension says what the user wants unless --format says otherwise. */
+export function graphFormat(options: Pick<GraphOptions, "format" | "output">): string {
+  if (options.format !== undefined) return options.format;
+  if (options.output === undefined) return "ascii";
+  return BY_EXTENSION[path.extname(options.output).toLowerCase()] ?? "ascii";
 }
 
 const BINARY_FORMATS = new Set(["svg", "png"]);
 
 
 /** `ws graph`: draw the dependency graph, coloured by the last run, in one of six formats. */
-export async function graphCommand(options: GraphOptions, ctx: CliContext): Promise<number> {
+export async function graphCommand(given: GraphOptions, ctx: CliContext): Promise<number> {
+  const options = { ...given, format: graphFormat(given) };
   const file = locateWorkstream(options.wsId, { dir: ctx.dir });
   const { workstream } = await loadValidWorkstream(file, { cwd: ctx.cwd, env: ctx.env });
   if (options.output === undefined && BINARY_FORMATS.has(options.format) && ctx.stdout.isTTY) {
@@ -33,7 +44,7 @@ export async function graphCommand(options: GraphOptions, ctx: CliContext): Prom
     width: (!toFile && ctx.stdout.columns) || 100,
   });
   if (options.output !== undefined) {
-    const target = path.resolve(ctx.cwd, options.output);
+    const target = path.resolve(ctx.base, options.output);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.writeFileSync(target, rendered);
     if (ctx.verbose) err(ctx, `wrote ${target}`);

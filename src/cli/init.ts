@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
-import { assertValidId } from "../workstream/locate-file.js";
+import { idProblem } from "../workstream/locate-file.js";
 import { displayPath } from "../workstream/load.js";
 import { SCHEMA_PATH } from "../workstream/schema-path.js";
 import { out, type CliContext } from "./context.js";
@@ -66,7 +66,11 @@ export function starterWorkstream(id: string, schemaRef: string): object {
 }
 
 export async function initCommand(options: InitOptions, ctx: CliContext): Promise<number> {
-  assertValidId(options.id);
+  if (idProblem(options.id)) {
+    // Suggest an id made from what was typed, never an unrelated example id.
+    const slug = options.id.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[-.]+|-+$/g, "") || "ws-my-first-workstream";
+    throw new UserError(`invalid workstream id ${JSON.stringify(options.id)}: ${idProblem(options.id)}`, { fix: `ws init ${slug}` });
+  }
   const file = path.join(ctx.dir, `${options.id}.json`);
   const shown = displayPath(file, ctx.cwd);
   const existing = [".json", ".yaml", ".yml"].map((ext) => path.join(ctx.dir, options.id + ext)).find((f) => fs.existsSync(f));
@@ -83,11 +87,11 @@ export async function initCommand(options: InitOptions, ctx: CliContext): Promis
   if (!ctx.quiet) {
     const dirFlag = path.resolve(ctx.cwd, "workstreams") === ctx.dir ? "" : ` --dir ${displayPath(ctx.dir, ctx.cwd)}`;
     out(ctx, "");
-    out(ctx, "next:");
-    out(ctx, `  ws validate${dirFlag} --ws-id ${options.id}     check it`);
-    out(ctx, `  ws graph${dirFlag} --ws-id ${options.id}        draw its steps`);
-    out(ctx, `  ws run${dirFlag} --ws-id ${options.id} --dry-run  show the plan without running anything`);
-    out(ctx, `  ws run${dirFlag} --ws-id ${options.id}          run it`);
+    out(ctx, `next (edit ${shown} first: its steps are examples):`);
+    out(ctx, `  ws validate${dirFlag} ${options.id}     check it`);
+    out(ctx, `  ws graph${dirFlag} ${options.id}        draw its steps`);
+    out(ctx, `  ws run${dirFlag} ${options.id} --dry-run  show the plan without running anything`);
+    out(ctx, `  ws run${dirFlag} ${options.id}          run it`);
   }
   return 0;
 }

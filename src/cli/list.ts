@@ -1,5 +1,4 @@
-import fs from "node:fs";
-import { wsPaths } from "../store/paths.js";
+import { lastRun } from "../store/query.js";
 import { loadWorkstream } from "../workstream/load.js";
 import { idProblem, listWorkstreamFiles, stemOf } from "../workstream/locate-file.js";
 import { displayPath } from "../workstream/load.js";
@@ -17,22 +16,12 @@ export interface ListEntry {
   valid: boolean;
   errors: number;
   warnings: number;
-  /** Status of the last run (`state.json`), if there was one. */
+  /** Status of the last run (`interrupted` when its process died), if there was one. */
   lastRun: string | undefined;
 }
 
 function field(doc: unknown, key: string): unknown {
   return doc !== null && typeof doc === "object" && !Array.isArray(doc) ? (doc as Record<string, unknown>)[key] : undefined;
-}
-
-function lastRunStatus(cwd: string, id: string): string | undefined {
-  if (idProblem(id)) return undefined;
-  try {
-    const state = JSON.parse(fs.readFileSync(wsPaths(cwd, id).state, "utf8")) as { status?: unknown };
-    return typeof state.status === "string" ? state.status : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** One entry per workstream file: valid ones from the model, invalid ones from whatever parsed. */
@@ -52,7 +41,8 @@ export async function listWorkstreams(ctx: CliContext): Promise<ListEntry[]> {
       valid: result.ok,
       errors: result.diagnostics.filter((d) => d.severity === "error").length,
       warnings: result.diagnostics.filter((d) => d.severity === "warning").length,
-      lastRun: lastRunStatus(ctx.cwd, id),
+      // A file whose name is no valid id cannot have run (and must not name a path to read).
+      lastRun: idProblem(id) ? undefined : lastRun(ctx.cwd, id)?.status,
     });
   }
   return entries;

@@ -10,6 +10,25 @@ import { version } from "../version.js";
 
 type Handler<O> = (options: O, ctx: CliContext) => Promise<number>;
 
+/** Marks the options of a command that cannot work without a workstream id (checked once the context exists). */
+export const NEEDS_ID = Symbol("needs a workstream id");
+type Run = <O>(load: () => Promise<Handler<O>>) => (options: O) => Promise<void>;
+
+/**
+ * `[id]` and `--ws-id` on one command: the action merges them into `wsId`, so command modules
+ * see one field whichever way the user typed it.
+ */
+function withId(cmd: Command, what: string, required: boolean, run: Run, load: () => Promise<Handler<object>>, name: string): Command {
+  return cmd
+    .argument("[id]", `${what} (same as --ws-id)`)
+    .option("--ws-id <id>", what)
+    .action(async (id: string | undefined, options: { wsId?: string }) => {
+      const { pickId } = await import("./ids.js");
+      const wsId = pickId(id, options.wsId, name);
+      await run(load)({ ...options, wsId, ...(required && wsId === undefined ? { [NEEDS_ID]: name } : {}) });
+    });
+}
+
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number >= 1");
@@ -20,22 +39,20 @@ function list(value: string): string[] {
   return value.split(",").map((s) => s.trim()).filter(Boolean);
 }
 
-export function buildProgram(run: <O>(load: () => Promise<Handler<O>>) => (options: O) => Promise<void>): Command {
+export function buildProgram(run: Run): Command {
   const program = new Command("ws")
     .description("Run workstreams of coding-agent steps in parallel: validate, plan, run, watch.")
     .version(version(), "-V, --version")
-    .option("--dir <dir>", "folder holding workstream files", "workstreams")
-    .option("--cwd <dir>", "project root to work in")
+    .option("--dir <dir>", "folder holding workstream files (default: <project root>/workstreams)")
+    .option("--cwd <dir>", "project root to work in (default: the nearest folder upwards holding workstreams/ or .git)")
     .option("--no-color", "plain output without colours")
     .option("-q, --quiet", "print only errors and the final result")
     .option("--verbose", "print more detail")
     .showSuggestionAfterError(true)
     .enablePositionalOptions(false);
 
-  program
-    .command("run")
+  withId(program.command("run"), "the workstream to run (workstreams/<id>.json)", true, run, async () => (await import("./run.js")).runCommand as Handler<object>, "run")
     .description("validate a workstream, then run its steps")
-    .requiredOption("--ws-id <id>", "the workstream to run (workstreams/<id>.json)")
     .option("--dry-run", "print the plan (waves, critical path, estimate) and run nothing")
     .option("--resume", "continue the last run, skipping steps that passed")
     .option("--force", "with --resume: continue even though the workstream file changed")
@@ -43,33 +60,27 @@ export function buildProgram(run: <O>(load: () => Promise<Handler<O>>) => (optio
     .option("--only <ids>", "run only these steps (comma-separated)", list)
     .option("--from <id>", "run this step and everything that depends on it")
     .option("--base <ref>", "start from this commit (e.g. HEAD) instead of the working tree as it is")
+    .option("--with-deps", "with --only/--from: also run every step the chosen ones depend on")
     .option("--max-workers <n>", "override execution.max_workers", positiveInt)
     .option("--json", "print one JSON event per line")
     .option("--junit <file>", "write a JUnit XML report")
     .option("--summary <file>", "write a Markdown summary")
-    .addOption(new Option("--order <order>", "ready-queue order (for benchmarks)").choices(["critical-path", "fifo"]).hideHelp())
-    .action(run(async () => (await import("./run.js")).runCommand));
+    .addOption(new Option("--order <order>", "ready-queue order (for benchmarks)").choices(["critical-path", "fifo"]).hideHelp());
 
-  program
-    .command("status")
+  withId(program.command("status"), "one workstream (default: every workstream with its last run)", false, run, async () => (await import("./status.js")).statusCommand as Handler<object>, "status")
     .description("show each step's state, attempts, duration and reason")
-    .option("--ws-id <id>", "one workstream (default: every workstream with its last run)")
     .option("--json", "print JSON")
-    .option("--watch", "refresh until the run ends")
-    .action(run(async () => (await import("./status.js")).statusCommand));
+    .option("--watch", "refresh until the run ends");
 
-  program
-    .command("graph")
+  withId(program.command("graph"), "the workstream to draw", true, run, async () => (await import("./graph.js")).graphCommand as Handler<object>, "graph")
     .description("draw the dependency graph")
-    .requiredOption("--ws-id <id>", "the workstream to draw")
-    .addOption(new Option("--format <format>", "output format").choices(["ascii", "mermaid", "dot", "svg", "png", "json"]).default("ascii"))
-    .option("-o, --output <file>", "write to a file instead of stdout")
-    .action(run(async () => (await import("./graph.js")).graphCommand));
+    .addOption(new Option("--format <format>", "output format (default: from -o's extension, else ascii)").choices(["ascii", "mermaid", "dot", "svg", "png", "json"]))
+    .option("-o, --output <file>", "write to a file instead of stdout");
 
   program
     .command("validate")
     .description("check workstream files: schema, dependencies, cycles, file-scope conflicts")
-    .argument("[files...]", "workstream files (default: every file in the workstreams folder)")
+    .argument("[files...]", "workstream files or ids (default: every file in the workstreams folder)")
     .option("--ws-id <id>", "validate one workstream by id")
     .option("--json", "print diagnostics as JSON")
     .action((files: string[], options: object) => run(async () => (await import("./validate.js")).validateCommand)({ ...options, files }));
@@ -80,14 +91,12 @@ export function buildProgram(run: <O>(load: () => Promise<Handler<O>>) => (optio
     .option("--json", "print JSON")
     .action(run(async () => (await import("./list.js")).listCommand));
 
-  program
-    .command("logs")
-    .description("show the orchestrator log or one step's output")
-    .requiredOption("--ws-id <id>", "the workstream")
+  withId(program.command("logs"), "the workstream", true, run, async () => (await import("./logs.js")).logsCommand as Handler<object>, "logs")
+    .description("show the orchestrator log (the last run's) or one step's output")
     .option("--step <id>", "one step's output")
     .option("--attempt <n>", "which attempt (default: the latest)", positiveInt)
-    .option("-f, --follow", "keep printing as the log grows")
-    .action(run(async () => (await import("./logs.js")).logsCommand));
+    .option("--all", "the orchestrator log of every run, not only the last")
+    .option("-f, --follow", "keep printing as the log grows");
 
   program
     .command("init")
@@ -96,21 +105,16 @@ export function buildProgram(run: <O>(load: () => Promise<Handler<O>>) => (optio
     .option("--force", "overwrite an existing file")
     .action((id: string, options: object) => run(async () => (await import("./init.js")).initCommand)({ ...options, id }));
 
-  program
-    .command("clean")
+  withId(program.command("clean"), "the workstream", true, run, async () => (await import("./clean.js")).cleanCommand as Handler<object>, "clean")
     .description("remove a workstream's worktree, state folder and backup branches (its ws/<id> branch stays)")
-    .requiredOption("--ws-id <id>", "the workstream")
-    .option("-y, --yes", "don't ask (needed when not in a terminal)")
-    .action(run(async () => (await import("./clean.js")).cleanCommand));
+    .option("-y, --yes", "don't ask (needed when not in a terminal)");
 
   const exportCmd = program.command("export").description("export a workstream to another system");
-  exportCmd
-    .command("github")
+  withId(exportCmd.command("github"), "the workstream", true, run, async () => (await import("./export-github.js")).exportGithubCommand as Handler<object>, "export github")
     .description("write a GitHub Actions workflow, one job per step")
-    .requiredOption("--ws-id <id>", "the workstream")
     .option("-o, --output <file>", "write to a file (default: stdout)")
     .option("--check", "exit 1 if the file on disk differs from what would be generated")
-    .action(run(async () => (await import("./export-github.js")).exportGithubCommand));
+    .option("--ws-package <spec>", "what each job installs as ws (default: ws-orchestrator@<this version>; or a tarball path or git URL)");
 
   return program;
 }
@@ -127,6 +131,8 @@ export async function main(argv: string[]): Promise<void> {
   let ctx: CliContext | undefined;
   const run = <O>(load: () => Promise<Handler<O>>) => async (options: O): Promise<void> => {
     ctx = createContext(program.opts<GlobalFlags>());
+    const needsId = (options as { [NEEDS_ID]?: string })[NEEDS_ID];
+    if (needsId !== undefined) throw (await import("./ids.js")).missingIdError(ctx, needsId);
     const handler = await load();
     process.exitCode = await handler(options, ctx);
   };

@@ -7,6 +7,7 @@ import type { RunEvent } from "../events/run-event.js";
 import type { RunListener } from "../events/listener.js";
 import { formatDuration } from "../format/duration.js";
 import { formatEventLine, runBaseText } from "../report/event-line.js";
+import { failureTail, timeoutNote, type Limits } from "../report/failure-tail.js";
 
 export type ReporterMode = "tty" | "plain" | "json";
 
@@ -28,9 +29,10 @@ export class RunReporter implements RunListener {
     private readonly ctx: CliContext,
     readonly mode: ReporterMode,
     private readonly chalk: ChalkInstance,
+    private readonly limits?: Limits,
   ) {}
 
-  static async create(ctx: CliContext, json: boolean): Promise<RunReporter> {
+  static async create(ctx: CliContext, json: boolean, limits?: Limits): Promise<RunReporter> {
     const { Chalk } = await import("chalk");
     const chalk = new Chalk({ level: ctx.color ? 1 : 0 });
     // The spinner redraws on stderr; a pseudo-terminal that reports no width (some CI runners,
@@ -38,7 +40,7 @@ export class RunReporter implements RunListener {
     const stderr = ctx.stderr as NodeJS.WriteStream;
     const sized = Boolean(stderr.isTTY) && (stderr.columns ?? 0) > 0;
     const mode: ReporterMode = json ? "json" : ctx.interactive && sized && !ctx.quiet ? "tty" : "plain";
-    const reporter = new RunReporter(ctx, mode, chalk);
+    const reporter = new RunReporter(ctx, mode, chalk, limits);
     if (mode === "tty") {
       const { default: ora } = await import("ora");
       reporter.spinner = ora({ stream: ctx.stderr as NodeJS.WriteStream, color: "cyan", discardStdin: false });
@@ -55,16 +57,24 @@ export class RunReporter implements RunListener {
     if (this.mode === "plain") {
       if (this.ctx.quiet && event.type !== "run-end" && !(event.type === "step-end" && event.state !== "passed")) return;
       const line = formatEventLine(event);
-      if (line !== undefined) this.ctx.stdout.write(`${event.at.slice(11, 23)} ${line}\n`);
+      if (line !== undefined) this.ctx.stdout.write(`${event.at.slice(11, 23)} ${line}${this.timeout(event)}\n`);
+      if (event.type === "attempt-end") for (const l of failureTail(event)) this.ctx.stdout.write(l + "\n");
       return;
     }
     const line = this.ttyLine(event);
     if (line !== undefined) {
       this.spinner?.clear();
       this.ctx.stdout.write(line + "\n");
+      if (event.type === "attempt-end") for (const l of failureTail(event)) this.ctx.stdout.write(this.chalk.dim(l) + "\n");
     }
     this.render();
   };
+
+  /** ` (timed out after its 5m limit)` for a timed-out attempt or test. */
+  private timeout(event: RunEvent): string {
+    const note = event.type === "attempt-end" || event.type === "test-end" ? timeoutNote(event, this.limits) : undefined;
+    return note ? ` (${note})` : "";
+  }
 
   private track(event: RunEvent): void {
     if (event.type === "run-start") {
@@ -92,7 +102,7 @@ export class RunReporter implements RunListener {
         return `${mark} ${event.step}${why} ${c.dim(formatDuration(event.durationMs))}${event.attempts > 1 ? c.dim(` (${event.attempts} attempts)`) : ""}`;
       }
       case "attempt-end":
-        return event.passed ? undefined : c.yellow(`  ↻ ${event.step} attempt ${event.attempt}: ${formatReason(event.reason)}${event.detail ? ` — ${event.detail}` : ""}`);
+        return event.passed ? undefined : c.yellow(`  ↻ ${event.step} attempt ${event.attempt}: ${formatReason(event.reason)}${this.timeout(event)}${event.detail ? ` — ${event.detail}` : ""}`);
       case "breaker":
         return c.magenta(`  ⚡ ${formatEventLine(event) ?? ""}`);
       case "warning":

@@ -7,6 +7,7 @@ import type { RunOutcome } from "../engine/run-workstream.js";
 import type { UnknownStep } from "../engine/select.js";
 import type { Workstream } from "../workstream/model.js";
 import { formatDuration } from "../format/duration.js";
+import { checkReportTarget } from "./report-targets.js";
 
 const SUMMARY_ROWS = 50;
 
@@ -19,6 +20,7 @@ export interface RunCommandOptions {
   only?: string[];
   from?: string;
   base?: string;
+  withDeps?: boolean;
   maxWorkers?: number;
   json?: boolean;
   junit?: string;
@@ -36,10 +38,14 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
     ctx.stderr.write(formatDiagnostics(warnings, { color: ctx.color, cwd: ctx.cwd }));
   }
   if (options.dryRun) return dryRunCommand(options, ws, ctx);
+  checkReportTargets(options, ctx);
+  const { checkRun } = await import("./run-checks.js");
+  if (!ctx.quiet) for (const line of checkRun(ctx.cwd, ws, options, ctx.env).unmet) err(ctx, `ws: warning: ${line}`);
 
   const { runWorkstream } = await import("../engine/run-workstream.js");
   const { RunReporter } = await import("./run-reporter.js");
-  const reporter = await RunReporter.create(ctx, Boolean(options.json));
+  const { limitsOf } = await import("../report/failure-tail.js");
+  const reporter = await RunReporter.create(ctx, Boolean(options.json), limitsOf(ws));
   const listeners = await runListeners(options, ws, ctx, reporter);
 
   // Ctrl-C / SIGTERM: stop starting steps, kill running ones (the engine aborts their groups),
@@ -69,6 +75,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
       rollback: options.rollback,
       force: options.force,
       only: options.only,
+      withDeps: options.withDeps,
       from: options.from,
       base: options.base,
       maxWorkers: options.maxWorkers,
@@ -105,7 +112,9 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   }
   const total = state.durationMs ?? 0;
   const sequential = state.sequentialMs ?? 0;
-  const speedup = total > 0 && sequential > 0 ? ` (${(sequential / total).toFixed(2)}x)` : "";
+  // Below 1.1x (tiny or resumed runs, one step at a time) the ratio is start-up overhead, not speed.
+  const ratio = total > 0 ? sequential / total : 0;
+  const speedup = ratio >= 1.1 ? ` (${ratio.toFixed(2)}x)` : "";
   // The estimate beside the real time: how far the history-based ETA can be trusted next time.
   const estimate = state.estimateMs !== undefined ? `; estimated ${formatDuration(state.estimateMs)}, took ${formatDuration(total)}` : "";
   out(ctx, `${ws.id}: ${state.status} in ${formatDuration(total)}; one at a time the steps took ${formatDuration(sequential)}${speedup}${estimate}`);
@@ -122,13 +131,20 @@ async function runListeners(options: RunCommandOptions, ws: Workstream, ctx: Cli
   const listeners = [...recordRun(wsPaths(ctx.cwd, ws.id))];
   if (ctx.env.GITHUB_ACTIONS === "true" && !options.json) listeners.push(await reports.githubActionsListener((line) => ctx.stdout.write(line + "\n")));
   listeners.push(reporter);
-  if (options.junit) listeners.push(reports.junitListener(ws, path.resolve(ctx.cwd, options.junit)));
+  if (options.junit) listeners.push(reports.junitListener(ws, path.resolve(ctx.base, options.junit)));
   const summaries = [
-    ...(options.summary ? [{ file: path.resolve(ctx.cwd, options.summary), append: false }] : []),
+    ...(options.summary ? [{ file: path.resolve(ctx.base, options.summary), append: false }] : []),
     ...(ctx.env.GITHUB_STEP_SUMMARY ? [{ file: ctx.env.GITHUB_STEP_SUMMARY, append: true }] : []),
   ];
   if (summaries.length > 0) listeners.push(reports.markdownSummaryListener(ws, ctx.cwd, summaries));
   return listeners;
+}
+
+/** Report files that cannot be written are found before any step starts, not after an hour of steps. */
+function checkReportTargets(options: RunCommandOptions, ctx: CliContext): void {
+  if (options.junit) checkReportTarget(path.resolve(ctx.base, options.junit), "--junit");
+  if (options.summary) checkReportTarget(path.resolve(ctx.base, options.summary), "--summary");
+  if (ctx.env.GITHUB_STEP_SUMMARY) checkReportTarget(ctx.env.GITHUB_STEP_SUMMARY, "GITHUB_STEP_SUMMARY");
 }
 
 /** The engine's reasons for not running, worded with the flags that lead there. */
@@ -177,5 +193,12 @@ async function dryRunCommand(options: RunCommandOptions, ws: Workstream, ctx: Cl
   out(ctx, plan.estimateMs !== undefined
     ? `  estimate: ${formatDuration(plan.estimateMs)} = max(critical path ${formatDuration(plan.criticalPathMs)}, work ${formatDuration(plan.totalWorkMs)} / ${plan.maxWorkers} workers)`
     : "  estimate: unknown until a first run has recorded step durations");
+  // What `ws run` would meet: a dry run that passes must not hide why the real one stops.
+  const { checkRun } = await import("./run-checks.js");
+  const checks = checkRun(ctx.cwd, ws, options, ctx.env);
+  if (checks.skipped.length > 0) out(ctx, `  skipped (when is false): ${checks.skipped.join(", ")}`);
+  for (const line of checks.unmet) out(ctx, `  warning: ${line}`);
+  for (const m of checks.missingTools) out(ctx, `  tool not found: ${m.tool} (looked for "${m.binary}"), needed by ${m.steps.join(", ")}`);
+  if (checks.missingTools.length > 0) return refused({ kind: "missing_tools", missing: checks.missingTools }, ws, ctx);
   return 0;
 }

@@ -1,8 +1,8 @@
-import fs from "node:fs";
 import path from "node:path";
 import type { CliContext } from "./context.js";
 import { out } from "./context.js";
-import { wsPaths, STATE_FOLDER } from "../store/paths.js";
+import { wsPaths } from "../store/paths.js";
+import type { LastRun } from "../store/query.js";
 import type { RunState } from "../store/run-state.js";
 import { formatDuration } from "../format/duration.js";
 import { COMPACT } from "./summary-table.js";
@@ -13,36 +13,10 @@ export interface StatusOptions {
   watch?: boolean;
 }
 
-/** A run whose process is gone without a run-end (kill -9, crash, power loss). */
-export interface StatusReport {
-  state: RunState;
-  interrupted: boolean;
-}
-
-export async function readStatus(cwd: string, wsId: string): Promise<StatusReport | undefined> {
-  const { loadRunState } = await import("../store/snapshot.js");
-  const { readLockHolder } = await import("../store/lock.js");
-  const paths = wsPaths(cwd, wsId);
-  const state = loadRunState(paths);
-  if (!state) return undefined;
-  const holder = readLockHolder(paths.lock);
-  const interrupted = state.status === "running" && !(holder?.alive && holder.pid === state.pid);
-  return { state, interrupted };
-}
-
 /** Every workstream with a file or a state folder, with its last run. */
-export async function readAllStatus(ctx: CliContext): Promise<Array<{ id: string; report: StatusReport | undefined }>> {
-  const { listWorkstreamFiles } = await import("../workstream/locate-file.js");
-  const ids = new Set(listWorkstreamFiles(ctx.dir).map((f) => path.basename(f).replace(/\.(json|ya?ml)$/, "")));
-  const stateRoot = path.join(ctx.cwd, STATE_FOLDER);
-  if (fs.existsSync(stateRoot)) {
-    for (const entry of fs.readdirSync(stateRoot, { withFileTypes: true })) {
-      if (entry.isDirectory() && fs.existsSync(path.join(stateRoot, entry.name, "events.jsonl"))) ids.add(entry.name);
-    }
-  }
-  const rows = [];
-  for (const id of [...ids].sort()) rows.push({ id, report: await readStatus(ctx.cwd, id) });
-  return rows;
+export async function readAllStatus(ctx: CliContext): Promise<Array<{ id: string; report: LastRun | undefined }>> {
+  const { knownIds, lastRun } = await import("../store/query.js");
+  return knownIds(ctx.cwd, ctx.dir).map((id) => ({ id, report: lastRun(ctx.cwd, id) }));
 }
 
 /** For a run in progress: its elapsed time, and the ETA from the plan's estimate (history medians). */
@@ -81,20 +55,20 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
   }
 
   const { locateWorkstream } = await import("../workstream/locate-file.js");
+  const { hasRun, lastRun } = await import("../store/query.js");
   const wsId = options.wsId;
-  const hasState = fs.existsSync(wsPaths(ctx.cwd, wsId).events);
   // An id with neither a file nor a run is a typo: the locator explains and suggests.
-  if (!hasState) locateWorkstream(wsId, { dir: ctx.dir });
+  if (!hasRun(ctx.cwd, wsId)) locateWorkstream(wsId, { dir: ctx.dir });
 
   const render = async (): Promise<{ text: string; running: boolean; json: string }> => {
-    const report = await readStatus(ctx.cwd, wsId);
+    const report = lastRun(ctx.cwd, wsId);
     if (!report) return { text: `${wsId}: no run yet (start one with: ws run --ws-id ${wsId})`, running: false, json: JSON.stringify({ id: wsId, lastRun: null }) };
     const { stepTable } = await import("./summary-table.js");
     const s = summarize(report);
     const root = path.relative(ctx.cwd, wsPaths(ctx.cwd, wsId).root);
     const lines = [
       `${wsId}: ${s.status} · run ${report.state.runId} · started ${s.startedAt.replace("T", " ").slice(0, 19)}${s.durationMs !== undefined ? ` · ${formatDuration(s.durationMs)}` : ""} · ${s.passed}/${s.total} passed${progressOf(report.state, report.interrupted)}`,
-      await stepTable(report.state, chalk, { logs: true, root }),
+      await stepTable(report.state, chalk, { logs: true, root, width: terminalWidth(ctx) }),
     ];
     const outputs = report.state.order.flatMap((id) => Object.entries(report.state.steps[id]?.outputs ?? {}).map(([k, v]) => `  ${id}.${k} = ${JSON.stringify(v)}`));
     if (outputs.length > 0) lines.push("outputs:", ...outputs);
@@ -128,10 +102,17 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
   }
 }
 
-function summarize(report: StatusReport) {
+/** The terminal's width, or $COLUMNS when output is piped (`COLUMNS=80 ws status | less`); undefined: do not fit. */
+export function terminalWidth(ctx: CliContext): number | undefined {
+  if (ctx.stdout.isTTY && ctx.stdout.columns) return ctx.stdout.columns;
+  const columns = Number(ctx.env.COLUMNS);
+  return Number.isInteger(columns) && columns >= 40 ? columns : undefined;
+}
+
+function summarize(report: LastRun) {
   const records = Object.values(report.state.steps);
   return {
-    status: report.interrupted ? "interrupted" : report.state.status,
+    status: report.status,
     runId: report.state.runId,
     startedAt: report.state.startedAt,
     durationMs: report.state.durationMs,

@@ -19,21 +19,56 @@ export function formatUsage(usage: Usage | undefined): string {
 /** No rule between rows: a 30-step table should fit a screen. */
 export const COMPACT = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
 
+/** A step this run did not select and that has no result of an earlier run: it is not waiting for anything. */
+function stateCell(record: StepRecord, chalk: ChalkInstance): string {
+  return record.state === "pending" && !record.selected ? chalk.dim("– not selected") : stateMark(record.state, chalk, true);
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g;
+const visible = (text: string): number => [...text.replace(ANSI, "")].length;
+
+/**
+ * Cuts the widest cuttable columns (log, then reason) so a table of these rows fits `width`
+ * terminal columns: a wrapped row breaks the table's lines apart. A cut path keeps its end (the
+ * file name), a cut reason its start. Only plain cells are cut; the state column keeps its colour.
+ */
+export function fitRows(rows: string[][], width: number, cuttable: Array<{ column: number; keep: "start" | "end" }>): string[][] {
+  const columns = rows[0]?.length ?? 0;
+  const widths = Array.from({ length: columns }, (_, i) => Math.max(0, ...rows.map((r) => visible(r[i] ?? ""))));
+  // cli-table3: one space of padding each side, one border per column plus one.
+  const total = () => widths.reduce((sum, w) => sum + w + 2, 0) + columns + 1;
+  for (const { column, keep } of cuttable) {
+    const over = total() - width;
+    if (over <= 0) break;
+    const target = Math.max(8, (widths[column] ?? 0) - over);
+    if (target >= (widths[column] ?? 0)) continue;
+    widths[column] = target;
+    for (const row of rows) {
+      const cell = row[column] ?? "";
+      if (visible(cell) <= target) continue;
+      const chars = [...cell.replace(ANSI, "")];
+      row[column] = keep === "end" ? "…" + chars.slice(chars.length - target + 1).join("") : chars.slice(0, target - 1).join("") + "…";
+    }
+  }
+  return rows;
+}
+
 /** The step table shared by `ws run`'s summary and `ws status`. cli-table3 is told to use no colour of its own. */
 export async function stepTable(
   state: RunState,
   chalk: ChalkInstance,
-  options: { logs?: boolean; root?: string; rows?: (record: StepRecord) => boolean } = {},
+  options: { logs?: boolean; root?: string; rows?: (record: StepRecord) => boolean; width?: number | undefined } = {},
 ): Promise<string> {
   const withUsage = Object.values(state.steps).some((r) => r.usage);
-  const head = ["step", "state", "attempts", "duration", "reason", ...(withUsage ? ["cost/tokens"] : []), ...(options.logs ? ["log"] : [])].map((h) => chalk.bold(h));
+  const plainHead = ["step", "state", "attempts", "duration", "reason", ...(withUsage ? ["cost/tokens"] : []), ...(options.logs ? ["log"] : [])];
   const rows: string[][] = [];
   for (const id of state.order) {
     const r = state.steps[id];
     if (!r || (options.rows && !options.rows(r))) continue;
     rows.push([
       id,
-      stateMark(r.state, chalk, true),
+      stateCell(r, chalk),
       r.attempts > 0 ? String(r.attempts) : "",
       // A running step shows how long it has been going (ws status from another terminal).
       r.state === "running" && r.startedAt ? `${formatDuration(Date.now() - Date.parse(r.startedAt))} so far` : r.durationMs !== undefined && r.attempts > 0 ? formatDuration(r.durationMs) : "",
@@ -42,11 +77,14 @@ export async function stepTable(
       ...(options.logs ? [r.log && options.root ? `${options.root}/${r.log}` : (r.log ?? "")] : []),
     ]);
   }
-  let text = plainTable(head, rows);
+  const cuttable = [...(options.logs ? [{ column: plainHead.length - 1, keep: "end" as const }] : []), { column: 4, keep: "start" as const }, { column: 0, keep: "start" as const }];
+  const fitted = options.width ? fitRows([plainHead, ...rows], options.width, cuttable).slice(1) : rows;
+  const head = plainHead.map((h) => chalk.bold(h));
+  let text = plainTable(head, fitted);
   if (text === undefined) {
     const { default: Table } = await import("cli-table3");
     const table = new Table({ head, style: { head: [], border: [] }, chars: COMPACT });
-    table.push(...rows);
+    table.push(...fitted);
     text = table.toString();
   }
   const total = totalUsage(state);

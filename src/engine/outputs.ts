@@ -102,7 +102,7 @@ export function resolveStepOutputs(step: Step, lookup: OutputLookup): Step {
   const acceptanceTests = step.acceptanceTests.map((t) => ({ ...t, run: viaEnv(t.run) }));
   let when = step.when;
   if (when?.deferred !== undefined) {
-    const result = interpolate(when.deferred, {}, lookup);
+    const result = interpolate(when.deferred, {}, { condition: true, outputs: lookup });
     when = { source: when.source, value: result.ok ? isTruthy(result.value) : true };
   }
   return {

@@ -1,6 +1,6 @@
 import { suggestOrList } from "../workstream/suggest.js";
 import type { Diagnostic, DocPath, SourceFile, SourceLocation } from "../diagnostics.js";
-import type { Workstream } from "../workstream/model.js";
+import { BUILTIN_TOOLS, type Workstream } from "../workstream/model.js";
 import { findScopeConflicts } from "./conflicts.js";
 import { findCycles, MAX_CYCLES } from "./cycles.js";
 import { buildGraph, type Graph } from "./graph.js";
@@ -192,7 +192,9 @@ function checkScopes({ ws, at, report, stepPath }: Ctx): void {
         });
       });
     }
-    if (step.tool !== "shell" && !step.hasFileScope) {
+    // An unknown tool is already an error (check-semantics); "no file_scope" on top would only distract.
+    const knownAgent = (BUILTIN_TOOLS as readonly string[]).includes(step.tool) || ws.tools[step.tool] !== undefined;
+    if (step.tool !== "shell" && knownAgent && !step.hasFileScope) {
       report({
         severity: "warning",
         code: "missing-file-scope",

@@ -2,7 +2,7 @@ import { STATE_MARKS } from "../format/state-marks.js";
 import { Chalk, type ChalkInstance } from "chalk";
 import type { StepState } from "../events/run-event.js";
 import { formatDuration } from "../format/duration.js";
-import { type GraphView, type ViewNode } from "./graph-view.js";
+import { showsTools, type GraphView, type ViewNode } from "./graph-view.js";
 
 export interface AsciiOptions {
   color: boolean;
@@ -27,7 +27,9 @@ export function renderAscii(view: GraphView, options: AsciiOptions): string {
   const nodeById = new Map(view.nodes.map((n) => [n.id, n]));
 
   const groupLabel = new Map(view.groups.map((g) => [g.id, g.label]));
-  const nameOf = (n: ViewNode): string => n.label + (n.critical ? " *" : "") + (n.group ? ` [${groupLabel.get(n.group) ?? n.group}]` : "");
+  const tools = showsTools(view);
+  const toolOf = (n: ViewNode): string => (tools ? ` ${n.tool}` : "");
+  const nameOf = (n: ViewNode): string => n.label + (n.critical ? " *" : "") + (n.group ? ` [${groupLabel.get(n.group) ?? n.group}]` : "") + toolOf(n);
   const nameWidth = Math.min(Math.floor(width / 2), Math.max(0, ...view.nodes.map((n) => nameOf(n).length)));
   const durationWidth = hasDuration ? 7 : 0;
 
@@ -36,25 +38,27 @@ export function renderAscii(view: GraphView, options: AsciiOptions): string {
   const run = view.lastRun ? ` · last run ${view.lastRun.runId}: ${paint(c, view.lastRun.status, view.lastRun.status)}` : " · never run";
   out.push(`${plural(view.nodes.length, "step")} in ${plural(view.waves.length, "wave")}${run}`);
   if (view.criticalPath.length > 0) {
-    out.push(...wrap(`critical path (${c.red("*")}): `, view.criticalPath.join(" → ").split(" "), width, " "));
+    out.push(...wrap(`critical path (${c.magenta("*")}): `, view.criticalPath.join(" → ").split(" "), width, " "));
   }
 
   const line = (node: ViewNode): string[] => {
     const mark = hasState ? `${node.state ? paint(c, node.state, STATE_MARKS[node.state]) : " "} ` : "";
     const name = nameOf(node);
-    let head = "  " + mark + c.bold(node.label) + (node.critical ? c.red(" *") : "") + (node.group ? c.dim(` [${groupLabel.get(node.group) ?? node.group}]`) : "");
+    let head = "  " + mark + c.bold(node.label) + (node.critical ? c.magenta(" *") : "") + (node.group ? c.dim(` [${groupLabel.get(node.group) ?? node.group}]`) : "") + c.dim(toolOf(node));
     head += " ".repeat(Math.max(1, nameWidth - name.length + 2));
     if (hasDuration) head += (node.durationMs !== undefined ? formatDuration(node.durationMs) : "").padEnd(durationWidth);
     const list = deps.get(node.id) ?? [];
-    if (list.length === 0) return [head.trimEnd()];
+    // Why it did not pass, under the step: the first thing a reader of a failed graph looks for.
+    const why = node.reason ? [`      ${node.state ? paint(c, node.state, node.reason) : node.reason}`] : [];
+    if (list.length === 0) return [head.trimEnd(), ...why];
     const headWidth = 2 + (hasState ? 2 : 0) + Math.max(name.length + 1, nameWidth + 2) + durationWidth;
-    const items = list.map((id, i) => (nodeById.get(id)?.critical && node.critical ? c.red(id) : id) + (i < list.length - 1 ? "," : ""));
+    const items = list.map((id, i) => (nodeById.get(id)?.critical && node.critical ? c.magenta(id) : id) + (i < list.length - 1 ? "," : ""));
     if (width - headWidth < 24) {
       // Too narrow for a second column: the list goes on its own lines, under the step.
-      return [head.trimEnd(), ...wrap("      ← ", items, width, " ")];
+      return [head.trimEnd(), ...wrap("      ← ", items, width, " "), ...why];
     }
     const wrapped = wrap("← ", items, width - headWidth, " ");
-    return wrapped.map((text, i) => (i === 0 ? head : " ".repeat(headWidth)) + text);
+    return [...wrapped.map((text, i) => (i === 0 ? head : " ".repeat(headWidth)) + text), ...why];
   };
 
   view.waves.forEach((wave, k) => {
@@ -75,7 +79,7 @@ export function renderAscii(view: GraphView, options: AsciiOptions): string {
   const legend = hasState
     ? (Object.keys(STATE_MARKS) as StepState[]).map((s) => `${paint(c, s, STATE_MARKS[s])} ${s}`)
     : [];
-  legend.push(`${c.red("*")} critical path`, "← waits for");
+  legend.push(`${c.magenta("*")} critical path`, "← waits for");
   out.push(...wrap("", legend.map((item, i) => item + (i < legend.length - 1 ? "  " : "")), width, ""));
   return out.join("\n") + "\n";
 }

@@ -1,6 +1,7 @@
 import type { StepState } from "../events/run-event.js";
 import type { Graph } from "../graph/graph.js";
-import type { RunState } from "../store/run-state.js";
+import type { RunState, StepRecord } from "../store/run-state.js";
+import { formatReason } from "../events/end-reason.js";
 import type { Workstream } from "../workstream/model.js";
 import { formatDuration } from "../format/duration.js";
 
@@ -33,6 +34,8 @@ export interface ViewNode {
   /** Index into `waves`; -1 for a step on or after a cycle (no defined wave). */
   wave: number;
   tool: string;
+  /** Why the step did not pass in the last run (`exit:127`, `blocked_by:build`), printed form. */
+  reason?: string | undefined;
   /** How long the step took in the last run. */
   durationMs?: number | undefined;
 }
@@ -90,6 +93,7 @@ export function buildGraphView(input: GraphViewInput): GraphView {
       critical: critical.has(node),
       wave: waveOf.get(node) ?? -1,
       tool: ws.steps[node]?.tool ?? "shell",
+      reason: reasonOf(record),
       // A step that never started (skipped, blocked) records 0 ms; showing "0ms" would mislead.
       durationMs: record && record.attempts > 0 ? record.durationMs : undefined,
     };
@@ -112,6 +116,18 @@ export function buildGraphView(input: GraphViewInput): GraphView {
   };
 }
 
+/** Whether to print each node's tool: when every step uses the same one, a label saying so adds only noise. */
+export function showsTools(view: Pick<GraphView, "nodes">): boolean {
+  return new Set(view.nodes.map((n) => n.tool)).size > 1;
+}
+
+/** The reason worth printing: none for a passed step, nor one that only repeats the state. */
+function reasonOf(record: StepRecord | undefined): string | undefined {
+  if (!record?.reason || record.state === "passed") return undefined;
+  const text = formatReason(record.reason);
+  return text === record.state ? undefined : text;
+}
+
 
 /** Fill, border and text colours per state, shared by dot and mermaid so pictures match. */
 export const STATE_COLORS: Record<StepState, { fill: string; stroke: string; text: string }> = {
@@ -124,5 +140,9 @@ export const STATE_COLORS: Record<StepState, { fill: string; stroke: string; tex
   cancelled: { fill: "#e0e0e0", stroke: "#616161", text: "#424242" },
 };
 
-export const CRITICAL_COLOR = "#d62728";
+/**
+ * Purple, drawn thick: red already means "failed", and a failed step on the critical path must
+ * show both, not one colour standing for either.
+ */
+export const CRITICAL_COLOR = "#6a1b9a";
 

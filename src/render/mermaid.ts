@@ -1,6 +1,6 @@
 import { STATE_MARKS } from "../format/state-marks.js";
 import type { StepState } from "../events/run-event.js";
-import { CRITICAL_COLOR, STATE_COLORS, type GraphView } from "./graph-view.js";
+import { CRITICAL_COLOR, showsTools, STATE_COLORS, type GraphView } from "./graph-view.js";
 
 /**
  * A `flowchart LR` that pastes into GitHub Markdown. Step ids may contain characters Mermaid
@@ -12,11 +12,14 @@ export function renderMermaid(view: GraphView): string {
   const groupIds = safeIds(view.groups.map((g) => g.id), "g_");
   const idOf = (stepId: string): string => ids.get(stepId) ?? `s_${sanitize(stepId)}`;
   const lines = ["flowchart LR"];
+  const tools = showsTools(view);
 
   const nodeLine = (id: string, indent: string): string => {
     const node = view.nodes.find((n) => n.id === id);
     const mark = node?.state ? `${STATE_MARKS[node.state]} ` : "";
-    return `${indent}${idOf(id)}["${escapeLabel(mark + (node?.label ?? id))}"]`;
+    const detail = node ? [tools ? node.tool : "", node.reason].filter(Boolean).join(" · ") : "";
+    // Mermaid draws <br/> in a quoted label as a line break (GitHub included).
+    return `${indent}${idOf(id)}["${escapeLabel(mark + (node?.label ?? id))}${detail ? `<br/>${escapeLabel(detail)}` : ""}"]`;
   };
   const grouped = new Set<string>();
   for (const group of view.groups) {
@@ -50,9 +53,9 @@ export function renderMermaid(view: GraphView): string {
     lines.push(`  class ${members.join(",")} ${state}`);
   }
   for (const node of view.nodes) {
-    if (node.critical) lines.push(`  style ${idOf(node.id)} stroke:${CRITICAL_COLOR},stroke-width:3px`);
+    if (node.critical) lines.push(`  style ${idOf(node.id)} stroke:${CRITICAL_COLOR},stroke-width:4px`);
   }
-  if (critical.length > 0) lines.push(`  linkStyle ${critical.join(",")} stroke:${CRITICAL_COLOR},stroke-width:3px`);
+  if (critical.length > 0) lines.push(`  linkStyle ${critical.join(",")} stroke:${CRITICAL_COLOR},stroke-width:4px`);
   return lines.join("\n") + "\n";
 }
 

@@ -9,17 +9,35 @@ import { loadRunState } from "../store/snapshot.js";
 import type { Workstream } from "../workstream/model.js";
 import { buildGraphView, type GraphView } from "./graph-view.js";
 
+/**
+ * Weights for the critical path of a drawn run: what a step actually took when it ran, nothing
+ * for a step that did not run and will not in this run (skipped, blocked: drawing the path
+ * through a 9 ms blocked step over a passed 1 s one misleads), the estimate for the rest.
+ */
+export function drawnWeights(workstream: Workstream, estimates: number[], state: RunState | undefined): number[] {
+  return workstream.steps.map((step, node) => {
+    const record = state?.steps[step.id];
+    const estimate = estimates[node] ?? 0;
+    if (!record) return estimate;
+    if (record.attempts > 0 && record.state !== "running" && record.durationMs !== undefined) return record.durationMs;
+    if (record.state === "skipped" || record.state === "blocked") return 0;
+    return estimate;
+  });
+}
+
 /** The graph as every picture of it shows it: waves, last states, and the critical path. */
 export function workstreamView(workstream: Workstream, cwd: string, state?: RunState): GraphView {
   const paths = wsPaths(cwd, workstream.id);
   const graph = buildGraph(workstream);
-  const { weights } = stepWeights(workstream, readHistory(paths.history));
-  return buildGraphView({
-    workstream,
-    graph,
-    waves: waves(graph),
-    // The same weights as the scheduler's priority, so this path is the one `ws run` favours.
-    criticalPath: criticalPath(graph, (node) => weights[node] ?? 0).path,
-    state: state ?? loadRunState(paths),
-  });
+  const run = state ?? loadRunState(paths);
+  // Without a run, the same weights as the scheduler's priority: the path `ws run` favours.
+  const { weights: estimates } = stepWeights(workstream, readHistory(paths.history));
+  const weights = drawnWeights(workstream, estimates, run);
+  const path = criticalPath(graph, (node) => weights[node] ?? 0).path;
+  // Steps that took no time at either end add nothing to the path; drawn, they would look critical.
+  let first = 0;
+  let last = path.length - 1;
+  while (first <= last && (weights[path[first]!] ?? 0) === 0) first++;
+  while (last >= first && (weights[path[last]!] ?? 0) === 0) last--;
+  return buildGraphView({ workstream, graph, waves: waves(graph), criticalPath: path.slice(first, last + 1), state: run });
 }

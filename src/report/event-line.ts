@@ -31,11 +31,13 @@ export function formatEventLine(event: RunEvent): string | undefined {
     case "test-start":
       return undefined;
     case "test-end":
-      return `test   ${event.step} #${event.index} ${event.passed ? "passed" : `failed (${formatReason(event.reason)}, exit ${event.exitCode ?? "-"})`}: ${event.command}`;
+      // "test 2 of build", not "build #2": a bare number after the step reads as an attempt number.
+      return `test   ${event.index} of ${event.step} (attempt ${event.attempt}) ${event.passed ? "passed" : `failed (${formatReason(event.reason)}, exit ${event.exitCode ?? "-"})`}: ${event.command}`;
     case "attempt-end":
-      return event.passed
-        ? undefined
-        : `attempt ${event.step} #${event.attempt} failed: ${formatReason(event.reason)}${event.detail ? ` — ${event.detail}` : ""}${event.free ? " (quota: not counted against retries)" : ""}`;
+      if (event.passed) return undefined;
+      // A Ctrl-C'd or aborted attempt did not fail: it was stopped.
+      if (event.reason.kind === "cancelled") return `attempt ${event.attempt} of ${event.step} stopped (cancelled)`;
+      return `attempt ${event.attempt} of ${event.step} failed: ${formatReason(event.reason)}${event.detail ? ` — ${event.detail}` : ""}${event.free ? " (quota: not counted against retries)" : ""}`;
     case "step-end":
       if (event.state === "skipped") return `skipped ${event.step} (${event.reason.kind === "skipped" ? "its when condition is false" : formatReason(event.reason)})`;
       if (event.attempts === 0) return `${event.state.padEnd(6)} ${event.step} (${formatReason(event.reason)})`;

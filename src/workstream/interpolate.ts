@@ -37,7 +37,34 @@ export function hasInterpolation(value: string): boolean {
   return value.includes("${");
 }
 
-export function interpolate(template: string, env: NodeJS.ProcessEnv, outputs?: OutputLookup): Interpolated {
+/**
+ * In a condition (`when`), an unset `${env.X}` is "" (so false), as in GitHub's `if:`; elsewhere it
+ * is an error, because an empty `max_workers` or command is never what was meant. A shell-style
+ * `$X` in a condition is an error: it would be a non-empty string, so always true.
+ */
+export interface InterpolateOptions {
+  condition?: boolean;
+  /** Step outputs for `${steps.<id>.outputs.<key>}`; without, such a reference is kept as written. */
+  outputs?: OutputLookup | undefined;
+}
+
+const BARE = /\$([A-Za-z_][A-Za-z0-9_]*)/;
+
+export function interpolate(template: string, env: NodeJS.ProcessEnv, options: InterpolateOptions = {}): Interpolated {
+  if (options.condition) {
+    // Only outside `${...}`: inside one, `$` may be part of a compared value.
+    const bare = BARE.exec(template.replace(/\$\{[^}]*\}?/g, (m) => " ".repeat(m.length)));
+    if (bare) {
+      const name = bare[1] ?? "";
+      return {
+        ok: false,
+        message: `"$${name}" is not a variable here: a condition reads the environment only through \${env.${name}}`,
+        fix: `write \${env.${name}} (or \${env.${name} == 'value'})`,
+        offset: bare.index,
+        length: bare[0].length,
+      };
+    }
+  }
   let out = "";
   let i = 0;
   for (;;) {
@@ -49,7 +76,7 @@ export function interpolate(template: string, env: NodeJS.ProcessEnv, outputs?: 
       return { ok: false, message: `unclosed "\${" in ${JSON.stringify(template)}`, fix: 'end the expression with "}"', offset: start, length: template.length - start };
     }
     const expr = template.slice(start + 2, end);
-    const resolved = resolveStepRef(expr, outputs) ?? resolve(expr, env);
+    const resolved = resolveStepRef(expr, options.outputs) ?? resolve(expr, env, options);
     if (!resolved.ok) return { ...resolved, offset: start, length: end + 1 - start };
     out += resolved.value;
     i = end + 1;
@@ -69,12 +96,13 @@ function resolveStepRef(expr: string, outputs: OutputLookup | undefined): { ok: 
   return { ok: true, value: String((actual === (m[4] ?? m[5] ?? "")) === (m[3] === "==")) };
 }
 
-function resolve(expr: string, env: NodeJS.ProcessEnv): { ok: true; value: string } | { ok: false; message: string; fix?: string } {
+function resolve(expr: string, env: NodeJS.ProcessEnv, options: InterpolateOptions): { ok: true; value: string } | { ok: false; message: string; fix?: string } {
   let m = PLAIN.exec(expr);
   if (m) {
     const name = m[1] ?? "";
     const value = env[name];
     if (value === undefined) {
+      if (options.condition) return { ok: true, value: "" };
       return { ok: false, message: `environment variable ${name} is not set`, fix: `set ${name}, or give a default: \${env.${name}:-value}` };
     }
     return { ok: true, value };

@@ -5,8 +5,9 @@ import type { Diagnostic, SourceFile } from "../diagnostics.js";
 import { UserError } from "../errors.js";
 import { checkGraph } from "../graph/check.js";
 import { checkOutputRefs } from "../graph/output-refs.js";
+import { checkRawDocument } from "./check-raw.js";
 import { checkSemantics } from "./check-semantics.js";
-import { stemOf } from "./locate-file.js";
+import { kindOfEntry, stemOf } from "./locate-file.js";
 import type { Workstream } from "./model.js";
 import { normalize } from "./normalize.js";
 import { createSourceFile, formatOf, parseSource, type PositionedSource } from "./parse-source.js";
@@ -54,6 +55,11 @@ export async function loadWorkstream(file: string, opts: LoadOptions): Promise<L
   const shown = displayPath(absolute, opts.cwd);
   let bytes: Buffer;
   try {
+    // Stat first: reading a FIFO named like a workstream would block until someone writes to it.
+    const stat = await fs.stat(absolute);
+    if (!stat.isFile() && !stat.isDirectory()) {
+      return { ok: false, source: undefined, diagnostics: [{ severity: "error", code: "io", message: `is ${kindOfEntry(stat)}, not a workstream file`, file: shown, fix: "give a regular .json or .yaml file" }] };
+    }
     bytes = await fs.readFile(absolute);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -120,7 +126,7 @@ function analyze(text: string, ctx: { absolute: string; shown: string; hash: str
     });
   }
   const schemaProblems = schemaDiagnostics(value, source, ctx.shown);
-  if (schemaProblems.length > 0) return finish([...diagnostics, ...schemaProblems], undefined, value);
+  if (schemaProblems.length > 0) return finish([...diagnostics, ...schemaProblems, ...checkRawDocument(value, source, ctx.env)], undefined, value);
 
   const raw = value as unknown as RawWorkstream;
   const normalized = normalize(raw, { file: ctx.absolute, hash: ctx.hash, env: ctx.env, source });

@@ -29,20 +29,39 @@ export function assertValidId(id: string): void {
   }
 }
 
+/** A workstreams folder that is a file or cannot be read is the user's to fix: say which and how. */
+function folderError(dir: string, error: unknown): UserError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOTDIR") {
+    return new UserError(`the workstreams folder ${dir} is a file, not a folder`, { fix: "point --dir at the folder that holds the workstream files" });
+  }
+  return new UserError(`cannot read the workstreams folder ${dir} (${code ?? String(error)})`, {
+    fix: code === "EACCES" ? `give yourself read access: chmod u+rx ${dir}` : "check the folder, or point --dir at another one",
+  });
+}
+
 /** Absolute paths of the workstream files in `dir`, sorted; [] when the folder does not exist. */
 export function listWorkstreamFiles(dir: string): string[] {
   let names: string[];
   try {
     names = fs.readdirSync(dir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR") return [];
-    throw error;
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw folderError(dir, error);
   }
   return names
     .filter((name) => EXTENSIONS.some((ext) => name.toLowerCase().endsWith(ext)))
     .map((name) => path.resolve(dir, name))
     .filter((file) => fs.statSync(file, { throwIfNoEntry: false })?.isFile() ?? false)
     .sort();
+}
+
+export function kindOfEntry(stat: fs.Stats): string {
+  if (stat.isDirectory()) return "a folder";
+  if (stat.isFIFO()) return "a named pipe (FIFO)";
+  if (stat.isSocket()) return "a socket";
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
+  return "not a regular file";
 }
 
 /** The id a file would have: its name without the extension. */
@@ -58,7 +77,15 @@ export function locateWorkstream(id: string, opts: { dir: string }): string {
   assertValidId(id);
   for (const ext of EXTENSIONS) {
     const file = path.resolve(opts.dir, id + ext);
-    if (fs.statSync(file, { throwIfNoEntry: false })?.isFile()) return file;
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(file, { throwIfNoEntry: false });
+    } catch (error) {
+      throw folderError(opts.dir, error);
+    }
+    if (stat?.isFile()) return file;
+    // Reading a FIFO would wait for a writer forever; a device or folder is no workstream either.
+    if (stat) throw new UserError(`${file} is ${kindOfEntry(stat)}, not a workstream file`, { fix: "replace it with a regular .json or .yaml file" });
   }
   const available = listWorkstreamFiles(opts.dir).map(stemOf);
   if (available.length === 0) {

@@ -91,7 +91,7 @@ function cleanPath(entry: string): string {
 }
 
 /** An interpolation error points at the `${...}` inside the string when it can be found there. */
-function interpolationError(opts: NormalizeOptions, path: DocPath, template: string, error: { message: string; fix?: string | undefined; offset: number; length: number }): Diagnostic {
+export function interpolationError(opts: NormalizeOptions, path: DocPath, template: string, error: { message: string; fix?: string | undefined; offset: number; length: number }): Diagnostic {
   const whole = locateNearest(opts.source, path);
   let location = whole;
   if (whole) {
@@ -166,7 +166,7 @@ function sandboxConfig(raw: unknown, opts: NormalizeOptions): Execution["sandbox
 function resolveWhen(raw: RawStep, index: number, opts: NormalizeOptions, diagnostics: Diagnostic[]): Step["when"] {
   if (raw.when === undefined) return undefined;
   if (typeof raw.when === "boolean") return { source: String(raw.when), value: raw.when };
-  const result = interpolate(raw.when, opts.env);
+  const result = interpolate(raw.when, opts.env, { condition: true });
   if (!result.ok) {
     diagnostics.push(interpolationError(opts, ["steps", index, "when"], raw.when, result));
     return { source: raw.when, value: true };

@@ -5,6 +5,8 @@ import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CliContext } from "../../src/cli/context.js";
 import { graphCommand } from "../../src/cli/graph.js";
+import { drawnWeights, workstreamView } from "../../src/render/workstream-view.js";
+import { diamond, makeState } from "../render/helpers.js";
 import { isUserError } from "../../src/errors.js";
 import type { RunState } from "../../src/store/run-state.js";
 import { wsPaths } from "../../src/store/paths.js";
@@ -34,6 +36,7 @@ function context(options: { tty: boolean; columns?: number }): CliContext & { wr
   const stdout = Object.assign(sink(), { isTTY: options.tty, columns: options.columns });
   return {
     cwd: root,
+    base: root,
     dir: path.join(root, "workstreams"),
     color: false,
     quiet: false,
@@ -42,6 +45,7 @@ function context(options: { tty: boolean; columns?: number }): CliContext & { wr
     stdout,
     stderr: sink(),
     env: {},
+    stdoutClosed: () => false,
     written: () => Buffer.concat(chunks).toString(),
   };
 }
@@ -83,7 +87,8 @@ describe("graphCommand", () => {
       const ctx = context({ tty: false, columns: 80 });
       expect(await graphCommand({ wsId: "ws-deploy-pipeline", format: "ascii" }, ctx)).toBe(0);
       expect(ctx.written()).toMatch(/^ {2}✔ prepare \*\s+300ms$/m);
-      expect(ctx.written()).toMatch(/^ {2}✖ unit-tests \*\s+200ms\s+← prepare$/m);
+      // 200 ms of unit-tests is less than the estimate (1 s) of the steps that did not run yet.
+      expect(ctx.written()).toMatch(/^ {2}✖ unit-tests\s+200ms\s+← prepare$/m);
       const json = context({ tty: false });
       await graphCommand({ wsId: "ws-deploy-pipeline", format: "json" }, json);
       const doc = JSON.parse(json.written());
@@ -91,6 +96,27 @@ describe("graphCommand", () => {
       expect(doc.nodes[1].state).toBe("failed");
     } finally {
       fs.rmSync(paths.root, { recursive: true, force: true });
+    }
+  });
+
+  it("draws the critical path of a run from what actually ran, not through blocked or skipped steps", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ws-graph-cp-"));
+    try {
+      // History says c is slow, but in this run c failed after 9 ms while b took 1 s; d was blocked.
+      const ws = diamond();
+      const paths = wsPaths(dir, ws.id);
+      fs.mkdirSync(paths.root, { recursive: true });
+      fs.writeFileSync(paths.history, JSON.stringify({ steps: { a: [100], b: [100], c: [5000], d: [100] } }));
+      const state = makeState(ws.id, { a: "passed", b: "passed", c: "failed", d: "blocked" }, { a: 100, b: 1000, c: 9 });
+      state.steps.d!.attempts = 0;
+      expect(workstreamView(ws, dir).criticalPath).toEqual(["a", "c", "d"]);
+      expect(workstreamView(ws, dir, state).criticalPath).toEqual(["a", "b"]);
+      const skipped = makeState(ws.id, { a: "passed", b: "skipped", c: "passed", d: "passed" }, { a: 100, c: 10, d: 100 });
+      skipped.steps.b!.attempts = 0;
+      expect(workstreamView(ws, dir, skipped).criticalPath).toEqual(["a", "c", "d"]);
+      expect(drawnWeights(ws, [1, 1, 1, 1], skipped)).toEqual([100, 0, 10, 100]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -21,7 +21,9 @@ describe("ws init (built binary)", () => {
     const r = ws(["init", "ws-hello"], dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`created ${path.join("workstreams", "ws-hello.json")}`);
-    for (const next of ["ws validate", "ws graph", "ws run"]) expect(r.stdout).toContain(next);
+    // What to do next names the workstream just written, never a demo id.
+    for (const next of ["ws validate ws-hello", "ws graph ws-hello", "ws run ws-hello --dry-run", "ws run ws-hello "]) expect(r.stdout).toContain(next);
+    expect(r.stdout).toContain("edit workstreams/ws-hello.json first");
     const file = path.join(dir, "workstreams", "ws-hello.json");
     const doc = JSON.parse(fs.readFileSync(file, "utf8")) as { $schema: string; $comment: string; id: string; steps: Array<Record<string, unknown>> };
     expect(doc.id).toBe("ws-hello");
@@ -56,6 +58,10 @@ describe("ws init (built binary)", () => {
     expect(r.stderr).toContain("invalid workstream id");
     expect(fs.existsSync(path.join(dir, "workstreams"))).toBe(false);
     expect(fs.existsSync(path.join(dir, "escape.json"))).toBe(false);
+    const spaced = ws(["init", "My Deploy"], dir);
+    expect(spaced.code).toBe(2);
+    expect(spaced.stderr).toContain("fix: ws init my-deploy");
+    expect(spaced.stderr).not.toContain("ws-deploy-pipeline");
   });
 
   it("honours --dir", () => {

@@ -26,7 +26,8 @@ describe("ws list (built binary)", () => {
     "workstreams/alpha.json": JSON.stringify({ id: "alpha", name: "Alpha", steps: [{ id: "a", run: "x" }, { id: "b", run: "y", depends_on: ["a"] }] }),
     "workstreams/beta.yaml": "id: beta\nname: Beta\nsteps:\n  - id: a\n    run: x\n    retries: lots\n",
     "workstreams/gamma.json": "{ not json",
-    ".worktrees/alpha/state.json": JSON.stringify({ status: "passed" }),
+    // A snapshot as the store writes it (ws list reads runs through the store's query layer).
+    ".worktrees/alpha/state.json": JSON.stringify({ version: 1, runId: "r1", wsId: "alpha", status: "passed", pid: 1, order: ["a", "b"], steps: {} }),
   };
 
   it("--json gives id, name, step count, validity and the last run", () => {

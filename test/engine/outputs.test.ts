@@ -27,9 +27,9 @@ describe("${steps.<id>.outputs.<key>}", () => {
   it("interpolate keeps a step reference for later without outputs, and resolves it (plain or compared) with them", () => {
     expect(interpolate("${steps.a.outputs.v}", {})).toEqual({ ok: true, value: "${steps.a.outputs.v}" });
     const lookup = (step: string, key: string) => (step === "a" && key === "v" ? "prod" : undefined);
-    expect(interpolate("${steps.a.outputs.v}", {}, lookup)).toEqual({ ok: true, value: "prod" });
-    expect(interpolate("${steps.a.outputs.v == 'prod'}", {}, lookup)).toEqual({ ok: true, value: "true" });
-    expect(interpolate("${steps.a.outputs.missing != ''}", {}, lookup)).toEqual({ ok: true, value: "false" });
+    expect(interpolate("${steps.a.outputs.v}", {}, { outputs: lookup })).toEqual({ ok: true, value: "prod" });
+    expect(interpolate("${steps.a.outputs.v == 'prod'}", {}, { outputs: lookup })).toEqual({ ok: true, value: "true" });
+    expect(interpolate("${steps.a.outputs.missing != ''}", {}, { outputs: lookup })).toEqual({ ok: true, value: "false" });
   });
 
   it("a resolved step: literal values in tasks, env and when; shell variables (never code) in run and tests", () => {

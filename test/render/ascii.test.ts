@@ -14,8 +14,8 @@ describe("renderAscii", () => {
     expect(at("wave 1")).toBeLessThan(at("  a"));
     expect(at("wave 2")).toBeLessThan(at("  b"));
     expect(at("  c")).toBeLessThan(at("wave 3"));
-    expect(lines[at("  d")]).toMatch(/^ {2}d \*\s+← b, c$/);
-    expect(lines[at("  b")]).toMatch(/^ {2}b\s+← a$/);
+    expect(lines[at("  d")]).toMatch(/^ {2}d \* shell\s+← b, c$/);
+    expect(lines[at("  b")]).toMatch(/^ {2}b shell\s+← a$/);
     expect(text).toContain("critical path (*): a → c → d");
     expect(text).not.toMatch(ANSI);
   });
@@ -23,12 +23,26 @@ describe("renderAscii", () => {
   it("marks each step with its last run's state", () => {
     const state = makeState("ws-diamond", { a: "passed", b: "failed", c: "running", d: "blocked" }, { a: 2000 });
     const text = renderAscii(viewOf(diamond(), state, (id) => (id === "c" ? 5 : 1)), { color: false, width: 100 });
-    expect(text).toMatch(/^ {2}✔ a \*\s+2s$/m);
-    expect(text).toMatch(/^ {2}✖ b\s+← a$/m);
-    expect(text).toMatch(/^ {2}▶ c \*\s+← a$/m);
-    expect(text).toMatch(/^ {2}⊘ d \*\s+← b, c$/m);
+    expect(text).toMatch(/^ {2}✔ a \* shell\s+2s$/m);
+    expect(text).toMatch(/^ {2}✖ b shell\s+← a$/m);
+    expect(text).toMatch(/^ {2}▶ c \* claude\s+← a$/m);
+    expect(text).toMatch(/^ {2}⊘ d \* shell\s+← b, c$/m);
     expect(text).toContain("last run run-1: failed");
     for (const mark of Object.values(STATE_MARKS)) expect(text).toContain(mark);
+  });
+
+  it("names each step's tool when they differ, and why a step did not pass under it", () => {
+    const view = handmadeView();
+    view.nodes[1]!.reason = "exit:127";
+    view.nodes[3]!.reason = "blocked_by:test.unit";
+    const lines = renderAscii(view, { color: false, width: 100 }).split("\n");
+    const at = lines.findIndex((l) => l.startsWith("  ✖ test.unit * [tests] claude"));
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toBe("      exit:127");
+    expect(lines[lines.findIndex((l) => l.startsWith('  ⊘ say "hi" * shell')) + 1]).toBe("      blocked_by:test.unit");
+    // One tool everywhere: nothing to tell apart, so no tool column.
+    for (const node of view.nodes) node.tool = "shell";
+    expect(renderAscii(view, { color: false, width: 100 })).not.toContain(" shell");
   });
 
   it("shows groups, and colours only when asked", () => {

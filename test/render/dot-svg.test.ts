@@ -5,13 +5,16 @@ import { diamond, handmadeView, makeState, viewOf } from "./helpers.js";
 import { svgTexts } from "./svg-text.js";
 
 describe("renderDot", () => {
-  it("is a left-to-right digraph with clusters, state colours and a bold red critical path", () => {
-    const dot = renderDot(handmadeView());
+  it("is a left-to-right digraph with clusters, state colours and a thick purple critical path", () => {
+    const view = handmadeView();
+    view.nodes[1]!.reason = "exit:127";
+    const dot = renderDot(view);
     expect(dot).toMatch(/^digraph "ws-hand" \{\n\s+graph \[rankdir=LR/);
     expect(dot).toContain('fontname="DejaVu Sans"');
     expect(dot).toMatch(/subgraph "cluster_0" \{\n\s+graph \[label="tests"/);
-    expect(dot).toMatch(/"test\.unit" \[label="test\.unit\\n✖ failed · 1m05s", fillcolor="#f8d7da".*color="#d62728", penwidth=2\.5\]/);
-    expect(dot).toContain('"build" -> "test.unit" [color="#d62728", penwidth=2.5];');
+    // Failed is a red fill, critical a thick purple border: a failed critical step shows both.
+    expect(dot).toMatch(/"test\.unit" \[label="test\.unit\\n✖ failed · 1m05s\\nclaude · exit:127", fillcolor="#f8d7da".*color="#6a1b9a", penwidth=3\]/);
+    expect(dot).toContain('"build" -> "test.unit" [color="#6a1b9a", penwidth=3];');
     expect(dot).toContain('"build" -> "end";');
     expect(dot).toContain('"say \\"hi\\"" [label=');
   });

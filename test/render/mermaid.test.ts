@@ -9,7 +9,8 @@ function parse(text: string): { nodes: Map<string, string>; edges: Array<[string
   const edges: Array<[string, string]> = [];
   for (const line of lines) {
     const node = /^(s_\w+)\["([^"]*)"\]$/.exec(line);
-    if (node) nodes.set(node[1]!, node[2]!);
+    // The first line of a label is the step; a <br/> adds its tool and reason.
+    if (node) nodes.set(node[1]!, node[2]!.split("<br/>")[0]!);
     const edge = /^(\w+) --> (\w+)$/.exec(line);
     if (edge) edges.push([edge[1]!, edge[2]!]);
   }
@@ -42,7 +43,9 @@ describe("renderMermaid", () => {
     expect(text).toContain("classDef failed ");
     expect(text).toContain("class s_test_unit failed");
     expect(text).toContain("class s_build passed");
-    expect(text).toMatch(/linkStyle 0,2 stroke:#d62728/);
+    // Purple for the critical path: red is taken by "failed".
+    expect(text).toMatch(/linkStyle 0,2 stroke:#6a1b9a,stroke-width:4px/);
+    expect(text).toContain('s_test_unit["✖ test.unit<br/>claude"]');
   });
 
   it("renders a loaded workstream without states when it never ran", () => {

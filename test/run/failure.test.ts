@@ -110,7 +110,7 @@ describe("ws run: retries", () => {
       [3, true, "passed"],
     ]);
     expect(readState(p, "flaky").steps.flaky).toMatchObject({ state: "passed", attempts: 3 });
-    expect(r.stdout).toContain("attempt flaky #1 failed: exit:1");
+    expect(r.stdout).toContain("attempt 1 of flaky failed: exit:1");
   });
 
   it("retries run out: failed after 1 + retries attempts, with the last attempt's reason", () => {

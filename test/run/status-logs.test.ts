@@ -38,6 +38,30 @@ describe("ws status", () => {
     expect(row("after")).toMatch(/⊘ blocked\s*│.*blocked_by:bad/);
   });
 
+  it("fits the terminal: at 80 columns no line of the table wraps", () => {
+    const p = runMixed();
+    const r = ws(p, ["status", "mixed"], { COLUMNS: "80" });
+    expect(r.code).toBe(0);
+    const table = r.stdout.split("\n").filter((l) => /^[┌│└]/.test(l));
+    expect(table.length).toBeGreaterThan(4);
+    for (const line of table) expect([...line].length, line).toBeLessThanOrEqual(80);
+    // The log column keeps the end of each path: the file name.
+    expect(r.stdout).toContain("attempt-3.log │");
+    expect(r.stdout).toContain("exit:5");
+  });
+
+  it("shows steps a run did not select as `not selected`, not `pending`", () => {
+    const p = makeProject([{ id: "sel", steps: [recStep("a"), recStep("b"), recStep("c", [], { depends_on: ["a"] })] }]);
+    const run = ws(p, ["run", "sel", "--only", "b"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/ a +│ – not selected/);
+    const status = ws(p, ["status", "sel"]);
+    expect(status.stdout).toMatch(/ a +│ – not selected/);
+    expect(status.stdout).toMatch(/ c +│ – not selected/);
+    expect(status.stdout).toMatch(/ b +│ ✔ passed/);
+    expect(status.stdout).not.toContain("pending");
+  });
+
   it("--json gives the whole state of the run", () => {
     const p = runMixed();
     const r = ws(p, ["status", "--ws-id", "mixed", "--json"]);
@@ -115,6 +139,21 @@ describe("ws status", () => {
     expect(table.stdout).toContain(`the run was interrupted (its process ${run.pid} is gone); continue with: ws run --ws-id dead --resume`);
     expect(JSON.parse(ws(p, ["status", "--ws-id", "dead", "--json"]).stdout)).toMatchObject({ status: "running", interrupted: true });
     expect(ws(p, ["status"]).stdout).toMatch(/dead\s*│\s*interrupted/);
+    // ws list reads the run through the same query: it must not call a dead run "running".
+    expect(ws(p, ["list"]).stdout).toMatch(/^dead\s.*\binterrupted$/m);
+    expect(JSON.parse(ws(p, ["list", "--json"]).stdout)).toMatchObject({ workstreams: [{ id: "dead", lastRun: "interrupted" }] });
+  });
+
+  it("refuses an id that names a path outside .worktrees, before reading anything (exit 2)", () => {
+    const p = makeProject([{ id: "idle", steps: [recStep("x")] }]);
+    // A state folder outside .worktrees that a path-like id could reach.
+    fs.mkdirSync(path.join(p.dir, "secret"), { recursive: true });
+    fs.writeFileSync(path.join(p.dir, "secret", "events.jsonl"), "");
+    for (const args of [["status", "--ws-id", "../secret"], ["status", "../secret"], ["logs", "../secret"], ["graph", "../secret"], ["run", "../secret"], ["export", "github", "../secret"]]) {
+      const r = ws(p, args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr, args.join(" ")).toContain('invalid workstream id "../secret"');
+    }
   });
 
   it("an unknown workstream is a usage error (exit 2); a known one never run says so", () => {
@@ -129,6 +168,32 @@ describe("ws status", () => {
 });
 
 describe("ws logs", () => {
+  it("an unknown step is unknown (with a suggestion), a skipped one says it was skipped and why", () => {
+    const p = makeProject([{ id: "cond", steps: [recStep("build"), recStep("deploy", [], { when: "${env.NOT_SET_ANYWHERE == 'yes'}" })] }]);
+    expect(ws(p, ["run", "cond"]).code).toBe(0);
+    const typo = ws(p, ["logs", "cond", "--step", "biuld"]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('unknown step "biuld" in cond');
+    expect(typo.stderr).toContain('did you mean "build"?');
+    const skipped = ws(p, ["logs", "cond", "--step", "deploy"]);
+    expect(skipped.code).toBe(2);
+    expect(skipped.stderr).toContain('step "deploy" of cond was skipped in the last run (its `when` condition was false)');
+  });
+
+  it("without --step shows the last run only; --all shows every run", () => {
+    const p = runMixed();
+    expect(ws(p, ["run", "mixed", "--only", "ok"]).code).toBe(0);
+    const last = ws(p, ["logs", "mixed"]);
+    expect(last.code).toBe(0);
+    expect(last.stdout.match(/ run \S+ of mixed/g)).toHaveLength(1);
+    expect(last.stdout).toContain("1/4 steps");
+    expect(last.stdout).not.toContain("start  flaky");
+    const all = ws(p, ["logs", "mixed", "--all"]);
+    expect(all.stdout.match(/ run \S+ of mixed/g)).toHaveLength(2);
+    expect(all.stdout).toContain("start  flaky");
+  });
+
+
   it("without --step prints the orchestrator log", () => {
     const p = runMixed();
     const r = ws(p, ["logs", "--ws-id", "mixed"]);
@@ -171,7 +236,7 @@ describe("ws logs", () => {
     expect(noAttempt.stderr).toContain("attempts logged: 1, 2, 3");
     const blocked = ws(p, ["logs", "--ws-id", "mixed", "--step", "after"]);
     expect(blocked.code).toBe(2);
-    expect(blocked.stderr).toContain('step "after" of mixed has no logs yet');
+    expect(blocked.stderr).toContain('step "after" of mixed did not run in the last run: blocked_by:bad');
     const never = ws(p, ["logs", "--ws-id", "idle"]);
     expect(never.code).toBe(2);
     expect(never.stderr).toContain("idle has not run yet");

@@ -49,7 +49,7 @@ describe("ws-agents-demo", () => {
 
     const env = { ...process.env, CI: "1", GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" };
     const result = await run(process.execPath, [WS, "run", "--ws-id", "ws-agents-demo"], { cwd: dir, env });
-    expect(result.stdout).toMatch(/step-02-word-count #1 failed/);
+    expect(result.stdout).toMatch(/attempt 1 of step-02-word-count failed/);
 
     const { stdout: status } = await run(process.execPath, [WS, "status", "--ws-id", "ws-agents-demo", "--json"], { cwd: dir, env });
     const state = JSON.parse(status) as { status: string; steps: Record<string, { state: string; attempts: number }> };

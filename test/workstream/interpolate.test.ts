@@ -93,6 +93,19 @@ describe("interpolation in a workstream", () => {
     expect(off.ok && off.workstream.steps[0]?.when?.value).toBe(false);
   });
 
+  it("in a condition, an unset ${env.X} is false, and a braceless $X is an error with the fix", async () => {
+    const unset = await loadText("i.json", doc({}, "${env.CI}"), {});
+    expect(unset.ok && unset.workstream.steps[0]?.when).toEqual({ source: "${env.CI}", value: false });
+    const set = await loadText("i.json", doc({}, "${env.CI}"), { CI: "true" });
+    expect(set.ok && set.workstream.steps[0]?.when?.value).toBe(true);
+    const bare = await loadText("i.json", doc({}, "$CI == true"), { CI: "true" });
+    expect(errors(bare)[0]).toMatchObject({ code: "interpolation", fix: "write ${env.CI} (or ${env.CI == 'value'})", location: { length: 3 } });
+    expect(errors(bare)[0]?.message).toContain('"$CI" is not a variable here');
+    // Inside an expression a `$` is part of the compared value, not a variable.
+    const quoted = await loadText("i.json", doc({}, "${env.PRICE == '$HOME'}"), { PRICE: "$HOME" });
+    expect(quoted.ok && quoted.workstream.steps[0]?.when?.value).toBe(true);
+  });
+
   it("does not interpolate other fields (a shell run keeps its ${...})", async () => {
     const result = await loadText("i.json", { id: "i", steps: [{ id: "a", run: "echo ${HOME}" }] });
     expect(result.ok && result.workstream.steps[0]?.run).toBe("echo ${HOME}");

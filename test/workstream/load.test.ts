@@ -104,6 +104,8 @@ describe("checks beyond the schema", () => {
       ['unknown tool "claud"', 'did you mean "claude"?'],
       ['unknown tool "mytol"', 'did you mean "mytool"?'],
     ]);
+    // The unknown tool is the error; a "has no file_scope" warning on top of it would be noise.
+    expect(result.diagnostics.filter((d) => d.code === "missing-file-scope")).toEqual([]);
   });
 
   it("reports an unknown defaults.tool once, not for every step", async () => {
@@ -137,6 +139,20 @@ describe("checks beyond the schema", () => {
     const result = await loadText("s.json", { id: "s", steps: [{ id: "a", tool: "nope", retries: "x" }] });
     expect(result.ok).toBe(false);
     expect(errors(result).map((d) => d.code)).toEqual(["schema"]);
+  });
+
+  it("reports duplicate ids and bad when expressions together with schema errors (all errors at once)", async () => {
+    const result = await loadText("s.json", {
+      id: "s",
+      steps: [{ id: "a", run: "x", retries: "x" }, { id: "a", run: "y" }, { id: "b", run: "z", when: "$CI == true" }],
+    });
+    expect(result.ok).toBe(false);
+    expect(errors(result).map((d) => [d.code, d.location?.line])).toEqual([
+      ["schema", expect.any(Number)],
+      ["duplicate-id", expect.any(Number)],
+      ["interpolation", expect.any(Number)],
+    ]);
+    expect(errors(result)[2]?.message).toContain('"$CI" is not a variable here');
   });
 
   it("reports a missing file as a diagnostic", async () => {
