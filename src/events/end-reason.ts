@@ -14,6 +14,9 @@ export type ReasonKind =
   | "scope_violation"
   | "tool_error"
   | "quota"
+  | "auth"
+  | "network"
+  | "budget"
   | "spawn_error";
 
 export type EndReason =

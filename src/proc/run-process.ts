@@ -23,6 +23,11 @@ export interface RunProcessOptions {
   signal?: AbortSignal; // abort = cancel: same group kill as timeout, outcome `cancelled`
   onLine?: (line: string, stream: "stdout" | "stderr") => void; // complete lines, each capped at 1 MiB
   tailLines?: number; // default 50; each kept line capped (e.g. 4 KiB)
+  /**
+   * A file fed to the child as its stdin, whole, then EOF (a prompt too long for argv). Without
+   * it stdin is /dev/null: agent CLIs wait forever on a pipe left open.
+   */
+  stdinFile?: string | undefined;
   /** Called once the group exists, e.g. to record it on disk for a later run to reap after a kill -9. */
   onSpawn?: (pid: number) => void;
 }
@@ -74,16 +79,21 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
   if (!isDirectory(cwd)) return notStarted("spawn_error", `working directory not found: ${cwd}`);
 
   let child: ChildProcess;
+  let stdin: number | "ignore" = "ignore";
   try {
+    if (options.stdinFile !== undefined) stdin = fs.openSync(options.stdinFile, "r");
     child = spawn(command, args, {
       cwd,
       env: { ...process.env, ...options.env },
       detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [stdin, "pipe", "pipe"],
     });
   } catch (error) {
-    // Synchronous failures are bad arguments (e.g. a NUL byte in an argument).
+    // Synchronous failures are bad arguments (e.g. a NUL byte in an argument) or an unreadable stdin file.
     return notStarted("spawn_error", `cannot start ${command}: ${(error as Error).message}`);
+  } finally {
+    // The child has its own copy of the descriptor.
+    if (typeof stdin === "number") fs.closeSync(stdin);
   }
   const pid = child.pid;
   if (pid === undefined) {

@@ -30,7 +30,9 @@ export function makeStep(overrides: Partial<Step> = {}): Step {
     when: undefined,
     env: {},
     model: undefined,
+    budget: {},
     ...overrides,
+    tools: overrides.tools ?? [overrides.tool ?? "aider"],
   };
 }
 
@@ -43,7 +45,8 @@ export function makeWorkstream(steps: Step[], overrides: Partial<Workstream> = {
     hash: "0",
     execution: { parallel: true, maxWorkers: 2, timeoutPerStep: 0, rateLimitDelay: 0, onFailure: "continue", fileConflicts: "error", isolation: "none" },
     defaults: { tool: "shell", model: undefined, retries: 0 },
-    circuitBreaker: { failureThreshold: 3, cooldown: 60 },
+    circuitBreaker: { failureThreshold: 3, cooldown: 60, maxWait: 1800 },
+    budget: {},
     tools: {},
     steps,
     stepGroups: [],
