@@ -143,6 +143,8 @@ function refused(outcome: Exclude<RunOutcome, { kind: "finished" }>, ws: Workstr
         fix: `install it, put it on PATH, or point WS_<TOOL>_BIN at it (e.g. WS_${tool}_BIN=/path/to/binary)`,
       });
     }
+    case "tool_not_ready":
+      throw new UserError(`${path.relative(process.cwd(), ws.file) || ws.file}: ${outcome.message}`, { fix: outcome.fix });
   }
 }
 

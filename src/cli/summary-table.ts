@@ -1,5 +1,6 @@
 import { stateMark } from "../format/state-marks.js";
 import { formatReason } from "../events/end-reason.js";
+import { waitingLabel } from "../report/waiting.js";
 import type { ChalkInstance } from "chalk";
 import type { RunState, StepRecord } from "../store/run-state.js";
 import { totalUsage } from "../store/run-state.js";
@@ -15,6 +16,13 @@ export function formatUsage(usage: Usage | undefined): string {
   return parts.join(" ");
 }
 
+
+/** The reason code and its one-line message, kept short enough for a table cell. */
+function withDetail(reason: string, detail: string | undefined): string {
+  if (!detail) return reason;
+  const line = detail.split("\n")[0] ?? "";
+  return `${reason}: ${line.length > 100 ? `${line.slice(0, 99)}…` : line}`;
+}
 
 /** No rule between rows: a 30-step table should fit a screen. */
 export const COMPACT = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
@@ -34,10 +42,11 @@ export async function stepTable(
     if (!r || (options.rows && !options.rows(r))) continue;
     table.push([
       id,
-      stateMark(r.state, chalk, true),
+      // Between a quota answer and its next attempt the step is neither running nor merely queued.
+      r.waiting && (r.state === "running" || r.state === "pending") ? chalk.yellow(`⏸ ${waitingLabel(r.waiting.until)}`) : stateMark(r.state, chalk, true),
       r.attempts > 0 ? String(r.attempts) : "",
       r.durationMs !== undefined && r.attempts > 0 ? formatDuration(r.durationMs) : "",
-      r.state === "passed" || r.reason === undefined ? "" : formatReason(r.reason),
+      r.state === "passed" || r.reason === undefined ? "" : withDetail(formatReason(r.reason), r.detail),
       ...(withUsage ? [formatUsage(r.usage)] : []),
       ...(options.logs ? [r.log && options.root ? `${options.root}/${r.log}` : (r.log ?? "")] : []),
     ]);

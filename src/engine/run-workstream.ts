@@ -11,7 +11,7 @@ import { acquireLock } from "../store/lock.js";
 import { readHistory } from "../store/history.js";
 import { reapGroups } from "../store/group-registry.js";
 import type { RunState } from "../store/run-state.js";
-import { findMissingTools } from "../tools/registry.js";
+import { findMissingTools, preflightProblem } from "../tools/registry.js";
 import type { Workstream } from "../workstream/model.js";
 import { systemClock, type Clock } from "./clock.js";
 import { Dispatcher } from "./dispatch.js";
@@ -54,6 +54,8 @@ export type RunOutcome =
   | { kind: "no_previous_run" }
   | { kind: "changed_since_run"; runId: string }
   | { kind: "missing_tools"; missing: MissingTool[] }
+  /** A tool would stall before doing anything (aider with no model and no key: a browser sign-in). */
+  | { kind: "tool_not_ready"; message: string; fix: string }
   | UnknownStep;
 
 interface Prepared {
@@ -82,6 +84,8 @@ function prepare(options: RunOptions): Prepared | Exclude<RunOutcome, { kind: "f
   const steps = ws.steps.filter((s, i) => selected.has(i) && s.when?.value !== false);
   const missing = findMissingTools(ws, steps, env);
   if (missing.length > 0) return { kind: "missing_tools", missing };
+  const problem = preflightProblem(ws, steps, env);
+  if (problem) return { kind: "tool_not_ready", ...problem };
   return { ws, env, clock: options.clock ?? systemClock, paths, graph, selected, previous };
 }
 

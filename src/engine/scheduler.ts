@@ -17,7 +17,8 @@ export interface Final {
 }
 
 /** What one unit of work ended with: a final state, or "put me back in the queue" (a retry). */
-export type UnitResult = { final: true; state: "passed" | "failed" | "cancelled" | "skipped"; reason: EndReason } | { final: false };
+/** `blocked` without running: the unit found it cannot (its tool unusable); it blocks its dependents like a failure. */
+export type UnitResult = { final: true; state: "passed" | "failed" | "blocked" | "cancelled" | "skipped"; reason: EndReason } | { final: false };
 
 export type Gate = { ok: true; token?: unknown } | { ok: false; retryInMs: number };
 
@@ -159,7 +160,9 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
       else settle(node, { state: "cancelled", reason: because("cancelled") });
     } else {
       settle(node, { state: result.state, reason: result.reason });
-      if (result.state === "failed") {
+      if (result.state === "blocked") {
+        blockDescendants(node);
+      } else if (result.state === "failed") {
         blockDescendants(node);
         if (options.onFailure !== "continue" && !stopped) {
           stopped = options.onFailure === "abort" ? "abort" : "failure";

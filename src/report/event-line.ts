@@ -1,4 +1,5 @@
 import { formatReason } from "../events/end-reason.js";
+import { waitingLabel } from "./waiting.js";
 import type { RunEvent } from "../events/run-event.js";
 import { unreachable } from "../events/run-event.js";
 import { formatDuration } from "../format/duration.js";
@@ -35,11 +36,11 @@ export function formatEventLine(event: RunEvent): string | undefined {
     case "attempt-end":
       return event.passed
         ? undefined
-        : `attempt ${event.step} #${event.attempt} failed: ${formatReason(event.reason)}${event.detail ? ` — ${event.detail}` : ""}${event.free ? " (quota: not counted against retries)" : ""}`;
+        : `attempt ${event.step} #${event.attempt} failed: ${formatReason(event.reason)}${event.detail ? ` — ${event.detail}` : ""}${event.free ? ` (quota: not counted against retries; ${waitingLabel(event.resetAt)})` : ""}`;
     case "step-end":
       if (event.state === "skipped") return `skipped ${event.step} (its when condition is false)`;
-      if (event.attempts === 0) return `${event.state.padEnd(6)} ${event.step} (${formatReason(event.reason)})`;
-      return `${event.state.padEnd(6)} ${event.step}${event.state === "passed" ? "" : ` (${formatReason(event.reason)})`} after ${event.attempts} attempt${event.attempts === 1 ? "" : "s"}, ${formatDuration(event.durationMs)}${event.commit ? `, commit ${event.commit.slice(0, 8)}` : ""}`;
+      if (event.attempts === 0) return `${event.state.padEnd(6)} ${event.step} (${formatReason(event.reason)})${event.detail ? ` — ${event.detail}` : ""}`;
+      return `${event.state.padEnd(6)} ${event.step}${event.state === "passed" ? "" : ` (${formatReason(event.reason)})`} after ${event.attempts} attempt${event.attempts === 1 ? "" : "s"}, ${formatDuration(event.durationMs)}${event.commit ? `, commit ${event.commit.slice(0, 8)}` : ""}${event.detail ? ` — ${event.detail}` : ""}`;
     case "breaker":
       return `breaker ${event.tool}: ${event.state} after ${event.failures} tool failure${event.failures === 1 ? "" : "s"}${event.cooldownMs ? `, cooling down ${formatDuration(event.cooldownMs)}` : ""}`;
     case "warning":

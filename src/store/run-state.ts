@@ -16,6 +16,12 @@ export interface StepRecord {
   log?: string | undefined;
   usage?: Usage | undefined;
   commit?: string | undefined;
+  /** Why a failed, blocked or cancelled step ended, in one line (the tool's message, the fix). */
+  detail?: string | undefined;
+  /** The tool of the latest attempt (a step may fall back to another of its list). */
+  tool?: string | undefined;
+  /** Parked: its last attempt met a quota; it starts again when the tool's limit resets. */
+  waiting?: { reason: "quota"; until?: string | undefined } | undefined;
   /** Whether this run selected the step (false: left as it was by --only/--from/--resume). */
   selected: boolean;
 }
@@ -87,6 +93,8 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       if (step) {
         step.state = "running";
         step.reason = undefined;
+        step.tool = event.tool;
+        step.waiting = undefined;
         step.attempts = Math.max(step.attempts, event.attempt);
         step.startedAt ??= event.at;
         step.selected = true;
@@ -100,6 +108,8 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       if (step) {
         step.log = event.log;
         step.usage = addUsage(step.usage, event.usage);
+        step.detail = event.passed ? undefined : event.detail;
+        if (event.free) step.waiting = { reason: "quota", until: event.resetAt };
       }
       break;
     case "step-end":
@@ -110,11 +120,17 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         step.endedAt = event.at;
         step.durationMs = event.durationMs;
         step.commit = event.commit;
+        step.detail = event.detail ?? (event.state === "passed" ? undefined : step.detail);
+        step.waiting = undefined;
         step.selected = true;
       }
       break;
     case "breaker":
       state.breakers[event.tool] = { state: event.state, failures: event.failures };
+      // A parked step learns its reset time from its tool's breaker (the cooldown, when the tool gave none).
+      for (const record of Object.values(state.steps)) {
+        if (record.waiting && record.tool === event.tool && event.state === "open") record.waiting.until ??= event.until;
+      }
       break;
     case "run-end":
       state.status = event.outcome;

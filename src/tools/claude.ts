@@ -77,6 +77,8 @@ function textOf(message: unknown): string | undefined {
   return texts.length > 0 ? texts.join(" ") : undefined;
 }
 
+const LIMIT_SUBTYPES = new Set(["error_max_turns"]);
+
 /** Claude's words for why it stopped, for a message a person reads. */
 function describeSubtype(subtype: string | undefined): string {
   switch (subtype) {
@@ -84,9 +86,9 @@ function describeSubtype(subtype: string | undefined): string {
     case "success":
       return "reported an error";
     case "error_max_turns":
-      return "stopped at its turn limit (--max-turns)";
+      return "stopped at its turn limit (error_max_turns, --max-turns)";
     case "error_max_budget_usd":
-      return "stopped at its cost limit (--max-budget-usd)";
+      return "stopped at its cost limit (error_max_budget_usd, --max-budget-usd)";
     case "error_during_execution":
       return "failed during execution";
     default:
@@ -128,7 +130,11 @@ export const claudeAdapter: ToolAdapter = {
   parser(ctx) {
     const evidence = new ErrorEvidence(CLAUDE_AUTH_FIX, ctx.now);
     let result: ClaudeResult | undefined;
+    // Streamed usage, for the budget: each assistant message carries its call's tokens.
+    const live = { inputTokens: 0, outputTokens: 0, turns: 0 };
+    const calls = new Set<string>();
     return {
+      usageSoFar: () => live,
       onLine(line, stream) {
         if (stream === "stderr") return evidence.add(line);
         const event = parseJsonLine(line);
@@ -138,6 +144,16 @@ export const claudeAdapter: ToolAdapter = {
         } else if (event.type === "system" && typeof event.subtype === "string" && /retry|error/i.test(event.subtype)) {
           // API retries are reported as system events; their text says why (429, overloaded...).
           evidence.add(line);
+        } else if (event.type === "assistant" && typeof event.error !== "string") {
+          const message = event.message as { id?: unknown; usage?: ClaudeResult["usage"] } | undefined;
+          // One API call may stream several assistant events with the same id and usage.
+          if (typeof message?.id === "string" && !calls.has(message.id) && message.usage) {
+            calls.add(message.id);
+            const u = message.usage;
+            live.inputTokens += (u.input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
+            live.outputTokens += u.output_tokens ?? 0;
+            live.turns += 1;
+          }
         } else if (event.type === "assistant" && typeof event.error === "string") {
           // A synthetic assistant message standing for a failed API call: typed, and its text says why.
           const text = textOf(event.message) ?? event.error;
@@ -158,7 +174,12 @@ export const claudeAdapter: ToolAdapter = {
             if (kind) evidence.mark(kind, result.result);
             else evidence.add(result.result);
           }
-          return evidence.fail(`claude ${describeSubtype(result.subtype)}${result.result ? `: ${clip(result.result, 300)}` : ""}`, usage);
+          const message = `claude ${describeSubtype(result.subtype)}${result.result ? `: ${clip(result.result, 300)}` : ""}`;
+          // A limit ws passed (the step's budget) is not the tool failing.
+          if (LIMIT_SUBTYPES.has(result.subtype ?? "") && ctx.step.budget.maxTurns !== undefined || (result.subtype === "error_max_budget_usd" && ctx.step.budget.maxCostUsd !== undefined)) {
+            return { kind: "budget", message, usage };
+          }
+          return evidence.fail(message, usage);
         }
         if (!exitedZero(exit)) return evidence.fail(`claude ${describeExit(exit)}`, usage);
         return ok(usage);

@@ -68,6 +68,7 @@ export const codexAdapter: ToolAdapter = {
     let inputTokens = 0;
     let outputTokens = 0;
     return {
+      usageSoFar: () => ({ inputTokens, outputTokens, turns }),
       onLine(line, stream) {
         if (stream === "stderr") return evidence.add(line);
         const event = parseJsonLine(line);
@@ -93,7 +94,7 @@ export const codexAdapter: ToolAdapter = {
         }
       },
       finish(exit) {
-        const usage = turns > 0 ? { inputTokens, outputTokens } : undefined;
+        const usage = turns > 0 ? { inputTokens, outputTokens, turns } : undefined;
         if (failed !== undefined) return evidence.fail(`codex turn failed: ${failed}`, usage);
         if (stoppedFor !== undefined) return evidence.fail(`codex kept retrying, stopped by ws: ${stoppedFor}`, usage);
         if (!exitedZero(exit)) return evidence.fail(`codex ${describeExit(exit)}${evidence.last ? `: ${evidence.last}` : ""}`, usage);

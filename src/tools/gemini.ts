@@ -26,6 +26,8 @@ export const GEMINI_AUTH_FIX = "set GEMINI_API_KEY (ws then selects the gemini-a
 
 /** Exit codes that say the credentials are the problem. */
 const AUTH_EXIT = 41;
+/** model.maxSessionTurns reached: the step's max_turns budget, when ws set it. */
+const TURN_LIMIT_EXIT = 53;
 
 /**
  * Settings ws passes as Gemini CLI's *system defaults* (GEMINI_CLI_SYSTEM_DEFAULTS_PATH, the
@@ -130,6 +132,9 @@ export const geminiAdapter: ToolAdapter = {
           else evidence.add(error.message);
         } else if (authExit) {
           evidence.mark("auth", `exit ${AUTH_EXIT}: ${GEMINI_EXIT_CODES[AUTH_EXIT]}`);
+        }
+        if (exit.outcome === "exited" && exit.exitCode === TURN_LIMIT_EXIT && ctx.step.budget.maxTurns !== undefined) {
+          return { kind: "budget", message: `gemini ${GEMINI_EXIT_CODES[TURN_LIMIT_EXIT]} (budget max_turns ${ctx.step.budget.maxTurns})`, ...(usage ? { usage } : {}) };
         }
         if (!exitedZero(exit)) {
           const meaning = exit.outcome === "exited" && exit.exitCode !== null ? GEMINI_EXIT_CODES[exit.exitCode] : undefined;

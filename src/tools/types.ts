@@ -48,7 +48,9 @@ export type ToolVerdict =
   /** Credentials missing or rejected: retrying cannot help, nor can any other step of this tool. */
   | { kind: "auth"; message: string; fix: string; usage?: Usage }
   /** The API could not be reached (connection refused, DNS, offline). */
-  | { kind: "network"; message: string; usage?: Usage };
+  | { kind: "network"; message: string; usage?: Usage }
+  /** The tool stopped itself at a limit ws gave it (turns, cost): the step's budget is spent. */
+  | { kind: "budget"; message: string; usage?: Usage };
 
 export interface ProcessExit {
   exitCode: number | null;
@@ -64,6 +66,8 @@ export interface ResultParser {
    * dead network, a 401 retried five times); `finish` then reports why.
    */
   onLine(line: string, stream: "stdout" | "stderr"): void | "stop";
+  /** What the attempt has used so far (streamed), so ws can stop a step over its budget. */
+  usageSoFar?(): Usage | undefined;
   /** Exit code alone is not trusted. */
   finish(exit: ProcessExit): ToolVerdict;
 }

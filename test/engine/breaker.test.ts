@@ -40,7 +40,7 @@ describe("circuit breaker", () => {
 
   it("a quota answer opens it at once, below the threshold", () => {
     const { breaker, changes } = rig(5);
-    breaker.record(true, false, true);
+    breaker.record(true, false, {});
     expect(changes).toEqual(["open"]);
   });
 });

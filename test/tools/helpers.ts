@@ -76,10 +76,12 @@ export interface Ran {
   stderr: string;
 }
 
-/** Spawns like the step runner does: argv array, stdin closed, no shell. */
-export function runTool(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<Ran> {
+/** Spawns like the step runner does: argv array, stdin the prompt file or closed, no shell. */
+export function runTool(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; stdinFile?: string | undefined }): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    const stdin = options.stdinFile === undefined ? "ignore" : fs.openSync(options.stdinFile, "r");
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: [stdin, "pipe", "pipe"] });
+    if (typeof stdin === "number") fs.closeSync(stdin);
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
