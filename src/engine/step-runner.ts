@@ -278,8 +278,8 @@ export class StepRun {
   }
 
   /** The scheduler cancelled a step between attempts (stop/abort/Ctrl-C forbade its retry). */
-  cancel(): void {
-    if (!this.ended) this.end("cancelled", because("cancelled"), undefined, false);
+  cancel(why?: { reason: EndReason; detail?: string | undefined }): void {
+    if (!this.ended) this.end("cancelled", why?.reason ?? because("cancelled"), undefined, false, why?.detail);
   }
 
   private end(state: "passed" | "failed" | "cancelled", reason: EndReason, commit: string | undefined, toolFault: boolean, detail?: string): AttemptResult {

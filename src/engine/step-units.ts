@@ -76,13 +76,13 @@ export class StepUnits {
   };
 
   onFinal = (node: number, final: Final): void => {
+    // A queued step left behind by its tools (parked past max_wait, breaker open under stop/abort)
+    // says so rather than just "cancelled"; a refused one says why.
+    const step = this.deps.workstream.steps[node];
+    const why = final.state === "cancelled" && step && !this.refusals.has(node) ? this.tools.whyNotStarted(step) : undefined;
     // A step cancelled between attempts has not said so yet; steps that ended emitted their own step-end.
-    if (final.state === "cancelled") this.runs.get(node)?.cancel();
+    if (final.state === "cancelled") this.runs.get(node)?.cancel(why);
     if (final.state === "blocked" || (final.state === "cancelled" && !this.runs.has(node))) {
-      // A queued step left behind by its tools (parked past max_wait, breaker open under stop/abort)
-      // says so rather than just "cancelled"; a refused one says why.
-      const step = this.deps.workstream.steps[node];
-      const why = final.state === "cancelled" && step && !this.refusals.has(node) ? this.tools.whyNotStarted(step) : undefined;
       const detail = this.refusals.get(node) ?? why?.detail;
       this.deps.emit({ type: "step-end", at: this.at(), step: this.deps.ids[node] ?? String(node), state: final.state, reason: why?.reason ?? final.reason, attempts: 0, durationMs: 0, detail });
     }

@@ -73,8 +73,13 @@ export function quotaResetAt(text: string, now: number): number | undefined {
   }
   const header = /\bretry[- ]after\b["']?\s*[:=]\s*["']?(\d+(?:\.\d+)?)\b/i.exec(text);
   if (header) return now + Math.round(Number(header[1]) * 1000);
-  const relative = /\b(?:retry|try again|resets?|reset)\s+(?:in|after)\s+(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?)?\b/i.exec(text);
-  if (relative) return now + Math.round(Number(relative[1]) * unitMs(relative[2]));
+  const relative = /\b(?:retry|try again|resets?|reset)\s+(?:in|after)\s+((?:\d+(?:\.\d+)?\s*(?:ms|milliseconds?|h|hrs?|hours?|m|mins?|minutes?|s|secs?|seconds?)?\s*)+)/i.exec(text);
+  if (relative) {
+    // "2h52m39s", "43.6s", "5 minutes": the parts add up; a bare number is seconds.
+    let ms = 0;
+    for (const part of relative[1]!.matchAll(/(\d+(?:\.\d+)?)\s*([a-z]*)/gi)) ms += Number(part[1]) * unitMs(part[2] || undefined);
+    return now + Math.round(ms);
+  }
   const clock = /\b(?:resets?|reset|try again|retry)\s+(?:at\s+)?(\d{1,2}):(\d{2})\s*(am|pm)?\b/i.exec(text);
   if (clock) return nextClockTime(Number(clock[1]), Number(clock[2]), clock[3], now);
   return undefined;

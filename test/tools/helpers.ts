@@ -80,12 +80,12 @@ export interface Ran {
 export function runTool(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; stdinFile?: string | undefined }): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const stdin = options.stdinFile === undefined ? "ignore" : fs.openSync(options.stdinFile, "r");
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: [stdin, "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: [stdin, "pipe", "pipe"] as const });
     if (typeof stdin === "number") fs.closeSync(stdin);
     let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     // A safety net only: a fake that hangs fails the test instead of stalling the suite.
     const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
     child.on("error", reject);
