@@ -4,7 +4,8 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { writePromptFile } from "./prompt.js";
 import type { ToolAdapter } from "./types.js";
-import { ErrorEvidence, describeExit, exitedZero, ok } from "./verdict.js";
+import { looksLikeAuth, looksLikeNetwork, looksLikeQuota } from "./quota.js";
+import { ErrorEvidence, clip, describeExit, exitedZero, ok } from "./verdict.js";
 
 /**
  * Exit codes of a headless run (google-gemini/gemini-cli packages/core/src/utils/errors.ts,
@@ -67,6 +68,18 @@ function parseOutput(stdout: string): GeminiOutput | undefined {
   return undefined;
 }
 
+/**
+ * Gemini retries a failed call with backoff, for minutes when offline (seen with 0.61: 87 s for
+ * `fetch failed` against a closed port, despite general.maxAttempts 2). Its retry line says why
+ * ("Attempt 1 failed with status 429. Retrying with backoff...", "Attempt 1 failed. Retrying with
+ * backoff... Error: exception TypeError: fetch failed"): a quota, a 401 or an unreachable API will
+ * not be different seconds later, so ws stops there and reports it.
+ */
+function hopelessRetry(line: string): boolean {
+  if (!/\bRetrying with backoff\b/i.test(line)) return false;
+  return looksLikeQuota(line) || looksLikeAuth(line) || looksLikeNetwork(line);
+}
+
 /** A document on stderr counts only when it is an error document. */
 function errorDocument(stderr: string): GeminiOutput | undefined {
   const doc = parseOutput(stderr);
@@ -113,15 +126,22 @@ export const geminiAdapter: ToolAdapter = {
     let stdout = "";
     // Some failures (no auth method) print the JSON error document on stderr, not stdout.
     let stderr = "";
+    let stoppedFor: string | undefined;
     return {
       onLine(line, stream) {
         if (stream === "stderr") {
           if (stderr.length < MAX_STDOUT_CHARS) stderr += line + "\n";
-          return evidence.add(line);
+          evidence.add(line);
+          if (stoppedFor === undefined && hopelessRetry(line)) {
+            stoppedFor = line;
+            return "stop";
+          }
+          return;
         }
         if (stdout.length < MAX_STDOUT_CHARS) stdout += line + "\n";
       },
       finish(exit) {
+        if (stoppedFor !== undefined) return evidence.fail(`gemini kept retrying, stopped by ws: ${clip(stoppedFor, 300)}`);
         const output = parseOutput(stdout) ?? errorDocument(stderr);
         const usage = output ? usageOf(output) : undefined;
         const error = output?.error;

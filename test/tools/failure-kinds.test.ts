@@ -141,3 +141,19 @@ describe("gemini: the error document on stderr", () => {
     expect(v.kind).toBe("auth");
   });
 });
+
+describe("gemini: a hopeless retry is stopped", () => {
+  it.each([
+    ["Attempt 1 failed with status 429. Retrying with backoff... RESOURCE_EXHAUSTED", "quota"],
+    ["Attempt 1 failed. Retrying with backoff... Error: exception TypeError: fetch failed sending request", "network"],
+    ['Attempt 1 failed. Retrying with backoff... {"error":{"code":401,"status":"UNAUTHENTICATED","message":"API key not valid"}}', "auth"],
+  ])("%j → %s", (line, kind) => {
+    const parser = parserOf("gemini");
+    expect(parser.onLine(line, "stderr")).toBe("stop");
+    expect(parser.finish({ exitCode: null, signal: "SIGTERM", outcome: "stopped" }).kind).toBe(kind);
+  });
+
+  it("a 500 retry is left to gemini", () => {
+    expect(parserOf("gemini").onLine("Attempt 1 failed with status 500. Retrying with backoff...", "stderr")).toBeUndefined();
+  });
+});
