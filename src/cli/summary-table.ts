@@ -1,20 +1,12 @@
 import { stateMark } from "../format/state-marks.js";
 import { formatReason } from "../events/end-reason.js";
 import { waitingLabel } from "../report/waiting.js";
+import { formatUsage } from "../format/usage.js";
 import type { ChalkInstance } from "chalk";
 import type { RunState, StepRecord } from "../store/run-state.js";
 import { totalUsage } from "../store/run-state.js";
 import { formatDuration } from "../format/duration.js";
-import type { Usage } from "../events/run-event.js";
 
-export function formatUsage(usage: Usage | undefined): string {
-  if (!usage) return "";
-  const parts: string[] = [];
-  if (usage.costUsd !== undefined) parts.push(`$${usage.costUsd.toFixed(usage.costUsd < 1 ? 4 : 2)}`);
-  const tokens = (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
-  if (tokens > 0) parts.push(`${tokens.toLocaleString("en-US")} tok`);
-  return parts.join(" ");
-}
 
 
 /** The reason code and its one-line message, kept short enough for a table cell. */

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { agentProject, BIN, cleanup, events, git, outcomes, readState, tempDir, type AgentProject, type EventLine } from "../agents/rig.js";
 import { closedPort, startFakeApi, type FakeApi, type Script } from "./fake-api.js";
 
@@ -34,16 +34,17 @@ async function api(script: Script): Promise<FakeApi> {
   return server;
 }
 
-let home = "";
-beforeAll(() => {
-  home = tempDir("ws-real-home-");
+/** A fresh HOME per run: the tests run concurrently, and the CLIs write their config files there. */
+function freshHome(): string {
+  const home = tempDir("ws-real-home-");
   // The user's own Gemini settings, as after `gemini` was set up with a key. ws passes the same two
   // as system defaults, but Gemini skips a system defaults file below a world-writable folder
   // ("Parent directory '/tmp' is insecure"), and this suite's projects live under /tmp.
   fs.mkdirSync(path.join(home, ".gemini"));
   fs.writeFileSync(path.join(home, ".gemini", "settings.json"), JSON.stringify({ security: { auth: { selectedType: "gemini-api-key" } }, general: { maxAttempts: 2 } }));
-});
-afterEach(cleanup);
+  return home;
+}
+afterAll(cleanup);
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
@@ -52,7 +53,7 @@ afterAll(async () => {
 function runWs(project: AgentProject, extra: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const env: NodeJS.ProcessEnv = {
     PATH: `${CLI_BIN}${path.delimiter}${process.env.PATH ?? ""}`,
-    HOME: home,
+    HOME: freshHome(),
     CI: "true",
     ANTHROPIC_API_KEY: "sk-ant-fake-key",
     GEMINI_API_KEY: "fake-gemini-key",
@@ -115,7 +116,9 @@ const BIG = "Context, to be read in full: " + "lorem ipsum dolor sit amet ".repe
 const BIG_FOR = (tool: string) => (tool === "codex" ? BIG.slice(0, 1_040_000) : BIG);
 
 // Each test spawns real CLIs several times (gemini alone starts in 5-15 s on a loaded 2-core machine).
-describe.skipIf(SKIP)("the real agent CLIs through ws run", { timeout: 300_000 }, () => {
+// Concurrent: the runs mostly wait (start-up, backoffs, the fake API), so the suite costs about its longest test.
+describe.skipIf(SKIP)("the real agent CLIs through ws run", { timeout: 300_000, concurrent: true }, () => {
+  // In CI a missing install is not skipped: this fails (and so does every test below).
   it("the pinned CLIs are installed", () => {
     expect(MISSING, `run: node test/real-cli/install.mjs (into ${CLI_DIR})`).toEqual([]);
   });
@@ -222,12 +225,6 @@ describe.skipIf(SKIP)("the real agent CLIs through ws run", { timeout: 300_000 }
     expect(outcomes(authProject).a1, attemptLogs(authProject, "a1")).toEqual(["failed", 1, "auth"]);
     expect(outcomes(authProject).a2).toEqual(["blocked", 0, "auth"]);
     console.log(`real ${tool}: offline + quota run took ${r.ms} ms, auth run ${auth.ms} ms`);
-  });
-});
-
-describe.runIf(MISSING.length > 0 && IN_CI)("the real agent CLIs in CI", () => {
-  it("are installed (CI runs node test/real-cli/install.mjs first)", () => {
-    expect(MISSING, `not installed in ${CLI_DIR}`).toEqual([]);
   });
 });
 
