@@ -1,5 +1,6 @@
 import { stateMark } from "../format/state-marks.js";
 import { formatReason } from "../events/end-reason.js";
+import { waitingLabel } from "../report/waiting.js";
 import type { Ora } from "ora";
 import type { ChalkInstance } from "chalk";
 import type { CliContext } from "./context.js";
@@ -98,10 +99,11 @@ export class RunReporter implements RunListener {
     switch (event.type) {
       case "step-end": {
         const mark = stateMark(event.state, c);
-        const why = event.state === "passed" ? "" : ` ${c.dim(formatReason(event.reason))}`;
+        const why = event.state === "passed" ? "" : ` ${c.dim(formatReason(event.reason))}${event.detail ? c.dim(` — ${event.detail}`) : ""}`;
         return `${mark} ${event.step}${why} ${c.dim(formatDuration(event.durationMs))}${event.attempts > 1 ? c.dim(` (${event.attempts} attempts)`) : ""}`;
       }
       case "attempt-end":
+        if (event.free) return c.yellow(`  ⏸ ${event.step} ${waitingLabel(event.resetAt)}: ${event.detail ?? formatReason(event.reason)}`);
         return event.passed ? undefined : c.yellow(`  ↻ ${event.step} attempt ${event.attempt}: ${formatReason(event.reason)}${this.timeout(event)}${event.detail ? ` — ${event.detail}` : ""}`);
       case "breaker":
         return c.magenta(`  ⚡ ${formatEventLine(event) ?? ""}`);

@@ -171,6 +171,8 @@ function refused(outcome: Exclude<RunOutcome, { kind: "finished" }>, ws: Workstr
     }
     case "no_sandbox":
       throw new UserError(`${path.relative(ctx.cwd, ws.file) || ws.file}: execution.isolation "sandbox": ${outcome.problem}`, { fix: outcome.fix });
+    case "tool_not_ready":
+      throw new UserError(`${path.relative(ctx.cwd, ws.file) || ws.file}: ${outcome.message}`, { fix: outcome.fix });
   }
 }
 

@@ -1,19 +1,20 @@
 import { stateMark } from "../format/state-marks.js";
 import { formatReason } from "../events/end-reason.js";
+import { waitingLabel } from "../report/waiting.js";
+import { formatUsage } from "../format/usage.js";
 import type { ChalkInstance } from "chalk";
 import type { RunState, StepRecord } from "../store/run-state.js";
 import { totalUsage } from "../store/run-state.js";
 import { formatDuration } from "../format/duration.js";
 import { plainTable } from "./plain-table.js";
-import type { Usage } from "../events/run-event.js";
 
-export function formatUsage(usage: Usage | undefined): string {
-  if (!usage) return "";
-  const parts: string[] = [];
-  if (usage.costUsd !== undefined) parts.push(`$${usage.costUsd.toFixed(usage.costUsd < 1 ? 4 : 2)}`);
-  const tokens = (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
-  if (tokens > 0) parts.push(`${tokens.toLocaleString("en-US")} tok`);
-  return parts.join(" ");
+
+
+/** The reason code and its one-line message, kept short enough for a table cell. */
+function withDetail(reason: string, detail: string | undefined): string {
+  if (!detail) return reason;
+  const line = detail.split("\n")[0] ?? "";
+  return `${reason}: ${line.length > 100 ? `${line.slice(0, 99)}…` : line}`;
 }
 
 /** No rule between rows: a 30-step table should fit a screen. */
@@ -68,11 +69,12 @@ export async function stepTable(
     if (!r || (options.rows && !options.rows(r))) continue;
     rows.push([
       id,
-      stateCell(r, chalk),
+      // Between a quota answer and its next attempt the step is neither running nor merely queued.
+      r.waiting && (r.state === "running" || r.state === "pending") ? chalk.yellow(`⏸ ${waitingLabel(r.waiting.until)}`) : stateCell(r, chalk),
       r.attempts > 0 ? String(r.attempts) : "",
       // A running step shows how long it has been going (ws status from another terminal).
       r.state === "running" && r.startedAt ? `${formatDuration(Date.now() - Date.parse(r.startedAt))} so far` : r.durationMs !== undefined && r.attempts > 0 ? formatDuration(r.durationMs) : "",
-      r.state === "passed" || r.reason === undefined ? "" : formatReason(r.reason),
+      r.state === "passed" || r.reason === undefined ? "" : withDetail(formatReason(r.reason), r.detail),
       ...(withUsage ? [formatUsage(r.usage)] : []),
       ...(options.logs ? [r.log && options.root ? `${options.root}/${r.log}` : (r.log ?? "")] : []),
     ]);

@@ -14,7 +14,7 @@ import { containmentNotes, sandboxUnavailable } from "../proc/run-checks.js";
 import { redactDeep, secretValues } from "../proc/secrets.js";
 import type { RunEvent } from "../events/run-event.js";
 import type { RunState } from "../store/run-state.js";
-import { adapterFor, findMissingTools } from "../tools/registry.js";
+import { adapterFor, findMissingTools, preflightProblem } from "../tools/registry.js";
 import type { Step, Workstream } from "../workstream/model.js";
 import { UserError } from "../errors.js";
 import { systemClock, type Clock } from "./clock.js";
@@ -66,6 +66,8 @@ export type RunOutcome =
   | { kind: "missing_tools"; missing: MissingTool[] }
   /** isolation "sandbox" on a machine where bwrap cannot make one (`problem` says why). */
   | { kind: "no_sandbox"; problem: string; fix: string }
+  /** A tool would stall before doing anything (aider with no model and no key: a browser sign-in). */
+  | { kind: "tool_not_ready"; message: string; fix: string }
   | UnknownStep;
 
 interface Prepared {
@@ -98,6 +100,8 @@ function prepare(options: RunOptions): Prepared | Exclude<RunOutcome, { kind: "f
   if (missing.length > 0) return { kind: "missing_tools", missing };
   const noSandbox = sandboxUnavailable(ws, env);
   if (noSandbox !== undefined) return { kind: "no_sandbox", ...noSandbox };
+  const problem = preflightProblem(ws, steps, env);
+  if (problem) return { kind: "tool_not_ready", ...problem };
   return { ws, env, clock: options.clock ?? systemClock, paths, graph, selected, previous };
 }
 

@@ -17,7 +17,8 @@ export interface Final {
 }
 
 /** What one unit of work ended with: a final state, or "put me back in the queue" (a retry). */
-export type UnitResult = { final: true; state: "passed" | "failed" | "cancelled" | "skipped"; reason: EndReason } | { final: false };
+/** `blocked` without running: the unit found it cannot (its tool unusable); it blocks its dependents like a failure. */
+export type UnitResult = { final: true; state: "passed" | "failed" | "blocked" | "cancelled" | "skipped"; reason: EndReason } | { final: false };
 
 export interface SchedulerGroup {
   /** For `blocked_by:<group>` reasons. */

@@ -27,14 +27,26 @@ export interface StepRunnerDeps {
   env: NodeJS.ProcessEnv;
   clock: Clock;
   git: GitMode;
-  adapter: (step: Step) => ToolAdapter;
+  /** The adapter of a tool by name (a step may fall back to another tool of its list). */
+  adapter: (tool: string) => ToolAdapter;
   emit: (event: RunEvent) => void;
   /** file_scopes of the other steps whose attempts overlapped [since, now] (their edits are not this step's). */
   othersScopes: (step: Step, since: number) => string[][];
 }
 
 /** The result of one unit, plus what the breaker needs to know. */
-export type AttemptResult = UnitResult & { toolFault: boolean; quota?: boolean };
+export type AttemptResult = UnitResult & {
+  toolFault: boolean;
+  /** The tool that ran the attempt. */
+  tool: string;
+  /** A quota answer: park the tool until `until` (epoch ms) when the tool said, else for the cooldown. */
+  quota?: { until: number | undefined } | undefined;
+  /** Credentials failed: no step may use this tool for the rest of the run. */
+  auth?: { message: string; fix: string } | undefined;
+};
+
+/** Outcomes no retry of the same tool can change: the step ends at once. */
+const FINAL_KINDS = new Set(["auth", "budget"]);
 
 const FEEDBACK_LINES = 40;
 const FEEDBACK_CHARS = 4000;
@@ -46,14 +58,31 @@ function cap(lines: string[]): string {
   return text.length > FEEDBACK_CHARS ? text.slice(-FEEDBACK_CHARS) : text;
 }
 
-/** Why the tool's process ended badly, or undefined when it did its job. */
-function toolFailure(proc: ProcessResult, verdict: ToolVerdict): { reason: EndReason; detail?: string | undefined } | undefined {
+/**
+ * Why the tool's process ended badly, or undefined when it did its job. The verdict's kind comes
+ * before the process outcome: a CLI that retried a 429 until the step timed out ran into a
+ * quota, not a slow task, and a CLI ws stopped (hopeless reconnects) says why in its verdict.
+ */
+function toolFailure(proc: ProcessResult, verdict: ToolVerdict, budgetHit: string | undefined): { reason: EndReason; detail?: string | undefined } | undefined {
   if (proc.outcome === "spawn_error") return { reason: because("spawn_error"), detail: proc.error };
-  if (proc.outcome === "timeout") return { reason: because("timeout") };
-  if (verdict.kind === "quota") return { reason: because("quota"), detail: verdict.message };
-  if (proc.signal) return { reason: { kind: "signal", signal: proc.signal } };
-  if (proc.exitCode !== 0) return { reason: { kind: "exit", code: proc.exitCode ?? -1 }, detail: verdict.kind === "error" ? verdict.message : undefined };
-  if (verdict.kind === "error") return { reason: because("tool_error"), detail: verdict.message };
+  if (budgetHit !== undefined) return { reason: because("budget"), detail: budgetHit };
+  if (verdict.kind !== "ok" && verdict.kind !== "error") return { reason: because(verdict.kind), detail: verdict.message };
+  const message = verdict.kind === "error" ? verdict.message : undefined;
+  // The verdict's message carries the tool's last meaningful line: what it was doing when cut off.
+  if (proc.outcome === "timeout") return { reason: because("timeout"), detail: message };
+  if (proc.signal) return { reason: { kind: "signal", signal: proc.signal }, detail: message };
+  if (proc.exitCode !== 0) return { reason: { kind: "exit", code: proc.exitCode ?? -1 }, detail: message };
+  if (verdict.kind === "error") return { reason: because("tool_error"), detail: message };
+  return undefined;
+}
+
+/** What a step may still spend: its budget less what earlier attempts used. Undefined: unlimited. */
+function overBudget(budget: Step["budget"], used: Usage | undefined): string | undefined {
+  const u = used ?? {};
+  if (budget.maxCostUsd !== undefined && (u.costUsd ?? 0) > budget.maxCostUsd) return `cost $${(u.costUsd ?? 0).toFixed(4)} is over the step's budget of $${budget.maxCostUsd}`;
+  const tokens = (u.inputTokens ?? 0) + (u.outputTokens ?? 0);
+  if (budget.maxTokens !== undefined && tokens > budget.maxTokens) return `${tokens} tokens is over the step's budget of ${budget.maxTokens}`;
+  if (budget.maxTurns !== undefined && (u.turns ?? 0) > budget.maxTurns) return `${u.turns ?? 0} turns is over the step's budget of ${budget.maxTurns}`;
   return undefined;
 }
 
@@ -72,6 +101,8 @@ export class StepRun {
   private lastTestFailure: string | undefined;
   private durationMs = 0;
   private usage: Usage | undefined;
+  /** What the latest attempt used (the run's budget counts it). */
+  lastUsage: Usage | undefined;
   /** Files this step's attempts changed and kept: a retry may leave an earlier attempt's file as it was. */
   private readonly owned = new Set<string>();
   private ended = false;
@@ -107,51 +138,36 @@ export class StepRun {
     return new Date(this.deps.clock.now()).toISOString();
   }
 
-  async attempt(signal: AbortSignal): Promise<AttemptResult> {
+  /** One attempt with `tool` (the step's first tool, or the fallback its tool's breaker left). */
+  async attempt(signal: AbortSignal, tool = this.step.tool): Promise<AttemptResult> {
     if (this.commitPending && this.deps.git.commit) return this.finishCommit();
     const { step, deps } = this;
     const attempt = ++this.made;
     const started = deps.clock.now();
-    deps.emit({ type: "step-start", at: this.now(), step: step.id, attempt, tool: step.tool });
+    deps.emit({ type: "step-start", at: this.now(), step: step.id, attempt, tool });
 
-    const adapter = deps.adapter(step);
-    const ctx = this.toolContext(attempt);
     const git = deps.git.scopeCheck || deps.git.commit ? await import("../git/changes.js") : undefined;
     const before = git ? await git.snapshot(deps.workdir) : undefined;
     if (before) await this.adoptLeftovers(before, started);
-    const invocation = await adapter.prepare(ctx);
-    const parser = adapter.parser(ctx);
-    const log = deps.paths.attemptLog(step.id, attempt);
     const outputFile = path.join(deps.paths.stepDir(step.id), `attempt-${attempt}.outputs`);
     // A fresh, empty file per attempt: only the passed attempt's outputs count, and `>>` works from the first line.
     fs.mkdirSync(path.dirname(outputFile), { recursive: true });
     fs.writeFileSync(outputFile, "");
-    const contain = attemptContainment(this.place(attempt), adapter.keyVariables ?? [], Object.keys(invocation.env));
-    const proc = await this.spawn({
-      command: invocation.command,
-      args: invocation.args,
-      cwd: deps.workdir,
-      env: { ...step.env, ...invocation.env, WS_OUTPUT: outputFile },
-      timeoutMs: step.timeout * 1000,
-      logFile: log,
-      signal,
-      // A shell step's output says nothing to ws: don't decode every line of it (bench/: memory, speed).
-      onLine: step.tool === "shell" ? undefined : (line, stream) => parser.onLine(line, stream),
-      contain,
-    });
-    const verdict = parser.finish(proc);
+    const { proc, verdict, log, budgetHit } = await this.runTool(tool, attempt, signal, outputFile);
     this.usage = addUsage(this.usage, verdict.usage);
+    this.lastUsage = verdict.usage;
 
     let reason: EndReason = because("passed");
     let detail: string | undefined;
     let tail = proc.tail;
     let toolFault = false;
     let changed: string[] = [];
-    const failure = proc.outcome === "cancelled" ? { reason: because("cancelled"), detail: undefined } : toolFailure(proc, verdict);
+    const failure = proc.outcome === "cancelled" ? { reason: because("cancelled"), detail: undefined } : toolFailure(proc, verdict, budgetHit);
     if (failure) {
       reason = failure.reason;
       detail = failure.detail;
-      toolFault = failure.reason.kind !== "cancelled";
+      // Running out of budget is the step's doing, not the tool's.
+      toolFault = failure.reason.kind !== "cancelled" && failure.reason.kind !== "budget";
     }
 
     if (git && before) {
@@ -178,6 +194,7 @@ export class StepRun {
     const durationMs = deps.clock.now() - started;
     this.durationMs += durationMs;
     const free = reason.kind === "quota" && ++this.quotaHits < MAX_QUOTA_ATTEMPTS;
+    const until = verdict.kind === "quota" ? verdict.resetAt : undefined;
     deps.emit({
       type: "attempt-end",
       at: this.now(),
@@ -193,36 +210,93 @@ export class StepRun {
       usage: verdict.usage,
       detail,
       free: free || undefined,
+      resetAt: free && until !== undefined ? new Date(until).toISOString() : undefined,
     });
+    const auth = verdict.kind === "auth" ? { message: verdict.message, fix: verdict.fix } : undefined;
+    const base = { toolFault, tool, auth, quota: reason.kind === "quota" ? { until } : undefined };
 
     if (reason.kind === "passed") {
       const commit = deps.git.commit ? await this.commit() : undefined;
       this.outputs = this.readOutputs(outputFile);
-      return this.end("passed", reason, commit, false);
+      return { ...this.end("passed", reason, commit, false), ...base };
     }
     if (reason.kind === "cancelled") {
       // The scheduler says why it stopped this step when it was not Ctrl-C or a stop: a lost race, a group timeout.
       const why = signal.reason as EndReason | undefined;
-      if (why?.kind === "group_timeout") return this.end("failed", why, undefined, false);
-      return this.end("cancelled", why?.kind === "lost_race" ? why : reason, undefined, false);
+      if (why?.kind === "group_timeout") return { ...this.end("failed", why, undefined, false), ...base };
+      return { ...this.end("cancelled", why?.kind === "lost_race" ? why : reason, undefined, false), ...base };
     }
-    if (free) return { final: false, toolFault, quota: true };
+    if (free) return { final: false, ...base };
+    if (FINAL_KINDS.has(reason.kind)) return { ...this.end("failed", reason, undefined, toolFault, detail), ...base };
 
     this.spent += 1;
     const testFailure = reason.kind === "tests_failed" ? cap(tail) : undefined;
     if (testFailure !== undefined && testFailure === this.lastTestFailure) {
       // Two attempts in a row failed the same way: another one would burn budget for nothing.
-      return this.end("failed", because("no_progress"), undefined, toolFault);
+      return { ...this.end("failed", because("no_progress"), undefined, toolFault, detail), ...base };
     }
     this.lastTestFailure = testFailure;
-    if (this.spent > step.retries) return this.end("failed", reason, undefined, toolFault);
-    this.feedback = [`The previous attempt (${attempt}) failed: ${formatReason(reason)}.`, detail, cap(tail)].filter(Boolean).join("\n");
-    return { final: false, toolFault };
+    if (this.spent > step.retries) return { ...this.end("failed", reason, undefined, toolFault, detail), ...base };
+    const spentAll = overBudget(step.budget, this.usage);
+    if (spentAll !== undefined) return { ...this.end("failed", because("budget"), undefined, false, spentAll), ...base };
+    // The retry prompt gets a clean summary: the tool's own error message, or the failing test's
+    // output. Never the raw tail of an agent's run (stream-json events, progress noise).
+    this.feedback = [`The previous attempt (${attempt}) failed: ${formatReason(reason)}.`, detail, testFailure].filter(Boolean).join("\n");
+    return { final: false, ...base };
+  }
+
+  /**
+   * Spawns the tool. Its parser may stop it early ("stop": a hopeless loop), and so may the
+   * budget: the step's limits are checked against the usage the parser has seen so far.
+   */
+  private async runTool(tool: string, attempt: number, signal: AbortSignal, outputFile: string): Promise<{ proc: ProcessResult; verdict: ToolVerdict; log: string; budgetHit: string | undefined }> {
+    const { step, deps } = this;
+    const adapter = deps.adapter(tool);
+    const ctx = this.toolContext(attempt);
+    const invocation = await adapter.prepare(ctx);
+    const contain = attemptContainment(this.place(attempt), adapter.keyVariables ?? [], Object.keys(invocation.env));
+    const parser = adapter.parser(ctx);
+    const log = deps.paths.attemptLog(step.id, attempt);
+    const stopper = new AbortController();
+    let budgetHit: string | undefined;
+    const watchBudget = Object.values(step.budget).some((v) => v !== undefined) && parser.usageSoFar !== undefined;
+    const onLine = (line: string, stream: "stdout" | "stderr") => {
+      if (parser.onLine(line, stream) === "stop") stopper.abort();
+      if (watchBudget && budgetHit === undefined) {
+        budgetHit = overBudget(step.budget, addUsage(this.usage, parser.usageSoFar?.()));
+        if (budgetHit !== undefined) stopper.abort();
+      }
+    };
+    const proc = await this.spawn({
+      command: invocation.command,
+      args: invocation.args,
+      cwd: deps.workdir,
+      env: { ...step.env, ...invocation.env, WS_OUTPUT: outputFile },
+      stdinFile: invocation.stdinFile,
+      timeoutMs: step.timeout * 1000,
+      logFile: log,
+      signal: AbortSignal.any([signal, stopper.signal]),
+      // A shell step's output says nothing to ws: don't decode every line of it (bench/: memory, speed).
+      onLine: tool === "shell" ? undefined : onLine,
+      contain,
+    });
+    const stopped = proc.outcome === "cancelled" && !signal.aborted;
+    const verdict = parser.finish(stopped ? { ...proc, outcome: "stopped" } : proc);
+    return { proc: stopped ? { ...proc, outcome: "exited" } : proc, verdict, log, budgetHit };
   }
 
   private toolContext(attempt: number): ToolContext {
     const { step, deps } = this;
-    return { workstream: deps.workstream, step, cwd: deps.workdir, attempt, feedback: this.feedback, stepDir: deps.paths.stepDir(step.id), env: deps.env };
+    return {
+      workstream: deps.workstream,
+      step,
+      cwd: deps.workdir,
+      attempt,
+      feedback: this.feedback,
+      stepDir: deps.paths.stepDir(step.id),
+      env: deps.env,
+      now: () => deps.clock.now(),
+    };
   }
 
   /**
@@ -297,11 +371,11 @@ export class StepRun {
   }
 
   /** The scheduler cancelled a step between attempts (stop/abort/Ctrl-C forbade its retry). */
-  cancel(): void {
-    if (!this.ended) this.end("cancelled", because("cancelled"), undefined, false);
+  cancel(why?: { reason: EndReason; detail?: string | undefined }): void {
+    if (!this.ended) this.end("cancelled", why?.reason ?? because("cancelled"), undefined, false, why?.detail);
   }
 
-  private end(state: "passed" | "failed" | "cancelled", reason: EndReason, commit: string | undefined, toolFault: boolean): AttemptResult {
+  private end(state: "passed" | "failed" | "cancelled", reason: EndReason, commit: string | undefined, toolFault: boolean, detail?: string): AttemptResult {
     this.ended = true;
     this.deps.emit({
       type: "step-end",
@@ -314,8 +388,9 @@ export class StepRun {
       usage: this.usage,
       commit,
       outputs: state === "passed" && Object.keys(this.outputs).length > 0 ? this.outputs : undefined,
+      detail,
     });
-    return { final: true, state, reason, toolFault, quota: reason.kind === "quota" };
+    return { final: true, state, reason, toolFault, tool: this.step.tool };
   }
 
   /** The passed attempt's $WS_OUTPUT; a malformed line or an oversized value is a warning, not a failure. */

@@ -2,7 +2,7 @@ import { because } from "../events/end-reason.js";
 import type { StepRecord } from "../store/run-state.js";
 import { adapterFor } from "../tools/registry.js";
 import type { Step } from "../workstream/model.js";
-import { BreakerRegistry } from "./breakers.js";
+import { ToolGate, type Admission } from "./tool-gate.js";
 import type { Final, Gate, UnitResult } from "./scheduler.js";
 import { ScopeSpans } from "./scope-spans.js";
 import { StepRun, type StepRunnerDeps } from "./step-runner.js";
@@ -20,13 +20,15 @@ export type StepUnitsDeps = Omit<StepRunnerDeps, "adapter" | "othersScopes"> & {
  * whose edits are judged against the scopes of the attempts that overlapped it.
  */
 export class StepUnits {
-  private readonly breakers: BreakerRegistry;
+  private readonly tools: ToolGate;
+  /** Steps the gate refused (every tool unusable, the run's budget spent): why, for their step-end. */
+  private readonly refusals = new Map<number, string>();
   private readonly spans: ScopeSpans;
   private readonly runs = new Map<number, StepRun>();
 
   constructor(private readonly deps: StepUnitsDeps) {
     const now = () => deps.clock.now();
-    this.breakers = new BreakerRegistry(deps.workstream.circuitBreaker, now, deps.emit);
+    this.tools = new ToolGate(deps.workstream, deps.env, deps.clock, deps.emit);
     this.spans = new ScopeSpans(now);
   }
 
@@ -44,7 +46,12 @@ export class StepUnits {
     return new Date(this.deps.clock.now()).toISOString();
   }
 
-  gate = (node: number): Gate => (this.skipsItself(node) ? { ok: true } : this.breakers.gate(this.step(node).tool));
+  /** The token is the admission: which tool runs the step (a fallback when the first is parked) or why it cannot. */
+  gate = (node: number): Gate => {
+    if (this.skipsItself(node)) return { ok: true };
+    const admission = this.tools.admit(this.step(node));
+    return admission.kind === "wait" ? { ok: false, retryInMs: admission.retryInMs } : { ok: true, token: admission };
+  };
 
   run = async (node: number, signal: AbortSignal, token: unknown): Promise<UnitResult> => {
     const step = this.step(node);
@@ -53,12 +60,18 @@ export class StepUnits {
       this.deps.emit({ type: "step-end", at: this.at(), step: step.id, state: "skipped", reason: because("skipped"), attempts: 0, durationMs: 0 });
       return { final: true, state: "skipped", reason: because("skipped") };
     }
-    const trial = token === true;
-    this.breakers.started(step.tool, trial);
+    const admission = (token as Admission | undefined) ?? { kind: "run", tool: step.tool, trial: false };
+    if (admission.kind === "refuse") {
+      this.refusals.set(node, admission.detail);
+      return { final: true, state: admission.state, reason: admission.reason };
+    }
+    const { tool, trial } = admission.kind === "run" ? admission : { tool: step.tool, trial: false };
+    this.tools.started(tool, trial);
     const span = this.spans.begin(step);
     try {
-      const result = await this.stepRun(node, step).attempt(signal);
-      if (!(result.final && result.state === "cancelled")) this.breakers.record(step.tool, result, trial);
+      const run = this.stepRun(node, step);
+      const result = await run.attempt(signal, tool);
+      this.tools.record(result, trial, run.lastUsage);
       return result;
     } finally {
       this.spans.end(span);
@@ -66,14 +79,16 @@ export class StepUnits {
   };
 
   onFinal = (node: number, final: Final): void => {
+    // A queued step left behind by its tools (parked past max_wait, breaker open under stop/abort)
+    // says so rather than just "cancelled"; a refused one says why.
+    const step = this.deps.workstream.steps[node];
+    const why = final.state === "cancelled" && step && !this.refusals.has(node) ? this.tools.whyNotStarted(step) : undefined;
     // A step cancelled between attempts has not said so yet; steps that ended emitted their own step-end.
-    if (final.state === "cancelled") this.runs.get(node)?.cancel();
+    if (final.state === "cancelled") this.runs.get(node)?.cancel(why);
     const notRun = final.state === "blocked" || (final.state === "cancelled" && !this.runs.has(node)) || (final.state === "skipped" && final.reason.kind === "run_if");
     if (notRun) {
-      // Under stop/abort, a queued step whose tool's breaker is open says so rather than just "cancelled".
-      const open = final.state === "cancelled" && this.breakers.isOpen(this.deps.workstream.steps[node]?.tool ?? "");
-      const reason = open ? because("circuit_open") : final.reason;
-      this.deps.emit({ type: "step-end", at: this.at(), step: this.deps.ids[node] ?? String(node), state: final.state, reason, attempts: 0, durationMs: 0 });
+      const detail = this.refusals.get(node) ?? why?.detail;
+      this.deps.emit({ type: "step-end", at: this.at(), step: this.deps.ids[node] ?? String(node), state: final.state, reason: why?.reason ?? final.reason, attempts: 0, durationMs: 0, detail });
     }
   };
 
@@ -85,7 +100,7 @@ export class StepUnits {
         step,
         {
           ...deps,
-          adapter: (s: Step) => adapterFor(deps.workstream, s.tool),
+          adapter: (tool: string) => adapterFor(deps.workstream, tool),
           othersScopes: (s: Step, since: number) => this.spans.othersScopes(s, since),
         },
         deps.previous(step.id),

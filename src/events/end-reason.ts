@@ -14,6 +14,9 @@ export type ReasonKind =
   | "scope_violation"
   | "tool_error"
   | "quota"
+  | "auth"
+  | "network"
+  | "budget"
   | "spawn_error"
   /** A member of a race (`cancel_rest`) stopped because another member passed first. */
   | "lost_race"

@@ -76,6 +76,8 @@ export type RunEvent =
       detail?: string | undefined;
       /** True when the attempt does not count against `retries` (quota / rate limit). */
       free?: boolean | undefined;
+      /** A free (quota) attempt: when the tool said its limit resets (ISO); absent, the breaker's cooldown applies. */
+      resetAt?: string | undefined;
     })
   | (Base & {
       type: "step-end";
@@ -89,8 +91,10 @@ export type RunEvent =
       commit?: string | undefined;
       /** What the passed attempt wrote to $WS_OUTPUT: recorded here so --resume restores it. */
       outputs?: Record<string, string> | undefined;
+      /** One line saying why a failed step failed (the tool's message, the failing test, the fix). */
+      detail?: string | undefined;
     })
-  | (Base & { type: "breaker"; tool: string; state: BreakerState; failures: number; cooldownMs?: number | undefined })
+  | (Base & { type: "breaker"; tool: string; state: BreakerState; failures: number; cooldownMs?: number | undefined; /** When an open breaker lets a trial through (ISO): the cooldown's end or the quota's reset. */ until?: string | undefined })
   | (Base & { type: "warning"; message: string; step?: string | undefined })
   /** Compensations start: `steps` in the order they will run (reverse finish order), those not compensated yet. */
   | (Base & { type: "rollback-start"; steps: string[]; trigger: "failure" | "rollback" | "resume" })

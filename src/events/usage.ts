@@ -3,6 +3,8 @@ export interface Usage {
   costUsd?: number | undefined;
   inputTokens?: number | undefined;
   outputTokens?: number | undefined;
+  /** Agent turns (model round trips), where the tool reports them. */
+  turns?: number | undefined;
 }
 
 export function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {
@@ -13,5 +15,6 @@ export function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | un
     costUsd: sum(a.costUsd, b.costUsd),
     inputTokens: sum(a.inputTokens, b.inputTokens),
     outputTokens: sum(a.outputTokens, b.outputTokens),
+    turns: sum(a.turns, b.turns),
   };
 }

@@ -25,10 +25,13 @@ export interface RunProcessOptions {
   signal?: AbortSignal; // abort = cancel: same group kill as timeout, outcome `cancelled`
   onLine?: (line: string, stream: "stdout" | "stderr") => void; // complete lines, each capped at 1 MiB
   tailLines?: number; // default 50; each kept line capped (e.g. 4 KiB)
+  /**
+   * A file fed to the child as its stdin, whole, then EOF (a prompt too long for argv). Without
+   * it stdin is /dev/null: agent CLIs wait forever on a pipe left open.
+   */
+  stdinFile?: string | undefined;
   /** Called once the group exists, e.g. to record it on disk for a later run to reap after a kill -9. */
   onSpawn?: (pid: number) => void;
-  /** The child's stdin (an agent reading its prompt); /dev/null when absent. */
-  stdinFile?: string;
   /** Cookie, withheld variables, sandbox: applied to argv/env before spawning (launch.ts). */
   contain?: Containment;
 }

@@ -1,4 +1,5 @@
 import { formatReason } from "../events/end-reason.js";
+import { waitingLabel } from "./waiting.js";
 import type { RunEvent } from "../events/run-event.js";
 import { unreachable } from "../events/run-event.js";
 import { formatDuration } from "../format/duration.js";
@@ -37,11 +38,11 @@ export function formatEventLine(event: RunEvent): string | undefined {
       if (event.passed) return undefined;
       // A Ctrl-C'd or aborted attempt did not fail: it was stopped.
       if (event.reason.kind === "cancelled") return `attempt ${event.attempt} of ${event.step} stopped (cancelled)`;
-      return `attempt ${event.attempt} of ${event.step} failed: ${formatReason(event.reason)}${event.detail ? ` — ${event.detail}` : ""}${event.free ? " (quota: not counted against retries)" : ""}`;
+      return `attempt ${event.attempt} of ${event.step} failed: ${formatReason(event.reason)}${event.detail ? ` — ${event.detail}` : ""}${event.free ? ` (quota: not counted against retries; ${waitingLabel(event.resetAt)})` : ""}`;
     case "step-end":
       if (event.state === "skipped") return `skipped ${event.step} (${event.reason.kind === "skipped" ? "its when condition is false" : formatReason(event.reason)})`;
-      if (event.attempts === 0) return `${event.state.padEnd(6)} ${event.step} (${formatReason(event.reason)})`;
-      return `${event.state.padEnd(6)} ${event.step}${event.state === "passed" ? "" : ` (${formatReason(event.reason)})`} after ${event.attempts} attempt${event.attempts === 1 ? "" : "s"}, ${formatDuration(event.durationMs)}${event.commit ? `, commit ${event.commit.slice(0, 8)}` : ""}`;
+      if (event.attempts === 0) return `${event.state.padEnd(6)} ${event.step} (${formatReason(event.reason)})${event.detail ? ` — ${event.detail}` : ""}`;
+      return `${event.state.padEnd(6)} ${event.step}${event.state === "passed" ? "" : ` (${formatReason(event.reason)})`} after ${event.attempts} attempt${event.attempts === 1 ? "" : "s"}, ${formatDuration(event.durationMs)}${event.commit ? `, commit ${event.commit.slice(0, 8)}` : ""}${event.detail ? ` — ${event.detail}` : ""}`;
     case "breaker":
       return `breaker ${event.tool}: ${event.state} after ${event.failures} tool failure${event.failures === 1 ? "" : "s"}${event.cooldownMs ? `, cooling down ${formatDuration(event.cooldownMs)}` : ""}`;
     case "rollback-start":

@@ -1,3 +1,4 @@
+import type { Usage } from "../events/usage.js";
 import { formatReason } from "../events/end-reason.js";
 import type { EndReason, EventOf, RunEvent } from "../events/run-event.js";
 import { foldEvents, type StepRecord } from "../store/run-state.js";
@@ -133,6 +134,8 @@ export function renderJunit(ws: Workstream, events: RunEvent[]): string {
     // JUnit's per-testcase properties (read by Jenkins, GitLab and the junit report actions).
     const outputs = Object.entries(record.outputs ?? {});
     if (outputs.length > 0) inner.push("      <properties>", ...outputs.map(([k, v]) => `        <property name="output.${xmlAttr(k)}" value="${xmlAttr(v)}"/>`), "      </properties>");
+    const usage = usageProperties(record.usage);
+    if (usage) inner.push(usage);
     switch (record.state) {
       case "passed":
         break;
@@ -140,7 +143,7 @@ export function renderJunit(ws: Workstream, events: RunEvent[]): string {
         failures++;
         const failed = record.reason ? formatReason(record.reason) : "failed";
         inner.push(
-          `      <failure message="${xmlAttr(failed)}" type="${xmlAttr(failed)}">${xmlText(failureBody(record, detail))}</failure>`,
+          `      <failure message="${xmlAttr(failed)}" type="${xmlAttr(failed)}">${xmlText((record.detail ? `${record.detail}\n` : "") + failureBody(record, detail))}</failure>`,
         );
         break;
       }
@@ -207,4 +210,17 @@ function xmlText(text: string): string {
 // Line breaks and tabs become character references: attribute normalization would make them spaces.
 function xmlAttr(text: string): string {
   return xmlText(text).replace(/"/g, "&quot;").replace(/\t/g, "&#9;").replace(/\n/g, "&#10;");
+}
+
+/** What an agent step cost, as testcase properties (read by CI test tabs that show them). */
+function usageProperties(usage: Usage | undefined): string | undefined {
+  if (!usage) return undefined;
+  const props = [
+    ["cost_usd", usage.costUsd],
+    ["input_tokens", usage.inputTokens],
+    ["output_tokens", usage.outputTokens],
+    ["turns", usage.turns],
+  ].filter((p): p is [string, number] => p[1] !== undefined);
+  if (props.length === 0) return undefined;
+  return ["      <properties>", ...props.map(([name, value]) => `        <property name="${name}" value="${value}"/>`), "      </properties>"].join("\n");
 }

@@ -2,6 +2,7 @@ import { formatReason } from "../events/end-reason.js";
 import { formatDuration } from "../format/duration.js";
 import type { StepState } from "../events/run-event.js";
 import { totalUsage, type RunState, type StepRecord } from "../store/run-state.js";
+import { formatUsage } from "../format/usage.js";
 import type { Workstream } from "../workstream/model.js";
 
 /**
@@ -47,10 +48,14 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
   }
   lines.push("| | |", "|---|---|", ...totals.map(([k, v]) => `| ${k} | ${cell(v)} |`), "");
 
-  lines.push("## Steps", "", "| step | state | attempts | duration | reason |", "|---|---|---:|---:|---|");
+  const withUsage = records.some((r) => r.usage);
+  lines.push("## Steps", "", `| step | state | attempts | duration | reason |${withUsage ? " cost/tokens |" : ""}`, `|---|---|---:|---:|---|${withUsage ? "---:|" : ""}`);
   for (const r of records) {
-    const reason = r.reason && r.reason.kind !== r.state ? formatReason(r.reason) : "";
-    lines.push(`| ${cell(r.id)} | ${stateText(r)} | ${r.attempts} | ${r.durationMs === undefined ? "" : formatDuration(r.durationMs)} | ${cell(reason)} |`);
+    const code = r.reason && r.reason.kind !== r.state ? formatReason(r.reason) : "";
+    // The one-line message says what the code cannot (the tool's error, the fix).
+    const reason = code && r.detail ? `${code}: ${r.detail.split("\n")[0] ?? ""}` : code;
+    const usage = withUsage ? ` ${cell(formatUsage(r.usage))} |` : "";
+    lines.push(`| ${cell(r.id)} | ${stateText(r)} | ${r.attempts} | ${r.durationMs === undefined ? "" : formatDuration(r.durationMs)} | ${cell(reason)} |${usage}`);
   }
   lines.push("");
 

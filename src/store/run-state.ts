@@ -23,6 +23,12 @@ export interface StepRecord {
   compensation?: { state: "running" | "passed" | "failed"; reason?: EndReason | undefined; log?: string | undefined } | undefined;
   /** A passed step's outputs ($WS_OUTPUT). */
   outputs?: Record<string, string> | undefined;
+  /** Why a failed, blocked or cancelled step ended, in one line (the tool's message, the fix). */
+  detail?: string | undefined;
+  /** The tool of the latest attempt (a step may fall back to another of its list). */
+  tool?: string | undefined;
+  /** Parked: its last attempt met a quota; it starts again when the tool's limit resets. */
+  waiting?: { reason: "quota"; until?: string | undefined } | undefined;
   /** Whether this run selected the step (false: left as it was by --only/--from/--resume). */
   selected: boolean;
 }
@@ -102,6 +108,8 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         step.state = "running";
         step.reason = undefined;
         step.commitPending = undefined;
+        step.tool = event.tool;
+        step.waiting = undefined;
         step.attempts = Math.max(step.attempts, event.attempt);
         step.startedAt ??= event.at;
         step.selected = true;
@@ -116,6 +124,8 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         step.log = event.log;
         step.usage = addUsage(step.usage, event.usage);
         step.commitPending = event.passed || undefined;
+        step.detail = event.passed ? undefined : event.detail;
+        if (event.free) step.waiting = { reason: "quota", until: event.resetAt };
       }
       break;
     case "step-end":
@@ -128,11 +138,17 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         step.commit = event.commit;
         step.commitPending = undefined;
         step.outputs = event.outputs;
+        step.detail = event.detail ?? (event.state === "passed" ? undefined : step.detail);
+        step.waiting = undefined;
         step.selected = true;
       }
       break;
     case "breaker":
       state.breakers[event.tool] = { state: event.state, failures: event.failures };
+      // A parked step learns its reset time from its tool's breaker (the cooldown, when the tool gave none).
+      for (const record of Object.values(state.steps)) {
+        if (record.waiting && record.tool === event.tool && event.state === "open") record.waiting.until ??= event.until;
+      }
       break;
     case "rollback-start":
       state.rollback = { state: "running", steps: event.steps };

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import type { Usage } from "../events/run-event.js";
 import { agentEnv, commandFor, modelFor } from "./agent-env.js";
@@ -27,10 +28,32 @@ function count(text: string): number {
   return Math.round(unit === "k" ? n * 1e3 : unit === "m" ? n * 1e6 : n);
 }
 
+/**
+ * Without --model aider picks one from the first key it finds (aider/onboarding.py,
+ * try_to_select_default_model); with none it starts an OpenRouter OAuth sign-in that waits five
+ * minutes for a browser. These are the keys it looks for, plus its own AIDER_MODEL.
+ */
+const AIDER_MODEL_KEYS = ["AIDER_MODEL", "OPENROUTER_API_KEY", "ANTHROPIC_API_KEY", "DEEPSEEK_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "VERTEXAI_PROJECT"];
+
+/** .aider.conf.yml may name a model: aider reads it from the home folder, the repository root and the cwd (aider/args.py). */
+function hasAiderConfig(env: NodeJS.ProcessEnv, cwd: string): boolean {
+  const dirs = [env.HOME, cwd].filter((d): d is string => Boolean(d));
+  return dirs.some((dir) => fs.existsSync(path.join(dir, ".aider.conf.yml")));
+}
+
 export const aiderAdapter: ToolAdapter = {
   name: "aider",
   // aider reaches any provider (through litellm) and the model names which: every provider key.
   keyVariables: ["*_API_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"],
+  preflight(step, ws, env) {
+    if ((step.model ?? ws.defaults.model) !== undefined) return undefined;
+    if (AIDER_MODEL_KEYS.some((key) => env[key] || step.env[key])) return undefined;
+    if (hasAiderConfig(env, path.dirname(path.dirname(ws.file)))) return undefined;
+    return {
+      message: `step "${step.id}" runs aider with no model and no API key: aider would wait for a browser sign-in (OpenRouter)`,
+      fix: `set "model" on the step or in "defaults" and its key (e.g. ANTHROPIC_API_KEY), or set AIDER_MODEL`,
+    };
+  },
   async prepare(ctx) {
     const prompt = await writePromptFile(ctx);
     const model = modelFor(ctx);
@@ -45,6 +68,8 @@ export const aiderAdapter: ToolAdapter = {
       "--no-pretty", "--no-stream", "--no-fancy-input",
       // Nothing that could stop to ask, upgrade itself or open a browser.
       "--no-check-update", "--no-show-release-notes", "--no-analytics", "--no-detect-urls", "--no-suggest-shell-commands",
+      // With --yes-always, a model warning's "Open documentation URL?" would be answered yes.
+      "--no-show-model-warnings",
       // History files under the state folder, not in the tree. The repo map would write its
       // .aider.tags.cache.v*/ into the tree (aider/repomap.py); map tokens 0 skips it
       // (base_coder.py builds a RepoMap only when map_tokens > 0); the prompt names the files.
@@ -60,8 +85,8 @@ export const aiderAdapter: ToolAdapter = {
     if (files.length > 0) args.push("--", ...files);
     return { command: commandFor(ctx, "aider", "aider"), args, env: agentEnv(ctx) };
   },
-  parser() {
-    const evidence = new ErrorEvidence();
+  parser(ctx) {
+    const evidence = new ErrorEvidence("set the API key of the step's model for the user running ws (e.g. ANTHROPIC_API_KEY, OPENAI_API_KEY)", ctx.now);
     let apiErrorPending: string | undefined;
     let sent = 0;
     let received = 0;

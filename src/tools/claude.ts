@@ -1,12 +1,25 @@
 import type { Usage } from "../events/run-event.js";
 import { agentEnv, commandFor, modelFor } from "./agent-env.js";
 import { parseJsonLine } from "./json-line.js";
-import { buildPrompt } from "./prompt.js";
+import { writePromptFile } from "./prompt.js";
 import type { ToolAdapter, ToolContext } from "./types.js";
 import { ErrorEvidence, clip, describeExit, exitedZero, ok } from "./verdict.js";
 
-/** Reading is always allowed; editing only inside the step's file_scope. */
-const READ_TOOLS = ["Read", "Grep", "Glob", "LS"];
+/**
+ * Reading is always allowed; editing only inside the step's file_scope. (Claude Code 2.x has no
+ * `LS` tool any more: its init event lists the tools, and directory listing is Glob's job.)
+ */
+const READ_TOOLS = ["Read", "Grep", "Glob"];
+
+/** What to do when Claude's credentials fail. */
+export const CLAUDE_AUTH_FIX = "set ANTHROPIC_API_KEY (or run `claude` once and /login) for the user running ws";
+
+/**
+ * Claude Code retries a failed API call on its own (10 times by default, with backoff), longer
+ * than a step's timeout for a 429: ws would only see a timeout. One retry for a blip; a quota is
+ * ws's job (the tool's queue parks until the reset). The step's env may set its own value.
+ */
+const MAX_RETRIES = "1";
 
 /**
  * The --allowedTools list. Permission rules take gitignore-style paths relative to the working
@@ -25,6 +38,11 @@ interface ClaudeResult {
   subtype?: string;
   is_error?: boolean;
   result?: string;
+  num_turns?: number;
+  /** HTTP status of the API error that ended the session (2.1.x). */
+  api_error_status?: number | null;
+  /** e.g. "connection_failed". */
+  api_error?: string | null;
   total_cost_usd?: number;
   usage?: { input_tokens?: number; output_tokens?: number; cache_creation_input_tokens?: number; cache_read_input_tokens?: number };
 }
@@ -36,7 +54,46 @@ function usageOf(result: ClaudeResult): Usage {
     costUsd: typeof result.total_cost_usd === "number" ? result.total_cost_usd : undefined,
     inputTokens: result.usage ? input : undefined,
     outputTokens: u.output_tokens,
+    turns: typeof result.num_turns === "number" ? result.num_turns : undefined,
   };
+}
+
+/**
+ * The kind of a failed API call from the typed fields Claude Code puts on the synthetic assistant
+ * message (`error`: "rate_limit", "authentication_failed", "server_error" with `api_error`
+ * "connection_failed") and on the result (`api_error_status`).
+ */
+function apiErrorKind(error: unknown, status: unknown, apiError: unknown): "quota" | "auth" | "network" | undefined {
+  if (error === "rate_limit" || status === 429) return "quota";
+  if (error === "authentication_failed" || status === 401 || status === 403) return "auth";
+  if (apiError === "connection_failed" || error === "connection_failed") return "network";
+  return undefined;
+}
+
+function textOf(message: unknown): string | undefined {
+  const content = (message as { content?: unknown } | undefined)?.content;
+  if (!Array.isArray(content)) return undefined;
+  const texts = content.map((c) => (c as { type?: unknown; text?: unknown }).type === "text" ? (c as { text?: unknown }).text : undefined).filter((t): t is string => typeof t === "string");
+  return texts.length > 0 ? texts.join(" ") : undefined;
+}
+
+const LIMIT_SUBTYPES = new Set(["error_max_turns"]);
+
+/** Claude's words for why it stopped, for a message a person reads. */
+function describeSubtype(subtype: string | undefined): string {
+  switch (subtype) {
+    case undefined:
+    case "success":
+      return "reported an error";
+    case "error_max_turns":
+      return "stopped at its turn limit (error_max_turns, --max-turns)";
+    case "error_max_budget_usd":
+      return "stopped at its cost limit (error_max_budget_usd, --max-budget-usd)";
+    case "error_during_execution":
+      return "failed during execution";
+    default:
+      return `ended with ${subtype}`;
+  }
 }
 
 export const claudeAdapter: ToolAdapter = {
@@ -45,29 +102,41 @@ export const claudeAdapter: ToolAdapter = {
   keyVariables: ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"],
   async prepare(ctx) {
     const model = modelFor(ctx);
-    // docs.anthropic.com/en/docs/claude-code/cli-reference:
-    //  -p/--print: one answer, then exit; the prompt goes right after it, before the variadic
-    //    --allowedTools, which would swallow a later positional;
+    const prompt = await writePromptFile(ctx);
+    // docs.anthropic.com/en/docs/claude-code/cli-reference; checked against `claude --help` of 2.1.332:
+    //  -p/--print: one answer, then exit. No prompt argument: with stdin not a terminal, print
+    //    mode reads the prompt from stdin ("Input must be provided either through stdin or as a
+    //    prompt argument"), so any length works (argv caps one argument at 128 KiB);
     //  --output-format stream-json (needs --verbose): one JSON event a line, ending with the
-    //    `result` object (subtype, is_error, total_cost_usd, usage);
+    //    `result` object (subtype, is_error, total_cost_usd, usage, num_turns, api_error_status);
     //  --permission-mode dontAsk: "only pre-approved tools; anything that would prompt is
     //    denied", for CI and scripts (code.claude.com/docs/en/permission-modes);
-    //  --no-session-persistence: no session files kept.
+    //  --no-session-persistence: no session files kept;
+    //  --max-turns N, --max-budget-usd X: the step's budget, enforced by Claude itself too.
     // Claude Code never commits unless asked to, and has no colour flag: NO_COLOR is set.
     const args = [
-      "-p", buildPrompt(ctx),
+      "-p",
       "--output-format", "stream-json", "--verbose",
       "--permission-mode", "dontAsk",
       "--allowedTools", claudeAllowedTools(ctx),
       "--no-session-persistence",
     ];
     if (model !== undefined) args.push("--model", model);
-    return { command: commandFor(ctx, "claude", "claude"), args, env: agentEnv(ctx) };
+    const { maxTurns, maxCostUsd } = ctx.step.budget;
+    if (maxTurns !== undefined) args.push("--max-turns", String(maxTurns));
+    if (maxCostUsd !== undefined) args.push("--max-budget-usd", String(maxCostUsd));
+    // CLAUDE_CODE_MAX_RETRIES: read by Claude Code's API client (code.claude.com/docs/en/settings, "Environment variables").
+    const env = { CLAUDE_CODE_MAX_RETRIES: MAX_RETRIES, ...agentEnv(ctx) };
+    return { command: commandFor(ctx, "claude", "claude"), args, env, stdinFile: prompt.file };
   },
-  parser() {
-    const evidence = new ErrorEvidence();
+  parser(ctx) {
+    const evidence = new ErrorEvidence(CLAUDE_AUTH_FIX, ctx.now);
     let result: ClaudeResult | undefined;
+    // Streamed usage, for the budget: each assistant message carries its call's tokens.
+    const live = { inputTokens: 0, outputTokens: 0, turns: 0 };
+    const calls = new Set<string>();
     return {
+      usageSoFar: () => live,
       onLine(line, stream) {
         if (stream === "stderr") return evidence.add(line);
         const event = parseJsonLine(line);
@@ -77,9 +146,22 @@ export const claudeAdapter: ToolAdapter = {
         } else if (event.type === "system" && typeof event.subtype === "string" && /retry|error/i.test(event.subtype)) {
           // API retries are reported as system events; their text says why (429, overloaded...).
           evidence.add(line);
+        } else if (event.type === "assistant" && typeof event.error !== "string") {
+          const message = event.message as { id?: unknown; usage?: ClaudeResult["usage"] } | undefined;
+          // One API call may stream several assistant events with the same id and usage.
+          if (typeof message?.id === "string" && !calls.has(message.id) && message.usage) {
+            calls.add(message.id);
+            const u = message.usage;
+            live.inputTokens += (u.input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
+            live.outputTokens += u.output_tokens ?? 0;
+            live.turns += 1;
+          }
         } else if (event.type === "assistant" && typeof event.error === "string") {
-          // A synthetic assistant message standing for a failed API call.
-          evidence.add(event.error);
+          // A synthetic assistant message standing for a failed API call: typed, and its text says why.
+          const text = textOf(event.message) ?? event.error;
+          const kind = apiErrorKind(event.error, event.api_error_status, event.api_error);
+          if (kind) evidence.mark(kind, text);
+          else evidence.add(text);
         }
       },
       finish(exit) {
@@ -89,8 +171,17 @@ export const claudeAdapter: ToolAdapter = {
         const usage = usageOf(result);
         // is_error is the truth: API errors come back with exit 0 and is_error: true.
         if (result.is_error === true || (result.subtype !== undefined && result.subtype !== "success")) {
-          if (result.result) evidence.add(result.result);
-          return evidence.fail(`claude ${result.subtype ?? "error"}${result.result ? `: ${clip(result.result, 300)}` : ""}`, usage);
+          const kind = apiErrorKind(undefined, result.api_error_status, result.api_error);
+          if (result.result) {
+            if (kind) evidence.mark(kind, result.result);
+            else evidence.add(result.result);
+          }
+          const message = `claude ${describeSubtype(result.subtype)}${result.result ? `: ${clip(result.result, 300)}` : ""}`;
+          // A limit ws passed (the step's budget) is not the tool failing.
+          if (LIMIT_SUBTYPES.has(result.subtype ?? "") && ctx.step.budget.maxTurns !== undefined || (result.subtype === "error_max_budget_usd" && ctx.step.budget.maxCostUsd !== undefined)) {
+            return { kind: "budget", message, usage };
+          }
+          return evidence.fail(message, usage);
         }
         if (!exitedZero(exit)) return evidence.fail(`claude ${describeExit(exit)}`, usage);
         return ok(usage);

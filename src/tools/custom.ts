@@ -63,9 +63,9 @@ export function customAdapter(name: string, tool: CustomTool): ToolAdapter {
       });
       return { command: commandFor(ctx, name, tool.command), args, env: agentEnv(ctx, tool.env) };
     },
-    parser() {
+    parser(ctx: ToolContext) {
       // Its output format is unknown, so every line is evidence; it only matters on failure.
-      const evidence = new ErrorEvidence();
+      const evidence = new ErrorEvidence(`check the credentials ${name} uses`, ctx.now);
       return {
         onLine(line) {
           evidence.add(line);

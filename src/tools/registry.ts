@@ -50,3 +50,12 @@ export function findMissingTools(
   }
   return missing;
 }
+
+/** The first step whose tool would stall before doing anything (see ToolAdapter.preflight), with the fix. */
+export function preflightProblem(ws: Workstream, steps: Step[], env: NodeJS.ProcessEnv): { message: string; fix: string } | undefined {
+  for (const step of steps) {
+    const problem = BUILTIN.get(step.tool)?.preflight?.(step, ws, env);
+    if (problem) return problem;
+  }
+  return undefined;
+}

@@ -15,6 +15,8 @@ export interface ToolContext {
   stepDir: string;
   /** The environment the run sees (for WS_<TOOL>_BIN and PATH). */
   env: NodeJS.ProcessEnv;
+  /** The engine's clock (reset times are resolved against it); Date.now when absent. */
+  now?: (() => number) | undefined;
 }
 
 /**
@@ -26,24 +28,46 @@ export interface ToolInvocation {
   command: string;
   args: string[];
   env: Record<string, string>;
+  /**
+   * A file whose bytes become the tool's stdin (then EOF). Prompts go here or in a file named in
+   * argv, never in argv itself: Linux caps one argument at 128 KiB (MAX_ARG_STRLEN), and a longer
+   * prompt fails with `spawn E2BIG` before the tool starts.
+   */
+  stdinFile?: string | undefined;
 }
 
 export type ToolVerdict =
   | { kind: "ok"; usage?: Usage }
   /** The tool failed (API error, crash, is_error...). */
   | { kind: "error"; message: string; usage?: Usage }
-  /** Rate limit / quota: don't spend a retry. */
-  | { kind: "quota"; message: string; usage?: Usage };
+  /**
+   * Rate limit / quota: don't spend a retry. `resetAt` (epoch ms) when the tool said when the
+   * limit resets (Retry-After, "try again at 3:05 PM", Claude's `usage limit reached|<epoch>`).
+   */
+  | { kind: "quota"; message: string; usage?: Usage; resetAt?: number | undefined }
+  /** Credentials missing or rejected: retrying cannot help, nor can any other step of this tool. */
+  | { kind: "auth"; message: string; fix: string; usage?: Usage }
+  /** The API could not be reached (connection refused, DNS, offline). */
+  | { kind: "network"; message: string; usage?: Usage }
+  /** The tool stopped itself at a limit ws gave it (turns, cost): the step's budget is spent. */
+  | { kind: "budget"; message: string; usage?: Usage };
 
 export interface ProcessExit {
   exitCode: number | null;
   signal: string | null;
-  outcome: "exited" | "timeout" | "cancelled" | "spawn_error";
+  /** `stopped`: the parser asked for it (onLine returned "stop"). */
+  outcome: "exited" | "timeout" | "cancelled" | "spawn_error" | "stopped";
 }
 
 export interface ResultParser {
-  /** Called for every output line, streaming. */
-  onLine(line: string, stream: "stdout" | "stderr"): void;
+  /**
+   * Called for every output line, streaming. Returning "stop" ends the attempt now (process
+   * group killed): the tool is looping on an error it will not get past (codex reconnecting to a
+   * dead network, a 401 retried five times); `finish` then reports why.
+   */
+  onLine(line: string, stream: "stdout" | "stderr"): void | "stop";
+  /** What the attempt has used so far (streamed), so ws can stop a step over its budget. */
+  usageSoFar?(): Usage | undefined;
   /** Exit code alone is not trusted. */
   finish(exit: ProcessExit): ToolVerdict;
 }
@@ -55,6 +79,11 @@ export interface ToolAdapter {
    * Every other secret-looking variable is withheld from its process (src/proc/secrets.ts).
    */
   keyVariables?: readonly string[];
+  /**
+   * Before the run starts: a reason this step cannot run with this tool as configured (no model
+   * and no key, so the tool would wait for an interactive sign-in), with the fix. Undefined: fine.
+   */
+  preflight?(step: Step, ws: Workstream, env: NodeJS.ProcessEnv): { message: string; fix: string } | undefined;
   /** Builds argv/env; may write the prompt file into ctx.stepDir. */
   prepare(ctx: ToolContext): Promise<ToolInvocation>;
   parser(ctx: ToolContext): ResultParser;

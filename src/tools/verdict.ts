@@ -1,5 +1,5 @@
 import type { Usage } from "../events/run-event.js";
-import { looksLikeQuota } from "./quota.js";
+import { looksLikeAuth, looksLikeNetwork, looksLikeQuota, quotaResetAt } from "./quota.js";
 import type { ProcessExit, ToolVerdict } from "./types.js";
 
 /** Long lines (a JSON event carrying a whole file) are only scanned this far for error words. */
@@ -18,6 +18,8 @@ export function describeExit(exit: ProcessExit): string {
       return "timed out";
     case "cancelled":
       return "cancelled";
+    case "stopped":
+      return "stopped by ws";
     case "spawn_error":
       return "could not be started";
     case "exited":
@@ -33,24 +35,50 @@ export function clip(text: string, max = MESSAGE_CHARS): string {
 /**
  * The error-channel text of one attempt (stderr, error events, result messages; never the
  * agent's own prose or code, where "rate limit" may just be the task). Remembers the first line
- * that reports a quota and the last few lines, both bounded.
+ * that reports a quota, an auth failure or an unreachable network, and the last few lines, all
+ * bounded.
  */
 export class ErrorEvidence {
   private quotaLine: string | undefined;
+  private authLine: string | undefined;
+  private networkLine: string | undefined;
   private readonly recent: string[] = [];
 
-  constructor(private readonly keep = 20) {}
+  /** `authFix`: what the user must do when credentials fail (log in, or set the key variable). */
+  constructor(
+    private readonly authFix = "check the tool's credentials",
+    private readonly now: () => number = Date.now,
+    private readonly keep = 20,
+  ) {}
 
   add(text: string): void {
     const scanned = text.length > SCAN_CHARS ? text.slice(0, SCAN_CHARS) : text;
     if (!scanned.trim()) return;
     if (this.quotaLine === undefined && looksLikeQuota(scanned)) this.quotaLine = scanned;
+    if (this.authLine === undefined && looksLikeAuth(scanned)) this.authLine = scanned;
+    if (this.networkLine === undefined && looksLikeNetwork(scanned)) this.networkLine = scanned;
     this.recent.push(scanned);
     if (this.recent.length > this.keep) this.recent.shift();
   }
 
+  /** An adapter that knows better (an exit code, a typed error field) marks the kind itself. */
+  mark(kind: "quota" | "auth" | "network", line: string): void {
+    if (kind === "quota") this.quotaLine ??= line;
+    else if (kind === "auth") this.authLine ??= line;
+    else this.networkLine ??= line;
+    this.add(line);
+  }
+
   get quota(): string | undefined {
     return this.quotaLine;
+  }
+
+  get auth(): string | undefined {
+    return this.authLine;
+  }
+
+  get network(): string | undefined {
+    return this.networkLine;
   }
 
   /** The last line of evidence, for a message. */
@@ -59,16 +87,29 @@ export class ErrorEvidence {
   }
 
   /**
-   * A failed attempt's verdict: `quota` when the evidence reports one (the step is retried for
-   * free), else `error` with `message`.
+   * A failed attempt's verdict. Quota first (a 429 is retried for free after the reset), then
+   * auth (no retry can help), then network; else `error` with `message`.
    */
   fail(message: string, usage?: Usage): ToolVerdict {
-    const verdict: ToolVerdict = this.quotaLine !== undefined
-      ? { kind: "quota", message: clip(`${message}: ${this.quotaLine}`) }
-      : { kind: "error", message: clip(message) };
+    let verdict: ToolVerdict;
+    if (this.quotaLine !== undefined) {
+      const text = this.recent.join("\n");
+      verdict = { kind: "quota", message: clip(withCause(message, this.quotaLine)), resetAt: quotaResetAt(this.quotaLine, this.now()) ?? quotaResetAt(text, this.now()) };
+    } else if (this.authLine !== undefined) {
+      verdict = { kind: "auth", message: clip(withCause(message, this.authLine)), fix: this.authFix };
+    } else if (this.networkLine !== undefined) {
+      verdict = { kind: "network", message: clip(withCause(message, this.networkLine)) };
+    } else {
+      verdict = { kind: "error", message: clip(message) };
+    }
     if (usage) verdict.usage = usage;
     return verdict;
   }
+}
+
+/** The message, and the line that proves the kind unless the message already says it. */
+function withCause(message: string, cause: string): string {
+  return message.includes(cause.trim()) ? message : `${message}: ${cause.trim()}`;
 }
 
 export function ok(usage?: Usage): ToolVerdict {

@@ -54,9 +54,15 @@ export function checkSemantics(ws: Workstream, raw: RawWorkstream, source: Sourc
 
   ws.steps.forEach((step, i) => {
     const rawStep = raw.steps[i];
-    if (!isKnown(step.tool)) {
+    const unknown = step.tools.findIndex((tool) => !isKnown(tool));
+    if (unknown >= 0) {
       // An unknown defaults.tool is reported once, above, not for every step that inherits it.
-      if (rawStep?.tool !== undefined) unknownTool(["steps", i, "tool"], step.tool);
+      const at: DocPath = Array.isArray(rawStep?.tool) ? ["steps", i, "tool", unknown] : ["steps", i, "tool"];
+      if (rawStep?.tool !== undefined) unknownTool(at, step.tools[unknown]!);
+      return;
+    }
+    if (step.tools.length > 1 && step.tools.includes("shell")) {
+      error(["steps", i, "tool"], `step "${step.id}" lists "shell" among fallback tools`, `a fallback list names agent tools only, e.g. ["claude", "codex"]`);
       return;
     }
     const name = `step "${step.id}"`;

@@ -55,6 +55,15 @@ export interface CircuitBreakerConfig {
   failureThreshold: number;
   /** Seconds. */
   cooldown: number;
+  /** Seconds: the longest the run waits for a tool parked by a quota (its reset time, or the cooldown). */
+  maxWait: number;
+}
+
+/** Spending limits; absent fields are unlimited. */
+export interface Budget {
+  maxCostUsd?: number | undefined;
+  maxTokens?: number | undefined;
+  maxTurns?: number | undefined;
 }
 
 export interface Step {
@@ -62,8 +71,12 @@ export interface Step {
   /** Position in the file's `steps` array (file order breaks scheduling ties). */
   index: number;
   description: string;
-  /** Resolved: step.tool ?? defaults.tool ?? "shell". */
+  /** Resolved: the first of `tools`. */
   tool: string;
+  /** step.tool as a list (fallbacks after the first), else [defaults.tool ?? "shell"]. */
+  tools: string[];
+  /** The step's own limits (all its attempts together). */
+  budget: Budget;
   tasks: string[];
   /** The command line of a `shell` step. */
   run: string | undefined;
@@ -139,6 +152,8 @@ export interface Workstream {
   circuitBreaker: CircuitBreakerConfig;
   /** Always set by the loader; absent only in workstreams built by hand (tests). */
   worktree?: WorktreeSettings | undefined;
+  /** The whole run's limits: once spent, no further agent step starts. */
+  budget: Budget;
   tools: Record<string, CustomTool>;
   steps: Step[];
   stepGroups: StepGroup[];
@@ -155,4 +170,5 @@ export const DEFAULTS = {
   retries: 0,
   failureThreshold: 3,
   cooldown: 60,
+  maxWait: 1800,
 } as const;

@@ -1,10 +1,10 @@
 import os from "node:os";
 import path from "node:path";
 import type { Diagnostic, DocPath } from "../diagnostics.js";
-import { DEFAULTS, type Execution, type Step, type Workstream } from "./model.js";
+import { DEFAULTS, type Budget, type Execution, type Step, type Workstream } from "./model.js";
 import { hasInterpolation, interpolate, isTruthy } from "./interpolate.js";
 import { locateNearest, type PositionedSource } from "./parse-source.js";
-import type { RawStep, RawWorkstream } from "./raw-types.js";
+import type { RawBudget, RawStep, RawWorkstream } from "./raw-types.js";
 import { issueToDiagnostic, schemaIssues } from "./schema.js";
 
 /**
@@ -34,7 +34,9 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
     id: raw.id,
     index,
     description: raw.description ?? "",
-    tool: raw.tool ?? defaults.tool,
+    tool: toolsOf(raw, defaults.tool)[0]!,
+    tools: toolsOf(raw, defaults.tool),
+    budget: budgetOf(raw.budget),
     tasks: raw.tasks ?? [],
     run: raw.run,
     fileScope: raw.file_scope ?? [],
@@ -49,7 +51,7 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
     inheritEnv: [...new Set([...(doc.inherit_env ?? []), ...(raw.inherit_env ?? [])])],
     model: raw.model ?? defaults.model,
     runIf: raw.run_if ?? "success",
-    compensate: compensationOf(raw, raw.tool ?? defaults.tool, raw.timeout ?? defaultTimeout),
+    compensate: compensationOf(raw, toolsOf(raw, defaults.tool)[0]!, raw.timeout ?? defaultTimeout),
   }));
   const workstream: Workstream = {
     id: doc.id,
@@ -62,6 +64,7 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
     circuitBreaker: {
       failureThreshold: doc.circuit_breaker?.failure_threshold ?? DEFAULTS.failureThreshold,
       cooldown: doc.circuit_breaker?.cooldown ?? DEFAULTS.cooldown,
+      maxWait: doc.circuit_breaker?.max_wait ?? DEFAULTS.maxWait,
     },
     worktree: {
       // "./.env" and ".env" are one entry; a trailing "/" would stop a symlink from matching it.
@@ -69,6 +72,7 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
       link: (doc.worktree?.link ?? []).map(cleanPath),
       setup: doc.worktree?.setup,
     },
+    budget: budgetOf(doc.budget),
     tools: Object.fromEntries(
       Object.entries(doc.tools ?? {}).map(([name, t]) => [name, { command: t.command, args: t.args ?? [], env: t.env ?? {} }]),
     ),
@@ -88,6 +92,15 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
 
 function cleanPath(entry: string): string {
   return path.posix.normalize(entry).replace(/\/+$/, "");
+}
+
+function toolsOf(raw: RawStep, fallback: string): string[] {
+  if (raw.tool === undefined) return [fallback];
+  return typeof raw.tool === "string" ? [raw.tool] : raw.tool;
+}
+
+function budgetOf(raw: RawBudget | undefined): Budget {
+  return { maxCostUsd: raw?.max_cost_usd, maxTokens: raw?.max_tokens, maxTurns: raw?.max_turns };
 }
 
 /** An interpolation error points at the `${...}` inside the string when it can be found there. */

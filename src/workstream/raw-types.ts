@@ -8,10 +8,17 @@ export interface RawAcceptanceTest {
   timeout?: number;
 }
 
+export interface RawBudget {
+  max_cost_usd?: number;
+  max_tokens?: number;
+  max_turns?: number;
+}
+
 export interface RawStep {
   id: string;
   description?: string;
-  tool?: string;
+  tool?: string | string[];
+  budget?: RawBudget;
   tasks?: string[];
   run?: string;
   file_scope?: string[];
@@ -38,8 +45,9 @@ export interface RawWorkstream {
   execution?: RawExecution;
   inherit_env?: string[];
   defaults?: { tool?: string; model?: string; retries?: number; timeout?: number };
-  circuit_breaker?: { failure_threshold?: number; cooldown?: number };
+  circuit_breaker?: { failure_threshold?: number; cooldown?: number; max_wait?: number };
   worktree?: { copy?: string[]; link?: string[]; setup?: string };
+  budget?: RawBudget;
   tools?: Record<string, { command: string; args?: string[]; env?: Record<string, string> }>;
   steps: RawStep[];
   step_groups?: Array<{ id: string; steps: string[]; execute?: "parallel" | "sequential"; max_workers?: number; succeed?: "all" | "any"; cancel_rest?: boolean; timeout?: number }>;

@@ -74,11 +74,11 @@ describe("agent steps through ws run: cost and tokens", () => {
     expect(outcomes(project)).toEqual({ c: ["passed", 1, "passed"], a: ["passed", 2, "passed"], x: ["passed", 1, "passed"], g: ["passed", 1, "passed"] });
     const usage = Object.fromEntries(Object.entries(readState(project).steps).map(([id, s]) => [id, s.usage]));
     expect(usage).toEqual({
-      c: { costUsd: 0.5, inputTokens: 1000, outputTokens: 200 },
+      c: { costUsd: 0.5, inputTokens: 1000, outputTokens: 200, turns: 3 },
       // aider prints "2.3k sent, 150 received" per attempt; two attempts.
       a: { costUsd: 0.75, inputTokens: 4600, outputTokens: 300 },
       // codex and gemini report tokens, no cost.
-      x: { inputTokens: 1200, outputTokens: 345 },
+      x: { inputTokens: 1200, outputTokens: 345, turns: 1 },
       g: { inputTokens: 5000, outputTokens: 400 },
     });
 

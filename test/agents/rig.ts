@@ -92,6 +92,8 @@ export function ws(project: AgentProject, args: string[], extraEnv: NodeJS.Proce
   const env: NodeJS.ProcessEnv = {
     PATH: `${FAKE_TOOLS}${path.delimiter}${process.env.PATH ?? ""}`,
     HOME: process.env.HOME,
+    // A key, so that aider without a model is allowed to start (it picks its model from the key).
+    ANTHROPIC_API_KEY: "sk-ant-test",
     FAKE_TOOL_LOG: project.log,
     FAKE_TOOL_PLAN: project.plan,
     ...extraEnv,

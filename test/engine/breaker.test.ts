@@ -4,7 +4,7 @@ import { CircuitBreaker } from "../../src/engine/breaker.js";
 function rig(threshold = 2, cooldown = 10) {
   let now = 0;
   const changes: string[] = [];
-  const breaker = new CircuitBreaker("claude", { failureThreshold: threshold, cooldown }, () => now, (s) => changes.push(s));
+  const breaker = new CircuitBreaker("claude", { failureThreshold: threshold, cooldown, maxWait: 1800 }, () => now, (s) => changes.push(s));
   return { breaker, changes, advance: (s: number) => (now += s * 1000) };
 }
 
@@ -40,7 +40,7 @@ describe("circuit breaker", () => {
 
   it("a quota answer opens it at once, below the threshold", () => {
     const { breaker, changes } = rig(5);
-    breaker.record(true, false, true);
+    breaker.record(true, false, {});
     expect(changes).toEqual(["open"]);
   });
 });

@@ -52,6 +52,17 @@ describe("renderJunit", () => {
     expect(testcase(suite, "A").children.map((c) => c.name)).toEqual(["system-out"]);
   });
 
+  test("an agent step's cost, tokens and turns are testcase properties", () => {
+    const run = new RunLog()
+      .start("ws-report", ["A"], { selected: ["A"] })
+      .attempt("A", 1, { passed: true, usage: { costUsd: 0.25, inputTokens: 1000, outputTokens: 200, turns: 3 } })
+      .end("A", "passed", "passed", 1, 2000)
+      .finish("passed", 2000, 2000);
+    const properties = find(testcase(suiteOf(renderJunit(ws, run.events)), "A"), "properties")[0]!;
+    const props = find(properties, "property").map((p) => [p.attrs.name, p.attrs.value]);
+    expect(props).toEqual([["cost_usd", "0.25"], ["input_tokens", "1000"], ["output_tokens", "200"], ["turns", "3"]]);
+  });
+
   test("a failed step carries the reason and the last output lines", () => {
     const b = testcase(suiteOf(renderJunit(ws, failingRun.events)), "B");
     const failure = find(b, "failure")[0]!;

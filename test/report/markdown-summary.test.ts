@@ -43,13 +43,13 @@ describe("renderMarkdownSummary", () => {
     expect(md).toContain("| tokens | 4000 in / 200 out |");
   });
 
-  test("one table row per step, pipes escaped", () => {
-    const rows = md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| step") && l.split(" | ").length === 5);
+  test("one table row per step, pipes escaped, with each agent step's cost and tokens", () => {
+    const rows = md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| step") && l.split(" | ").length === 6);
     expect(rows).toEqual([
-      "| A | passed | 1 | 1m04s |  |",
-      "| B\\|pipe | failed | 2 | 4.5s | tests_failed |",
-      "| C | blocked | 0 | 0ms | blocked_by:B\\|pipe |",
-      "| D | not selected | 0 |  |  |",
+      "| A | passed | 1 | 1m04s |  | $0.2500 1,200 tok |",
+      "| B\\|pipe | failed | 2 | 4.5s | tests_failed | $0.5000 3,000 tok |",
+      "| C | blocked | 0 | 0ms | blocked_by:B\\|pipe |  |",
+      "| D | not selected | 0 |  |  |  |",
     ]);
   });
 

@@ -22,7 +22,7 @@ function context(tool: string, options: { model?: string; defaultModel?: string;
 /** Runs the adapter's invocation against the fake (on PATH), as the step runner would. */
 async function runFake(ctx: ToolContext, inv: ToolInvocation) {
   const { env, log } = fakeEnv(ctx, inv.env);
-  const ran = await runTool(inv.command, inv.args, { cwd: ctx.cwd, env });
+  const ran = await runTool(inv.command, inv.args, { cwd: ctx.cwd, env, stdinFile: inv.stdinFile });
   const calls = readLog(log);
   return { ran, calls, call: calls[0] };
 }
@@ -45,6 +45,7 @@ describe("aider", () => {
       "--no-auto-commits", "--no-dirty-commits", "--no-gitignore",
       "--no-pretty", "--no-stream", "--no-fancy-input",
       "--no-check-update", "--no-show-release-notes", "--no-analytics", "--no-detect-urls", "--no-suggest-shell-commands",
+      "--no-show-model-warnings",
       "--chat-history-file", path.join(ctx.stepDir, "aider.chat.history.md"),
       "--input-history-file", path.join(ctx.stepDir, "aider.input.history"),
       "--map-tokens", "0",
@@ -90,14 +91,16 @@ describe("claude", () => {
     const inv = await adapterFor(ctx.workstream, "claude").prepare(ctx);
     expect(inv.command).toBe(path.join(FAKE_TOOLS, "claude"));
     expect(inv.args).toEqual([
-      "-p", buildPrompt(ctx),
+      "-p",
       "--output-format", "stream-json", "--verbose",
       "--permission-mode", "dontAsk",
-      "--allowedTools", "Read,Grep,Glob,LS,Edit(src/math.py),Write(src/math.py),Edit(tests/**),Write(tests/**)",
+      "--allowedTools", "Read,Grep,Glob,Edit(src/math.py),Write(src/math.py),Edit(tests/**),Write(tests/**)",
       "--no-session-persistence",
       "--model", "sonnet",
     ]);
-    expect(inv.env).toMatchObject({ NO_COLOR: "1", TERM: "dumb" });
+    // The prompt is stdin, from a file under the state folder; Claude's own retries are bounded.
+    expect(inv.stdinFile).toBe(path.join(ctx.stepDir, "prompt-1.md"));
+    expect(inv.env).toMatchObject({ NO_COLOR: "1", TERM: "dumb", CLAUDE_CODE_MAX_RETRIES: "1" });
 
     const { ran, call } = await runFake(ctx, inv);
     expect(ran.stderr).toBe("");
@@ -109,7 +112,7 @@ describe("claude", () => {
     const ctx = context("claude", { fileScope: [] });
     const inv = await adapterFor(ctx.workstream, "claude").prepare(ctx);
     expect(inv.args).not.toContain("--model");
-    expect(inv.args[inv.args.indexOf("--allowedTools") + 1]).toBe("Read,Grep,Glob,LS,Edit,Write");
+    expect(inv.args[inv.args.indexOf("--allowedTools") + 1]).toBe("Read,Grep,Glob,Edit,Write");
     const { ran } = await runFake(ctx, inv);
     expect(ran.exit.exitCode).toBe(0);
   });
@@ -130,8 +133,9 @@ describe("codex", () => {
       "-C", ctx.cwd,
       "-o", path.join(ctx.stepDir, "codex-last-message-1.md"),
       "-m", "gpt-5-codex",
-      buildPrompt(ctx),
+      "-",
     ]);
+    expect(inv.stdinFile).toBe(path.join(ctx.stepDir, "prompt-1.md"));
     expectOutsideTree(ctx, inv);
 
     const { ran, call } = await runFake(ctx, inv);
@@ -154,7 +158,11 @@ describe("gemini", () => {
     const ctx = context("gemini", { defaultModel: "gemini-2.5-pro" });
     const inv = await adapterFor(ctx.workstream, "gemini").prepare(ctx);
     expect(inv.command).toBe(path.join(FAKE_TOOLS, "gemini"));
-    expect(inv.args).toEqual(["-p", buildPrompt(ctx), "-o", "json", "--approval-mode", "auto_edit", "--skip-trust", "-m", "gemini-2.5-pro"]);
+    expect(inv.args).toEqual(["-p", "", "-o", "json", "--approval-mode", "auto_edit", "--skip-trust", "-m", "gemini-2.5-pro"]);
+    expect(inv.stdinFile).toBe(path.join(ctx.stepDir, "prompt-1.md"));
+    // Its own retries bounded through the lowest settings layer (the user's settings still win).
+    const defaults = JSON.parse(fs.readFileSync(inv.env.GEMINI_CLI_SYSTEM_DEFAULTS_PATH ?? "", "utf8")) as unknown;
+    expect(defaults).toEqual({ general: { maxAttempts: 2 } });
     const { ran, call } = await runFake(ctx, inv);
     expect(ran.stderr).toBe("");
     expect(ran.exit.exitCode).toBe(0);

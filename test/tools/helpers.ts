@@ -33,7 +33,9 @@ export function makeStep(overrides: Partial<Step> = {}): Step {
     env: {},
     inheritEnv: [],
     model: undefined,
+    budget: {},
     ...overrides,
+    tools: overrides.tools ?? [overrides.tool ?? "aider"],
   };
 }
 
@@ -46,7 +48,8 @@ export function makeWorkstream(steps: Step[], overrides: Partial<Workstream> = {
     hash: "0",
     execution: { parallel: true, maxWorkers: 2, timeoutPerStep: 0, rateLimitDelay: 0, onFailure: "continue", compensation: "on_failure", fileConflicts: "error", isolation: "none", sandbox: { network: true, writable: [] } },
     defaults: { tool: "shell", model: undefined, retries: 0 },
-    circuitBreaker: { failureThreshold: 3, cooldown: 60 },
+    circuitBreaker: { failureThreshold: 3, cooldown: 60, maxWait: 1800 },
+    budget: {},
     tools: {},
     steps,
     stepGroups: [],
@@ -76,14 +79,16 @@ export interface Ran {
   stderr: string;
 }
 
-/** Spawns like the step runner does: argv array, stdin closed, no shell. */
-export function runTool(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<Ran> {
+/** Spawns like the step runner does: argv array, stdin the prompt file or closed, no shell. */
+export function runTool(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; stdinFile?: string | undefined }): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    const stdin = options.stdinFile === undefined ? "ignore" : fs.openSync(options.stdinFile, "r");
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: [stdin, "pipe", "pipe"] as const });
+    if (typeof stdin === "number") fs.closeSync(stdin);
     let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     // A safety net only: a fake that hangs fails the test instead of stalling the suite.
     const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
     child.on("error", reject);

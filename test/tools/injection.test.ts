@@ -27,7 +27,7 @@ describe("prompt injection", () => {
 
     const inv = await adapterFor(ws, tool).prepare(ctx);
     const { env, log } = fakeEnv(ctx, inv.env);
-    const ran = await runTool(inv.command, inv.args, { cwd: ctx.cwd, env });
+    const ran = await runTool(inv.command, inv.args, { cwd: ctx.cwd, env, stdinFile: inv.stdinFile });
 
     expect(ran.stderr).toBe("");
     expect(ran.exit.exitCode).toBe(0);

@@ -23,7 +23,7 @@ describe("claude parser", () => {
   it("a success result reports cost and tokens", () => {
     const usage = { input_tokens: 100, cache_creation_input_tokens: 20, cache_read_input_tokens: 30, output_tokens: 40 };
     const v = verdictOf("claude", jsonl({ type: "system", subtype: "init" }, result({ total_cost_usd: 0.42, usage })), 0);
-    expect(v).toEqual({ kind: "ok", usage: { costUsd: 0.42, inputTokens: 150, outputTokens: 40 } });
+    expect(v).toEqual({ kind: "ok", usage: { costUsd: 0.42, inputTokens: 150, outputTokens: 40, turns: 2 } });
   });
 
   it("a non-success subtype is an error even when is_error is false", () => {
@@ -61,7 +61,7 @@ describe("codex parser", () => {
   it("sums token usage over turns", () => {
     const turn = (input: number, output: number) => ({ type: "turn.completed", usage: { input_tokens: input, cached_input_tokens: 5, output_tokens: output } });
     const v = verdictOf("codex", jsonl(...start, turn(100, 10), { type: "turn.started" }, turn(250, 30)), 0);
-    expect(v).toEqual({ kind: "ok", usage: { inputTokens: 350, outputTokens: 40 } });
+    expect(v).toEqual({ kind: "ok", usage: { inputTokens: 350, outputTokens: 40, turns: 2 } });
   });
 
   it("a usage limit is quota", () => {
@@ -111,8 +111,14 @@ describe("aider parser", () => {
 describe("gemini parser", () => {
   const doc = (fields: Record<string, unknown>) => JSON.stringify(fields, null, 2) + "\n";
 
+  it("exit 41 is an auth failure naming its meaning and the fix", () => {
+    const v = verdictOf("gemini", doc({ error: { type: "Error", message: "boom", code: 41 } }), 41);
+    expect(v.kind).toBe("auth");
+    expect(v.kind === "auth" && v.message).toContain("authentication");
+    expect(v.kind === "auth" && v.fix).toContain("GEMINI_API_KEY");
+  });
+
   it.each([
-    [41, "authentication"],
     [53, "turn limit"],
     [54, "tool execution"],
     [55, "untrusted workspace"],
@@ -158,7 +164,7 @@ describe("parsers on the fakes' real output", () => {
     const adapter = adapterFor(ctx.workstream, tool);
     const inv = await adapter.prepare(ctx);
     const { env } = fakeEnv(ctx, inv.env, { [tool]: [action] });
-    const ran = await runTool(inv.command, inv.args, { cwd: ctx.cwd, env });
+    const ran = await runTool(inv.command, inv.args, { cwd: ctx.cwd, env, stdinFile: inv.stdinFile });
     return feed(adapter.parser(ctx), ran);
   }
 

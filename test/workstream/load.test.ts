@@ -20,7 +20,8 @@ describe("normalization", () => {
       hash: expect.stringMatching(/^[0-9a-f]{64}$/),
       execution: { parallel: true, maxWorkers: 3, timeoutPerStep: 300, rateLimitDelay: 0.5, onFailure: "stop", fileConflicts: "serialize", isolation: "none" },
       defaults: { tool: "aider", model: "sonnet", retries: 1 },
-      circuitBreaker: { failureThreshold: 2, cooldown: 30 },
+      circuitBreaker: { failureThreshold: 2, cooldown: 30, maxWait: 600 },
+      budget: { maxCostUsd: 5, maxTokens: 2000000, maxTurns: 200 },
       tools: { mytool: { command: "mytool", args: ["--prompt-file", "{prompt_file}", "{files}"], env: { MYTOOL_MODE: "fast" } } },
       stepGroups: [{ id: "group-a", steps: ["step-01-math", "step-02-custom"], execute: "sequential", maxWorkers: 1, succeed: "all", cancelRest: false, timeout: undefined }],
     });
@@ -29,6 +30,8 @@ describe("normalization", () => {
       index: 0,
       description: "Create math utilities",
       tool: "aider",
+      tools: ["aider", "claude"],
+      budget: { maxCostUsd: 0.5, maxTokens: 100000, maxTurns: 20 },
       tasks: ["Create examples/math_utils.py", "divide raises ValueError on zero"],
       run: undefined,
       fileScope: ["examples/math_utils.py"],
@@ -57,7 +60,8 @@ describe("normalization", () => {
       description: "",
       execution: { parallel: true, maxWorkers: 3, timeoutPerStep: 1800, rateLimitDelay: 0, onFailure: "continue", fileConflicts: "error", isolation: undefined },
       defaults: { tool: "shell", model: undefined, retries: 0 },
-      circuitBreaker: { failureThreshold: 3, cooldown: 60 },
+      circuitBreaker: { failureThreshold: 3, cooldown: 60, maxWait: 1800 },
+      budget: {},
       tools: {},
       stepGroups: [],
     });

@@ -1,0 +1,123 @@
+import { because, type EndReason } from "../events/end-reason.js";
+import type { RunEvent } from "../events/run-event.js";
+import { addUsage, type Usage } from "../events/usage.js";
+import { resolveToolBinary } from "../tools/binary.js";
+import type { Step, Workstream } from "../workstream/model.js";
+import { CircuitBreaker } from "./breaker.js";
+import type { Clock } from "./clock.js";
+import type { AttemptResult } from "./step-runner.js";
+
+/** What the scheduler's gate hears about one step that wants to start. */
+export type Admission =
+  /** Start now with `tool` (the first of the step's tools that is neither parked nor unusable). */
+  | { kind: "run"; tool: string; trial: boolean }
+  /** Every tool of the step is parked; ask again then. Infinity: not within circuit_breaker.max_wait. */
+  | { kind: "wait"; retryInMs: number }
+  /** The step cannot run in this run at all (every tool unusable, or the run's budget spent). */
+  | { kind: "refuse"; state: "blocked" | "cancelled"; reason: EndReason; detail: string };
+
+function clockTime(epochMs: number): string {
+  const d = new Date(epochMs);
+  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+}
+
+/** What the run's spending limits leave; undefined while within them. */
+function runBudgetSpent(ws: Workstream, used: Usage | undefined): string | undefined {
+  const { maxCostUsd, maxTokens, maxTurns } = ws.budget;
+  const u = used ?? {};
+  if (maxCostUsd !== undefined && (u.costUsd ?? 0) >= maxCostUsd) return `the workstream's budget of $${maxCostUsd} is spent ($${(u.costUsd ?? 0).toFixed(4)})`;
+  const tokens = (u.inputTokens ?? 0) + (u.outputTokens ?? 0);
+  if (maxTokens !== undefined && tokens >= maxTokens) return `the workstream's budget of ${maxTokens} tokens is spent (${tokens})`;
+  if (maxTurns !== undefined && (u.turns ?? 0) >= maxTurns) return `the workstream's budget of ${maxTurns} turns is spent (${u.turns ?? 0})`;
+  return undefined;
+}
+
+/**
+ * Which tool a step starts with, and whether it may start at all: one circuit breaker per tool
+ * (a quota parks it until the reset time), tools made unusable by an auth failure, fallback
+ * lists (`"tool": ["claude", "codex"]`), `circuit_breaker.max_wait` and the run's budget. The
+ * scheduler only sees its answer through the gate; nothing here spawns or prints.
+ */
+export class ToolGate {
+  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly unusable = new Map<string, { message: string; fix: string }>();
+  private used: Usage | undefined;
+
+  constructor(
+    private readonly ws: Workstream,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly clock: Clock,
+    private readonly emit: (event: RunEvent) => void,
+  ) {}
+
+  /** A failing shell command says nothing about "the shell": only agent tools get breakers. */
+  breakerFor(tool: string): CircuitBreaker | undefined {
+    if (tool === "shell") return undefined;
+    let breaker = this.breakers.get(tool);
+    if (!breaker) {
+      breaker = new CircuitBreaker(tool, this.ws.circuitBreaker, () => this.clock.now(), (state, failures, reopenAt) =>
+        this.emit({
+          type: "breaker",
+          at: new Date(this.clock.now()).toISOString(),
+          tool,
+          state,
+          failures,
+          cooldownMs: reopenAt === undefined ? undefined : Math.max(0, reopenAt - this.clock.now()),
+          until: reopenAt === undefined ? undefined : new Date(reopenAt).toISOString(),
+        }),
+      );
+      this.breakers.set(tool, breaker);
+    }
+    return breaker;
+  }
+
+  admit(step: Step): Admission {
+    if (step.tool === "shell") return { kind: "run", tool: "shell", trial: false };
+    const spent = runBudgetSpent(this.ws, this.used);
+    if (spent !== undefined) return { kind: "refuse", state: "cancelled", reason: because("budget"), detail: `not started: ${spent}` };
+    let wait = Infinity;
+    for (const [i, tool] of step.tools.entries()) {
+      if (this.unusable.has(tool)) continue;
+      // A fallback that is not installed is no fallback (the first tool's absence stops the run before it starts).
+      if (i > 0 && resolveToolBinary(this.ws, tool, this.env) === undefined) continue;
+      const gate = this.breakerFor(tool)!.gate();
+      if (gate.ok) return { kind: "run", tool, trial: gate.trial };
+      wait = Math.min(wait, gate.retryInMs);
+    }
+    if (wait === Infinity) {
+      const [tool, why] = [...this.unusable.entries()].find(([t]) => step.tools.includes(t)) ?? [step.tool, { message: "unusable", fix: "" }];
+      return { kind: "refuse", state: "blocked", reason: because("auth"), detail: `${tool} cannot authenticate (${why.message}); fix: ${why.fix}` };
+    }
+    return { kind: "wait", retryInMs: wait > this.ws.circuitBreaker.maxWait * 1000 ? Infinity : wait };
+  }
+
+  started(tool: string, trial: boolean): void {
+    this.breakerFor(tool)?.started(trial);
+  }
+
+  /** After an attempt: feed the breaker, mark an unusable tool, count the run's spending. */
+  record(result: AttemptResult, trial: boolean, usage: Usage | undefined): void {
+    this.used = addUsage(this.used, usage);
+    if (result.auth) this.unusable.set(result.tool, result.auth);
+    if (result.final && result.state === "cancelled") return;
+    this.breakerFor(result.tool)?.record(result.toolFault, trial, result.quota);
+  }
+
+  /**
+   * Why a step that never got to start (the run ended first) is left: parked on a quota past
+   * max_wait, or behind an open breaker. Undefined when its tools are not the cause.
+   */
+  whyNotStarted(step: Step): { reason: EndReason; detail?: string } | undefined {
+    const open = step.tools.map((tool) => ({ tool, until: this.breakers.get(tool)?.openUntil, parked: this.breakers.get(tool)?.parked })).filter((x) => x.until !== undefined);
+    if (open.length === 0 || open.length < step.tools.filter((t) => !this.unusable.has(t)).length) return undefined;
+    const first = open.reduce((a, b) => ((a.until ?? 0) <= (b.until ?? 0) ? a : b));
+    const until = first.until ?? 0;
+    if (first.parked === true) {
+      return {
+        reason: because("quota"),
+        detail: `waiting (quota, until ${clockTime(until)}): ${first.tool} is parked past circuit_breaker.max_wait (${this.ws.circuitBreaker.maxWait} s); continue with ws run --resume after ${new Date(until).toISOString()}`,
+      };
+    }
+    return { reason: because("circuit_open") };
+  }
+}
