@@ -85,6 +85,11 @@ function deferred(): Deferred {
   return { promise, resolve };
 }
 
+/**
+ * The scheduler's main loop: start ready units by priority within the worker, rate, scope,
+ * group and breaker limits, settle what ends, decide what becomes ready. Kept as one loop over
+ * shared state (past the 100-line rule) so every start decision reads in one place.
+ */
 export async function schedule(options: SchedulerOptions): Promise<Map<number, Final>> {
   const { clock } = options;
   const steps = options.deps.length;

@@ -149,11 +149,7 @@ export class StepRun {
     const git = deps.git.scopeCheck || deps.git.commit ? await import("../git/changes.js") : undefined;
     const before = git ? await git.snapshot(deps.workdir) : undefined;
     if (before) await this.adoptLeftovers(before, started);
-    const outputFile = path.join(deps.paths.stepDir(step.id), `attempt-${attempt}.outputs`);
-    // A fresh, empty file per attempt: only the passed attempt's outputs count, and `>>` works from the first line.
-    fs.mkdirSync(path.dirname(outputFile), { recursive: true });
-    fs.writeFileSync(outputFile, "");
-    const { proc, verdict, log, budgetHit } = await this.runTool(tool, attempt, signal, outputFile);
+    const { proc, verdict, log, budgetHit, outputFile } = await this.runTool(tool, attempt, signal);
     this.usage = addUsage(this.usage, verdict.usage);
     this.lastUsage = verdict.usage;
 
@@ -220,12 +216,7 @@ export class StepRun {
       this.outputs = this.readOutputs(outputFile);
       return { ...this.end("passed", reason, commit, false), ...base };
     }
-    if (reason.kind === "cancelled") {
-      // The scheduler says why it stopped this step when it was not Ctrl-C or a stop: a lost race, a group timeout.
-      const why = signal.reason as EndReason | undefined;
-      if (why?.kind === "group_timeout") return { ...this.end("failed", why, undefined, false), ...base };
-      return { ...this.end("cancelled", why?.kind === "lost_race" ? why : reason, undefined, false), ...base };
-    }
+    if (reason.kind === "cancelled") return { ...this.endCancelled(reason, signal), ...base };
     if (free) return { final: false, ...base };
     if (FINAL_KINDS.has(reason.kind)) return { ...this.end("failed", reason, undefined, toolFault, detail), ...base };
 
@@ -249,8 +240,16 @@ export class StepRun {
    * Spawns the tool. Its parser may stop it early ("stop": a hopeless loop), and so may the
    * budget: the step's limits are checked against the usage the parser has seen so far.
    */
-  private async runTool(tool: string, attempt: number, signal: AbortSignal, outputFile: string): Promise<{ proc: ProcessResult; verdict: ToolVerdict; log: string; budgetHit: string | undefined }> {
+  private async runTool(
+    tool: string,
+    attempt: number,
+    signal: AbortSignal,
+  ): Promise<{ proc: ProcessResult; verdict: ToolVerdict; log: string; budgetHit: string | undefined; outputFile: string }> {
     const { step, deps } = this;
+    const outputFile = path.join(deps.paths.stepDir(step.id), `attempt-${attempt}.outputs`);
+    // A fresh, empty file per attempt: only the passed attempt's outputs count, and `>>` works from the first line.
+    fs.mkdirSync(path.dirname(outputFile), { recursive: true });
+    fs.writeFileSync(outputFile, "");
     const adapter = deps.adapter(tool);
     const ctx = this.toolContext(attempt);
     const invocation = await adapter.prepare(ctx);
@@ -282,7 +281,7 @@ export class StepRun {
     });
     const stopped = proc.outcome === "cancelled" && !signal.aborted;
     const verdict = parser.finish(stopped ? { ...proc, outcome: "stopped" } : proc);
-    return { proc: stopped ? { ...proc, outcome: "exited" } : proc, verdict, log, budgetHit };
+    return { proc: stopped ? { ...proc, outcome: "exited" } : proc, verdict, log, budgetHit, outputFile };
   }
 
   private toolContext(attempt: number): ToolContext {
@@ -368,6 +367,13 @@ export class StepRun {
     const { commitOf } = await import("../git/commit.js");
     const commit = (await this.commit()) ?? (await commitOf(this.deps.workdir, this.deps.git.guard?.branch, `ws(${this.step.id}): `));
     return this.end("passed", because("passed"), commit, false);
+  }
+
+  /** The scheduler says why it stopped this step when it was not Ctrl-C or a stop: a lost race, a group timeout. */
+  private endCancelled(reason: EndReason, signal: AbortSignal): AttemptResult {
+    const why = signal.reason as EndReason | undefined;
+    if (why?.kind === "group_timeout") return this.end("failed", why, undefined, false);
+    return this.end("cancelled", why?.kind === "lost_race" ? why : reason, undefined, false);
   }
 
   /** The scheduler cancelled a step between attempts (stop/abort/Ctrl-C forbade its retry). */

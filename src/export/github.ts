@@ -180,91 +180,127 @@ function publishOutputsStep(wsId: string, stepId: string): Record<string, unknow
 }
 
 export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: RenderOptions = {}): string {
-  const nodeVersion = options.nodeVersion ?? "20";
   const ids = jobIds(graph.ids);
   const dirFlag = options.dir && options.dir !== "workstreams" ? ` --dir ${singleQuoted(options.dir)}` : "";
-  const patchDir = "${{ runner.temp }}/ws-patches";
+  const ctx: JobContext = { ws, graph, ids, dirFlag, nodeVersion: options.nodeVersion ?? "20", refs: outputReads(ws, graph) };
   const jobs: Record<string, unknown> = {};
-  const refs = outputReads(ws, graph);
+  ws.steps.forEach((step, node) => (jobs[ids[node]!] = stepJob(ctx, step, node)));
+  jobs[REPORT_JOB] = reportJob(ws, topological(graph).map((n) => ids[n]!));
 
-  graph.ids.forEach((stepId, node) => {
-    const step = ws.steps[node];
-    const job = ids[node]!;
-    if (!step) return;
-    const ancestors = ancestorsInOrder(graph, node).map((n) => ids[n]!);
-    const reads = refs.reads.get(node) ?? new Map<number, Set<string>>();
-    // A job can read only its direct needs' outputs: the ancestors it reads from are added (they run before it anyway).
-    const needs = [...new Set([...(graph.deps[node] ?? []), ...reads.keys()])].sort((a, b) => a - b).map((n) => ids[n]!);
-    const published = refs.keys.get(node);
-    const secrets = secretsFor(ws, step);
-    const minutes = timeoutMinutes(step);
-    const junit = `$RUNNER_TEMP/ws-junit-${job}.xml`;
-    const patch = `$RUNNER_TEMP/ws-patch-${job}.patch`;
-    const steps: unknown[] = [
-      { uses: "actions/checkout@v4", with: { "fetch-depth": 0 } },
-      // No npm cache and no `npm ci`: the repository may have no package-lock (pnpm, yarn, no Node).
-      { uses: "actions/setup-node@v4", with: { "node-version": nodeVersion } },
-      { name: "Install ws", run: 'npm install --global --no-audit --no-fund "$WS_PACKAGE"' },
-    ];
-    if (ancestors.length > 0) {
-      steps.push(
-        {
-          name: "Download the changes of earlier steps",
-          uses: "actions/download-artifact@v4",
-          with: { pattern: "ws-patch-*", path: patchDir },
-        },
-        {
-          name: "Apply them in dependency order",
-          run: applyScript(ancestors, "$RUNNER_TEMP/ws-patches", `ws: changes of ${ancestors.join(", ")}`),
-        },
-      );
-    }
+  const doc = new Document({
+    name: `ws ${ws.id}`,
+    on: { workflow_dispatch: {} },
+    permissions: { contents: "read" },
+    // Two runs of one workstream would race on the same changes; the later one waits.
+    concurrency: { group: `ws-${ws.id}`, "cancel-in-progress": false },
+    // One place to change which ws the jobs install (a tarball in the repo, a git URL, a version).
+    env: { WS_PACKAGE: options.wsPackage ?? defaultWsPackage() },
+    jobs,
+  });
+  doc.commentBefore = headerComment(ws, dirFlag);
+  // A blank line between jobs, for the reader of a long file.
+  const jobsNode = doc.get("jobs", true);
+  if (isMap(jobsNode)) {
+    jobsNode.items.forEach((pair, i) => {
+      if (i > 0 && isScalar(pair.key)) pair.key.spaceBefore = true;
+    });
+  }
+  return doc.toString({ lineWidth: 0 });
+}
+
+const PATCH_DIR = "${{ runner.temp }}/ws-patches";
+
+interface JobContext {
+  ws: Workstream;
+  graph: Graph;
+  ids: string[];
+  dirFlag: string;
+  nodeVersion: string;
+  refs: ReturnType<typeof outputReads>;
+}
+
+/** One step's job: install ws, apply the ancestors' patches, run the step, hand on its patch. */
+function stepJob(ctx: JobContext, step: Step, node: number): Record<string, unknown> {
+  const { ws, graph, ids, dirFlag, nodeVersion, refs } = ctx;
+  const stepId = step.id;
+  const patchDir = PATCH_DIR;
+  const job = ids[node]!;
+  const ancestors = ancestorsInOrder(graph, node).map((n) => ids[n]!);
+  const reads = refs.reads.get(node) ?? new Map<number, Set<string>>();
+  // A job can read only its direct needs' outputs: the ancestors it reads from are added (they run before it anyway).
+  const needs = [...new Set([...(graph.deps[node] ?? []), ...reads.keys()])].sort((a, b) => a - b).map((n) => ids[n]!);
+  const published = refs.keys.get(node);
+  const secrets = secretsFor(ws, step);
+  const minutes = timeoutMinutes(step);
+  const junit = `$RUNNER_TEMP/ws-junit-${job}.xml`;
+  const patch = `$RUNNER_TEMP/ws-patch-${job}.patch`;
+  const steps: unknown[] = [
+    { uses: "actions/checkout@v4", with: { "fetch-depth": 0 } },
+    // No npm cache and no `npm ci`: the repository may have no package-lock (pnpm, yarn, no Node).
+    { uses: "actions/setup-node@v4", with: { "node-version": nodeVersion } },
+    { name: "Install ws", run: 'npm install --global --no-audit --no-fund "$WS_PACKAGE"' },
+  ];
+  if (ancestors.length > 0) {
     steps.push(
       {
-        name: `ws run --only ${stepId}`,
-        ...(reads.size > 0 ? { env: { WS_STEP_OUTPUTS: importedOutputs(reads, graph, ids) } } : {}),
-        run: `ws run --ws-id ${singleQuoted(ws.id)}${dirFlag} --only ${singleQuoted(stepId)} --junit "${junit}"`,
-      },
-      ...(published ? [publishOutputsStep(ws.id, stepId)] : []),
-      {
-        name: "Record the step's changes as a patch",
-        // With worktree isolation ws commits a passed step on branch ws/<id>; otherwise the
-        // changes are in the working tree.
-        run: [
-          `if git rev-parse --quiet --verify ${singleQuoted(`refs/heads/ws/${ws.id}`)} >/dev/null; then`,
-          `  git diff --binary HEAD ${singleQuoted(`ws/${ws.id}`)} > "${patch}"`,
-          `else`,
-          `  git add -A && git diff --cached --binary > "${patch}"`,
-          `fi`,
-        ].join("\n"),
+        name: "Download the changes of earlier steps",
+        uses: "actions/download-artifact@v4",
+        with: { pattern: "ws-patch-*", path: patchDir },
       },
       {
-        name: "Upload the patch",
-        uses: "actions/upload-artifact@v4",
-        with: { name: `ws-patch-${job}`, path: `\${{ runner.temp }}/ws-patch-${job}.patch`, "if-no-files-found": "error" },
-      },
-      {
-        name: "Upload the JUnit report",
-        if: "always()",
-        uses: "actions/upload-artifact@v4",
-        with: { name: `ws-junit-${job}`, path: `\${{ runner.temp }}/ws-junit-${job}.xml`, "if-no-files-found": "ignore" },
+        name: "Apply them in dependency order",
+        run: applyScript(ancestors, "$RUNNER_TEMP/ws-patches", `ws: changes of ${ancestors.join(", ")}`),
       },
     );
-    jobs[job] = {
-      name: stepId,
-      ...(needs.length > 0 ? { needs } : {}),
-      // run_if maps onto GitHub's own status functions; ws run --only then runs the step without asking again.
-      ...(step.runIf !== "success" ? { if: `${step.runIf}()` } : anyGroupOnly(ws, step) ? { if: "${{ !cancelled() && contains(needs.*.result, 'success') }}" } : {}),
-      "runs-on": "ubuntu-latest",
-      ...(minutes !== undefined ? { "timeout-minutes": minutes } : {}),
-      ...(published ? { outputs: Object.fromEntries([...published].sort().map((k) => [k, `\${{ steps.ws-outputs.outputs.${k} }}`])) } : {}),
-      ...(secrets.length > 0 ? { env: Object.fromEntries(secrets.map((k) => [k, `\${{ secrets.${k} }}`])) } : {}),
-      steps,
-    };
-  });
+  }
+  steps.push(
+    {
+      name: `ws run --only ${stepId}`,
+      ...(reads.size > 0 ? { env: { WS_STEP_OUTPUTS: importedOutputs(reads, graph, ids) } } : {}),
+      run: `ws run --ws-id ${singleQuoted(ws.id)}${dirFlag} --only ${singleQuoted(stepId)} --junit "${junit}"`,
+    },
+    ...(published ? [publishOutputsStep(ws.id, stepId)] : []),
+    {
+      name: "Record the step's changes as a patch",
+      // With worktree isolation ws commits a passed step on branch ws/<id>; otherwise the
+      // changes are in the working tree.
+      run: [
+        `if git rev-parse --quiet --verify ${singleQuoted(`refs/heads/ws/${ws.id}`)} >/dev/null; then`,
+        `  git diff --binary HEAD ${singleQuoted(`ws/${ws.id}`)} > "${patch}"`,
+        `else`,
+        `  git add -A && git diff --cached --binary > "${patch}"`,
+        `fi`,
+      ].join("\n"),
+    },
+    {
+      name: "Upload the patch",
+      uses: "actions/upload-artifact@v4",
+      with: { name: `ws-patch-${job}`, path: `\${{ runner.temp }}/ws-patch-${job}.patch`, "if-no-files-found": "error" },
+    },
+    {
+      name: "Upload the JUnit report",
+      if: "always()",
+      uses: "actions/upload-artifact@v4",
+      with: { name: `ws-junit-${job}`, path: `\${{ runner.temp }}/ws-junit-${job}.xml`, "if-no-files-found": "ignore" },
+    },
+  );
+  return {
+    name: stepId,
+    ...(needs.length > 0 ? { needs } : {}),
+    // run_if maps onto GitHub's own status functions; ws run --only then runs the step without asking again.
+    ...(step.runIf !== "success" ? { if: `${step.runIf}()` } : anyGroupOnly(ws, step) ? { if: "${{ !cancelled() && contains(needs.*.result, 'success') }}" } : {}),
+    "runs-on": "ubuntu-latest",
+    ...(minutes !== undefined ? { "timeout-minutes": minutes } : {}),
+    ...(published ? { outputs: Object.fromEntries([...published].sort().map((k) => [k, `\${{ steps.ws-outputs.outputs.${k} }}`])) } : {}),
+    ...(secrets.length > 0 ? { env: Object.fromEntries(secrets.map((k) => [k, `\${{ secrets.${k} }}`])) } : {}),
+    steps,
+  };
+}
 
-  const all = topological(graph).map((n) => ids[n]!);
-  jobs[REPORT_JOB] = {
+/** The last job: the JUnit reports and every passed step's changes, and the run's verdict. */
+function reportJob(ws: Workstream, all: string[]): Record<string, unknown> {
+  const patchDir = PATCH_DIR;
+  return {
     name: "ws report",
     ...(all.length > 0 ? { needs: all } : {}),
     if: "always()",
@@ -305,18 +341,10 @@ export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: Rend
       },
     ],
   };
+}
 
-  const doc = new Document({
-    name: `ws ${ws.id}`,
-    on: { workflow_dispatch: {} },
-    permissions: { contents: "read" },
-    // Two runs of one workstream would race on the same changes; the later one waits.
-    concurrency: { group: `ws-${ws.id}`, "cancel-in-progress": false },
-    // One place to change which ws the jobs install (a tarball in the repo, a git URL, a version).
-    env: { WS_PACKAGE: options.wsPackage ?? defaultWsPackage() },
-    jobs,
-  });
-  doc.commentBefore = [
+function headerComment(ws: Workstream, dirFlag: string): string {
+  return [
     ` generated by ws export github; do not edit — regenerate with:`,
     `   ws export github --ws-id ${ws.id}${dirFlag} -o <this file>`,
     ` ${ws.name}${ws.description ? `: ${ws.description}` : ""}`.replace(/\s*\n\s*/g, " "),
@@ -335,12 +363,4 @@ export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: Rend
     ` that waits for one "succeed: any" group runs when one of its needs passed. Compensations`,
     ` are not run here (each job has its own checkout and no run state): use ws run --rollback.`,
   ].join("\n");
-  // A blank line between jobs, for the reader of a long file.
-  const jobsNode = doc.get("jobs", true);
-  if (isMap(jobsNode)) {
-    jobsNode.items.forEach((pair, i) => {
-      if (i > 0 && isScalar(pair.key)) pair.key.spaceBefore = true;
-    });
-  }
-  return doc.toString({ lineWidth: 0 });
 }

@@ -5,6 +5,7 @@ import type { Containment } from "./containment.js";
 import { killGroup } from "./kill-tree.js";
 import { decodeLine, LineSplitter } from "./line-splitter.js";
 import { launch } from "./launch.js";
+import type { Launched } from "./spawn-server.js";
 import { addLiveGroup, removeLiveGroup } from "./live-groups.js";
 import { shellQuote } from "../format/shell-quote.js";
 import { StepLog, type OutputStream } from "./step-log.js";
@@ -149,6 +150,19 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
   const mark = options.contain?.mark;
   if (mark !== undefined) killMarked((found) => found === mark, durationMs < FULL_SCAN_AFTER_MS ? pid : undefined);
   removeLiveGroup(pid);
+  await drainOrCut(drained, launched);
+
+  const result: ProcessResult = { exitCode, signal, outcome, durationMs, tail: tail.lines(), pid };
+  const done = finish(result, footerOf(result, timeoutMs, forced));
+  if (callbackError) throw callbackError.error;
+  return done;
+}
+
+/**
+ * The output a process left behind, read to its end, unless something that escaped the kill (a
+ * setsid daemon) still holds the pipes after DRAIN_CAP_MS: then the pipes are cut.
+ */
+async function drainOrCut(drained: Promise<unknown>, launched: Launched): Promise<void> {
   let capTimer: NodeJS.Timeout | undefined;
   const capped = await Promise.race([
     drained.then(() => false),
@@ -161,20 +175,15 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
     await drained;
   }
   launched.release(!capped);
+}
 
-  const result: ProcessResult = { exitCode, signal, outcome, durationMs, tail: tail.lines(), pid };
+/** The log's last line: how the process ended. */
+function footerOf(result: ProcessResult, timeoutMs: number, forced: boolean): string {
   const kill = forced ? "SIGTERM, then SIGKILL" : "SIGTERM";
-  const footer =
-    outcome === "timeout"
-      ? `timeout after ${formatDuration(timeoutMs)} (${kill})`
-      : outcome === "cancelled"
-        ? `cancelled after ${formatDuration(durationMs)} (${kill})`
-        : signal
-          ? `killed by ${signal} after ${formatDuration(durationMs)}`
-          : `exit ${exitCode} after ${formatDuration(durationMs)}`;
-  const done = finish(result, footer);
-  if (callbackError) throw callbackError.error;
-  return done;
+  if (result.outcome === "timeout") return `timeout after ${formatDuration(timeoutMs)} (${kill})`;
+  if (result.outcome === "cancelled") return `cancelled after ${formatDuration(result.durationMs)} (${kill})`;
+  if (result.signal) return `killed by ${result.signal} after ${formatDuration(result.durationMs)}`;
+  return `exit ${result.exitCode} after ${formatDuration(result.durationMs)}`;
 }
 
 /** The last N lines, each capped, kept as bytes until asked for. */

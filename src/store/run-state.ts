@@ -59,11 +59,11 @@ export interface RunState {
   rollback?: { state: "running" | "passed" | "failed"; steps: string[] } | undefined;
 }
 
-/** Sum of two usages; a figure neither reported stays undefined. */
 /**
  * Apply one event to the snapshot. A `run-start` with `resume: true` carries the previous run's
  * step records forward (passed steps stay passed), which is what makes `--resume` and `ws status`
- * agree after any number of interrupted runs.
+ * agree after any number of interrupted runs. One flat case per event type, kept together (over
+ * the 100-line rule) so the whole fold reads in one place.
  */
 export function applyEvent(state: RunState | undefined, event: RunEvent): RunState | undefined {
   if (event.type === "run-start") {
