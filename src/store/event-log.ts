@@ -61,6 +61,8 @@ function endsWithNewline(fd: number): boolean {
 export function readEvents(file: string): { events: RunEvent[]; torn: boolean } {
   let text: string;
   try {
+    // A device or FIFO in its place (/dev/full, /dev/zero) would be read forever: it holds no run.
+    if (!fs.statSync(file).isFile()) return { events: [], torn: false };
     text = fs.readFileSync(file, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return { events: [], torn: false };
