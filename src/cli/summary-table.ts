@@ -30,19 +30,19 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 const visible = (text: string): number => [...text.replace(ANSI, "")].length;
 
 /**
- * Cuts the widest cuttable columns (log, then reason) so a table of these rows fits `width`
+ * Cuts the cuttable columns in order (the reason with its detail, then the log, then the step) so a table of these rows fits `width`
  * terminal columns: a wrapped row breaks the table's lines apart. A cut path keeps its end (the
  * file name), a cut reason its start. Only plain cells are cut; the state column keeps its colour.
  */
-export function fitRows(rows: string[][], width: number, cuttable: Array<{ column: number; keep: "start" | "end" }>): string[][] {
+export function fitRows(rows: string[][], width: number, cuttable: Array<{ column: number; keep: "start" | "end"; min?: number }>): string[][] {
   const columns = rows[0]?.length ?? 0;
   const widths = Array.from({ length: columns }, (_, i) => Math.max(0, ...rows.map((r) => visible(r[i] ?? ""))));
   // cli-table3: one space of padding each side, one border per column plus one.
   const total = () => widths.reduce((sum, w) => sum + w + 2, 0) + columns + 1;
-  for (const { column, keep } of cuttable) {
+  for (const { column, keep, min = 8 } of cuttable) {
     const over = total() - width;
     if (over <= 0) break;
-    const target = Math.max(8, (widths[column] ?? 0) - over);
+    const target = Math.max(min, (widths[column] ?? 0) - over);
     if (target >= (widths[column] ?? 0)) continue;
     widths[column] = target;
     for (const row of rows) {
@@ -79,7 +79,14 @@ export async function stepTable(
       ...(options.logs ? [r.log && options.root ? `${options.root}/${r.log}` : (r.log ?? "")] : []),
     ]);
   }
-  const cuttable = [...(options.logs ? [{ column: plainHead.length - 1, keep: "end" as const }] : []), { column: 4, keep: "start" as const }, { column: 0, keep: "start" as const }];
+  // The reason keeps its code and the start of its detail; the log keeps its file name.
+  const cuttable = [
+    { column: 4, keep: "start" as const, min: 16 },
+    ...(options.logs ? [{ column: plainHead.length - 1, keep: "end" as const, min: 16 }] : []),
+    { column: 4, keep: "start" as const },
+    ...(options.logs ? [{ column: plainHead.length - 1, keep: "end" as const }] : []),
+    { column: 0, keep: "start" as const },
+  ];
   const fitted = options.width ? fitRows([plainHead, ...rows], options.width, cuttable).slice(1) : rows;
   const head = plainHead.map((h) => chalk.bold(h));
   let text = plainTable(head, fitted);

@@ -69,7 +69,8 @@ function toolFailure(proc: ProcessResult, verdict: ToolVerdict, budgetHit: strin
   if (verdict.kind !== "ok" && verdict.kind !== "error") return { reason: because(verdict.kind), detail: verdict.message };
   const message = verdict.kind === "error" ? verdict.message : undefined;
   // The verdict's message carries the tool's last meaningful line: what it was doing when cut off.
-  if (proc.outcome === "timeout") return { reason: because("timeout"), detail: message };
+  // "command timed out" says no more than the reason; the limit is added where it is shown.
+  if (proc.outcome === "timeout") return { reason: because("timeout"), detail: message?.endsWith("timed out") ? undefined : message };
   if (proc.signal) return { reason: { kind: "signal", signal: proc.signal }, detail: message };
   if (proc.exitCode !== 0) return { reason: { kind: "exit", code: proc.exitCode ?? -1 }, detail: message };
   if (verdict.kind === "error") return { reason: because("tool_error"), detail: message };
