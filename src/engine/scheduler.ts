@@ -279,6 +279,15 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
   else options.hardSignal?.addEventListener("abort", hardAbort, { once: true });
 
   const finish = (node: number, result: UnitResult) => {
+    // The loop waits on `wake`: even when settling throws (a listener failing on the step-end it
+    // emits), the loop must wake, or the run would hang instead of ending with that error.
+    try {
+      settleUnit(node, result);
+    } finally {
+      wake.resolve();
+    }
+  };
+  const settleUnit = (node: number, result: UnitResult) => {
     running.delete(node);
     if (!result.final) {
       // A retry goes back into the queue behind nothing: it keeps its priority.
@@ -293,7 +302,6 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
       const decisive = failedNow.some((x) => x >= steps || !(groupsOf[x] ?? []).some((g) => groupNode.has(g)));
       if (decisive && options.onFailure !== "continue" && !stopped) stop(options.onFailure === "abort" ? "abort" : "failure");
     }
-    wake.resolve();
   };
 
   for (;;) {
@@ -332,7 +340,12 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
         .catch((error: unknown) => {
           // A bug in a unit must not hang the run: record it and let the caller rethrow.
           unitErrors.push(error);
-          finish(node, { final: true, state: "failed", reason: because("tool_error") });
+          try {
+            finish(node, { final: true, state: "failed", reason: because("tool_error") });
+          } catch (again) {
+            // The same failure again (a listener that cannot write): recorded, the loop is awake.
+            unitErrors.push(again);
+          }
         });
     }
     if (running.size === 0 && (readySince.size === 0 || nextWakeIn === Infinity)) break;

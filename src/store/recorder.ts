@@ -57,7 +57,7 @@ class SnapshotListener implements RunListener {
   private gap = SNAPSHOT_MS;
   private timer: NodeJS.Timeout | undefined;
   private state: RunState | undefined;
-  /** Thrown from a timer it would crash the process: surfaced at the next event instead. */
+  /** Thrown from a timer it would crash the process: surfaced at the next step boundary instead. */
   private failure: { error: unknown } | undefined;
 
   constructor(private readonly file: string) {}
@@ -66,11 +66,13 @@ class SnapshotListener implements RunListener {
     this.state = state;
     if (event.type === "run-start" || event.type === "run-end") this.write();
     else if (event.type === "step-start" || event.type === "step-end") {
+      // A write that failed in the timer surfaces at a step boundary, as a direct write would: never
+      // mid-step (at an attempt's end), where it would cut the step off before its step-end is logged.
+      if (this.failure) throw this.failure.error;
       const wait = this.last + this.gap - performance.now();
       if (wait <= 0) this.write();
       else this.timer ??= setTimeout(() => this.writeLater(), wait);
     }
-    if (this.failure) throw this.failure.error;
   }
 
   close(): void {
