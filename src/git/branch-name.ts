@@ -43,6 +43,24 @@ export async function listBackups(cwd: string, branch: string): Promise<string[]
   });
 }
 
+/**
+ * A name for a new backup of `branch`, stamped with `now`. Within one second the counter goes
+ * past every existing backup of that second, never into a gap left by a pruned one: a reused
+ * lower number would sort as the oldest and be the next one pruned.
+ */
+export async function newBackupName(cwd: string, branch: string, now: Date): Promise<string> {
+  const base = `${branch}-${timestamp(now)}`;
+  const taken = (await listBackups(cwd, branch)).map(splitCounter).filter(([stamp]) => stamp === base);
+  if (taken.length === 0) return base;
+  return `${base}-${Math.max(...taken.map(([, n]) => n)) + 1}`;
+}
+
+/** `yyyymmdd-hhmmss` in local time, as backup branches and moved-aside folders are named. */
+export function timestamp(date: Date): string {
+  const pad = (n: number): string => String(n).padStart(2, "0");
+  return `${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}-${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
+}
+
 function splitCounter(name: string): [string, number] {
   const match = /^(.*-\d{8}-\d{6})(?:-(\d+))?$/.exec(name);
   return [match?.[1] ?? name, Number(match?.[2] ?? 1)];

@@ -4,7 +4,7 @@ import { UserError } from "../errors.js";
 import { STATE_FOLDER } from "../store/paths.js";
 import { changedBetween, snapshot } from "./changes.js";
 import { commitFiles } from "./commit.js";
-import { listBackups, MAX_BACKUPS, trailerLine } from "./branch-name.js";
+import { listBackups, MAX_BACKUPS, newBackupName, timestamp, trailerLine } from "./branch-name.js";
 import { branchCommit, gitRoot } from "./repo.js";
 import { git, gitText, splitNul } from "./run-git.js";
 
@@ -120,7 +120,7 @@ async function backupIfNeeded(projectRoot: string, opts: PrepareOptions, notes: 
   if (tip === undefined) return;
   const foreign = await foreignCommits(projectRoot, opts.base, tip, opts.wsId);
   if (foreign.length === 0) return;
-  const kept = await freeBranchName(projectRoot, opts.branch);
+  const kept = await newBackupName(projectRoot, opts.branch, new Date());
   await git(projectRoot, ["branch", kept, tip]);
   notes.push(`${opts.branch} had ${foreign.length} commit(s) that a re-run would not make again (made by hand, or uncommitted changes left in the worktree) and that are not in this run's base; kept them on ${kept} (merge with \`git merge ${kept}\`)`);
   const backups = await listBackups(projectRoot, opts.branch);
@@ -144,7 +144,7 @@ async function retire(projectRoot: string, tree: RegisteredWorktree, base: strin
     await saveLeftovers(tree.path, notes);
     const treeHead = await gitText(tree.path, ["rev-parse", "HEAD"]);
     if (tree.branch === undefined && !(await isAncestor(projectRoot, treeHead, base))) {
-      const kept = await freeBranchName(projectRoot, branch);
+      const kept = await newBackupName(projectRoot, branch, new Date());
       await git(projectRoot, ["branch", kept, treeHead]);
       notes.push(`the old worktree had a detached HEAD with work not in HEAD; kept it on ${kept}`);
     }
@@ -191,20 +191,6 @@ async function mergeBase(cwd: string, head: string, branch: string): Promise<str
 
 async function isAncestor(cwd: string, commit: string, of: string): Promise<boolean> {
   return (await git(cwd, ["merge-base", "--is-ancestor", commit, of], { allowFailure: true })).code === 0;
-}
-
-function timestamp(date: Date): string {
-  const two = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}${two(date.getMonth() + 1)}${two(date.getDate())}-${two(date.getHours())}${two(date.getMinutes())}${two(date.getSeconds())}`;
-}
-
-/** `<branch>-<yyyymmdd-hhmmss>`, with a counter when two runs start within the same second. */
-async function freeBranchName(cwd: string, branch: string): Promise<string> {
-  const base = `${branch}-${timestamp(new Date())}`;
-  for (let n = 1; ; n++) {
-    const name = n === 1 ? base : `${base}-${n}`;
-    if ((await branchCommit(cwd, name)) === undefined) return name;
-  }
 }
 
 /** A leftover directory where the tree goes (not a registered worktree) is kept, not deleted. */

@@ -37,10 +37,16 @@ describe("bad input is a usage error (exit 2), found before any step starts", ()
     fs.chmodSync(p.dir, 0o755);
     fs.chmodSync(path.join(p.dir, "workstreams"), 0o000);
     try {
-      // Permissions mean nothing to root, so the command runs as `nobody` when the tests run as root.
-      const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+      // Permissions mean nothing to root, so when the tests run as root (CI does) the command runs
+      // without the capabilities that bypass them; running it as `nobody` instead fails wherever
+      // the clone lives in a folder that only root may enter.
+      const asRoot = process.getuid?.() === 0;
+      const dropRead = ["--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search"];
       for (const args of [["list"], ["validate"], ["run", "ci"]]) {
-        const r = spawnSync(process.execPath, [BIN, ...args], { cwd: p.dir, encoding: "utf8", env: { PATH: process.env.PATH }, timeout: 30_000, ...asUser });
+        const command = [process.execPath, BIN, ...args];
+        const [file, ...argv] = asRoot ? ["setpriv", ...dropRead, ...command] : command;
+        const r = spawnSync(file!, argv, { cwd: p.dir, encoding: "utf8", env: { PATH: process.env.PATH }, timeout: 30_000 });
+        expect(r.error).toBeUndefined();
         expect(r.status, args.join(" ")).toBe(2);
         expect(r.stderr, args.join(" ")).toContain(`cannot read the workstreams folder ${path.join(p.dir, "workstreams")} (EACCES)`);
         expect(r.stderr).not.toContain("internal error");

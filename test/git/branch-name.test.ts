@@ -1,6 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { describe, expect, it } from "vitest";
-import { runBranch } from "../../src/git/branch-name.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { listBackups, newBackupName, runBranch, timestamp } from "../../src/git/branch-name.js";
+import { git, makeRepo, removeRepos } from "./make-repo.js";
+
+afterAll(removeRepos);
 
 const isValidBranch = (name: string) => {
   try {
@@ -27,5 +30,21 @@ describe("runBranch", () => {
       expect(isValidBranch(name), name).toBe(true);
       expect(name.startsWith("ws/ci@")).toBe(true);
     }
+  });
+});
+
+describe("newBackupName", () => {
+  it("counts past every backup of the same second, never into the gap a pruned one left", async () => {
+    const root = makeRepo();
+    const now = new Date(2026, 10, 30, 12, 0, 5);
+    const stamp = `ws/ci-${timestamp(now)}`;
+    expect(await newBackupName(root, "ws/ci", now)).toBe(stamp);
+    // The first backup of this second was pruned; the second and third remain.
+    git(root, "branch", `${stamp}-2`);
+    git(root, "branch", `${stamp}-3`);
+    const next = await newBackupName(root, "ws/ci", now);
+    expect(next).toBe(`${stamp}-4`);
+    git(root, "branch", next);
+    expect((await listBackups(root, "ws/ci")).at(-1)).toBe(next);
   });
 });
