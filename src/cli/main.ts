@@ -61,6 +61,7 @@ export function buildProgram(run: Run): Command {
     .option("--from <id>", "run this step and everything that depends on it")
     .option("--base <ref>", "start from this commit (e.g. HEAD) instead of the working tree as it is")
     .option("--with-deps", "with --only/--from: also run every step the chosen ones depend on")
+    .option("--approve <ids>", "pass these steps' approval gates without asking (comma-separated, or all)", list)
     .option("--max-workers <n>", "override execution.max_workers", positiveInt)
     .option("--json", "print one JSON event per line")
     .option("--junit <file>", "write a JUnit XML report")
@@ -71,6 +72,21 @@ export function buildProgram(run: Run): Command {
     .description("show each step's state, attempts, duration and reason")
     .option("--json", "print JSON")
     .option("--watch", "refresh until the run ends");
+
+  withId(program.command("approve"), "the workstream whose run waits", true, run, async () => {
+    const { decideCommand } = await import("./approve.js");
+    return ((options, ctx) => decideCommand(options as Parameters<typeof decideCommand>[0], ctx, true)) as Handler<object>;
+  }, "approve")
+    .description("approve a step waiting at its approval gate in the running run")
+    .option("--step <id>", "the gated step");
+
+  withId(program.command("reject"), "the workstream whose run waits", true, run, async () => {
+    const { decideCommand } = await import("./approve.js");
+    return ((options, ctx) => decideCommand(options as Parameters<typeof decideCommand>[0], ctx, false)) as Handler<object>;
+  }, "reject")
+    .description("reject a step waiting at its approval gate: it fails (reason rejected)")
+    .option("--step <id>", "the gated step")
+    .option("--reason <text>", "why; recorded with the decision");
 
   withId(program.command("graph"), "the workstream to draw", true, run, async () => (await import("./graph.js")).graphCommand as Handler<object>, "graph")
     .description("draw the dependency graph")

@@ -9,6 +9,13 @@ import type { RunListener } from "../events/listener.js";
 import { formatDuration } from "../format/duration.js";
 import { formatEventLine, runBaseText } from "../report/event-line.js";
 import { failureTail, timeoutNote, type Limits } from "../report/failure-tail.js";
+import { TerminalPrompter } from "./approval-prompt.js";
+import type { AskApproval } from "../engine/approvals.js";
+
+/** How to decide a gate from another terminal. */
+function decideHint(wsId: string, step: string): string {
+  return `ws approve ${wsId} --step ${step}, or ws reject ${wsId} --step ${step} --reason "..."`;
+}
 
 export type ReporterMode = "tty" | "plain" | "json";
 
@@ -25,6 +32,10 @@ export class RunReporter implements RunListener {
   private startedAt = 0;
   private estimateMs: number | undefined;
   private ticker: NodeJS.Timeout | undefined;
+  private wsId = "";
+  /** Steps waiting at their approval gate. */
+  private readonly gated = new Set<string>();
+  private prompter: TerminalPrompter | undefined;
 
   constructor(
     private readonly ctx: CliContext,
@@ -59,6 +70,7 @@ export class RunReporter implements RunListener {
       if (this.ctx.quiet && event.type !== "run-end" && !(event.type === "step-end" && event.state !== "passed")) return;
       const line = formatEventLine(event);
       if (line !== undefined) this.ctx.stdout.write(`${event.at.slice(11, 23)} ${line}${this.timeout(event)}\n`);
+      if (event.type === "approval-wait") this.ctx.stdout.write(`  decide with: ${decideHint(this.wsId, event.step)}\n`);
       if (event.type === "attempt-end") for (const l of failureTail(event)) this.ctx.stdout.write(l + "\n");
       return;
     }
@@ -77,8 +89,27 @@ export class RunReporter implements RunListener {
     return note ? ` (${note})` : "";
   }
 
+  /**
+   * Asks approval questions at the terminal when the run has one for input and output; undefined
+   * otherwise (piped, CI, --json): gates then wait for `ws approve` or their timeout.
+   */
+  asker(input: NodeJS.ReadableStream & { isTTY?: boolean }): AskApproval | undefined {
+    if (this.mode !== "tty" || !input.isTTY) return undefined;
+    this.prompter = new TerminalPrompter(input, (line) => this.print(this.chalk.cyan(line)), (step) => decideHint(this.wsId, step));
+    return this.prompter.ask;
+  }
+
+  private print(line: string): void {
+    this.spinner?.clear();
+    this.ctx.stdout.write(line + "\n");
+    this.render();
+  }
+
   private track(event: RunEvent): void {
+    if (event.type === "approval-wait") this.gated.add(event.step);
+    else if (event.type === "approval-end") this.gated.delete(event.step);
     if (event.type === "run-start") {
+      this.wsId = event.wsId;
       this.total = event.selected.length;
       this.startedAt = Date.parse(event.at);
       this.estimateMs = event.estimateMs;
@@ -105,6 +136,11 @@ export class RunReporter implements RunListener {
       case "attempt-end":
         if (event.free) return c.yellow(`  ⏸ ${event.step} ${waitingLabel(event.resetAt)}: ${event.detail ?? formatReason(event.reason)}`);
         return event.passed ? undefined : c.yellow(`  ↻ ${event.step} attempt ${event.attempt}: ${formatReason(event.reason)}${this.timeout(event)}${event.detail ? ` — ${event.detail}` : ""}`);
+      case "approval-wait":
+        // With a prompt, the question itself is the line.
+        return this.prompter ? undefined : c.yellow(`  ⏸ ${formatEventLine(event) ?? ""} (${decideHint(this.wsId, event.step)})`);
+      case "approval-end":
+        return event.approved ? c.green(`  ✔ ${formatEventLine(event) ?? ""}`) : c.red(`  ✖ ${formatEventLine(event) ?? ""}`);
       case "breaker":
         return c.magenta(`  ⚡ ${formatEventLine(event) ?? ""}`);
       case "warning":
@@ -134,10 +170,12 @@ export class RunReporter implements RunListener {
     const eta = this.estimateMs !== undefined ? ` · ETA ${formatDuration(Math.max(0, this.estimateMs - elapsed))}` : "";
     const names = [...this.running];
     const shown = names.slice(0, 4).join(", ") + (names.length > 4 ? ` +${names.length - 4}` : "");
-    this.spinner.text = `${this.done}/${this.total} done · running: ${shown || "-"} · ${formatDuration(elapsed)}${eta}`;
+    const gated = this.gated.size > 0 ? ` · awaiting approval: ${[...this.gated].join(", ")}` : "";
+    this.spinner.text = `${this.done}/${this.total} done · running: ${shown || "-"}${gated} · ${formatDuration(elapsed)}${eta}`;
   }
 
   close(): void {
+    this.prompter?.close();
     if (this.ticker) clearInterval(this.ticker);
     this.spinner?.stop();
   }

@@ -21,6 +21,8 @@ export interface RunCommandOptions {
   from?: string;
   base?: string;
   withDeps?: boolean;
+  /** Steps whose approval gates pass without asking, or ["all"]. */
+  approve?: string[];
   maxWorkers?: number;
   json?: boolean;
   junit?: string;
@@ -39,6 +41,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   }
   if (options.dryRun) return dryRunCommand(options, ws, ctx);
   checkReportTargets(options, ctx);
+  const preApproved = await approvedAhead(options, ws);
   const { checkRun } = await import("./run-checks.js");
   if (!ctx.quiet) for (const line of checkRun(ctx.cwd, ws, options, ctx.env).unmet) err(ctx, `ws: warning: ${line}`);
 
@@ -83,6 +86,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
       signal: controller.signal,
       listeners,
       hardSignal: hardController.signal,
+      approvals: { preApproved, user: (await import("../store/approvals.js")).currentUser(ctx.env), ask: reporter.asker(process.stdin) },
     });
   } finally {
     reporter.close();
@@ -121,6 +125,16 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   if (result.branch) for (const line of await (await import("./merge-hint.js")).mergeHint(ctx, result.branch)) out(ctx, line);
   if (exitCode !== 0) out(ctx, `details: ws status --ws-id ${ws.id}, ws logs --ws-id ${ws.id} --step <id>; continue with: ws run --ws-id ${ws.id} --resume`);
   return exitCode;
+}
+
+/** `--approve a,b` or `--approve all`; a name that is not a gated step is a typo to fix before the run. */
+async function approvedAhead(options: RunCommandOptions, ws: Workstream): Promise<string[] | "all" | undefined> {
+  const ids = options.approve;
+  if (!ids || ids.length === 0) return undefined;
+  if (ids.includes("all")) return "all";
+  const { gatedStep } = await import("./approve.js");
+  for (const id of ids) gatedStep(ws, id, "--approve");
+  return ids;
 }
 
 /** Persistence first (nothing may be shown that is not on disk), then what the user sees, then reports. */

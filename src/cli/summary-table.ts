@@ -1,6 +1,6 @@
 import { stateMark } from "../format/state-marks.js";
 import { formatReason } from "../events/end-reason.js";
-import { waitingLabel } from "../report/waiting.js";
+import { waitingText } from "../report/waiting.js";
 import { formatUsage } from "../format/usage.js";
 import type { ChalkInstance } from "chalk";
 import type { RunState, StepRecord } from "../store/run-state.js";
@@ -70,7 +70,7 @@ export async function stepTable(
     rows.push([
       id,
       // Between a quota answer and its next attempt the step is neither running nor merely queued.
-      r.waiting && (r.state === "running" || r.state === "pending") ? chalk.yellow(`⏸ ${waitingLabel(r.waiting.until)}`) : stateCell(r, chalk),
+      r.waiting && (r.state === "running" || r.state === "pending") ? chalk.yellow(`⏸ ${waitingText(r.waiting)}`) : stateCell(r, chalk),
       r.attempts > 0 ? String(r.attempts) : "",
       // A running step shows how long it has been going (ws status from another terminal).
       r.state === "running" && r.startedAt ? `${formatDuration(Date.now() - Date.parse(r.startedAt))} so far` : r.durationMs !== undefined && r.attempts > 0 ? formatDuration(r.durationMs) : "",

@@ -25,6 +25,7 @@ import { selectSteps, workerCount, type Selection, type UnknownStep } from "./se
 import { StepUnits } from "./step-units.js";
 import { resolveStepOutputs } from "./outputs.js";
 import { rollbackOrder, runCompensations } from "./compensation.js";
+import { ApprovalGates, type ApprovalSettings } from "./approvals.js";
 
 export interface RunOptions extends Selection {
   /** Project root: state goes to `<cwd>/.worktrees/<id>/`. */
@@ -46,6 +47,8 @@ export interface RunOptions extends Selection {
   hardSignal?: AbortSignal;
   /** Every consumer of the run, in order; persistence (store/recorder.ts) goes first. */
   listeners?: RunListener[];
+  /** Approval gates: what was approved ahead (--approve), how to ask at the terminal, who asks. */
+  approvals?: ApprovalSettings | undefined;
   /** Run no step: compensate the last run's passed steps (`ws run --rollback`). */
   rollback?: boolean;
   clock?: Clock;
@@ -139,10 +142,11 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const place = await chooseWorkplace(ws, options.cwd, paths, { resume: Boolean(options.resume), baseRef: options.base, env: p.env, signal: options.signal });
   const maxWorkers = workerCount(ws, options.maxWorkers);
   const plan = planRun(ws, graph, readHistory(paths.history), maxWorkers, selected);
+  const runId = `${new Date(started).toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${randomUUID().slice(0, 6)}`;
   emit({
     type: "run-start",
     at: at(),
-    runId: `${new Date(started).toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${randomUUID().slice(0, 6)}`,
+    runId,
     wsId: ws.id,
     file: ws.file,
     hash: ws.hash,
@@ -164,7 +168,13 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
     for (const node of selected) fs.rmSync(paths.stepDir(graph.ids[node] ?? ""), { recursive: true, force: true });
   }
 
-  const finals = await scheduleSteps(options, p, place, plan, emit, stepAt);
+  const approvals = new ApprovalGates({ paths, runId, clock, emit, settings: options.approvals ?? { user: "ws" } });
+  let finals: Map<number, Final>;
+  try {
+    finals = await scheduleSteps(options, p, place, plan, emit, stepAt, approvals);
+  } finally {
+    approvals.close();
+  }
   const interrupted = options.signal?.aborted === true;
   // A member of an `any` group that passed (a race's losers, a failed alternative) does not fail the run.
   const forgiven = new Set(schedulerGroups(ws, graph).filter((g) => g.succeed === "any" && g.members.some((m) => finals.get(m)?.state === "passed")).flatMap((g) => g.members));
@@ -211,7 +221,7 @@ function startWarnings(options: RunOptions, p: Prepared, place: Workplace): stri
   return [...warnings, ...containmentNotes(steps, p.env, keysOf, givenOf), ...place.notes];
 }
 
-function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan: Plan, emit: Dispatcher["emit"], stepAt: (node: number) => Step | undefined): Promise<Map<number, Final>> {
+function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan: Plan, emit: Dispatcher["emit"], stepAt: (node: number) => Step | undefined, approvals: ApprovalGates): Promise<Map<number, Final>> {
   const { ws, graph } = p;
   const units = new StepUnits({
     workstream: ws,
@@ -224,6 +234,7 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan:
     emit,
     previous: (id) => p.previous?.steps[id],
     resolve: stepAt,
+    approvals,
   });
   const conflicts = ws.execution.fileConflicts === "serialize" ? findScopeConflicts(ws, graph) : [];
   const waits = groupAwareDeps(ws, graph);

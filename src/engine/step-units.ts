@@ -3,6 +3,7 @@ import type { StepRecord } from "../store/run-state.js";
 import { adapterFor } from "../tools/registry.js";
 import type { Step } from "../workstream/model.js";
 import { ToolGate, type Admission } from "./tool-gate.js";
+import type { ApprovalGates } from "./approvals.js";
 import type { Final, Gate, UnitResult } from "./scheduler.js";
 import { ScopeSpans } from "./scope-spans.js";
 import { StepRun, type StepRunnerDeps } from "./step-runner.js";
@@ -13,7 +14,12 @@ export type StepUnitsDeps = Omit<StepRunnerDeps, "adapter" | "othersScopes"> & {
   previous: (stepId: string) => Pick<StepRecord, "attempts" | "commitPending"> | undefined;
   /** The step as it runs (its output references resolved); default: as written. */
   resolve?: (node: number) => Step | undefined;
+  /** Where gated steps wait for a decision; without it, gates are open. */
+  approvals?: ApprovalGates | undefined;
 };
+
+/** What the gate hands to `run`: the tool's admission, or a rejected approval gate. */
+type Token = Admission | { kind: "rejected"; detail: string };
 
 /**
  * What the scheduler runs: each node is a step whose attempts go through its tool's breaker, and
@@ -46,10 +52,17 @@ export class StepUnits {
     return new Date(this.deps.clock.now()).toISOString();
   }
 
-  /** The token is the admission: which tool runs the step (a fallback when the first is parked) or why it cannot. */
+  /**
+   * The token is the admission: which tool runs the step (a fallback when the first is parked) or
+   * why it cannot. An approval gate comes first: no tool is asked for a step nobody approved.
+   */
   gate = (node: number): Gate => {
     if (this.skipsItself(node)) return { ok: true };
-    const admission = this.tools.admit(this.step(node));
+    const step = this.step(node);
+    const verdict = this.deps.approvals?.check(step) ?? { kind: "open" };
+    if (verdict.kind === "wait") return { ok: false, retryInMs: verdict.retryInMs };
+    if (verdict.kind === "rejected") return { ok: true, token: { kind: "rejected", detail: verdict.detail } satisfies Token };
+    const admission = this.tools.admit(step);
     return admission.kind === "wait" ? { ok: false, retryInMs: admission.retryInMs } : { ok: true, token: admission };
   };
 
@@ -60,7 +73,12 @@ export class StepUnits {
       this.deps.emit({ type: "step-end", at: this.at(), step: step.id, state: "skipped", reason: because("skipped"), attempts: 0, durationMs: 0 });
       return { final: true, state: "skipped", reason: because("skipped") };
     }
-    const admission = (token as Admission | undefined) ?? { kind: "run", tool: step.tool, trial: false };
+    const admission = (token as Token | undefined) ?? { kind: "run", tool: step.tool, trial: false };
+    if (admission.kind === "rejected") {
+      // A rejection is the step's failure (on_failure applies), decided before any attempt.
+      this.deps.emit({ type: "step-end", at: this.at(), step: step.id, state: "failed", reason: because("rejected"), attempts: 0, durationMs: 0, detail: admission.detail });
+      return { final: true, state: "failed", reason: because("rejected") };
+    }
     if (admission.kind === "refuse") {
       this.refusals.set(node, admission.detail);
       return { final: true, state: admission.state, reason: admission.reason };

@@ -5,6 +5,7 @@ import { resolveToolBinary } from "../tools/binary.js";
 import type { Step, Workstream } from "../workstream/model.js";
 import { CircuitBreaker } from "./breaker.js";
 import type { Clock } from "./clock.js";
+import { clockTime } from "../format/duration.js";
 import type { AttemptResult } from "./step-runner.js";
 
 /** What the scheduler's gate hears about one step that wants to start. */
@@ -15,11 +16,6 @@ export type Admission =
   | { kind: "wait"; retryInMs: number }
   /** The step cannot run in this run at all (every tool unusable, or the run's budget spent). */
   | { kind: "refuse"; state: "blocked" | "cancelled"; reason: EndReason; detail: string };
-
-function clockTime(epochMs: number): string {
-  const d = new Date(epochMs);
-  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
-}
 
 /** What the run's spending limits leave; undefined while within them. */
 function runBudgetSpent(ws: Workstream, used: Usage | undefined): string | undefined {
@@ -115,7 +111,7 @@ export class ToolGate {
     if (first.parked === true) {
       return {
         reason: because("quota"),
-        detail: `waiting (quota, until ${clockTime(until)}): ${first.tool} is parked past circuit_breaker.max_wait (${this.ws.circuitBreaker.maxWait} s); continue with ws run --resume after ${new Date(until).toISOString()}`,
+        detail: `waiting (quota, until ${clockTime(until) ?? ""}): ${first.tool} is parked past circuit_breaker.max_wait (${this.ws.circuitBreaker.maxWait} s); continue with ws run --resume after ${new Date(until).toISOString()}`,
       };
     }
     return { reason: because("circuit_open") };

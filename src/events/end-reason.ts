@@ -21,7 +21,9 @@ export type ReasonKind =
   /** A member of a race (`cancel_rest`) stopped because another member passed first. */
   | "lost_race"
   /** Stopped or never started because its step group's `timeout` ran out. */
-  | "group_timeout";
+  | "group_timeout"
+  /** Its approval gate was rejected (by someone, or by its timeout). */
+  | "rejected";
 
 export type EndReason =
   | { kind: ReasonKind }

@@ -94,6 +94,19 @@ export type RunEvent =
       /** One line saying why a failed step failed (the tool's message, the failing test, the fix). */
       detail?: string | undefined;
     })
+  /** A gated step whose dependencies are done waits for a decision (`approval` in the file). */
+  | (Base & { type: "approval-wait"; step: string; prompt: string; /** When the gate rejects by itself (ISO); absent: no timeout. */ timeoutAt?: string | undefined })
+  | (Base & {
+      type: "approval-end";
+      step: string;
+      approved: boolean;
+      /** Who decided: the user name of `ws approve`/`ws reject` or of the run's terminal; "ws" for a timeout. */
+      by: string;
+      /** flag: `ws run --approve`; command: `ws approve`/`ws reject`; prompt: the run's terminal; timeout: nobody decided in time. */
+      via: ApprovalVia;
+      /** The reason given with a rejection. */
+      reason?: string | undefined;
+    })
   | (Base & { type: "breaker"; tool: string; state: BreakerState; failures: number; cooldownMs?: number | undefined; /** When an open breaker lets a trial through (ISO): the cooldown's end or the quota's reset. */ until?: string | undefined })
   | (Base & { type: "warning"; message: string; step?: string | undefined })
   /** Compensations start: `steps` in the order they will run (reverse finish order), those not compensated yet. */
@@ -109,6 +122,9 @@ export type RunEvent =
       /** Sum of the step durations: what running them one at a time would roughly cost. */
       sequentialMs: number;
     });
+
+/** How an approval gate was decided. */
+export type ApprovalVia = "flag" | "command" | "prompt" | "timeout";
 
 export type RunEventType = RunEvent["type"];
 export type EventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;

@@ -8,3 +8,11 @@ export function formatDuration(ms: number | undefined): string {
   if (m < 60) return `${m}m${String(s % 60).padStart(2, "0")}s`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
 }
+
+/** "14:02" (or "14:02:48"): local time, as a user reads a clock; undefined for a time that is not one. */
+export function clockTime(when: string | number, seconds = false): string | undefined {
+  const at = new Date(when);
+  if (Number.isNaN(at.getTime())) return undefined;
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${two(at.getHours())}:${two(at.getMinutes())}${seconds ? `:${two(at.getSeconds())}` : ""}`;
+}

@@ -2,7 +2,7 @@ import { formatReason } from "../events/end-reason.js";
 import { waitingLabel } from "./waiting.js";
 import type { RunEvent } from "../events/run-event.js";
 import { unreachable } from "../events/run-event.js";
-import { formatDuration } from "../format/duration.js";
+import { clockTime, formatDuration } from "../format/duration.js";
 
 
 /** "base: the working tree, includes 2 uncommitted files (a, b); reused the worktree", for the run header. */
@@ -17,6 +17,13 @@ export function runBaseText(event: Extract<RunEvent, { type: "run-start" }>): st
   }
   if (event.reused) parts.push(event.resume ? "continuing in its worktree" : "reused the worktree of the last run (reset to the base; files git ignores kept)");
   return parts.length > 0 ? parts.join("; ") : undefined;
+}
+
+/** "approved deploy (by alice, ws approve)", "rejected deploy: nobody decided within 1h (approval.timeout)". */
+export function approvalLine(event: Extract<RunEvent, { type: "approval-end" }>): string {
+  if (event.via === "timeout") return `rejected ${event.step}: ${event.reason ?? "nobody decided before its timeout"}`;
+  const how = { flag: "ws run --approve", command: event.approved ? "ws approve" : "ws reject", prompt: "at the run's terminal" }[event.via];
+  return `${event.approved ? "approved" : "rejected"} ${event.step} (by ${event.by}, ${how})${event.reason ? `: ${event.reason}` : ""}`;
 }
 
 /**
@@ -43,6 +50,10 @@ export function formatEventLine(event: RunEvent): string | undefined {
       if (event.state === "skipped") return `skipped ${event.step} (${event.reason.kind === "skipped" ? "its when condition is false" : formatReason(event.reason)})`;
       if (event.attempts === 0) return `${event.state.padEnd(6)} ${event.step} (${formatReason(event.reason)})${event.detail ? ` — ${event.detail}` : ""}`;
       return `${event.state.padEnd(6)} ${event.step}${event.state === "passed" ? "" : ` (${formatReason(event.reason)})`} after ${event.attempts} attempt${event.attempts === 1 ? "" : "s"}, ${formatDuration(event.durationMs)}${event.commit ? `, commit ${event.commit.slice(0, 8)}` : ""}${event.detail ? ` — ${event.detail}` : ""}`;
+    case "approval-wait":
+      return `waiting ${event.step} for approval: ${event.prompt}${event.timeoutAt ? ` (rejected if not decided by ${clockTime(event.timeoutAt, true)})` : ""}`;
+    case "approval-end":
+      return approvalLine(event);
     case "breaker":
       return `breaker ${event.tool}: ${event.state} after ${event.failures} tool failure${event.failures === 1 ? "" : "s"}${event.cooldownMs ? `, cooling down ${formatDuration(event.cooldownMs)}` : ""}`;
     case "rollback-start":

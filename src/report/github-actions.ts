@@ -60,8 +60,11 @@ export function githubActionsLines(event: RunEvent): string[] {
       return event.state === "open"
         ? [command("warning", "ws circuit breaker", `${event.tool}: open after ${event.failures} consecutive failure(s)`)]
         : [];
+    case "approval-wait":
+      return [command("notice", `ws step ${event.step} waits for approval`, `${event.prompt} (ws approve --step ${event.step}, or ws run --approve ${event.step})`)];
     case "compensate-end":
       return event.passed ? [] : [command("error", `ws compensation of ${event.step} failed`, `${formatReason(event.reason)}; log ${event.log}`)];
+    case "approval-end":
     case "run-start":
     case "step-start":
     case "test-start":

@@ -1,7 +1,14 @@
+import { clockTime } from "../format/duration.js";
+import type { StepRecord } from "../store/run-state.js";
+
 /** "waiting (quota, until 14:05)": a step parked on its tool's quota, in local time like the tools print it. */
 export function waitingLabel(until: string | undefined): string {
-  if (until === undefined) return "waiting (quota)";
-  const at = new Date(until);
-  if (Number.isNaN(at.getTime())) return "waiting (quota)";
-  return `waiting (quota, until ${String(at.getHours()).padStart(2, "0")}:${String(at.getMinutes()).padStart(2, "0")})`;
+  const time = until === undefined ? undefined : clockTime(until);
+  return time === undefined ? "waiting (quota)" : `waiting (quota, until ${time})`;
+}
+
+/** What a waiting step waits for: its tool's quota, or a decision at its approval gate. */
+export function waitingText(waiting: NonNullable<StepRecord["waiting"]>): string {
+  if (waiting.reason === "quota") return waitingLabel(waiting.until);
+  return `waiting for approval since ${clockTime(waiting.since) ?? waiting.since}`;
 }

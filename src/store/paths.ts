@@ -13,6 +13,8 @@ export interface WsPaths {
   groups: string;
   /** The git worktree (isolation: worktree). */
   tree: string;
+  /** Decisions on approval gates made by `ws approve` / `ws reject`, one file per step. */
+  approvals: string;
   steps: string;
   stepDir(stepId: string): string;
   attemptLog(stepId: string, attempt: number): string;
@@ -34,6 +36,7 @@ export function wsPaths(projectRoot: string, wsId: string): WsPaths {
     lock: path.join(root, "lock"),
     groups: path.join(root, "groups"),
     tree: path.join(root, "tree"),
+    approvals: path.join(root, "approvals"),
     steps,
     stepDir,
     attemptLog: (stepId, attempt) => path.join(stepDir(stepId), `attempt-${attempt}.log`),

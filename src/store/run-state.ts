@@ -1,5 +1,5 @@
 import { because } from "../events/end-reason.js";
-import type { EndReason, RunEvent, StepState, Usage } from "../events/run-event.js";
+import type { ApprovalVia, EndReason, RunEvent, StepState, Usage } from "../events/run-event.js";
 import { addUsage } from "../events/usage.js";
 import { unreachable } from "../events/run-event.js";
 
@@ -27,8 +27,11 @@ export interface StepRecord {
   detail?: string | undefined;
   /** The tool of the latest attempt (a step may fall back to another of its list). */
   tool?: string | undefined;
-  /** Parked: its last attempt met a quota; it starts again when the tool's limit resets. */
-  waiting?: { reason: "quota"; until?: string | undefined } | undefined;
+  /** Parked: its last attempt met a quota (it starts again when the tool's limit resets), or it
+   *  waits at its approval gate (since when; until its timeout rejects). */
+  waiting?: { reason: "quota"; until?: string | undefined } | { reason: "approval"; since: string; prompt: string; until?: string | undefined } | undefined;
+  /** Its approval gate's decision: who, when, how, and the reason given with a rejection. */
+  approval?: { approved: boolean; by: string; at: string; via: ApprovalVia; reason?: string | undefined } | undefined;
   /** Whether this run selected the step (false: left as it was by --only/--from/--resume). */
   selected: boolean;
 }
@@ -147,7 +150,19 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       state.breakers[event.tool] = { state: event.state, failures: event.failures };
       // A parked step learns its reset time from its tool's breaker (the cooldown, when the tool gave none).
       for (const record of Object.values(state.steps)) {
-        if (record.waiting && record.tool === event.tool && event.state === "open") record.waiting.until ??= event.until;
+        if (record.waiting?.reason === "quota" && record.tool === event.tool && event.state === "open") record.waiting.until ??= event.until;
+      }
+      break;
+    case "approval-wait":
+      if (step) {
+        step.waiting = { reason: "approval", since: event.at, prompt: event.prompt, until: event.timeoutAt };
+        step.approval = undefined;
+      }
+      break;
+    case "approval-end":
+      if (step) {
+        step.waiting = undefined;
+        step.approval = { approved: event.approved, by: event.by, at: event.at, via: event.via, reason: event.reason };
       }
       break;
     case "rollback-start":

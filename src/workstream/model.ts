@@ -105,6 +105,16 @@ export interface Step {
   runIf: RunIf;
   /** What undoes this step once it passed, run when the run fails (execution.compensation) or on `ws run --rollback`. */
   compensate: Compensation | undefined;
+  /** A gate before the step's first attempt: someone approves or rejects it. */
+  approval: Approval | undefined;
+}
+
+export interface Approval {
+  prompt: string;
+  /** Seconds to wait for a decision before rejecting; 0 = none. */
+  timeout: number;
+  /** The GitHub environment of the step's exported job (its reviewers approve there). */
+  environment: string;
 }
 
 export interface Compensation {

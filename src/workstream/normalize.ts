@@ -52,6 +52,7 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
     model: raw.model ?? defaults.model,
     runIf: raw.run_if ?? "success",
     compensate: compensationOf(raw, toolsOf(raw, defaults.tool)[0]!, raw.timeout ?? defaultTimeout),
+    approval: approvalOf(raw),
   }));
   const workstream: Workstream = {
     id: doc.id,
@@ -166,6 +167,13 @@ function compensationOf(raw: RawStep, stepTool: string, stepTimeout: number): St
   if (typeof c === "string") return { tool: "shell", run: c, tasks: [], timeout: stepTimeout };
   const tool = c.tool ?? (c.run !== undefined ? "shell" : stepTool);
   return { tool, run: c.run, tasks: c.tasks ?? [], timeout: c.timeout ?? stepTimeout };
+}
+
+function approvalOf(raw: RawStep): Step["approval"] {
+  const a = raw.approval;
+  if (a === undefined) return undefined;
+  const given = a === true ? {} : a;
+  return { prompt: given.prompt ?? `Start ${raw.id}?`, timeout: given.timeout ?? 0, environment: given.environment ?? raw.id };
 }
 
 /** "~/" is the home folder; the schema admits nothing else that is not absolute. */

@@ -51,6 +51,7 @@ export interface StepFields {
   model?: string;
   runIf?: "success" | "failure" | "always";
   compensate?: { tool: string; run?: string | undefined; tasks: string[]; timeout: number } | undefined;
+  approval?: { prompt?: string; timeout?: number; environment?: string } | undefined;
 }
 
 /** The document form of a step given with model field names. */
@@ -71,6 +72,7 @@ export function rawStep(s: StepFields): Partial<RawStep> & { id: string } {
     env: s.env,
     model: s.model,
     run_if: s.runIf,
+    approval: s.approval && { prompt: s.approval.prompt, timeout: s.approval.timeout, environment: s.approval.environment },
     compensate: s.compensate && { tool: s.compensate.tool, run: s.compensate.run, tasks: s.compensate.tasks.length > 0 ? s.compensate.tasks : undefined, timeout: s.compensate.timeout },
   };
   for (const key of Object.keys(raw)) if (raw[key] === undefined) delete raw[key];

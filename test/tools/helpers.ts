@@ -29,6 +29,7 @@ export function makeStep(overrides: Partial<Step> = {}): Step {
     acceptanceTests: [],
     runIf: "success",
     compensate: undefined,
+    approval: undefined,
     when: undefined,
     env: {},
     inheritEnv: [],

@@ -47,6 +47,7 @@ describe("normalization", () => {
       model: "opus",
       runIf: "success",
       compensate: undefined,
+      approval: undefined,
     });
     expect(ws.steps[1]).toMatchObject({ tool: "mytool", timeout: 300, retries: 1, model: "sonnet", description: "" });
     expect(ws.steps[2]).toMatchObject({ tool: "shell", run: "echo done > done.txt", dependsOn: ["group-a"], when: { value: true } });
