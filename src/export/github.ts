@@ -257,7 +257,8 @@ function stepJob(ctx: JobContext, step: Step, node: number): Record<string, unkn
     {
       name: `ws run --only ${stepId}`,
       ...(reads.size > 0 ? { env: { WS_STEP_OUTPUTS: importedOutputs(reads, graph, ids) } } : {}),
-      run: `ws run --ws-id ${singleQuoted(ws.id)}${dirFlag} --only ${singleQuoted(stepId)} --junit "${junit}"`,
+      // The environment's reviewers approved before the job started: ws must not wait again.
+      run: `ws run --ws-id ${singleQuoted(ws.id)}${dirFlag} --only ${singleQuoted(stepId)}${step.approval ? ` --approve ${singleQuoted(stepId)}` : ""} --junit "${junit}"`,
     },
     ...(published ? [publishOutputsStep(ws.id, stepId)] : []),
     {
@@ -290,6 +291,8 @@ function stepJob(ctx: JobContext, step: Step, node: number): Record<string, unkn
     // run_if maps onto GitHub's own status functions; ws run --only then runs the step without asking again.
     ...(step.runIf !== "success" ? { if: `${step.runIf}()` } : anyGroupOnly(ws, step) ? { if: "${{ !cancelled() && contains(needs.*.result, 'success') }}" } : {}),
     "runs-on": "ubuntu-latest",
+    // An approval gate is the environment's required reviewers (set in the repository's settings).
+    ...(step.approval ? { environment: step.approval.environment } : {}),
     ...(minutes !== undefined ? { "timeout-minutes": minutes } : {}),
     ...(published ? { outputs: Object.fromEntries([...published].sort().map((k) => [k, `\${{ steps.ws-outputs.outputs.${k} }}`])) } : {}),
     ...(secrets.length > 0 ? { env: Object.fromEntries(secrets.map((k) => [k, `\${{ secrets.${k} }}`])) } : {}),

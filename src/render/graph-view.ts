@@ -2,7 +2,7 @@ import type { StepState } from "../events/run-event.js";
 import type { Graph } from "../graph/graph.js";
 import type { RunState, StepRecord } from "../store/run-state.js";
 import { formatReason } from "../events/end-reason.js";
-import type { Workstream } from "../workstream/model.js";
+import type { Step, Workstream } from "../workstream/model.js";
 import { formatDuration } from "../format/duration.js";
 
 /**
@@ -87,7 +87,7 @@ export function buildGraphView(input: GraphViewInput): GraphView {
     return {
       id,
       // Every format shows the label: a step that runs after failures must not look like an ordinary one.
-      label: ws.steps[node]?.runIf && ws.steps[node]?.runIf !== "success" ? `${id} (if ${ws.steps[node]?.runIf})` : id,
+      label: nodeLabel(ws.steps[node]),
       state: record?.state,
       group: groupOf.get(id),
       critical: critical.has(node),
@@ -146,3 +146,9 @@ export const STATE_COLORS: Record<StepState, { fill: string; stroke: string; tex
  */
 export const CRITICAL_COLOR = "#6a1b9a";
 
+/** "deploy (approval, if always)": what makes a step run differently from an ordinary one. */
+function nodeLabel(step: Step | undefined): string {
+  if (!step) return "";
+  const marks = [step.approval ? "approval" : undefined, step.runIf !== "success" ? `if ${step.runIf}` : undefined].filter(Boolean);
+  return marks.length > 0 ? `${step.id} (${marks.join(", ")})` : step.id;
+}

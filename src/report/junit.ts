@@ -132,8 +132,12 @@ export function renderJunit(ws: Workstream, events: RunEvent[]): string {
     const open = `    <testcase classname="${xmlAttr(ws.id)}" name="${xmlAttr(step.id)}" time="${seconds(record.durationMs)}">`;
     const inner: string[] = [];
     // JUnit's per-testcase properties (read by Jenkins, GitLab and the junit report actions).
-    const outputs = Object.entries(record.outputs ?? {});
-    if (outputs.length > 0) inner.push("      <properties>", ...outputs.map(([k, v]) => `        <property name="output.${xmlAttr(k)}" value="${xmlAttr(v)}"/>`), "      </properties>");
+    const a = record.approval;
+    const properties = [
+      ...Object.entries(record.outputs ?? {}).map(([k, v]) => [`output.${k}`, v] as const),
+      ...(a ? [["approval", `${a.approved ? "approved" : "rejected"} by ${a.by} (${a.via}) at ${a.at}${a.reason ? `: ${a.reason}` : ""}`] as const] : []),
+    ];
+    if (properties.length > 0) inner.push("      <properties>", ...properties.map(([k, v]) => `        <property name="${xmlAttr(k)}" value="${xmlAttr(v)}"/>`), "      </properties>");
     const usage = usageProperties(record.usage);
     if (usage) inner.push(usage);
     switch (record.state) {

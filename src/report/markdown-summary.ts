@@ -1,6 +1,6 @@
 import { formatReason } from "../events/end-reason.js";
 import { formatDuration } from "../format/duration.js";
-import type { StepState } from "../events/run-event.js";
+import type { ApprovalVia, StepState } from "../events/run-event.js";
 import { totalUsage, type RunState, type StepRecord } from "../store/run-state.js";
 import { formatUsage } from "../format/usage.js";
 import type { Workstream } from "../workstream/model.js";
@@ -20,6 +20,8 @@ function stateText(record: StepRecord): string {
   if (record.state === "pending" && !record.selected) return "not selected";
   return record.selected || record.state === "pending" ? record.state : `${record.state} (earlier run)`;
 }
+
+const APPROVAL_VIA: Record<ApprovalVia, string> = { flag: "ws run --approve", command: "ws approve / ws reject", prompt: "the run's terminal", timeout: "its timeout" };
 
 const STATE_ORDER: StepState[] = ["passed", "failed", "blocked", "skipped", "cancelled", "running", "pending"];
 
@@ -64,6 +66,17 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
     for (const id of state.rollback.steps) {
       const c = state.steps[id]?.compensation;
       lines.push(`| ${cell(id)} | ${c ? (c.state === "failed" && c.reason ? `failed (${formatReason(c.reason)})` : c.state) : "not run"} | ${cell(c?.log ?? "")} |`);
+    }
+    lines.push("");
+  }
+
+  // Who let a gated step go (or stopped it), for the record a deployment needs.
+  const decided = records.filter((r) => r.approval);
+  if (decided.length > 0) {
+    lines.push("## Approvals", "", "| step | decision | by | how | when | reason |", "|---|---|---|---|---|---|");
+    for (const r of decided) {
+      const a = r.approval!;
+      lines.push(`| ${cell(r.id)} | ${a.approved ? "approved" : "rejected"} | ${cell(a.by)} | ${APPROVAL_VIA[a.via]} | ${a.at} | ${cell(a.reason ?? "")} |`);
     }
     lines.push("");
   }

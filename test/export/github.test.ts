@@ -11,6 +11,7 @@ interface Job {
   name: string;
   needs?: string[];
   if?: string;
+  environment?: string;
   "timeout-minutes"?: number;
   env?: Record<string, string>;
   steps: Array<{ name?: string; uses?: string; run?: string; with?: Record<string, unknown>; if?: string }>;
@@ -229,6 +230,21 @@ describe("renderGithubWorkflow", () => {
     expect(jobs.build?.if).toBeUndefined();
     expect(jobs.report?.if).toBe("always()");
     expect(jobs.notify?.if).toBe("failure()");
+    await expectLintClean(text);
+  });
+
+  test("an approval gate becomes the job's environment (its reviewers approve), and ws then does not ask again", async () => {
+    const ws = makeWorkstream("ws-gated", [
+      { id: "build" },
+      { id: "deploy", dependsOn: ["build"], approval: { prompt: "Ship?" } },
+      { id: "canary", dependsOn: ["build"], approval: { environment: "production" } },
+    ]);
+    const { text, jobs } = exportOf(ws);
+    expect(jobs.build?.environment).toBeUndefined();
+    expect(jobs.deploy?.environment).toBe("deploy");
+    expect(jobs.canary?.environment).toBe("production");
+    expect(runOf(jobs.deploy!, /ws run/)).toContain("--only 'deploy' --approve 'deploy'");
+    expect(runOf(jobs.build!, /ws run/)).not.toContain("--approve");
     await expectLintClean(text);
   });
 

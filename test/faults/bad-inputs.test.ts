@@ -46,6 +46,8 @@ const EXPECTED: Record<string, RegExp> = {
   "output-ref-unknown.json": /:5:73: error: step "b" reads the outputs of unknown step "biuld"/,
   "proto-key.json": /unknown key "__proto__"/,
   "retries-is-string.json": /retries must be a whole number/,
+  "approval-wrong-type.json": /:5:75: error: steps\[1\]\.approval must be true or an object \{ "prompt", "timeout", "environment" \}, found string "yes please"/,
+  "approval-unknown-key.json": /:5:96: error: unknown key "reviewers" in steps\[1\]\.approval/,
   "run-if-wrong.json": /:5:64: error: steps\[1\]\.run_if must be one of "success", "failure", "always"/,
   "scope-conflict.json": /file scopes overlap/,
   "shell-without-run.json": /shell step but has no "run"/,

@@ -63,6 +63,14 @@ describe("buildGraphView", () => {
     expect(view.nodes.map((n) => n.label)).toEqual(["a", "b", "c", "d (if always)"]);
   });
 
+  it("labels a gated step, beside its run_if", () => {
+    const ws = diamond();
+    ws.steps[1]!.approval = { prompt: "Go?", timeout: 0, environment: "b" };
+    ws.steps[3]!.approval = { prompt: "Go?", timeout: 0, environment: "d" };
+    ws.steps[3]!.runIf = "always";
+    expect(viewOf(ws).nodes.map((n) => n.label)).toEqual(["a", "b (approval)", "c", "d (approval, if always)"]);
+  });
+
   it("a group's label says how it decides: any, race, timeout", () => {
     const ws = makeWorkstream("ws-race", [{ id: "x" }, { id: "y" }], [{ id: "best", steps: ["x", "y"] }]);
     Object.assign(ws.stepGroups[0]!, { succeed: "any", cancelRest: true, timeout: 600 });

@@ -63,6 +63,17 @@ describe("renderJunit", () => {
     expect(props).toEqual([["cost_usd", "0.25"], ["input_tokens", "1000"], ["output_tokens", "200"], ["turns", "3"]]);
   });
 
+  test("a rejected approval gate is the step's failure, with who and why; the decision is a property", () => {
+    const run = new RunLog().start("ws-report", ["A"], { selected: ["A"] });
+    run.events.push({ type: "approval-end", at: "2026-11-30T14:06:00.000Z", step: "A", approved: false, by: "bob", via: "command", reason: "freeze" });
+    run.events.push({ type: "step-end", at: "2026-11-30T14:06:00.000Z", step: "A", state: "failed", reason: { kind: "rejected" }, attempts: 0, durationMs: 0, detail: "by bob: freeze" });
+    const a = testcase(suiteOf(renderJunit(ws, run.finish("failed", 10, 0).events)), "A");
+    expect(find(a, "failure")[0]?.attrs.message).toBe("rejected");
+    expect(find(a, "failure")[0]?.text).toContain("by bob: freeze");
+    const props = find(find(a, "properties")[0]!, "property").map((p) => [p.attrs.name, p.attrs.value]);
+    expect(props).toEqual([["approval", "rejected by bob (command) at 2026-11-30T14:06:00.000Z: freeze"]]);
+  });
+
   test("a failed step carries the reason and the last output lines", () => {
     const b = testcase(suiteOf(renderJunit(ws, failingRun.events)), "B");
     const failure = find(b, "failure")[0]!;

@@ -70,3 +70,19 @@ describe("renderMarkdownSummary", () => {
     expect(text).toContain("| A | running | 1 |");
   });
 });
+
+describe("renderMarkdownSummary: approvals", () => {
+  test("says who approved or rejected each gated step, how, when and why", () => {
+    const gated = makeWorkstream("ws-gates", [{ id: "ship" }, { id: "canary" }]);
+    const log = new RunLog().start("ws-gates", ["ship", "canary"]);
+    log.events.push(
+      { type: "approval-wait", at: "2026-11-30T14:02:00.000Z", step: "ship", prompt: "Ship?" },
+      { type: "approval-end", at: "2026-11-30T14:05:00.000Z", step: "ship", approved: true, by: "alice", via: "command" },
+      { type: "approval-end", at: "2026-11-30T14:06:00.000Z", step: "canary", approved: false, by: "bob", via: "prompt", reason: "canary | red" },
+    );
+    const md = renderMarkdownSummary(gated, stateOf(log.finish("failed", 1000, 1000)), undefined);
+    expect(md).toContain("## Approvals");
+    expect(md).toContain("| ship | approved | alice | ws approve / ws reject | 2026-11-30T14:05:00.000Z |  |");
+    expect(md).toContain("| canary | rejected | bob | the run's terminal | 2026-11-30T14:06:00.000Z | canary \\| red |");
+  });
+});
