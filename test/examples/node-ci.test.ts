@@ -38,12 +38,15 @@ interface StepJson {
   outputs?: Record<string, string>;
 }
 
+// The steps run `npm run`: no check for a newer npm (a registry request) in the middle of a test.
+const env = () => cleanEnv({ npm_config_update_notifier: "false" });
+
 function run(clone: string) {
-  const r = ws(["run", ID], { cwd: clone, env: cleanEnv() });
-  const status = ws(["status", ID, "--json"], { cwd: clone, env: cleanEnv() });
+  const r = ws(["run", ID], { cwd: clone, env: env() });
+  const status = ws(["status", ID, "--json"], { cwd: clone, env: env() });
   expect(status.code, status.stderr).toBe(0);
   const steps = (JSON.parse(status.stdout) as { steps: Record<string, StepJson> }).steps;
-  const report = ws(["logs", ID, "--step", "report"], { cwd: clone, env: cleanEnv() });
+  const report = ws(["logs", ID, "--step", "report"], { cwd: clone, env: env() });
   return { r, steps, report: report.stdout };
 }
 
