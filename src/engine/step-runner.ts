@@ -87,6 +87,17 @@ function overBudget(budget: Step["budget"], used: Usage | undefined): string | u
   return undefined;
 }
 
+/** The highest N of the step's attempt-N.* files (0 without any): a fresh run has removed them. */
+function lastLoggedAttempt(stepDir: string): number {
+  let names: string[];
+  try {
+    names = fs.readdirSync(stepDir);
+  } catch {
+    return 0; // no folder yet: the step never ran
+  }
+  return Math.max(0, ...names.map((name) => Number(/^attempt-(\d+)\./.exec(name)?.[1] ?? 0)));
+}
+
 /**
  * One step across its attempts. Each call to `attempt` is one unit for the scheduler: the step
  * gives its worker back between attempts, so a retry waits its turn (and its tool's breaker) like
@@ -123,7 +134,10 @@ export class StepRun {
     private readonly deps: StepRunnerDeps,
     previous?: Pick<StepRecord, "attempts" | "commitPending" | "interrupted" | "inAttempt">,
   ) {
-    this.made = previous?.attempts ?? 0;
+    // The logs on disk have the last word: a resumed run in which the step did not run (skipped,
+    // blocked, cancelled before it started) records 0 attempts, and the next resume must not
+    // number its attempt 1 again and write into that attempt's log.
+    this.made = Math.max(previous?.attempts ?? 0, lastLoggedAttempt(deps.paths.stepDir(step.id)));
     // Only the numbering and the count carry over: `spent` starts at 0, so a resumed step has its
     // retries again (an interrupted attempt never spent one).
     this.interrupted = previous ? interruptedAttempts(previous) : 0;
