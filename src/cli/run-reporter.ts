@@ -1,4 +1,5 @@
 import { stateMark } from "../format/state-marks.js";
+import { attemptsPhrase } from "../format/attempts.js";
 import { formatReason } from "../events/end-reason.js";
 import { waitingLabel } from "../report/waiting.js";
 import type { Ora } from "ora";
@@ -131,7 +132,7 @@ export class RunReporter implements RunListener {
       case "step-end": {
         const mark = stateMark(event.state, c);
         const why = event.state === "passed" ? "" : ` ${c.dim(formatReason(event.reason))}${event.detail ? c.dim(` — ${event.detail}`) : ""}`;
-        return `${mark} ${event.step}${why} ${c.dim(formatDuration(event.durationMs))}${event.attempts > 1 ? c.dim(` (${event.attempts} attempts)`) : ""}`;
+        return `${mark} ${event.step}${why} ${c.dim(formatDuration(event.durationMs))}${event.attempts > 1 ? c.dim(` (${attemptsPhrase(event.attempts, event.interrupted)})`) : ""}`;
       }
       case "attempt-end":
         if (event.free) return c.yellow(`  ⏸ ${event.step} ${waitingLabel(event.resetAt)}: ${event.detail ?? formatReason(event.reason)}`);

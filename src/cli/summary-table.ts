@@ -1,4 +1,5 @@
 import { stateMark } from "../format/state-marks.js";
+import { attemptsCell } from "../format/attempts.js";
 import { formatReason } from "../events/end-reason.js";
 import { waitingText } from "../report/waiting.js";
 import { formatUsage } from "../format/usage.js";
@@ -71,7 +72,7 @@ export async function stepTable(
       id,
       // Between a quota answer and its next attempt the step is neither running nor merely queued.
       r.waiting && (r.state === "running" || r.state === "pending") ? chalk.yellow(`⏸ ${waitingText(r.waiting)}`) : stateCell(r, chalk),
-      r.attempts > 0 ? String(r.attempts) : "",
+      attemptsCell(r.attempts, r.interrupted),
       // A running step shows how long it has been going (ws status from another terminal).
       r.state === "running" && r.startedAt ? `${formatDuration(Date.now() - Date.parse(r.startedAt))} so far` : r.durationMs !== undefined && r.attempts > 0 ? formatDuration(r.durationMs) : "",
       r.state === "passed" || r.reason === undefined ? "" : withDetail(formatReason(r.reason), r.detail),

@@ -10,7 +10,7 @@ import type { UnitResult } from "./scheduler.js";
 import type { Step, Workstream } from "../workstream/model.js";
 import type { WsPaths } from "../store/paths.js";
 import { addUsage } from "../events/usage.js";
-import type { StepRecord } from "../store/run-state.js";
+import { interruptedAttempts, type StepRecord } from "../store/run-state.js";
 import type { ToolAdapter, ToolContext, ToolVerdict } from "../tools/types.js";
 import type { ProcessResult, RunProcessOptions } from "../proc/run-process.js";
 import { runProcess } from "../proc/run-process.js";
@@ -87,14 +87,27 @@ function overBudget(budget: Step["budget"], used: Usage | undefined): string | u
   return undefined;
 }
 
+/** The highest N of the step's attempt-N.* files (0 without any): a fresh run has removed them. */
+function lastLoggedAttempt(stepDir: string): number {
+  let names: string[];
+  try {
+    names = fs.readdirSync(stepDir);
+  } catch {
+    return 0; // no folder yet: the step never ran
+  }
+  return Math.max(0, ...names.map((name) => Number(/^attempt-(\d+)\./.exec(name)?.[1] ?? 0)));
+}
+
 /**
  * One step across its attempts. Each call to `attempt` is one unit for the scheduler: the step
  * gives its worker back between attempts, so a retry waits its turn (and its tool's breaker) like
  * any other work.
  */
 export class StepRun {
-  /** Attempts made, including free (quota) ones: numbers the log files. */
+  /** Attempts made, including free (quota) and interrupted ones: numbers the log files. */
   private made = 0;
+  /** Attempts cut short from outside (Ctrl-C, abort, a lost race, a run that died): no retry spent. */
+  private interrupted = 0;
   /** Failed attempts that count against `retries`. */
   private spent = 0;
   private quotaHits = 0;
@@ -119,9 +132,15 @@ export class StepRun {
   constructor(
     private readonly step: Step,
     private readonly deps: StepRunnerDeps,
-    previous?: Pick<StepRecord, "attempts" | "commitPending">,
+    previous?: Pick<StepRecord, "attempts" | "commitPending" | "interrupted" | "inAttempt">,
   ) {
-    this.made = previous?.attempts ?? 0;
+    // The logs on disk have the last word: a resumed run in which the step did not run (skipped,
+    // blocked, cancelled before it started) records 0 attempts, and the next resume must not
+    // number its attempt 1 again and write into that attempt's log.
+    this.made = Math.max(previous?.attempts ?? 0, lastLoggedAttempt(deps.paths.stepDir(step.id)));
+    // Only the numbering and the count carry over: `spent` starts at 0, so a resumed step has its
+    // retries again (an interrupted attempt never spent one).
+    this.interrupted = previous ? interruptedAttempts(previous) : 0;
     this.resumed = this.made > 0;
     this.commitPending = previous?.commitPending === true;
   }
@@ -190,6 +209,7 @@ export class StepRun {
 
     const durationMs = deps.clock.now() - started;
     this.durationMs += durationMs;
+    if (reason.kind === "cancelled") this.interrupted += 1;
     const free = reason.kind === "quota" && ++this.quotaHits < MAX_QUOTA_ATTEMPTS;
     const until = verdict.kind === "quota" ? verdict.resetAt : undefined;
     deps.emit({
@@ -391,6 +411,7 @@ export class StepRun {
       state,
       reason,
       attempts: this.made,
+      interrupted: this.interrupted > 0 ? this.interrupted : undefined,
       durationMs: this.durationMs,
       usage: this.usage,
       commit,

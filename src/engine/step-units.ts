@@ -11,7 +11,7 @@ import { StepRun, type StepRunnerDeps } from "./step-runner.js";
 export type StepUnitsDeps = Omit<StepRunnerDeps, "adapter" | "othersScopes"> & {
   ids: readonly string[];
   /** The step in the run being resumed (attempts made, a commit cut short). */
-  previous: (stepId: string) => Pick<StepRecord, "attempts" | "commitPending"> | undefined;
+  previous: (stepId: string) => Pick<StepRecord, "attempts" | "commitPending" | "interrupted" | "inAttempt"> | undefined;
   /** The step as it runs (its output references resolved); default: as written. */
   resolve?: (node: number) => Step | undefined;
   /** Where gated steps wait for a decision; without it, gates are open. */

@@ -84,7 +84,10 @@ export type RunEvent =
       step: string;
       state: Exclude<StepState, "pending" | "running">;
       reason: EndReason;
+      /** Attempts started, across the runs a resume continued (they number the logs). */
       attempts: number;
+      /** Of `attempts`, those cut short from outside (Ctrl-C, an abort, a lost race, ws killed): no tries. */
+      interrupted?: number | undefined;
       durationMs: number;
       usage?: Usage | undefined;
       /** The commit made on the run's branch for a passed step (worktree isolation). */

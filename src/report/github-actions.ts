@@ -1,4 +1,5 @@
 import { formatReason } from "../events/end-reason.js";
+import { attemptsPhrase } from "../format/attempts.js";
 import { randomUUID } from "node:crypto";
 import type { RunEvent } from "../events/run-event.js";
 
@@ -50,7 +51,7 @@ export function githubActionsLines(event: RunEvent): string[] {
       );
     case "step-end":
       if (event.state === "failed") {
-        return [command("error", `ws step ${event.step} failed`, `${formatReason(event.reason)} after ${event.attempts} attempt(s)`)];
+        return [command("error", `ws step ${event.step} failed`, `${formatReason(event.reason)} after ${attemptsPhrase(event.attempts, event.interrupted)}`)];
       }
       if (event.state === "blocked") return [command("warning", `ws step ${event.step} blocked`, formatReason(event.reason))];
       return [];

@@ -1,4 +1,5 @@
 import type { Usage } from "../events/usage.js";
+import { attemptsPhrase } from "../format/attempts.js";
 import { formatReason } from "../events/end-reason.js";
 import type { EndReason, EventOf, RunEvent } from "../events/run-event.js";
 import { foldEvents, type StepRecord } from "../store/run-state.js";
@@ -102,7 +103,7 @@ function systemOut(attempts: AttemptDetail[]): string {
 /** What a reader needs to see why the step failed: the detail, then the failing output. */
 function failureBody(record: StepRecord, attempts: AttemptDetail[]): string {
   const last = attempts[attempts.length - 1];
-  const lines = [`step ${record.id}: ${record.reason ? formatReason(record.reason) : "failed"} after ${record.attempts} attempt(s)`];
+  const lines = [`step ${record.id}: ${record.reason ? formatReason(record.reason) : "failed"} after ${attemptsPhrase(record.attempts, record.interrupted)}`];
   if (!last) return lines.join("\n");
   if (last.detail) lines.push(last.detail);
   const failedTests = last.tests.filter((t) => !t.passed);

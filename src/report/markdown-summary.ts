@@ -1,4 +1,5 @@
 import { formatReason } from "../events/end-reason.js";
+import { attemptsCell } from "../format/attempts.js";
 import { formatDuration } from "../format/duration.js";
 import type { ApprovalVia, StepState } from "../events/run-event.js";
 import { totalUsage, type RunState, type StepRecord } from "../store/run-state.js";
@@ -57,7 +58,7 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
     // The one-line message says what the code cannot (the tool's error, the fix).
     const reason = code && r.detail ? `${code}: ${r.detail.split("\n")[0] ?? ""}` : code;
     const usage = withUsage ? ` ${cell(formatUsage(r.usage))} |` : "";
-    lines.push(`| ${cell(r.id)} | ${stateText(r)} | ${r.attempts} | ${r.durationMs === undefined ? "" : formatDuration(r.durationMs)} | ${cell(reason)} |${usage}`);
+    lines.push(`| ${cell(r.id)} | ${stateText(r)} | ${attemptsCell(r.attempts, r.interrupted) || "0"} | ${r.durationMs === undefined ? "" : formatDuration(r.durationMs)} | ${cell(reason)} |${usage}`);
   }
   lines.push("");
 

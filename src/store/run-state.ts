@@ -8,7 +8,13 @@ export interface StepRecord {
   id: string;
   state: StepState;
   reason?: EndReason | undefined;
+  /** Attempts started (they number the logs), including the interrupted ones. */
   attempts: number;
+  /** Of `attempts`, those cut short from outside (Ctrl-C, an abort, a lost race, ws killed): they
+   *  reached no outcome, so they spent no retry and are not shown as tries. */
+  interrupted?: number | undefined;
+  /** An attempt has started and not ended: if its run is gone (kill -9), it was cut short. */
+  inAttempt?: true | undefined;
   startedAt?: string | undefined;
   endedAt?: string | undefined;
   durationMs?: number | undefined;
@@ -77,11 +83,15 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
     for (const id of event.steps) {
       const old = previous?.steps[id];
       const selected = chosen.has(id);
+      const interrupted = old ? interruptedAttempts(old) || undefined : undefined;
       if (old && (!selected || old.state === "passed")) {
         // Kept from the previous run; one that was running when that run died is not any more.
         steps[id] = old.state === "running"
-          ? { ...old, state: "cancelled", reason: because("cancelled"), selected: false }
+          ? { ...old, state: "cancelled", reason: because("cancelled"), selected: false, interrupted, inAttempt: undefined }
           : { ...old, selected: false };
+      } else if (old) {
+        // Run again: its earlier attempts still number the logs, and the interrupted ones stay apart.
+        steps[id] = { id, state: "pending", attempts: old.attempts, interrupted, selected };
       } else {
         steps[id] = { id, state: "pending", attempts: 0, selected };
       }
@@ -114,6 +124,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         step.tool = event.tool;
         step.waiting = undefined;
         step.attempts = Math.max(step.attempts, event.attempt);
+        step.inAttempt = true;
         step.startedAt ??= event.at;
         step.selected = true;
       }
@@ -127,6 +138,8 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         step.log = event.log;
         step.usage = addUsage(step.usage, event.usage);
         step.commitPending = event.passed || undefined;
+        step.inAttempt = undefined;
+        if (event.reason.kind === "cancelled") step.interrupted = (step.interrupted ?? 0) + 1;
         step.detail = event.passed ? undefined : event.detail;
         if (event.free) step.waiting = { reason: "quota", until: event.resetAt };
       }
@@ -136,6 +149,8 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         step.state = event.state;
         step.reason = event.reason;
         step.attempts = event.attempts;
+        step.interrupted = event.interrupted;
+        step.inAttempt = undefined;
         step.endedAt = event.at;
         step.durationMs = event.durationMs;
         step.commit = event.commit;
@@ -187,6 +202,8 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         if (record.state === "running") {
           record.state = "cancelled";
           record.reason = because("cancelled");
+          record.interrupted = interruptedAttempts(record) || undefined;
+          record.inAttempt = undefined;
         }
       }
       break;
@@ -194,6 +211,12 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       unreachable(event);
   }
   return state;
+}
+
+/** The attempts of a step cut short so far, counting one still open when its run died (a kill -9
+ *  leaves no attempt-end): a resume gives the step its retries again for those. */
+export function interruptedAttempts(record: Pick<StepRecord, "interrupted" | "inAttempt">): number {
+  return (record.interrupted ?? 0) + (record.inAttempt ? 1 : 0);
 }
 
 /** Fold a whole event log (possibly several runs, later ones resuming earlier ones). */

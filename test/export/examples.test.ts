@@ -9,6 +9,7 @@ import { actionlint } from "./actionlint.js";
 const repo = path.resolve(import.meta.dirname, "../..");
 const files = [
   ...listWorkstreamFiles(path.join(repo, "workstreams")),
+  ...listWorkstreamFiles(path.join(repo, "examples/node-ci/workstreams")),
   ...listWorkstreamFiles(path.join(repo, "test/fixtures/export")),
 ];
 

@@ -46,7 +46,10 @@ describe("githubActionsLines", () => {
 
   test("a failed step is an error annotation; a blocked one a warning", () => {
     const [failed, blocked] = eventsOf(log, "step-end");
-    expect(githubActionsLines(failed!)).toEqual(["::error title=ws step A failed::tests_failed after 1 attempt(s)"]);
+    expect(githubActionsLines(failed!)).toEqual(["::error title=ws step A failed::tests_failed after 1 attempt"]);
+    // An attempt cut short (Ctrl-C, then --resume) was no try: it is said apart.
+    if (failed?.type !== "step-end") throw new Error("not a step-end");
+    expect(githubActionsLines({ ...failed, attempts: 3, interrupted: 1 })).toEqual(["::error title=ws step A failed::tests_failed after 2 attempts and 1 interrupted"]);
     expect(githubActionsLines(blocked!)).toEqual(["::warning title=ws step B blocked::blocked_by:A"]);
   });
 

@@ -27,4 +27,20 @@ describe("attempt logs across runs", () => {
     expect(logsOf(stepDir)).toEqual(["attempt-1.log"]);
     expect(readState(p, "logs").steps.flaky).toMatchObject({ state: "passed", attempts: 1 });
   });
+
+  it("a resume in which the step did not run (its when was false) does not restart the numbering for the next resume", () => {
+    const p = makeProject([{ id: "gap", steps: [recStep("s", ["--fail-first", 1], { when: "${env.RUN_S}" })] }]);
+    const stepDir = path.join(p.state("gap"), "steps", "s");
+    expect(ws(p, ["run", "--ws-id", "gap"], { RUN_S: "true" }).code).toBe(1);
+    const first = fs.readFileSync(path.join(stepDir, "attempt-1.log"), "utf8");
+    // Skipped: its step-end records 0 attempts.
+    expect(ws(p, ["run", "--ws-id", "gap", "--resume"]).code).toBe(0);
+    expect(readState(p, "gap").steps.s).toMatchObject({ state: "skipped", attempts: 0 });
+
+    const r = ws(p, ["run", "--ws-id", "gap", "--resume"], { RUN_S: "true" });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("start  s (attempt 2, shell)");
+    expect(logsOf(stepDir)).toEqual(["attempt-1.log", "attempt-2.log"]);
+    expect(fs.readFileSync(path.join(stepDir, "attempt-1.log"), "utf8")).toBe(first);
+  });
 });

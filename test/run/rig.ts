@@ -104,7 +104,7 @@ export interface StateJson {
   status: string;
   exitCode?: number;
   pid: number;
-  steps: Record<string, { state: string; reason?: string; attempts: number; log?: string; selected: boolean }>;
+  steps: Record<string, { state: string; reason?: string; attempts: number; interrupted?: number; log?: string; selected: boolean }>;
   interrupted?: boolean;
 }
 

@@ -12,6 +12,7 @@ import {
   rec,
   recStep,
   waitFor,
+  writeWorkstream,
   ws,
   wsAsync,
   type EventLine,
@@ -142,6 +143,33 @@ describe("ws run: signals", () => {
     });
   }
 
+  it("an attempt cut short by Ctrl-C spends no retry: after --resume the step has all its attempts, and the interrupted one is counted apart", async () => {
+    const p = makeProject([]);
+    const go = path.join(p.dir, "go");
+    // Invocation 1 waits for "go" (and is interrupted); 2 fails; 3 passes: retries 1 is just enough, unless 1 counted.
+    writeWorkstream(p.dir, { id: "cut", steps: [recStep("flaky", ["--wait-file", go, "--fail-first", 2], { retries: 1 })] });
+    const run = wsAsync(p, ["run", "--ws-id", "cut"]);
+    await waitFor("flaky started", recorded(p, "flaky", "start"));
+    process.kill(run.pid, "SIGINT");
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    expect(r.stdout).toContain("cancelled flaky (cancelled) after 1 interrupted attempt");
+    expect(r.stdout).toMatch(/│ flaky +│ ■ cancelled +│ 1 interrupted +│/);
+    expect(readState(p, "cut").steps.flaky).toMatchObject({ state: "cancelled", attempts: 1, interrupted: 1 });
+
+    fs.writeFileSync(go, "");
+    const resumed = ws(p, ["run", "--ws-id", "cut", "--resume"]);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    expect(starts(readRecord(p), "flaky").map((l) => l.n)).toEqual([1, 2, 3]);
+    // Logs keep their numbers (none is overwritten); the count says 2 tries, not 3 failures.
+    expect(resumed.stdout).toContain("start  flaky (attempt 3, shell)");
+    expect(resumed.stdout).toContain("passed flaky after 2 attempts and 1 interrupted");
+    expect(readState(p, "cut").steps.flaky).toMatchObject({ state: "passed", attempts: 3, interrupted: 1 });
+    const status = ws(p, ["status", "--ws-id", "cut"]);
+    expect(status.stdout).toMatch(/│ flaky +│ ✔ passed +│ 2 \+1 interrupted +│/);
+    expect(fs.readdirSync(path.join(p.state("cut"), "steps", "flaky")).filter((f) => f.endsWith(".log")).sort()).toEqual(["attempt-1.log", "attempt-2.log", "attempt-3.log"]);
+  });
+
   it("kill -9 of ws, then --resume takes over the stale lock and finishes without re-running passed steps", async () => {
     const p = makeInterruptible("crash");
     const run = wsAsync(p, ["run", "--ws-id", "crash"]);
@@ -172,6 +200,8 @@ describe("ws run: signals", () => {
       [true, ["b", "c"]],
     ]);
     expect(readState(p, "crash")).toMatchObject({ status: "passed", exitCode: 0 });
+    // The attempt ws died in reached no outcome: it is counted apart, not as a try.
+    expect(readState(p, "crash").steps.b).toMatchObject({ state: "passed", attempts: 2, interrupted: 1 });
     expect(fs.existsSync(path.join(p.state("crash"), "lock"))).toBe(false);
   });
 

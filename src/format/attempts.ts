@@ -1,0 +1,20 @@
+/**
+ * Attempts as a person counts them: the tries that reached an outcome, with the interrupted ones
+ * (Ctrl-C, an abort, a lost race, ws killed) said apart. `attempts` counts both, since both
+ * numbered a log; shown as one number, "failed after 3 attempts" with `retries: 1` reads as if
+ * the interrupted attempt had been a failed try.
+ */
+export function attemptsCell(attempts: number, interrupted = 0): string {
+  const tries = attempts - interrupted;
+  if (interrupted <= 0) return attempts > 0 ? String(attempts) : "";
+  return tries > 0 ? `${tries} +${interrupted} interrupted` : `${interrupted} interrupted`;
+}
+
+/** "2 attempts", "1 attempt and 1 interrupted", "1 interrupted attempt": what follows "after". */
+export function attemptsPhrase(attempts: number, interrupted = 0): string {
+  const tries = attempts - interrupted;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  if (interrupted <= 0) return plural(attempts, "attempt");
+  if (tries <= 0) return plural(interrupted, "interrupted attempt");
+  return `${plural(tries, "attempt")} and ${interrupted} interrupted`;
+}

@@ -1,0 +1,63 @@
+import { describe, expect, test } from "vitest";
+import { foldEvents, interruptedAttempts } from "../../src/store/run-state.js";
+import { attemptsCell, attemptsPhrase } from "../../src/format/attempts.js";
+import { RunLog } from "../report/run-events.js";
+
+// An attempt cut short from outside reached no outcome: it numbers a log but is not a try. The
+// fold must tell it from a failed try however the run ended: Ctrl-C (an attempt-end "cancelled"),
+// or ws killed mid-attempt (a step-start with no attempt-end), or ws killed between two attempts
+// (nothing was cut short then).
+
+function cut(log: RunLog, step: string, attempt: number): RunLog {
+  log.events.push({ type: "step-start", at: "2026-11-22T10:00:00.000Z", step, attempt, tool: "shell" });
+  return log;
+}
+
+describe("interrupted attempts in the fold", () => {
+  test("Ctrl-C: the cancelled attempt is interrupted, and a resume's step-end keeps the count", () => {
+    const log = new RunLog().start("w", ["s"]).attempt("s", 1, { passed: false, reason: "cancelled" });
+    expect(foldEvents(log.events)!.steps.s).toMatchObject({ state: "running", attempts: 1, interrupted: 1 });
+    log.events.push({ type: "step-end", at: "2026-11-22T10:30:00.000Z", step: "s", state: "cancelled", reason: { kind: "cancelled" }, attempts: 1, interrupted: 1, durationMs: 10 });
+    log.finish("cancelled", 10, 10);
+    expect(foldEvents(log.events)!.steps.s).toMatchObject({ state: "cancelled", attempts: 1, interrupted: 1 });
+    log.start("w", ["s"], { resume: true });
+    // Before its next attempt starts, the resumed step still shows what it has been through.
+    expect(foldEvents(log.events)!.steps.s).toMatchObject({ state: "pending", attempts: 1, interrupted: 1 });
+    log.attempt("s", 2, { passed: true });
+    log.events.push({ type: "step-end", at: "2026-11-22T11:00:00.000Z", step: "s", state: "passed", reason: { kind: "passed" }, attempts: 2, interrupted: 1, durationMs: 20 });
+    expect(foldEvents(log.events)!.steps.s).toMatchObject({ state: "passed", attempts: 2, interrupted: 1 });
+  });
+
+  test("ws killed mid-attempt: the open attempt counts as interrupted once the run is resumed", () => {
+    const log = cut(new RunLog().start("w", ["s"]).attempt("s", 1, { passed: false, reason: "exit:1" }), "s", 2);
+    const died = foldEvents(log.events)!.steps.s!;
+    expect(died).toMatchObject({ state: "running", attempts: 2, inAttempt: true });
+    expect(interruptedAttempts(died)).toBe(1);
+    log.start("w", ["s"], { resume: true });
+    const resumed = foldEvents(log.events)!.steps.s!;
+    expect(resumed).toMatchObject({ state: "pending", attempts: 2, interrupted: 1 });
+    expect(resumed.inAttempt).toBeUndefined();
+  });
+
+  test("ws killed between two attempts: the failed one was a try, nothing was interrupted", () => {
+    const log = new RunLog().start("w", ["s"]).attempt("s", 1, { passed: false, reason: "exit:1" });
+    expect(interruptedAttempts(foldEvents(log.events)!.steps.s!)).toBe(0);
+    log.start("w", ["s"], { resume: true });
+    expect(foldEvents(log.events)!.steps.s).toMatchObject({ attempts: 1 });
+    expect(foldEvents(log.events)!.steps.s!.interrupted).toBeUndefined();
+  });
+});
+
+describe("how attempts are said", () => {
+  test.each([
+    [2, 0, "2", "2 attempts"],
+    [1, 0, "1", "1 attempt"],
+    [0, 0, "", "0 attempts"],
+    [1, 1, "1 interrupted", "1 interrupted attempt"],
+    [3, 1, "2 +1 interrupted", "2 attempts and 1 interrupted"],
+    [4, 2, "2 +2 interrupted", "2 attempts and 2 interrupted"],
+  ])("%i attempts, %i interrupted: cell %j, phrase %j", (attempts, interrupted, cell, phrase) => {
+    expect(attemptsCell(attempts, interrupted)).toBe(cell);
+    expect(attemptsPhrase(attempts, interrupted)).toBe(phrase);
+  });
+});
