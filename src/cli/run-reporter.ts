@@ -9,6 +9,7 @@ import type { RunEvent } from "../events/run-event.js";
 import type { RunListener } from "../events/listener.js";
 import { formatDuration } from "../format/duration.js";
 import { formatEventLine, runBaseText } from "../report/event-line.js";
+import { progressOf, progressText } from "../report/progress.js";
 import { failureTail, timeoutNote, type Limits } from "../report/failure-tail.js";
 import { TerminalPrompter } from "./approval-prompt.js";
 import type { AskApproval } from "../engine/approvals.js";
@@ -20,6 +21,9 @@ function decideHint(wsId: string, step: string): string {
 
 export type ReporterMode = "tty" | "plain" | "json";
 
+/** Plain output's longest silence before a progress line. */
+const QUIET_MS = 10_000;
+
 /**
  * Live progress while a run goes: an ora spinner line plus a line per finished step in a
  * terminal; plain timestamped lines when piped or under CI (no spinner, no escape codes); one
@@ -27,8 +31,11 @@ export type ReporterMode = "tty" | "plain" | "json";
  */
 export class RunReporter implements RunListener {
   private spinner: Ora | undefined;
-  private total = 0;
-  private done = 0;
+  private selected: string[] = [];
+  private readonly ended = new Set<string>();
+  private expectedMs: Record<string, number> | undefined;
+  /** When plain output last printed a line: a quiet stretch gets a progress line. */
+  private lastLineAt = 0;
   private readonly running = new Set<string>();
   private startedAt = 0;
   private estimateMs: number | undefined;
@@ -70,9 +77,9 @@ export class RunReporter implements RunListener {
     if (this.mode === "plain") {
       if (this.ctx.quiet && event.type !== "run-end" && !(event.type === "step-end" && event.state !== "passed")) return;
       const line = formatEventLine(event);
-      if (line !== undefined) this.ctx.stdout.write(`${event.at.slice(11, 23)} ${line}${this.timeout(event)}\n`);
-      if (event.type === "approval-wait") this.ctx.stdout.write(`  decide with: ${decideHint(this.wsId, event.step)}\n`);
-      if (event.type === "attempt-end") for (const l of failureTail(event)) this.ctx.stdout.write(l + "\n");
+      if (line !== undefined) this.plainLine(`${event.at.slice(11, 23)} ${line}${this.timeout(event)}`);
+      if (event.type === "approval-wait") this.plainLine(`  decide with: ${decideHint(this.wsId, event.step)}`);
+      if (event.type === "attempt-end") for (const l of failureTail(event)) this.plainLine(l);
       return;
     }
     const line = this.ttyLine(event);
@@ -111,19 +118,49 @@ export class RunReporter implements RunListener {
     else if (event.type === "approval-end") this.gated.delete(event.step);
     if (event.type === "run-start") {
       this.wsId = event.wsId;
-      this.total = event.selected.length;
+      this.selected = event.selected;
       this.startedAt = Date.parse(event.at);
+      this.lastLineAt = Date.now();
       this.estimateMs = event.estimateMs;
+      this.expectedMs = event.expectedMs;
       if (this.spinner) {
         this.spinner.start();
         this.ticker = setInterval(() => this.render(), 500);
-        this.ticker.unref();
+      } else if (this.mode === "plain" && !this.ctx.quiet) {
+        this.ticker = setInterval(() => this.quietTick(Date.now()), 1000);
       }
+      this.ticker?.unref();
     } else if (event.type === "step-start") this.running.add(event.step);
     else if (event.type === "step-end") {
       this.running.delete(event.step);
-      this.done += 1;
+      this.ended.add(event.step);
     }
+  }
+
+  private plainLine(line: string, now = Date.now()): void {
+    this.ctx.stdout.write(line + "\n");
+    this.lastLineAt = now;
+  }
+
+  /**
+   * Plain output (CI logs, pipes) after 10 s without a line: one progress line, so a log that
+   * goes quiet during a long step still shows the run is alive and how far it is.
+   */
+  quietTick(now: number): void {
+    if (this.mode !== "plain" || now - this.lastLineAt < QUIET_MS || this.selected.length === 0) return;
+    const at = new Date(now).toISOString().slice(11, 23);
+    this.plainLine(`${at} progress: ${this.progressLine(now)}`, now);
+  }
+
+  /** "3/10 done (45% of the expected work) · running: a, b · awaiting approval: c · 1m20s · ETA 2m". */
+  private progressLine(now: number): string {
+    const elapsed = now - this.startedAt;
+    const p = progressOf({ selected: this.selected, ended: (id) => this.ended.has(id), expectedMs: this.expectedMs, estimateMs: this.estimateMs, elapsedMs: elapsed });
+    const text = progressText(p, formatDuration);
+    const names = [...this.running];
+    const shown = names.slice(0, 4).join(", ") + (names.length > 4 ? ` +${names.length - 4}` : "");
+    const gated = this.gated.size > 0 ? ` · awaiting approval: ${[...this.gated].join(", ")}` : "";
+    return `${text.done} · running: ${shown || "-"}${gated} · ${formatDuration(elapsed)}${text.eta ? ` · ${text.eta}` : ""}`;
   }
 
   private ttyLine(event: RunEvent): string | undefined {
@@ -166,13 +203,7 @@ export class RunReporter implements RunListener {
   }
 
   private render(): void {
-    if (!this.spinner) return;
-    const elapsed = Date.now() - this.startedAt;
-    const eta = this.estimateMs !== undefined ? ` · ETA ${formatDuration(Math.max(0, this.estimateMs - elapsed))}` : "";
-    const names = [...this.running];
-    const shown = names.slice(0, 4).join(", ") + (names.length > 4 ? ` +${names.length - 4}` : "");
-    const gated = this.gated.size > 0 ? ` · awaiting approval: ${[...this.gated].join(", ")}` : "";
-    this.spinner.text = `${this.done}/${this.total} done · running: ${shown || "-"}${gated} · ${formatDuration(elapsed)}${eta}`;
+    if (this.spinner) this.spinner.text = this.progressLine(Date.now());
   }
 
   close(): void {

@@ -6,6 +6,7 @@ import type { LastRun } from "../store/query.js";
 import type { RunState } from "../store/run-state.js";
 import { formatDuration } from "../format/duration.js";
 import { COMPACT } from "./summary-table.js";
+import { progressOf } from "../report/progress.js";
 
 export interface StatusOptions {
   wsId?: string;
@@ -19,12 +20,20 @@ export async function readAllStatus(ctx: CliContext): Promise<Array<{ id: string
   return knownIds(ctx.cwd, ctx.dir).map((id) => ({ id, report: lastRun(ctx.cwd, id) }));
 }
 
-/** For a run in progress: its elapsed time, and the ETA from the plan's estimate (history medians). */
-function progressOf(state: RunState, interrupted: boolean): string {
+/** For a run in progress: its elapsed time, the share of the expected work done, and the ETA. */
+function runProgress(state: RunState, interrupted: boolean): string {
   if (state.status !== "running" || interrupted) return "";
   const elapsed = Date.now() - Date.parse(state.startedAt);
-  const eta = state.estimateMs !== undefined ? ` · ETA ${formatDuration(Math.max(0, state.estimateMs - elapsed))}` : "";
-  return ` · elapsed ${formatDuration(elapsed)}${eta}`;
+  const records = Object.values(state.steps).filter((r) => r.selected);
+  const p = progressOf({
+    selected: records.map((r) => r.id),
+    ended: (id) => !["pending", "running"].includes(state.steps[id]?.state ?? "pending"),
+    expectedMs: state.expectedMs,
+    estimateMs: state.estimateMs,
+    elapsedMs: elapsed,
+  });
+  const share = p.fraction !== undefined ? ` · ${Math.floor(p.fraction * 100)}% of the expected work done` : "";
+  return ` · elapsed ${formatDuration(elapsed)}${share}${p.etaMs !== undefined ? ` · ETA ${formatDuration(p.etaMs)}` : ""}`;
 }
 
 export async function statusCommand(options: StatusOptions, ctx: CliContext): Promise<number> {
@@ -67,7 +76,7 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
     const s = summarize(report);
     const root = path.relative(ctx.cwd, wsPaths(ctx.cwd, wsId).root);
     const lines = [
-      `${wsId}: ${s.status} · run ${report.state.runId} · started ${s.startedAt.replace("T", " ").slice(0, 19)}${s.durationMs !== undefined ? ` · ${formatDuration(s.durationMs)}` : ""} · ${s.passed}/${s.total} passed${progressOf(report.state, report.interrupted)}`,
+      `${wsId}: ${s.status} · run ${report.state.runId} · started ${s.startedAt.replace("T", " ").slice(0, 19)}${s.durationMs !== undefined ? ` · ${formatDuration(s.durationMs)}` : ""} · ${s.passed}/${s.total} passed${runProgress(report.state, report.interrupted)}`,
       await stepTable(report.state, chalk, { logs: true, root, width: terminalWidth(ctx) }),
     ];
     const outputs = report.state.order.flatMap((id) => Object.entries(report.state.steps[id]?.outputs ?? {}).map(([k, v]) => `  ${id}.${k} = ${JSON.stringify(v)}`));

@@ -21,6 +21,8 @@ export interface Plan {
   totalWorkMs: number | undefined;
   /** Lower bound of the makespan: max(critical path, work / workers). */
   estimateMs: number | undefined;
+  /** Expected duration of each selected step (ms), for weighted progress; undefined without history. */
+  expectedMs: Record<string, number> | undefined;
   maxWorkers: number;
   /** Ready-queue priority per node: the heaviest remaining path to a sink. */
   priority: number[];
@@ -38,6 +40,7 @@ export function planRun(ws: Workstream, graph: Graph, history: History, maxWorke
     criticalPathMs: haveHistory ? cp.length : undefined,
     totalWorkMs: haveHistory ? work : undefined,
     estimateMs: haveHistory ? Math.max(cp.length, work / Math.max(1, maxWorkers)) : undefined,
+    expectedMs: haveHistory ? Object.fromEntries(graph.ids.flatMap((id, i) => (inRun(i) ? [[id, Math.round(weights[i] ?? 0)]] : []))) : undefined,
     maxWorkers,
     priority: cp.remaining,
   };

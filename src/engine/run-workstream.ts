@@ -161,6 +161,7 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
     base: place.base,
     reused: place.reused,
     estimateMs: plan.estimateMs,
+    expectedMs: plan.expectedMs,
   });
   for (const message of startWarnings(options, p, place)) emit({ type: "warning", at: at(), message });
   if (!options.resume) {

@@ -38,6 +38,8 @@ export type RunEvent =
       branch?: string | undefined;
       /** Expected duration of the selected steps (from past runs), for an ETA; undefined without history. */
       estimateMs?: number | undefined;
+      /** Expected duration of each selected step (ms; history medians), for progress weighted by work. */
+      expectedMs?: Record<string, number> | undefined;
       /** What a worktree run started from: the working tree (with `uncommitted` files beyond
        *  HEAD, the first few named in `sample`) or the ref given with --base. */
       base?: { source: string; commit: string; uncommitted: number; sample: string[] } | undefined;

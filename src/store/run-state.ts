@@ -64,6 +64,8 @@ export interface RunState {
   breakers: Record<string, { state: "closed" | "open" | "half-open"; failures: number }>;
   /** The plan's estimate of the run's wall time (history medians), when there was history. */
   estimateMs?: number | undefined;
+  /** Expected duration per selected step (ms), for progress weighted by work. */
+  expectedMs?: Record<string, number> | undefined;
   /** The rollback of this run's passed steps: running (a kill -9 leaves it so: --resume finishes it), or done. */
   rollback?: { state: "running" | "passed" | "failed"; steps: string[] } | undefined;
 }
@@ -109,6 +111,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       branch: event.branch,
       order: [...event.steps],
       estimateMs: event.estimateMs,
+      expectedMs: event.expectedMs,
       steps,
       breakers: {},
     };
