@@ -178,15 +178,17 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
       }
     }
   };
-  /** An `any` group's node: passed with its first passed member (a race stops the others), failed when none can pass. */
+  /** An `any` group's node: passed with its first passed member (a race: once it stopped the others), failed when none can pass. */
   const evaluateGroup = (node: number, gi: number) => {
     const members = (groupList[gi]?.members ?? []).filter((m) => selected.has(m));
     const winner = members.find((m) => finals.get(m)?.state === "passed");
-    if (winner !== undefined || members.length === 0) {
-      settle(node, { state: "passed", reason: because("passed") });
-      if (winner !== undefined && groupList[gi]?.cancelRest) stopMembers(gi, because("lost_race"), winner);
+    if (winner !== undefined && groupList[gi]?.cancelRest) {
+      stopMembers(gi, because("lost_race"), winner);
+      // Dependents start once the losers have ended and dropped their changes, never beside them.
+      if (members.every((m) => finals.has(m))) settle(node, { state: "passed", reason: because("passed") });
       return;
     }
+    if (winner !== undefined || members.length === 0) return settle(node, { state: "passed", reason: because("passed") });
     if (!members.every((m) => finals.has(m))) return;
     if (members.every((m) => finals.get(m)?.state === "skipped")) return settle(node, { state: "skipped", reason: because("skipped") });
     const timedOut = members.some((m) => finals.get(m)?.reason.kind === "group_timeout");

@@ -186,9 +186,13 @@ export class StepRun {
       toolFault = failure.reason.kind !== "cancelled" && failure.reason.kind !== "budget";
     }
 
+    // A race's loser leaves nothing behind: only the winner's work may reach the tree and its branch.
+    const lostRace = reason.kind === "cancelled" && (signal.reason as EndReason | undefined)?.kind === "lost_race";
+    let discarded: string | undefined;
     if (git && before) {
-      const checked = await this.checkChanges(attempt, started, before);
+      const checked = await this.checkChanges(attempt, started, before, lostRace);
       changed = checked.changed;
+      discarded = checked.discarded;
       if (checked.violation !== undefined) {
         // A tool that failed keeps its own reason; what it tampered with is said alongside.
         if (reason.kind === "passed") reason = because("scope_violation");
@@ -237,7 +241,7 @@ export class StepRun {
       this.outputs = this.readOutputs(outputFile);
       return { ...this.end("passed", reason, commit, false), ...base };
     }
-    if (reason.kind === "cancelled") return { ...this.endCancelled(reason, signal), ...base };
+    if (reason.kind === "cancelled") return { ...this.endCancelled(reason, signal, discarded), ...base };
     if (free) return { final: false, ...base };
     if (FINAL_KINDS.has(reason.kind)) return { ...this.end("failed", reason, undefined, toolFault, detail), ...base };
 
@@ -326,7 +330,7 @@ export class StepRun {
    * tree and files outside file_scope are reverted and kept as patches. `violation` says why the
    * step fails, if it does.
    */
-  private async checkChanges(attempt: number, started: number, before: Snapshot): Promise<{ changed: string[]; violation?: string }> {
+  private async checkChanges(attempt: number, started: number, before: Snapshot, discard: boolean): Promise<{ changed: string[]; violation?: string; discarded?: string }> {
     const { step, deps } = this;
     const stepDir = deps.paths.stepDir(step.id);
     const guard = deps.git.guard;
@@ -362,7 +366,12 @@ export class StepRun {
         findings.push(`changed files outside file_scope: ${check.violations.join(", ")} (kept in ${this.rel(check.patchFile ?? "")}, then reverted)`);
       }
     }
-    return { changed, violation: findings.length > 0 ? findings.join("; ") : undefined };
+    const violation = findings.length > 0 ? findings.join("; ") : undefined;
+    const own = discard ? await this.ownFiles(changed, started) : [];
+    if (own.length === 0) return { changed, violation };
+    const patchFile = path.join(stepDir, `attempt-${attempt}.lost-race.patch`);
+    await revertChanges({ cwd: deps.workdir, before, after: await git.snapshot(deps.workdir), files: own, patchFile });
+    return { changed: changed.filter((f) => !own.includes(f)), violation, discarded: `its changes were discarded: ${own.join(", ")} (kept in ${this.rel(patchFile)})` };
   }
 
   /** On the first attempt of a resumed step: files the interrupted run's attempts wrote are in the
@@ -391,10 +400,10 @@ export class StepRun {
   }
 
   /** The scheduler says why it stopped this step when it was not Ctrl-C or a stop: a lost race, a group timeout. */
-  private endCancelled(reason: EndReason, signal: AbortSignal): AttemptResult {
+  private endCancelled(reason: EndReason, signal: AbortSignal, detail?: string): AttemptResult {
     const why = signal.reason as EndReason | undefined;
     if (why?.kind === "group_timeout") return this.end("failed", why, undefined, false);
-    return this.end("cancelled", why?.kind === "lost_race" ? why : reason, undefined, false);
+    return this.end("cancelled", why?.kind === "lost_race" ? why : reason, undefined, false, detail);
   }
 
   /** The scheduler cancelled a step between attempts (stop/abort/Ctrl-C forbade its retry). */

@@ -124,6 +124,33 @@ describe("ws run in a git repository", () => {
   });
 });
 
+describe("a race in a git worktree", () => {
+  it("drops the losers' changes (kept as a patch) before the group's dependents start; only the winner's commit lands", () => {
+    const project = gitProject([
+      {
+        id: "race",
+        step_groups: [{ id: "best", steps: ["fast", "slow"], succeed: "any", cancel_rest: true }],
+        steps: [
+          // fast passes only once slow has written its half-done file: the loser has something to drop.
+          { id: "fast", run: "while [ ! -f slow.txt ]; do sleep 0.05; done; echo fast > fast.txt", file_scope: ["fast.txt"] },
+          { id: "slow", run: "echo partial > slow.txt; sleep 60", file_scope: ["slow.txt"] },
+          { id: "after", run: "ls > listing.txt", depends_on: ["best"], file_scope: ["listing.txt"] },
+        ],
+      },
+    ]);
+    const r = ws(project, ["run", "race"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const tree = path.join(project.state("race"), "tree");
+    expect(fs.readFileSync(path.join(tree, "listing.txt"), "utf8").split("\n")).not.toContain("slow.txt");
+    expect(fs.existsSync(path.join(tree, "slow.txt"))).toBe(false);
+    expect(status(tree)).toEqual([]);
+    expect(git(project.dir, "log", "--format=%s", "ws/race")).not.toContain("ws(slow)");
+    const patch = path.join(project.state("race"), "steps", "slow", "attempt-1.lost-race.patch");
+    expect(fs.readFileSync(patch, "utf8")).toContain("+partial");
+    expect(r.stdout).toMatch(/slow .*lost_race: its changes were discarded: slow\.txt/);
+  });
+});
+
 describe("ws run through a symlinked path", () => {
   it("names the sub-project's branch and its folder in the worktree from the real path", () => {
     const project = gitProject([], { "a/value.txt": "from a\n", "a/workstreams/w.json": JSON.stringify({ id: "w", steps: [copyStep()] }) });
