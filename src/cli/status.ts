@@ -5,12 +5,14 @@ import { wsPaths } from "../store/paths.js";
 import type { LastRun } from "../store/query.js";
 import type { RunState } from "../store/run-state.js";
 import { formatDuration } from "../format/duration.js";
-import { COMPACT } from "./summary-table.js";
+import { COMPACT, notSelected, UNSELECTED_ROWS } from "./summary-table.js";
 
 export interface StatusOptions {
   wsId?: string;
   json?: boolean;
   watch?: boolean;
+  /** List every step, also the many a run did not select (see UNSELECTED_ROWS). */
+  all?: boolean;
 }
 
 /** Every workstream with a file or a state folder, with its last run. */
@@ -66,10 +68,13 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
     const { stepTable } = await import("./summary-table.js");
     const s = summarize(report);
     const root = path.relative(ctx.cwd, wsPaths(ctx.cwd, wsId).root);
+    const hidden = options.all ? 0 : Object.values(report.state.steps).filter(notSelected).length;
+    const collapse = hidden > UNSELECTED_ROWS;
     const lines = [
       `${wsId}: ${s.status} · run ${report.state.runId} · started ${s.startedAt.replace("T", " ").slice(0, 19)}${s.durationMs !== undefined ? ` · ${formatDuration(s.durationMs)}` : ""} · ${s.passed}/${s.total} passed${progressOf(report.state, report.interrupted)}`,
-      await stepTable(report.state, chalk, { logs: true, root, width: terminalWidth(ctx) }),
+      await stepTable(report.state, chalk, { logs: true, root, width: terminalWidth(ctx), ...(collapse ? { rows: (r) => !notSelected(r) } : {}) }),
     ];
+    if (collapse) lines.push(`${hidden} steps this run did not select are not listed (all of them: ws status --ws-id ${wsId} --all)`);
     const outputs = report.state.order.flatMap((id) => Object.entries(report.state.steps[id]?.outputs ?? {}).map(([k, v]) => `  ${id}.${k} = ${JSON.stringify(v)}`));
     if (outputs.length > 0) lines.push("outputs:", ...outputs);
     const rollback = report.state.rollback;

@@ -21,8 +21,18 @@ function withDetail(reason: string, detail: string | undefined): string {
 export const COMPACT = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
 
 /** A step this run did not select and that has no result of an earlier run: it is not waiting for anything. */
+export function notSelected(record: StepRecord): boolean {
+  return record.state === "pending" && !record.selected;
+}
+
+/**
+ * Past this many, the steps a run did not select are counted instead of listed: `--only` of 3
+ * steps among 50 000 would otherwise print 49 997 rows of "– not selected" around the 3 that ran.
+ */
+export const UNSELECTED_ROWS = 50;
+
 function stateCell(record: StepRecord, chalk: ChalkInstance): string {
-  return record.state === "pending" && !record.selected ? chalk.dim("– not selected") : stateMark(record.state, chalk, true);
+  return notSelected(record) ? chalk.dim("– not selected") : stateMark(record.state, chalk, true);
 }
 
 // eslint-disable-next-line no-control-regex
