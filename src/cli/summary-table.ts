@@ -4,7 +4,7 @@ import { waitingLabel } from "../report/waiting.js";
 import { formatUsage } from "../format/usage.js";
 import type { ChalkInstance } from "chalk";
 import type { RunState, StepRecord } from "../store/run-state.js";
-import { totalUsage } from "../store/run-state.js";
+import { stepRecords, totalUsage } from "../store/run-state.js";
 import { formatDuration } from "../format/duration.js";
 import { plainTable } from "./plain-table.js";
 
@@ -71,7 +71,7 @@ export async function stepTable(
   chalk: ChalkInstance,
   options: { logs?: boolean; root?: string; rows?: (record: StepRecord) => boolean; width?: number | undefined } = {},
 ): Promise<string> {
-  const withUsage = Object.values(state.steps).some((r) => r.usage);
+  const withUsage = stepRecords(state).some((r) => r.usage);
   const plainHead = ["step", "state", "attempts", "duration", "reason", ...(withUsage ? ["cost/tokens"] : []), ...(options.logs ? ["log"] : [])];
   const rows: string[][] = [];
   for (const id of state.order) {

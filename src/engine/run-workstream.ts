@@ -13,7 +13,7 @@ import { reapGroups } from "../store/group-registry.js";
 import { containmentNotes, sandboxUnavailable } from "../proc/run-checks.js";
 import { redactDeep, secretValues } from "../proc/secrets.js";
 import type { RunEvent } from "../events/run-event.js";
-import type { RunState } from "../store/run-state.js";
+import { stepRecords, type RunState } from "../store/run-state.js";
 import { adapterFor, findMissingTools, preflightProblem } from "../tools/registry.js";
 import type { Step, Workstream } from "../workstream/model.js";
 import { UserError } from "../errors.js";
@@ -176,7 +176,7 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const rolledBack = await rollbackIfDue(options, p, place, dispatcher, anyBad || interrupted);
   const failed = anyBad || rolledBack === "failed" || (rolledBack !== undefined && !options.rollback);
   const exitCode = interrupted ? (options.signal?.reason === "SIGTERM" ? 143 : 130) : failed ? 1 : 0;
-  const sequentialMs = Object.values(dispatcher.state?.steps ?? {}).reduce((sum, r) => sum + (r.selected ? (r.durationMs ?? 0) : 0), 0);
+  const sequentialMs = (dispatcher.state ? stepRecords(dispatcher.state) : []).reduce((sum, r) => sum + (r.selected ? (r.durationMs ?? 0) : 0), 0);
   dispatcher.ending(at());
   emit({ type: "run-end", at: at(), outcome: interrupted ? "cancelled" : failed ? "failed" : "passed", exitCode, durationMs: clock.now() - started, sequentialMs });
   return { kind: "finished", state: dispatcher.state!, exitCode, branch: place.branch };
