@@ -7,7 +7,7 @@ import { findScopeConflicts } from "../../src/graph/conflicts.js";
 import { buildGraph, type Graph } from "../../src/graph/graph.js";
 import { topologicalOrder, waves } from "../../src/graph/order.js";
 import { ancestors, descendants, reachability } from "../../src/graph/reachability.js";
-import { matchesScope, normalizeScopePattern, patternsOverlap } from "../../src/scope/patterns.js";
+import { isAbsolute, matchesScope, normalizeScopePattern, patternsOverlap, scopeEntryProblem } from "../../src/scope/patterns.js";
 import type { Workstream } from "../../src/workstream/model.js";
 import { makeWs } from "./make-ws.js";
 
@@ -233,6 +233,20 @@ describe("findScopeConflicts", () => {
         expect(findScopeConflicts(ws, g).map((c) => `${c.a}:${c.patternA} ~ ${c.b}:${c.patternB}`)).toEqual(expected);
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe("scopeEntryProblem", () => {
+  it("refuses exactly what normalizeScopePattern refuses, and says why", () => {
+    const segment = fc.constantFrom("a", "b.ts", ".", "..", "", "...", ".h", "*", "C:", "\\x", "!a");
+    const entry = fc.tuple(fc.constantFrom("", "!", "/", "\\", "C:/", "./"), fc.array(segment, { maxLength: 5 })).map(([lead, parts]) => lead + parts.join("/"));
+    fc.assert(
+      fc.property(entry, (pattern) => {
+        const expected = normalizeScopePattern(pattern) === undefined ? (isAbsolute(pattern) ? "absolute" : "outside") : undefined;
+        expect(scopeEntryProblem(pattern), pattern).toBe(expected);
+      }),
+      { numRuns: 2000 },
     );
   });
 });
