@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { machine, repoRoot, wsBin } from "./lib.mjs";
+import { fmtMs, machine, repoRoot, wsBin } from "./lib.mjs";
 import { overhead } from "./overhead.mjs";
 import { seed } from "./seed.mjs";
 import { scheduling } from "./scheduling.mjs";
@@ -113,7 +113,7 @@ function headline(s) {
     case "memory":
       return `500 MB of output: ${s.floodMb.toFixed(0)} MB peak (≤ 60 MB); 1000 steps: ${s.runMb.toFixed(0)} MB (≤ 70 MB)`;
     case "scale":
-      return `50 000 steps: run --only ${Math.round(s.runMs)} ms, status ${Math.round(s.statusMs)} ms (each < 2000 ms)`;
+      return `50 000 steps: run --only ${Math.round(s.runMs)} ms (cpu ${fmtMs(s.runCpuMs)}), status ${Math.round(s.statusMs)} ms (cpu ${fmtMs(s.statusCpuMs)}) (each < 2000 ms); validate alone ${Math.round(s.validateMs)} ms`;
     case "startup":
       return `worst ws command ${s.ratio.toFixed(2)}× node -e 0 (≤ 1.7×)`;
     default:

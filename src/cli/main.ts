@@ -71,7 +71,8 @@ export function buildProgram(run: Run): Command {
   withId(program.command("status"), "one workstream (default: every workstream with its last run)", false, run, async () => (await import("./status.js")).statusCommand as Handler<object>, "status")
     .description("show each step's state, attempts, duration and reason")
     .option("--json", "print JSON")
-    .option("--watch", "refresh until the run ends");
+    .option("--watch", "refresh until the run ends")
+    .option("--all", "list every step, also the steps the run did not select (counted, not listed, past 50)");
 
   withId(program.command("approve"), "the workstream whose run waits", true, run, async () => {
     const { decideCommand } = await import("./approve.js");

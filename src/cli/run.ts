@@ -102,17 +102,20 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   if (!ctx.quiet) {
     const { Chalk } = await import("chalk");
     const chalk = new Chalk({ level: ctx.color ? 1 : 0 });
-    const { stepTable } = await import("./summary-table.js");
+    const { stepTable, UNSELECTED_ROWS } = await import("./summary-table.js");
+    const { stepRecords } = await import("../store/run-state.js");
     out(ctx);
     // A table of hundreds of passed steps helps nobody (and cli-table3's layout is quadratic):
     // past SUMMARY_ROWS only the steps that need attention are listed; ws status has them all.
     // Steps this run did not select (--only of 3 among 50 000) are not its news either.
-    const records = Object.values(state.steps);
+    const records = stepRecords(state);
     const passed = records.filter((r) => r.state === "passed").length;
     const unselected = records.filter((r) => !r.selected && r.state !== "passed").length;
     const trim = state.order.length > SUMMARY_ROWS;
     if (!trim || passed + unselected < state.order.length) out(ctx, await stepTable(state, chalk, trim ? { rows: (r) => r.state !== "passed" && r.selected } : {}));
-    if (trim) out(ctx, `${passed} passed step${passed === 1 ? "" : "s"}${unselected > 0 ? ` and ${unselected} not selected` : ""} not listed (all of them: ws status --ws-id ${ws.id})`);
+    // ws status counts rather than lists that many unselected steps too: --all lists them.
+    const all = unselected > UNSELECTED_ROWS ? " --all" : "";
+    if (trim) out(ctx, `${passed} passed step${passed === 1 ? "" : "s"}${unselected > 0 ? ` and ${unselected} not selected` : ""} not listed (all of them: ws status --ws-id ${ws.id}${all})`);
   }
   const total = state.durationMs ?? 0;
   const sequential = state.sequentialMs ?? 0;

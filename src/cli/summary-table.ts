@@ -5,7 +5,7 @@ import { waitingText } from "../report/waiting.js";
 import { formatUsage } from "../format/usage.js";
 import type { ChalkInstance } from "chalk";
 import type { RunState, StepRecord } from "../store/run-state.js";
-import { totalUsage } from "../store/run-state.js";
+import { stepRecords, totalUsage } from "../store/run-state.js";
 import { formatDuration } from "../format/duration.js";
 import { plainTable } from "./plain-table.js";
 
@@ -22,8 +22,18 @@ function withDetail(reason: string, detail: string | undefined): string {
 export const COMPACT = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
 
 /** A step this run did not select and that has no result of an earlier run: it is not waiting for anything. */
+export function notSelected(record: StepRecord): boolean {
+  return record.state === "pending" && !record.selected;
+}
+
+/**
+ * Past this many, the steps a run did not select are counted instead of listed: `--only` of 3
+ * steps among 50 000 would otherwise print 49 997 rows of "– not selected" around the 3 that ran.
+ */
+export const UNSELECTED_ROWS = 50;
+
 function stateCell(record: StepRecord, chalk: ChalkInstance): string {
-  return record.state === "pending" && !record.selected ? chalk.dim("– not selected") : stateMark(record.state, chalk, true);
+  return notSelected(record) ? chalk.dim("– not selected") : stateMark(record.state, chalk, true);
 }
 
 // eslint-disable-next-line no-control-regex
@@ -62,7 +72,7 @@ export async function stepTable(
   chalk: ChalkInstance,
   options: { logs?: boolean; root?: string; rows?: (record: StepRecord) => boolean; width?: number | undefined } = {},
 ): Promise<string> {
-  const withUsage = Object.values(state.steps).some((r) => r.usage);
+  const withUsage = stepRecords(state).some((r) => r.usage);
   const plainHead = ["step", "state", "attempts", "duration", "reason", ...(withUsage ? ["cost/tokens"] : []), ...(options.logs ? ["log"] : [])];
   const rows: string[][] = [];
   for (const id of state.order) {

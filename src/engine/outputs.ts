@@ -80,6 +80,12 @@ function envName(step: string, key: string, taken: Map<string, string>): string 
   return name;
 }
 
+/** Whether a step reads other steps' outputs: its `${steps.…}` references, or a `when` that waits for them. */
+export function usesOutputs(step: Step): boolean {
+  const hasRefs = (text: string | undefined) => text !== undefined && outputRefs(text).length > 0;
+  return hasRefs(step.run) || step.tasks.some(hasRefs) || Object.values(step.env).some(hasRefs) || step.acceptanceTests.some((t) => hasRefs(t.run)) || step.when?.deferred !== undefined;
+}
+
 /**
  * The step as it runs: references in `tasks`, `env` and `when` replaced by the values; in `run`
  * and `acceptance_tests` (shell command lines) by `${WS_OUT_…}` variables set in the step's env,
@@ -95,9 +101,7 @@ export function resolveStepOutputs(step: Step, lookup: OutputLookup): Step {
       vars[name] = lookup(id, key) ?? "";
       return `\${${name}}`;
     });
-  const hasRefs = (text: string | undefined) => text !== undefined && outputRefs(text).length > 0;
-  const used = hasRefs(step.run) || step.tasks.some(hasRefs) || Object.values(step.env).some(hasRefs) || step.acceptanceTests.some((t) => hasRefs(t.run)) || step.when?.deferred !== undefined;
-  if (!used) return step;
+  if (!usesOutputs(step)) return step;
   const run = step.run === undefined ? undefined : viaEnv(step.run);
   const acceptanceTests = step.acceptanceTests.map((t) => ({ ...t, run: viaEnv(t.run) }));
   let when = step.when;

@@ -4,7 +4,7 @@ import { BUILTIN_TOOLS, type Workstream } from "../workstream/model.js";
 import { findScopeConflicts } from "./conflicts.js";
 import { findCycles, MAX_CYCLES } from "./cycles.js";
 import { buildGraph, type Graph } from "./graph.js";
-import { isAbsolute, normalizeScopePattern } from "../scope/patterns.js";
+import { scopeEntryProblem } from "../scope/patterns.js";
 
 /** A pathological workstream can have millions of conflicting pairs; nobody reads past this. */
 const MAX_CONFLICT_DIAGNOSTICS = 200;
@@ -181,7 +181,8 @@ function checkScopes({ ws, at, report, stepPath }: Ctx): void {
     for (const key of ["file_scope", "read_only"] as const) {
       const entries = key === "file_scope" ? step.fileScope : step.readOnly;
       entries.forEach((entry, j) => {
-        const bad = isAbsolute(entry) ? "is absolute" : normalizeScopePattern(entry) === undefined ? "climbs out of the project" : undefined;
+        const problem = scopeEntryProblem(entry);
+        const bad = problem === "absolute" ? "is absolute" : problem === "outside" ? "climbs out of the project" : undefined;
         if (bad === undefined) return;
         report({
           severity: "error",

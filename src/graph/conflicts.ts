@@ -12,15 +12,16 @@ export interface ScopeConflict {
   patternB: string;
 }
 
-/** One scope entry of one step, bucketed by its literal leading segments. */
+/** One scope entry of one step (its index in the step's deduplicated list), bucketed by its literal leading segments. */
 interface Entry {
   node: number;
-  pattern: CompiledPattern;
+  k: number;
 }
 
+/** A bucket; both lists stay undefined until used (most buckets are leaves of one entry). */
 interface TrieNode {
-  children: Map<string, TrieNode>;
-  entries: Entry[];
+  children: TrieNode[] | undefined;
+  entries: Entry[] | undefined;
 }
 
 /**
@@ -30,6 +31,11 @@ interface TrieNode {
  * other, so each entry is compared only with the entries on its trie path, and reachability (an
  * O(1) bitset probe; pass `reach` to reuse one) is asked only for those candidates. Entries that
  * are absolute or climb out of the project are skipped (the checks report them).
+ *
+ * A step's patterns are compiled only when one of its candidate pairs is not ordered: in a big
+ * workstream nearly every candidate pair is a chain of depends_on, and compiling 125 000 scope
+ * entries of 50 000 steps up front (segment objects that live until the end) was most of the
+ * check's time and of its garbage collection (bench/scale.mjs).
  */
 export function findScopeConflicts(ws: Workstream, g: Graph, reach?: Reachability): ScopeConflict[] {
   // Built on the first candidate pair: workstreams with disjoint scopes never pay for the bitsets.
@@ -40,16 +46,29 @@ export function findScopeConflicts(ws: Workstream, g: Graph, reach?: Reachabilit
   };
   const n = g.ids.length;
   const sequential = sequentialGroupsOf(ws, g);
-  const root: TrieNode = { children: new Map(), entries: [] };
-  const compiled = ws.steps.map((step) =>
-    [...new Set(step.fileScope)].filter((raw) => normalizeScopePattern(raw) !== undefined).map(compilePattern),
-  );
-  compiled.forEach((patterns, node) => {
-    for (const pattern of patterns) {
-      const buckets = new Set<TrieNode>();
-      for (const alternative of pattern.alternatives) buckets.add(bucketFor(root, literalPrefix(alternative)));
-      for (const bucket of buckets) bucket.entries.push({ node, pattern });
+  // Buckets by their prefix joined with "/" (no literal segment holds one): one map for the
+  // whole trie rather than one per node, which at 50 000 steps was ~150 000 maps.
+  const buckets = new Map<string, TrieNode>();
+  const root = bucketFor(buckets, "");
+  const scopes: string[][] = [];
+  const compiled: Array<CompiledPattern[] | undefined> = [];
+  const compiledOf = (node: number): CompiledPattern[] => (compiled[node] ??= scopes[node]!.map(compilePattern));
+  ws.steps.forEach((step, node) => {
+    const patterns: string[] = [];
+    for (const raw of step.fileScope) {
+      const normalized = normalizeScopePattern(raw);
+      if (normalized === undefined || patterns.includes(raw)) continue;
+      const k = patterns.push(raw) - 1;
+      const prefix = normalized === raw ? plainPrefix(raw) : undefined;
+      if (prefix !== undefined) {
+        (bucketFor(buckets, prefix).entries ??= []).push({ node, k });
+        continue;
+      }
+      const mine = new Set<TrieNode>();
+      for (const alternative of compilePattern(raw).alternatives) mine.add(bucketFor(buckets, literalPrefix(alternative).join("/")));
+      for (const bucket of mine) (bucket.entries ??= []).push({ node, k });
     }
+    scopes.push(patterns);
   });
 
   const decided = new Set<number>();
@@ -63,26 +82,49 @@ export function findScopeConflicts(ws: Workstream, g: Graph, reach?: Reachabilit
       decided.add(key);
       return;
     }
-    if (!compiledOverlap(first.pattern, second.pattern)) return;
+    const patternsA = compiledOf(first.node);
+    const patternsB = compiledOf(second.node);
+    if (!compiledOverlap(patternsA[first.k]!, patternsB[second.k]!)) return;
     decided.add(key);
-    const [patternA, patternB] = firstOverlap(compiled[first.node]!, compiled[second.node]!) ?? [first.pattern, second.pattern];
+    const [patternA, patternB] = firstOverlap(patternsA, patternsB) ?? [patternsA[first.k]!, patternsB[second.k]!];
     conflicts.push({ a: first.node, b: second.node, patternA: patternA.pattern, patternB: patternB.pattern });
   };
 
   const above: Entry[] = [];
   const visit = (trie: TrieNode): void => {
-    trie.entries.forEach((entry, k) => {
+    const entries = trie.entries ?? [];
+    entries.forEach((entry, k) => {
       for (const other of above) compare(other, entry);
-      for (let m = 0; m < k; m++) compare(trie.entries[m]!, entry);
+      for (let m = 0; m < k; m++) compare(entries[m]!, entry);
     });
     const mark = above.length;
-    above.push(...trie.entries);
-    for (const child of trie.children.values()) visit(child);
+    above.push(...entries);
+    for (const child of trie.children ?? []) visit(child);
     above.length = mark;
   };
   visit(root);
   return conflicts.sort((x, y) => x.a - y.a || x.b - y.b);
 }
+
+/**
+ * The literal leading segments, joined, of an entry that needs no normalizing and has no brace,
+ * group, class or negation (`src/mod` for `src/mod/*.ts`, `src/a.ts` for itself): what
+ * compilePattern's single alternative would give to literalPrefix, read off the string.
+ * Undefined for the other entries, which are compiled to find their buckets (braces give several
+ * alternatives, a class or group may span segments, a negation claims anything).
+ */
+function plainPrefix(pattern: string): string | undefined {
+  if (SPECIAL.test(pattern)) return undefined;
+  const glob = pattern.search(GLOB);
+  if (glob < 0) return pattern;
+  const cut = pattern.lastIndexOf("/", glob);
+  return cut < 0 ? "" : pattern.slice(0, cut);
+}
+
+/** What makes compilePattern do more than split a pattern into segments. */
+const SPECIAL = /[{}()[\]\\!]/;
+/** What makes a segment without SPECIAL characters a glob for compileSegment (`**` included). */
+const GLOB = /[*?|]/;
 
 /** The trie finds pairs in bucket order; messages should name the patterns in file order. */
 function firstOverlap(as: CompiledPattern[], bs: CompiledPattern[]): [CompiledPattern, CompiledPattern] | undefined {
@@ -90,15 +132,15 @@ function firstOverlap(as: CompiledPattern[], bs: CompiledPattern[]): [CompiledPa
   return undefined;
 }
 
-function bucketFor(root: TrieNode, prefix: string[]): TrieNode {
-  let trie = root;
-  for (const segment of prefix) {
-    let child = trie.children.get(segment);
-    if (child === undefined) {
-      child = { children: new Map(), entries: [] };
-      trie.children.set(segment, child);
-    }
-    trie = child;
+/** The bucket of a joined prefix, created with its missing ancestors ("" is the root). */
+function bucketFor(buckets: Map<string, TrieNode>, prefix: string): TrieNode {
+  let trie = buckets.get(prefix);
+  if (trie !== undefined) return trie;
+  trie = { children: undefined, entries: undefined };
+  buckets.set(prefix, trie);
+  if (prefix !== "") {
+    const parent = bucketFor(buckets, prefix.slice(0, Math.max(0, prefix.lastIndexOf("/"))));
+    (parent.children ??= []).push(trie);
   }
   return trie;
 }

@@ -11,12 +11,25 @@ export interface Graph {
   dependents: number[][];
 }
 
+/** One graph per workstream: nothing changes a workstream once it is normalized. */
+const built = new WeakMap<Workstream, Graph>();
+
 /**
  * Builds the graph without judging it: the checks in check.ts report duplicates, unknown ids and
  * clashes, so this never throws. A duplicate step id keeps its first occurrence in `index`; the
  * later duplicate is still a node (it runs), but nothing can name it.
+ *
+ * The graph is shared by everything that asks for the same workstream (the graph checks, the
+ * output-reference check, selection, run checks, the engine: five builds of 50 000 steps per
+ * `ws run` before), so callers must not change it; checkGroupOrder copies what it extends.
  */
 export function buildGraph(ws: Workstream): Graph {
+  let g = built.get(ws);
+  if (g === undefined) built.set(ws, (g = build(ws)));
+  return g;
+}
+
+function build(ws: Workstream): Graph {
   const ids = ws.steps.map((step) => step.id);
   const index = new Map<string, number>();
   ids.forEach((id, i) => {

@@ -76,6 +76,32 @@ export function isAbsolute(pattern: string): boolean {
   return pattern.startsWith("/") || pattern.startsWith("\\") || /^[A-Za-z]:[\\/]/.test(pattern);
 }
 
+/**
+ * Why normalizeScopePattern would refuse an entry, without building the normalized string: the
+ * graph check asks this of every file_scope and read_only entry (250 000 at 50 000 steps, many
+ * with a `..`, which made normalizing split and join each one).
+ */
+export function scopeEntryProblem(pattern: string): "absolute" | "outside" | undefined {
+  if (isAbsolute(pattern)) return "absolute";
+  // The segments normalizeScopePattern keeps, counted: a `..` with none left climbs out.
+  let depth = 0;
+  let start = pattern.startsWith("!") ? 1 : 0;
+  while (start <= pattern.length) {
+    const slash = pattern.indexOf("/", start);
+    const end = slash < 0 ? pattern.length : slash;
+    const length = end - start;
+    const dot = length > 0 && length <= 2 && pattern.charCodeAt(start) === 0x2e && pattern.charCodeAt(end - 1) === 0x2e;
+    if (dot && length === 2) {
+      if (depth === 0) return "outside";
+      depth--;
+    } else if (length > 0 && !dot) {
+      depth++;
+    }
+    start = end + 1;
+  }
+  return undefined;
+}
+
 /** Literal leading segments shared by every path the alternative matches (for bucketing). */
 export function literalPrefix(segments: Segment[]): string[] {
   const prefix: string[] = [];

@@ -4,7 +4,7 @@ import { assertValidId, listWorkstreamFiles, stemOf } from "../workstream/locate
 import { readLockHolder } from "./lock.js";
 import { STATE_FOLDER, wsPaths } from "./paths.js";
 import type { EndReason, ReasonKind } from "../events/end-reason.js";
-import type { RunState } from "./run-state.js";
+import { stepRecords, type RunState } from "./run-state.js";
 import { loadRunState } from "./snapshot.js";
 
 /**
@@ -43,7 +43,7 @@ export function lastRun(projectRoot: string, wsId: string): LastRun | undefined 
  * `blocked_by:a`); read them as the structured form, so `ws status` of an old run still says why.
  */
 function upgradeReasons(state: RunState): void {
-  for (const record of Object.values(state.steps)) {
+  for (const record of stepRecords(state)) {
     const legacy: unknown = record.reason;
     if (typeof legacy === "string") record.reason = parseLegacyReason(legacy);
   }

@@ -3,10 +3,11 @@ import { describe, expect, it } from "vitest";
 import { checkGraph } from "../../src/graph/check.js";
 import { criticalPath } from "../../src/graph/critical-path.js";
 import { findCycles } from "../../src/graph/cycles.js";
+import { findScopeConflicts } from "../../src/graph/conflicts.js";
 import { buildGraph, type Graph } from "../../src/graph/graph.js";
 import { topologicalOrder, waves } from "../../src/graph/order.js";
 import { ancestors, descendants, reachability } from "../../src/graph/reachability.js";
-import { matchesScope, patternsOverlap } from "../../src/scope/patterns.js";
+import { isAbsolute, matchesScope, normalizeScopePattern, patternsOverlap, scopeEntryProblem } from "../../src/scope/patterns.js";
 import type { Workstream } from "../../src/workstream/model.js";
 import { makeWs } from "./make-ws.js";
 
@@ -194,6 +195,58 @@ describe("patternsOverlap", () => {
       fc.property(pattern, pattern, (p, q) => {
         expect(patternsOverlap(p, q)).toBe(patternsOverlap(q, p));
       }),
+    );
+  });
+});
+
+describe("findScopeConflicts", () => {
+  // Entries that take every path through the bucketing: plain ones read off the string, and the
+  // ones compiled first (braces across segments, classes, groups, negations, ./ and .., absolute).
+  const entries = [
+    "src/a.ts", "src/b.ts", "src/*.ts", "src/**", "src/x/**/*.ts", "src/x/y.ts", "src/x|y.ts", "src?/a.ts", "lib/*.js",
+    "src/{a,b}.ts", "{src,lib}/x/*", "src/[ab].ts", "src/@(a|b).ts", "!src/a.ts", "./src/a.ts", "src/x/../a.ts", "src/", "**/*.ts",
+    "../out.ts", "/abs.ts", "a/{b/c,d}/e", "",
+  ];
+  const scopes = fc.array(fc.array(fc.constantFrom(...entries), { maxLength: 3 }), { minLength: 1, maxLength: 8 });
+
+  it("agrees with comparing every pair of unordered steps", () => {
+    fc.assert(
+      fc.property(scopes, fc.array(fc.tuple(fc.nat(7), fc.nat(7)), { maxLength: 6 }), (fileScopes, edges) => {
+        const ws = makeWs(
+          fileScopes.map((fileScope, i) => ({
+            id: `s${i}`,
+            fileScope,
+            dependsOn: edges.filter(([lo, hi]) => hi === i && lo < i).map(([lo]) => `s${lo}`),
+          })),
+        );
+        const g = buildGraph(ws);
+        const reach = reachability(g);
+        const expected: string[] = [];
+        for (let a = 0; a < fileScopes.length; a++) {
+          for (let b = a + 1; b < fileScopes.length; b++) {
+            if (reach.reaches(a, b) || reach.reaches(b, a)) continue;
+            const usable = (list: string[]) => [...new Set(list)].filter((p) => normalizeScopePattern(p) !== undefined);
+            const pair = usable(fileScopes[a]!).flatMap((p) => usable(fileScopes[b]!).map((q) => [p, q] as const)).find(([p, q]) => patternsOverlap(p, q));
+            if (pair) expected.push(`${a}:${pair[0]} ~ ${b}:${pair[1]}`);
+          }
+        }
+        expect(findScopeConflicts(ws, g).map((c) => `${c.a}:${c.patternA} ~ ${c.b}:${c.patternB}`)).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe("scopeEntryProblem", () => {
+  it("refuses exactly what normalizeScopePattern refuses, and says why", () => {
+    const segment = fc.constantFrom("a", "b.ts", ".", "..", "", "...", ".h", "*", "C:", "\\x", "!a");
+    const entry = fc.tuple(fc.constantFrom("", "!", "/", "\\", "C:/", "./"), fc.array(segment, { maxLength: 5 })).map(([lead, parts]) => lead + parts.join("/"));
+    fc.assert(
+      fc.property(entry, (pattern) => {
+        const expected = normalizeScopePattern(pattern) === undefined ? (isAbsolute(pattern) ? "absolute" : "outside") : undefined;
+        expect(scopeEntryProblem(pattern), pattern).toBe(expected);
+      }),
+      { numRuns: 2000 },
     );
   });
 });

@@ -59,6 +59,25 @@ describe("ws run: step outputs", () => {
     expect(fs.readFileSync(path.join(p.dir, "used.txt"), "utf8").trim()).toBe(made.id);
   });
 
+  it("--only takes the outputs of a step it leaves out from the last run", () => {
+    const p = makeProject([
+      {
+        id: "last",
+        steps: [
+          { id: "build", run: `echo "version=$$" >> "$WS_OUTPUT"` },
+          { id: "ship", depends_on: ["build"], run: `echo "\${steps.build.outputs.version}" > shipped.txt` },
+          { id: "lint", run: "true" },
+        ],
+      },
+    ]);
+    expect(ws(p, ["run", "--ws-id", "last"]).code).toBe(0);
+    const built = readEvents(p, "last").find((e) => e.type === "step-end" && e.step === "build")?.outputs as Record<string, string>;
+    fs.rmSync(path.join(p.dir, "shipped.txt"));
+    const only = ws(p, ["run", "--ws-id", "last", "--only", "ship"]);
+    expect(only.code, only.stdout + only.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(p.dir, "shipped.txt"), "utf8").trim()).toBe(built.version);
+  });
+
   it("a reference to a step that is not an ancestor is refused before anything runs (exit 2, file:line:col, fix)", () => {
     const p = makeProject([{ id: "bad-ref", steps: [{ id: "a", run: "true" }, { id: "b", run: "echo ${steps.a.outputs.x}" }] }]);
     const r = ws(p, ["run", "--ws-id", "bad-ref"]);

@@ -62,6 +62,34 @@ describe("ws status", () => {
     expect(status.stdout).not.toContain("pending");
   });
 
+  it("counts rather than lists the steps a run did not select when there are more than 50; --all lists them", () => {
+    // 60 steps, one selected: 59 rows of "– not selected" would bury the one that ran.
+    const steps = Array.from({ length: 60 }, (_, i) => recStep(`s${i}`));
+    const p = makeProject([{ id: "many", steps }]);
+    const run = ws(p, ["run", "many", "--only", "s7"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("1 passed step and 59 not selected not listed (all of them: ws status --ws-id many --all)");
+    const status = ws(p, ["status", "many"]);
+    expect(status.code).toBe(0);
+    const rows = status.stdout.split("\n").filter((l) => l.startsWith("│"));
+    expect(rows).toHaveLength(2); // the header and s7
+    expect(rows[1]).toMatch(/ s7 +│ ✔ passed/);
+    expect(status.stdout).toContain("59 steps this run did not select are not listed (all of them: ws status --ws-id many --all)");
+    const all = ws(p, ["status", "many", "--all"]);
+    expect(all.stdout.split("\n").filter((l) => l.startsWith("│"))).toHaveLength(61);
+    expect(all.stdout).toMatch(/ s59 +│ – not selected/);
+    expect(all.stdout).not.toContain("not listed");
+  });
+
+  it("lists up to 50 steps a run did not select, as before", () => {
+    const steps = Array.from({ length: 51 }, (_, i) => recStep(`s${i}`));
+    const p = makeProject([{ id: "fifty", steps }]);
+    expect(ws(p, ["run", "fifty", "--only", "s0"]).code).toBe(0);
+    const status = ws(p, ["status", "fifty"]);
+    expect(status.stdout.split("\n").filter((l) => l.startsWith("│"))).toHaveLength(52);
+    expect(status.stdout).not.toContain("not listed");
+  });
+
   it("--json gives the whole state of the run", () => {
     const p = runMixed();
     const r = ws(p, ["status", "--ws-id", "mixed", "--json"]);
