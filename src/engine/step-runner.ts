@@ -187,12 +187,9 @@ export class StepRun {
     }
 
     // A race's loser leaves nothing behind: only the winner's work may reach the tree and its branch.
-    const lostRace = reason.kind === "cancelled" && (signal.reason as EndReason | undefined)?.kind === "lost_race";
-    let discarded: string | undefined;
-    if (git && before) {
-      const checked = await this.checkChanges(attempt, started, before, lostRace);
+    const checked = git && before ? await this.checkChanges(attempt, started, before, reason.kind === "cancelled" && (signal.reason as EndReason | undefined)?.kind === "lost_race") : undefined;
+    if (checked) {
       changed = checked.changed;
-      discarded = checked.discarded;
       if (checked.violation !== undefined) {
         // A tool that failed keeps its own reason; what it tampered with is said alongside.
         if (reason.kind === "passed") reason = because("scope_violation");
@@ -241,7 +238,7 @@ export class StepRun {
       this.outputs = this.readOutputs(outputFile);
       return { ...this.end("passed", reason, commit, false), ...base };
     }
-    if (reason.kind === "cancelled") return { ...this.endCancelled(reason, signal, discarded), ...base };
+    if (reason.kind === "cancelled") return { ...this.endCancelled(reason, signal, checked?.discarded), ...base };
     if (free) return { final: false, ...base };
     if (FINAL_KINDS.has(reason.kind)) return { ...this.end("failed", reason, undefined, toolFault, detail), ...base };
 
