@@ -22,8 +22,11 @@ export function gatedStep(ws: Workstream, id: string, flag: string): void {
   }
 }
 
+export const approveCommand = (options: DecideOptions, ctx: CliContext): Promise<number> => decide(options, ctx, true);
+export const rejectCommand = (options: DecideOptions, ctx: CliContext): Promise<number> => decide(options, ctx, false);
+
 /** `ws approve` and `ws reject`: a decision for a gate of the workstream's running run. */
-export async function decideCommand(options: DecideOptions, ctx: CliContext, approved: boolean): Promise<number> {
+async function decide(options: DecideOptions, ctx: CliContext, approved: boolean): Promise<number> {
   const verb = approved ? "approve" : "reject";
   if (options.step === undefined) throw new UserError(`ws ${verb} needs --step <id>: the gated step to ${verb}`, { fix: `see which step waits with: ws status ${options.wsId}` });
   const { locateWorkstream } = await import("../workstream/locate-file.js");

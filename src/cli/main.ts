@@ -74,17 +74,11 @@ export function buildProgram(run: Run): Command {
     .option("--watch", "refresh until the run ends")
     .option("--all", "list every step, also the steps the run did not select (counted, not listed, past 50)");
 
-  withId(program.command("approve"), "the workstream whose run waits", true, run, async () => {
-    const { decideCommand } = await import("./approve.js");
-    return ((options, ctx) => decideCommand(options as Parameters<typeof decideCommand>[0], ctx, true)) as Handler<object>;
-  }, "approve")
+  withId(program.command("approve"), "the workstream whose run waits", true, run, async () => (await import("./approve.js")).approveCommand as Handler<object>, "approve")
     .description("approve a step waiting at its approval gate in the running run")
     .option("--step <id>", "the gated step");
 
-  withId(program.command("reject"), "the workstream whose run waits", true, run, async () => {
-    const { decideCommand } = await import("./approve.js");
-    return ((options, ctx) => decideCommand(options as Parameters<typeof decideCommand>[0], ctx, false)) as Handler<object>;
-  }, "reject")
+  withId(program.command("reject"), "the workstream whose run waits", true, run, async () => (await import("./approve.js")).rejectCommand as Handler<object>, "reject")
     .description("reject a step waiting at its approval gate: it fails (reason rejected)")
     .option("--step <id>", "the gated step")
     .option("--reason <text>", "why; recorded with the decision");
