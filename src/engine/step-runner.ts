@@ -134,10 +134,10 @@ export class StepRun {
     private readonly deps: StepRunnerDeps,
     previous?: Pick<StepRecord, "attempts" | "commitPending" | "interrupted" | "inAttempt">,
   ) {
-    // The logs on disk have the last word: a resumed run in which the step did not run (skipped,
-    // blocked, cancelled before it started) records 0 attempts, and the next resume must not
-    // number its attempt 1 again and write into that attempt's log.
-    this.made = Math.max(previous?.attempts ?? 0, lastLoggedAttempt(deps.paths.stepDir(step.id)));
+    // On a resume the logs on disk have the last word: a resumed run in which the step did not run
+    // (skipped, blocked, cancelled before it started) records 0 attempts, and the next resume must
+    // not number its attempt 1 again and write into that attempt's log. A fresh run cleared them.
+    this.made = previous ? Math.max(previous.attempts, lastLoggedAttempt(deps.paths.stepDir(step.id))) : 0;
     // Only the numbering and the count carry over: `spent` starts at 0, so a resumed step has its
     // retries again (an interrupted attempt never spent one).
     this.interrupted = previous ? interruptedAttempts(previous) : 0;
