@@ -1,15 +1,15 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { BIN, cleanup, makeProject, readRecord, recStep, waitFor, ws, type Project } from "../run/rig.js";
+import { cleanEnv, ws as runWs } from "../helpers/cli.js";
+import { BIN, cleanup, makeProject, readRecord, recStep, waitFor, ws, wsAsync, type Project } from "../run/rig.js";
 
 afterEach(cleanup);
 
 /** ws run from another folder than the project's (the rig always runs at the project root). */
 function wsIn(project: Project, cwd: string, args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", env: { PATH: process.env.PATH, HOME: process.env.HOME, RECORD: project.record }, timeout: 50_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runWs(args, { cwd, env: cleanEnv({ RECORD: project.record }) });
 }
 
 describe("finding the project and the workstream", () => {
@@ -55,16 +55,14 @@ describe("a closed stdout stops the output, never the work", () => {
       path.join(p.dir, "workstreams", "piped.json"),
       JSON.stringify({ id: "piped", steps: [recStep("first"), recStep("waits", ["--wait-file", go], { depends_on: ["first"] }), recStep("last", [], { depends_on: ["waits"] })] }),
     );
-    const child = spawn(process.execPath, [BIN, "run", "--ws-id", "piped"], { cwd: p.dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, RECORD: p.record }, stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    const { child, done } = wsAsync(p, ["run", "--ws-id", "piped"]);
     // Read the first line, then go away like `head -1` does.
-    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
-    child.stdout.destroy();
+    await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
+    child.stdout!.destroy();
     await waitFor("waits started", () => readRecord(p).some((l) => l.id === "waits" && l.event === "start"));
     fs.writeFileSync(go, "");
-    expect(await exited).toBe(0);
+    const { code, stderr } = await done;
+    expect(code).toBe(0);
     expect(stderr).not.toMatch(/EPIPE|internal error/);
     expect(readRecord(p).filter((l) => l.event === "end").map((l) => l.id)).toEqual(["first", "waits", "last"]);
     const status = JSON.parse(ws(p, ["status", "--ws-id", "piped", "--json"]).stdout) as { status: string; interrupted: boolean };
