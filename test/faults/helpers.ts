@@ -65,6 +65,11 @@ export function ws(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Do
   return runWs(args, { cwd, env: baseEnv(env), timeoutMs: 120_000 });
 }
 
+/** ws to completion without blocking the test process, so independent cases can run side by side. */
+export function wsConcurrent(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Done> {
+  return new Running(args, cwd, env).done;
+}
+
 /** A ws process in the background, to be signalled mid-run. */
 export class Running {
   readonly child: ChildProcess;
