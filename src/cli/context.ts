@@ -33,7 +33,7 @@ export interface GlobalFlags {
  * The project root: the nearest folder, from `start` upwards, holding `workstreams/` or `.git`
  * (as git and npm find theirs), so ws works from any subfolder; `start` itself when none does.
  */
-export function findProjectRoot(start: string): string {
+function findProjectRoot(start: string): string {
   for (let dir = start; ; ) {
     if (isDir(path.join(dir, "workstreams")) || fs.existsSync(path.join(dir, ".git"))) return dir;
     const parent = path.dirname(dir);

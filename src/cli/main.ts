@@ -11,7 +11,7 @@ import { version } from "../version.js";
 type Handler<O> = (options: O, ctx: CliContext) => Promise<number>;
 
 /** Marks the options of a command that cannot work without a workstream id (checked once the context exists). */
-export const NEEDS_ID = Symbol("needs a workstream id");
+const NEEDS_ID = Symbol("needs a workstream id");
 type Run = <O>(load: () => Promise<Handler<O>>) => (options: O) => Promise<void>;
 
 /**
@@ -39,7 +39,7 @@ function list(value: string): string[] {
   return value.split(",").map((s) => s.trim()).filter(Boolean);
 }
 
-export function buildProgram(run: Run): Command {
+function buildProgram(run: Run): Command {
   const program = new Command("ws")
     .description("Run workstreams of coding-agent steps in parallel: validate, plan, run, watch.")
     .version(version(), "-V, --version")

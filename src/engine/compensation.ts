@@ -16,7 +16,7 @@ import type { Clock } from "./clock.js";
  * runs only what had not finished.
  */
 
-export interface CompensationDeps {
+interface CompensationDeps {
   workstream: Workstream;
   workdir: string;
   paths: WsPaths;

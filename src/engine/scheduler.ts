@@ -9,7 +9,7 @@ import type { OnFailure } from "../workstream/model.js";
  * holds back. Kept pure of I/O so a virtual clock and a fake `run` can property-test it.
  */
 
-export type FinalState = "passed" | "failed" | "blocked" | "skipped" | "cancelled";
+type FinalState = "passed" | "failed" | "blocked" | "skipped" | "cancelled";
 
 export interface Final {
   state: FinalState;
@@ -39,7 +39,7 @@ export type Gate = { ok: true; token?: unknown } | { ok: false; retryInMs: numbe
 /** When a step runs, like GitHub's `if:`; see `RunIf` in the workstream model. */
 export type RunIfMode = "success" | "failure" | "always";
 
-export interface SchedulerOptions {
+interface SchedulerOptions {
   /** Step ids by node, for `blocked_by:<id>` reasons. */
   ids: readonly string[];
   /** deps[i]: the nodes i depends on (groups expanded). */

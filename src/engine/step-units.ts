@@ -8,7 +8,7 @@ import type { Final, Gate, UnitResult } from "./scheduler.js";
 import { ScopeSpans } from "./scope-spans.js";
 import { StepRun, type StepRunnerDeps } from "./step-runner.js";
 
-export type StepUnitsDeps = Omit<StepRunnerDeps, "adapter" | "othersScopes"> & {
+type StepUnitsDeps = Omit<StepRunnerDeps, "adapter" | "othersScopes"> & {
   ids: readonly string[];
   /** The step in the run being resumed (attempts made, a commit cut short). */
   previous: (stepId: string) => Pick<StepRecord, "attempts" | "commitPending" | "interrupted" | "inAttempt"> | undefined;

@@ -13,12 +13,7 @@ import { version } from "../version.js";
  * `ws export github --check` can compare it byte for byte.
  */
 
-export interface ExportOptions {
-  wsId: string;
-  nodeVersion?: string;
-}
-
-export interface RenderOptions {
+interface RenderOptions {
   nodeVersion?: string | undefined;
   /**
    * What `npm install --global` installs as ws in each job: a pinned version by default, or a
@@ -30,11 +25,11 @@ export interface RenderOptions {
   dir?: string | undefined;
 }
 
-export const REPORT_JOB = "ws-report";
+const REPORT_JOB = "ws-report";
 /** Minutes for checkout, setup-node, installing ws and the artifacts, on top of the step's own limit. */
 const SETUP_MINUTES = 5;
 /** The spec the workflows install when none is given: this very version, so a regenerated file pins the ws that wrote it. */
-export function defaultWsPackage(): string {
+function defaultWsPackage(): string {
   return `ws-orchestrator@${version()}`;
 }
 

@@ -4,7 +4,7 @@ export function shellQuote(argv: readonly string[]): string {
 }
 
 /** One shell word: as it is when it needs no quoting, else single-quoted. */
-export function shellWord(arg: string): string {
+function shellWord(arg: string): string {
   if (arg !== "" && /^[\w@%+=:,./-]+$/.test(arg)) return arg;
   return singleQuoted(arg);
 }

@@ -1,9 +1,9 @@
-import { lstat, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
+import { lstat } from "node:fs/promises";
 import path from "node:path";
 import { pointsOutside } from "./links.js";
 import { branchCommit, headCommit, repoTop } from "./repo.js";
 import { git, gitText, gitWithIndexLock } from "./run-git.js";
+import { scratchTree } from "./scratch-index.js";
 import { serialized } from "./tree-queue.js";
 
 export const FALLBACK_AUTHOR = { name: "ws", email: "ws@localhost" };
@@ -45,17 +45,8 @@ async function commitNow({ cwd, files, message, branch, onCommit }: CommitOption
   const input = committable.map((file) => `${file}\0`).join("");
   const updateArgs = ["update-index", "--add", "--remove", "-z", "--stdin"];
 
-  // Built in a scratch index from HEAD, so whatever else is staged in the real index stays out.
-  const dir = await mkdtemp(path.join(os.tmpdir(), "ws-commit-"));
-  let tree: string;
-  try {
-    const env = { GIT_INDEX_FILE: path.join(dir, "index") };
-    if (parent !== undefined) await git(cwd, ["read-tree", parent], { env });
-    await git(cwd, updateArgs, { env, input });
-    tree = await gitText(cwd, ["write-tree"], { env });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  // Built in a scratch index from the parent, so whatever else is staged in the real index stays out.
+  const tree = await scratchTree(cwd, { tree: parent }, (env) => git(cwd, updateArgs, { env, input }));
   if (parent !== undefined && tree === (treeOf.get(parent) ?? (await gitText(cwd, ["rev-parse", `${parent}^{tree}`])))) {
     // Already in history (a commit whose index update a kill -9 cut short): the index catches up.
     await gitWithIndexLock(cwd, updateArgs, { input });

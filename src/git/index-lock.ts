@@ -2,7 +2,7 @@ import { readdir, readFile, readlink, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../errors.js";
 
-export type IndexLockState = "none" | "removed" | "held";
+type IndexLockState = "none" | "removed" | "held";
 
 /**
  * `index.lock` of the git dir `cwd` works in, if there is one. Resolved by hand (not through git)

@@ -31,7 +31,7 @@ export interface Workplace {
 }
 
 /** How a worktree run starts (the rest of RunOptions is not isolation's business). */
-export interface WorkplaceOptions {
+interface WorkplaceOptions {
   resume: boolean;
   /** `--base REF`; default: the working tree as it is. */
   baseRef?: string | undefined;

@@ -26,26 +26,25 @@ export async function branchCommit(cwd: string, branch: string): Promise<string 
 }
 
 /** Where `cwd` sits inside its work tree, as git spells it ("" at the top, else "sub/dir/"). */
-export async function repoPrefix(cwd: string): Promise<string> {
-  // Asked before and after every attempt; a folder's place in its work tree does not change.
-  let prefix = prefixes.get(cwd);
-  if (prefix === undefined) prefixes.set(cwd, (prefix = gitText(cwd, ["rev-parse", "--show-prefix"])));
-  return prefix.catch((error: unknown) => {
-    prefixes.delete(cwd);
+export function repoPrefix(cwd: string): Promise<string> {
+  return askedOnce(cwd, "--show-prefix");
+}
+
+/** The top of the work tree holding `cwd`. */
+export function repoTop(cwd: string): Promise<string> {
+  return askedOnce(cwd, "--show-toplevel");
+}
+
+// Both are asked before and after every attempt or at every commit, and neither changes for a
+// folder, so each is asked of git once per folder; a failure is not cached, so the next call asks again.
+const answers = new Map<string, Promise<string>>();
+
+function askedOnce(cwd: string, flag: "--show-prefix" | "--show-toplevel"): Promise<string> {
+  const key = `${flag}\0${cwd}`;
+  let answer = answers.get(key);
+  if (answer === undefined) answers.set(key, (answer = gitText(cwd, ["rev-parse", flag])));
+  return answer.catch((error: unknown) => {
+    answers.delete(key);
     throw error;
   });
 }
-
-const prefixes = new Map<string, Promise<string>>();
-
-/** The top of the work tree holding `cwd` (cached like the prefix: asked at every commit). */
-export async function repoTop(cwd: string): Promise<string> {
-  let top = tops.get(cwd);
-  if (top === undefined) tops.set(cwd, (top = gitText(cwd, ["rev-parse", "--show-toplevel"])));
-  return top.catch((error: unknown) => {
-    tops.delete(cwd);
-    throw error;
-  });
-}
-
-const tops = new Map<string, Promise<string>>();

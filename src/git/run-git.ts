@@ -1,13 +1,13 @@
 import type { Result } from "execa";
 import { clearStaleIndexLock, indexLockError } from "./index-lock.js";
 
-export interface GitResult {
+interface GitResult {
   code: number;
   stdout: Buffer;
   stderr: string;
 }
 
-export interface GitOptions {
+interface GitOptions {
   /** Bytes for git's stdin (e.g. `--stdin -z` lists). */
   input?: string | Buffer;
   /** Extra environment, e.g. GIT_INDEX_FILE for a scratch index. */
@@ -34,7 +34,7 @@ const REDIRECTING_ENV = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMM
  * the pager (never started: git's output is a pipe), and filter drivers (ws hashes with
  * `--no-filters`, and the repo guard restores the config before ws's next git command).
  */
-export const SAFE_CONFIG: readonly string[] = [
+const SAFE_CONFIG: readonly string[] = [
   "core.hooksPath=/dev/null",
   "core.fsmonitor=false",
   "gc.auto=0",
@@ -47,7 +47,7 @@ export const SAFE_CONFIG: readonly string[] = [
 const SAFE_ARGS = SAFE_CONFIG.flatMap((setting) => ["-c", setting]);
 
 /** Long enough for `worktree add` of a big repository on a slow disk; a hung git must still end. */
-export const GIT_TIMEOUT_MS = 10 * 60_000;
+const GIT_TIMEOUT_MS = 10 * 60_000;
 /** `cat-file blob` of a large file restored by the scope check goes through memory. */
 const MAX_BUFFER = 1024 * 1024 * 1024;
 

@@ -1,9 +1,9 @@
-import { chmod, lstat, mkdir, mkdtemp, rm, rmdir, symlink, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { chmod, lstat, mkdir, rm, rmdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { changedBetween, parseEntry, DELETED, DIRECTORY, HEAD_KEY, type Snapshot } from "./changes.js";
 import { headCommit, repoPrefix } from "./repo.js";
-import { git, gitText, gitWithIndexLock, splitNul } from "./run-git.js";
+import { git, gitWithIndexLock, splitNul } from "./run-git.js";
+import { scratchTree } from "./scratch-index.js";
 import { matchesScope } from "../scope/patterns.js";
 
 export interface ScopeCheckResult {
@@ -91,15 +91,8 @@ async function headEntries(cwd: string, rootPaths: string[]): Promise<Map<string
 
 /** A tree holding exactly `entries`, built in a scratch index so the real one is never touched. */
 async function writeTree(cwd: string, entries: Array<Entry & { path: string }>): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "ws-index-"));
-  try {
-    const env = { GIT_INDEX_FILE: path.join(dir, "index") };
-    const input = entries.map((e) => `${e.mode} ${e.sha}\t${e.path}\0`).join("");
-    await git(cwd, ["update-index", "-z", "--index-info"], { env, input });
-    return await gitText(cwd, ["write-tree"], { env });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const input = entries.map((e) => `${e.mode} ${e.sha}\t${e.path}\0`).join("");
+  return scratchTree(cwd, {}, (env) => git(cwd, ["update-index", "-z", "--index-info"], { env, input }));
 }
 
 async function diffTrees(cwd: string, from: string, to: string): Promise<Buffer> {

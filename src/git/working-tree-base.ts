@@ -1,11 +1,10 @@
-import { copyFile, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { trailerLine } from "./branch-name.js";
 import { identityEnv } from "./commit.js";
 import { headCommit } from "./repo.js";
 import { git, gitText, splitNul } from "./run-git.js";
+import { scratchTree } from "./scratch-index.js";
 
 /** An empty repository: the only git problem that lets a run fall back to running in place. */
 export class NoCommitsError extends UserError {}
@@ -51,16 +50,6 @@ export async function resolveBase(gitRoot: string, wsId: string, ref?: string): 
 /** The tree object of the working tree, built in a copy of the user's index (its stat cache
  *  spares re-hashing unchanged files); .gitignore'd files, and ws's own .worktrees/, stay out. */
 async function workingTreeTree(gitRoot: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "ws-base-"));
-  try {
-    const index = path.join(dir, "index");
-    const real = path.resolve(gitRoot, await gitText(gitRoot, ["rev-parse", "--git-path", "index"]));
-    const copied = await copyFile(real, index).then(() => true, () => false);
-    const env = { GIT_INDEX_FILE: index };
-    if (!copied) await git(gitRoot, ["read-tree", "HEAD"], { env });
-    await git(gitRoot, ["add", "--all", "--ignore-errors", "--", "."], { env, allowFailure: true });
-    return await gitText(gitRoot, ["write-tree"], { env });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const real = path.resolve(gitRoot, await gitText(gitRoot, ["rev-parse", "--git-path", "index"]));
+  return scratchTree(gitRoot, { copyOf: real, tree: "HEAD" }, (env) => git(gitRoot, ["add", "--all", "--ignore-errors", "--", "."], { env, allowFailure: true }));
 }

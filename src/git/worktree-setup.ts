@@ -6,7 +6,7 @@ import type { WorktreeSettings } from "../workstream/model.js";
 import { git } from "./run-git.js";
 
 /** What the run's worktree was given beyond its checkout (for the run header). */
-export interface Provisioned {
+interface Provisioned {
   notes: string[];
 }
 

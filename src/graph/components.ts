@@ -1,7 +1,7 @@
 import type { Graph } from "./graph.js";
 
 /** Strongly connected components; a cycle of the graph lives inside one component. */
-export interface Components {
+interface Components {
   /** node → component id. Ids are in completion order: a component's dependencies come first. */
   of: Int32Array;
   /** Component id → its nodes, ascending. */

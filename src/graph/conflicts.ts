@@ -4,7 +4,7 @@ import { reachability, type Reachability } from "./reachability.js";
 import { compiledOverlap, compilePattern, literalPrefix, normalizeScopePattern, type CompiledPattern } from "../scope/patterns.js";
 
 /** Two steps that may run at once and whose `file_scope`s can claim a common path. a < b. */
-export interface ScopeConflict {
+interface ScopeConflict {
   a: number;
   b: number;
   /** As written; the pair (patternA, patternB) that overlaps first in file_scope order. */

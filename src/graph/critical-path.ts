@@ -1,7 +1,7 @@
 import type { Graph } from "./graph.js";
 import { acyclicPart } from "./order.js";
 
-export interface CriticalPath {
+interface CriticalPath {
   /** Total weight of `path`. */
   length: number;
   /** The heaviest source→sink chain, in run order. */

@@ -5,7 +5,7 @@ import { findOnPath } from "../tools/binary.js";
 import { containLaunch, type Containment } from "./containment.js";
 import { spawnServer, type Launched } from "./spawn-server.js";
 
-export interface LaunchOptions {
+interface LaunchOptions {
   command: string;
   args: string[];
   cwd: string;
@@ -15,7 +15,7 @@ export interface LaunchOptions {
   contain?: Containment | undefined;
 }
 
-export type LaunchResult = Launched | { error: string };
+type LaunchResult = Launched | { error: string };
 
 /**
  * Starts a child in its own process group, through the spawn server when there is one

@@ -6,7 +6,7 @@
  */
 
 /** Key variables of the agent CLIs, providers and forges, known by name. */
-export const KNOWN_SECRETS: readonly string[] = [
+const KNOWN_SECRETS: readonly string[] = [
   "ANTHROPIC_API_KEY",
   "ANTHROPIC_AUTH_TOKEN",
   "CLAUDE_CODE_OAUTH_TOKEN",
@@ -28,12 +28,12 @@ export const KNOWN_SECRETS: readonly string[] = [
 /** Any other name that says it holds a secret. */
 const SECRET_SHAPE = /_(API_KEY|TOKEN|SECRET|SECRET_KEY|PASSWORD)$/;
 
-export function isSecretName(name: string): boolean {
+function isSecretName(name: string): boolean {
   return KNOWN_SECRETS.includes(name) || SECRET_SHAPE.test(name.toUpperCase());
 }
 
 /** `NAME` matches itself; `PREFIX_*` / `*_SUFFIX` match by prefix / suffix (how inherit_env and adapters name groups of keys). */
-export function matchesName(pattern: string, name: string): boolean {
+function matchesName(pattern: string, name: string): boolean {
   if (pattern.endsWith("*")) return name.startsWith(pattern.slice(0, -1));
   if (pattern.startsWith("*")) return name.endsWith(pattern.slice(1));
   return pattern === name;
@@ -65,9 +65,9 @@ export function secretValues(...envs: NodeJS.ProcessEnv[]): string[] {
   return [...values].sort((a, b) => b.length - a.length);
 }
 
-export const REDACTED = "***";
+const REDACTED = "***";
 
-export function redact(text: string, values: readonly string[]): string {
+function redact(text: string, values: readonly string[]): string {
   let out = text;
   for (const value of values) if (out.includes(value)) out = out.split(value).join(REDACTED);
   return out;

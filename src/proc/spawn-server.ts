@@ -49,7 +49,7 @@ const ALWAYS_SET = ["PWD", "OLDPWD", "SHLVL"];
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const FIFO_BATCH = 32;
 
-export interface LaunchRequest {
+interface LaunchRequest {
   command: string;
   args: string[];
   cwd: string;
@@ -72,7 +72,7 @@ interface Job {
   ended: (status: number) => void;
 }
 
-export class SpawnServer {
+class SpawnServer {
   private readonly jobs = new Map<number, Job>();
   private nextId = 1;
   private buffered = "";

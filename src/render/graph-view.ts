@@ -40,20 +40,20 @@ export interface ViewNode {
   durationMs?: number | undefined;
 }
 
-export interface ViewEdge {
+interface ViewEdge {
   from: string;
   to: string;
   critical: boolean;
 }
 
-export interface ViewGroup {
+interface ViewGroup {
   id: string;
   steps: string[];
   /** The id plus how the group decides, e.g. `checks (any, race, timeout 10m)`: what the cluster shows. */
   label: string;
 }
 
-export interface GraphViewInput {
+interface GraphViewInput {
   workstream: Workstream;
   graph: Pick<Graph, "ids" | "deps">;
   /** `waves(graph)`. */

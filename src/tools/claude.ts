@@ -12,7 +12,7 @@ import { ErrorEvidence, clip, describeExit, exitedZero, ok } from "./verdict.js"
 const READ_TOOLS = ["Read", "Grep", "Glob"];
 
 /** What to do when Claude's credentials fail. */
-export const CLAUDE_AUTH_FIX = "set ANTHROPIC_API_KEY (or run `claude` once and /login) for the user running ws";
+const CLAUDE_AUTH_FIX = "set ANTHROPIC_API_KEY (or run `claude` once and /login) for the user running ws";
 
 /**
  * Claude Code retries a failed API call on its own (10 times by default, with backoff), longer
@@ -26,7 +26,7 @@ const MAX_RETRIES = "1";
  * directory (code.claude.com/docs/en/permissions, "Read and Edit"). Without a file_scope the step
  * may edit anything (ws warns about it at validation).
  */
-export function claudeAllowedTools(ctx: ToolContext): string {
+function claudeAllowedTools(ctx: ToolContext): string {
   const edits = ctx.step.fileScope.length > 0
     ? ctx.step.fileScope.flatMap((pattern) => [`Edit(${pattern})`, `Write(${pattern})`])
     : ["Edit", "Write"];

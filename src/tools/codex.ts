@@ -14,7 +14,7 @@ function messageOf(value: unknown): string | undefined {
   return undefined;
 }
 
-export const CODEX_AUTH_FIX = "set CODEX_API_KEY (or OPENAI_API_KEY), or run `codex login`, for the user running ws";
+const CODEX_AUTH_FIX = "set CODEX_API_KEY (or OPENAI_API_KEY), or run `codex login`, for the user running ws";
 
 /**
  * Codex retries a failed stream by itself ("Reconnecting... 2/5 (...)"), and without a network it

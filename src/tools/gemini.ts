@@ -11,7 +11,7 @@ import { ErrorEvidence, clip, describeExit, exitedZero, ok } from "./verdict.js"
  * Exit codes of a headless run (google-gemini/gemini-cli packages/core/src/utils/errors.ts,
  * "Exit Code Reference"; geminicli.com/docs/cli/headless "Exit codes").
  */
-export const GEMINI_EXIT_CODES: Readonly<Record<number, string>> = {
+const GEMINI_EXIT_CODES: Readonly<Record<number, string>> = {
   1: "general error or API failure",
   41: "authentication error",
   42: "input error",
@@ -23,7 +23,7 @@ export const GEMINI_EXIT_CODES: Readonly<Record<number, string>> = {
   130: "cancelled",
 };
 
-export const GEMINI_AUTH_FIX = "set GEMINI_API_KEY (ws then selects the gemini-api-key auth method), or run `gemini` once and log in, for the user running ws";
+const GEMINI_AUTH_FIX = "set GEMINI_API_KEY (ws then selects the gemini-api-key auth method), or run `gemini` once and log in, for the user running ws";
 
 /** Exit codes that say the credentials are the problem. */
 const AUTH_EXIT = 41;

@@ -15,7 +15,7 @@ const STEP_REF = "steps\\.([A-Za-z0-9_][A-Za-z0-9._-]*)\\.outputs\\.([A-Za-z_][A
 const STEP_PLAIN = new RegExp(`^\\s*${STEP_REF}\\s*$`);
 const STEP_COMPARE = new RegExp(`^\\s*${STEP_REF}\\s*(==|!=)\\s*(?:'([^']*)'|"([^"]*)")\\s*$`);
 
-export type Interpolated =
+type Interpolated =
   | { ok: true; value: string }
   | {
       ok: false;
@@ -42,7 +42,7 @@ export function hasInterpolation(value: string): boolean {
  * is an error, because an empty `max_workers` or command is never what was meant. A shell-style
  * `$X` in a condition is an error: it would be a non-empty string, so always true.
  */
-export interface InterpolateOptions {
+interface InterpolateOptions {
   condition?: boolean;
   /** Step outputs for `${steps.<id>.outputs.<key>}`; without, such a reference is kept as written. */
   outputs?: OutputLookup | undefined;

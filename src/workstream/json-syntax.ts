@@ -7,7 +7,7 @@
  * Iterative (an explicit stack), so deeply nested junk cannot overflow the call stack.
  */
 
-export interface JsonIssue {
+interface JsonIssue {
   code: "parse" | "duplicate-key";
   offset: number;
   length: number;

@@ -13,7 +13,7 @@ import { issueToDiagnostic, schemaIssues } from "./schema.js";
  * run still reports every other error of the file.
  */
 
-export interface NormalizeOptions {
+interface NormalizeOptions {
   /** Absolute path of the file. */
   file: string;
   hash: string;

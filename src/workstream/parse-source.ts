@@ -17,14 +17,14 @@ function yaml(): typeof Yaml {
  * JSON.parse would say, but with a position); `.yaml`/`.yml` go through the yaml package.
  */
 
-export type SourceFormat = "json" | "yaml";
+type SourceFormat = "json" | "yaml";
 
 /** A SourceFile that can also place a raw offset (parse errors have no document path). */
 export interface PositionedSource extends SourceFile {
   position(offset: number, length: number): SourceLocation;
 }
 
-export type ParseResult =
+type ParseResult =
   | { ok: true; value: unknown; source: PositionedSource; diagnostics: Diagnostic[] }
   | { ok: false; source: PositionedSource; diagnostics: Diagnostic[] };
 

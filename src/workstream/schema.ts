@@ -51,10 +51,10 @@ function validator(pointer: string): ValidateFunction {
   return found;
 }
 
-export type SchemaPart = "workstream" | "resolvedExecution";
+type SchemaPart = "workstream" | "resolvedExecution";
 
 /** An issue found by the schema, before it is placed in a file. */
-export interface SchemaIssue {
+interface SchemaIssue {
   path: DocPath;
   part: "key" | "value";
   code: string;
@@ -85,7 +85,7 @@ export function issueToDiagnostic(issue: SchemaIssue, source: SourceFile, file: 
 }
 
 /** `steps[2].depends_on`, for messages. */
-export function pathLabel(path: DocPath): string {
+function pathLabel(path: DocPath): string {
   let out = "";
   for (const seg of path) out += typeof seg === "number" ? `[${seg}]` : /^[A-Za-z_$][\w$]*$/.test(seg) ? (out ? `.${seg}` : seg) : `[${JSON.stringify(seg)}]`;
   return out;

@@ -1,15 +1,17 @@
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { status } from "../git/make-repo.js";
-import { agentProject, calls, cleanup, events, filesOf, git, outcomes, readState, run, setPlan, subjects } from "./rig.js";
+import { agentProject, calls, cleanup, events, filesOf, git, outcomes, readState, runConcurrent, setPlan, subjects } from "./rig.js";
 
-afterEach(cleanup);
+// Every test has its own repository and spends most of its time waiting for ws: the tests run
+// concurrently, so the cleanup waits for all of them.
+afterAll(cleanup);
 
 const FILES = { "README.md": "# project\n", "src/keep.txt": "keep\n" };
 
-describe("agent steps through ws run: git", () => {
-  it("commits each passed step on ws/<id> with its own files and message, and leaves the user's checkout untouched", () => {
+describe.concurrent("agent steps through ws run: git", () => {
+  it("commits each passed step on ws/<id> with its own files and message, and leaves the user's checkout untouched", async () => {
     const project = agentProject(
       {
         id: "ws-commits",
@@ -37,7 +39,7 @@ describe("agent steps through ws run: git", () => {
     fs.writeFileSync(path.join(project.dir, "notes.txt"), "untracked\n");
     const before = { status: status(project.dir), head: git(project.dir, "rev-parse", "HEAD"), branch: git(project.dir, "branch", "--show-current") };
 
-    const r = run(project);
+    const r = await runConcurrent(project);
     expect(r.code).toBe(0);
     // The run started from the working tree as it is, so the user's work in progress is in its base...
     expect(r.stdout).toMatch(/base: the working tree, includes 3 uncommitted files \(notes\.txt, src\/keep\.txt, staged\.txt; --base HEAD leaves them out\)/);
@@ -70,7 +72,7 @@ describe("agent steps through ws run: git", () => {
     expect(fs.readFileSync(path.join(project.dir, "src/two.txt"), "utf8")).toBe("two\n");
   });
 
-  it("keeps an out-of-scope edit as a patch, reverts it, tells the retry, and commits only the step's files", () => {
+  it("keeps an out-of-scope edit as a patch, reverts it, tells the retry, and commits only the step's files", async () => {
     const project = agentProject(
       {
         id: "ws-scope",
@@ -87,7 +89,7 @@ describe("agent steps through ws run: git", () => {
         },
       },
     );
-    const r = run(project);
+    const r = await runConcurrent(project);
     expect(r.code).toBe(0);
     expect(outcomes(project)).toEqual({ s: ["passed", 2, "passed"] });
     const first = events(project).find((e) => e.type === "attempt-end" && e.attempt === 1);
@@ -111,7 +113,7 @@ describe("agent steps through ws run: git", () => {
     expect(status(project.tree)).toEqual([]);
   });
 
-  it('isolation "none" runs in place with no commits, and still reverts out-of-scope edits in a git repo', () => {
+  it('isolation "none" runs in place with no commits, and still reverts out-of-scope edits in a git repo', async () => {
     const project = agentProject(
       {
         id: "ws-in-place",
@@ -122,7 +124,7 @@ describe("agent steps through ws run: git", () => {
       { files: FILES, plan: { claude: [{ write: [{ path: "src/mod.txt", content: "mod\n" }, { path: "src/keep.txt", content: "clobbered\n" }] }] } },
     );
     const head = git(project.dir, "rev-parse", "HEAD");
-    const r = run(project);
+    const r = await runConcurrent(project);
     expect(r.code).toBe(1);
     expect(outcomes(project)).toEqual({ s: ["failed", 1, "scope_violation"] });
     expect(fs.realpathSync(calls(project)[0]?.cwd ?? "")).toBe(project.dir);
@@ -137,7 +139,7 @@ describe("agent steps through ws run: git", () => {
     expect(fs.readFileSync(path.join(project.stepDir("s"), "attempt-1.out-of-scope.patch"), "utf8")).toContain("+clobbered");
   });
 
-  it("--resume reuses the worktree and its branch, and runs only the steps that did not pass", () => {
+  it("--resume reuses the worktree and its branch, and runs only the steps that did not pass", async () => {
     const project = agentProject(
       {
         id: "ws-resume",
@@ -151,7 +153,7 @@ describe("agent steps through ws run: git", () => {
       },
       { plan: { aider: [{ write: { path: "one.txt", content: "1\n" } }], claude: [{ apiError: true, write: { path: "two.txt", content: "broken\n" } }] } },
     );
-    expect(run(project).code).toBe(1);
+    expect((await runConcurrent(project)).code).toBe(1);
     expect(outcomes(project)).toEqual({ s1: ["passed", 1, "passed"], s2: ["failed", 1, "tool_error"] });
     // Something only this tree has: a recreated tree would lose it.
     fs.writeFileSync(path.join(project.tree, ".marker"), "same tree\n");
@@ -159,7 +161,7 @@ describe("agent steps through ws run: git", () => {
 
     setPlan(project, { claude: [{ write: { path: "two.txt", content: "2\n" } }] });
     fs.rmSync(project.log);
-    const r = run(project, ["--resume"]);
+    const r = await runConcurrent(project, ["--resume"]);
     expect(r.code).toBe(0);
     // The resume's attempt is s2's second: attempt numbers (and log files) continue across runs.
     expect(outcomes(project)).toEqual({ s1: ["passed", 1, "passed"], s2: ["passed", 2, "passed"] });
@@ -178,8 +180,8 @@ describe("agent steps through ws run: git", () => {
   });
 });
 
-describe("agent steps through ws run: a step that passes on a retry", () => {
-  it("commits every in-scope file its attempts left in the tree, not only the last attempt's", () => {
+describe.concurrent("agent steps through ws run: a step that passes on a retry", () => {
+  it("commits every in-scope file its attempts left in the tree, not only the last attempt's", async () => {
     // Attempt 1 writes a.txt, then fails its test; attempt 2 adds b.txt only. The tests pass with
     // both files in the tree, so the branch must hold both.
     const project = agentProject(
@@ -190,7 +192,7 @@ describe("agent steps through ws run: a step that passes on a retry", () => {
       },
       { plan: { claude: [{ write: { path: "a.txt", content: "A\n" } }, { write: { path: "b.txt", content: "B\n" } }] } },
     );
-    expect(run(project).code).toBe(0);
+    expect((await runConcurrent(project)).code).toBe(0);
     expect(outcomes(project)).toEqual({ s: ["passed", 2, "passed"] });
     expect(filesOf(project.dir, readState(project).steps.s?.commit ?? "")).toEqual(["a.txt", "b.txt"]);
     expect(status(project.tree)).toEqual([]);

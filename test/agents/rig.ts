@@ -1,5 +1,5 @@
 import { printedReasons } from "../helpers/reasons.js";
-import { BIN, ws as runWs } from "../helpers/cli.js";
+import { BIN, startWs, ws as runWs } from "../helpers/cli.js";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -89,7 +89,11 @@ export interface Result {
 
 /** Runs the built binary in the project with a clean environment and the fakes first on PATH. */
 export function ws(project: AgentProject, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Result {
-  const env: NodeJS.ProcessEnv = {
+  return runWs(args, { cwd: project.dir, env: wsEnv(project, extraEnv) });
+}
+
+function wsEnv(project: AgentProject, extraEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
     PATH: `${FAKE_TOOLS}${path.delimiter}${process.env.PATH ?? ""}`,
     HOME: process.env.HOME,
     // A key, so that aider without a model is allowed to start (it picks its model from the key).
@@ -98,11 +102,15 @@ export function ws(project: AgentProject, args: string[], extraEnv: NodeJS.Proce
     FAKE_TOOL_PLAN: project.plan,
     ...extraEnv,
   };
-  return runWs(args, { cwd: project.dir, env });
 }
 
 export function run(project: AgentProject, extra: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Result {
   return ws(project, ["run", "--ws-id", project.wsId, ...extra], extraEnv);
+}
+
+/** `run` without blocking the test process, for independent cases run side by side (it.concurrent). */
+export function runConcurrent(project: AgentProject, extra: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<Result> {
+  return startWs(["run", "--ws-id", project.wsId, ...extra], { cwd: project.dir, env: wsEnv(project, extraEnv) }).done;
 }
 
 export function calls(project: AgentProject): LogEntry[] {

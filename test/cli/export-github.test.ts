@@ -1,33 +1,24 @@
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { actionlint } from "../export/actionlint.js";
+import { cleanEnv, removeTempProjects, tempProject, ws as runWs } from "../helpers/cli.js";
 
 const repo = path.resolve(import.meta.dirname, "../..");
-const bin = path.join(repo, "bin/ws.js");
 const fixtures = path.join(repo, "test/fixtures/export");
 
 function ws(cwd: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, "--cwd", cwd, ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runWs(["--cwd", cwd, ...args], { cwd, env: cleanEnv({ NO_COLOR: "1" }) });
 }
 
-const made: string[] = [];
-
 function project(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ws-export-"));
-  made.push(dir);
+  const dir = tempProject("ws-export-");
   fs.mkdirSync(path.join(dir, "workstreams"));
   for (const name of fs.readdirSync(fixtures)) fs.copyFileSync(path.join(fixtures, name), path.join(dir, "workstreams", name));
   return dir;
 }
 
-// Uses the built binary: run `npx tsc -p tsconfig.json` first.
-afterAll(() => {
-  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => removeTempProjects());
 
 describe("ws export github", () => {
   test("prints a lint-clean workflow to stdout", async () => {

@@ -1,27 +1,21 @@
-import { execFile } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pngSize, svgTexts } from "../render/svg-text.js";
+import { cleanEnv, removeTempProjects, tempProject, wsBytes } from "../helpers/cli.js";
 
-const run = promisify(execFile);
-const BIN = path.resolve(import.meta.dirname, "../../bin/ws.js");
 const EXAMPLE = path.resolve(import.meta.dirname, "../fixtures/render/ws-deploy-pipeline.json");
 const IDS = ["prepare", "unit-tests", "integration-tests", "e2e-tests", "deploy-staging", "deploy-docs", "update-cdn", "smoke-tests", "deploy-production", "post-deploy"];
 
 let root: string;
 
 beforeAll(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), "ws-graph-"));
+  root = tempProject("ws-graph-");
   fs.mkdirSync(path.join(root, "workstreams"));
   fs.copyFileSync(EXAMPLE, path.join(root, "workstreams", "ws-deploy-pipeline.json"));
 });
 
-afterAll(() => {
-  fs.rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => removeTempProjects());
 
 interface Result {
   code: number;
@@ -29,16 +23,10 @@ interface Result {
   stderr: string;
 }
 
+// Bytes, not text: one case reads a PNG from stdout.
 async function ws(...args: string[]): Promise<Result> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  delete env.FORCE_COLOR;
-  try {
-    const { stdout, stderr } = await run("node", [BIN, "--cwd", root, ...args], { encoding: "buffer", env, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr: stderr.toString() };
-  } catch (error) {
-    const e = error as { code?: number; stdout: Buffer; stderr: Buffer };
-    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout, stderr: e.stderr.toString() };
-  }
+  const r = wsBytes(["--cwd", root, ...args], { cwd: root, env: cleanEnv({ NO_COLOR: "1" }) });
+  return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe("ws graph (built binary)", () => {

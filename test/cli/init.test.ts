@@ -1,19 +1,17 @@
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { removeTempProjects, tempProject, ws as runWs } from "../helpers/cli.js";
 
-const BIN = fileURLToPath(new URL("../../bin/ws.js", import.meta.url));
 const SCHEMA = fileURLToPath(new URL("../../schemas/workstream.schema.json", import.meta.url));
 
 function ws(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", env: { PATH: process.env.PATH, NO_COLOR: "1" }, timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runWs(args, { cwd, env: { PATH: process.env.PATH, NO_COLOR: "1" } });
 }
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "ws-init-"));
+const tmp = () => tempProject("ws-init-");
+afterAll(() => removeTempProjects());
 
 describe("ws init (built binary)", () => {
   it("writes a commented starter that validates, and says what to do next", () => {

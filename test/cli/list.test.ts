@@ -1,25 +1,13 @@
-import { spawnSync } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
-
-const BIN = fileURLToPath(new URL("../../bin/ws.js", import.meta.url));
+import { afterAll, describe, expect, it } from "vitest";
+import { removeTempProjects, tempProjectOf, ws as runWs } from "../helpers/cli.js";
 
 function ws(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", env: { PATH: process.env.PATH, NO_COLOR: "1" }, timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runWs(args, { cwd, env: { PATH: process.env.PATH, NO_COLOR: "1" } });
 }
 
-function project(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ws-list-"));
-  for (const [name, content] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    fs.writeFileSync(path.join(dir, name), content);
-  }
-  return dir;
-}
+const project = (files: Record<string, string>): string => tempProjectOf("ws-list-", files);
+afterAll(() => removeTempProjects());
 
 describe("ws list (built binary)", () => {
   const files = {

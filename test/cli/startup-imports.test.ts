@@ -1,30 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
+import { removeTempProjects, tempProjectOf, ws } from "../helpers/cli.js";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const HEAVY = ["ajv", "yaml", "execa", "ora", "@hpcc-js/wasm-graphviz", "@resvg/resvg-js", "cli-table3", "picomatch"];
 
 function importsOf(args: string[], files: Record<string, object> = {}): string[] {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ws-imports-"));
-  for (const [name, content] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    fs.writeFileSync(path.join(dir, name), JSON.stringify(content));
-  }
+  const dir = tempProjectOf("ws-imports-", files);
   const trace = path.join(dir, "trace.txt");
   fs.writeFileSync(trace, "");
   try {
     // The exit code does not matter here (validating a missing file exits 2); what was loaded does.
-    spawnSync(process.execPath, ["--import", path.join(repo, "test/fixtures/cli/trace-imports.mjs"), path.join(repo, "bin/ws.js"), ...args], {
-      cwd: dir,
-      env: { ...process.env, TRACE_IMPORTS_FILE: trace },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    ws(args, { cwd: dir, env: { ...process.env, TRACE_IMPORTS_FILE: trace }, nodeArgs: ["--import", path.join(repo, "test/fixtures/cli/trace-imports.mjs")] });
     return fs.readFileSync(trace, "utf8").split("\n").filter(Boolean);
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeTempProjects();
   }
 }
 

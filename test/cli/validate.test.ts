@@ -1,33 +1,17 @@
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { removeTempProjects, tempProjectOf, ws as runWs } from "../helpers/cli.js";
 
-// Runs the built binary (`npx tsc -p tsconfig.json` first), as a user would.
-const BIN = fileURLToPath(new URL("../../bin/ws.js", import.meta.url));
 const FIXTURES = fileURLToPath(new URL("../fixtures/workstream/", import.meta.url));
 
 function ws(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    cwd,
-    encoding: "utf8",
-    env: { PATH: process.env.PATH, NO_COLOR: "1", ...env },
-    timeout: 60_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  return runWs(args, { cwd, env: { PATH: process.env.PATH, NO_COLOR: "1", ...env } });
 }
 
-function project(files: Record<string, string | object>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ws-validate-"));
-  for (const [name, content] of Object.entries(files)) {
-    const file = path.join(dir, name);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content, null, 2));
-  }
-  return dir;
-}
+const project = (files: Record<string, string | object>): string => tempProjectOf("ws-validate-", files);
+afterAll(() => removeTempProjects());
 
 const GOOD = { id: "good", steps: [{ id: "a", run: "echo a" }] };
 

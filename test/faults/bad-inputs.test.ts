@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { STACK_LINE, ws } from "./helpers.js";
+import { STACK_LINE, wsConcurrent } from "./helpers.js";
 
 /**
  * The bad-input corpus: every file in test/faults/bad-inputs/ (plus big ones generated here) must
@@ -131,7 +131,9 @@ describe("the bad-input corpus", () => {
 
   const cases = [...stored.map((name) => ({ name, big: false })), ...["big-steps.json", "deep-nesting.json", "deep-unclosed.json", "deep-nesting.yaml", "deep-block.yaml", "long-line.json", "alias-bomb-deep.yaml"].map((name) => ({ name, big: true }))];
 
-  it.each(cases)("$name: exit 2, file:line:col, no stack (validate and run)", ({ name, big }) => {
+  // Concurrent: each case has its own project, and most of a case is waiting for ws to start and
+  // parse; the cases side by side keep both cores busy instead of one.
+  it.concurrent.for(cases)("$name: exit 2, file:line:col, no stack (validate and run)", async ({ name, big }, { expect }) => {
     const source = path.join(big ? generated : CORPUS, name);
     const expected = big ? expectedGenerated[name] : EXPECTED[name];
     const stem = name.replace(/\.(json|ya?ml)$/, "");
@@ -141,13 +143,13 @@ describe("the bad-input corpus", () => {
       const inProject = path.join(project, "workstreams", name);
       fs.copyFileSync(source, inProject);
 
-      const v = ws(["validate", inProject], project);
+      const v = await wsConcurrent(["validate", inProject], project);
       expect(v.code, v.stderr).toBe(2);
       expect(v.stderr).toMatch(new RegExp(`^workstreams/${stem}\\.\\w+:\\d+:\\d+: error: `, "m"));
       expect(v.stderr).toMatch(expected!);
       expect(v.stderr + v.stdout).not.toMatch(STACK_LINE);
 
-      const r = ws(["run", "--ws-id", stem], project);
+      const r = await wsConcurrent(["run", "--ws-id", stem], project);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`^workstreams/${stem}\\.\\w+:\\d+:\\d+: error: `, "m"));
       expect(r.stderr).toMatch(expected!);
@@ -160,11 +162,11 @@ describe("the bad-input corpus", () => {
 });
 
 describe("bad workstream ids on the command line", () => {
-  it.each(["../../etc/passwd", "/etc/passwd", "..", "a/../../b", "-rf", ".hidden", "nul\u0001char", ""])("ws run --ws-id %j: exit 2, clear, no stack, no state", (id) => {
+  it.concurrent.for(["../../etc/passwd", "/etc/passwd", "..", "a/../../b", "-rf", ".hidden", "nul\u0001char", ""])("ws run --ws-id %j: exit 2, clear, no stack, no state", async (id, { expect }) => {
     const project = fs.mkdtempSync(path.join(os.tmpdir(), "ws-faults-bad-id-"));
     try {
       fs.mkdirSync(path.join(project, "workstreams"));
-      const r = ws(["run", `--ws-id=${id}`], project);
+      const r = await wsConcurrent(["run", `--ws-id=${id}`], project);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(/invalid workstream id|unknown workstream/);
       expect(r.stderr + r.stdout).not.toMatch(STACK_LINE);

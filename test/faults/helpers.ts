@@ -1,6 +1,6 @@
 import { printedReasons } from "../helpers/reasons.js";
-import { BIN, removeTempProjects, tempProject, tempProjects, writeWorkstream, ws as runWs } from "../helpers/cli.js";
-import { spawn, type ChildProcess } from "node:child_process";
+import { removeTempProjects, startWs, tempProject, tempProjects, writeWorkstream, ws as runWs, type RunningWs } from "../helpers/cli.js";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,8 +8,7 @@ import { isGone, waitFor, waitGone } from "../proc/helpers.js";
 
 export { isGone, waitFor, waitGone };
 
-// The built binary (`npx tsc -p tsconfig.json` first; `npm test` builds it), run as a user would.
-export { BIN };
+// The built binary (`npx tsc -p tsconfig.json` first; `npm test` builds it) is run through test/helpers/cli.ts.
 export const FAULT_FIXTURES = fileURLToPath(new URL("../fixtures/faults/", import.meta.url));
 export const PROC_FIXTURES = fileURLToPath(new URL("../fixtures/proc/", import.meta.url));
 /** The marker-driven step of the suite: `sh step.sh NAME` (see the script). */
@@ -66,20 +65,21 @@ export function ws(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Do
   return runWs(args, { cwd, env: baseEnv(env), timeoutMs: 120_000 });
 }
 
+/** ws to completion without blocking the test process, so independent cases can run side by side. */
+export function wsConcurrent(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Done> {
+  return new Running(args, cwd, env).done;
+}
+
 /** A ws process in the background, to be signalled mid-run. */
 export class Running {
   readonly child: ChildProcess;
   readonly done: Promise<Done>;
-  private out = "";
-  private err = "";
+  private readonly started: RunningWs;
 
   constructor(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [BIN, ...args], { cwd, env: baseEnv(env), stdio: ["ignore", "pipe", "pipe"] });
-    this.child.stdout!.setEncoding("utf8").on("data", (s: string) => (this.out += s));
-    this.child.stderr!.setEncoding("utf8").on("data", (s: string) => (this.err += s));
-    this.done = new Promise((resolve) => {
-      this.child.on("close", (code, signal) => resolve({ code, signal, stdout: this.out, stderr: this.err }));
-    });
+    this.started = startWs(args, { cwd, env: baseEnv(env) });
+    this.child = this.started.child;
+    this.done = this.started.done;
     running.add(this);
     void this.done.then(() => running.delete(this));
   }
@@ -89,7 +89,7 @@ export class Running {
   }
 
   get output(): string {
-    return this.out + this.err;
+    return this.started.output();
   }
 
   async kill(signal: NodeJS.Signals): Promise<Done> {

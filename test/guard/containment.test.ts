@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { status } from "../git/make-repo.js";
-import { agentProject, cleanup, events, git, outcomes, readState, run, tempDir, type AgentProject } from "../agents/rig.js";
+import { agentProject, cleanup, events, git, outcomes, readState, run, runConcurrent, tempDir, type AgentProject } from "../agents/rig.js";
 
 /**
  * Issue 14, "the user's checkout and repository are never touched" and "git moves made by the
@@ -14,7 +14,9 @@ import { agentProject, cleanup, events, git, outcomes, readState, run, tempDir, 
  * the worktree itself; nothing the step planted is ever executed.
  */
 
-afterEach(cleanup);
+// After all, not each: the tables below run concurrently, and a test's cleanup must not remove
+// the projects of those still running.
+afterAll(cleanup);
 
 const HOSTILE = fileURLToPath(new URL("../fixtures/guard/hostile.sh", import.meta.url));
 const ID = "guarded";
@@ -62,9 +64,10 @@ function view(dir: string): RepoView {
   };
 }
 
-function runHostile(p: AgentProject, env: NodeJS.ProcessEnv = {}): { code: number | null; detail: string; output: string; mark: string } {
+/** The run, awaited without blocking: the hostile cases are independent and run side by side. */
+async function runHostile(p: AgentProject, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; detail: string; output: string; mark: string }> {
   const mark = path.join(tempDir("ws-guard-mark-"), "executed");
-  const r = run(p, [], { HOSTILE_MARK: mark, ...env });
+  const r = await runConcurrent(p, [], { HOSTILE_MARK: mark, ...env });
   const end = events(p).find((e) => e.type === "attempt-end" && e.step === "bad");
   return { code: r.code, detail: String(end?.detail ?? ""), output: r.stdout + r.stderr, mark };
 }
@@ -87,45 +90,45 @@ function expectContained(p: AgentProject, before: RepoView, result: { code: numb
 }
 
 describe("the user's checkout and repository are never touched", () => {
-  it.each([
+  it.concurrent.each([
     ["write-relative", /your checkout .*README\.md, planted\.txt/],
     ["write-absolute", /your checkout .*README\.md, src\/planted\.txt/],
     ["hook", /git dir \(hooks\/pre-commit\)/],
     ["fsmonitor", /git dir \(config\)/],
     ["info", /git dir \(info\/attributes, info\/exclude\)/],
     ["tag", /refs \(refs\/heads\/main, refs\/tags\/evil\)/],
-  ])("%s: fails the step, puts everything back and keeps the step's version", (hostileCase, detail) => {
+  ])("%s: fails the step, puts everything back and keeps the step's version", async (hostileCase, detail) => {
     const p = project(hostileCase);
     const before = view(p.dir);
-    const result = runHostile(p);
+    const result = await runHostile(p);
     expect(result.detail).toMatch(detail);
     expectContained(p, before, result);
     expect(fs.readdirSync(path.join(p.stepDir("bad"), "attempt-1.guard")).length).toBeGreaterThan(0);
   });
 
-  it("a symlink out of the tree is a violation and never committed, and a write through it is undone", () => {
+  it.concurrent("a symlink out of the tree is a violation and never committed, and a write through it is undone", async () => {
     const p = project("link-checkout", ["bad.txt", "out", "out/**"]);
     const before = view(p.dir);
-    const result = runHostile(p);
+    const result = await runHostile(p);
     expect(result.detail).toMatch(/symlinks pointing outside the worktree: out/);
     expectContained(p, before, result);
     expect(fs.existsSync(path.join(p.tree, "out"))).toBe(false);
   });
 
-  it("a symlink to /etc inside the scope is removed", () => {
+  it.concurrent("a symlink to /etc inside the scope is removed", async () => {
     const p = project("link-etc", ["bad.txt", "out"]);
     const before = view(p.dir);
-    const result = runHostile(p);
+    const result = await runHostile(p);
     expect(result.detail).toMatch(/symlinks pointing outside the worktree: out/);
     expectContained(p, before, result);
   });
 
-  it("a tracked folder replaced by a symlink to an outside folder fails the step, not ws (was exit 70)", () => {
+  it.concurrent("a tracked folder replaced by a symlink to an outside folder fails the step, not ws (was exit 70)", async () => {
     const p = project("folder-link");
     const outside = tempDir("ws-guard-outside-");
     fs.writeFileSync(path.join(outside, "a.txt"), "outside\n");
     const before = view(p.dir);
-    const result = runHostile(p, { HOSTILE_OUTSIDE: outside });
+    const result = await runHostile(p, { HOSTILE_OUTSIDE: outside });
     expect(result.detail).toMatch(/symlinks pointing outside the worktree: src/);
     expectContained(p, before, result);
     expect(fs.lstatSync(path.join(p.tree, "src")).isDirectory()).toBe(true);
@@ -136,24 +139,24 @@ describe("the user's checkout and repository are never touched", () => {
 });
 
 describe("git moves made by the step", () => {
-  it.each([
+  it.concurrent.each([
     ["branch", /HEAD was moved to branch other/],
     ["reset", /ws\/guarded was moved from [0-9a-f]{12} to [0-9a-f]{12}/],
     ["commit", /ws\/guarded was moved from/],
     ["rm-tree", /the worktree .* was deleted; recreated it/],
     ["fresh-git", /\.git file was replaced by a repository of the step's own/],
-  ])("%s: fails the step with the reason and restores history and the worktree", (hostileCase, detail) => {
+  ])("%s: fails the step with the reason and restores history and the worktree", async (hostileCase, detail) => {
     const p = project(hostileCase);
     const before = view(p.dir);
-    const result = runHostile(p);
+    const result = await runHostile(p);
     expect(result.detail).toMatch(detail);
     expectContained(p, before, result);
     expect(result.output).not.toMatch(/internal error/i);
   });
 
-  it("the step's own history is kept as a patch", () => {
+  it.concurrent("the step's own history is kept as a patch", async () => {
     const p = project("commit");
-    runHostile(p);
+    await runHostile(p);
     const patch = fs.readFileSync(path.join(p.stepDir("bad"), "attempt-1.guard", "history.patch"), "utf8");
     expect(patch).toContain("+stray");
     expect(fs.existsSync(path.join(p.tree, "stray.txt"))).toBe(false);

@@ -23,6 +23,8 @@ export interface WsCall {
   env: NodeJS.ProcessEnv;
   /** A safety net against a hung run, killed before vitest's own timeout; never a speed assertion. */
   timeoutMs?: number;
+  /** Options for node itself, before the binary (e.g. `--import` of a tracing hook). */
+  nodeArgs?: string[];
 }
 
 /** A clean environment: PATH and HOME only, plus what the test adds. */
@@ -32,14 +34,20 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 /** `ws ARGS` to completion. */
 export function ws(args: string[], call: WsCall): WsResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+  const r = wsBytes(args, call);
+  return { ...r, stdout: r.stdout.toString("utf8") };
+}
+
+/** `ws ARGS` to completion, its stdout as bytes (a PNG written to a pipe). */
+export function wsBytes(args: string[], call: WsCall): Omit<WsResult, "stdout"> & { stdout: Buffer } {
+  const r = spawnSync(process.execPath, [...(call.nodeArgs ?? []), BIN, ...args], {
     cwd: call.cwd,
     env: call.env,
-    encoding: "utf8",
     timeout: call.timeoutMs ?? 50_000,
     maxBuffer: 64 * 1024 * 1024,
   });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  // Null only when node itself could not start; the test then fails on the exit code, not here.
+  return { code: r.status, signal: r.signal, stdout: r.stdout ?? Buffer.alloc(0), stderr: (r.stderr ?? Buffer.alloc(0)).toString("utf8") };
 }
 
 export interface RunningWs {
@@ -54,7 +62,7 @@ const started = new Set<ChildProcess>();
 
 /** `ws ARGS` in the background (signals, locks, reading a run in progress). */
 export function startWs(args: string[], call: WsCall): RunningWs {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: call.cwd, env: call.env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...(call.nodeArgs ?? []), BIN, ...args], { cwd: call.cwd, env: call.env, stdio: ["ignore", "pipe", "pipe"] });
   if (child.pid === undefined) throw new Error("ws did not start");
   started.add(child);
   let stdout = "";
@@ -79,6 +87,17 @@ export function tempProject(prefix: string, workstreams: Array<{ id: string }> =
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
   projects.push(dir);
   for (const doc of workstreams) writeWorkstream(dir, doc);
+  return dir;
+}
+
+/** A temp project (real path) holding `files`: path to text, or to an object written as JSON. */
+export function tempProjectOf(prefix: string, files: Record<string, string | object>): string {
+  const dir = tempProject(prefix);
+  for (const [name, content] of Object.entries(files)) {
+    const file = path.join(dir, name);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content, null, 2));
+  }
   return dir;
 }
 

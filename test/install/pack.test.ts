@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { cleanEnv, ws } from "../helpers/cli.js";
 
 /**
  * The README's first install path, as a user takes it: pack ws, install the tarball into another
@@ -61,8 +62,8 @@ describe("installing ws from a packed tarball", () => {
     const runnerTemp = path.join(temp, "runner");
     fs.mkdirSync(runnerTemp);
     // The workflow's own commands, from `ws export github` of the packed version.
-    const exported = spawnSync(process.execPath, [path.join(ROOT, "bin/ws.js"), "export", "github", "make", "--ws-package", pack()], { cwd: repo, encoding: "utf8" });
-    expect(exported.status).toBe(0);
+    const exported = ws(["export", "github", "make", "--ws-package", pack()], { cwd: repo, env: cleanEnv() });
+    expect(exported.code).toBe(0);
     const workflow = parse(exported.stdout) as { env: Record<string, string>; jobs: Record<string, { steps: Array<{ name?: string; run?: string }> }> };
     const step = (name: RegExp) => workflow.jobs.build!.steps.find((s) => s.name !== undefined && name.test(s.name))!.run!;
     const env = {

@@ -1,9 +1,9 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { agentProject, BIN, cleanup, events, git, outcomes, readState, tempDir, type AgentProject, type EventLine } from "../agents/rig.js";
+import { startWs } from "../helpers/cli.js";
+import { agentProject, cleanup, events, git, outcomes, readState, tempDir, type AgentProject, type EventLine } from "../agents/rig.js";
 import { closedPort, startFakeApi, type FakeApi, type Script } from "./fake-api.js";
 
 /**
@@ -65,19 +65,12 @@ function runWs(project: AgentProject, extra: string[] = []): Promise<{ code: num
     GEMINI_CLI_NO_RELAUNCH: "true",
   };
   const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, "run", "--ws-id", project.wsId, ...extra], { cwd: project.dir, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    // A safety net against a hung run, never a speed assertion.
-    const timer = setTimeout(() => child.kill("SIGKILL"), 170_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
+  const running = startWs(["run", "--ws-id", project.wsId, ...extra], { cwd: project.dir, env });
+  // A safety net against a hung run, never a speed assertion.
+  const timer = setTimeout(() => running.child.kill("SIGKILL"), 170_000);
+  return running.done.then(({ code, stdout, stderr }) => {
+    clearTimeout(timer);
+    return { code, stdout, stderr, ms: Date.now() - started };
   });
 }
 

@@ -1,9 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, makeProject, readEvents, readRecord, readState, rec, recStep, waitFor, ws, wsAsync, type RecordLine } from "./rig.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { cleanup, makeProject, readEvents, readRecord, readState, rec, recStep, waitFor, wsAsync, type RecordLine, wsc } from "./rig.js";
 
-afterEach(cleanup);
+// Every test has its own project and spends most of its time waiting for ws: the tests run concurrently, so the cleanup waits for all of them.
+afterAll(cleanup);
+
+/** ws to completion without blocking the other tests of this file. */
 
 const starts = (lines: RecordLine[]) => lines.filter((l) => l.event === "start").map((l) => l.id);
 
@@ -21,10 +24,10 @@ function chain(extra: object = {}, undoB: Array<string | number> = []) {
   };
 }
 
-describe("ws run: compensation", () => {
-  it("a failed run compensates its passed steps in reverse finish order, each with its log", () => {
+describe.concurrent("ws run: compensation", () => {
+  it("a failed run compensates its passed steps in reverse finish order, each with its log", async () => {
     const p = makeProject([chain()]);
-    const r = ws(p, ["run", "--ws-id", "comp"]);
+    const r = await wsc(p, ["run", "--ws-id", "comp"]);
     expect(r.code).toBe(1);
     expect(starts(readRecord(p))).toEqual(["a", "b", "c", "bad", "undo-c", "undo-b", "undo-a"]);
     const state = readState(p, "comp") as unknown as { steps: Record<string, { compensation?: { state: string } }>; rollback?: { state: string } };
@@ -34,26 +37,26 @@ describe("ws run: compensation", () => {
     expect(r.stdout).toContain("rollback (failure): compensating 3 steps, last finished first: c, b, a");
   });
 
-  it("a failing compensation is reported and the others still run; the run's exit stays 1", () => {
+  it("a failing compensation is reported and the others still run; the run's exit stays 1", async () => {
     const p = makeProject([chain({}, ["--exit", 7])]);
-    const r = ws(p, ["run", "--ws-id", "comp"]);
+    const r = await wsc(p, ["run", "--ws-id", "comp"]);
     expect(r.code).toBe(1);
     expect(starts(readRecord(p))).toContain("undo-a");
     const end = readEvents(p, "comp").find((e) => e.type === "rollback-end");
     expect(end).toMatchObject({ passed: false, failed: ["b"] });
-    expect(ws(p, ["status", "--ws-id", "comp"]).stdout).toMatch(/compensation failed: b/);
+    expect((await wsc(p, ["status", "--ws-id", "comp"])).stdout).toMatch(/compensation failed: b/);
     // The JUnit report and the Markdown summary of a run show the rollback too.
     const again = makeProject([chain({}, ["--exit", 7])]);
-    ws(again, ["run", "--ws-id", "comp", "--junit", "j.xml", "--summary", "s.md"]);
+    await wsc(again, ["run", "--ws-id", "comp", "--junit", "j.xml", "--summary", "s.md"]);
     expect(fs.readFileSync(path.join(again.dir, "j.xml"), "utf8")).toMatch(/<testcase classname="comp\.compensate" name="b" time="0">\s*<failure message="compensation exit:7"/);
     expect(fs.readFileSync(path.join(again.dir, "s.md"), "utf8")).toContain("| b | failed (exit:7) |");
   });
 
-  it('compensation "never" leaves them for ws run --rollback, which runs them on demand', () => {
+  it('compensation "never" leaves them for ws run --rollback, which runs them on demand', async () => {
     const p = makeProject([chain({ execution: { compensation: "never" } })]);
-    expect(ws(p, ["run", "--ws-id", "comp"]).code).toBe(1);
+    expect((await wsc(p, ["run", "--ws-id", "comp"])).code).toBe(1);
     expect(starts(readRecord(p))).not.toContain("undo-a");
-    const r = ws(p, ["run", "--ws-id", "comp", "--rollback"]);
+    const r = await wsc(p, ["run", "--ws-id", "comp", "--rollback"]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(starts(readRecord(p)).slice(-3)).toEqual(["undo-c", "undo-b", "undo-a"]);
     // No step ran again.
@@ -67,7 +70,7 @@ describe("ws run: compensation", () => {
     process.kill(run.pid, "SIGKILL");
     await run.done;
     fs.writeFileSync(path.join(p.dir, "go"), "");
-    const r = ws(p, ["run", "--ws-id", "comp", "--resume"]);
+    const r = await wsc(p, ["run", "--ws-id", "comp", "--resume"]);
     expect(r.code, r.stdout + r.stderr).toBe(1);
     const all = starts(readRecord(p));
     expect(all.filter((id) => id === "undo-c")).toHaveLength(1);

@@ -2,13 +2,17 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { git, status } from "../git/make-repo.js";
-import { BIN, cleanup, makeProject, waitFor, ws, wsAsync, type Project } from "./rig.js";
+import { BIN, cleanup, makeProject, waitFor, wsAsync, type Project, wsc } from "./rig.js";
 
 /** ws run in a git repository: the run's base, its reused worktree, its branches, ws clean. */
 
-afterEach(cleanup);
+// Every test has its own repository, and most of a test is waiting for ws and git: the describes
+// and their tests run concurrently, so the cleanup waits until all of them are done.
+afterAll(cleanup);
+
+/** ws to completion without blocking the other tests of this file. */
 
 function gitProject(workstreams: object[], files: Record<string, string> = {}): Project {
   const project = makeProject(workstreams);
@@ -30,15 +34,15 @@ function branches(dir: string): string[] {
   return git(dir, "branch", "--format=%(refname:short)").split("\n").filter(Boolean).sort();
 }
 
-describe("ws run in a git repository", () => {
-  it("runs on the working tree as it is (uncommitted and untracked files), says so, and --base HEAD opts out", () => {
+describe.concurrent("ws run in a git repository", () => {
+  it("runs on the working tree as it is (uncommitted and untracked files), says so, and --base HEAD opts out", async () => {
     const project = gitProject([{ id: "w", steps: [copyStep()] }], { ".gitignore": "*.log\n", "value.txt": "committed\n" });
     fs.writeFileSync(path.join(project.dir, "value.txt"), "work in progress\n");
     fs.writeFileSync(path.join(project.dir, "extra.txt"), "untracked\n");
     fs.writeFileSync(path.join(project.dir, "debug.log"), "ignored\n");
     const before = status(project.dir);
 
-    const r = ws(project, ["run", "--ws-id", "w"]);
+    const r = await wsc(project, ["run", "--ws-id", "w"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("base: the working tree, includes 2 uncommitted files (extra.txt, value.txt; --base HEAD leaves them out)");
     expect(git(project.dir, "show", "ws/w:seen.txt")).toBe("work in progress");
@@ -46,20 +50,20 @@ describe("ws run in a git repository", () => {
     expect(git(project.dir, "ls-tree", "--name-only", "ws/w")).not.toContain("debug.log");
     expect(status(project.dir)).toEqual(before);
 
-    const h = ws(project, ["run", "--ws-id", "w", "--base", "HEAD"]);
+    const h = await wsc(project, ["run", "--ws-id", "w", "--base", "HEAD"]);
     expect(h.code, h.stderr).toBe(0);
     expect(h.stdout).toMatch(/base: HEAD \([0-9a-f]{8}\)/);
     expect(git(project.dir, "show", "ws/w:seen.txt")).toBe("committed");
 
-    const bad = ws(project, ["run", "--ws-id", "w", "--base", "nope"]);
+    const bad = await wsc(project, ["run", "--ws-id", "w", "--base", "nope"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("ws: --base nope: no such commit in");
-    const resumed = ws(project, ["run", "--ws-id", "w", "--resume", "--base", "HEAD"]);
+    const resumed = await wsc(project, ["run", "--ws-id", "w", "--resume", "--base", "HEAD"]);
     expect(resumed.code).toBe(2);
     expect(resumed.stderr).toContain("--base HEAD can't be combined with --resume");
   });
 
-  it("reuses the worktree between runs, copies and links what git ignores, runs setup once, and keeps no backup of its own commits", () => {
+  it("reuses the worktree between runs, copies and links what git ignores, runs setup once, and keeps no backup of its own commits", async () => {
     const counter = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ws-count-")), "count");
     const wsFile = {
       id: "w",
@@ -71,7 +75,7 @@ describe("ws run in a git repository", () => {
     fs.mkdirSync(path.join(project.dir, "deps"));
     fs.writeFileSync(path.join(project.dir, "deps/lib.txt"), "lib\n");
 
-    const first = ws(project, ["run", "--ws-id", "w"], { COUNT: counter });
+    const first = await wsc(project, ["run", "--ws-id", "w"], { COUNT: counter });
     expect(first.code, first.stderr + first.stdout).toBe(0);
     expect(first.stdout).toMatch(/worktree.setup "echo installing; echo x >> "\$COUNT"" ran in the worktree/);
     expect(git(project.dir, "show", "ws/w:out.txt")).toBe("KEY=1\nlib\nv1");
@@ -80,7 +84,7 @@ describe("ws run in a git repository", () => {
     fs.writeFileSync(path.join(project.dir, ".env"), "KEY=2\n");
     git(project.dir, "commit", "-q", "-am", "x", "--allow-empty");
     fs.writeFileSync(path.join(project.dir, "value.txt"), "v2\n");
-    const second = ws(project, ["run", "--ws-id", "w"], { COUNT: counter });
+    const second = await wsc(project, ["run", "--ws-id", "w"], { COUNT: counter });
     expect(second.code, second.stderr + second.stdout).toBe(0);
     expect(second.stdout).toContain("reused the worktree of the last run");
     // The header says it once, in the run-start line (not as a warning as well).
@@ -91,10 +95,10 @@ describe("ws run in a git repository", () => {
     expect(branches(project.dir)).toEqual(["main", "ws/w"]);
   });
 
-  it("refuses (exit 2, with the fix) when ws/<id> is checked out in the user's checkout, instead of running in place", () => {
+  it("refuses (exit 2, with the fix) when ws/<id> is checked out in the user's checkout, instead of running in place", async () => {
     const project = gitProject([{ id: "w", steps: [copyStep()] }], { "value.txt": "v\n" });
     git(project.dir, "checkout", "-q", "-b", "ws/w");
-    const r = ws(project, ["run", "--ws-id", "w"]);
+    const r = await wsc(project, ["run", "--ws-id", "w"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`ws: branch ws/w is checked out in ${project.dir}`);
     expect(r.stderr).toContain("fix: switch that checkout to another branch");
@@ -102,7 +106,7 @@ describe("ws run in a git repository", () => {
     expect(fs.existsSync(path.join(project.state("w"), "tree"))).toBe(false);
   });
 
-  it("gives two sub-projects of one repository with the same workstream id their own branch and worktree", () => {
+  it("gives two sub-projects of one repository with the same workstream id their own branch and worktree", async () => {
     const project = gitProject([], {
       "a/value.txt": "from a\n",
       "b/value.txt": "from b\n",
@@ -110,7 +114,7 @@ describe("ws run in a git repository", () => {
       "b/workstreams/w.json": JSON.stringify({ id: "w", steps: [copyStep()] }),
     });
     for (const sub of ["a", "b"]) {
-      const r = ws(project, ["--cwd", sub, "run", "--ws-id", "w"]);
+      const r = await wsc(project, ["--cwd", sub, "run", "--ws-id", "w"]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain(`git merge ws/w@${sub}`);
     }
@@ -118,14 +122,14 @@ describe("ws run in a git repository", () => {
     expect(git(project.dir, "show", "ws/w@a:a/seen.txt")).toBe("from a");
     expect(git(project.dir, "show", "ws/w@b:b/seen.txt")).toBe("from b");
     // Cleaning one sub-project leaves the other's worktree and state alone.
-    expect(ws(project, ["--cwd", "a", "clean", "--ws-id", "w", "--yes"]).code).toBe(0);
+    expect((await wsc(project, ["--cwd", "a", "clean", "--ws-id", "w", "--yes"])).code).toBe(0);
     expect(fs.existsSync(path.join(project.dir, "a/.worktrees/w"))).toBe(false);
     expect(fs.existsSync(path.join(project.dir, "b/.worktrees/w/tree"))).toBe(true);
   });
 });
 
 describe("a race in a git worktree", () => {
-  it("drops the losers' changes (kept as a patch) before the group's dependents start; only the winner's commit lands", () => {
+  it("drops the losers' changes (kept as a patch) before the group's dependents start; only the winner's commit lands", async () => {
     const project = gitProject([
       {
         id: "race",
@@ -138,7 +142,7 @@ describe("a race in a git worktree", () => {
         ],
       },
     ]);
-    const r = ws(project, ["run", "race"]);
+    const r = await wsc(project, ["run", "race"]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const tree = path.join(project.state("race"), "tree");
     expect(fs.readFileSync(path.join(tree, "listing.txt"), "utf8").split("\n")).not.toContain("slow.txt");
@@ -151,12 +155,12 @@ describe("a race in a git worktree", () => {
   });
 });
 
-describe("ws run through a symlinked path", () => {
-  it("names the sub-project's branch and its folder in the worktree from the real path", () => {
+describe.concurrent("ws run through a symlinked path", () => {
+  it("names the sub-project's branch and its folder in the worktree from the real path", async () => {
     const project = gitProject([], { "a/value.txt": "from a\n", "a/workstreams/w.json": JSON.stringify({ id: "w", steps: [copyStep()] }) });
     const link = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ws-link-")), "project");
     fs.symlinkSync(project.dir, link);
-    const r = ws(project, ["--cwd", path.join(link, "a"), "run", "--ws-id", "w"]);
+    const r = await wsc(project, ["--cwd", path.join(link, "a"), "run", "--ws-id", "w"]);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(branches(project.dir)).toEqual(["main", "ws/w@a"]);
     expect(git(project.dir, "show", "ws/w@a:a/seen.txt")).toBe("from a");
@@ -164,51 +168,51 @@ describe("ws run through a symlinked path", () => {
   });
 });
 
-describe("ws run in place", () => {
-  it("refuses --base (exit 2) and warns that the worktree setting has nothing to act on", () => {
+describe.concurrent("ws run in place", () => {
+  it("refuses --base (exit 2) and warns that the worktree setting has nothing to act on", async () => {
     const project = makeProject([{ id: "w", worktree: { link: ["deps"] }, steps: [{ id: "s", tool: "shell", run: "true" }] }]);
-    const bad = ws(project, ["run", "--ws-id", "w", "--base", "HEAD"]);
+    const bad = await wsc(project, ["run", "--ws-id", "w", "--base", "HEAD"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--base HEAD needs a worktree, but this run happens in place");
-    const r = ws(project, ["run", "--ws-id", "w"]);
+    const r = await wsc(project, ["run", "--ws-id", "w"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('the "worktree" setting is ignored: the steps run in place');
   });
 });
 
-describe("ws clean", () => {
-  it("removes the worktree, the state folder and the backup branches, keeps ws/<id>, and asks for --yes without a terminal", () => {
+describe.concurrent("ws clean", () => {
+  it("removes the worktree, the state folder and the backup branches, keeps ws/<id>, and asks for --yes without a terminal", async () => {
     const project = gitProject([{ id: "w", steps: [copyStep()] }], { "value.txt": "v\n" });
-    expect(ws(project, ["run", "--ws-id", "w"]).code).toBe(0);
+    expect((await wsc(project, ["run", "--ws-id", "w"])).code).toBe(0);
     // A commit made by hand in the worktree: the next run keeps it on a backup branch.
     const tree = path.join(project.state("w"), "tree");
     fs.writeFileSync(path.join(tree, "hand.txt"), "mine\n");
     git(tree, "add", "hand.txt");
     git(tree, "commit", "-q", "-m", "by hand");
-    expect(ws(project, ["run", "--ws-id", "w"]).code).toBe(0);
+    expect((await wsc(project, ["run", "--ws-id", "w"])).code).toBe(0);
     const backup = branches(project.dir).find((b) => b.startsWith("ws/w-"));
     expect(backup).toMatch(/^ws\/w-\d{8}-\d{6}$/);
 
-    const asked = ws(project, ["clean", "--ws-id", "w"]);
+    const asked = await wsc(project, ["clean", "--ws-id", "w"]);
     expect(asked.code).toBe(2);
     expect(asked.stderr).toContain("fix: run it again with --yes: ws clean --ws-id w --yes");
     expect(fs.existsSync(tree)).toBe(true);
 
-    const r = ws(project, ["clean", "--ws-id", "w", "--yes"]);
+    const r = await wsc(project, ["clean", "--ws-id", "w", "--yes"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`removed the backup branch ${backup}`);
     expect(r.stdout).toContain("kept branch ws/w");
     expect(fs.existsSync(project.state("w"))).toBe(false);
     expect(branches(project.dir)).toEqual(["main", "ws/w"]);
     expect(git(project.dir, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "))).toHaveLength(1);
-    expect(ws(project, ["clean", "--ws-id", "w", "--yes"]).stdout).toContain("nothing to clean for w");
+    expect((await wsc(project, ["clean", "--ws-id", "w", "--yes"])).stdout).toContain("nothing to clean for w");
     // A later run starts again from scratch.
-    expect(ws(project, ["run", "--ws-id", "w"]).code).toBe(0);
+    expect((await wsc(project, ["run", "--ws-id", "w"])).code).toBe(0);
   });
 
-  it("asks in a terminal: no keeps everything, yes removes", () => {
+  it("asks in a terminal: no keeps everything, yes removes", async () => {
     const project = gitProject([{ id: "w", steps: [copyStep()] }], { "value.txt": "v\n" });
-    expect(ws(project, ["run", "--ws-id", "w"]).code).toBe(0);
+    expect((await wsc(project, ["run", "--ws-id", "w"])).code).toBe(0);
     // script(1) (util-linux) gives ws a pseudo-terminal and types the answer.
     const inTerminal = (answer: string) =>
       spawnSync("script", ["-qec", `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} clean --ws-id w`, "/dev/null"], {
@@ -233,7 +237,7 @@ describe("ws clean", () => {
     const project = gitProject([{ id: "w", steps: [{ id: "wait", tool: "shell", run: "sleep 30" }] }]);
     const running = wsAsync(project, ["run", "--ws-id", "w"]);
     await waitFor("the run's step to start", () => fs.existsSync(path.join(project.state("w"), "steps", "wait")));
-    const r = ws(project, ["clean", "--ws-id", "w", "--yes"]);
+    const r = await wsc(project, ["clean", "--ws-id", "w", "--yes"]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("a run of w is in progress");
     expect(fs.existsSync(path.join(project.state("w"), "tree"))).toBe(true);
@@ -241,9 +245,9 @@ describe("ws clean", () => {
     await running.done;
   });
 
-  it("rejects an id that could point outside .worktrees", () => {
+  it("rejects an id that could point outside .worktrees", async () => {
     const project = gitProject([]);
-    const r = ws(project, ["clean", "--ws-id", "../x", "--yes"]);
+    const r = await wsc(project, ["clean", "--ws-id", "../x", "--yes"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('invalid workstream id "../x"');
   });

@@ -63,6 +63,9 @@ export function wsAsync(project: Project, args: string[], extraEnv: NodeJS.Proce
   return startWs(args, { cwd: project.dir, env: env(project, extraEnv) });
 }
 
+/** `ws ARGS` without blocking the event loop, so concurrent tests overlap their waits. */
+export const wsc = (project: Project, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> => wsAsync(project, args, env).done;
+
 export interface RecordLine {
   id: string;
   event: "start" | "end" | "grandchild" | "wait-timeout";

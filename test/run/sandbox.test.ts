@@ -1,11 +1,12 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { agentProject, BIN, cleanup, git, outcomes, readState, run } from "../agents/rig.js";
+import { agentProject, cleanup, git, outcomes, readState, run } from "../agents/rig.js";
+import { cleanEnv, startWs } from "../helpers/cli.js";
 
 // isolation "sandbox": each attempt under bubblewrap, only the worktree (and the step's state
 // folder) writable, a private /tmp, the network only when allowed.
@@ -109,6 +110,5 @@ describe("ws run with isolation sandbox where bwrap cannot run", () => {
 
 /** ws in the background: the test's server answers from this process's event loop, which spawnSync would block. */
 function runAsync(cwd: string, args: string[]): Promise<number | null> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: "ignore" });
-  return new Promise((resolve) => child.on("close", (code) => resolve(code)));
+  return startWs(args, { cwd, env: cleanEnv() }).done.then((r) => r.code);
 }

@@ -4,12 +4,12 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { cleanEnv, ws } from "../helpers/cli.js";
 import { tempDir } from "./helpers.js";
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const AGENT = path.join(REPO, "examples/fake-agent/fake-agent.mjs");
-const WS = path.join(REPO, "bin/ws.js");
 
 async function agent(cwd: string, prompt: string, files: string[]) {
   const promptFile = path.join(tempDir(), "prompt.md");
@@ -47,11 +47,12 @@ describe("ws-agents-demo", () => {
     await git("add", ".");
     await git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init");
 
-    const env = { ...process.env, CI: "1", GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" };
-    const result = await run(process.execPath, [WS, "run", "--ws-id", "ws-agents-demo"], { cwd: dir, env });
+    const env = cleanEnv({ CI: "1", GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" });
+    const result = ws(["run", "--ws-id", "ws-agents-demo"], { cwd: dir, env });
+    expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/attempt 1 of step-02-word-count failed/);
 
-    const { stdout: status } = await run(process.execPath, [WS, "status", "--ws-id", "ws-agents-demo", "--json"], { cwd: dir, env });
+    const { stdout: status } = ws(["status", "--ws-id", "ws-agents-demo", "--json"], { cwd: dir, env });
     const state = JSON.parse(status) as { status: string; steps: Record<string, { state: string; attempts: number }> };
     expect(state.status).toBe("passed");
     expect(Object.fromEntries(Object.entries(state.steps).map(([id, s]) => [id, [s.state, s.attempts]]))).toEqual({

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Step, Workstream } from "../../src/workstream/model.js";
+import { rawStep, workstreamOf, type StepFields } from "../helpers/workstream.js";
 import type { ProcessExit, ResultParser, ToolContext, ToolVerdict } from "../../src/tools/types.js";
 
 export const FAKE_TOOLS = fileURLToPath(new URL("../fixtures/tools/", import.meta.url));
@@ -12,50 +13,21 @@ export function tempDir(prefix = "ws-tools-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export function makeStep(overrides: Partial<Step> = {}): Step {
-  return {
-    id: "step-01",
-    index: 0,
-    description: "Create the math module",
-    tool: "aider",
-    tasks: ["Write add(a, b)"],
-    run: undefined,
-    fileScope: ["src/math.py"],
-    hasFileScope: true,
-    readOnly: [],
-    dependsOn: [],
-    timeout: 0,
-    retries: 1,
-    acceptanceTests: [],
-    runIf: "success",
-    compensate: undefined,
-    approval: undefined,
-    when: undefined,
-    env: {},
-    inheritEnv: [],
-    model: undefined,
-    budget: {},
-    ...overrides,
-    tools: overrides.tools ?? [overrides.tool ?? "aider"],
-  };
+/** The tool tests' usual step: an aider step on src/math.py with one task and one retry. */
+const STEP: StepFields = { id: "step-01", description: "Create the math module", tool: "aider", tasks: ["Write add(a, b)"], fileScope: ["src/math.py"], timeout: 0, retries: 1 };
+
+/** That step with `overrides`, built through the schema and the real normalizer (test/helpers/workstream.ts). */
+export function makeStep(overrides: Partial<StepFields> = {}): Step {
+  return makeWorkstream([{ ...STEP, ...overrides }]).steps[0]!;
 }
 
-export function makeWorkstream(steps: Step[], overrides: Partial<Workstream> = {}): Workstream {
-  return {
-    id: "ws-test",
-    name: "Test",
-    description: "",
-    file: "/nonexistent/workstreams/ws-test.json",
-    hash: "0",
-    execution: { parallel: true, maxWorkers: 2, timeoutPerStep: 0, rateLimitDelay: 0, onFailure: "continue", compensation: "on_failure", fileConflicts: "error", isolation: "none", sandbox: { network: true, writable: [] } },
-    defaults: { tool: "shell", model: undefined, retries: 0 },
-    circuitBreaker: { failureThreshold: 3, cooldown: 60, maxWait: 1800 },
-    budget: {},
-    tools: {},
-    steps,
-    stepGroups: [],
-    ...overrides,
-  };
+/** A workstream of `steps` (made by makeStep, or written with the model's field names), through the real normalizer. */
+export function makeWorkstream(steps: StepFields[], overrides: { defaults?: { tool?: string; model?: string | undefined; retries?: number }; tools?: Workstream["tools"] } = {}): Workstream {
+  const defaults = { tool: "shell", retries: 0, ...overrides.defaults };
+  if (defaults.model === undefined) delete defaults.model;
+  const doc = { id: "ws-test", name: "Test", defaults: defaults as { tool: string; model?: string; retries: number }, tools: overrides.tools, steps: steps.map(rawStep) };
+  // No steps: a holder of tool definitions for the registry tests, which the schema alone refuses.
+  return workstreamOf(doc, { schema: steps.length > 0 });
 }
 
 /** A context whose binaries are the fakes (via PATH) and whose state folder is a temp dir. */
