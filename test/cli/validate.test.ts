@@ -40,8 +40,10 @@ describe("ws validate (built binary)", () => {
   });
 
   it("reports every bad fixture with a position and never a stack trace", () => {
-    const bad = fs.readdirSync(path.join(FIXTURES, "bad")).map((n) => path.join("bad", n));
-    const r = ws(["validate", ...bad], FIXTURES);
+    // Every file of the bad-input corpus in one command: one file's error never hides another's.
+    const corpus = fileURLToPath(new URL("../faults/", import.meta.url));
+    const bad = fs.readdirSync(path.join(corpus, "bad-inputs")).map((n) => path.join("bad-inputs", n));
+    const r = ws(["validate", ...bad], corpus);
     expect(r.code).toBe(2);
     for (const name of bad) expect(r.stderr).toMatch(new RegExp(`${name.replace(/[.\\]/g, "\\$&")}:\\d+:\\d+: error: `));
     expect(r.stderr).toContain(`in ${bad.length} files`);
