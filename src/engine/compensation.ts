@@ -1,8 +1,7 @@
 import path from "node:path";
 import { because, type EndReason } from "../events/end-reason.js";
 import type { RunEvent } from "../events/run-event.js";
-import { runProcess } from "../proc/run-process.js";
-import { forgetGroup, recordGroup } from "../store/group-registry.js";
+import { runRecorded } from "../store/group-registry.js";
 import type { WsPaths } from "../store/paths.js";
 import type { RunState } from "../store/run-state.js";
 import { adapterFor } from "../tools/registry.js";
@@ -67,7 +66,7 @@ async function compensateOne(deps: CompensationDeps, id: string, now: () => stri
   const ctx = { workstream: deps.workstream, step, cwd: deps.workdir, attempt: 1, stepDir, env: deps.env };
   const invocation = await adapter.prepare(ctx);
   const parser = adapter.parser(ctx);
-  const proc = await runProcess({
+  const proc = await runRecorded(deps.paths.groups, {
     command: invocation.command,
     args: invocation.args,
     cwd: deps.workdir,
@@ -76,9 +75,7 @@ async function compensateOne(deps: CompensationDeps, id: string, now: () => stri
     logFile: log,
     signal: deps.signal,
     onLine: step.tool === "shell" ? undefined : (line, stream) => parser.onLine(line, stream),
-    onSpawn: (pid) => recordGroup(deps.paths.groups, pid),
   });
-  if (proc.pid !== undefined) forgetGroup(deps.paths.groups, proc.pid);
   const verdict = parser.finish(proc);
   let reason: EndReason = because("passed");
   if (proc.outcome === "cancelled") reason = because("cancelled");

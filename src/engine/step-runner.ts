@@ -13,9 +13,8 @@ import { addUsage } from "../events/usage.js";
 import { interruptedAttempts, type StepRecord } from "../store/run-state.js";
 import type { ToolAdapter, ToolContext, ToolVerdict } from "../tools/types.js";
 import type { ProcessResult, RunProcessOptions } from "../proc/run-process.js";
-import { runProcess } from "../proc/run-process.js";
 import { simpleArgv } from "../proc/simple-command.js";
-import { forgetGroup, recordGroup } from "../store/group-registry.js";
+import { runRecorded } from "../store/group-registry.js";
 import type { Snapshot } from "../git/changes.js";
 import { attemptContainment, type AttemptPlace } from "../proc/attempt-containment.js";
 
@@ -121,6 +120,7 @@ export class StepRun {
   private readonly owned = new Set<string>();
   private ended = false;
   private outputs: Outputs = {};
+  private folderMade = false;
 
   /** Resumed after attempts of an interrupted run: their files in the tree are this step's too. */
   private resumed: boolean;
@@ -268,10 +268,12 @@ export class StepRun {
     signal: AbortSignal,
   ): Promise<{ proc: ProcessResult; verdict: ToolVerdict; log: string; budgetHit: string | undefined; outputFile: string }> {
     const { step, deps } = this;
+    // A path per attempt, so only the passed attempt's outputs count. Not created beforehand: `>>`
+    // creates it, most steps never write one, and on a busy file system each new file costs more
+    // than the step (bench/NOTES.md). The step's folder is made once, for its first attempt's log.
     const outputFile = path.join(deps.paths.stepDir(step.id), `attempt-${attempt}.outputs`);
-    // A fresh, empty file per attempt: only the passed attempt's outputs count, and `>>` works from the first line.
-    fs.mkdirSync(path.dirname(outputFile), { recursive: true });
-    fs.writeFileSync(outputFile, "");
+    if (!this.folderMade) fs.mkdirSync(path.dirname(outputFile), { recursive: true });
+    this.folderMade = true;
     const adapter = deps.adapter(tool);
     const ctx = this.toolContext(attempt);
     const invocation = await adapter.prepare(ctx);
@@ -494,10 +496,7 @@ export class StepRun {
 
   /** Every process of a step runs in a group recorded on disk, so a run after a kill -9 of ws can reap it. */
   private async spawn(options: Omit<RunProcessOptions, "onSpawn">): Promise<ProcessResult> {
-    const groups = this.deps.paths.groups;
-    const proc = await runProcess({ ...options, onSpawn: (pid) => recordGroup(groups, pid, options.contain?.mark) });
-    if (proc.pid !== undefined) forgetGroup(groups, proc.pid);
-    return proc;
+    return runRecorded(this.deps.paths.groups, options);
   }
 
   /** A step owns what it changed inside its scope; without a scope, what no other running step claims. */

@@ -1,7 +1,7 @@
 import fs from "node:fs";
-import path from "node:path";
 import { killMarked } from "../proc/attempt-mark.js";
 import { startTicks } from "../proc/process-start.js";
+import { runProcess, type ProcessResult, type RunProcessOptions } from "../proc/run-process.js";
 
 /**
  * Process groups of running attempts, recorded on disk with their attempt's cookie. A kill -9 of
@@ -9,37 +9,61 @@ import { startTicks } from "../proc/process-start.js";
  * outside any group; the next run of the workstream, holding the lock, kills the ones still alive
  * before it starts anything, so two copies of an agent never edit the same tree. A pid is only
  * trusted together with its start time (pids are reused); a cookie names one attempt of one run.
+ *
+ * One append-only journal (`+ <pid> <start> [cookie]` when a group starts, `- <pid>` when it is
+ * swept) rather than a file per group: a new file per attempt was, on a busy ext4, a large part
+ * of a short step's cost (bench/NOTES.md). Only the run holding the workstream's lock writes it.
  */
 
-export function recordGroup(dir: string, pid: number, mark?: string): void {
-  const started = startTicks(pid);
-  if (started === undefined) return;
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, String(pid)), mark === undefined ? started : `${started}\n${mark}\n`);
+/** Runs a process with its group in the journal for as long as it runs. */
+export async function runRecorded(journal: string, options: Omit<RunProcessOptions, "onSpawn">): Promise<ProcessResult> {
+  let recorded = false;
+  const proc = await runProcess({ ...options, onSpawn: (pid) => (recorded = recordGroup(journal, pid, options.contain?.mark)) });
+  if (recorded && proc.pid !== undefined) forgetGroup(journal, proc.pid);
+  return proc;
 }
 
-export function forgetGroup(dir: string, pid: number): void {
-  fs.rmSync(path.join(dir, String(pid)), { force: true });
+function recordGroup(journal: string, pid: number, mark?: string): boolean {
+  const started = startTicks(pid);
+  if (started === undefined) return false;
+  fs.appendFileSync(journal, `+ ${pid} ${started}${mark === undefined ? "" : ` ${mark}`}\n`);
+  return true;
+}
+
+function forgetGroup(journal: string, pid: number): void {
+  fs.appendFileSync(journal, `- ${pid}\n`);
+}
+
+/** The groups recorded and not forgotten: pid → start ticks and cookie. A line cut short by a kill -9 is skipped. */
+function liveRecords(journal: string): Map<number, { started: string; mark: string | undefined }> {
+  const live = new Map<number, { started: string; mark: string | undefined }>();
+  let text: string;
+  try {
+    text = fs.readFileSync(journal, "utf8");
+  } catch {
+    return live;
+  }
+  for (const line of text.split("\n")) {
+    const [sign, pidText, started, mark] = line.split(" ");
+    const pid = Number(pidText);
+    if (!Number.isInteger(pid) || pid <= 1) continue;
+    if (sign === "-") live.delete(pid);
+    else if (sign === "+" && started) live.set(pid, { started, mark: mark || undefined });
+  }
+  return live;
 }
 
 /** Kill every recorded group whose leader is still the process that was recorded, and every process carrying a recorded cookie; returns how many groups and processes. */
-export function reapGroups(dir: string): number {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(dir);
-  } catch {
-    return 0;
-  }
+export function reapGroups(journal: string): number {
+  const live = liveRecords(journal);
   let killed = 0;
   const marks = new Set<string>();
-  for (const name of entries) {
-    const pid = Number(name);
-    const [recorded = "", mark] = fs.readFileSync(path.join(dir, name), "utf8").trim().split("\n");
+  for (const [pid, { started, mark }] of live) {
     if (mark) marks.add(mark);
     const now = startTicks(pid);
     // Leader alive: only if it is the same process. Leader gone: its group id cannot be handed
     // out again while any member lives, so -pid reaches only the orphans (or nobody: ESRCH).
-    if (Number.isInteger(pid) && pid > 1 && (now === undefined || now === recorded)) {
+    if (now === undefined || now === started) {
       try {
         process.kill(-pid, "SIGKILL");
         killed += 1;
@@ -47,8 +71,8 @@ export function reapGroups(dir: string): number {
         // Nothing left in the group.
       }
     }
-    forgetGroup(dir, pid);
   }
+  fs.rmSync(journal, { force: true });
   if (marks.size > 0) killed += killMarked((mark) => marks.has(mark));
   return killed;
 }

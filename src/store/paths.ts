@@ -9,7 +9,7 @@ export interface WsPaths {
   state: string;
   history: string;
   lock: string;
-  /** Process groups of running attempts, one file each: what a kill -9 of ws would orphan. */
+  /** The journal of process groups of running attempts: what a kill -9 of ws would orphan. */
   groups: string;
   /** The git worktree (isolation: worktree). */
   tree: string;
@@ -34,7 +34,7 @@ export function wsPaths(projectRoot: string, wsId: string): WsPaths {
     state: path.join(root, "state.json"),
     history: path.join(root, "history.json"),
     lock: path.join(root, "lock"),
-    groups: path.join(root, "groups"),
+    groups: path.join(root, "groups.log"),
     tree: path.join(root, "tree"),
     approvals: path.join(root, "approvals"),
     steps,

@@ -9,9 +9,9 @@ import type { RunState } from "./run-state.js";
 import { writeState } from "./snapshot.js";
 
 /** Minimum gap between two state.json snapshots written at step boundaries. */
-const SNAPSHOT_MS = 100;
-/** ...and at least this many times the last snapshot's cost, so snapshots stay under ~10 % of a run's time. */
-const SNAPSHOT_COST_FACTOR = 10;
+const SNAPSHOT_MS = 250;
+/** ...and at least this many times the last snapshot's cost, so snapshots stay under ~5 % of a run's time. */
+const SNAPSHOT_COST_FACTOR = 20;
 
 /**
  * What makes a run readable by `ws status` and continuable by `--resume`: events.jsonl (the

@@ -25,13 +25,27 @@ function isExecutableFile(file: string): boolean {
   }
 }
 
+/**
+ * Where `name` was last found for a PATH. A step's command is looked up twice per attempt (is it
+ * a simple command, what to exec): walking PATH is a stat per folder, and in a 1000-step run those
+ * calls were a tenth of ws's samples (bench/NOTES.md). A hit is checked again before it is used,
+ * so a binary removed since is searched anew, never run from a stale answer.
+ */
+const found = new Map<string, string>();
+
 /** Like `which`: the first executable `name` in env.PATH. Empty PATH entries are skipped (they mean "."). */
 export function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  const key = `${env.PATH ?? ""}\0${name}`;
+  const known = found.get(key);
+  if (known !== undefined && isExecutableFile(known)) return known;
   for (const dir of (env.PATH ?? "").split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);
-    if (isExecutableFile(candidate)) return candidate;
+    if (!isExecutableFile(candidate)) continue;
+    found.set(key, candidate);
+    return candidate;
   }
+  found.delete(key);
   return undefined;
 }
 

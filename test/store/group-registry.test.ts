@@ -1,0 +1,69 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { reapGroups, runRecorded } from "../../src/store/group-registry.js";
+import { startTicks } from "../../src/proc/process-start.js";
+import { isGone, tempDir, waitGone } from "../proc/helpers.js";
+
+// The journal of process groups is what the next run reads after a kill -9 of ws.
+
+const dirs: string[] = [];
+const pids: number[] = [];
+afterEach(() => {
+  for (const pid of pids.splice(0)) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // reaped, as it should be
+    }
+  }
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function sleeper(): number {
+  const child = spawn("sleep", ["300"], { detached: true, stdio: "ignore" });
+  child.unref();
+  pids.push(child.pid!);
+  return child.pid!;
+}
+
+describe.runIf(process.platform === "linux")("group journal", () => {
+  it("kills the groups recorded and not swept, skips a line cut short, and starts the next run afresh", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const journal = path.join(dir, "groups.log");
+    const orphan = sleeper();
+    const swept = sleeper();
+    const wrongStart = sleeper();
+    fs.writeFileSync(
+      journal,
+      [`+ ${orphan} ${startTicks(orphan)} r:s:1`, `+ ${swept} ${startTicks(swept)}`, `- ${swept}`, `+ ${wrongStart} 1`, `+ 12`].join("\n"),
+    );
+    expect(reapGroups(journal)).toBe(1);
+    await waitGone(orphan);
+    expect(isGone(swept)).toBe(false);
+    // A pid whose start differs is another process now: never killed.
+    expect(isGone(wrongStart)).toBe(false);
+    expect(fs.existsSync(journal)).toBe(false);
+  });
+
+  it("records a group while it runs and sweeps it when it ends", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const journal = path.join(dir, "groups.log");
+    const seen: string[] = [];
+    const proc = await runRecorded(journal, {
+      command: "/bin/sh",
+      // ws records the group just after the spawn: wait for the line, then show it.
+      args: ["-c", 'while [ ! -s "$0" ]; do sleep 0.02; done; cat "$0"', journal],
+      cwd: dir,
+      logFile: path.join(dir, "a.log"),
+      onLine: (line) => seen.push(line),
+    });
+    expect(proc.exitCode).toBe(0);
+    expect(seen[0]).toMatch(new RegExp(`^\\+ ${proc.pid} \\d+$`));
+    expect(fs.readFileSync(journal, "utf8").trim().split("\n").at(-1)).toBe(`- ${proc.pid}`);
+    expect(reapGroups(journal)).toBe(0);
+  });
+});
