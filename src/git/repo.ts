@@ -1,8 +1,12 @@
+import fs from "node:fs";
 import path from "node:path";
 import { git, gitText } from "./run-git.js";
 
 /** The top of the git work tree containing `cwd`; undefined outside a repository (or without git). */
 export async function gitRoot(cwd: string): Promise<string | undefined> {
+  // No `.git` in cwd or above it: git would say the same (ws runs it without GIT_DIR), and asking
+  // it loads the process library and forks git, a third of a short run's start-up (bench/).
+  if (!hasGitMarker(cwd)) return undefined;
   try {
     const result = await git(cwd, ["rev-parse", "--show-toplevel"], { allowFailure: true });
     const root = result.stdout.toString("utf8").trim();
@@ -10,6 +14,13 @@ export async function gitRoot(cwd: string): Promise<string | undefined> {
   } catch {
     // git not installed, or cwd gone: either way there is no repository to work with.
     return undefined;
+  }
+}
+
+function hasGitMarker(cwd: string): boolean {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, ".git"))) return true;
+    if (path.dirname(dir) === dir) return false;
   }
 }
 

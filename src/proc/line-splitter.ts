@@ -11,10 +11,16 @@ export class LineSplitter {
     private readonly cap: number,
     /** `line` may be a view into the chunk: copy it to keep it. CR of a CRLF is removed. */
     private readonly emit: (line: Buffer, dropped: number) => void,
+    /**
+     * Set when the consumer keeps only the last `lastOnly` lines: a chunk's earlier lines are
+     * skipped unread. A step printing 500 MB of short lines otherwise made millions of
+     * short-lived line objects, and the young generation grew by tens of MB (bench/: memory).
+     */
+    private readonly lastOnly?: number,
   ) {}
 
   push(chunk: Buffer): void {
-    let start = 0;
+    let start = this.lastOnly === undefined ? 0 : this.skipped(chunk);
     for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
       this.take(chunk.subarray(start, nl), false);
       this.flush();
@@ -22,6 +28,19 @@ export class LineSplitter {
     }
     // The unfinished rest is copied so the (64 KiB) chunk it came from can be freed.
     if (start < chunk.length) this.take(chunk.subarray(start), true);
+  }
+
+  /** Where the chunk's last `lastOnly` lines (complete or not) start; what came before is forgotten. */
+  private skipped(chunk: Buffer): number {
+    let nl = chunk.length;
+    for (let k = 0; k <= this.lastOnly!; k++) {
+      nl = nl > 0 ? chunk.lastIndexOf(10, nl - 1) : -1;
+      if (nl === -1) return 0;
+    }
+    this.parts = [];
+    this.kept = 0;
+    this.dropped = 0;
+    return nl + 1;
   }
 
   /** End of stream: an unterminated last line is still a line. */

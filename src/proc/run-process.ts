@@ -67,7 +67,8 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
   const log = StepLog.open(options.logFile, `$ ${shellQuote([command, ...args])} (cwd: ${cwd})`);
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const tail = new Tail(options.tailLines ?? 50);
+  const tailLines = options.tailLines ?? 50;
+  const tail = new Tail(tailLines);
 
   const finish = (result: ProcessResult, footer: string): ProcessResult => {
     log.note(footer);
@@ -102,7 +103,7 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
           callbackError = { error };
         }
       }
-    });
+    }, options.onLine ? undefined : tailLines);
     stream.on("error", () => {
       // A read error ends the stream like EOF does; what was read is in the log.
     });
