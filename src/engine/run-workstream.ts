@@ -10,6 +10,7 @@ import { loadRunState } from "../store/snapshot.js";
 import { acquireLock } from "../store/lock.js";
 import { readHistory } from "../store/history.js";
 import { reapGroups } from "../store/group-registry.js";
+import { spawnServer } from "../proc/spawn-server.js";
 import { containmentNotes, sandboxUnavailable } from "../proc/run-checks.js";
 import { redactDeep, secretValues } from "../proc/secrets.js";
 import type { RunEvent } from "../events/run-event.js";
@@ -113,6 +114,8 @@ export async function runWorkstream(options: RunOptions): Promise<RunOutcome> {
   if ("kind" in prepared) return prepared;
   const lock = acquireLock(prepared.paths.lock);
   if (!lock.ok) return { kind: "locked", holder: lock.holder, lockFile: prepared.paths.lock };
+  // bash and its first FIFOs start while the run sets up (worktree, reaping, the header).
+  if (prepared.selected.size > 0) spawnServer()?.warm();
   try {
     const dispatcher = new Dispatcher(options.listeners ?? [], prepared.previous);
     let outcome: RunOutcome;

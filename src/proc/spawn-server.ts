@@ -227,6 +227,11 @@ class SpawnServer {
     this.jobs.clear();
   }
 
+  /** Makes the first FIFOs now, while the run prepares, so its first step does not wait for them. */
+  warm(): void {
+    if (this.free.length < 2) this.refilling ??= this.refill().finally(() => (this.refilling = undefined));
+  }
+
   /** Two FIFOs for one job; made in batches by one `mkfifo` job, reused once drained. */
   private async takeFifos(): Promise<[string, string] | undefined> {
     while (this.free.length < 2) {
