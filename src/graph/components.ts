@@ -70,7 +70,8 @@ function stronglyConnectedComponents(g: Graph): Components {
         of[w] = id;
         component.push(w);
       } while (w !== v);
-      component.sort((a, b) => a - b);
+      // Nearly every component of a real workstream is one step: nothing to sort.
+      if (component.length > 1) component.sort((a, b) => a - b);
       members.push(component);
       cyclic.push(component.length > 1 || deps.includes(v));
     }
