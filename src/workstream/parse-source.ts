@@ -98,13 +98,25 @@ function parseJson(text: string, path: string, diag: Diag): ParseResult {
   } catch (error) {
     parsed = { error };
   }
-  if ("value" in parsed && keysInText(text) === keysInValue(parsed.value)) return { ok: true, value: parsed.value, source, diagnostics: [] };
+  if ("value" in parsed && noDuplicateKeys(text, parsed.value)) return { ok: true, value: parsed.value, source, diagnostics: [] };
   const issues = checkJsonSyntax(text);
   const diagnostics = issues.map((issue) => diag(source, issue.offset, issue.length, issue.message, issue.code, issue.fix));
   if (issues.some((issue) => issue.code === "parse")) return { ok: false, source, diagnostics };
   // JSON.parse refused what the checker accepts (its own limits): its error stands, as before.
   if ("error" in parsed) throw parsed.error;
   return { ok: true, value: parsed.value, source, diagnostics };
+}
+
+/**
+ * Whether no object of a text JSON.parse accepted names a key twice. Every key is followed by a
+ * colon, so when the text holds no more colons than the value holds keys there is none; colons
+ * inside strings (`${env.X:-y}`, URLs) make it count the keys themselves.
+ */
+function noDuplicateKeys(text: string, value: unknown): boolean {
+  const keys = keysInValue(value);
+  let colons = 0;
+  for (let i = text.indexOf(":"); i >= 0 && colons <= keys; i = text.indexOf(":", i + 1)) colons++;
+  return colons === keys || keysInText(text) === keys;
 }
 
 /**
