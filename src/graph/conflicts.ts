@@ -93,39 +93,51 @@ export function findScopeConflicts(ws: Workstream, g: Graph, reach?: Reachabilit
     conflicts.push({ a, b, patternA: patternA.pattern, patternB: patternB.pattern });
   };
 
-  const above: number[] = [];
+  // The entries of the buckets on the path from the root: a fixed array and its height, since
+  // shortening an array (`length = mark`) is a runtime call, once per bucket. An entry with
+  // several alternatives may sit in several buckets of one path: sized by bucket memberships.
+  let memberships = 0;
+  for (const entries of trie.entries) memberships += entries?.length ?? 0;
+  const above = new Int32Array(memberships);
+  let height = 0;
   const visit = (bucket: number): void => {
-    const mark = above.length;
+    const mark = height;
     const entries = trie.entries[bucket];
     if (entries !== undefined) {
       for (let i = 0; i < entries.length; i++) {
         for (let j = 0; j < mark; j++) compare(above[j]!, entries[i]!);
         for (let m = 0; m < i; m++) compare(entries[m]!, entries[i]!);
       }
-      for (const entry of entries) above.push(entry);
+      for (const entry of entries) above[height++] = entry;
     }
     const files = trie.files[bucket];
-    if (files !== undefined) compareFiles(trie, files, trie.children[bucket] !== undefined, above, compare);
+    if (files !== undefined) compareFiles(trie, files, trie.children[bucket] !== undefined, above.subarray(0, height), compare);
     for (const child of trie.children[bucket] ?? []) visit(child);
-    above.length = mark;
+    height = mark;
   };
   visit(root);
   return conflicts.sort((x, y) => x.a - y.a || x.b - y.b);
 }
 
 /** A folder's glob-free entries against what can claim their paths (see Trie.files). */
-function compareFiles(trie: Trie, files: number[], hasChildren: boolean, above: number[], compare: (x: number, y: number) => void): void {
-  // Sorted by path, so the entries naming one path are neighbours.
-  if (files.length > 1) files.sort((x, y) => (trie.text[x]! < trie.text[y]! ? -1 : trie.text[x]! > trie.text[y]! ? 1 : x - y));
+function compareFiles(trie: Trie, files: number[], hasChildren: boolean, above: Int32Array, compare: (x: number, y: number) => void): void {
+  // A long list is sorted by path, so the entries naming one path are neighbours; a short one
+  // (most folders) is cheaper to scan whole than to sort.
+  const sorted = files.length > SCAN_FILES;
+  if (sorted) files.sort((x, y) => (trie.text[x]! < trie.text[y]! ? -1 : trie.text[x]! > trie.text[y]! ? 1 : x - y));
   for (let i = 0; i < files.length; i++) {
     const file = files[i]!;
     const text = trie.text[file]!;
-    for (const other of above) compare(other, file);
-    for (let m = i - 1; m >= 0 && trie.text[files[m]!] === text; m--) compare(files[m]!, file);
+    for (let j = 0; j < above.length; j++) compare(above[j]!, file);
+    if (sorted) for (let m = i - 1; m >= 0 && trie.text[files[m]!] === text; m--) compare(files[m]!, file);
+    else for (let m = 0; m < i; m++) if (trie.text[files[m]!] === text) compare(files[m]!, file);
     const own = hasChildren ? trie.ids.get(text) : undefined;
     if (own !== undefined) for (const other of trie.entries[own] ?? []) compare(other, file);
   }
 }
+
+/** Up to this many glob-free entries in one folder are compared pairwise rather than sorted. */
+export const SCAN_FILES = 16;
 
 /** Buckets one step's usable entries; returns them deduplicated, as written. */
 function bucketScope(trie: Trie, fileScope: string[], node: number): string[] {
@@ -168,9 +180,15 @@ export function plainPrefix(pattern: string): string | undefined {
   const first = pattern[glob];
   if (first === "{" || first === "}") return undefined;
   const brace = pattern.indexOf("{", glob);
-  if (brace >= 0 && (pattern.includes("/", brace) || pattern.split(",").length > 7)) return undefined;
+  if (brace >= 0 && (pattern.includes("/", brace) || commas(pattern) > 6)) return undefined;
   const cut = pattern.lastIndexOf("/", glob);
   return cut < 0 ? "" : pattern.slice(0, cut);
+}
+
+function commas(pattern: string): number {
+  let count = 0;
+  for (let i = pattern.indexOf(","); i >= 0; i = pattern.indexOf(",", i + 1)) count++;
+  return count;
 }
 
 /** Groups, classes, escapes and negations: compilePattern reads these. */

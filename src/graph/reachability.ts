@@ -57,7 +57,8 @@ function searchingReachability(g: Graph, budget: number): Reachability {
   const n = g.ids.length;
   const { of, cyclic } = componentsOf(g);
   const seen = new Int32Array(n);
-  const stack: number[] = [];
+  // A fixed stack and its height: emptying an array (`length = 0`) is a runtime call per query.
+  const stack = new Int32Array(n);
   const fallback = walkingReachability(g);
   let search = 0;
   return {
@@ -70,16 +71,16 @@ function searchingReachability(g: Graph, budget: number): Reachability {
         seen.fill(0);
         search = 1;
       }
-      stack.length = 0;
-      stack.push(to);
+      let height = 0;
+      stack[height++] = to;
       seen[to] = search;
-      for (let visits = 0; stack.length > 0; visits++) {
+      for (let visits = 0; height > 0; visits++) {
         if (visits > budget) return fallback.reaches(from, to);
-        for (const dep of g.deps[stack.pop()!]!) {
+        for (const dep of g.deps[stack[--height]!]!) {
           if (dep === from) return true;
           if (seen[dep] === search || of[dep]! < floor) continue;
           seen[dep] = search;
-          stack.push(dep);
+          stack[height++] = dep;
         }
       }
       return false;
