@@ -34,8 +34,12 @@ export function planRun(ws: Workstream, graph: Graph, history: History, maxWorke
   const cp = criticalPath(graph, (i) => (inRun(i) ? (weights[i] ?? 0) : 0));
   const haveHistory = known.some(Boolean);
   const work = weights.reduce((sum, w, i) => sum + (inRun(i) ? w : 0), 0);
+  let byWave: string[][] | undefined;
   return {
-    waves: waves(graph).map((wave) => wave.filter(inRun).map((i) => graph.ids[i] ?? String(i))).filter((w) => w.length > 0),
+    // Only a dry run shows them; a run of 50 000 steps spent ~30 ms building them for nothing.
+    get waves(): string[][] {
+      return (byWave ??= waves(graph).map((wave) => wave.filter(inRun).map((i) => graph.ids[i] ?? String(i))).filter((w) => w.length > 0));
+    },
     criticalPath: cp.path.filter(inRun).map((i) => graph.ids[i] ?? String(i)),
     criticalPathMs: haveHistory ? cp.length : undefined,
     totalWorkMs: haveHistory ? work : undefined,

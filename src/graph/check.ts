@@ -180,10 +180,11 @@ function checkScopes({ ws, at, report, stepPath }: Ctx): void {
   ws.steps.forEach((step, node) => {
     for (const key of ["file_scope", "read_only"] as const) {
       const entries = key === "file_scope" ? step.fileScope : step.readOnly;
-      entries.forEach((entry, j) => {
+      for (let j = 0; j < entries.length; j++) {
+        const entry = entries[j]!;
         const problem = scopeEntryProblem(entry);
         const bad = problem === "absolute" ? "is absolute" : problem === "outside" ? "climbs out of the project" : undefined;
-        if (bad === undefined) return;
+        if (bad === undefined) continue;
         report({
           severity: "error",
           code: "scope-outside-project",
@@ -191,11 +192,10 @@ function checkScopes({ ws, at, report, stepPath }: Ctx): void {
           location: at([...stepPath(node), key, j]),
           fix: "use a path relative to the project root, inside it",
         });
-      });
+      }
     }
     // An unknown tool is already an error (check-semantics); "no file_scope" on top would only distract.
-    const knownAgent = (BUILTIN_TOOLS as readonly string[]).includes(step.tool) || ws.tools[step.tool] !== undefined;
-    if (step.tool !== "shell" && knownAgent && !step.hasFileScope) {
+    if (step.tool !== "shell" && !step.hasFileScope && ((BUILTIN_TOOLS as readonly string[]).includes(step.tool) || ws.tools[step.tool] !== undefined)) {
       report({
         severity: "warning",
         code: "missing-file-scope",

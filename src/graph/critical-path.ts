@@ -20,7 +20,9 @@ export function criticalPath(g: Graph, weight: (node: number) => number): Critic
   const order = acyclicPart(g);
   const inOrder = new Uint8Array(n);
   for (const node of order) inOrder[node] = 1;
-  const remaining = Array.from({ length: n }, (_, node) => weight(node));
+  // A loop, not Array.from with a mapper: that is a generic iteration, ~20 ms at 50 000 steps.
+  const remaining = new Array<number>(n);
+  for (let node = 0; node < n; node++) remaining[node] = weight(node);
   const next = new Array<number>(n).fill(-1);
   for (let k = order.length - 1; k >= 0; k--) {
     const node = order[k]!;

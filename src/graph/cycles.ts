@@ -1,4 +1,4 @@
-import { stronglyConnectedComponents } from "./components.js";
+import { componentsOf } from "./components.js";
 import type { Graph } from "./graph.js";
 
 /** Enough to show every mistake a person makes by hand; a generated mesh can have millions. */
@@ -13,7 +13,7 @@ const WORK_BUDGET = 1_000_000;
  * component still yields at least one (shortest) cycle, so no cyclic part goes unreported.
  */
 export function findCycles(g: Graph, limit = MAX_CYCLES): number[][] {
-  const { of, members, cyclic } = stronglyConnectedComponents(g);
+  const { of, members, cyclic } = componentsOf(g);
   const n = g.ids.length;
   const blocked = new Uint8Array(n);
   const blockedBy: number[][] = Array.from({ length: n }, () => []);

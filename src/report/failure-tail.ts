@@ -12,11 +12,13 @@ export interface Limits {
 }
 
 export function limitsOf(ws: Workstream): Limits {
-  const byId = new Map(ws.steps.map((s) => [s.id, s]));
+  // Built at the first timeout: a run of 3 steps of 50 000 spent ~45 ms on it up front.
+  let steps: Map<string, Workstream["steps"][number]> | undefined;
+  const byId = (id: string) => (steps ??= new Map(ws.steps.map((s) => [s.id, s]))).get(id);
   return {
-    step: (id) => byId.get(id)?.timeout,
+    step: (id) => byId(id)?.timeout,
     test: (id, index) => {
-      const step = byId.get(id);
+      const step = byId(id);
       const test = step?.acceptanceTests[index - 1];
       return step && test ? (test.timeout ?? step.timeout) : undefined;
     },

@@ -82,6 +82,10 @@ export function isAbsolute(pattern: string): boolean {
  * with a `..`, which made normalizing split and join each one).
  */
 export function scopeEntryProblem(pattern: string): "absolute" | "outside" | undefined {
+  // Most entries have neither a leading slash, backslash or drive letter nor a `..`: a few
+  // character reads settle them.
+  const first = pattern.charCodeAt(0);
+  if (first !== 0x2f && first !== 0x5c && pattern.charCodeAt(1) !== 0x3a && !pattern.includes("..")) return undefined;
   if (isAbsolute(pattern)) return "absolute";
   // The segments normalizeScopePattern keeps, counted: a `..` with none left climbs out.
   let depth = 0;

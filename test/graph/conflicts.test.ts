@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findScopeConflicts } from "../../src/graph/conflicts.js";
+import { findScopeConflicts, SCAN_FILES } from "../../src/graph/conflicts.js";
 import { buildGraph } from "../../src/graph/graph.js";
 import { makeWs, type GroupInput, type StepInput } from "./make-ws.js";
 
@@ -92,5 +92,23 @@ describe("findScopeConflicts", () => {
         { id: "d", tool: "aider" },
       ]),
     ).toEqual([]);
+  });
+
+  it("finds a path named twice among many in one folder (sorted, past SCAN_FILES), and the entries whose prefix is that path", () => {
+    const many: StepInput[] = Array.from({ length: SCAN_FILES + 4 }, (_, i) => ({ id: `f${i}`, fileScope: [`src/f${i}.ts`] }));
+    expect(conflicts([...many, { id: "again", fileScope: ["src/f3.ts"] }, { id: "below", fileScope: ["src/f5.ts/**"] }])).toEqual([
+      "f3:src/f3.ts ~ again:src/f3.ts",
+      "f5:src/f5.ts ~ below:src/f5.ts/**",
+    ]);
+  });
+
+  it("keeps every entry of a path on which one entry sits several times (brace alternatives)", () => {
+    expect(
+      conflicts([
+        { id: "a", fileScope: ["{src/*.md,src/x/*.md,src/x/y/*.md}"] },
+        { id: "c", fileScope: ["src/x/y/**"] },
+        { id: "b", fileScope: ["src/x/y/q/z.ts"] },
+      ]),
+    ).toEqual(["a:{src/*.md,src/x/*.md,src/x/y/*.md} ~ c:src/x/y/**", "c:src/x/y/** ~ b:src/x/y/q/z.ts"]);
   });
 });

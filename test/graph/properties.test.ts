@@ -3,11 +3,11 @@ import { describe, expect, it } from "vitest";
 import { checkGraph } from "../../src/graph/check.js";
 import { criticalPath } from "../../src/graph/critical-path.js";
 import { findCycles } from "../../src/graph/cycles.js";
-import { findScopeConflicts } from "../../src/graph/conflicts.js";
+import { findScopeConflicts, plainPrefix } from "../../src/graph/conflicts.js";
 import { buildGraph, type Graph } from "../../src/graph/graph.js";
 import { acyclicPart, waves } from "../../src/graph/order.js";
-import { ancestors, descendants, reachability } from "../../src/graph/reachability.js";
-import { isAbsolute, matchesScope, normalizeScopePattern, patternsOverlap, scopeEntryProblem } from "../../src/scope/patterns.js";
+import { ancestors, descendants, reachability, type Reachability } from "../../src/graph/reachability.js";
+import { compilePattern, isAbsolute, literalPrefix, matchesScope, normalizeScopePattern, patternsOverlap, scopeEntryProblem } from "../../src/scope/patterns.js";
 import type { Workstream } from "../../src/workstream/model.js";
 import { makeWs } from "./make-ws.js";
 
@@ -151,11 +151,16 @@ describe("reachability on random graphs, cycles allowed", () => {
         const ids = Array.from({ length: n }, (_, i) => `n${i}`);
         const g = buildGraph(makeWs(ids.map((id, i) => ({ id, dependsOn: edges.filter(([x]) => x === i).map(([, y]) => ids[y]!) }))));
         const reach = reachability(g);
+        // What graphs over 30 000 nodes use: a pruned search, and past its budget cached walks.
+        const searching = reachability(g, { bitsets: 0, search: 1_000 });
+        const walking = reachability(g, { bitsets: 0, search: 0 });
         for (let from = 0; from < n; from++) {
           const below = descendants(g, [from]);
           for (let to = 0; to < n; to++) {
             const expected = naiveReaches(g, from, to);
             expect(reach.reaches(from, to)).toBe(expected);
+            expect(searching.reaches(from, to)).toBe(expected);
+            expect(walking.reaches(from, to)).toBe(expected);
             expect(below.has(to)).toBe(expected || from === to);
             expect(ancestors(g, [to]).has(from)).toBe(expected || from === to);
           }
@@ -206,6 +211,10 @@ describe("findScopeConflicts", () => {
     "src/a.ts", "src/b.ts", "src/*.ts", "src/**", "src/x/**/*.ts", "src/x/y.ts", "src/x|y.ts", "src?/a.ts", "lib/*.js",
     "src/{a,b}.ts", "{src,lib}/x/*", "src/[ab].ts", "src/@(a|b).ts", "!src/a.ts", "./src/a.ts", "src/x/../a.ts", "src/", "**/*.ts",
     "../out.ts", "/abs.ts", "a/{b/c,d}/e", "",
+    // Glob-free entries kept with their folder: a path named twice, a path that is another
+    // entry's literal prefix, a file at the root; braces read off the string after a glob, and
+    // the ones that must be compiled (a `/` inside, too many alternatives, a brace first).
+    "src/x", "src/x/**", "src/x/*", "a.ts", "*.ts", "src/*.{ts,js}", "src/x/*.{ts,y}", "src/*{x/y}", "src/*{a,b,c,d,e,f,g,h}", "src/x/{y.ts,z}",
   ];
   const scopes = fc.array(fc.array(fc.constantFrom(...entries), { maxLength: 3 }), { minLength: 1, maxLength: 8 });
 
@@ -230,10 +239,32 @@ describe("findScopeConflicts", () => {
             if (pair) expected.push(`${a}:${pair[0]} ~ ${b}:${pair[1]}`);
           }
         }
-        expect(findScopeConflicts(ws, g).map((c) => `${c.a}:${c.patternA} ~ ${c.b}:${c.patternB}`)).toEqual(expected);
+        const found = (reach?: Reachability) => findScopeConflicts(ws, g, reach).map((c) => `${c.a}:${c.patternA} ~ ${c.b}:${c.patternB}`);
+        expect(found()).toEqual(expected);
+        expect(found(reachability(g, { bitsets: 0, search: 1_000 }))).toEqual(expected);
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
+  });
+});
+
+describe("plainPrefix", () => {
+  it("gives what compilePattern's alternatives give to literalPrefix, when it reads an entry at all", () => {
+    const segment = fc.constantFrom("src", "a.ts", "*", "**", "*.ts", "?", "x|y", "*.{ts,js}", "{a,b}", "*{a/b}", "a}", "*.{a,{b,c}}", "[ab]", "@(a)", "!a", "*,*,*,*");
+    const pattern = fc.array(segment, { minLength: 1, maxLength: 4 }).map((parts) => parts.join("/"));
+    fc.assert(
+      fc.property(pattern, (p) => {
+        const prefix = plainPrefix(p);
+        if (prefix === undefined) return;
+        for (const alternative of compilePattern(p).alternatives) expect(literalPrefix(alternative).join("/"), p).toBe(prefix);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("reads the common entries off the string", () => {
+    expect(["src/mod/*.ts", "src/mod/**/*.ts", "src/mod/*.{ts,tsx}", "src/a.ts"].map(plainPrefix)).toEqual(["src/mod", "src/mod", "src/mod", "src/a.ts"]);
+    expect(["src/{a,b}.ts", "src/*{a/b}", "src/[ab].ts", "!src/a.ts"].map(plainPrefix)).toEqual([undefined, undefined, undefined, undefined]);
   });
 });
 

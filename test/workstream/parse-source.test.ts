@@ -1,6 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkJsonSyntax } from "../../src/workstream/json-syntax.js";
-import { parseSource } from "../../src/workstream/parse-source.js";
+import { keysInText, keysInValue, parseSource } from "../../src/workstream/parse-source.js";
 
 const JSON_TEXT = `{
   "id": "x",
@@ -98,5 +99,43 @@ describe("checkJsonSyntax", () => {
     const deep = "[".repeat(200_000) + "]".repeat(200_000);
     expect(checkJsonSyntax(deep)).toEqual([]);
     expect(checkJsonSyntax("[".repeat(200_000))[0]?.message).toMatch(/not closed/);
+  });
+});
+
+describe("parseSource on JSON: the syntax checker runs only when JSON.parse or the key count says so", () => {
+  // Keys that collide by value but not by spelling, escaped quotes and backslashes before a
+  // closing quote, strings that look like keys (followed by a colon only inside a string).
+  const key = fc.constantFrom('"a"', '"b"', '"a\\\\"', '"\\"a"', '"\\u0061"', '"__proto__"', '"x\\":"');
+  const scalar = fc.constantFrom("1", "-2.5e3", "null", "true", '"s"', '"q\\""', '"\\\\"', '"a:"', '" : "');
+  const space = fc.constantFrom("", " ", "\n\t");
+  const { value } = fc.letrec<{ value: string; array: string; object: string }>((tie) => ({
+    value: fc.oneof({ depthSize: "small", withCrossShrink: true }, scalar, tie("array"), tie("object")),
+    array: fc.array(tie("value"), { maxLength: 3 }).map((items) => `[${items.join(",")}]`),
+    object: fc
+      .array(fc.tuple(key, space, tie("value")), { maxLength: 4 })
+      .map((members) => `{${members.map(([k, w, v]) => `${w}${k}${w}:${w}${v}`).join(",")}}`),
+  }));
+  // Some texts broken by one inserted character, so the checker's errors are covered too.
+  const text = fc.tuple(value, fc.option(fc.tuple(fc.nat(), fc.constantFrom(",", "}", "]", '"', ":", "\\", "x", "/")), { nil: undefined })).map(([doc, cut]) =>
+    cut === undefined ? doc : doc.slice(0, cut[0] % (doc.length + 1)) + cut[1] + doc.slice(cut[0] % (doc.length + 1)),
+  );
+
+  it("reports what checking every text first reported, and parses the same value", () => {
+    fc.assert(
+      fc.property(text, (doc) => {
+        const issues = checkJsonSyntax(doc);
+        const parsed = parseSource(doc, { path: "x.json", format: "json" });
+        expect(parsed.diagnostics.map((d) => [d.code, d.message, d.location?.offset])).toEqual(issues.map((i) => [i.code, i.message, i.offset]));
+        expect(parsed.ok).toBe(!issues.some((i) => i.code === "parse"));
+        if (parsed.ok) expect(parsed.value).toEqual(JSON.parse(doc));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("counts the keys of a text and of its value alike exactly when no key repeats", () => {
+    expect(keysInText('{"a": {"b\\"": [{"c":1}], "d": "e:"}, "f" : "\\\\"}')).toBe(5);
+    expect(keysInValue(JSON.parse('{"a": {"b\\"": [{"c":1}], "d": "e:"}, "f" : "\\\\"}'))).toBe(5);
+    expect(keysInValue(JSON.parse('{"a": {"x": 1, "y": 2}, "a": 1}'))).toBeLessThan(keysInText('{"a": {"x": 1, "y": 2}, "a": 1}'));
   });
 });
