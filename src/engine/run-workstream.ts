@@ -27,6 +27,7 @@ import { StepUnits } from "./step-units.js";
 import { resolveStepOutputs, usesOutputs } from "./outputs.js";
 import { rollbackOrder, runCompensations } from "./compensation.js";
 import { ApprovalGates, type ApprovalSettings } from "./approvals.js";
+import { idRecord } from "../id-record.js";
 
 export interface RunOptions extends Selection {
   /** Project root: state goes to `<cwd>/.worktrees/<id>/`. */
@@ -275,9 +276,10 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan:
  * the scheduler asks only once its dependencies have ended.
  */
 function runStepResolver(ws: Workstream, graph: Graph, current: () => RunState | undefined, last: RunState | undefined, env: NodeJS.ProcessEnv): (node: number) => Step | undefined {
-  let external: Record<string, Record<string, string>> = {};
+  let external = idRecord<Record<string, string>>();
   try {
-    external = env.WS_STEP_OUTPUTS ? (JSON.parse(env.WS_STEP_OUTPUTS) as typeof external) : {};
+    const given = env.WS_STEP_OUTPUTS ? (JSON.parse(env.WS_STEP_OUTPUTS) as typeof external | null) : null;
+    external = idRecord(Object.entries(given ?? {}).map(([id, outputs]) => [id, idRecord(Object.entries(outputs ?? {}))]));
   } catch (error) {
     throw new UserError(`WS_STEP_OUTPUTS is not valid JSON: ${(error as Error).message}`, { fix: 'set it to {"<step>": {"<key>": "value"}} or unset it' });
   }

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import { storeError } from "./store-error.js";
+import { idRecord } from "../id-record.js";
 
 /** Past durations of passed steps, for the critical-path priority and the ETA. */
 export interface History {
@@ -16,9 +17,9 @@ export function readHistory(file: string): History {
   try {
     value = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch {
-    return { steps: {} };
+    return { steps: idRecord() };
   }
-  const steps: Record<string, number[]> = {};
+  const steps = idRecord<number[]>();
   const raw = (value as { steps?: unknown } | null)?.steps;
   if (typeof raw === "object" && raw !== null) {
     for (const [id, list] of Object.entries(raw)) {
@@ -35,7 +36,7 @@ export function recordDurations(file: string, durations: Record<string, number>)
   const history = readHistory(file);
   for (const [id, ms] of Object.entries(durations)) {
     if (!Number.isFinite(ms) || ms < 0) continue;
-    history.steps[id] = [...(history.steps[id] ?? []), Math.round(ms)].slice(-KEEP);
+    history.steps[id] = [...(Object.hasOwn(history.steps, id) ? history.steps[id]! : []), Math.round(ms)].slice(-KEEP);
   }
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -46,7 +47,8 @@ export function recordDurations(file: string, durations: Record<string, number>)
 }
 
 export function medianDuration(h: History, stepId: string): number | undefined {
-  const list = h.steps[stepId];
+  // Own keys only: a step may be called "constructor".
+  const list = Object.hasOwn(h.steps, stepId) ? h.steps[stepId] : undefined;
   if (!list || list.length === 0) return undefined;
   const sorted = [...list].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);

@@ -7,6 +7,7 @@ import type { WsPaths } from "./paths.js";
 import { RunLog } from "./run-log.js";
 import type { RunState } from "./run-state.js";
 import { writeState } from "./snapshot.js";
+import { idRecord } from "../id-record.js";
 
 /** Minimum gap between two state.json snapshots written at step boundaries. */
 const SNAPSHOT_MS = 250;
@@ -99,7 +100,7 @@ class SnapshotListener implements RunListener {
 
 /** Durations of the steps that passed, for the next run's critical path and estimate. */
 class HistoryListener implements RunListener {
-  private readonly durations: Record<string, number> = {};
+  private readonly durations = idRecord<number>();
   constructor(private readonly file: string) {}
   onEvent(event: RunEvent): void {
     if (event.type === "step-end" && event.state === "passed") this.durations[event.step] = event.durationMs;

@@ -2,6 +2,7 @@ import { because } from "../events/end-reason.js";
 import type { ApprovalVia, EndReason, RunEvent, StepState, Usage } from "../events/run-event.js";
 import { addUsage } from "../events/usage.js";
 import { unreachable } from "../events/run-event.js";
+import { idRecord } from "../id-record.js";
 
 /** What `ws status` shows for one step; folded from the events of a run. */
 export interface StepRecord {
@@ -79,7 +80,7 @@ export interface RunState {
 export function applyEvent(state: RunState | undefined, event: RunEvent): RunState | undefined {
   if (event.type === "run-start") {
     const previous = event.resume ? state : undefined;
-    const steps: Record<string, StepRecord> = {};
+    const steps = idRecord<StepRecord>();
     // A set: a full run selects every step, and includes() per step was quadratic.
     const chosen = new Set(event.selected);
     for (const id of event.steps) {
@@ -113,7 +114,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       estimateMs: event.estimateMs,
       expectedMs: event.expectedMs,
       steps,
-      breakers: {},
+      breakers: idRecord(),
     };
   }
   if (!state) return state;

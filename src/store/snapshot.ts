@@ -5,6 +5,7 @@ import { readEvents } from "./event-log.js";
 import type { WsPaths } from "./paths.js";
 import { foldEvents, type RunState } from "./run-state.js";
 import { storeError } from "./store-error.js";
+import { idRecord } from "../id-record.js";
 
 // Loaded on the first write: `ws status` and `ws list` only read snapshots (start-up, bench/).
 let atomic: typeof import("write-file-atomic") | undefined;
@@ -26,8 +27,9 @@ export function writeState(file: string, state: RunState): void {
 export function readState(file: string): RunState | undefined {
   try {
     const value = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<RunState> | null;
-    if (value?.version !== 1 || typeof value.steps !== "object" || !Array.isArray(value.order)) return undefined;
-    return value as RunState;
+    if (value?.version !== 1 || typeof value.steps !== "object" || value.steps === null || !Array.isArray(value.order)) return undefined;
+    // Keyed by step ids and tool names, which may be "constructor": no inherited members.
+    return { ...value, steps: idRecord(Object.entries(value.steps)), breakers: idRecord(Object.entries(value.breakers ?? {})) } as RunState;
   } catch {
     return undefined;
   }

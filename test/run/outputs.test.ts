@@ -106,3 +106,31 @@ describe("ws run: step outputs", () => {
     expect(fs.readFileSync(path.join(p.dir, "shipped.txt"), "utf8").trim()).toBe("from-ci");
   });
 });
+
+describe("ws run: step ids that are names of Object's own members", () => {
+  it("runs, reports, resumes and exports steps called constructor, __proto__, hasOwnProperty (was exit 70)", () => {
+    const p = makeProject([
+      {
+        id: "proto",
+        steps: [
+          { id: "constructor", run: `echo 'v=1' >> "$WS_OUTPUT"` },
+          { id: "__proto__", depends_on: ["constructor"], run: 'test "${steps.constructor.outputs.v}" = 1' },
+          { id: "hasOwnProperty", depends_on: ["__proto__"], run: "test -f go" },
+          { id: "valueOf", depends_on: ["hasOwnProperty"], run: "true" },
+        ],
+      },
+    ]);
+    const first = ws(p, ["run", "--ws-id", "proto"]);
+    expect(first.code, first.stderr).toBe(1);
+    expect(readState(p, "proto").steps).toMatchObject({ constructor: { state: "passed" }, __proto__: { state: "passed" }, hasOwnProperty: { state: "failed" }, valueOf: { state: "blocked" } });
+    for (const args of [["status", "--ws-id", "proto"], ["graph", "--ws-id", "proto"], ["export", "github", "proto"], ["logs", "proto", "--step", "__proto__"]]) {
+      const r = ws(p, args);
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+    }
+    expect(JSON.parse(ws(p, ["status", "--ws-id", "proto", "--json"]).stdout).steps.__proto__).toMatchObject({ state: "passed" });
+    fs.writeFileSync(path.join(p.dir, "go"), "");
+    const resumed = ws(p, ["run", "--ws-id", "proto", "--resume"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(readState(p, "proto").steps).toMatchObject({ constructor: { state: "passed", attempts: 1 }, valueOf: { state: "passed" } });
+  });
+});
