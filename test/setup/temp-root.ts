@@ -10,10 +10,14 @@ import { afterAll } from "vitest";
  * what it started). A file that forgets to delete a temp dir no longer leaves it in /tmp.
  * Children started with a clean environment (PATH and HOME only) keep the system's /tmp.
  */
+const previous = process.env.TMPDIR;
 const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "ws-test-")));
 process.env.TMPDIR = root;
 
 afterAll(() => {
+  // A worker that runs several files (isolate: false) starts the next one from the system's temp dir.
+  if (previous === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = previous;
   try {
     fs.rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   } catch (error) {
