@@ -11,8 +11,12 @@ import { defineConfig } from "vitest/config";
  */
 const SERIAL = ["test/run/signals.test.ts"];
 
-/** In-process tests, and tests that only run the binary to completion (see "unit" below). */
-const SHARED = ["cli", "engine", "export", "git", "graph", "render", "report", "store", "tools", "workstream"].map((dir) => `test/${dir}/**/*.test.ts`);
+/**
+ * In-process tests, and tests that only run the binary to completion (see "unit" below). Not the
+ * ones that run processes in-process (engine, git, tools): ws's spawn server lives as long as the
+ * process that started it, with its fifos in that file's temp root, which is gone for the next file.
+ */
+const SHARED = ["cli", "export", "graph", "render", "report", "store", "workstream"].map((dir) => `test/${dir}/**/*.test.ts`);
 
 const WORKERS = os.availableParallelism() + 1;
 
