@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 
 // Integration tests spawn the built binary and real processes; on a 2-core machine they get
 // generous timeouts, and no test asserts on wall-clock speed (benchmarks do that, in bench/).
+// Files run side by side, so a test shares the cores: its timeout is a safety net against a hang
+// only (a ws clean test of seven ws calls took over 60 s on a 2-core machine loaded by others).
 
 /**
  * Files whose tests signal ws and time out steps that must have started within a second: they run
@@ -22,8 +24,8 @@ const WORKERS = os.availableParallelism() + 1;
 
 export default defineConfig({
   test: {
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     pool: "forks",
     // Each file's temp files go to a root of its own, removed after the file (test/setup/temp-root.ts).
     setupFiles: ["test/setup/temp-root.ts"],
