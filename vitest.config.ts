@@ -1,15 +1,45 @@
+import os from "node:os";
 import { defineConfig } from "vitest/config";
 
 // Integration tests spawn the built binary and real processes; on a 2-core machine they get
 // generous timeouts, and no test asserts on wall-clock speed (benchmarks do that, in bench/).
+// Files run side by side, so a test shares the cores: its timeout is a safety net against a hang
+// only (a ws clean test of seven ws calls took over 60 s on a 2-core machine loaded by others).
+
+/**
+ * Files whose tests signal ws and time out steps that must have started within a second: they run
+ * one at a time at the end (with the fault suite), never beside other files, so a loaded machine
+ * cannot stretch the start of a step past its timeout.
+ */
+const SERIAL = ["test/run/signals.test.ts"];
+
+/**
+ * In-process tests, and tests that only run the binary to completion (see "unit" below). Not the
+ * ones that run processes in-process (engine, git, tools): ws's spawn server lives as long as the
+ * process that started it, with its fifos in that file's temp root, which is gone for the next file.
+ */
+const SHARED = ["cli", "export", "graph", "render", "report", "store", "workstream"].map((dir) => `test/${dir}/**/*.test.ts`);
+
+const WORKERS = os.availableParallelism() + 1;
+
 export default defineConfig({
   test: {
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     pool: "forks",
+    // Each file's temp files go to a root of its own, removed after the file (test/setup/temp-root.ts).
+    setupFiles: ["test/setup/temp-root.ts"],
     projects: [
-      { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: ["test/faults/**"] } },
-      { extends: true, test: { name: "faults", include: ["test/faults/**/*.test.ts"] } },
+      // Most of a file's time is waiting for the processes it spawned, so one more file than there
+      // are cores keeps them busy (vitest's default, cores - 1, ran one file at a time on 2 cores).
+      // Files that leave no process running and restore any global they change (process.env, spies)
+      // share their workers: a fresh process and module graph per file cost ~0.6 s of CPU each.
+      { extends: true, test: { name: "unit", include: SHARED, isolate: false, maxWorkers: WORKERS } },
+      // A fresh process per file: these start and kill processes, or change process-wide state.
+      { extends: true, test: { name: "integration", include: ["test/**/*.test.ts"], exclude: ["test/faults/**", ...SHARED, ...SERIAL], maxWorkers: WORKERS } },
+      // maxWorkers 1: vitest runs these files one by one, after the others.
+      { extends: true, test: { name: "serial", include: SERIAL, maxWorkers: 1 } },
+      { extends: true, test: { name: "faults", include: ["test/faults/**/*.test.ts"], maxWorkers: 1 } },
     ],
   },
 });

@@ -189,7 +189,9 @@ const POINTS: KillPoint[] = [
     name: "11. after the last step-end, around run-end",
     async interrupt(rig) {
       const run = rig.start({ env: { FAULT_FREE: "1" } });
-      await waitEvent(rig.dir, ID, (e) => e.type === "step-end" && e.step === "d");
+      // Spin, not a polling sleep: ws ends the run moments after d's step-end, and a kill that
+      // comes after its exit finds nothing to kill (the run then exited 0: failed once that way).
+      spinUntil(() => hasStepEnd(rig.dir, "d"));
       await rig.kill9(run);
     },
   },

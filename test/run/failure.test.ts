@@ -1,11 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, gone, makeProject, readEvents, readRecord, readState, recStep, ws, type RecordLine } from "./rig.js";
+import { cleanup, gone, makeProject, readEvents, readRecord, readState, recStep, writeWorkstream, ws, type Project, type RecordLine } from "./rig.js";
 
 afterEach(cleanup);
 
 const started = (lines: RecordLine[]) => lines.filter((l) => l.event === "start").map((l) => l.id);
+const events = (p: Project, wsId: string) => path.join(p.state(wsId), "events.jsonl");
 
 describe("ws run: failure policies", () => {
   it("continue: a failed step blocks its transitive dependents, independent branches run; exit 1", () => {
@@ -37,14 +38,15 @@ describe("ws run: failure policies", () => {
 
   it("stop: nothing new starts after a failure, running steps finish; exit 1", () => {
     // Two workers: bad and slow start together (bad waits until both have); bad fails while slow
-    // runs; queued never gets a worker before the failure and must then never start.
-    const p = makeProject([
-      {
-        id: "stop",
-        execution: { on_failure: "stop", max_workers: 2 },
-        steps: [recStep("bad", ["--wait-starts", 2, "--exit", 1]), recStep("slow", ["--wait-end", "bad", "--sleep", 100]), recStep("queued")],
-      },
-    ]);
+    // runs; queued never gets a worker before the failure and must then never start. slow ends
+    // only once ws has recorded bad's end (not bad's own last line, which a loaded machine can
+    // show slow before ws has seen bad exit).
+    const p = makeProject([]);
+    writeWorkstream(p.dir, {
+      id: "stop",
+      execution: { on_failure: "stop", max_workers: 2 },
+      steps: [recStep("bad", ["--wait-starts", 2, "--exit", 1]), recStep("slow", ["--wait-step-end", "bad", events(p, "stop")]), recStep("queued")],
+    });
     const r = ws(p, ["run", "--ws-id", "stop"]);
     expect(r.code).toBe(1);
     const lines = readRecord(p);
@@ -57,16 +59,17 @@ describe("ws run: failure policies", () => {
   });
 
   it("stop: a running step whose attempt fails after the stop gets no retry and ends cancelled, with its step-end", () => {
-    // bad fails first; flaky's attempt fails afterwards with a retry left, which stop forbids.
-    const p = makeProject([
-      {
-        id: "stop-retry",
-        execution: { on_failure: "stop", max_workers: 2 },
-        steps: [recStep("bad", ["--exit", 1]), recStep("flaky", ["--wait-end", "bad", "--fail-first", 1], { retries: 1 })],
-      },
-    ]);
+    // bad fails first; flaky's attempt fails afterwards (once ws has recorded bad's end) with a
+    // retry left, which stop forbids.
+    const p = makeProject([]);
+    writeWorkstream(p.dir, {
+      id: "stop-retry",
+      execution: { on_failure: "stop", max_workers: 2 },
+      steps: [recStep("bad", ["--exit", 1]), recStep("flaky", ["--wait-step-end", "bad", events(p, "stop-retry"), "--fail-first", 1], { retries: 1 })],
+    });
     const r = ws(p, ["run", "--ws-id", "stop-retry"]);
     expect(r.code).toBe(1);
+    expect(readRecord(p).filter((l) => l.event === "wait-timeout")).toEqual([]);
     expect(readRecord(p).filter((l) => l.id === "flaky" && l.event === "start")).toHaveLength(1);
     expect(readState(p, "stop-retry").steps.flaky).toMatchObject({ state: "cancelled", attempts: 1 });
     // Every step that started has a step-end: listeners (reports, progress counts) rely on it.

@@ -81,7 +81,9 @@ describe("ws run: timeouts", () => {
   });
 
   it("a timed-out step is retried like any failed attempt", () => {
-    const p = makeProject([{ id: "retry-timeout", steps: [recStep("hangs", ["--hang"], { timeout: 0.5, retries: 1 })] }]);
+    // 2 s, not less: each attempt must get as far as recording its start (a node start-up, which
+    // a loaded 2-core machine can stretch past half a second) before its timeout kills it.
+    const p = makeProject([{ id: "retry-timeout", steps: [recStep("hangs", ["--hang"], { timeout: 2, retries: 1 })] }]);
     expect(ws(p, ["run", "--ws-id", "retry-timeout"]).code).toBe(1);
     expect(starts(readRecord(p), "hangs")).toHaveLength(2);
     expect(readState(p, "retry-timeout").steps.hangs).toMatchObject({ state: "failed", reason: "timeout", attempts: 2 });
