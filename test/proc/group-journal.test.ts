@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { reapGroups, runRecorded } from "../../src/store/group-registry.js";
 import { startTicks } from "../../src/proc/process-start.js";
-import { isGone, tempDir, waitGone } from "../proc/helpers.js";
+import { isGone, tempDir, waitGone } from "./helpers.js";
 
 // The journal of process groups is what the next run reads after a kill -9 of ws.
 
