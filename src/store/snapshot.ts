@@ -17,7 +17,7 @@ export function writeState(file: string, state: RunState): void {
     // Atomic (temp file + rename) but not fsynced: events.jsonl is the source of truth and a
     // stale snapshot is refolded from it, so a flush per write would only slow big runs (bench/).
     atomic ??= createRequire(import.meta.url)("write-file-atomic") as typeof import("write-file-atomic");
-    atomic.sync(file, JSON.stringify(state, null, 2) + "\n", { fsync: false });
+    atomic.sync(file, JSON.stringify(state) + "\n", { fsync: false });
   } catch (error) {
     throw storeError("write the run state", file, error);
   }
