@@ -88,8 +88,9 @@ describe("ws run: ordering and concurrency", () => {
 
   it("rate_limit_delay: consecutive step starts are at least the delay apart", () => {
     // A lower bound on the gaps (correctness), not a speed measurement. The event's timestamp is
-    // taken a moment after the scheduler's decision, in the same synchronous call: 5 ms of slack
-    // for the millisecond clock ticking between the two.
+    // taken a moment after the scheduler's decision, in the same synchronous call, but a loaded
+    // machine may preempt ws between the two (a gap of 394 ms was seen for 400): 50 ms of slack.
+    // Without the delay the four starts would be a few ms apart, so the bound still tells.
     const delayMs = 400;
     const p = makeProject([
       {
@@ -104,7 +105,7 @@ describe("ws run: ordering and concurrency", () => {
       .map((e) => Date.parse(e.at));
     // Four steps and one retry: the retry is a start too.
     expect(starts).toHaveLength(5);
-    for (let k = 1; k < starts.length; k++) expect(starts[k]! - starts[k - 1]!).toBeGreaterThanOrEqual(delayMs - 5);
+    for (let k = 1; k < starts.length; k++) expect(starts[k]! - starts[k - 1]!).toBeGreaterThanOrEqual(delayMs - 50);
   });
 
   it('file_conflicts "serialize": overlapping unordered steps never overlap in time; others still run alongside', () => {
