@@ -116,7 +116,7 @@ export async function runWorkstream(options: RunOptions): Promise<RunOutcome> {
   const lock = acquireLock(prepared.paths.lock);
   if (!lock.ok) return { kind: "locked", holder: lock.holder, lockFile: prepared.paths.lock };
   // bash and its first FIFOs start while the run sets up (worktree, reaping, the header).
-  if (prepared.selected.size > 0) spawnServer()?.warm();
+  if (prepared.selected.size > 0) spawnServer();
   try {
     const dispatcher = new Dispatcher(options.listeners ?? [], prepared.previous);
     let outcome: RunOutcome;

@@ -117,7 +117,10 @@ class SpawnServer {
       detached: true,
       stdio: ["pipe", "pipe", "ignore"],
     });
-    return new SpawnServer(child, baseEnv, fifoDir, mkfifo);
+    const server = new SpawnServer(child, baseEnv, fifoDir, mkfifo);
+    // The first FIFOs are made at once, so the first job does not wait for a mkfifo job.
+    void server.refillOnce();
+    return server;
   }
 
   get alive(): boolean {
@@ -227,18 +230,15 @@ class SpawnServer {
     this.jobs.clear();
   }
 
-  /** Makes the first FIFOs now, while the run prepares, so its first step does not wait for them. */
-  warm(): void {
-    if (this.free.length < 2) this.refilling ??= this.refill().finally(() => (this.refilling = undefined));
-  }
-
   /** Two FIFOs for one job; made in batches by one `mkfifo` job, reused once drained. */
   private async takeFifos(): Promise<[string, string] | undefined> {
-    while (this.free.length < 2) {
-      this.refilling ??= this.refill().finally(() => (this.refilling = undefined));
-      if (!(await this.refilling)) return undefined;
-    }
+    while (this.free.length < 2) if (!(await this.refillOnce())) return undefined;
     return [this.free.pop()!, this.free.pop()!];
+  }
+
+  /** One batch at a time, however many jobs wait for it. */
+  private refillOnce(): Promise<boolean> {
+    return (this.refilling ??= this.refill().finally(() => (this.refilling = undefined)));
   }
 
   private async refill(): Promise<boolean> {
