@@ -82,7 +82,8 @@ describe("ws run: failure policies", () => {
       {
         id: "abort",
         execution: { on_failure: "abort", max_workers: 2 },
-        steps: [recStep("bad", ["--wait-starts", 2, "--exit", 1]), recStep("slow", ["--grandchild", "--hang"]), recStep("queued")],
+        // bad fails only once slow has started its grandchild, or the abort could come first.
+        steps: [recStep("bad", ["--wait-starts", 2, "--wait-event", "grandchild", "--exit", 1]), recStep("slow", ["--grandchild", "--hang"]), recStep("queued")],
       },
     ]);
     const r = ws(p, ["run", "--ws-id", "abort"]);
