@@ -1,4 +1,5 @@
 import { printedReasons } from "../helpers/reasons.js";
+import { readState as readSnapshot } from "../../src/store/snapshot.js";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -111,8 +112,11 @@ export interface StateJson {
   interrupted?: boolean;
 }
 
+/** Through ws's own reader: state.json leaves out the records of steps never selected nor run. */
 export function readState(project: Project, wsId: string): StateJson {
-  return JSON.parse(fs.readFileSync(path.join(project.state(wsId), "state.json"), "utf8"), printedReasons) as StateJson;
+  const state = readSnapshot(path.join(project.state(wsId), "state.json"));
+  if (!state) throw new Error(`no readable state.json for ${wsId}`);
+  return JSON.parse(JSON.stringify(state), printedReasons) as StateJson;
 }
 
 /** The most steps running at once, from lines in the order they were written. */

@@ -5,7 +5,7 @@ import type { RunEvent } from "../../src/events/run-event.js";
 import { UserError } from "../../src/errors.js";
 import { EventLog } from "../../src/store/event-log.js";
 import { wsPaths, type WsPaths } from "../../src/store/paths.js";
-import { foldEvents, type RunState } from "../../src/store/run-state.js";
+import { applyEvent, foldEvents, type RunState } from "../../src/store/run-state.js";
 import { loadRunState, readState, writeState } from "../../src/store/snapshot.js";
 import { tempDir } from "./helpers.js";
 
@@ -46,6 +46,21 @@ describe("snapshot", () => {
     expect(fs.readdirSync(paths.root)).toEqual(["state.json"]);
   });
 
+
+  it("leaves out the steps a run did not select and no run started, and reads them back in file order", () => {
+    const ids = ["__proto__", "x", "a", "constructor", "b", "y"];
+    const first = foldEvents([{ ...events[0]!, steps: ids, selected: ["a", "b"] } as RunEvent, ...events.slice(1)]);
+    // A resume that selects only b keeps a (passed earlier) as a full record.
+    const state = applyEvent(first, { ...events[0]!, steps: ids, selected: ["b"], resume: true } as RunEvent)!;
+    writeState(paths.state, state);
+    const written = JSON.parse(fs.readFileSync(paths.state, "utf8")) as { steps: Record<string, unknown> };
+    expect(Object.keys(written.steps)).toEqual(["a", "b"]);
+    const read = readState(paths.state)!;
+    expect(read).toEqual(state);
+    expect(Object.keys(read.steps)).toEqual(ids);
+    expect(read.steps.a).toMatchObject({ state: "passed", selected: false });
+    expect(Object.getPrototypeOf(read.steps)).toBeNull();
+  });
   it("reads missing, corrupt or foreign state as undefined", () => {
     expect(readState(paths.state)).toBeUndefined();
     fs.mkdirSync(paths.root, { recursive: true });
