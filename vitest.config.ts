@@ -20,6 +20,9 @@ const SERIAL = ["test/run/signals.test.ts"];
  */
 const SHARED = ["cli", "export", "graph", "render", "report", "store", "workstream"].map((dir) => `test/${dir}/**/*.test.ts`);
 
+/** Part of the fault suite (CI runs both again with WS_SPAWN=direct), but timing-free. */
+const INPUTS = ["test/faults/bad-inputs.test.ts"];
+
 const WORKERS = os.availableParallelism() + 1;
 
 export default defineConfig({
@@ -39,7 +42,10 @@ export default defineConfig({
       { extends: true, test: { name: "integration", include: ["test/**/*.test.ts"], exclude: ["test/faults/**", ...SHARED, ...SERIAL], maxWorkers: WORKERS } },
       // maxWorkers 1: vitest runs these files one by one, after the others.
       { extends: true, test: { name: "serial", include: SERIAL, maxWorkers: 1 } },
-      { extends: true, test: { name: "faults", include: ["test/faults/**/*.test.ts"], maxWorkers: 1 } },
+      { extends: true, test: { name: "faults", include: ["test/faults/**/*.test.ts"], exclude: INPUTS, maxWorkers: 1 } },
+      // The fault suite's bad inputs: ws refusing files and flags, no signal and no timing, so they
+      // run beside the other files (25 s, one by one, at the end before).
+      { extends: true, test: { name: "inputs", include: INPUTS, maxWorkers: WORKERS } },
     ],
   },
 });
