@@ -139,7 +139,7 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const started = clock.now();
   const at = () => new Date(clock.now()).toISOString();
   // A step may print a key it was given: no event, log line or report keeps its value.
-  const secrets = secretValues(process.env, p.env, ...ws.steps.map((s) => s.env), ...Object.values(ws.tools).map((t) => t.env));
+  const secrets = secretValues([process.env, p.env, ...ws.steps.map((s) => s.env), ...Object.values(ws.tools).map((t) => t.env)]);
   const emit = (event: RunEvent) => dispatcher.emit(redactDeep(event, secrets));
   // Before anything is written: a malformed WS_STEP_OUTPUTS is the user's to fix (exit 2).
   // The last run's outputs stand in for steps this one leaves out, if a selected step reads any:

@@ -53,8 +53,12 @@ export function withheldSecrets(env: NodeJS.ProcessEnv, allowed: readonly string
 /** A value this short is not worth hiding, and replacing it would mangle ordinary text ("1", "true"). */
 const MIN_SECRET_LENGTH = 8;
 
-/** The values to keep out of logs: those of every secret-looking variable of ws's environment and of the steps' `env`. */
-export function secretValues(...envs: NodeJS.ProcessEnv[]): string[] {
+/**
+ * The values to keep out of logs: those of every secret-looking variable of ws's environment and
+ * of the steps' `env`. A list, not rest parameters: one env per step spread into arguments
+ * overflowed the stack past ~120 000 steps (exit 70).
+ */
+export function secretValues(envs: Iterable<NodeJS.ProcessEnv>): string[] {
   const values = new Set<string>();
   for (const env of envs) {
     for (const [name, value] of Object.entries(env)) {

@@ -30,7 +30,8 @@ export function renderAscii(view: GraphView, options: AsciiOptions): string {
   const tools = showsTools(view);
   const toolOf = (n: ViewNode): string => (tools ? ` ${n.tool}` : "");
   const nameOf = (n: ViewNode): string => n.label + (n.critical ? " *" : "") + (n.group ? ` [${groupLabel.get(n.group) ?? n.group}]` : "") + toolOf(n);
-  const nameWidth = Math.min(Math.floor(width / 2), Math.max(0, ...view.nodes.map((n) => nameOf(n).length)));
+  // A loop, not Math.max(...names): spread arguments overflow the stack past ~120 000 steps.
+  const nameWidth = Math.min(Math.floor(width / 2), view.nodes.reduce((max, n) => Math.max(max, nameOf(n).length), 0));
   const durationWidth = hasDuration ? 7 : 0;
 
   const out: string[] = [];
@@ -38,7 +39,7 @@ export function renderAscii(view: GraphView, options: AsciiOptions): string {
   const run = view.lastRun ? ` · last run ${view.lastRun.runId}: ${paint(c, view.lastRun.status, view.lastRun.status)}` : " · never run";
   out.push(`${plural(view.nodes.length, "step")} in ${plural(view.waves.length, "wave")}${run}`);
   if (view.criticalPath.length > 0) {
-    out.push(...wrap(`critical path (${c.magenta("*")}): `, view.criticalPath.join(" → ").split(" "), width, " "));
+    for (const text of wrap(`critical path (${c.magenta("*")}): `, view.criticalPath.join(" → ").split(" "), width, " ")) out.push(text);
   }
 
   const line = (node: ViewNode): string[] => {
