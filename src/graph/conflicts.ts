@@ -21,6 +21,9 @@ interface ScopeConflict {
 interface Trie {
   /** Buckets by their prefix joined with "/" (no literal segment holds one); "" is the root. */
   ids: Map<string, number>;
+  /** What bucketFor gave last, and for which prefix. */
+  lastPrefix: string | undefined;
+  lastBucket: number;
   /** Bucket → the entries whose literal prefix it is; undefined until used. */
   entries: Array<number[] | undefined>;
   /**
@@ -58,7 +61,7 @@ export function findScopeConflicts(ws: Workstream, g: Graph, reach?: Reachabilit
   };
   const n = g.ids.length;
   const sequential = sequentialGroupsOf(ws, g);
-  const trie: Trie = { ids: new Map(), entries: [], files: [], children: [], node: [], k: [], text: [] };
+  const trie: Trie = { ids: new Map(), lastPrefix: undefined, lastBucket: -1, entries: [], files: [], children: [], node: [], k: [], text: [] };
   const root = bucketFor(trie, "");
   const scopes = ws.steps.map((step, node) => bucketScope(trie, step.fileScope, node));
   const compiled: Array<CompiledPattern[] | undefined> = [];
@@ -204,9 +207,16 @@ function firstOverlap(as: CompiledPattern[], bs: CompiledPattern[]): [CompiledPa
 
 /** The bucket of a joined prefix, created with its missing ancestors ("" is the root). */
 function bucketFor(trie: Trie, prefix: string): number {
-  let bucket = trie.ids.get(prefix);
-  if (bucket !== undefined) return bucket;
-  bucket = trie.entries.push(undefined) - 1;
+  // A step's entries often share a folder: comparing with the last prefix skips hashing a new string.
+  if (prefix === trie.lastPrefix) return trie.lastBucket;
+  const bucket = trie.ids.get(prefix) ?? newBucket(trie, prefix);
+  trie.lastPrefix = prefix;
+  trie.lastBucket = bucket;
+  return bucket;
+}
+
+function newBucket(trie: Trie, prefix: string): number {
+  const bucket = trie.entries.push(undefined) - 1;
   trie.files.push(undefined);
   trie.children.push(undefined);
   trie.ids.set(prefix, bucket);
