@@ -72,14 +72,14 @@ export async function stepTable(
   chalk: ChalkInstance,
   options: { logs?: boolean; root?: string; rows?: (record: StepRecord) => boolean; width?: number | undefined } = {},
 ): Promise<string> {
-  const withUsage = stepRecords(state).some((r) => r.usage);
+  const records = stepRecords(state);
+  const withUsage = records.some((r) => r.usage);
   const plainHead = ["step", "state", "attempts", "duration", "reason", ...(withUsage ? ["cost/tokens"] : []), ...(options.logs ? ["log"] : [])];
   const rows: string[][] = [];
-  for (const id of state.order) {
-    const r = state.steps[id];
-    if (!r || (options.rows && !options.rows(r))) continue;
+  for (const r of records) {
+    if (options.rows && !options.rows(r)) continue;
     rows.push([
-      id,
+      r.id,
       // Between a quota answer and its next attempt the step is neither running nor merely queued.
       r.waiting && (r.state === "running" || r.state === "pending") ? chalk.yellow(`⏸ ${waitingText(r.waiting)}`) : stateCell(r, chalk),
       attemptsCell(r.attempts, r.interrupted),
