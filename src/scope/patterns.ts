@@ -52,7 +52,7 @@ export function compiledOverlap(a: CompiledPattern, b: CompiledPattern): boolean
  */
 export function normalizeScopePattern(pattern: string): string | undefined {
   if (isAbsolute(pattern)) return undefined;
-  if (pattern !== "" && !NEEDS_NORMALIZING.test(pattern)) return pattern;
+  if (pattern !== "" && !mayNeedNormalizing(pattern)) return pattern;
   const negated = pattern.startsWith("!");
   const body = negated ? pattern.slice(1) : pattern;
   const parts: string[] = [];
@@ -69,8 +69,15 @@ export function normalizeScopePattern(pattern: string): string | undefined {
   return (negated ? "!" : "") + parts.join("/");
 }
 
-/** `.`/`..`/empty segments, a trailing `/`, or a leading `!`: the common case skips the slow path. */
-const NEEDS_NORMALIZING = /(?:^|\/)\.{1,2}(?:\/|$)|\/\/|\/$|^!/;
+/**
+ * Whether an entry may hold `.`/`..`/empty segments, a trailing `/` or a leading `!`: a few
+ * substring scans, cheaper than a regular expression on the 125 000 entries of a big workstream.
+ * Hidden names (`src/.env`) answer yes too; the slow path then leaves them as they are.
+ */
+function mayNeedNormalizing(pattern: string): boolean {
+  const first = pattern.charCodeAt(0);
+  return first === 0x21 || first === 0x2e || pattern.endsWith("/") || pattern.includes("/.") || pattern.includes("//");
+}
 
 export function isAbsolute(pattern: string): boolean {
   return pattern.startsWith("/") || pattern.startsWith("\\") || /^[A-Za-z]:[\\/]/.test(pattern);
