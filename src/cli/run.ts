@@ -1,4 +1,5 @@
 import path from "node:path";
+import { steadyYoungGeneration, youngGenerationFor } from "./young-generation.js";
 import type { CliContext } from "./context.js";
 import { err, out } from "./context.js";
 import { UserError } from "../errors.js";
@@ -34,6 +35,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   const { locateWorkstream } = await import("../workstream/locate-file.js");
   const { loadValidWorkstream } = await import("../workstream/load.js");
   const file = locateWorkstream(options.wsId, { dir: ctx.dir });
+  youngGenerationFor(file);
   const { workstream: ws, warnings } = await loadValidWorkstream(file, { cwd: ctx.cwd, env: ctx.env });
   if (warnings.length > 0 && !ctx.quiet && !options.json) {
     const { formatDiagnostics } = await import("./format-diagnostics.js");
@@ -45,6 +47,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   const { checkRun } = await import("./run-checks.js");
   if (!ctx.quiet) for (const line of checkRun(ctx.cwd, ws, options, ctx.env).unmet) err(ctx, `ws: warning: ${line}`);
 
+  steadyYoungGeneration();
   const { runWorkstream } = await import("../engine/run-workstream.js");
   const { RunReporter } = await import("./run-reporter.js");
   const { limitsOf } = await import("../report/failure-tail.js");
