@@ -1,5 +1,6 @@
 import os from "node:os";
 import { defineConfig } from "vitest/config";
+import LongestFirst from "./test/setup/longest-first.js";
 
 // Integration tests spawn the built binary and real processes; on a 2-core machine they get
 // generous timeouts, and no test asserts on wall-clock speed (benchmarks do that, in bench/).
@@ -14,11 +15,15 @@ import { defineConfig } from "vitest/config";
 const SERIAL = ["test/run/signals.test.ts"];
 
 /**
- * In-process tests, and tests that only run the binary to completion (see "unit" below). Not the
- * ones that run processes in-process (engine, git, tools): ws's spawn server lives as long as the
- * process that started it, with its fifos in that file's temp root, which is gone for the next file.
+ * In-process tests, and tests that drive only the built binary (and the fakes, git and npm beside
+ * it), killing in their own cleanup whatever they start in the background (see "unit" below).
+ * Not the ones that run processes in-process (engine, git, tools, proc): ws's spawn server lives as
+ * long as the process that started it, with its fifos in that file's temp root, which is gone for
+ * the next file.
  */
-const SHARED = ["cli", "export", "graph", "render", "report", "store", "workstream"].map((dir) => `test/${dir}/**/*.test.ts`);
+const SHARED = ["cli", "export", "graph", "render", "report", "store", "workstream", "run", "agents", "guard", "examples", "install", "real-cli"].map(
+  (dir) => `test/${dir}/**/*.test.ts`,
+);
 
 /** Part of the fault suite (CI runs both again with WS_SPAWN=direct), but timing-free. */
 const INPUTS = ["test/faults/bad-inputs.test.ts"];
@@ -30,6 +35,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // The longest files start first whatever their project, so the parallel phase does not end on one.
+    sequence: { sequencer: LongestFirst },
     // Each file's temp files go to a root of its own, removed after the file (test/setup/temp-root.ts).
     setupFiles: ["test/setup/temp-root.ts"],
     projects: [
@@ -37,8 +44,8 @@ export default defineConfig({
       // are cores keeps them busy (vitest's default, cores - 1, ran one file at a time on 2 cores).
       // Files that leave no process running and restore any global they change (process.env, spies)
       // share their workers: a fresh process and module graph per file cost ~0.6 s of CPU each.
-      { extends: true, test: { name: "unit", include: SHARED, isolate: false, maxWorkers: WORKERS } },
-      // A fresh process per file: these start and kill processes, or change process-wide state.
+      { extends: true, test: { name: "unit", include: SHARED, exclude: SERIAL, isolate: false, maxWorkers: WORKERS } },
+      // A fresh process per file: these run ws's process and git code in-process, or change process-wide state.
       { extends: true, test: { name: "integration", include: ["test/**/*.test.ts"], exclude: ["test/faults/**", ...SHARED, ...SERIAL], maxWorkers: WORKERS } },
       // maxWorkers 1: vitest runs these files one by one, after the others.
       { extends: true, test: { name: "serial", include: SERIAL, maxWorkers: 1 } },
