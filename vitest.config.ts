@@ -25,8 +25,11 @@ const SHARED = ["cli", "export", "graph", "render", "report", "store", "workstre
   (dir) => `test/${dir}/**/*.test.ts`,
 );
 
-/** Part of the fault suite (CI runs both again with WS_SPAWN=direct), but timing-free. */
-const INPUTS = ["test/faults/bad-inputs.test.ts"];
+/**
+ * Part of the fault suite (CI runs both again with WS_SPAWN=direct), but timing-free: bad inputs,
+ * and disk trouble, whose runs are held at each point by the step fixture's marker files.
+ */
+const INPUTS = ["test/faults/bad-inputs.test.ts", "test/faults/disk.test.ts"];
 
 const WORKERS = os.availableParallelism() + 1;
 
@@ -50,8 +53,8 @@ export default defineConfig({
       // maxWorkers 1: vitest runs these files one by one, after the others.
       { extends: true, test: { name: "serial", include: SERIAL, maxWorkers: 1 } },
       { extends: true, test: { name: "faults", include: ["test/faults/**/*.test.ts"], exclude: INPUTS, maxWorkers: 1 } },
-      // The fault suite's bad inputs: ws refusing files and flags, no signal and no timing, so they
-      // run beside the other files (25 s, one by one, at the end before).
+      // The fault suite's timing-free files: no signal, no step timeout, so they run beside the
+      // other files (bad inputs 25 s and disk 5 s one by one at the end before).
       { extends: true, test: { name: "inputs", include: INPUTS, maxWorkers: WORKERS } },
     ],
   },
