@@ -8,9 +8,9 @@ import LongestFirst from "./test/setup/longest-first.js";
 // only (a ws clean test of seven ws calls took over 60 s on a 2-core machine loaded by others).
 
 /**
- * Files whose tests signal ws and time out steps that must have started within a second: they run
- * one at a time at the end (with the fault suite), never beside other files, so a loaded machine
- * cannot stretch the start of a step past its timeout.
+ * Files whose tests time out steps that must have started within a second: they run one at a time
+ * at the end (with the fault suite), never beside other files, so a loaded machine cannot stretch
+ * the start of a step past its timeout. (ws signalled at recorded points: test/run/interrupts.test.ts.)
  */
 const SERIAL = ["test/run/signals.test.ts"];
 
