@@ -21,9 +21,14 @@ const SERIAL = ["test/run/signals.test.ts"];
  * long as the process that started it, with its fifos in that file's temp root, which is gone for
  * the next file.
  */
-const SHARED = ["cli", "export", "graph", "render", "report", "store", "workstream", "run", "agents", "guard", "examples", "install", "real-cli"].map(
-  (dir) => `test/${dir}/**/*.test.ts`,
-);
+const SHARED = [
+  ...["cli", "export", "graph", "render", "report", "store", "workstream", "run", "agents", "guard", "examples", "install", "real-cli"].map((dir) => `test/${dir}/**/*.test.ts`),
+  // Files of those folders that start no process and change no global: plain functions, the
+  // scheduler on a virtual clock, the approval gates on in-memory streams.
+  ...["approvals", "breaker", "compensation", "groups", "outputs", "run-if", "scheduler.property"].map((name) => `test/engine/${name}.test.ts`),
+  ...["line-splitter", "simple-command"].map((name) => `test/proc/${name}.test.ts`),
+  ...["custom", "failure-kinds", "prompt", "quota"].map((name) => `test/tools/${name}.test.ts`),
+];
 
 /**
  * Part of the fault suite (CI runs both again with WS_SPAWN=direct), but timing-free: bad inputs,
