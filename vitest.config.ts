@@ -23,11 +23,13 @@ const SERIAL = ["test/run/signals.test.ts"];
  */
 const SHARED = [
   ...["cli", "export", "graph", "render", "report", "store", "workstream", "run", "agents", "guard", "examples", "install", "real-cli"].map((dir) => `test/${dir}/**/*.test.ts`),
-  // Files of those folders that start no process and change no global: plain functions, the
-  // scheduler on a virtual clock, the approval gates on in-memory streams.
+  // Files of those folders that never reach the spawn server and restore what they change
+  // (vi.stubEnv): plain functions, the scheduler on a virtual clock, the approval gates on
+  // in-memory streams, git through execa, the fake agents spawned directly.
   ...["approvals", "breaker", "compensation", "groups", "outputs", "run-if", "scheduler.property"].map((name) => `test/engine/${name}.test.ts`),
   ...["line-splitter", "simple-command"].map((name) => `test/proc/${name}.test.ts`),
-  ...["custom", "failure-kinds", "prompt", "quota"].map((name) => `test/tools/${name}.test.ts`),
+  ...["argv", "custom", "failure-kinds", "fakes", "injection", "parsers", "prompt", "quota"].map((name) => `test/tools/${name}.test.ts`),
+  ...["branch-name", "changes", "commit", "merge-check", "repo", "run-git", "scope-check", "working-tree-base", "worktree"].map((name) => `test/git/${name}.test.ts`),
 ];
 
 /**
