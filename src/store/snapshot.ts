@@ -41,11 +41,30 @@ function untouched(id: string): StepRecord {
 
 function isUntouched(record: StepRecord): boolean {
   if (record.state !== "pending" || record.attempts !== 0 || record.selected) return false;
-  for (const key in record) if (!(key in UNTOUCHED) && record[key as keyof StepRecord] !== undefined) return false;
+  // Named reads, not for-in with a computed key: ~0.2 µs a record, 50 000 records per snapshot.
+  for (const key of OPTIONAL) if (record[key] !== undefined) return false;
   return true;
 }
 
-const UNTOUCHED = untouched("");
+/** Every field untouched(id) leaves out; the type makes a new StepRecord field a compile error here until listed. */
+const OPTIONAL = Object.keys({
+  reason: true,
+  interrupted: true,
+  inAttempt: true,
+  startedAt: true,
+  endedAt: true,
+  durationMs: true,
+  log: true,
+  usage: true,
+  commit: true,
+  commitPending: true,
+  compensation: true,
+  outputs: true,
+  detail: true,
+  tool: true,
+  waiting: true,
+  approval: true,
+} satisfies Record<Exclude<keyof StepRecord, "id" | "state" | "attempts" | "selected">, true>) as Array<keyof StepRecord>;
 
 /** undefined if missing or not a snapshot we understand (corrupt, or another version). */
 export function readState(file: string): RunState | undefined {
