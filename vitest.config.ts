@@ -8,11 +8,18 @@ import LongestFirst from "./test/setup/longest-first.js";
 // only (a ws clean test of seven ws calls took over 60 s on a 2-core machine loaded by others).
 
 /**
- * Files whose tests time out steps that must have started within a second: they run one at a time
- * at the end (with the fault suite), never beside other files, so a loaded machine cannot stretch
- * the start of a step past its timeout. (ws signalled at recorded points: test/run/interrupts.test.ts.)
+ * Files whose tests time out steps that must have started within a second: they run at the end
+ * (with the fault suite), never beside the other files, so a loaded machine cannot stretch the
+ * start of a step past its timeout. (ws signalled at recorded points: test/run/interrupts.test.ts.)
  */
 const SERIAL = ["test/run/signals.test.ts"];
+
+/**
+ * The end group (serial and faults): one file per core, after every other file. Each of these
+ * runs one ws at a time, mostly waiting on its steps, timeouts and grace periods; one by one they
+ * left a core idle for ~45 s on a 2-core machine. One per core still leaves each its own core.
+ */
+const END = { maxWorkers: os.availableParallelism(), sequence: { groupOrder: 1 } };
 
 /**
  * In-process tests, and tests that drive only the built binary (and the fakes, git and npm beside
@@ -57,9 +64,9 @@ export default defineConfig({
       { extends: true, test: { name: "unit", include: SHARED, exclude: SERIAL, isolate: false, maxWorkers: WORKERS } },
       // A fresh process per file: these run ws's process and git code in-process, or change process-wide state.
       { extends: true, test: { name: "integration", include: ["test/**/*.test.ts"], exclude: ["test/faults/**", ...SHARED, ...SERIAL], maxWorkers: WORKERS } },
-      // maxWorkers 1: vitest runs these files one by one, after the others.
-      { extends: true, test: { name: "serial", include: SERIAL, maxWorkers: 1 } },
-      { extends: true, test: { name: "faults", include: ["test/faults/**/*.test.ts"], exclude: INPUTS, maxWorkers: 1 } },
+      // The timing-sensitive files, in the end group (END): after every file above.
+      { extends: true, test: { name: "serial", include: SERIAL, ...END } },
+      { extends: true, test: { name: "faults", include: ["test/faults/**/*.test.ts"], exclude: INPUTS, ...END } },
       // The fault suite's timing-free files: no signal, no step timeout, so they run beside the
       // other files (bad inputs 25 s and disk 5 s one by one at the end before).
       { extends: true, test: { name: "inputs", include: INPUTS, maxWorkers: WORKERS } },
