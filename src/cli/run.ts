@@ -98,10 +98,13 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   }
 
   if (result.kind !== "finished") return refused(result, ws, ctx);
-  const { state } = result;
-  const exitCode = result.exitCode;
+  if (!options.json) await printSummary(ws, result, ctx);
+  return result.exitCode;
+}
 
-  if (options.json) return exitCode;
+/** After a run: the steps that need attention, the times, the merge hint, what to do next. */
+async function printSummary(ws: Workstream, result: Extract<RunOutcome, { kind: "finished" }>, ctx: CliContext): Promise<void> {
+  const { state, exitCode } = result;
   if (!ctx.quiet) {
     const { Chalk } = await import("chalk");
     const chalk = new Chalk({ level: ctx.color ? 1 : 0 });
@@ -130,7 +133,6 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   out(ctx, `${ws.id}: ${state.status} in ${formatDuration(total)}; one at a time the steps took ${formatDuration(sequential)}${speedup}${estimate}`);
   if (result.branch) for (const line of await (await import("./merge-hint.js")).mergeHint(ctx, result.branch)) out(ctx, line);
   if (exitCode !== 0) out(ctx, `details: ws status --ws-id ${ws.id}, ws logs --ws-id ${ws.id} --step <id>; continue with: ws run --ws-id ${ws.id} --resume`);
-  return exitCode;
 }
 
 /** `--approve a,b` or `--approve all`; a name that is not a gated step is a typo to fix before the run. */
