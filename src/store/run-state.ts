@@ -96,7 +96,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         // Run again: its earlier attempts still number the logs, and the interrupted ones stay apart.
         steps[id] = { id, state: "pending", attempts: old.attempts, interrupted, selected };
       } else {
-        steps[id] = { id, state: "pending", attempts: 0, selected };
+        steps[id] = pendingRecord(id, selected);
       }
     }
     return {
@@ -258,3 +258,36 @@ export function stepRecords(state: RunState): readonly StepRecord[] {
 }
 
 const listed = new WeakMap<RunState, { steps: RunState["steps"]; order: string[]; records: StepRecord[] }>();
+
+/** A step's record at a run-start, before anything happened to it in any run. */
+export function pendingRecord(id: string, selected: boolean): StepRecord {
+  return { id, state: "pending", attempts: 0, selected };
+}
+
+/** A record a snapshot may leave out: a step this run did not select and no run has started. */
+export function isUntouched(record: StepRecord): boolean {
+  if (record.state !== "pending" || record.attempts !== 0 || record.selected) return false;
+  // Named reads, not for-in with a computed key: ~0.2 µs a record, 50 000 records per snapshot.
+  for (const key of OPTIONAL) if (record[key] !== undefined) return false;
+  return true;
+}
+
+/** Every field pendingRecord leaves out; the type makes a new StepRecord field a compile error here until listed. */
+const OPTIONAL = Object.keys({
+  reason: true,
+  interrupted: true,
+  inAttempt: true,
+  startedAt: true,
+  endedAt: true,
+  durationMs: true,
+  log: true,
+  usage: true,
+  commit: true,
+  commitPending: true,
+  compensation: true,
+  outputs: true,
+  detail: true,
+  tool: true,
+  waiting: true,
+  approval: true,
+} satisfies Record<Exclude<keyof StepRecord, "id" | "state" | "attempts" | "selected">, true>) as Array<keyof StepRecord>;

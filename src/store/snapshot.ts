@@ -3,7 +3,7 @@ import path from "node:path";
 import { createRequire } from "node:module";
 import { readEvents } from "./event-log.js";
 import type { WsPaths } from "./paths.js";
-import { foldEvents, stepRecords, type RunState, type StepRecord } from "./run-state.js";
+import { foldEvents, isUntouched, pendingRecord, stepRecords, type RunState, type StepRecord } from "./run-state.js";
 import { storeError } from "./store-error.js";
 import { idRecord } from "../id-record.js";
 
@@ -25,8 +25,8 @@ export function writeState(file: string, state: RunState): void {
 
 /**
  * The step records worth writing: a step this run did not select and no run has started is
- * `untouched(id)`, which readState puts back from `order`. `run --only` of 3 steps of 50 000
- * wrote 4 MB per snapshot, of which 49 997 such records (bench/scale.mjs).
+ * `pendingRecord(id, false)`, which readState puts back from `order`. `run --only` of 3 steps of
+ * 50 000 wrote 4 MB per snapshot, of which 49 997 such records (bench/scale.mjs).
  */
 function touchedSteps(state: RunState): Record<string, StepRecord> {
   const steps = idRecord<StepRecord>();
@@ -34,37 +34,6 @@ function touchedSteps(state: RunState): Record<string, StepRecord> {
   for (const record of stepRecords(state)) if (!isUntouched(record)) steps[record.id] = record;
   return steps;
 }
-
-function untouched(id: string): StepRecord {
-  return { id, state: "pending", attempts: 0, selected: false };
-}
-
-function isUntouched(record: StepRecord): boolean {
-  if (record.state !== "pending" || record.attempts !== 0 || record.selected) return false;
-  // Named reads, not for-in with a computed key: ~0.2 µs a record, 50 000 records per snapshot.
-  for (const key of OPTIONAL) if (record[key] !== undefined) return false;
-  return true;
-}
-
-/** Every field untouched(id) leaves out; the type makes a new StepRecord field a compile error here until listed. */
-const OPTIONAL = Object.keys({
-  reason: true,
-  interrupted: true,
-  inAttempt: true,
-  startedAt: true,
-  endedAt: true,
-  durationMs: true,
-  log: true,
-  usage: true,
-  commit: true,
-  commitPending: true,
-  compensation: true,
-  outputs: true,
-  detail: true,
-  tool: true,
-  waiting: true,
-  approval: true,
-} satisfies Record<Exclude<keyof StepRecord, "id" | "state" | "attempts" | "selected">, true>) as Array<keyof StepRecord>;
 
 /** undefined if missing or not a snapshot we understand (corrupt, or another version). */
 export function readState(file: string): RunState | undefined {
@@ -74,8 +43,7 @@ export function readState(file: string): RunState | undefined {
     const written = value.steps as Record<string, StepRecord | undefined>;
     // Keyed by step ids and tool names, which may be "constructor": no inherited members.
     const steps = idRecord<StepRecord>();
-    for (const id of value.order) steps[id] = Object.hasOwn(written, id) ? written[id]! : untouched(id);
-    for (const [id, record] of Object.entries(written)) if (record && !(id in steps)) steps[id] = record;
+    for (const id of value.order) steps[id] = Object.hasOwn(written, id) ? written[id]! : pendingRecord(id, false);
     return { ...value, steps, breakers: idRecord(Object.entries(value.breakers ?? {})) } as RunState;
   } catch {
     return undefined;
