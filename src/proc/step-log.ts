@@ -4,7 +4,6 @@ import { UserError } from "../errors.js";
 
 export type OutputStream = "stdout" | "stderr";
 
-
 /** The folder is made only when missing: one system call per attempt's log instead of three. */
 function openAppend(file: string): number {
   try {
@@ -15,6 +14,7 @@ function openAppend(file: string): number {
     return fs.openSync(file, "a");
   }
 }
+
 const TAGS: Record<OutputStream, string> = { stdout: "out", stderr: "err" };
 
 /**

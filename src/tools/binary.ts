@@ -29,7 +29,8 @@ function isExecutableFile(file: string): boolean {
  * Where `name` was last found for a PATH. A step's command is looked up twice per attempt (is it
  * a simple command, what to exec): walking PATH is a stat per folder, and in a 1000-step run those
  * calls were a tenth of ws's samples (bench/NOTES.md). A hit is checked again before it is used,
- * so a binary removed since is searched anew, never run from a stale answer.
+ * so a binary removed since is searched anew; one installed since in an earlier PATH folder is
+ * found by the next ws process, not this one.
  */
 const found = new Map<string, string>();
 
