@@ -10,23 +10,29 @@ import { runProcess, type ProcessResult, type RunProcessOptions } from "../proc/
  * before it starts anything, so two copies of an agent never edit the same tree. A pid is only
  * trusted together with its start time (pids are reused); a cookie names one attempt of one run.
  *
- * One append-only journal (`+ <pid> <start> [cookie]` when a group starts, `- <pid>` when it is
- * swept) rather than a file per group: a new file per attempt was, on a busy ext4, a large part
- * of a short step's cost (bench/NOTES.md). Only the run holding the workstream's lock writes it.
+ * One append-only journal (`m <cookie>` before an attempt's process starts, `+ <pid> <start>`
+ * when its group starts, `- <pid>` when it is swept) rather than a file per group: a new file per
+ * attempt was, on a busy ext4, a large part of a short step's cost (bench/NOTES.md). Only the run
+ * holding the workstream's lock writes it.
  */
 
-/** Runs a process with its group in the journal for as long as it runs. */
+/**
+ * Runs a process with its group in the journal for as long as it runs. The attempt's cookie goes
+ * in first (`m <cookie>`): the group is known only once the spawn answers, and a step can start a
+ * daemon before that; a kill -9 of ws in between must still leave the daemon findable.
+ */
 export async function runRecorded(journal: string, options: Omit<RunProcessOptions, "onSpawn">): Promise<ProcessResult> {
+  if (options.contain?.mark !== undefined) fs.appendFileSync(journal, `m ${options.contain.mark}\n`);
   let recorded = false;
-  const proc = await runProcess({ ...options, onSpawn: (pid) => (recorded = recordGroup(journal, pid, options.contain?.mark)) });
+  const proc = await runProcess({ ...options, onSpawn: (pid) => (recorded = recordGroup(journal, pid)) });
   if (recorded && proc.pid !== undefined) forgetGroup(journal, proc.pid);
   return proc;
 }
 
-function recordGroup(journal: string, pid: number, mark?: string): boolean {
+function recordGroup(journal: string, pid: number): boolean {
   const started = startTicks(pid);
   if (started === undefined) return false;
-  fs.appendFileSync(journal, `+ ${pid} ${started}${mark === undefined ? "" : ` ${mark}`}\n`);
+  fs.appendFileSync(journal, `+ ${pid} ${started}\n`);
   return true;
 }
 
@@ -34,32 +40,35 @@ function forgetGroup(journal: string, pid: number): void {
   fs.appendFileSync(journal, `- ${pid}\n`);
 }
 
-/** The groups recorded and not forgotten: pid → start ticks and cookie. A line cut short by a kill -9 is skipped. */
-function liveRecords(journal: string): Map<number, { started: string; mark: string | undefined }> {
-  const live = new Map<number, { started: string; mark: string | undefined }>();
+/** The groups recorded and not forgotten (pid → start ticks), and every cookie recorded. A line cut short by a kill -9 is skipped. */
+function readJournal(journal: string): { groups: Map<number, string>; marks: Set<string> } {
+  const groups = new Map<number, string>();
+  const marks = new Set<string>();
   let text: string;
   try {
     text = fs.readFileSync(journal, "utf8");
   } catch {
-    return live;
+    return { groups, marks };
   }
   for (const line of text.split("\n")) {
-    const [sign, pidText, started, mark] = line.split(" ");
-    const pid = Number(pidText);
+    const [sign, first, started, mark] = line.split(" ");
+    if (sign === "m" && first) marks.add(first);
+    const pid = Number(first);
     if (!Number.isInteger(pid) || pid <= 1) continue;
-    if (sign === "-") live.delete(pid);
-    else if (sign === "+" && started) live.set(pid, { started, mark: mark || undefined });
+    if (sign === "-") groups.delete(pid);
+    else if (sign === "+" && started) {
+      groups.set(pid, started);
+      if (mark) marks.add(mark); // a cookie on the group's line: journals of ws before `m` lines
+    }
   }
-  return live;
+  return { groups, marks };
 }
 
 /** Kill every recorded group whose leader is still the process that was recorded, and every process carrying a recorded cookie; returns how many groups and processes. */
 export function reapGroups(journal: string): number {
-  const live = liveRecords(journal);
+  const { groups, marks } = readJournal(journal);
   let killed = 0;
-  const marks = new Set<string>();
-  for (const [pid, { started, mark }] of live) {
-    if (mark) marks.add(mark);
+  for (const [pid, started] of groups) {
     const now = startTicks(pid);
     // Leader alive: only if it is the same process. Leader gone: its group id cannot be handed
     // out again while any member lives, so -pid reaches only the orphans (or nobody: ESRCH).

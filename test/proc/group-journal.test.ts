@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { reapGroups, runRecorded } from "../../src/store/group-registry.js";
 import { startTicks } from "../../src/proc/process-start.js";
-import { isGone, tempDir, waitGone } from "./helpers.js";
+import { isGone, tempDir, waitFor, waitGone } from "./helpers.js";
 
 // The journal of process groups is what the next run reads after a kill -9 of ws.
 
@@ -46,6 +46,42 @@ describe.runIf(process.platform === "linux")("group journal", () => {
     // A pid whose start differs is another process now: never killed.
     expect(isGone(wrongStart)).toBe(false);
     expect(fs.existsSync(journal)).toBe(false);
+  });
+
+  it("kills what carries a recorded cookie even when ws died before the group's line", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const journal = path.join(dir, "groups.log");
+    const cookie = (n: number) => `r${process.pid}-${Date.now()}:s:${n}`;
+    const [mine, other] = [cookie(2), cookie(3)];
+    // A daemon in a session of its own (detached: setsid), started before ws learnt its step's
+    // pid: only the cookie names it.
+    const daemon = spawn("sleep", ["300"], { detached: true, stdio: "ignore", env: { ...process.env, WS_ATTEMPT_COOKIE: mine } });
+    daemon.unref();
+    pids.push(daemon.pid!);
+    const stranger = spawn("sleep", ["300"], { detached: true, stdio: "ignore", env: { ...process.env, WS_ATTEMPT_COOKIE: other } });
+    stranger.unref();
+    pids.push(stranger.pid!);
+    await waitFor(() => (fs.readFileSync(`/proc/${daemon.pid}/environ`).includes(mine) ? true : undefined));
+    fs.writeFileSync(journal, `m ${mine}\n`);
+    expect(reapGroups(journal)).toBe(1);
+    await waitGone(daemon.pid!);
+    expect(isGone(stranger.pid!)).toBe(false);
+  });
+
+  it("records the attempt's cookie before it spawns, then the group while it runs, and sweeps it when it ends", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const journal = path.join(dir, "groups.log");
+    const proc = await runRecorded(journal, {
+      command: "/bin/sh",
+      args: ["-c", 'while [ "$(wc -l < "$0")" -lt 2 ]; do sleep 0.02; done', journal],
+      cwd: dir,
+      logFile: path.join(dir, "a.log"),
+      contain: { mark: "r:s:9" },
+    });
+    expect(proc.exitCode).toBe(0);
+    expect(fs.readFileSync(journal, "utf8").trim().split("\n")).toEqual(["m r:s:9", expect.stringMatching(new RegExp(`^\\+ ${proc.pid} \\d+$`)), `- ${proc.pid}`]);
   });
 
   it("records a group while it runs and sweeps it when it ends", async () => {
