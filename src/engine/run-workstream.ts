@@ -78,6 +78,7 @@ export type RunOutcome =
 interface Prepared {
   ws: Workstream;
   env: NodeJS.ProcessEnv;
+  inherited: Record<string, string>;
   clock: Clock;
   paths: WsPaths;
   graph: Graph;
@@ -88,7 +89,11 @@ interface Prepared {
 /** Everything that can refuse a run before it takes the lock: resume checks, selection, tools on PATH. */
 function prepare(options: RunOptions): Prepared | Exclude<RunOutcome, { kind: "finished" | "locked" }> {
   const ws = options.workstream;
-  const env = options.env ?? process.env;
+  // One copy of process.env for the whole run: reading process.env calls into C++ per variable.
+  const inherited: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) inherited[name] = value;
+  // The CLI hands over process.env itself: the copy stands in for it.
+  const env = options.env !== undefined && options.env !== process.env ? options.env : inherited;
   const paths = wsPaths(options.cwd, ws.id);
   const graph = buildGraph(ws);
   const previous = options.resume || options.rollback ? loadRunState(paths) : undefined;
@@ -107,7 +112,7 @@ function prepare(options: RunOptions): Prepared | Exclude<RunOutcome, { kind: "f
   if (noSandbox !== undefined) return { kind: "no_sandbox", ...noSandbox };
   const problem = preflightProblem(ws, steps, env);
   if (problem) return { kind: "tool_not_ready", ...problem };
-  return { ws, env, clock: options.clock ?? systemClock, paths, graph, selected, previous };
+  return { ws, env, inherited, clock: options.clock ?? systemClock, paths, graph, selected, previous };
 }
 
 export async function runWorkstream(options: RunOptions): Promise<RunOutcome> {
@@ -237,6 +242,7 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan:
     workdir: place.workdir,
     paths: p.paths,
     env: p.env,
+    inherited: p.inherited,
     clock: p.clock,
     git: place.git,
     emit,

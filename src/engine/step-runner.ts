@@ -24,6 +24,8 @@ export interface StepRunnerDeps {
   workdir: string;
   paths: WsPaths;
   env: NodeJS.ProcessEnv;
+  /** process.env copied once for the run: what every step process inherits. */
+  inherited: Readonly<Record<string, string>>;
   clock: Clock;
   git: GitMode;
   /** The adapter of a tool by name (a step may fall back to another tool of its list). */
@@ -151,7 +153,7 @@ export class StepRun {
 
   private place(attempt: number): AttemptPlace {
     const { step, deps } = this;
-    return { workstream: deps.workstream, step, attempt, env: deps.env, cwd: deps.workdir, tree: deps.paths.tree, stepDir: deps.paths.stepDir(step.id), root: path.dirname(path.dirname(deps.paths.root)) };
+    return { workstream: deps.workstream, step, attempt, env: deps.env, inherited: deps.inherited, cwd: deps.workdir, tree: deps.paths.tree, stepDir: deps.paths.stepDir(step.id), root: path.dirname(path.dirname(deps.paths.root)) };
   }
 
   private now(): string {
@@ -496,7 +498,7 @@ export class StepRun {
 
   /** Every process of a step runs in a group recorded on disk, so a run after a kill -9 of ws can reap it. */
   private async spawn(options: Omit<RunProcessOptions, "onSpawn">): Promise<ProcessResult> {
-    return runRecorded(this.deps.paths.groups, options);
+    return runRecorded(this.deps.paths.groups, { ...options, inherit: this.deps.inherited });
   }
 
   /** A step owns what it changed inside its scope; without a scope, what no other running step claims. */

@@ -13,8 +13,10 @@ export interface AttemptPlace {
   workstream: Workstream;
   step: Step;
   attempt: number;
-  /** ws's own environment, which the process inherits. */
+  /** The run's environment (interpolation, tool settings). */
   env: NodeJS.ProcessEnv;
+  /** What the process inherits: process.env as the run found it. */
+  inherited: Readonly<Record<string, string>>;
   /** Where the process runs. */
   cwd: string;
   /** The run's worktree (writable in the sandbox). */
@@ -35,8 +37,8 @@ export function attemptContainment(place: AttemptPlace, keyVariables: readonly s
   const execution = workstream.execution;
   return {
     mark: attemptMark(RUN_TOKEN, step.id, place.attempt),
-    // process.env: what runProcess passes on, whatever the run was given as its env.
-    withhold: withheldSecrets({ ...process.env, ...place.env }, [...keyVariables, ...step.inheritEnv], given),
+    // The inherited environment: what runProcess passes on, whatever the run was given as its env.
+    withhold: withheldSecrets({ ...place.inherited, ...place.env }, [...keyVariables, ...step.inheritEnv], given),
     sandbox:
       execution.isolation === "sandbox"
         ? {

@@ -10,6 +10,8 @@ interface LaunchOptions {
   args: string[];
   cwd: string;
   env?: Record<string, string> | undefined;
+  /** The environment to start from; default process.env. */
+  inherit?: Readonly<Record<string, string>> | undefined;
   stdinFile?: string | undefined;
   /** Cookie, withheld variables, sandbox: applied to argv and env before either spawn path. */
   contain?: Containment | undefined;
@@ -24,7 +26,7 @@ type LaunchResult = Launched | { error: string };
  */
 export async function launch(given: LaunchOptions): Promise<LaunchResult> {
   const inherited: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, ...given.env })) if (v !== undefined) inherited[k] = v;
+  for (const [k, v] of Object.entries({ ...(given.inherit ?? process.env), ...given.env })) if (v !== undefined) inherited[k] = v;
   const { command, args, env } = containLaunch({ command: given.command, args: given.args, env: inherited }, given.contain);
   const options = { ...given, command, args };
   const server = spawnServer();

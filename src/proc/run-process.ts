@@ -19,7 +19,13 @@ export interface RunProcessOptions {
   command: string; // a shell step is command "/bin/sh", args ["-c", line]
   args: string[];
   cwd: string;
-  env?: Record<string, string>; // added to process.env
+  env?: Record<string, string>; // added to process.env (or to `inherit`)
+  /**
+   * What the child inherits instead of process.env: a copy the engine makes once per run. Every
+   * read of process.env calls into C++ for each variable, ~80 µs a copy at 35 variables, and an
+   * attempt copied it four times (bench/NOTES.md).
+   */
+  inherit?: Readonly<Record<string, string>> | undefined;
   timeoutMs?: number; // 0/undefined = none
   killGraceMs?: number; // SIGTERM → SIGKILL delay, default 2000
   logFile: string; // created with its folder; appended if it exists

@@ -110,6 +110,23 @@ describe.each(["server", "direct"])("runProcess (%s spawn)", (mode) => {
     }
   });
 
+
+  it("starts from `inherit` instead of process.env when given (the engine's copy for the run)", async () => {
+    process.env.WS_TEST_LATE = "set-after-the-copy";
+    try {
+      const inherit = { PATH: process.env.PATH ?? "/usr/bin:/bin", WS_TEST_COPIED: "copied" };
+      const result = await runProcess({
+        ...sh('echo "${WS_TEST_COPIED-unset} ${WS_TEST_LATE-unset} $WS_TEST_ADDED"'),
+        cwd: dir,
+        env: { WS_TEST_ADDED: "added" },
+        inherit,
+        logFile,
+      });
+      expect(result.tail).toEqual(["copied unset added"]);
+    } finally {
+      delete process.env.WS_TEST_LATE;
+    }
+  });
   it("reports a missing binary, a non-executable file and a missing cwd as spawn_error without throwing", async () => {
     const missing = await runProcess({ command: "ws-no-such-tool-xyz", args: ["a"], cwd: dir, logFile });
     expect(missing).toMatchObject({ outcome: "spawn_error", exitCode: null, error: "command not found: ws-no-such-tool-xyz" });
