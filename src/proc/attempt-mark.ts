@@ -103,9 +103,13 @@ const chunk = Buffer.alloc(64 * 1024);
  * about twice as slow (bench/proc-scan.mjs).
  */
 function readEnviron(pid: string): Buffer | undefined {
+  const file = `/proc/${pid}/environ`;
+  // Most pids of a window are gone (the attempt's forks, the other workers'); a failed open
+  // builds an exception, ~4× the cost of asking first.
+  if (!fs.existsSync(file)) return undefined;
   let fd: number | undefined;
   try {
-    fd = fs.openSync(`/proc/${pid}/environ`, "r");
+    fd = fs.openSync(file, "r");
     let got = fs.readSync(fd, chunk, 0, chunk.length, null);
     if (got < chunk.length) return chunk.subarray(0, got);
     const parts = [Buffer.from(chunk)];
