@@ -1,6 +1,7 @@
 // 1. Overhead: 1000 no-op shell steps on a random DAG, 2 workers, against make -j2 and ninja -j2
-// on the same graph, ws with its spawn server turned off (WS_SPAWN=direct), and the floor of Node
-// spawning the same 1000 processes.
+// on the same graph, ws with its spawn server turned off (WS_SPAWN=direct), the floor of Node
+// spawning the same 1000 processes, and the layers under `ws run` (bench/layers.mjs): the spawn
+// server alone, then ws's process layer, so the gap to make is split by what each layer adds.
 import fs from "node:fs";
 import path from "node:path";
 import { fmtMs, fmtX, goal, median, randomDag, readRun, removeDir, runTimed, table, tempDir, workstream, writeWorkstream, ws } from "./lib.mjs";
@@ -9,6 +10,8 @@ const STEPS = 1000;
 const WORKERS = 2;
 const REPEAT = 3;
 const GOAL = 1.2;
+
+const perStep = (ms) => `${(ms / STEPS).toFixed(2)} ms`;
 
 export async function overhead({ log }) {
   const deps = randomDag(STEPS, { seed: 42, maxDeps: 3, window: 40 });
@@ -42,6 +45,12 @@ export async function overhead({ log }) {
     const directWall = [];
     const floorWall = [];
     const floorShWall = [];
+    const serverWall = [];
+    const processWall = [];
+    const layer = async (name) => {
+      removeDir(path.join(dir, "steps"));
+      return (await runTimed(process.execPath, [path.join(import.meta.dirname, "layers.mjs"), name, String(STEPS), String(WORKERS), dir, "true"])).wallMs;
+    };
     for (let r = 0; r < REPEAT; r++) {
       // Interleaved, so a burst of load from the other engineers hits every contender alike.
       removeDir(path.join(dir, ".worktrees"));
@@ -58,7 +67,9 @@ export async function overhead({ log }) {
       directWall.push((await ws(["run", "--ws-id", id], { cwd: dir, env: { WS_SPAWN: "direct" } })).wallMs);
       floorWall.push((await runTimed(process.execPath, [path.join(import.meta.dirname, "spawn-floor.mjs"), String(STEPS), String(WORKERS), "true"])).wallMs);
       floorShWall.push((await runTimed(process.execPath, [path.join(import.meta.dirname, "spawn-floor.mjs"), String(STEPS), String(WORKERS), "/bin/sh", "-c", "true"])).wallMs);
-      log(`  overhead round ${r + 1}/${REPEAT}: ws ${fmtMs(wsWall.at(-1))}, ws direct ${fmtMs(directWall.at(-1))}, make ${fmtMs(makeWall.at(-1))}, ninja ${fmtMs(ninjaWall.at(-1))}, node spawn ${fmtMs(floorWall.at(-1))}`);
+      serverWall.push(await layer("server"));
+      processWall.push(await layer("process"));
+      log(`  overhead round ${r + 1}/${REPEAT}: ws ${fmtMs(wsWall.at(-1))}, ws direct ${fmtMs(directWall.at(-1))}, make ${fmtMs(makeWall.at(-1))}, ninja ${fmtMs(ninjaWall.at(-1))}, node spawn ${fmtMs(floorWall.at(-1))}, server ${fmtMs(serverWall.at(-1))}, process layer ${fmtMs(processWall.at(-1))}`);
     }
     const ws_ = median(wsWall);
     const make = median(makeWall);
@@ -66,6 +77,8 @@ export async function overhead({ log }) {
     const direct = median(directWall);
     const floor = median(floorWall);
     const floorSh = median(floorShWall);
+    const server = median(serverWall);
+    const processLayer = median(processWall);
     const ratio = ws_ / make;
     const edges = deps.reduce((s, d) => s + d.length, 0);
     const md = [
@@ -82,15 +95,19 @@ export async function overhead({ log }) {
           [`\`make -j${WORKERS}\` (same graph)`, fmtMs(make), `${(make / STEPS).toFixed(2)} ms`, "1.00×"],
           [`\`ninja -j${WORKERS}\` (same graph)`, fmtMs(ninjaMs), `${(ninjaMs / STEPS).toFixed(2)} ms`, fmtX(ninjaMs / make)],
           [`floor: Node spawning ${STEPS} × \`true\`, ${WORKERS} at a time`, fmtMs(floor), `${(floor / STEPS).toFixed(2)} ms`, fmtX(floor / make)],
-          [`floor: Node spawning ${STEPS} × \`/bin/sh -c true\` (what ws runs)`, fmtMs(floorSh), `${(floorSh / STEPS).toFixed(2)} ms`, fmtX(floorSh / make)],
+          [`floor: Node spawning ${STEPS} × \`/bin/sh -c true\``, fmtMs(floorSh), `${(floorSh / STEPS).toFixed(2)} ms`, fmtX(floorSh / make)],
+          [`layer: ws's spawn server alone, ${STEPS} × \`true\` (launch, both streams to EOF, exit)`, fmtMs(server), `${(server / STEPS).toFixed(2)} ms`, fmtX(server / make)],
+          [`layer: ws's process layer (\`runProcess\`: step folder, log, FIFOs, tail, cookie, sweep)`, fmtMs(processLayer), `${(processLayer / STEPS).toFixed(2)} ms`, fmtX(processLayer / make)],
         ],
       ),
       "",
       `ws / make = **${fmtX(ratio)}** (goal ≤ ${GOAL}×): ${goal(ratio <= GOAL)}; ws / ninja = ${fmtX(ws_ / ninjaMs)}; the spawn server against direct spawning: ${fmtX(direct / ws_)} faster. ws above the Node /bin/sh floor: ${fmtMs(ws_ - floorSh)} (${((ws_ - floorSh) / STEPS).toFixed(2)} ms per step).`,
       "",
-      `All runs (ms): ws ${wsWall.map(Math.round).join(", ")}; ws direct ${directWall.map(Math.round).join(", ")}; ninja ${ninjaWall.map(Math.round).join(", ")}; make ${makeWall.map(Math.round).join(", ")}; floor ${floorWall.map(Math.round).join(", ")}; floor sh ${floorShWall.map(Math.round).join(", ")}.`,
+      `Where the gap to make goes, per step (the layers ignore the graph: ${STEPS} independent processes, ${WORKERS} at a time): the spawn server ${perStep(server - make)} over make, the process layer ${perStep(processLayer - server)} over the server, the engine (start-up, validation, scheduling, events, state, the step folder's first attempt bookkeeping) ${perStep(ws_ - processLayer)} over the process layer.`,
+      "",
+      `All runs (ms): ws ${wsWall.map(Math.round).join(", ")}; ws direct ${directWall.map(Math.round).join(", ")}; ninja ${ninjaWall.map(Math.round).join(", ")}; make ${makeWall.map(Math.round).join(", ")}; floor ${floorWall.map(Math.round).join(", ")}; floor sh ${floorShWall.map(Math.round).join(", ")}; server ${serverWall.map(Math.round).join(", ")}; process layer ${processWall.map(Math.round).join(", ")}.`,
     ];
-    return { markdown: md.join("\n"), summary: { name: "overhead", ratio, goalMet: ratio <= GOAL, wsMs: ws_, makeMs: make, ninjaMs, directMs: direct, floorMs: floor, floorShMs: floorSh } };
+    return { markdown: md.join("\n"), summary: { name: "overhead", ratio, goalMet: ratio <= GOAL, wsMs: ws_, makeMs: make, ninjaMs, directMs: direct, floorMs: floor, floorShMs: floorSh, serverMs: server, processMs: processLayer } };
   } finally {
     removeDir(dir);
   }
