@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runProcess, type RunProcessOptions } from "../../src/proc/run-process.js";
+import { launch } from "../../src/proc/launch.js";
 import { killAllLiveGroups, liveGroupCount } from "../../src/proc/live-groups.js";
 import { UserError } from "../../src/errors.js";
 import { fixture, isGone, tempDir, waitFor, waitGone } from "./helpers.js";
@@ -47,6 +48,24 @@ describe.each(["server", "direct"])("runProcess (%s spawn)", (mode) => {
     expect(pid).toBe(result.pid);
     if (mode === "direct") expect(ppid).toBe(process.pid);
     else expect(ppid).not.toBe(process.pid);
+  });
+
+  it("through the spawn server, reads each stream into one reused buffer (no 64 KiB allocation per read)", async () => {
+    if (mode === "direct") return; // Node's own child pipes allocate per read; only the server's sockets can reuse
+    const launched = await launch({ ...sh("head -c 4000000 /dev/zero"), cwd: dir });
+    if ("error" in launched) throw new Error(launched.error);
+    const backing = new Set<ArrayBufferLike>();
+    let bytes = 0;
+    for (const stream of [launched.stdout, launched.stderr]) {
+      stream.on("data", (chunk: Buffer) => {
+        backing.add(chunk.buffer);
+        bytes += chunk.length;
+      });
+    }
+    await Promise.all([launched.exit, ...[launched.stdout, launched.stderr].map((s) => new Promise((resolve) => s.on("close", resolve)))]);
+    launched.release(true);
+    expect(bytes).toBe(4_000_000);
+    expect(backing.size).toBe(1); // stderr says nothing; stdout's ~60 reads share one buffer
   });
 
   it("reports exit codes and logs both streams with timestamps, header and footer", async () => {
