@@ -2,6 +2,7 @@
 // and during a 1000-step no-op run.
 import fs from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { fmtMs, goal, randomDag, readRun, removeDir, runTimed, table, tempDir, workstream, writeWorkstream, wsBin } from "./lib.mjs";
 
 const GOAL_MB = 60;
@@ -40,7 +41,7 @@ export async function memory({ log }) {
       log(`  memory: ${id} peak ${run.peakRssMb.toFixed(0)} MB`);
       // Again with the probe preloaded: what the peak is made of (a second run; the probe costs a little).
       removeDir(path.join(dir, ".worktrees", id));
-      const probed = await runTimed(process.execPath, ["-r", path.join(import.meta.dirname, "memory-probe.cjs"), wsBin, "run", "--ws-id", id], { cwd: dir, env: { WS_BENCH_MEMORY_PROBE: probe } });
+      const probed = await runTimed(process.execPath, ["--import", pathToFileURL(path.join(import.meta.dirname, "memory-probe.mjs")).href, wsBin, "run", "--ws-id", id], { cwd: dir, env: { WS_BENCH_MEMORY_PROBE: probe } });
       if (probed.code !== 0) throw new Error(`ws run ${id} (probed) exited ${probed.code}`);
       const p = JSON.parse(fs.readFileSync(probe, "utf8"));
       parts.push([label, mb(p.rss), mb(p.heapTotal), mb(p.heapUsed), mb(p.external), mb(p.arrayBuffers)]);
@@ -55,7 +56,7 @@ export async function memory({ log }) {
       "",
       table(["run", "peak RSS", "run duration", "step log size", `goal ≤ ${GOAL_MB} MB`], rows),
       "",
-      "What the peak is made of: the largest value each part of `process.memoryUsage()` reached, sampled every 10 ms by a preload (bench/memory-probe.cjs) in a second run. heapTotal is V8's heap (the young generation included); external and arrayBuffers are memory outside it (Buffers, read buffers); what RSS holds beyond those is Node's code and its own allocations, which `node -e 0` already has.",
+      "What the peak is made of: the largest value each part of `process.memoryUsage()` reached, sampled every 10 ms by a preload (bench/memory-probe.mjs) in a second run. heapTotal is V8's heap (the young generation included); external and arrayBuffers are memory outside it (Buffers, read buffers); what RSS holds beyond those is Node's code and its own allocations, which `node -e 0` already has.",
       "",
       table(["run", "RSS", "heapTotal", "heapUsed", "external", "arrayBuffers"], parts),
     ];

@@ -1,9 +1,10 @@
-// Preloaded into ws by the memory benchmark (`node -r bench/memory-probe.cjs bin/ws.js ...`): the
+// Preloaded into ws by the memory benchmark (`node --import ./bench/memory-probe.mjs bin/ws.js ...`): the
 // largest value each part of process.memoryUsage() reached, sampled every 10 ms, written as JSON to
 // $WS_BENCH_MEMORY_PROBE at exit. It splits the peak RSS into the V8 heap (the young generation
 // is part of heapTotal), memory outside it (Buffers: external, arrayBuffers), and the rest (Node's
 // code and its own allocations).
-const fs = require("node:fs");
+import fs from "node:fs";
+import { setInterval } from "node:timers";
 
 const out = process.env.WS_BENCH_MEMORY_PROBE;
 if (out) {
