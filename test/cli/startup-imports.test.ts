@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fs from "node:fs";
+import module from "node:module";
 import path from "node:path";
 import { removeTempProjects, tempProjectOf, ws } from "../helpers/cli.js";
 
@@ -41,6 +42,20 @@ describe("start-up cost", () => {
       expect(ajv.filter((s) => !s.startsWith("ajv/dist/runtime/"))).toEqual([]);
       // Nor the yaml package, for a JSON file.
       expect(loaded.filter((s) => s === "yaml" || s.startsWith("yaml/"))).toEqual([]);
+    }
+  });
+
+  it("keeps compiled code for the next start where Node can (22.1+), and writes nothing where it cannot", () => {
+    const dir = tempProjectOf("ws-compile-cache-", {});
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: dir };
+      delete env.NODE_COMPILE_CACHE; // that variable alone would turn the cache on
+      delete env.NODE_DISABLE_COMPILE_CACHE;
+      expect(ws(["--help"], { cwd: dir, env }).code).toBe(0);
+      const cache = path.join(dir, "node-compile-cache");
+      expect(fs.existsSync(cache)).toBe(typeof module.enableCompileCache === "function");
+    } finally {
+      removeTempProjects();
     }
   });
 });
