@@ -103,7 +103,7 @@ export async function overhead({ log }) {
       "",
       `ws / make = **${fmtX(ratio)}** (goal ≤ ${GOAL}×): ${goal(ratio <= GOAL)}; ws / ninja = ${fmtX(ws_ / ninjaMs)}; the spawn server against direct spawning: ${fmtX(direct / ws_)} faster. ws above the Node /bin/sh floor: ${fmtMs(ws_ - floorSh)} (${((ws_ - floorSh) / STEPS).toFixed(2)} ms per step).`,
       "",
-      `Where the gap to make goes, per step (the layers ignore the graph: ${STEPS} independent processes, ${WORKERS} at a time): the spawn server ${perStep(server - make)} over make, the process layer ${perStep(processLayer - server)} over the server, the engine (start-up, validation, scheduling, events, state, the step folder's first attempt bookkeeping) ${perStep(ws_ - processLayer)} over the process layer.`,
+      `Where the gap to make goes, per step (the layers ignore the graph: ${STEPS} independent processes, ${WORKERS} at a time): the spawn server ${perStep(server - make)} over make, the process layer ${perStep(processLayer - server)} over the server, the engine (start-up, validation, scheduling, events, the fold, state.json, the reporter) ${perStep(ws_ - processLayer)} over the process layer.`,
       "",
       `All runs (ms): ws ${wsWall.map(Math.round).join(", ")}; ws direct ${directWall.map(Math.round).join(", ")}; ninja ${ninjaWall.map(Math.round).join(", ")}; make ${makeWall.map(Math.round).join(", ")}; floor ${floorWall.map(Math.round).join(", ")}; floor sh ${floorShWall.map(Math.round).join(", ")}; server ${serverWall.map(Math.round).join(", ")}; process layer ${processWall.map(Math.round).join(", ")}.`,
     ];
