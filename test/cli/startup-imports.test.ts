@@ -45,6 +45,13 @@ describe("start-up cost", () => {
     }
   });
 
+  it("ws validate --json does not load chalk (CI reads JSON); the text report does", () => {
+    const files = { "workstreams/w.json": { id: "w", steps: [{ id: "a", run: "true" }] } };
+    const chalkOf = (args: string[]) => importsOf(args, files).filter((s) => s === "chalk" || s.startsWith("chalk/"));
+    expect(chalkOf(["validate", "--ws-id", "w", "--json"])).toEqual([]);
+    expect(chalkOf(["validate", "--ws-id", "w"]).length).toBeGreaterThan(0);
+  });
+
   it("keeps compiled code for the next start where Node can (22.1+), and writes nothing where it cannot", () => {
     const dir = tempProjectOf("ws-compile-cache-", {});
     try {
