@@ -260,12 +260,16 @@ class SpawnServer {
  * nothing collected those buffers until ~40 MB had piled up (bench/: memory).
  */
 function readerOf(fd: number): net.Socket {
-  const socket: net.Socket = new net.Socket({
-    fd,
-    readable: true,
-    writable: false,
-    onread: { buffer: Buffer.allocUnsafe(64 * 1024), callback: (size: number, buffer: Buffer) => void socket.emit("data", buffer.subarray(0, size)) },
-  } as net.SocketConstructorOpts);
+  const buffer = Buffer.allocUnsafe(64 * 1024);
+  const onread: net.OnReadOpts = {
+    buffer,
+    callback: (size) => {
+      socket.emit("data", buffer.subarray(0, size));
+      return true; // keep reading: false would pause the socket
+    },
+  };
+  // @types/node declares `onread` for connect() only; the constructor takes it as well (Node's net.Socket docs).
+  const socket: net.Socket = new net.Socket({ fd, readable: true, writable: false, onread } as net.SocketConstructorOpts);
   return socket;
 }
 
