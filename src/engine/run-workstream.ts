@@ -10,6 +10,7 @@ import { loadRunState } from "../store/snapshot.js";
 import { acquireLock } from "../store/lock.js";
 import { readHistory } from "../store/history.js";
 import { reapGroups } from "../store/group-registry.js";
+import { plainEnv } from "../proc/launch.js";
 import { spawnServer } from "../proc/spawn-server.js";
 import { containmentNotes, sandboxUnavailable } from "../proc/run-checks.js";
 import { redactDeep, secretValues } from "../proc/secrets.js";
@@ -89,11 +90,9 @@ interface Prepared {
 /** Everything that can refuse a run before it takes the lock: resume checks, selection, tools on PATH. */
 function prepare(options: RunOptions): Prepared | Exclude<RunOutcome, { kind: "finished" | "locked" }> {
   const ws = options.workstream;
-  // One copy of process.env for the whole run: reading process.env calls into C++ per variable.
-  const inherited: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) inherited[name] = value;
-  // The CLI hands over process.env itself: the copy stands in for it.
-  const env = options.env !== undefined && options.env !== process.env ? options.env : inherited;
+  // Copied once for the run: every attempt reads both, and process.env is slow to read (plainEnv).
+  const inherited = plainEnv(process.env);
+  const env = options.env === undefined ? inherited : plainEnv(options.env);
   const paths = wsPaths(options.cwd, ws.id);
   const graph = buildGraph(ws);
   const previous = options.resume || options.rollback ? loadRunState(paths) : undefined;
@@ -144,7 +143,7 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const started = clock.now();
   const at = () => new Date(clock.now()).toISOString();
   // A step may print a key it was given: no event, log line or report keeps its value.
-  const secrets = secretValues([process.env, p.env, ...ws.steps.map((s) => s.env), ...Object.values(ws.tools).map((t) => t.env)]);
+  const secrets = secretValues([p.inherited, p.env, ...ws.steps.map((s) => s.env), ...Object.values(ws.tools).map((t) => t.env)]);
   const emit = (event: RunEvent) => dispatcher.emit(redactDeep(event, secrets));
   // Before anything is written: a malformed WS_STEP_OUTPUTS is the user's to fix (exit 2).
   // The last run's outputs stand in for steps this one leaves out, if a selected step reads any:
