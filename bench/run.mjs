@@ -12,9 +12,10 @@ import { validation } from "./validation.mjs";
 import { memory } from "./memory.mjs";
 import { startup } from "./startup.mjs";
 import { scale } from "./scale.mjs";
+import { isolation } from "./isolation.mjs";
 
 // Quick ones first: a run cut short by the clock still holds the most goals.
-const BENCHMARKS = { startup, validation, scale, seed, overhead, memory, scheduling };
+const BENCHMARKS = { startup, validation, scale, seed, overhead, memory, scheduling, isolation };
 
 function parseArgs(argv) {
   const options = { only: Object.keys(BENCHMARKS), write: undefined };
@@ -116,6 +117,8 @@ function headline(s) {
       return `50 000 steps: run --only ${Math.round(s.runMs)} ms (cpu ${fmtMs(s.runCpuMs)}), status ${Math.round(s.statusMs)} ms (cpu ${fmtMs(s.statusCpuMs)}) (each < 2000 ms); validate alone ${Math.round(s.validateMs)} ms`;
     case "startup":
       return `worst reading command ${s.ratio.toFixed(2)}× node -e 0 (≤ 1.7×); one-step run ${s.runRatio.toFixed(2)}× (≤ 2×)`;
+    case "isolation":
+      return Object.entries(s.perStep).filter(([m]) => m !== "none").map(([m, v]) => `${m} ${v >= 0 ? "+" : ""}${fmtMs(v)} a step`).join(", ") + " over running in place (measured, no goal)";
     default:
       return "";
   }

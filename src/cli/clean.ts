@@ -21,6 +21,7 @@ export async function cleanCommand(options: CleanCommandOptions, ctx: CliContext
   }
   const what = [
     ...(plan.tree ? [`the worktree ${rel(plan.tree)}`] : []),
+    ...(plan.lanes ? [`the worktrees of its steps in ${plan.lanes}`] : []),
     ...(plan.stateDir ? [`the state folder ${rel(plan.stateDir)}/ (logs, status, history)`] : []),
     ...plan.backups.map((b) => `the backup branch ${b}`),
   ];

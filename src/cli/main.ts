@@ -56,6 +56,7 @@ function buildProgram(run: Run): Command {
     .option("--dry-run", "print the plan (waves, critical path, estimate) and run nothing")
     .option("--resume", "continue the last run, skipping steps that passed")
     .option("--force", "with --resume: continue even though the workstream file changed")
+    .option("--rebase", "with --resume: run the unfinished steps on the working tree as it is now")
     .option("--rollback", "run no step: undo the last run's passed steps with their compensate commands")
     .option("--only <ids>", "run only these steps (comma-separated)", list)
     .option("--from <id>", "run this step and everything that depends on it")

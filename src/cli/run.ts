@@ -18,6 +18,7 @@ export interface RunCommandOptions {
   resume?: boolean;
   rollback?: boolean;
   force?: boolean;
+  rebase?: boolean;
   only?: string[];
   from?: string;
   base?: string;
@@ -32,6 +33,9 @@ export interface RunCommandOptions {
 }
 
 export async function runCommand(options: RunCommandOptions, ctx: CliContext): Promise<number> {
+  if (options.rebase && !options.resume) {
+    throw new UserError("--rebase goes with --resume: it moves the unfinished steps of the last run onto the working tree as it is now", { fix: "add --resume, or drop --rebase (a run without --resume always starts from the working tree as it is)" });
+  }
   const { locateWorkstream } = await import("../workstream/locate-file.js");
   const { loadValidWorkstream } = await import("../workstream/load.js");
   const file = locateWorkstream(options.wsId, { dir: ctx.dir });
@@ -80,6 +84,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
       resume: options.resume,
       rollback: options.rollback,
       force: options.force,
+      rebase: options.rebase,
       only: options.only,
       withDeps: options.withDeps,
       from: options.from,

@@ -38,6 +38,8 @@ export interface RunOptions extends Selection {
   resume?: boolean;
   /** With resume: accept a workstream file that changed since the run being resumed. */
   force?: boolean;
+  /** With resume: start the unfinished steps on the working tree as it is now, not the run's old base. */
+  rebase?: boolean;
   /** The commit to start from (`--base REF`); default: the working tree as it is. */
   base?: string | undefined;
   /** A worker count for this run, over the file's. */
@@ -150,7 +152,7 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   // reading them is reading the last run's whole state (6 MB at 50 000 steps, bench/scale.mjs).
   const lastOutputs = selected.size < graph.ids.length && [...selected].some((node) => usesOutputs(ws.steps[node]!));
   const stepAt = runStepResolver(ws, graph, () => dispatcher.state, p.previous ?? (lastOutputs ? loadRunState(paths) : undefined), p.env);
-  const place = await chooseWorkplace(ws, options.cwd, paths, { resume: Boolean(options.resume), baseRef: options.base, env: p.env, signal: options.signal });
+  const place = await chooseWorkplace(ws, options.cwd, paths, { resume: Boolean(options.resume || options.rollback), previousBase: p.previous?.base, rebase: options.rebase, baseRef: options.base, env: p.env, signal: options.signal });
   const maxWorkers = workerCount(ws, options.maxWorkers);
   const plan = planRun(ws, graph, readHistory(paths.history), maxWorkers, selected);
   const runId = `${new Date(started).toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${randomUUID().slice(0, 6)}`;
@@ -171,10 +173,13 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
     branch: place.branch,
     base: place.base,
     reused: place.reused,
+    runBase: place.runBase,
     estimateMs: plan.estimateMs,
     expectedMs: plan.expectedMs,
   });
   for (const message of startWarnings(options, p, place)) emit({ type: "warning", at: at(), message });
+  const lanes = place.git.lanes?.pool;
+  if (lanes) lanes.onNote = (message) => emit({ type: "warning", at: at(), message });
   if (!options.resume) {
     // A fresh run starts the numbering again: old attempt logs of the steps it runs would mix in.
     for (const node of selected) fs.rmSync(paths.stepDir(graph.ids[node] ?? ""), { recursive: true, force: true });
@@ -213,8 +218,15 @@ async function rollbackIfDue(options: RunOptions, p: Prepared, place: Workplace,
   if (!trigger || !state) return undefined;
   const steps = rollbackOrder(ws, state);
   if (steps.length === 0 && trigger === "failure") return undefined;
-  const deps = { workstream: ws, workdir: place.workdir, paths: p.paths, env: p.env, clock: p.clock, emit: dispatcher.emit, signal: options.hardSignal };
-  return (await runCompensations(deps, steps, trigger)) ? "passed" : "failed";
+  // In a worktree run, compensations run in a worktree of the run's branch as the steps left it.
+  const lanes = place.git.lanes;
+  const lane = lanes ? await lanes.pool.acquire(lanes.branch.head) : undefined;
+  try {
+    const deps = { workstream: ws, workdir: lane?.workdir ?? place.workdir, paths: p.paths, env: p.env, clock: p.clock, emit: dispatcher.emit, signal: options.hardSignal };
+    return (await runCompensations(deps, steps, trigger)) ? "passed" : "failed";
+  } finally {
+    if (lane && lanes) await lanes.pool.release(lane);
+  }
 }
 
 /** What the run header says before any step starts. */
@@ -248,10 +260,11 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan:
     previous: (id) => p.previous?.steps[id],
     resolve: stepAt,
     approvals,
+    parents: (node) => graph.deps[node] ?? [],
   });
   const conflicts = ws.execution.fileConflicts === "serialize" ? findScopeConflicts(ws, graph) : [];
   const waits = groupAwareDeps(ws, graph);
-  return schedule({
+  const finals = schedule({
     ids: graph.ids,
     deps: waits.deps,
     groupDeps: waits.groupDeps,
@@ -271,6 +284,8 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan:
     run: units.run,
     onFinal: units.onFinal,
   });
+  // Worktrees of steps cancelled between attempts are given back (their work kept as patches).
+  return finals.finally(() => units.settle());
 }
 
 /**

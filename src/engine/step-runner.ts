@@ -17,6 +17,9 @@ import { simpleArgv } from "../proc/simple-command.js";
 import { runRecorded } from "../store/group-registry.js";
 import type { Snapshot } from "../git/changes.js";
 import { attemptContainment, type AttemptPlace } from "../proc/attempt-containment.js";
+import type { Lane } from "../git/lanes.js";
+import type { TreeIdentity } from "../git/branch-guard.js";
+import type { MergeConflict } from "../git/run-branch.js";
 
 export interface StepRunnerDeps {
   workstream: Workstream;
@@ -33,6 +36,8 @@ export interface StepRunnerDeps {
   emit: (event: RunEvent) => void;
   /** file_scopes of the other steps whose attempts overlapped [since, now] (their edits are not this step's). */
   othersScopes: (step: Step, since: number) => string[][];
+  /** Worktree runs: the commit the step starts from (its dependencies' work merged), or why it can't start. */
+  baseFor?: ((step: Step) => Promise<{ commit: string } | { conflict: MergeConflict }>) | undefined;
 }
 
 /** The result of one unit, plus what the breaker needs to know. */
@@ -120,14 +125,14 @@ export class StepRun {
   lastUsage: Usage | undefined;
   /** Files this step's attempts changed and kept: a retry may leave an earlier attempt's file as it was. */
   private readonly owned = new Set<string>();
-  private ended = false;
+  ended = false;
   private outputs: Outputs = {};
   private folderMade = false;
 
-  /** Resumed after attempts of an interrupted run: their files in the tree are this step's too. */
-  private resumed: boolean;
-  /** The interrupted run's last attempt passed; only its commit is missing. */
-  private commitPending: boolean;
+  /** Worktree runs: the step's own worktree, from its first attempt to its end. */
+  private lane: (Lane & { identity: TreeIdentity }) | undefined;
+  /** What the step's work amounts to as a commit (worktree runs): its commit, else its base. */
+  result: string | undefined;
 
   /** `previous`: the step in the run being resumed, so a resume's logs continue the numbering,
    *  the files its attempts left get committed, and a commit cut short is finished. */
@@ -143,8 +148,6 @@ export class StepRun {
     // Only the numbering and the count carry over: `spent` starts at 0, so a resumed step has its
     // retries again (an interrupted attempt never spent one).
     this.interrupted = previous ? interruptedAttempts(previous) : 0;
-    this.resumed = this.made > 0;
-    this.commitPending = previous?.commitPending === true;
   }
 
   private rel(file: string): string {
@@ -153,7 +156,37 @@ export class StepRun {
 
   private place(attempt: number): AttemptPlace {
     const { step, deps } = this;
-    return { workstream: deps.workstream, step, attempt, env: deps.env, inherited: deps.inherited, cwd: deps.workdir, tree: deps.paths.tree, stepDir: deps.paths.stepDir(step.id), root: path.dirname(path.dirname(deps.paths.root)) };
+    return { workstream: deps.workstream, step, attempt, env: deps.env, inherited: deps.inherited, cwd: this.workdir, tree: this.lane?.root ?? deps.paths.tree, stepDir: deps.paths.stepDir(step.id), root: path.dirname(path.dirname(deps.paths.root)) };
+  }
+
+  /** Where the step runs: its own worktree, or (in place) the project. */
+  private get workdir(): string {
+    return this.lane?.workdir ?? this.deps.workdir;
+  }
+
+  /** Takes the step's worktree at its base; a conflict between its dependencies' work ends the step first. */
+  private async takeLane(): Promise<AttemptResult | undefined> {
+    const { deps, step } = this;
+    const pool = deps.git.lanes?.pool;
+    if (!pool || this.lane || !deps.baseFor) return undefined;
+    const base = await deps.baseFor(step);
+    if ("conflict" in base) {
+      const { steps, files } = base.conflict;
+      return this.end("failed", because("merge_conflict"), undefined, false, `the work of ${steps.join(" and ")} conflicts in ${files.join(", ")}; git cannot merge them for this step (make one depend on the other, or give them file_scopes that do not overlap)`);
+    }
+    const lane = await pool.acquire(base.commit);
+    const { readTreeIdentity } = await import("../git/branch-guard.js");
+    this.lane = { ...lane, identity: await readTreeIdentity(lane.root) };
+    this.result = base.commit;
+    return undefined;
+  }
+
+  /** Gives the worktree back; what a step that did not pass left in it is kept as a patch. */
+  async releaseLane(): Promise<void> {
+    const lane = this.lane;
+    if (!lane) return;
+    this.lane = undefined;
+    await this.deps.git.lanes?.pool.release(lane, path.join(this.deps.paths.stepDir(this.step.id), `attempt-${this.made}.leftover.patch`));
   }
 
   private now(): string {
@@ -162,15 +195,15 @@ export class StepRun {
 
   /** One attempt with `tool` (the step's first tool, or the fallback its tool's breaker left). */
   async attempt(signal: AbortSignal, tool = this.step.tool): Promise<AttemptResult> {
-    if (this.commitPending && this.deps.git.commit) return this.finishCommit();
+    const refused = await this.takeLane();
+    if (refused) return { ...refused, tool };
     const { step, deps } = this;
     const attempt = ++this.made;
     const started = deps.clock.now();
     deps.emit({ type: "step-start", at: this.now(), step: step.id, attempt, tool });
 
     const git = deps.git.scopeCheck || deps.git.commit ? await import("../git/changes.js") : undefined;
-    const before = git ? await git.snapshot(deps.workdir) : undefined;
-    if (before) await this.adoptLeftovers(before, started);
+    const before = git ? await git.snapshot(this.workdir) : undefined;
     const { proc, verdict, log, budgetHit, outputFile } = await this.runTool(tool, attempt, signal);
     this.usage = addUsage(this.usage, verdict.usage);
     this.lastUsage = verdict.usage;
@@ -237,6 +270,10 @@ export class StepRun {
 
     if (reason.kind === "passed") {
       const commit = deps.git.commit ? await this.commit() : undefined;
+      if (typeof commit === "object") {
+        const { steps, files } = commit.conflict;
+        return { ...this.end("failed", because("merge_conflict"), undefined, false, `its work conflicts with ${steps.filter((s) => s !== step.id).join(", ") || "work on the run's branch"} in ${files.join(", ")}; it passed its tests but cannot join the run's branch (kept as commit ${this.result?.slice(0, 12) ?? "?"})`), ...base };
+      }
       this.outputs = this.readOutputs(outputFile);
       return { ...this.end("passed", reason, commit, false), ...base };
     }
@@ -295,7 +332,7 @@ export class StepRun {
     const proc = await this.spawn({
       command: invocation.command,
       args: invocation.args,
-      cwd: deps.workdir,
+      cwd: this.workdir,
       env: { ...step.env, ...invocation.env, WS_OUTPUT: outputFile },
       stdinFile: invocation.stdinFile,
       timeoutMs: step.timeout * 1000,
@@ -315,7 +352,7 @@ export class StepRun {
     return {
       workstream: deps.workstream,
       step,
-      cwd: deps.workdir,
+      cwd: this.workdir,
       attempt,
       feedback: this.feedback,
       stepDir: deps.paths.stepDir(step.id),
@@ -335,29 +372,33 @@ export class StepRun {
     const { step, deps } = this;
     const stepDir = deps.paths.stepDir(step.id);
     const guard = deps.git.guard;
-    const findings = guard ? await guard.check(path.join(stepDir, `attempt-${attempt}.guard`)) : [];
+    const keepDir = path.join(stepDir, `attempt-${attempt}.guard`);
+    const findings = this.lane ? await this.checkLane(keepDir) : guard ? await guard.check(keepDir) : [];
+    const workdir = this.workdir;
     const git = await import("../git/changes.js");
-    const after = await git.snapshot(deps.workdir);
+    const after = await git.snapshot(workdir);
     let changed = git.changedBetween(before, after);
     const { enforceScope, revertChanges } = await import("../git/scope-check.js");
     let links: string[] = [];
-    if (guard) {
+    const top = this.lane?.root ?? guard?.root;
+    if (top !== undefined) {
       const { outwardLinks } = await import("../git/repo-guard.js");
-      links = await outwardLinks(deps.workdir, guard.root, after, changed);
+      links = await outwardLinks(workdir, top, after, changed);
       if (links.length > 0) {
         const patchFile = path.join(stepDir, `attempt-${attempt}.links.patch`);
-        await revertChanges({ cwd: deps.workdir, before, after, files: links, patchFile });
+        await revertChanges({ cwd: workdir, before, after, files: links, patchFile });
         findings.push(`created symlinks pointing outside the worktree: ${links.join(", ")} (kept in ${this.rel(patchFile)}, then removed)`);
         changed = changed.filter((f) => !links.includes(f));
       }
     }
     if (deps.git.scopeCheck && step.hasFileScope) {
       const check = await enforceScope({
-        cwd: deps.workdir,
+        cwd: workdir,
         before,
         after,
         fileScope: step.fileScope,
-        othersScopes: deps.othersScopes(step, started),
+        // In its own worktree, every change is the step's.
+        othersScopes: this.lane ? [] : deps.othersScopes(step, started),
         patchFile: path.join(stepDir, `attempt-${attempt}.out-of-scope.patch`),
         skip: links,
       });
@@ -371,33 +412,22 @@ export class StepRun {
     const own = discard ? await this.ownFiles(changed, started) : [];
     if (own.length === 0) return { changed, violation };
     const patchFile = path.join(stepDir, `attempt-${attempt}.lost-race.patch`);
-    await revertChanges({ cwd: deps.workdir, before, after: await git.snapshot(deps.workdir), files: own, patchFile });
+    await revertChanges({ cwd: workdir, before, after: await git.snapshot(workdir), files: own, patchFile });
     return { changed: changed.filter((f) => !own.includes(f)), violation, discarded: `its changes were discarded: ${own.join(", ")} (kept in ${this.rel(patchFile)})` };
   }
 
-  /** On the first attempt of a resumed step: files the interrupted run's attempts wrote are in the
-   *  tree (`before`), not in any snapshot this run takes; those the step owns are its work. */
-  private async adoptLeftovers(before: Snapshot, since: number): Promise<void> {
-    if (!this.resumed || !this.deps.git.commit) return;
-    this.resumed = false;
-    const { changedBetween } = await import("../git/changes.js");
-    const { matchesScope } = await import("../scope/patterns.js");
-    // Without a scope of its own, a step leaves alone what any other step of the workstream claims:
-    // those steps' interrupted attempts may have left it.
-    const claimed = this.step.hasFileScope ? [] : this.deps.workstream.steps.filter((s) => s !== this.step && s.hasFileScope).flatMap((s) => s.fileScope);
-    const leftovers = changedBetween(new Map(), before).filter((f) => !matchesScope(f, claimed));
-    for (const file of await this.ownFiles(leftovers, since)) this.owned.add(file);
-  }
-
-  /** The interrupted run's attempt passed and ws died committing it: commit now, without running
-   *  the step again (a commit that did land before the kill counts). */
-  private async finishCommit(): Promise<AttemptResult> {
-    this.commitPending = false;
-    const { snapshot } = await import("../git/changes.js");
-    await this.adoptLeftovers(await snapshot(this.deps.workdir), this.deps.clock.now());
-    const { commitOf } = await import("../git/commit.js");
-    const commit = (await this.commit()) ?? (await commitOf(this.deps.workdir, this.deps.git.guard?.branch, `ws(${this.step.id}): `));
-    return this.end("passed", because("passed"), commit, false);
+  /** The step's own worktree after an attempt: its `.git` file and HEAD as ws left them (a step
+   *  that deleted, disconnected or committed in it is undone, what it made kept under `keepDir`). */
+  private async checkLane(keepDir: string): Promise<string[]> {
+    const lane = this.lane!;
+    const { recoverTree, restoreHead } = await import("../git/branch-guard.js");
+    const findings = await recoverTree(lane.identity, lane.head, keepDir);
+    if ((await import("node:fs")).existsSync(lane.workdir) === false) {
+      fs.mkdirSync(lane.workdir, { recursive: true });
+      findings.push(`the step's working folder ${lane.workdir} was deleted; recreated it`);
+    }
+    findings.push(...(await restoreHead(lane.identity, lane.head, path.join(keepDir, "history.patch"))));
+    return findings;
   }
 
   /** The scheduler says why it stopped this step when it was not Ctrl-C or a stop: a lost race, a group timeout. */
@@ -460,7 +490,7 @@ export class StepRun {
       const proc = await this.spawn({
         command: command!,
         args,
-        cwd: deps.workdir,
+        cwd: this.workdir,
         env: step.env,
         timeoutMs: (test.timeout ?? step.timeout) * 1000,
         logFile: log,
@@ -501,17 +531,19 @@ export class StepRun {
     return runRecorded(this.deps.paths.groups, { ...options, inherit: this.deps.inherited });
   }
 
-  /** A step owns what it changed inside its scope; without a scope, what no other running step claims. */
+  /** A step owns what it changed inside its scope; without a scope, what no other running step
+   *  claims; in a worktree of its own, all it changed (the scope check reverted the rest). */
   private async ownFiles(changed: string[], since: number): Promise<string[]> {
     const { step, deps } = this;
-    if (changed.length === 0) return [];
+    if (changed.length === 0 || this.lane) return changed;
     const { matchesScope } = await import("../scope/patterns.js");
     const others = deps.othersScopes(step, since).flat();
     return step.hasFileScope ? changed.filter((f) => matchesScope(f, step.fileScope)) : changed.filter((f) => !matchesScope(f, others));
   }
 
-  /** Commits the files of every attempt: the tests passed on the tree they left, not on the last attempt's edits alone. */
-  private async commit(): Promise<string | undefined> {
+  /** Commits the files of every attempt: the tests passed on the tree they left, not on the last
+   *  attempt's edits alone. In a worktree run the commit then joins the run's branch. */
+  private async commit(): Promise<string | { conflict: MergeConflict } | undefined> {
     const { step, deps } = this;
     const files = [...this.owned].sort();
     if (files.length === 0) return undefined;
@@ -519,8 +551,13 @@ export class StepRun {
     const { trailerLine } = await import("../git/branch-name.js");
     const title = step.description || step.tasks[0] || step.id;
     // The trailer tells the next run this commit can be made again, so it needs no backup branch.
-    const guard = deps.git.guard;
     const message = `ws(${step.id}): ${title}\n\n${trailerLine(deps.workstream.id)}`;
-    return commitFiles({ cwd: deps.workdir, files, message, branch: guard?.branch, onCommit: (sha) => guard?.noteCommit(sha) });
+    const lane = this.lane;
+    const sha = await commitFiles({ cwd: this.workdir, files, message, onCommit: (made) => lane && (lane.head = made) });
+    const branch = deps.git.lanes?.branch;
+    if (sha === undefined || branch === undefined) return sha;
+    this.result = sha;
+    const joined = await branch.integrate(step.id, sha);
+    return "conflict" in joined ? joined : sha;
   }
 }

@@ -11,11 +11,13 @@ import { StepRun, type StepRunnerDeps } from "./step-runner.js";
 type StepUnitsDeps = Omit<StepRunnerDeps, "adapter" | "othersScopes"> & {
   ids: readonly string[];
   /** The step in the run being resumed (attempts made, a commit cut short). */
-  previous: (stepId: string) => Pick<StepRecord, "attempts" | "commitPending" | "interrupted" | "inAttempt"> | undefined;
+  previous: (stepId: string) => Pick<StepRecord, "attempts" | "commitPending" | "interrupted" | "inAttempt" | "state" | "commit"> | undefined;
   /** The step as it runs (its output references resolved); default: as written. */
   resolve?: (node: number) => Step | undefined;
   /** Where gated steps wait for a decision; without it, gates are open. */
   approvals?: ApprovalGates | undefined;
+  /** The steps a step depends on (group names expanded), in the graph's order. */
+  parents: (node: number) => readonly number[];
 };
 
 /** What the gate hands to `run`: the tool's admission, or a rejected approval gate. */
@@ -31,6 +33,9 @@ export class StepUnits {
   private readonly refusals = new Map<number, string>();
   private readonly spans: ScopeSpans;
   private readonly runs = new Map<number, StepRun>();
+  /** Worktree runs: each step's work as a commit, once known (see resultOf). */
+  private readonly results = new Map<number, Promise<string>>();
+  private readonly releases: Promise<void>[] = [];
 
   constructor(private readonly deps: StepUnitsDeps) {
     const now = () => deps.clock.now();
@@ -90,11 +95,61 @@ export class StepUnits {
       const run = this.stepRun(node, step);
       const result = await run.attempt(signal, tool);
       this.tools.record(result, trial, run.lastUsage);
+      if (result.final) await run.releaseLane();
+      await this.lookOutside();
       return result;
     } finally {
       this.spans.end(span);
     }
   };
+
+  /** What changed outside the steps' worktrees is said, never charged to a step (outside-watch.ts). */
+  private async lookOutside(): Promise<void> {
+    const watch = this.deps.git.lanes?.watch;
+    const changed = watch ? await watch.changes() : [];
+    if (changed.length === 0) return;
+    const sandboxed = this.deps.workstream.execution.isolation === "sandbox";
+    const shown = changed.length > 8 ? `${changed.slice(0, 8).join(", ")} and ${changed.length - 8} more` : changed.join(", ");
+    const why = sandboxed ? "the steps could not write there (sandbox), so it was you or another program" : 'ws cannot tell who (a step escaping its worktree, or you); isolation "sandbox" keeps steps from writing there';
+    this.deps.emit({ type: "warning", at: this.at(), message: `changed in your checkout while steps ran: ${shown}; left as it is: ${why}` });
+  }
+
+  /** Waits until every worktree of a step that ended between attempts is given back. */
+  async settle(): Promise<void> {
+    await Promise.all(this.releases);
+  }
+
+  /**
+   * The commit a step starts from in a worktree run: the run's base merged with its dependencies'
+   * results in the graph's order. A dependency's result is its commit when it made one (this run,
+   * or the run being resumed), else its own base: a step that failed, was skipped or changed
+   * nothing passes on what it was given.
+   */
+  private baseFor = async (step: Step): Promise<{ commit: string } | { conflict: import("../git/run-branch.js").MergeConflict }> => {
+    const branch = this.deps.git.lanes!.branch;
+    const node = this.deps.ids.indexOf(step.id);
+    const parents = [];
+    for (const parent of this.deps.parents(node)) parents.push({ step: this.deps.ids[parent] ?? String(parent), commit: await this.resultOf(parent) });
+    return branch.baseFor(parents);
+  };
+
+  private resultOf(node: number): Promise<string> {
+    let result = this.results.get(node);
+    if (result === undefined) {
+      const id = this.deps.ids[node] ?? "";
+      const run = this.runs.get(node);
+      const previous = this.deps.previous(id);
+      result = (async () => {
+        if (run?.result !== undefined) return run.result;
+        if (previous?.state === "passed" && previous.commit !== undefined) return previous.commit;
+        const base = await this.baseFor(this.step(node));
+        return "commit" in base ? base.commit : this.deps.git.lanes!.branch.base;
+      })();
+      // Only a step that has ended has a final result.
+      if (run?.ended ?? previous?.state === "passed") this.results.set(node, result);
+    }
+    return result;
+  }
 
   onFinal = (node: number, final: Final): void => {
     // A queued step left behind by its tools (parked past max_wait, breaker open under stop/abort)
@@ -103,6 +158,8 @@ export class StepUnits {
     const why = final.state === "cancelled" && step && !this.refusals.has(node) ? this.tools.whyNotStarted(step) : undefined;
     // A step cancelled between attempts has not said so yet; steps that ended emitted their own step-end.
     if (final.state === "cancelled") this.runs.get(node)?.cancel(why);
+    const run = this.runs.get(node);
+    if (run) this.releases.push(run.releaseLane());
     const notRun = final.state === "blocked" || (final.state === "cancelled" && !this.runs.has(node)) || (final.state === "skipped" && final.reason.kind === "run_if");
     if (notRun) {
       const detail = this.refusals.get(node) ?? why?.detail;
@@ -120,6 +177,7 @@ export class StepUnits {
           ...deps,
           adapter: (tool: string) => adapterFor(deps.workstream, tool),
           othersScopes: (s: Step, since: number) => this.spans.othersScopes(s, since),
+          baseFor: deps.git.lanes ? this.baseFor : undefined,
         },
         deps.previous(step.id),
       );

@@ -23,7 +23,9 @@ export type ReasonKind =
   /** Stopped or never started because its step group's `timeout` ran out. */
   | "group_timeout"
   /** Its approval gate was rejected (by someone, or by its timeout). */
-  | "rejected";
+  | "rejected"
+  /** Its work and another step's changed the same lines: git cannot merge them (worktree runs). */
+  | "merge_conflict";
 
 export type EndReason =
   | { kind: ReasonKind }

@@ -45,6 +45,8 @@ export type RunEvent =
       base?: { source: string; commit: string; uncommitted: number; sample: string[] } | undefined;
       /** True when the worktree of an earlier run was reused (reset to the base). */
       reused?: boolean | undefined;
+      /** The commit steps build on (worktree runs), so a resume starts its steps from the same one. */
+      runBase?: string | undefined;
     })
   | (Base & { type: "step-start"; step: string; attempt: number; tool: string })
   | (Base & { type: "test-start"; step: string; attempt: number; index: number; command: string })

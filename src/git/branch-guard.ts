@@ -2,15 +2,13 @@ import { lstat, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { git, gitText, gitWithIndexLock } from "./run-git.js";
 
-/** The run's worktree as ws made it: where it is, how its `.git` file points at its git dir, and
- *  the branch it must stay on. */
+/** A step's worktree as ws made it: where it is and how its `.git` file points at its git dir. */
 export interface TreeIdentity {
   root: string;
   /** The worktree's own git dir (its HEAD and index). */
   gitDir: string;
   /** The exact text of `<root>/.git` ("gitdir: …"). */
   dotGit: string;
-  branch: string;
 }
 
 /**
@@ -43,43 +41,35 @@ export async function recoverTree(tree: TreeIdentity, tip: string, keepDir: stri
 }
 
 /**
- * HEAD must still be the run's branch, at the commit ws made last (`tip`). A step that checked out
- * another branch, detached HEAD, reset or committed is undone: the history it made is written to
- * `patchFile` (`git diff --binary <tip> <where HEAD was>`), the branch goes back to `tip` and the
- * files the move changed are put back (`reset --keep`, which never overwrites an edit made after
- * the move; when it would, the files stay as they are and the scope check judges them).
+ * HEAD of a step's worktree must still be detached at `tip` (the step's base, or the commit ws made
+ * for it). A step that committed, reset, checked out a branch or detached elsewhere is undone: the
+ * history it made is written to `patchFile` (`git diff --binary <tip> <where HEAD was>`), HEAD goes
+ * back to `tip` and the files the move changed are put back (`reset --keep`, which never
+ * overwrites an edit made after the move; when it would, the files stay and the scope check judges them).
  */
-export async function restoreBranch(tree: TreeIdentity, tip: string, patchFile: string, refs: Map<string, string>): Promise<string[]> {
-  const ref = `refs/heads/${tree.branch}`;
-  // HEAD read as a file and refs from the guard's one for-each-ref: no git call when all is well.
+export async function restoreHead(tree: TreeIdentity, tip: string, patchFile: string): Promise<string[]> {
   const head = (await readFile(path.join(tree.gitDir, "HEAD"), "utf8").catch(() => "")).trim();
+  if (head === tip) return [];
   const symbolic = head.startsWith("ref: ") ? head.slice(5) : "";
-  const branchAt = refs.get(ref);
-  const headAt = symbolic ? (refs.get(symbolic) ?? "") : head;
-  if (symbolic === ref && branchAt === tip) return [];
-
-  const findings: string[] = [];
-  if (symbolic !== ref) findings.push(`HEAD was moved to ${symbolic ? symbolic.replace(/^refs\/heads\//, "branch ") : `a detached ${headAt.slice(0, 12)}`}`);
-  if (branchAt !== tip) findings.push(`${tree.branch} was moved from ${tip.slice(0, 12)} to ${branchAt ? branchAt.slice(0, 12) : "nothing (deleted)"}`);
+  const headAt = symbolic ? (await git(tree.root, ["rev-parse", "--verify", "--quiet", `${symbolic}^{commit}`], { allowFailure: true })).stdout.toString("utf8").trim() : head;
   const moved = headAt !== "" && headAt !== tip;
   if (moved) {
     const diff = await git(tree.root, ["diff", "--binary", "--full-index", "--no-color", "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", tip, headAt]);
     await mkdir(path.dirname(patchFile), { recursive: true });
     await writeFile(patchFile, diff.stdout);
   }
-  // The branch first goes where the index and files are now, so that reset --keep moves them back.
-  await git(tree.root, ["update-ref", ref, moved ? headAt : tip]);
-  await git(tree.root, ["symbolic-ref", "HEAD", ref]);
+  // HEAD first goes where the index and files are now, so that reset --keep moves them back.
+  await git(tree.root, ["update-ref", "--no-deref", "HEAD", moved ? headAt : tip]);
   if (moved) {
     const keep = await gitWithIndexLock(tree.root, ["reset", "-q", "--keep", tip], { allowFailure: true });
     if (keep.code !== 0) await gitWithIndexLock(tree.root, ["reset", "-q", tip]);
   }
-  const where = moved ? `; the history it made is kept in ${patchFile}` : "";
-  return [`${findings.join(", ")}: put ${tree.branch} back at ${tip.slice(0, 12)}${where}`];
+  const what = symbolic ? `HEAD was moved to ${symbolic.replace(/^refs\/heads\//, "branch ")}` : `HEAD was moved to ${headAt.slice(0, 12)} (a commit or reset)`;
+  return [`${what}: put it back at ${tip.slice(0, 12)}${moved ? `; the history it made is kept in ${patchFile}` : ""}`];
 }
 
-/** The worktree's identity, read once when the run starts. */
-export async function readTreeIdentity(root: string, branch: string): Promise<TreeIdentity> {
+/** A worktree's identity, read when ws hands it to a step. */
+export async function readTreeIdentity(root: string): Promise<TreeIdentity> {
   const [top = "", gitDir = ""] = (await gitText(root, ["rev-parse", "--show-toplevel", "--absolute-git-dir"])).split("\n");
-  return { root: top, gitDir, dotGit: await readFile(path.join(top, ".git"), "utf8"), branch };
+  return { root: top, gitDir, dotGit: await readFile(path.join(top, ".git"), "utf8") };
 }

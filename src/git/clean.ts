@@ -3,6 +3,7 @@ import path from "node:path";
 import { acquireLock, type LockHolder } from "../store/lock.js";
 import { wsPaths } from "../store/paths.js";
 import { listBackups, runBranch } from "./branch-name.js";
+import { lanesHome, removeLanes } from "./lanes.js";
 import { branchCommit, gitRoot } from "./repo.js";
 import { git, gitText } from "./run-git.js";
 
@@ -11,8 +12,10 @@ export interface CleanPlan {
   wsId: string;
   /** `.worktrees/<id>/`, when it exists. */
   stateDir: string | undefined;
-  /** The run's worktree, when git knows it or its folder exists. */
+  /** The run's worktree of an older ws (inside the state folder), when git knows it or its folder exists. */
   tree: string | undefined;
+  /** The folder of the workstream's per-step worktrees (outside the project), when it exists. */
+  lanes: string | undefined;
   backups: string[];
   /** The run's branch: kept (it holds the work to merge); undefined outside git or when absent. */
   branch: string | undefined;
@@ -27,14 +30,16 @@ export async function planClean(projectDir: string, wsId: string): Promise<Clean
   const stateDir = fs.existsSync(paths.root) ? paths.root : undefined;
   const registered = root !== undefined && (await registeredTree(root, paths.tree));
   const tree = registered || fs.existsSync(paths.tree) ? paths.tree : undefined;
-  if (root === undefined) return { wsId, stateDir, tree, backups: [], branch: undefined, gitRoot: root };
+  if (root === undefined) return { wsId, stateDir, tree, lanes: undefined, backups: [], branch: undefined, gitRoot: root };
   const branch = runBranch(root, fs.realpathSync(projectDir), wsId);
   const backups = await listBackups(root, branch);
-  return { wsId, stateDir, tree, backups, branch: (await branchCommit(root, branch)) === undefined ? undefined : branch, gitRoot: root };
+  const home = lanesHome(root, branch, process.env);
+  const lanes = fs.existsSync(home) ? home : undefined;
+  return { wsId, stateDir, tree, lanes, backups, branch: (await branchCommit(root, branch)) === undefined ? undefined : branch, gitRoot: root };
 }
 
 export function isEmptyPlan(plan: CleanPlan): boolean {
-  return plan.stateDir === undefined && plan.tree === undefined && plan.backups.length === 0;
+  return plan.stateDir === undefined && plan.tree === undefined && plan.lanes === undefined && plan.backups.length === 0;
 }
 
 /**
@@ -50,6 +55,7 @@ export async function clean(projectDir: string, plan: CleanPlan): Promise<CleanR
     if (plan.gitRoot !== undefined && plan.tree !== undefined && (await registeredTree(plan.gitRoot, plan.tree))) {
       await git(plan.gitRoot, ["worktree", "remove", "--force", "--force", plan.tree]);
     }
+    if (plan.gitRoot !== undefined && plan.lanes !== undefined) await removeLanes(plan.gitRoot, plan.lanes);
     for (const backup of plan.backups) if (plan.gitRoot !== undefined) await git(plan.gitRoot, ["branch", "-D", "--quiet", backup]);
     // Everything but the lock, which goes last, once nothing else is left to protect.
     for (const entry of fs.readdirSync(paths.root)) {

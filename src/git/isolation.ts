@@ -3,7 +3,10 @@ import { UserError } from "../errors.js";
 import type { WsPaths } from "../store/paths.js";
 import type { Workstream } from "../workstream/model.js";
 import { gitRoot } from "./repo.js";
+import type { Lanes } from "./lanes.js";
+import type { OutsideWatch } from "./outside-watch.js";
 import type { RepoGuard } from "./repo-guard.js";
+import type { RunBranch } from "./run-branch.js";
 
 type RunStartEvent = Extract<RunEvent, { type: "run-start" }>;
 
@@ -12,13 +15,15 @@ export interface GitMode {
   scopeCheck: boolean;
   /** Commit a passed step's files (worktree isolation). */
   commit: boolean;
-  /** Checks, after each attempt, what a step must not touch besides files outside its scope
-   *  (the shared git dir, the user's checkout, the run's branch); absent outside git. */
+  /** In place: checks, after each attempt, what a step must not touch besides files outside its
+   *  scope (the shared git dir, refs); absent outside git and in worktree runs. */
   guard?: RepoGuard | undefined;
+  /** Worktree runs: a worktree per step, the run's branch, and what is watched outside them. */
+  lanes?: { pool: Lanes; branch: RunBranch; watch: OutsideWatch } | undefined;
 }
 
 export interface Workplace {
-  /** Where the steps run: the worktree (at the same relative folder as cwd), or cwd itself. */
+  /** Where the steps run: the folder of the per-step worktrees, or cwd itself. */
   workdir: string;
   branch?: string | undefined;
   git: GitMode;
@@ -28,11 +33,16 @@ export interface Workplace {
   base?: RunStartEvent["base"];
   /** The last run's worktree was reused. */
   reused?: boolean | undefined;
+  /** The commit the steps build on (worktree runs): recorded, so a resume knows it. */
+  runBase?: string | undefined;
 }
 
 /** How a worktree run starts (the rest of RunOptions is not isolation's business). */
 interface WorkplaceOptions {
   resume: boolean;
+  /** With resume: the base of the run being resumed, and whether to start on the working tree instead (--rebase). */
+  previousBase?: string | undefined;
+  rebase?: boolean | undefined;
   /** `--base REF`; default: the working tree as it is. */
   baseRef?: string | undefined;
   env: NodeJS.ProcessEnv;
@@ -67,13 +77,14 @@ export async function chooseWorkplace(ws: Workstream, cwd: string, paths: WsPath
   }
   const { prepareRunTree } = await import("./run-tree.js");
   const { NoCommitsError } = await import("./working-tree-base.js");
+  // Before the base is taken: whatever changes in the checkout from then on is news.
+  const { OutsideWatch } = await import("./outside-watch.js");
+  const watch = await OutsideWatch.open(root);
   try {
-    const tree = await prepareRunTree({ gitRoot: root, projectDir: cwd, wsId: ws.id, paths, resume: opts.resume, baseRef: opts.baseRef, settings: ws.worktree, setupTimeoutMs: ws.execution.timeoutPerStep * 1000, env: opts.env, signal: opts.signal });
-    const base = { source: tree.base.source, commit: tree.base.commit, uncommitted: tree.base.uncommitted.length, sample: tree.base.uncommitted.slice(0, 5) };
-    const { openTreeGuard } = await import("./repo-guard.js");
-    const guarded = await openTreeGuard({ workdir: tree.workdir, worktree: { branch: tree.branch, checkout: root } });
-    const git = { scopeCheck: true, commit: true, guard: guarded.guard };
-    return { workdir: tree.workdir, branch: tree.branch, git, notes: [...tree.notes, ...guarded.notes], base: opts.resume ? undefined : base, reused: tree.reused };
+    const tree = await prepareRunTree({ gitRoot: root, projectDir: cwd, wsId: ws.id, paths, resume: opts.resume, previousBase: opts.previousBase, rebase: opts.rebase, baseRef: opts.baseRef, settings: ws.worktree, setupTimeoutMs: ws.execution.timeoutPerStep * 1000, env: opts.env, signal: opts.signal });
+    const base = tree.base && { source: tree.base.source, commit: tree.base.commit, uncommitted: tree.base.uncommitted.length, sample: tree.base.uncommitted.slice(0, 5) };
+    const git = { scopeCheck: true, commit: true, lanes: { pool: tree.lanes, branch: tree.branch, watch } };
+    return { workdir: tree.lanes.home, branch: tree.branch.name, git, notes: tree.notes, base, reused: tree.reused, runBase: tree.branch.base };
   } catch (error) {
     if (error instanceof NoCommitsError && ws.execution.isolation === undefined) {
       return { workdir: cwd, git: { scopeCheck: false, commit: false }, notes: [`${error.message}; running in place (isolation "none")`] };

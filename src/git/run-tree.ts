@@ -1,27 +1,30 @@
 import { realpath } from "node:fs/promises";
-import path from "node:path";
 import { UserError } from "../errors.js";
 import type { WsPaths } from "../store/paths.js";
 import type { WorktreeSettings } from "../workstream/model.js";
 import { runBranch } from "./branch-name.js";
+import { Lanes, lanesHome } from "./lanes.js";
+import { RunBranch } from "./run-branch.js";
+import { git, splitNul } from "./run-git.js";
 import { resolveBase, type RunBase } from "./working-tree-base.js";
-import { ensureExcluded, prepareWorktree } from "./worktree.js";
-import { provisionWorktree } from "./worktree-setup.js";
+import { ensureExcluded, prepareRunBranch } from "./worktree.js";
 
 export interface RunTree {
-  /** Where steps run: the worktree, at the project's place inside it. */
-  workdir: string;
-  branch: string;
-  base: RunBase;
+  branch: RunBranch;
+  lanes: Lanes;
+  /** What a fresh run (or a rebased resume) starts from; undefined on a plain resume. */
+  base: RunBase | undefined;
+  /** The first worktree existed already (made by an earlier run). */
   reused: boolean;
-  /** What else the run should say: backups kept, what was copied, linked, set up. */
+  /** What else the run should say: backups kept, what was copied, linked, set up, a stale resume. */
   notes: string[];
 }
 
 /**
- * Everything `isolation: worktree` needs before the first step: the base commit (the working tree
- * as it is, or --base REF), the worktree on the run's branch (reused between runs), and what
- * `worktree` brings into it. Throws UserError for what the user must fix.
+ * Everything a worktree run needs before the first step: the base commit (the working tree as it
+ * is, or --base REF; on resume the run's own base), the run's branch, and the pool of per-step
+ * worktrees outside the project, the first of them made and provisioned (`worktree` settings,
+ * setup), so a failing setup stops the run before any step. Throws UserError for what the user must fix.
  */
 export async function prepareRunTree(opts: {
   gitRoot: string;
@@ -30,6 +33,10 @@ export async function prepareRunTree(opts: {
   wsId: string;
   paths: WsPaths;
   resume: boolean;
+  /** With resume: the base commit of the run being resumed (older runs did not record it). */
+  previousBase?: string | undefined;
+  /** With resume: start the unfinished steps on the working tree as it is now. */
+  rebase?: boolean | undefined;
   baseRef?: string | undefined;
   settings?: WorktreeSettings | undefined;
   /** The limit for `setup` (execution.timeout_per_step), in ms; 0 = none. */
@@ -46,17 +53,48 @@ export async function prepareRunTree(opts: {
   }
   // Before the base is taken: ws's own state must never be part of it.
   await ensureExcluded(gitRoot);
-  const base = await resolveBase(gitRoot, wsId, opts.baseRef);
-  const branch = runBranch(gitRoot, projectDir, wsId);
-  const tree = await prepareWorktree({ projectRoot: gitRoot, wsId, branch, treePath: paths.tree, resume: opts.resume, base: base.commit });
-  const workdir = path.join(tree.path, path.relative(gitRoot, projectDir));
-  // The base and the reuse are in the run header; these are the rest (backups, setup...).
-  const notes = tree.notes.filter((note) => !note.startsWith("reused the worktree"));
-  if (opts.settings) {
-    const provisioned = await provisionWorktree({ projectDir, workdir, settings: opts.settings, created: tree.created, stateDir: paths.root, env: opts.env, signal: opts.signal, timeoutMs: opts.setupTimeoutMs });
-    notes.push(...provisioned.notes);
+  const current = await resolveBase(gitRoot, wsId, opts.baseRef);
+  const name = runBranch(gitRoot, projectDir, wsId);
+  const prepared = await prepareRunBranch({ projectRoot: gitRoot, wsId, branch: name, resume: opts.resume, base: current.commit, oldTree: paths.tree });
+  const notes = [...prepared.notes];
+  let base = opts.resume ? (opts.previousBase ?? prepared.tip) : current.commit;
+  let tip = prepared.tip;
+  let started: RunBase | undefined = opts.resume ? undefined : current;
+  if (opts.resume) {
+    const changed = await changedFiles(gitRoot, base, current.commit);
+    if (changed.length > 0 && opts.rebase) {
+      base = current.commit;
+      started = current;
+      notes.push(`--rebase: the unfinished steps start from the working tree as it is now (${describe(changed)} changed since the run's base)`);
+    } else if (changed.length > 0) {
+      notes.push(`your working tree changed since this run started (${describe(changed)}); the unfinished steps resume on the run's old base. \`ws run --resume --rebase\` resumes them on the working tree as it is now; a run without --resume starts afresh`);
+    } else if (opts.rebase) {
+      notes.push("--rebase: the working tree is as the run found it; nothing to rebase onto");
+    }
   }
-  return { workdir, branch, base, reused: tree.reused, notes };
+  const branch = new RunBranch(gitRoot, name, base, tip, wsId);
+  if (base !== opts.previousBase && opts.resume && opts.rebase) {
+    const joined = await branch.integrate("the working tree", base);
+    if ("conflict" in joined) {
+      throw new UserError(`--rebase: the working tree conflicts with work already on ${name} (${joined.conflict.files.join(", ")}, from ${joined.conflict.steps.join(", ")})`, { fix: "resume without --rebase, or run afresh without --resume" });
+    }
+    tip = branch.head;
+  }
+  const lanes = new Lanes({ gitRoot, projectDir, home: lanesHome(gitRoot, name, opts.env), stateDir: paths.root, settings: opts.settings, setupTimeoutMs: opts.setupTimeoutMs, env: opts.env, signal: opts.signal });
+  const first = await lanes.acquire(base);
+  await lanes.release(first);
+  notes.push(...lanes.notes.splice(0));
+  return { branch, lanes, base: started, reused: !first.created, notes };
+}
+
+async function changedFiles(gitRoot: string, from: string, to: string): Promise<string[]> {
+  if (from === to) return [];
+  return splitNul((await git(gitRoot, ["diff-tree", "-r", "-z", "--no-renames", "--name-only", from, to])).stdout);
+}
+
+function describe(files: string[]): string {
+  const shown = files.slice(0, 3).join(", ");
+  return files.length > 3 ? `${files.length} files: ${shown}, …` : shown;
 }
 
 /** Running in place: --base can't apply (an error), and the worktree setting has nothing to act on (a warning). */

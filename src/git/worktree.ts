@@ -1,20 +1,12 @@
-import { appendFile, mkdir, readdir, readFile, realpath, rename, stat } from "node:fs/promises";
+import { appendFile, mkdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { STATE_FOLDER } from "../store/paths.js";
 import { changedBetween, snapshot } from "./changes.js";
 import { commitFiles } from "./commit.js";
-import { listBackups, MAX_BACKUPS, newBackupName, timestamp, trailerLine } from "./branch-name.js";
+import { listBackups, MAX_BACKUPS, newBackupName, trailerLine } from "./branch-name.js";
 import { branchCommit, gitRoot } from "./repo.js";
 import { git, gitText, splitNul } from "./run-git.js";
-
-export interface Worktree {
-  path: string;
-  branch: string;
-  created: boolean;
-  /** The commit the run started from (on resume: the merge base of the new base and the branch). */
-  base: string;
-}
 
 interface RegisteredWorktree {
   path: string;
@@ -36,71 +28,49 @@ export async function ensureExcluded(projectRoot: string): Promise<void> {
   await appendFile(file, `${text === "" || text.endsWith("\n") ? "" : "\n"}${EXCLUDE_LINE}\n`);
 }
 
-export interface PrepareOptions {
+export interface RunBranchOptions {
   /** The top of the git repository. */
   projectRoot: string;
   wsId: string;
   /** The run's branch (see runBranch). */
   branch: string;
-  treePath: string;
   resume: boolean;
   /** The commit a fresh run starts from (see resolveBase). */
   base: string;
+  /** Where the state folder of an older ws kept the run's single worktree (`.worktrees/<id>/tree`). */
+  oldTree: string;
 }
 
-/** Create, reuse or (on resume) continue the run's worktree on `branch`. Adds `.worktrees/` to
- *  .git/info/exclude. On a fresh run an existing tree on the branch is reused: reset to the new
- *  base, so what git ignores in it (node_modules, build caches) survives between runs. Nothing may
- *  be lost: uncommitted changes left in the old tree are committed to its branch first, and when
- *  the old branch then holds commits that are neither in the new base nor made by ws for this
- *  workstream (see foreignCommits), it is kept as `<branch>-<yyyymmdd-hhmmss>` (at most MAX_BACKUPS).
- *  Refuses (UserError, exit 2) while the branch is checked out in another checkout. */
-export async function prepareWorktree(opts: PrepareOptions): Promise<Worktree & { notes: string[]; reused: boolean }> {
+/**
+ * The run's branch, which no worktree of ws checks out (each step works in a detached worktree of
+ * its own, lanes.ts): a fresh run points it at the base, a resume goes on from its tip. Nothing
+ * may be lost: when the old branch holds commits that are neither in the new base nor made by ws
+ * for this workstream (see foreignCommits), it is kept as `<branch>-<yyyymmdd-hhmmss>` (at most
+ * MAX_BACKUPS). The single worktree of an older ws inside the project is retired (its uncommitted
+ * work committed to its branch first). Refuses (UserError, exit 2) while the branch is checked
+ * out in another checkout. Returns the branch's tip for the run.
+ */
+export async function prepareRunBranch(opts: RunBranchOptions): Promise<{ tip: string; notes: string[] }> {
   const { projectRoot, branch, base } = opts;
-  const treePath = path.resolve(opts.treePath);
   const notes: string[] = [];
   if ((await gitRoot(projectRoot)) === undefined) throw new UserError(`${projectRoot} is not inside a git repository`);
   await ensureExcluded(projectRoot);
-
-  let ours = await findWorktree(projectRoot, treePath);
-  if (ours !== undefined && !(await isDirectory(treePath))) {
-    // Registered but deleted by hand: forget the registration; the branch still holds the work.
-    await git(projectRoot, ["worktree", "remove", "--force", "--force", treePath]);
-    ours = undefined;
+  const old = await findWorktree(projectRoot, path.resolve(opts.oldTree));
+  if (old !== undefined) {
+    await retire(projectRoot, old, base, branch, notes);
+    notes.push(`removed the worktree ${old.path} inside the project: each step now gets a worktree of its own outside it`);
   }
   const holder = await checkedOutAt(projectRoot, branch);
-  if (holder !== undefined && (ours === undefined || (await canonical(holder)) !== (await canonical(ours.path)))) {
+  if (holder !== undefined) {
     throw new UserError(`branch ${branch} is checked out in ${holder}, so ws can't run the workstream on it`, {
       fix: `switch that checkout to another branch (e.g. \`git switch -\`; merge the work first with \`git merge ${branch}\` if you want it), then run again`,
     });
   }
-  if (opts.resume) {
-    if (ours?.branch === branch) {
-      return { path: treePath, branch, created: false, reused: true, base: await mergeBase(projectRoot, base, branch), notes };
-    }
-    if (ours === undefined && (await branchCommit(projectRoot, branch)) !== undefined) {
-      await moveAsideIfOccupied(treePath, notes);
-      await git(projectRoot, ["worktree", "add", "--quiet", treePath, branch]);
-      notes.push(`recreated the worktree ${treePath} from the existing branch ${branch}`);
-      return { path: treePath, branch, created: true, reused: false, base: await mergeBase(projectRoot, base, branch), notes };
-    }
-  }
-
-  if (ours !== undefined && ours.branch === branch) {
-    await saveLeftovers(ours.path, notes);
-    await backupIfNeeded(projectRoot, opts, notes);
-    // Tracked files and untracked leftovers go back to the base; ignored files stay (the point of reuse).
-    await git(treePath, ["reset", "--hard", "--quiet", base]);
-    await git(treePath, ["clean", "-d", "--force", "--quiet"]);
-    notes.push(`reused the worktree ${treePath} (reset to the new base; files git ignores, e.g. node_modules, kept)`);
-    return { path: treePath, branch, created: false, reused: true, base, notes };
-  }
-  if (ours !== undefined) await retire(projectRoot, ours, base, branch, notes);
+  const tip = await branchCommit(projectRoot, branch);
+  if (opts.resume && tip !== undefined) return { tip, notes };
   await backupIfNeeded(projectRoot, opts, notes);
-  await moveAsideIfOccupied(treePath, notes);
-  await mkdir(path.dirname(treePath), { recursive: true });
-  await git(projectRoot, ["worktree", "add", "--quiet", "-B", branch, treePath, base]);
-  return { path: treePath, branch, created: true, reused: false, base, notes };
+  await git(projectRoot, ["branch", "--force", "--no-track", branch, base]);
+  return { tip: base, notes };
 }
 
 /** Commits of `tip` that a re-run cannot make again: not in `base`, and without ws's trailer for
@@ -115,7 +85,7 @@ export async function foreignCommits(cwd: string, base: string, tip: string, wsI
 }
 
 /** Keeps the old branch as `<branch>-<date>` when it holds foreign commits; prunes old backups. */
-async function backupIfNeeded(projectRoot: string, opts: PrepareOptions, notes: string[]): Promise<void> {
+async function backupIfNeeded(projectRoot: string, opts: RunBranchOptions, notes: string[]): Promise<void> {
   const tip = await branchCommit(projectRoot, opts.branch);
   if (tip === undefined) return;
   const foreign = await foreignCommits(projectRoot, opts.base, tip, opts.wsId);
@@ -184,20 +154,6 @@ async function checkedOutAt(projectRoot: string, branch: string): Promise<string
   return (await listWorktrees(projectRoot)).find((tree) => tree.branch === branch)?.path;
 }
 
-async function mergeBase(cwd: string, head: string, branch: string): Promise<string> {
-  const result = await git(cwd, ["merge-base", head, `refs/heads/${branch}`], { allowFailure: true });
-  return result.code === 0 ? result.stdout.toString("utf8").trim() : head;
-}
-
 async function isAncestor(cwd: string, commit: string, of: string): Promise<boolean> {
   return (await git(cwd, ["merge-base", "--is-ancestor", commit, of], { allowFailure: true })).code === 0;
-}
-
-/** A leftover directory where the tree goes (not a registered worktree) is kept, not deleted. */
-async function moveAsideIfOccupied(treePath: string, notes: string[]): Promise<void> {
-  const entries = await readdir(treePath).catch(() => undefined);
-  if (entries === undefined || entries.length === 0) return;
-  const aside = `${treePath}-${timestamp(new Date())}`;
-  await rename(treePath, aside);
-  notes.push(`moved the leftover directory ${treePath} (not a git worktree) to ${aside}`);
 }

@@ -59,6 +59,8 @@ export interface RunState {
   sequentialMs?: number | undefined;
   workdir: string;
   branch?: string | undefined;
+  /** The commit the steps build on (worktree runs). */
+  base?: string | undefined;
   /** Step ids in file order. */
   order: string[];
   steps: Record<string, StepRecord>;
@@ -110,6 +112,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       status: "running",
       workdir: event.workdir,
       branch: event.branch,
+      base: event.runBase ?? previous?.base,
       order: [...event.steps],
       estimateMs: event.estimateMs,
       expectedMs: event.expectedMs,

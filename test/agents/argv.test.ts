@@ -76,7 +76,7 @@ describe("agent steps through ws run: argv", () => {
       ],
       codex: [
         "exec", "--json", "--color", "never", "--sandbox", "workspace-write", "--skip-git-repo-check", "--ephemeral",
-        "-C", project.tree,
+        "-C", String(byTool.codex?.cwd),
         "-o", path.join(dir("x"), "codex-last-message-1.md"),
         "-m", "sonnet",
         "-",
@@ -90,7 +90,8 @@ describe("agent steps through ws run: argv", () => {
       expect(call?.error, tool).toBeUndefined();
       expect(call?.argv, tool).toEqual(argv);
       // Agents run in the worktree, never in the user's checkout.
-      expect(fs.realpathSync(call?.cwd ?? ""), tool).toBe(project.tree);
+      // Each step has a worktree of its own, outside the project.
+      expect(path.dirname(fs.realpathSync(call?.cwd ?? "")), tool).toBe(path.dirname(project.tree));
       expect(call?.env, tool).toMatchObject({ NO_COLOR: "1", TERM: "dumb" });
     }
     expect(byTool.aider?.env.WS_STEP_MARK).toBe("a");

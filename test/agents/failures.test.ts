@@ -93,7 +93,8 @@ describe("agent steps through ws run: circuit breaker", () => {
         // One worker: the breaker is only asked when a worker is free, so the event order is exact.
         execution: { max_workers: 1 },
         defaults: { retries: 0 },
-        circuit_breaker: { failure_threshold: 2, cooldown: 1 },
+        // A cooldown well past one step's set-up (its worktree, the checks around it) on a loaded machine.
+        circuit_breaker: { failure_threshold: 2, cooldown: 4 },
         steps: [...["c1", "c2", "c3", "c4", "c5"].map(claudeStep), { id: "a1", tool: "aider", tasks: ["a1"], file_scope: ["a1.txt"] }],
       },
       { plan: { claude: [{ apiError: true }, { apiError: true }, { apiError: true }, {}] } },

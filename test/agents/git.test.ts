@@ -155,7 +155,8 @@ describe.concurrent("agent steps through ws run: git", () => {
     );
     expect((await runConcurrent(project)).code).toBe(1);
     expect(outcomes(project)).toEqual({ s1: ["passed", 1, "passed"], s2: ["failed", 1, "tool_error"] });
-    // Something only this tree has: a recreated tree would lose it.
+    // Something only this tree has, which git ignores (a build cache): a recreated tree would lose it.
+    fs.appendFileSync(path.join(project.dir, ".git/info/exclude"), ".marker\n");
     fs.writeFileSync(path.join(project.tree, ".marker"), "same tree\n");
     const branchTip = git(project.dir, "rev-parse", "ws/ws-resume");
 
@@ -170,8 +171,8 @@ describe.concurrent("agent steps through ws run: git", () => {
     expect(fs.readFileSync(path.join(project.tree, ".marker"), "utf8")).toBe("same tree\n");
     const runStarts = events(project).filter((e) => e.type === "run-start");
     expect(runStarts.map((e) => [e.resume, e.workdir, e.branch])).toEqual([
-      [false, project.tree, "ws/ws-resume"],
-      [true, project.tree, "ws/ws-resume"],
+      [false, path.dirname(project.tree), "ws/ws-resume"],
+      [true, path.dirname(project.tree), "ws/ws-resume"],
     ]);
     expect(subjects(project.dir, "ws/ws-resume")).toEqual(["ws(s2): Second", "ws(s1): First", "initial"]);
     expect(git(project.dir, "rev-parse", "ws/ws-resume^")).toBe(branchTip);

@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { git, makeRepo, removeRepos, writeFiles } from "../git/make-repo.js";
 import { FAKE_TOOLS, readLog, type LogEntry } from "../tools/helpers.js";
+import { lanesHome } from "../../src/git/lanes.js";
 
 /**
  * The rig of the agent-step integration tests: a temp project (a git repository unless asked
@@ -29,7 +30,7 @@ export interface AgentProject {
   plan: string;
   /** .worktrees/<id> */
   state: string;
-  /** The run's worktree (isolation: worktree). */
+  /** The first step's worktree (isolation: worktree): where a run of one worker works. */
   tree: string;
   stepDir(step: string): string;
 }
@@ -40,6 +41,11 @@ export interface ProjectOptions {
   files?: Record<string, string>;
   /** {"<tool>": [action of invocation 1, 2, ...]} for the fakes (the last action repeats). */
   plan?: Record<string, object[]>;
+}
+
+/** The first of a workstream's per-step worktrees (lanes.ts), outside the project. */
+export function firstLane(dir: string, wsId: string): string {
+  return path.join(lanesHome(dir, `ws/${wsId}`, process.env), "lane-1");
 }
 
 export function tempDir(prefix: string): string {
@@ -61,7 +67,7 @@ export function agentProject(ws: { id: string; [key: string]: unknown }, options
   const plan = path.join(aux, "plan.json");
   fs.writeFileSync(plan, JSON.stringify(options.plan ?? {}));
   const state = path.join(dir, ".worktrees", ws.id);
-  return { dir, wsId: ws.id, log: path.join(aux, "calls.jsonl"), plan, state, tree: path.join(state, "tree"), stepDir: (step) => path.join(state, "steps", step) };
+  return { dir, wsId: ws.id, log: path.join(aux, "calls.jsonl"), plan, state, tree: firstLane(dir, ws.id), stepDir: (step) => path.join(state, "steps", step) };
 }
 
 /** A project whose files are already in place (a git repository or not) and whose workstream is `wsId`. */
@@ -70,7 +76,7 @@ export function existingProject(dir: string, wsId: string): AgentProject {
   const plan = path.join(aux, "plan.json");
   fs.writeFileSync(plan, "{}");
   const state = path.join(dir, ".worktrees", wsId);
-  return { dir, wsId, log: path.join(aux, "calls.jsonl"), plan, state, tree: path.join(state, "tree"), stepDir: (step) => path.join(state, "steps", step) };
+  return { dir, wsId, log: path.join(aux, "calls.jsonl"), plan, state, tree: firstLane(dir, wsId), stepDir: (step) => path.join(state, "steps", step) };
 }
 
 /** Replaces the fakes' plan and restarts their invocation counters (e.g. before a --resume). */
@@ -95,7 +101,7 @@ export function ws(project: AgentProject, args: string[], extraEnv: NodeJS.Proce
 function wsEnv(project: AgentProject, extraEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return {
     PATH: `${FAKE_TOOLS}${path.delimiter}${process.env.PATH ?? ""}`,
-    HOME: process.env.HOME,
+    HOME: process.env.HOME, WS_WORKTREES_DIR: process.env.WS_WORKTREES_DIR,
     // A key, so that aider without a model is allowed to start (it picks its model from the key).
     ANTHROPIC_API_KEY: "sk-ant-test",
     FAKE_TOOL_LOG: project.log,
@@ -181,7 +187,7 @@ export function trace(project: AgentProject, keep: (e: EventLine) => boolean = (
 
 /** `git log --format=%s` of a ref, newest first. */
 export function subjects(dir: string, ref: string): string[] {
-  return git(dir, "log", "--format=%s", ref).split("\n").filter(Boolean);
+  return git(dir, "log", "--no-merges", "--format=%s", ref).split("\n").filter(Boolean);
 }
 
 /** The files a commit changed, sorted. */

@@ -78,7 +78,7 @@ describe.concurrent("a closed stdout stops the output, never the work", () => {
     const p = makeProject([{ id: "big", steps }]);
     expect((await wsc(p, ["run", "--ws-id", "big"])).code).toBe(0);
     for (const command of [`${q(BIN)} logs --ws-id big`, `${q(BIN)} logs --ws-id big --step s1`, `${q(BIN)} graph --ws-id big --format png`]) {
-      const r = spawnSync("sh", ["-c", `${q(process.execPath)} ${command} | head -c 10 >/dev/null`], { cwd: p.dir, encoding: "utf8", env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+      const r = spawnSync("sh", ["-c", `${q(process.execPath)} ${command} | head -c 10 >/dev/null`], { cwd: p.dir, encoding: "utf8", env: { PATH: process.env.PATH, HOME: process.env.HOME, WS_WORKTREES_DIR: process.env.WS_WORKTREES_DIR } });
       expect(r.stderr, command).toBe("");
     }
   });

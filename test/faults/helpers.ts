@@ -50,7 +50,7 @@ export function killIfStill(pid: number, marks: string[]): void {
 
 function baseEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   // CI=1: plain lines, no spinner. No inherited FAULT_* switches.
-  return { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: "1", CI: "1", ...env };
+  return { PATH: process.env.PATH, HOME: process.env.HOME, WS_WORKTREES_DIR: process.env.WS_WORKTREES_DIR, NO_COLOR: "1", CI: "1", ...env };
 }
 
 export interface Done {

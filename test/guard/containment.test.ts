@@ -6,12 +6,12 @@ import { status } from "../git/make-repo.js";
 import { agentProject, cleanup, events, git, outcomes, readState, run, runConcurrent, tempDir, type AgentProject } from "../agents/rig.js";
 
 /**
- * Issue 14, "the user's checkout and repository are never touched" and "git moves made by the
- * step": each case is a shell step running test/fixtures/guard/hostile.sh, which does one hostile
- * thing from the run's worktree after writing its own in-scope file. The step must fail as a
- * scope_violation, with everything put back: the user's checkout (files, HEAD, branch), the shared
- * git dir (hooks, config, info), the refs, the run's branch at the commit of the step before, and
- * the worktree itself; nothing the step planted is ever executed.
+ * Issues 14 and 20: each case is a shell step running test/fixtures/guard/hostile.sh, which does
+ * one hostile thing from its worktree after writing its own in-scope file. Each step has a
+ * worktree of its own, outside the project. What it does inside that worktree (git moves, links
+ * out of it, deleting it) fails it as a scope_violation and is undone there. What it does outside
+ * (the user's checkout, the shared git dir, refs) is prevented by the sandbox; without one it is
+ * reported and left as it is, since ws cannot tell it from the user's own work.
  */
 
 // After all, not each: the tables below run concurrently, and a test's cleanup must not remove
@@ -22,10 +22,11 @@ const HOSTILE = fileURLToPath(new URL("../fixtures/guard/hostile.sh", import.met
 const ID = "guarded";
 const BRANCH = `ws/${ID}`;
 
-function project(hostileCase: string, scope: string[] = ["bad.txt"]): AgentProject {
+function project(hostileCase: string, scope: string[] = ["bad.txt"], isolation: "worktree" | "sandbox" = "worktree"): AgentProject {
   const p = agentProject(
     {
       id: ID,
+      execution: { isolation },
       steps: [
         { id: "first", run: "echo first > first.txt", file_scope: ["first.txt"] },
         { id: "bad", run: `sh '${HOSTILE}' ${hostileCase}`, file_scope: scope, depends_on: ["first"] },
@@ -72,55 +73,77 @@ async function runHostile(p: AgentProject, env: NodeJS.ProcessEnv = {}): Promise
   return { code: r.code, detail: String(end?.detail ?? ""), output: r.stdout + r.stderr, mark };
 }
 
-function expectContained(p: AgentProject, before: RepoView, result: { code: number | null; output: string; mark: string }): void {
-  expect(result.code, result.output).toBe(1);
-  expect(outcomes(p)).toEqual({ first: ["passed", 1, "passed"], bad: ["failed", 1, "scope_violation"] });
-  expect(view(p.dir)).toEqual(before);
-  // The run's branch ends at the commit of the step that passed, and the worktree is on it.
+/** The run's branch ends at the commit of the step that passed; the failed step's worktree is back at it. */
+function expectBranchKept(p: AgentProject): void {
   const first = readState(p).steps.first?.commit ?? "";
   expect(first).toMatch(/^[0-9a-f]{40}$/);
   expect(git(p.dir, "rev-parse", `refs/heads/${BRANCH}`)).toBe(first);
-  expect(git(p.tree, "symbolic-ref", "HEAD")).toBe(`refs/heads/${BRANCH}`);
+  expect(git(p.tree, "rev-parse", "HEAD")).toBe(first);
   expect(fs.readFileSync(path.join(p.tree, "first.txt"), "utf8")).toBe("first\n");
-  expect(status(p.tree).filter((l) => l !== "?? bad.txt")).toEqual([]);
-  // The user's next commit in the checkout runs nothing the step planted.
-  git(p.dir, "commit", "-q", "--allow-empty", "-m", "the user's next commit");
-  git(p.dir, "status");
-  expect(fs.existsSync(result.mark), "a planted hook or fsmonitor ran").toBe(false);
 }
 
-describe("the user's checkout and repository are never touched", () => {
-  it.concurrent.each([
-    ["write-relative", /your checkout .*README\.md, planted\.txt/],
-    ["write-absolute", /your checkout .*README\.md, src\/planted\.txt/],
-    ["hook", /git dir \(hooks\/pre-commit\)/],
-    ["fsmonitor", /git dir \(config\)/],
-    ["info", /git dir \(info\/attributes, info\/exclude\)/],
-    ["tag", /refs \(refs\/heads\/main, refs\/tags\/evil\)/],
-  ])("%s: fails the step, puts everything back and keeps the step's version", async (hostileCase, detail) => {
-    const p = project(hostileCase);
+/** The user's next commit in the checkout runs nothing the step planted. */
+function expectNothingPlantedRuns(p: AgentProject, mark: string): void {
+  git(p.dir, "commit", "-q", "--allow-empty", "-m", "the user's next commit");
+  git(p.dir, "status");
+  expect(fs.existsSync(mark), "a planted hook or fsmonitor ran").toBe(false);
+}
+
+const OUTSIDE = ["write-absolute", "hook", "fsmonitor", "info", "tag", "link-checkout"];
+
+describe("escapes from the step's worktree are prevented by the sandbox", () => {
+  it.concurrent.each(OUTSIDE)("%s: the write fails, the step fails, the user's repository is as it was", async (hostileCase) => {
+    const p = project(hostileCase, hostileCase === "link-checkout" ? ["bad.txt", "out", "out/**"] : ["bad.txt"], "sandbox");
     const before = view(p.dir);
     const result = await runHostile(p);
-    expect(result.detail).toMatch(detail);
-    expectContained(p, before, result);
-    expect(fs.readdirSync(path.join(p.stepDir("bad"), "attempt-1.guard")).length).toBeGreaterThan(0);
+    expect(result.code, result.output).toBe(1);
+    expect(outcomes(p).first).toEqual(["passed", 1, "passed"]);
+    expect(outcomes(p).bad?.[0]).toBe("failed");
+    expect(view(p.dir)).toEqual(before);
+    expect(result.output).not.toContain("changed in your checkout");
+    expectBranchKept(p);
+    expectNothingPlantedRuns(p, result.mark);
+  });
+});
+
+describe("without the sandbox, what changes outside the worktrees is reported, never reverted", () => {
+  it.concurrent("a write into the checkout is kept and named in a warning, not charged to the step", async () => {
+    const p = project("write-absolute");
+    const result = await runHostile(p);
+    expect(result.code, result.output).toBe(0);
+    expect(outcomes(p)).toEqual({ first: ["passed", 1, "passed"], bad: ["passed", 1, "passed"] });
+    expect(result.output).toMatch(/changed in your checkout while steps ran: README\.md, src\/planted\.txt; left as it is: ws cannot tell who/);
+    expect(fs.readFileSync(path.join(p.dir, "README.md"), "utf8")).toBe("# project\npwned\n");
+    expect(fs.readFileSync(path.join(p.dir, "src/planted.txt"), "utf8")).toBe("planted\n");
   });
 
-  it.concurrent("a symlink out of the tree is a violation and never committed, and a write through it is undone", async () => {
-    const p = project("link-checkout", ["bad.txt", "out", "out/**"]);
+  it.concurrent("a relative write climbs out of the step's worktree, not into the project", async () => {
+    const p = project("write-relative");
     const before = view(p.dir);
     const result = await runHostile(p);
-    expect(result.detail).toMatch(/symlinks pointing outside the worktree: out/);
-    expectContained(p, before, result);
-    expect(fs.existsSync(path.join(p.tree, "out"))).toBe(false);
+    expect(result.code, result.output).toBe(0);
+    expect(view(p.dir)).toEqual(before);
   });
 
-  it.concurrent("a symlink to /etc inside the scope is removed", async () => {
+  it.concurrent("a tag and a moved branch of the user's are named in a warning and left as they are", async () => {
+    const p = project("tag");
+    const result = await runHostile(p);
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).toMatch(/changed in your checkout while steps ran: .*refs\/heads\/main, refs\/tags\/evil/);
+    expect(git(p.dir, "rev-parse", "refs/tags/evil")).toMatch(/^[0-9a-f]{40}$/);
+  });
+});
+
+describe("what a step does inside its own worktree", () => {
+  it.concurrent("a symlink out of the tree is a violation and never committed", async () => {
     const p = project("link-etc", ["bad.txt", "out"]);
     const before = view(p.dir);
     const result = await runHostile(p);
+    expect(result.code, result.output).toBe(1);
+    expect(outcomes(p)).toEqual({ first: ["passed", 1, "passed"], bad: ["failed", 1, "scope_violation"] });
     expect(result.detail).toMatch(/symlinks pointing outside the worktree: out/);
-    expectContained(p, before, result);
+    expect(view(p.dir)).toEqual(before);
+    expectBranchKept(p);
   });
 
   it.concurrent("a tracked folder replaced by a symlink to an outside folder fails the step, not ws (was exit 70)", async () => {
@@ -130,28 +153,38 @@ describe("the user's checkout and repository are never touched", () => {
     const before = view(p.dir);
     const result = await runHostile(p, { HOSTILE_OUTSIDE: outside });
     expect(result.detail).toMatch(/symlinks pointing outside the worktree: src/);
-    expectContained(p, before, result);
+    expect(outcomes(p).bad).toEqual(["failed", 1, "scope_violation"]);
+    expect(view(p.dir)).toEqual(before);
     expect(fs.lstatSync(path.join(p.tree, "src")).isDirectory()).toBe(true);
     expect(fs.readFileSync(path.join(p.tree, "src/a.txt"), "utf8")).toBe("a\n");
     expect(fs.readdirSync(outside)).toEqual(["a.txt"]);
     expect(fs.readFileSync(path.join(outside, "a.txt"), "utf8")).toBe("outside\n");
   });
-});
 
-describe("git moves made by the step", () => {
   it.concurrent.each([
-    ["branch", /HEAD was moved to branch other/],
-    ["reset", /ws\/guarded was moved from [0-9a-f]{12} to [0-9a-f]{12}/],
-    ["commit", /ws\/guarded was moved from/],
+    ["reset", /HEAD was moved to [0-9a-f]{12} \(a commit or reset\): put it back/],
+    ["commit", /HEAD was moved to [0-9a-f]{12} \(a commit or reset\)/],
     ["rm-tree", /the worktree .* was deleted; recreated it/],
     ["fresh-git", /\.git file was replaced by a repository of the step's own/],
-  ])("%s: fails the step with the reason and restores history and the worktree", async (hostileCase, detail) => {
+  ])("%s: fails the step with the reason and restores its worktree", async (hostileCase, detail) => {
     const p = project(hostileCase);
     const before = view(p.dir);
     const result = await runHostile(p);
+    expect(result.code, result.output).toBe(1);
     expect(result.detail).toMatch(detail);
-    expectContained(p, before, result);
+    expect(outcomes(p)).toEqual({ first: ["passed", 1, "passed"], bad: ["failed", 1, "scope_violation"] });
+    expect(view(p.dir)).toEqual(before);
+    expectBranchKept(p);
     expect(result.output).not.toMatch(/internal error/i);
+  });
+
+  it.concurrent("a branch checked out in the worktree: HEAD is put back, the new branch is reported", async () => {
+    const p = project("branch");
+    const result = await runHostile(p);
+    expect(result.detail).toMatch(/HEAD was moved to branch other/);
+    expect(outcomes(p).bad).toEqual(["failed", 1, "scope_violation"]);
+    expect(result.output).toMatch(/changed in your checkout while steps ran: refs\/heads\/other/);
+    expectBranchKept(p);
   });
 
   it.concurrent("the step's own history is kept as a patch", async () => {
@@ -159,7 +192,6 @@ describe("git moves made by the step", () => {
     await runHostile(p);
     const patch = fs.readFileSync(path.join(p.stepDir("bad"), "attempt-1.guard", "history.patch"), "utf8");
     expect(patch).toContain("+stray");
-    expect(fs.existsSync(path.join(p.tree, "stray.txt"))).toBe(false);
   });
 });
 

@@ -29,7 +29,7 @@ export interface WsCall {
 
 /** A clean environment: PATH and HOME only, plus what the test adds. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, ...extra };
+  return { PATH: process.env.PATH, HOME: process.env.HOME, WS_WORKTREES_DIR: process.env.WS_WORKTREES_DIR, ...extra };
 }
 
 /** `ws ARGS` to completion. */

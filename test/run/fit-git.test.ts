@@ -5,6 +5,10 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { git, status } from "../git/make-repo.js";
 import { BIN, cleanup, makeProject, waitFor, wsAsync, type Project, wsc } from "./rig.js";
+import { lanesHome } from "../../src/git/lanes.js";
+
+/** Where the per-step worktrees of a run branch live (outside the project). */
+const lanes = (project: Project, branch = "ws/w") => lanesHome(project.dir, branch, process.env);
 
 /** ws run in a git repository: the run's base, its reused worktree, its branches, ws clean. */
 
@@ -79,7 +83,10 @@ describe.concurrent("ws run in a git repository", () => {
     expect(first.code, first.stderr + first.stdout).toBe(0);
     expect(first.stdout).toMatch(/worktree.setup "echo installing; echo x >> "\$COUNT"" ran in the worktree/);
     expect(git(project.dir, "show", "ws/w:out.txt")).toBe("KEY=1\nlib\nv1");
-    expect(fs.readFileSync(path.join(project.state("w"), "setup.log"), "utf8")).toContain("installing");
+    expect(fs.readFileSync(path.join(project.state("w"), "lanes", "lane-1", "setup.log"), "utf8")).toContain("installing");
+    // The worktree is outside the project: the project's own tools never see it.
+    expect(fs.existsSync(path.join(lanes(project), "lane-1", "out.txt"))).toBe(true);
+    expect(lanes(project).startsWith(project.dir)).toBe(false);
 
     fs.writeFileSync(path.join(project.dir, ".env"), "KEY=2\n");
     git(project.dir, "commit", "-q", "-am", "x", "--allow-empty");
@@ -103,7 +110,7 @@ describe.concurrent("ws run in a git repository", () => {
     expect(r.stderr).toContain(`ws: branch ws/w is checked out in ${project.dir}`);
     expect(r.stderr).toContain("fix: switch that checkout to another branch");
     expect(fs.existsSync(path.join(project.dir, "seen.txt"))).toBe(false);
-    expect(fs.existsSync(path.join(project.state("w"), "tree"))).toBe(false);
+    expect(fs.existsSync(lanes(project))).toBe(false);
   });
 
   it("gives two sub-projects of one repository with the same workstream id their own branch and worktree", async () => {
@@ -124,7 +131,8 @@ describe.concurrent("ws run in a git repository", () => {
     // Cleaning one sub-project leaves the other's worktree and state alone.
     expect((await wsc(project, ["--cwd", "a", "clean", "--ws-id", "w", "--yes"])).code).toBe(0);
     expect(fs.existsSync(path.join(project.dir, "a/.worktrees/w"))).toBe(false);
-    expect(fs.existsSync(path.join(project.dir, "b/.worktrees/w/tree"))).toBe(true);
+    expect(fs.existsSync(lanes(project, "ws/w@a"))).toBe(false);
+    expect(fs.existsSync(path.join(lanes(project, "ws/w@b"), "lane-1", "b", "seen.txt"))).toBe(true);
   });
 });
 
@@ -135,19 +143,18 @@ describe("a race in a git worktree", () => {
         id: "race",
         step_groups: [{ id: "best", steps: ["fast", "slow"], succeed: "any", cancel_rest: true }],
         steps: [
-          // fast passes only once slow has written its half-done file: the loser has something to drop.
-          { id: "fast", run: "while [ ! -f slow.txt ]; do sleep 0.05; done; echo fast > fast.txt", file_scope: ["fast.txt"] },
-          { id: "slow", run: "echo partial > slow.txt; sleep 60", file_scope: ["slow.txt"] },
+          // fast passes only once slow has written its half-done file (in its own worktree, then
+          // says so through $MARK): the loser has something to drop.
+          { id: "fast", run: 'while [ ! -f "$MARK" ]; do sleep 0.05; done; echo fast > fast.txt', file_scope: ["fast.txt"] },
+          { id: "slow", run: 'echo partial > slow.txt; touch "$MARK"; sleep 60', file_scope: ["slow.txt"] },
           { id: "after", run: "ls > listing.txt", depends_on: ["best"], file_scope: ["listing.txt"] },
         ],
       },
     ]);
-    const r = await wsc(project, ["run", "race"]);
+    const r = await wsc(project, ["run", "race"], { MARK: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ws-mark-")), "slow-wrote") });
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    const tree = path.join(project.state("race"), "tree");
-    expect(fs.readFileSync(path.join(tree, "listing.txt"), "utf8").split("\n")).not.toContain("slow.txt");
-    expect(fs.existsSync(path.join(tree, "slow.txt"))).toBe(false);
-    expect(status(tree)).toEqual([]);
+    expect(git(project.dir, "show", "ws/race:listing.txt").split("\n")).not.toContain("slow.txt");
+    expect(git(project.dir, "ls-tree", "--name-only", "ws/race")).not.toContain("slow.txt");
     expect(git(project.dir, "log", "--format=%s", "ws/race")).not.toContain("ws(slow)");
     const patch = path.join(project.state("race"), "steps", "slow", "attempt-1.lost-race.patch");
     expect(fs.readFileSync(patch, "utf8")).toContain("+partial");
@@ -184,11 +191,10 @@ describe.concurrent("ws clean", () => {
   it("removes the worktree, the state folder and the backup branches, keeps ws/<id>, and asks for --yes without a terminal", async () => {
     const project = gitProject([{ id: "w", steps: [copyStep()] }], { "value.txt": "v\n" });
     expect((await wsc(project, ["run", "--ws-id", "w"])).code).toBe(0);
-    // A commit made by hand in the worktree: the next run keeps it on a backup branch.
-    const tree = path.join(project.state("w"), "tree");
-    fs.writeFileSync(path.join(tree, "hand.txt"), "mine\n");
-    git(tree, "add", "hand.txt");
-    git(tree, "commit", "-q", "-m", "by hand");
+    // A commit made by hand on the run's branch: the next run keeps it on a backup branch.
+    const byHand = git(project.dir, "commit-tree", "ws/w^{tree}", "-p", "ws/w", "-m", "by hand");
+    git(project.dir, "update-ref", "refs/heads/ws/w", byHand);
+    const tree = lanes(project);
     expect((await wsc(project, ["run", "--ws-id", "w"])).code).toBe(0);
     const backup = branches(project.dir).find((b) => b.startsWith("ws/w-"));
     expect(backup).toMatch(/^ws\/w-\d{8}-\d{6}$/);
@@ -219,7 +225,7 @@ describe.concurrent("ws clean", () => {
         cwd: project.dir,
         input: `${answer}\n`,
         encoding: "utf8",
-        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, WS_WORKTREES_DIR: process.env.WS_WORKTREES_DIR },
         timeout: 30_000,
       });
     const no = inTerminal("n");
@@ -229,7 +235,8 @@ describe.concurrent("ws clean", () => {
     expect(fs.existsSync(project.state("w"))).toBe(true);
     const yes = inTerminal("y");
     expect(yes.status).toBe(0);
-    expect(yes.stdout).toContain("removed the worktree .worktrees/w/tree");
+    expect(yes.stdout).toContain(`removed the worktrees of its steps in ${lanes(project)}`);
+    expect(fs.existsSync(lanes(project))).toBe(false);
     expect(fs.existsSync(project.state("w"))).toBe(false);
   });
 
@@ -240,7 +247,7 @@ describe.concurrent("ws clean", () => {
     const r = await wsc(project, ["clean", "--ws-id", "w", "--yes"]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("a run of w is in progress");
-    expect(fs.existsSync(path.join(project.state("w"), "tree"))).toBe(true);
+    expect(fs.existsSync(path.join(lanes(project), "lane-1"))).toBe(true);
     running.child.kill("SIGTERM");
     await running.done;
   });

@@ -13,11 +13,16 @@ import { afterAll } from "vitest";
 const previous = process.env.TMPDIR;
 const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "ws-test-")));
 process.env.TMPDIR = root;
+// Worktree runs keep their worktrees in a per-user folder: a test's go into its own temp root.
+const previousTrees = process.env.WS_WORKTREES_DIR;
+process.env.WS_WORKTREES_DIR = path.join(root, "ws-worktrees");
 
 afterAll(() => {
   // A worker that runs several files (isolate: false) starts the next one from the system's temp dir.
   if (previous === undefined) delete process.env.TMPDIR;
   else process.env.TMPDIR = previous;
+  if (previousTrees === undefined) delete process.env.WS_WORKTREES_DIR;
+  else process.env.WS_WORKTREES_DIR = previousTrees;
   try {
     fs.rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   } catch (error) {

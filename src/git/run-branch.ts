@@ -1,0 +1,108 @@
+import { trailerLine } from "./branch-name.js";
+import { identityEnv } from "./commit.js";
+import { git, gitText, splitNul } from "./run-git.js";
+import { serialized } from "./tree-queue.js";
+
+/** Two steps' work that git cannot merge: which steps, which files. */
+export interface MergeConflict {
+  steps: string[];
+  files: string[];
+}
+
+/** A step's result as a commit: its own commit, or (no changes, or not passed) the base it ran on. */
+export interface StepResult {
+  step: string;
+  commit: string;
+}
+
+/**
+ * The run's branch and the commits steps start from. A step's base is the run's base merged with
+ * its dependencies' results in the graph's order, so two runs of the same graph build the same
+ * trees whatever order steps finished in. Each passed step's commit then joins the branch: a
+ * fast-forward when the branch has nothing the step lacks, else a merge commit. Nothing here
+ * touches a work tree or an index: merges are made with `git merge-tree --write-tree`.
+ */
+export class RunBranch {
+  constructor(
+    private readonly gitRoot: string,
+    readonly name: string,
+    readonly base: string,
+    private tip: string,
+    private readonly wsId: string,
+  ) {}
+
+  get head(): string {
+    return this.tip;
+  }
+
+  /** The commit a step starts from; a conflict between two of its dependencies fails it before it runs. */
+  async baseFor(parents: StepResult[]): Promise<{ commit: string } | { conflict: MergeConflict }> {
+    let commit = this.base;
+    const merged: StepResult[] = [];
+    for (const parent of parents) {
+      const next = await mergeCommits(this.gitRoot, commit, parent.commit, `ws: join ${[...merged, parent].map((p) => p.step).join(" + ")}\n\n${trailerLine(this.wsId)}\n`);
+      if ("conflict" in next) return { conflict: { steps: [...(await this.touching(merged, next.conflict)), parent.step], files: next.conflict } };
+      commit = next.commit;
+      merged.push(parent);
+    }
+    return { commit };
+  }
+
+  /** Puts a passed step's commit on the branch; one at a time. */
+  integrate(step: string, commit: string): Promise<{ ok: true } | { conflict: MergeConflict }> {
+    return serialized(async () => {
+      const next = (await this.replay(commit)) ?? (await mergeCommits(this.gitRoot, this.tip, commit, `ws: merge ${step}\n\n${trailerLine(this.wsId)}\n`));
+      if ("conflict" in next) return { conflict: { steps: [...(await this.stepsOnBranch(next.conflict)), step], files: next.conflict } };
+      if (next.commit !== this.tip) {
+        await git(this.gitRoot, ["update-ref", "-m", `ws: ${step}`, `refs/heads/${this.name}`, next.commit, this.tip]);
+        this.tip = next.commit;
+      }
+      return { ok: true };
+    });
+  }
+
+  /**
+   * A step whose base holds exactly what the branch holds (a join of the same work, made apart)
+   * goes onto the branch as a copy of its commit, keeping the history linear; undefined otherwise.
+   */
+  private async replay(commit: string): Promise<{ commit: string } | undefined> {
+    const [tree = "", parentTree = "", tipTree = ""] = (await gitText(this.gitRoot, ["rev-parse", `${commit}^{tree}`, `${commit}^1^{tree}`, `${this.tip}^{tree}`])).split("\n");
+    if (parentTree !== tipTree || (await isAncestor(this.gitRoot, commit, this.tip)) || (await isAncestor(this.gitRoot, this.tip, commit))) return undefined;
+    const message = await gitText(this.gitRoot, ["log", "-1", "--format=%B", commit]);
+    const copy = await gitText(this.gitRoot, ["commit-tree", tree, "--no-gpg-sign", "-p", this.tip, "-F", "-"], { input: `${message}\n`, env: await identityEnv(this.gitRoot) });
+    return { commit: copy };
+  }
+
+  /** Which of `results` changed one of `files` since the run's base. */
+  private async touching(results: StepResult[], files: string[]): Promise<string[]> {
+    const named: string[] = [];
+    for (const result of results) {
+      const changed = splitNul((await git(this.gitRoot, ["diff", "--name-only", "-z", "--no-renames", this.base, result.commit, "--", ...files])).stdout);
+      if (changed.length > 0) named.push(result.step);
+    }
+    return named.length > 0 ? named : results.map((r) => r.step);
+  }
+
+  /** The steps whose commits on the branch changed `files` (their subjects say `ws(<step>): …`). */
+  private async stepsOnBranch(files: string[]): Promise<string[]> {
+    const log = await gitText(this.gitRoot, ["log", "--no-merges", "--format=%s", `${this.base}..${this.tip}`, "--", ...files]);
+    const steps = log.split("\n").map((s) => /^ws\(([^)]+)\):/.exec(s)?.[1]).filter((s): s is string => s !== undefined);
+    return [...new Set(steps)];
+  }
+}
+
+async function isAncestor(cwd: string, commit: string, of: string): Promise<boolean> {
+  return (await git(cwd, ["merge-base", "--is-ancestor", commit, of], { allowFailure: true })).code === 0;
+}
+
+/** `a` and `b` merged: one of them when it holds the other, else a merge commit; or the files in conflict. */
+export async function mergeCommits(cwd: string, a: string, b: string, message: string): Promise<{ commit: string } | { conflict: string[] }> {
+  if (a === b || (await isAncestor(cwd, b, a))) return { commit: a };
+  if (await isAncestor(cwd, a, b)) return { commit: b };
+  const result = await git(cwd, ["merge-tree", "--write-tree", "--name-only", "-z", "--no-messages", a, b], { allowFailure: true });
+  const [tree = "", ...rest] = splitNul(result.stdout);
+  if (result.code === 1) return { conflict: [...new Set(rest.filter(Boolean))] };
+  if (result.code !== 0) throw new Error(`git merge-tree ${a} ${b} failed: ${result.stderr}`);
+  const commit = await gitText(cwd, ["commit-tree", tree, "--no-gpg-sign", "-p", a, "-p", b, "-F", "-"], { input: message, env: await identityEnv(cwd) });
+  return { commit };
+}
