@@ -213,7 +213,7 @@ async function rollbackIfDue(options: RunOptions, p: Prepared, place: Workplace,
   if (!trigger || !state) return undefined;
   const steps = rollbackOrder(ws, state);
   if (steps.length === 0 && trigger === "failure") return undefined;
-  const deps = { workstream: ws, workdir: place.workdir, paths: p.paths, env: p.env, clock: p.clock, emit: dispatcher.emit, signal: options.hardSignal };
+  const deps = { workstream: ws, workdir: place.workdir, paths: p.paths, env: p.env, inherited: p.inherited, clock: p.clock, emit: dispatcher.emit, signal: options.hardSignal };
   return (await runCompensations(deps, steps, trigger)) ? "passed" : "failed";
 }
 
