@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { agentProject, cleanup as cleanupAgents, readState as agentState, run } from "../agents/rig.js";
+import { agentProject, calls, cleanup as cleanupAgents, readState as agentState, run } from "../agents/rig.js";
 import { cleanup, makeProject, readState, ws } from "./rig.js";
 
 // A compensation is one more process of its step: what contains the step's attempts contains it
@@ -54,6 +54,24 @@ describe("ws run: a compensation's secrets", () => {
       expect(given, file).toContain(`GITHUB_TOKEN=${SECRETS.GITHUB_TOKEN}`);
       expect(given, file).toContain("ANTHROPIC_API_KEY=unset");
     }
+  });
+});
+
+describe("ws run: an agent compensation", () => {
+  it("gets its tasks as its prompt on stdin, like an attempt", () => {
+    const project = agentProject({
+      id: "ws-comp-agent",
+      steps: [
+        { id: "s", tool: "shell", run: "true", compensate: { tool: "claude", tasks: ["Undo the release notes"] } },
+        { id: "bad", tool: "shell", run: "exit 1", depends_on: ["s"] },
+      ],
+    });
+    const r = run(project);
+    expect(r.code).toBe(1);
+    expect((agentState(project) as unknown as CompensationState).steps.s?.compensation?.state).toBe("passed");
+    const claude = calls(project).filter((c) => c.tool === "claude");
+    expect(claude).toHaveLength(1);
+    expect(claude[0]?.prompt).toContain("Undo the release notes");
   });
 });
 
