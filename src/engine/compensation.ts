@@ -1,25 +1,21 @@
 import path from "node:path";
 import { because, type EndReason } from "../events/end-reason.js";
 import type { RunEvent } from "../events/run-event.js";
-import { runRecorded } from "../store/group-registry.js";
-import type { WsPaths } from "../store/paths.js";
 import type { RunState } from "../store/run-state.js";
 import { adapterFor } from "../tools/registry.js";
 import type { Step, Workstream } from "../workstream/model.js";
 import type { Clock } from "./clock.js";
+import { COMPENSATION_ATTEMPT, invoke, type RunPlace } from "./invoke.js";
 
 /**
  * Rollback: the `compensate` of each passed step, last finished first, each once, each with its
  * own timeout and log (steps/<id>/compensate.log). A failing compensation is reported and the
  * rest still run. Progress is in events (compensate-start/-end), so after a kill -9 `--resume`
- * runs only what had not finished.
+ * runs only what had not finished. A compensation is contained like its step's attempts (invoke.ts):
+ * the secrets the step was not given, the sandbox, the process journal.
  */
 
-interface CompensationDeps {
-  workstream: Workstream;
-  workdir: string;
-  paths: WsPaths;
-  env: NodeJS.ProcessEnv;
+interface CompensationDeps extends RunPlace {
   clock: Clock;
   emit: (event: RunEvent) => void;
   /** A second Ctrl-C: stop the running compensation, start no other. */
@@ -66,16 +62,23 @@ async function compensateOne(deps: CompensationDeps, id: string, now: () => stri
   const ctx = { workstream: deps.workstream, step, cwd: deps.workdir, attempt: 1, stepDir, env: deps.env };
   const invocation = await adapter.prepare(ctx);
   const parser = adapter.parser(ctx);
-  const proc = await runRecorded(deps.paths.groups, {
-    command: invocation.command,
-    args: invocation.args,
-    cwd: deps.workdir,
-    env: { ...step.env, ...invocation.env },
-    timeoutMs: step.timeout * 1000,
-    logFile: log,
-    signal: deps.signal,
-    onLine: step.tool === "shell" ? undefined : (line, stream) => parser.onLine(line, stream),
-  });
+  const proc = await invoke(
+    deps,
+    step,
+    COMPENSATION_ATTEMPT,
+    {
+      command: invocation.command,
+      args: invocation.args,
+      cwd: deps.workdir,
+      env: { ...step.env, ...invocation.env },
+      stdinFile: invocation.stdinFile,
+      timeoutMs: step.timeout * 1000,
+      logFile: log,
+      signal: deps.signal,
+      onLine: step.tool === "shell" ? undefined : (line, stream) => parser.onLine(line, stream),
+    },
+    { keyVariables: adapter.keyVariables ?? [], given: Object.keys(invocation.env) },
+  );
   const verdict = parser.finish(proc);
   let reason: EndReason = because("passed");
   if (proc.outcome === "cancelled") reason = because("cancelled");

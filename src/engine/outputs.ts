@@ -1,5 +1,5 @@
 import type { Step } from "../workstream/model.js";
-import { interpolate, isTruthy, OUTPUT_REF, type OutputLookup } from "../workstream/interpolate.js";
+import { interpolate, isTruthy, OUTPUT_REF, outputRefs, type OutputLookup } from "../workstream/interpolate.js";
 
 /**
  * Step outputs: what an attempt wrote to the file named by `WS_OUTPUT` (`key=value` lines, or
@@ -59,14 +59,6 @@ export function capOutputs(outputs: Outputs): { outputs: Outputs; dropped: strin
     else kept[key] = value;
   }
   return { outputs: kept, dropped };
-}
-
-/** In a condition a reference may also be compared: `${steps.a.outputs.env == 'prod'}`. */
-const CONDITION_REF = /\$\{\s*steps\.([A-Za-z0-9_][A-Za-z0-9._-]*)\.outputs\.([A-Za-z_][A-Za-z0-9_-]*)\s*(?:(?:==|!=)\s*(?:'[^']*'|"[^"]*")\s*)?\}/g;
-
-/** Every `${steps.<id>.outputs.<key>}` in a text (in a condition, also compared), with where it is. */
-export function outputRefs(text: string, condition = false): Array<{ step: string; key: string; offset: number; length: number }> {
-  return [...text.matchAll(condition ? CONDITION_REF : OUTPUT_REF)].map((m) => ({ step: m[1] ?? "", key: m[2] ?? "", offset: m.index, length: m[0].length }));
 }
 
 function envName(step: string, key: string, taken: Map<string, string>): string {

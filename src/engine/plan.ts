@@ -3,15 +3,7 @@ import type { Graph } from "../graph/graph.js";
 import { criticalPath } from "../graph/critical-path.js";
 import { waves } from "../graph/order.js";
 import type { History } from "../store/history.js";
-import { medianDuration } from "../store/history.js";
-
-/** Weights for the critical path: past median durations; a step never seen weighs the mean of the known ones (or 1 s). */
-export function stepWeights(ws: Workstream, history: History): { weights: number[]; known: boolean[] } {
-  const medians = ws.steps.map((s) => medianDuration(history, s.id));
-  const known = medians.filter((m): m is number => m !== undefined);
-  const fallback = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : 1000;
-  return { weights: medians.map((m) => m ?? fallback), known: medians.map((m) => m !== undefined) };
-}
+import { stepWeights } from "../store/history.js";
 
 export interface Plan {
   waves: string[][];

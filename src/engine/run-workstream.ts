@@ -222,7 +222,7 @@ async function rollbackIfDue(options: RunOptions, p: Prepared, place: Workplace,
   const lanes = place.git.lanes;
   const lane = lanes ? await lanes.pool.acquire(lanes.branch.head) : undefined;
   try {
-    const deps = { workstream: ws, workdir: lane?.workdir ?? place.workdir, paths: p.paths, env: p.env, clock: p.clock, emit: dispatcher.emit, signal: options.hardSignal };
+    const deps = { workstream: ws, workdir: lane?.workdir ?? place.workdir, tree: lane?.root, paths: p.paths, env: p.env, inherited: p.inherited, clock: p.clock, emit: dispatcher.emit, signal: options.hardSignal };
     return (await runCompensations(deps, steps, trigger)) ? "passed" : "failed";
   } finally {
     if (lane && lanes) await lanes.pool.release(lane);

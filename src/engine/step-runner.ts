@@ -12,11 +12,10 @@ import type { WsPaths } from "../store/paths.js";
 import { addUsage } from "../events/usage.js";
 import { interruptedAttempts, type StepRecord } from "../store/run-state.js";
 import type { ToolAdapter, ToolContext, ToolVerdict } from "../tools/types.js";
-import type { ProcessResult, RunProcessOptions } from "../proc/run-process.js";
+import type { ProcessResult } from "../proc/run-process.js";
 import { simpleArgv } from "../proc/simple-command.js";
-import { runRecorded } from "../store/group-registry.js";
 import type { Snapshot } from "../git/changes.js";
-import { attemptContainment, type AttemptPlace } from "../proc/attempt-containment.js";
+import { invoke, type InvokeOptions, type Secrets } from "./invoke.js";
 import type { Lane } from "../git/lanes.js";
 import type { TreeIdentity } from "../git/branch-guard.js";
 import type { MergeConflict } from "../git/run-branch.js";
@@ -152,11 +151,6 @@ export class StepRun {
 
   private rel(file: string): string {
     return path.relative(this.deps.paths.root, file);
-  }
-
-  private place(attempt: number): AttemptPlace {
-    const { step, deps } = this;
-    return { workstream: deps.workstream, step, attempt, env: deps.env, inherited: deps.inherited, cwd: this.workdir, tree: this.lane?.root ?? deps.paths.tree, stepDir: deps.paths.stepDir(step.id), root: path.dirname(path.dirname(deps.paths.root)) };
   }
 
   /** Where the step runs: its own worktree, or (in place) the project. */
@@ -316,7 +310,6 @@ export class StepRun {
     const adapter = deps.adapter(tool);
     const ctx = this.toolContext(attempt);
     const invocation = await adapter.prepare(ctx);
-    const contain = attemptContainment(this.place(attempt), adapter.keyVariables ?? [], Object.keys(invocation.env));
     const parser = adapter.parser(ctx);
     const log = deps.paths.attemptLog(step.id, attempt);
     const stopper = new AbortController();
@@ -329,7 +322,7 @@ export class StepRun {
         if (budgetHit !== undefined) stopper.abort();
       }
     };
-    const proc = await this.spawn({
+    const proc = await this.spawn(attempt, {
       command: invocation.command,
       args: invocation.args,
       cwd: this.workdir,
@@ -340,8 +333,7 @@ export class StepRun {
       signal: AbortSignal.any([signal, stopper.signal]),
       // A shell step's output says nothing to ws: don't decode every line of it (bench/: memory, speed).
       onLine: tool === "shell" ? undefined : onLine,
-      contain,
-    });
+    }, { keyVariables: adapter.keyVariables ?? [], given: Object.keys(invocation.env) });
     const stopped = proc.outcome === "cancelled" && !signal.aborted;
     const verdict = parser.finish(stopped ? { ...proc, outcome: "stopped" } : proc);
     return { proc: stopped ? { ...proc, outcome: "exited" } : proc, verdict, log, budgetHit, outputFile };
@@ -486,8 +478,7 @@ export class StepRun {
       const started = deps.clock.now();
       const log = deps.paths.testLog(step.id, attempt, index);
       const [command, ...args] = simpleArgv(test.run, { ...deps.env, ...step.env }) ?? ["/bin/sh", "-c", test.run];
-      const contain = attemptContainment(this.place(attempt), [], Object.keys(step.env));
-      const proc = await this.spawn({
+      const proc = await this.spawn(attempt, {
         command: command!,
         args,
         cwd: this.workdir,
@@ -495,8 +486,7 @@ export class StepRun {
         timeoutMs: (test.timeout ?? step.timeout) * 1000,
         logFile: log,
         signal,
-        contain,
-      });
+      }, { keyVariables: [], given: Object.keys(step.env) });
       const reason = because(
         proc.outcome === "cancelled" ? "cancelled" : proc.outcome === "timeout" ? "timeout" : proc.exitCode === 0 ? "passed" : "tests_failed",
       );
@@ -526,9 +516,8 @@ export class StepRun {
     return undefined;
   }
 
-  /** Every process of a step runs in a group recorded on disk, so a run after a kill -9 of ws can reap it. */
-  private async spawn(options: Omit<RunProcessOptions, "onSpawn">): Promise<ProcessResult> {
-    return runRecorded(this.deps.paths.groups, { ...options, inherit: this.deps.inherited });
+  private spawn(attempt: number, options: InvokeOptions, secrets: Secrets): Promise<ProcessResult> {
+    return invoke({ ...this.deps, workdir: this.workdir, tree: this.lane?.root }, this.step, attempt, options, secrets);
   }
 
   /** A step owns what it changed inside its scope; without a scope, what no other running step

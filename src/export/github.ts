@@ -2,7 +2,7 @@ import { singleQuoted } from "../format/shell-quote.js";
 import { Document, isMap, isScalar } from "yaml";
 import type { Graph } from "../graph/graph.js";
 import type { Step, Workstream } from "../workstream/model.js";
-import { outputRefs } from "../engine/outputs.js";
+import { outputRefs } from "../workstream/interpolate.js";
 import { version } from "../version.js";
 
 /**

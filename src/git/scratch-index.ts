@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, rm, stat, utimes } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { git, gitText } from "./run-git.js";
@@ -21,11 +21,32 @@ export async function scratchTree(cwd: string, seed: ScratchSeed, fill: (env: { 
   const dir = await mkdtemp(path.join(os.tmpdir(), "ws-index-"));
   try {
     const env = { GIT_INDEX_FILE: path.join(dir, "index") };
-    const copied = seed.copyOf !== undefined && (await copyFile(seed.copyOf, env.GIT_INDEX_FILE).then(() => true, () => false));
+    const copied = seed.copyOf !== undefined && (await copyIndex(seed.copyOf, env.GIT_INDEX_FILE));
     if (!copied && seed.tree !== undefined) await git(cwd, ["read-tree", seed.tree], { env });
     await fill(env);
     return await gitText(cwd, ["write-tree"], { env });
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Copies an index file with its modification time, which git reads as "when this stat cache was
+ * taken": an entry whose mtime is not older than the index's is racily clean, so git re-hashes it
+ * instead of trusting a matching stat. A plain copy is newer, and a file rewritten (same size) in
+ * the second the user's index was written would look unchanged in it. The copy gets the original's
+ * mtime truncated to the second (exact in a double, never later than the original: at worst a few
+ * more entries are re-hashed), from a stat taken before the copy, so an index rewritten meanwhile
+ * makes the copy's content newer than its mtime, never the reverse.
+ */
+async function copyIndex(from: string, to: string): Promise<boolean> {
+  try {
+    const { mtimeNs } = await stat(from, { bigint: true });
+    await copyFile(from, to);
+    const seconds = Number(mtimeNs / 1_000_000_000n);
+    await utimes(to, seconds, seconds);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -1,8 +1,8 @@
 import type { Diagnostic, DocPath, SourceFile, SourceLocation } from "../diagnostics.js";
 import type { Workstream } from "../workstream/model.js";
-import { outputRefs } from "../engine/outputs.js";
 import { buildGraph, groupMembers } from "./graph.js";
 import { reachability, type Reachability } from "./reachability.js";
+import { outputRefs } from "../workstream/interpolate.js";
 import { didYouMean } from "../workstream/suggest.js";
 
 /**

@@ -1,8 +1,7 @@
-import { stepWeights } from "../engine/plan.js";
 import { criticalPath } from "../graph/critical-path.js";
 import { buildGraph } from "../graph/graph.js";
 import { waves } from "../graph/order.js";
-import { readHistory } from "../store/history.js";
+import { readHistory, stepWeights } from "../store/history.js";
 import { wsPaths } from "../store/paths.js";
 import type { RunState } from "../store/run-state.js";
 import { loadRunState } from "../store/snapshot.js";

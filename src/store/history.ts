@@ -3,6 +3,7 @@ import path from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import { storeError } from "./store-error.js";
 import { idRecord } from "../id-record.js";
+import type { Workstream } from "../workstream/model.js";
 
 /** Past durations of passed steps, for the critical-path priority and the ETA. */
 export interface History {
@@ -53,4 +54,12 @@ export function medianDuration(h: History, stepId: string): number | undefined {
   const sorted = [...list].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Weights for the critical path: past median durations; a step never seen weighs the mean of the known ones (or 1 s). */
+export function stepWeights(ws: Workstream, history: History): { weights: number[]; known: boolean[] } {
+  const medians = ws.steps.map((s) => medianDuration(history, s.id));
+  const known = medians.filter((m): m is number => m !== undefined);
+  const fallback = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : 1000;
+  return { weights: medians.map((m) => m ?? fallback), known: medians.map((m) => m !== undefined) };
 }

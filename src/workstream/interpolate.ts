@@ -11,6 +11,14 @@ export type OutputLookup = (step: string, key: string) => string | undefined;
 
 /** `${steps.<id>.outputs.<key>}`: the id as in the schema, the key as a variable name (plus "-"). */
 export const OUTPUT_REF = /\$\{\s*steps\.([A-Za-z0-9_][A-Za-z0-9._-]*)\.outputs\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}/g;
+/** In a condition a reference may also be compared: `${steps.a.outputs.env == 'prod'}`. */
+const CONDITION_REF = /\$\{\s*steps\.([A-Za-z0-9_][A-Za-z0-9._-]*)\.outputs\.([A-Za-z_][A-Za-z0-9_-]*)\s*(?:(?:==|!=)\s*(?:'[^']*'|"[^"]*")\s*)?\}/g;
+
+/** Every `${steps.<id>.outputs.<key>}` in a text (in a condition, also compared), with where it is. */
+export function outputRefs(text: string, condition = false): Array<{ step: string; key: string; offset: number; length: number }> {
+  return [...text.matchAll(condition ? CONDITION_REF : OUTPUT_REF)].map((m) => ({ step: m[1] ?? "", key: m[2] ?? "", offset: m.index, length: m[0].length }));
+}
+
 const STEP_REF = "steps\\.([A-Za-z0-9_][A-Za-z0-9._-]*)\\.outputs\\.([A-Za-z_][A-Za-z0-9_-]*)";
 const STEP_PLAIN = new RegExp(`^\\s*${STEP_REF}\\s*$`);
 const STEP_COMPARE = new RegExp(`^\\s*${STEP_REF}\\s*(==|!=)\\s*(?:'([^']*)'|"([^"]*)")\\s*$`);

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import fc from "fast-check";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { NoCommitsError, resolveBase } from "../../src/git/working-tree-base.js";
@@ -65,5 +66,71 @@ describe("resolveBase", () => {
     const root = makeEmptyRepo();
     writeFiles(root, { "a.txt": "a\n" });
     await expect(resolveBase(root, "w")).rejects.toBeInstanceOf(NoCommitsError);
+  });
+});
+
+/** One tracked file, and what happens to it after the commit. */
+interface RacyFile {
+  chars: string[];
+  /** Where the edit changes a character (same size, different content), or none. */
+  flip: number | undefined;
+  chmod: boolean;
+}
+
+const racyFileArb: fc.Arbitrary<RacyFile> = fc
+  .record({ chars: fc.array(fc.constantFrom("a", "b", "c", "\n"), { minLength: 1, maxLength: 12 }), flip: fc.option(fc.nat(), { nil: undefined }), chmod: fc.boolean() })
+  .map(({ chars, flip, chmod }) => ({ chars, flip: flip === undefined ? undefined : flip % chars.length, chmod }));
+
+const editedText = (f: RacyFile): string => f.chars.map((c, i) => (i === f.flip ? (c === "a" ? "b" : "a") : c)).join("");
+
+/** A second long past (so the commit's own index write finds nothing racy), and times within it. */
+const SECOND = 1_600_000_000;
+const at = (ms: number): number => SECOND + ms / 1000;
+
+describe("resolveBase on edits made in the second the index was written", () => {
+  // The stat of an entry, of the edited file and of the user's index all fall in one second, the
+  // case git guards with its racy-entry check: the stat matches (same size, same whole-second
+  // mtime), and only the index's own mtime tells git to look at the content. ctime is real time
+  // here, so the repository ignores it (core.trustctime=false), as git compares whole seconds of it.
+  it("sees every change, as git status does", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(racyFileArb, { minLength: 1, maxLength: 4 }),
+        fc.record({ added: fc.integer({ min: 0, max: 999 }), edited: fc.integer({ min: 0, max: 999 }), index: fc.integer({ min: 0, max: 999 }) }),
+        async (files, ms) => {
+          const root = makeEmptyRepo();
+          git(root, "config", "core.trustctime", "false");
+          const names = files.map((_, i) => `src/f${i}.txt`);
+          files.forEach((f, i) => {
+            writeFiles(root, { [names[i]!]: f.chars.join("") });
+            fs.utimesSync(path.join(root, names[i]!), at(ms.added), at(ms.added));
+          });
+          git(root, "add", "-A");
+          git(root, "commit", "-q", "-m", "initial");
+          const head = git(root, "rev-parse", "HEAD");
+          files.forEach((f, i) => {
+            const file = path.join(root, names[i]!);
+            if (f.flip !== undefined) fs.writeFileSync(file, editedText(f));
+            if (f.chmod) fs.chmodSync(file, 0o755);
+            fs.utimesSync(file, at(ms.edited), at(ms.edited));
+          });
+          fs.utimesSync(path.join(root, ".git", "index"), at(ms.index), at(ms.index));
+          const changed = names.filter((_, i) => files[i]!.flip !== undefined || files[i]!.chmod);
+
+          const base = await resolveBase(root, "w");
+
+          expect(base.uncommitted.sort()).toEqual(changed);
+          if (changed.length === 0) expect(base.commit).toBe(head);
+          files.forEach((f, i) => {
+            expect(git(root, "cat-file", "blob", `${base.commit}:${names[i]}`)).toBe(editedText(f).replace(/\n$/, ""));
+            expect(git(root, "ls-tree", base.commit, names[i]!).split(" ")[0]).toBe(f.chmod ? "100755" : "100644");
+          });
+          // git itself, reading the user's index, agrees.
+          expect(git(root, "diff", "--name-only").split("\n").filter(Boolean).sort()).toEqual(changed);
+          removeRepos();
+        },
+      ),
+      { numRuns: 15 },
+    );
   });
 });
