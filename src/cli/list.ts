@@ -3,6 +3,7 @@ import { loadWorkstream } from "../workstream/load.js";
 import { idProblem, listWorkstreamFiles, stemOf } from "../workstream/locate-file.js";
 import { displayPath } from "../workstream/load.js";
 import { err, out, type CliContext } from "./context.js";
+import { mergeAdvice, pendingMerge, pendingMergeLine, type PendingMerge } from "./merge-hint.js";
 
 export interface ListOptions {
   json?: boolean;
@@ -18,6 +19,8 @@ export interface ListEntry {
   warnings: number;
   /** Status of the last run (`interrupted` when its process died), if there was one. */
   lastRun: string | undefined;
+  /** The branch holding work of the last run that the checkout lacks, and whether `git merge` would work now. */
+  merge: PendingMerge | undefined;
 }
 
 function field(doc: unknown, key: string): unknown {
@@ -33,6 +36,9 @@ export async function listWorkstreams(ctx: CliContext): Promise<ListEntry[]> {
     const doc = result.ok ? undefined : result.document;
     const rawSteps = field(doc, "steps");
     const rawName = field(doc, "name");
+    // A file whose name is no valid id cannot have run (and must not name a path to read).
+    const run = idProblem(id) ? undefined : lastRun(ctx.cwd, id);
+    const advice = run ? await mergeAdvice(ctx, run.state) : undefined;
     entries.push({
       id,
       name: result.ok ? result.workstream.name : typeof rawName === "string" ? rawName : "",
@@ -41,8 +47,8 @@ export async function listWorkstreams(ctx: CliContext): Promise<ListEntry[]> {
       valid: result.ok,
       errors: result.diagnostics.filter((d) => d.severity === "error").length,
       warnings: result.diagnostics.filter((d) => d.severity === "warning").length,
-      // A file whose name is no valid id cannot have run (and must not name a path to read).
-      lastRun: idProblem(id) ? undefined : lastRun(ctx.cwd, id)?.status,
+      lastRun: run?.status,
+      merge: advice ? pendingMerge(advice) : undefined,
     });
   }
   return entries;
@@ -70,6 +76,7 @@ export async function listCommand(options: ListOptions, ctx: CliContext): Promis
   const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  ");
   out(ctx, line(header));
   for (const row of rows) out(ctx, line(row));
+  for (const e of entries) if (e.merge) out(ctx, pendingMergeLine(e.id, e.merge));
   if (entries.some((e) => !e.valid) && !ctx.quiet) err(ctx, "run `ws validate` to see what is wrong with the invalid ones");
   return 0;
 }

@@ -123,15 +123,9 @@ async function printSummary(ws: Workstream, result: Extract<RunOutcome, { kind: 
     const all = unselected > UNSELECTED_ROWS ? " --all" : "";
     if (trim) out(ctx, `${passed} passed step${passed === 1 ? "" : "s"}${unselected > 0 ? ` and ${unselected} not selected` : ""} not listed (all of them: ws status --ws-id ${ws.id}${all})`);
   }
-  const total = state.durationMs ?? 0;
-  const sequential = state.sequentialMs ?? 0;
-  // Below 1.1x (tiny or resumed runs, one step at a time) the ratio is start-up overhead, not speed.
-  const ratio = total > 0 ? sequential / total : 0;
-  const speedup = ratio >= 1.1 ? ` (${ratio.toFixed(2)}x)` : "";
-  // The estimate beside the real time: how far the history-based ETA can be trusted next time.
-  const estimate = state.estimateMs !== undefined ? `; estimated ${formatDuration(state.estimateMs)}, took ${formatDuration(total)}` : "";
-  out(ctx, `${ws.id}: ${state.status} in ${formatDuration(total)}; one at a time the steps took ${formatDuration(sequential)}${speedup}${estimate}`);
-  if (result.branch) for (const line of await (await import("./merge-hint.js")).mergeHint(ctx, result.branch)) out(ctx, line);
+  out(ctx, (await import("./summary-table.js")).timesLine(ws.id, state));
+  const { mergeAdvice, adviceLines } = await import("./merge-hint.js");
+  for (const line of await adviceLines(await mergeAdvice(ctx, state))) out(ctx, line);
   if (exitCode !== 0) out(ctx, `details: ws status --ws-id ${ws.id}, ws logs --ws-id ${ws.id} --step <id>; continue with: ws run --ws-id ${ws.id} --resume`);
 }
 

@@ -62,6 +62,11 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
       table.push([id, s.status, `${s.passed}/${s.total}`, s.startedAt.replace("T", " ").slice(0, 19), s.durationMs !== undefined ? formatDuration(s.durationMs) : ""]);
     }
     out(ctx, table.toString());
+    const { mergeAdvice, pendingMerge, pendingMergeLine } = await import("./merge-hint.js");
+    for (const { id, report } of rows) {
+      const pending = report ? pendingMerge(await mergeAdvice(ctx, report.state)) : undefined;
+      if (pending) out(ctx, pendingMergeLine(id, pending));
+    }
     return 0;
   }
 
@@ -76,6 +81,7 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
     if (!report) return { text: `${wsId}: no run yet (start one with: ws run --ws-id ${wsId})`, running: false, json: JSON.stringify({ id: wsId, lastRun: null }) };
     const { stepTable } = await import("./summary-table.js");
     const s = summarize(report);
+    const running = report.state.status === "running" && !report.interrupted;
     const root = path.relative(ctx.cwd, wsPaths(ctx.cwd, wsId).root);
     const hidden = options.all ? 0 : stepRecords(report.state).filter(notSelected).length;
     const collapse = hidden > UNSELECTED_ROWS;
@@ -99,8 +105,12 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
       lines.push(`rollback of ${rollback.steps.join(", ") || "no step"}: ${what}`);
     }
     if (report.interrupted) lines.push(chalk.yellow(`the run was interrupted (its process ${report.state.pid} is gone); continue with: ws run --ws-id ${wsId} --resume`));
-    if (report.state.branch) lines.push(`work is on branch ${report.state.branch} (git merge ${report.state.branch})`);
-    return { text: lines.join("\n"), running: report.state.status === "running" && !report.interrupted, json: JSON.stringify({ ...report.state, interrupted: report.interrupted }, null, 2) };
+    // Only once the run has ended (its branch is still moving before); the same words as the run's summary.
+    if (!running) {
+      const { mergeAdvice, adviceLines } = await import("./merge-hint.js");
+      lines.push(...(await adviceLines(await mergeAdvice(ctx, report.state))));
+    }
+    return { text: lines.join("\n"), running, json: JSON.stringify({ ...report.state, interrupted: report.interrupted }, null, 2) };
   };
 
   if (!options.watch) {
