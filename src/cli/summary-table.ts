@@ -8,13 +8,14 @@ import type { RunState, StepRecord } from "../store/run-state.js";
 import { stepRecords, totalUsage } from "../store/run-state.js";
 import { formatDuration } from "../format/duration.js";
 import { plainTable } from "./plain-table.js";
+import { stripAnsi } from "../format/ansi.js";
 
 
 
 /** The reason code and its one-line message, kept short enough for a table cell. */
 function withDetail(reason: string, detail: string | undefined): string {
   if (!detail) return reason;
-  const line = detail.split("\n")[0] ?? "";
+  const line = stripAnsi(detail.split("\n")[0] ?? "");
   return `${reason}: ${line.length > 100 ? `${line.slice(0, 99)}…` : line}`;
 }
 
@@ -110,4 +111,18 @@ export async function stepTable(
   const total = totalUsage(state);
   const footer = total ? `\ntotal cost/tokens: ${formatUsage(total)}` : "";
   return text + footer;
+}
+
+/** The run's wall time beside its steps' summed times, and the estimate it had. */
+export function timesLine(wsId: string, state: RunState): string {
+  const total = state.durationMs ?? 0;
+  const summed = state.sequentialMs ?? 0;
+  // Below 1.1x (tiny or resumed runs, one step at a time) the ratio is start-up overhead, not speed.
+  // The sum is no measured one-at-a-time run (steps sharing the machine each run slower), so the
+  // label says what the ratio compares.
+  const ratio = total > 0 ? summed / total : 0;
+  const speedup = ratio >= 1.1 ? ` (${ratio.toFixed(2)}x vs steps summed)` : "";
+  // The estimate beside the real time: how far the history-based ETA can be trusted next time.
+  const estimate = state.estimateMs !== undefined ? `; estimated ${formatDuration(state.estimateMs)}, took ${formatDuration(total)}` : "";
+  return `${wsId}: ${state.status} in ${formatDuration(total)}; step times summed: ${formatDuration(summed)}${speedup}${estimate}`;
 }
