@@ -1,7 +1,7 @@
 import path from "node:path";
 import { steadyYoungGeneration, youngGenerationFor } from "./young-generation.js";
 import type { CliContext } from "./context.js";
-import { err, out } from "./context.js";
+import { err, out, terminalWidth } from "./context.js";
 import { UserError } from "../errors.js";
 import type { RunListener } from "../events/listener.js";
 import type { RunOutcome } from "../engine/run-workstream.js";
@@ -118,7 +118,7 @@ async function printSummary(ws: Workstream, result: Extract<RunOutcome, { kind: 
     const passed = records.filter((r) => r.state === "passed").length;
     const unselected = records.filter((r) => !r.selected && r.state !== "passed").length;
     const trim = state.order.length > SUMMARY_ROWS;
-    if (!trim || passed + unselected < state.order.length) out(ctx, await stepTable(state, chalk, trim ? { rows: (r) => r.state !== "passed" && r.selected } : {}));
+    if (!trim || passed + unselected < state.order.length) out(ctx, await stepTable(state, chalk, { width: terminalWidth(ctx), ...(trim ? { rows: (r) => r.state !== "passed" && r.selected } : {}) }));
     // ws status counts rather than lists that many unselected steps too: --all lists them.
     const all = unselected > UNSELECTED_ROWS ? " --all" : "";
     if (trim) out(ctx, `${passed} passed step${passed === 1 ? "" : "s"}${unselected > 0 ? ` and ${unselected} not selected` : ""} not listed (all of them: ws status --ws-id ${ws.id}${all})`);

@@ -1,11 +1,12 @@
 import path from "node:path";
 import type { CliContext } from "./context.js";
-import { out } from "./context.js";
+import { out, terminalWidth } from "./context.js";
 import { wsPaths } from "../store/paths.js";
 import type { LastRun } from "../store/query.js";
 import { stepRecords, type RunState } from "../store/run-state.js";
 import { formatDuration } from "../format/duration.js";
 import { COMPACT, notSelected, UNSELECTED_ROWS } from "./summary-table.js";
+import { fitColumns } from "./fit-columns.js";
 import { progressOf } from "../report/progress.js";
 
 export interface StatusOptions {
@@ -51,16 +52,19 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
       out(ctx, `no workstreams in ${path.relative(ctx.cwd, ctx.dir) || "."} and no runs yet (try: ws init)`);
       return 0;
     }
-    const { default: Table } = await import("cli-table3");
-    const table = new Table({ head: ["workstream", "last run", "steps passed", "started", "duration"].map((h) => chalk.bold(h)), style: { head: [], border: [] }, chars: COMPACT });
-    for (const { id, report } of rows) {
-      if (!report) {
-        table.push([id, chalk.dim("never run"), "", "", ""]);
-        continue;
-      }
+    const cells = rows.map(({ id, report }) => {
+      if (!report) return [id, chalk.dim("never run"), "", "", ""];
       const s = summarize(report);
-      table.push([id, s.status, `${s.passed}/${s.total}`, s.startedAt.replace("T", " ").slice(0, 19), s.durationMs !== undefined ? formatDuration(s.durationMs) : ""]);
-    }
+      return [id, s.status, `${s.passed}/${s.total}`, s.startedAt.replace("T", " ").slice(0, 19), s.durationMs !== undefined ? formatDuration(s.durationMs) : ""];
+    });
+    const head = ["workstream", "last run", "steps passed", "started", "duration"];
+    const width = terminalWidth(ctx);
+    // The ids stay whole: when and how long give way.
+    const fit = width === undefined ? { rows: [head, ...cells] } : fitColumns([head, ...cells], width, [{ drop: 3 }, { drop: 4 }]);
+    const [shownHead = [], ...shown] = fit.rows;
+    const { default: Table } = await import("cli-table3");
+    const table = new Table({ head: shownHead.map((h) => chalk.bold(h)), style: { head: [], border: [] }, chars: COMPACT });
+    table.push(...shown);
     out(ctx, table.toString());
     const { mergeAdvice, pendingMerge, pendingMergeLine } = await import("./merge-hint.js");
     for (const { id, report } of rows) {
@@ -130,13 +134,6 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
     if (!r.running) return 0;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
-}
-
-/** The terminal's width, or $COLUMNS when output is piped (`COLUMNS=80 ws status | less`); undefined: do not fit. */
-export function terminalWidth(ctx: CliContext): number | undefined {
-  if (ctx.stdout.isTTY && ctx.stdout.columns) return ctx.stdout.columns;
-  const columns = Number(ctx.env.COLUMNS);
-  return Number.isInteger(columns) && columns >= 40 ? columns : undefined;
 }
 
 function summarize(report: LastRun) {
