@@ -123,7 +123,9 @@ async function printSummary(ws: Workstream, result: Extract<RunOutcome, { kind: 
     const all = unselected > UNSELECTED_ROWS ? " --all" : "";
     if (trim) out(ctx, `${passed} passed step${passed === 1 ? "" : "s"}${unselected > 0 ? ` and ${unselected} not selected` : ""} not listed (all of them: ws status --ws-id ${ws.id}${all})`);
   }
-  out(ctx, (await import("./summary-table.js")).timesLine(ws.id, state));
+  const { readHistory } = await import("../store/history.js");
+  const { wsPaths } = await import("../store/paths.js");
+  out(ctx, (await import("./summary-table.js")).timesLine(ws.id, state, readHistory(wsPaths(ctx.cwd, ws.id).history)));
   const { mergeAdvice, adviceLines } = await import("./merge-hint.js");
   for (const line of await adviceLines(await mergeAdvice(ctx, state))) out(ctx, line);
   if (exitCode !== 0) out(ctx, `details: ws status --ws-id ${ws.id}, ws logs --ws-id ${ws.id} --step <id>; continue with: ws run --ws-id ${ws.id} --resume`);

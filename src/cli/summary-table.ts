@@ -6,6 +6,7 @@ import { formatUsage } from "../format/usage.js";
 import type { ChalkInstance } from "chalk";
 import type { RunState, StepRecord } from "../store/run-state.js";
 import { stepRecords, totalUsage } from "../store/run-state.js";
+import type { History } from "../store/history.js";
 import { formatDuration } from "../format/duration.js";
 import { plainTable } from "./plain-table.js";
 import { stripAnsi } from "../format/ansi.js";
@@ -115,16 +116,21 @@ export async function stepTable(
   return text + footer;
 }
 
-/** The run's wall time beside its steps' summed times, and the estimate it had. */
-export function timesLine(wsId: string, state: RunState): string {
+/**
+ * The run's wall time beside its steps' summed times, and the estimate it had. The sum is no
+ * measured one-at-a-time run (steps sharing the machine each run slower), so the speed-up says
+ * what it compares: a full one-worker run of the same file when history has one, else the sum.
+ */
+export function timesLine(wsId: string, state: RunState, history?: Pick<History, "oneWorker">): string {
   const total = state.durationMs ?? 0;
   const summed = state.sequentialMs ?? 0;
   // Below 1.1x (tiny or resumed runs, one step at a time) the ratio is start-up overhead, not speed.
-  // The sum is no measured one-at-a-time run (steps sharing the machine each run slower), so the
-  // label says what the ratio compares.
-  const ratio = total > 0 ? summed / total : 0;
-  const speedup = ratio >= 1.1 ? ` (${ratio.toFixed(2)}x vs steps summed)` : "";
+  const speedup = (base: number, what: string) => (total > 0 && base / total >= 1.1 ? ` (${(base / total).toFixed(2)}x vs ${what})` : "");
+  const one = history?.oneWorker;
+  const comparable = one !== undefined && one.hash === state.hash && one.runId !== state.runId && stepRecords(state).every((r) => r.selected);
+  const measured = comparable ? `; a one-worker run took ${formatDuration(one.wallMs)}${speedup(one.wallMs, "one worker")}` : "";
+  const sum = `; step times summed: ${formatDuration(summed)}${comparable ? "" : speedup(summed, "steps summed")}`;
   // The estimate beside the real time: how far the history-based ETA can be trusted next time.
   const estimate = state.estimateMs !== undefined ? `; estimated ${formatDuration(state.estimateMs)}, took ${formatDuration(total)}` : "";
-  return `${wsId}: ${state.status} in ${formatDuration(total)}; step times summed: ${formatDuration(summed)}${speedup}${estimate}`;
+  return `${wsId}: ${state.status} in ${formatDuration(total)}${measured}${sum}${estimate}`;
 }
