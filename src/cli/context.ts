@@ -96,3 +96,13 @@ export function out(ctx: CliContext, line = ""): void {
 export function err(ctx: CliContext, line = ""): void {
   ctx.stderr.write(line + "\n");
 }
+
+/**
+ * The width to fit tables to: the terminal's, or $COLUMNS when output is piped (`COLUMNS=80 ws
+ * status | less`); undefined (do not fit: a script reads whole lines) for a pipe without it.
+ */
+export function terminalWidth(ctx: CliContext): number | undefined {
+  if (ctx.stdout.isTTY && ctx.stdout.columns) return ctx.stdout.columns;
+  const columns = Number(ctx.env.COLUMNS);
+  return Number.isInteger(columns) && columns >= 40 ? columns : undefined;
+}

@@ -65,6 +65,47 @@ export function starterWorkstream(id: string, schemaRef: string): object {
   };
 }
 
+/**
+ * `$schema` for a workstream in `dir`: through the package's own name in the nearest
+ * node_modules, which survives reinstalls, rather than the real path Node ran ws from (pnpm's
+ * store, node_modules/.pnpm/ws-orchestrator@<version>/..., gone at the next version); the
+ * real path only when no node_modules above `dir` holds ws (a global install).
+ */
+export function schemaRef(dir: string): string {
+  const packageRoot = path.dirname(path.dirname(SCHEMA_PATH));
+  const name = packageName(packageRoot);
+  const real = realpath(SCHEMA_PATH);
+  for (let at = dir; name !== undefined; ) {
+    const linked = path.join(at, "node_modules", ...name.split("/"), path.relative(packageRoot, SCHEMA_PATH));
+    if (realpath(linked) === real) return relativeRef(dir, linked);
+    const parent = path.dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  return relativeRef(dir, SCHEMA_PATH);
+}
+
+function relativeRef(from: string, to: string): string {
+  return path.relative(from, to).split(path.sep).join("/");
+}
+
+function packageName(root: string): string | undefined {
+  try {
+    const name = (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { name?: unknown }).name;
+    return typeof name === "string" ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function realpath(file: string): string | undefined {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
 export async function initCommand(options: InitOptions, ctx: CliContext): Promise<number> {
   if (idProblem(options.id)) {
     // Suggest an id made from what was typed, never an unrelated example id.
@@ -81,8 +122,7 @@ export async function initCommand(options: InitOptions, ctx: CliContext): Promis
     throw new UserError(`${displayPath(existing, ctx.cwd)} already exists`, { fix: "pass --force to overwrite it, or choose another id: ws init <id>" });
   }
   fs.mkdirSync(ctx.dir, { recursive: true });
-  const schemaRef = path.relative(ctx.dir, SCHEMA_PATH).split(path.sep).join("/");
-  fs.writeFileSync(file, JSON.stringify(starterWorkstream(options.id, schemaRef), null, 2) + "\n");
+  fs.writeFileSync(file, JSON.stringify(starterWorkstream(options.id, schemaRef(ctx.dir)), null, 2) + "\n");
   out(ctx, `created ${shown}`);
   if (!ctx.quiet) {
     const dirFlag = path.resolve(ctx.cwd, "workstreams") === ctx.dir ? "" : ` --dir ${displayPath(ctx.dir, ctx.cwd)}`;

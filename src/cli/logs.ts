@@ -60,7 +60,7 @@ export async function logsCommand(options: LogsOptions, ctx: CliContext): Promis
   }
   for (const part of parts) {
     if (parts.length > 1) ctx.stdout.write(`==> ${path.relative(ctx.cwd, part.file)} <==\n`);
-    await pipeFile(part.file, ctx.stdout, part.start);
+    await pipeFile(part.file, ctx.stdout, part.start, !ctx.color);
   }
   if (!options.follow) return 0;
   // tail -f: keep printing what is appended to the last file until the run ends or Ctrl-C.
@@ -76,7 +76,7 @@ export async function logsCommand(options: LogsOptions, ctx: CliContext): Promis
       await new Promise((resolve) => setTimeout(resolve, 250));
       const size = fs.existsSync(file) ? fs.statSync(file).size : 0;
       if (size > offset) {
-        await pipeFile(file, ctx.stdout, offset);
+        await pipeFile(file, ctx.stdout, offset, !ctx.color);
         offset = size;
       } else if (!readLockHolder(lock)?.alive) break;
     }
@@ -86,16 +86,21 @@ export async function logsCommand(options: LogsOptions, ctx: CliContext): Promis
   return 0;
 }
 
-function pipeFile(file: string, to: NodeJS.WritableStream, start = 0): Promise<void> {
+/** `plain`: without the tool's escape codes (piped, NO_COLOR, --no-color); the file keeps them. */
+async function pipeFile(file: string, to: NodeJS.WritableStream, start: number, plain: boolean): Promise<void> {
+  const { stripAnsiStream } = plain ? await import("../format/ansi.js") : { stripAnsiStream: undefined };
   return new Promise((resolve, reject) => {
-    const stream = fs.createReadStream(file, { start });
+    const read = fs.createReadStream(file, { start });
+    const stream = stripAnsiStream ? read.pipe(stripAnsiStream()) : read;
+    if (stream !== read) read.on("error", (error) => stream.destroy(error));
     // A reader that went away (`ws logs | head`) ends the copy: the rest is not wanted.
     const onClosed = () => {
+      read.destroy();
       stream.destroy();
       resolve();
     };
     to.once("error", onClosed);
-    stream.on("error", (error) => {
+    stream.on("error", (error: Error) => {
       to.off("error", onClosed);
       reject(error);
     });

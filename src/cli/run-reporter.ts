@@ -8,6 +8,7 @@ import type { CliContext } from "./context.js";
 import type { RunEvent } from "../events/run-event.js";
 import type { RunListener } from "../events/listener.js";
 import { formatDuration } from "../format/duration.js";
+import { stripAnsi } from "../format/ansi.js";
 import { formatEventLine, runBaseText } from "../report/event-line.js";
 import { progressOf, progressText } from "../report/progress.js";
 import { failureTail, timeoutNote, type Limits } from "../report/failure-tail.js";
@@ -168,12 +169,12 @@ export class RunReporter implements RunListener {
     switch (event.type) {
       case "step-end": {
         const mark = stateMark(event.state, c);
-        const why = event.state === "passed" ? "" : ` ${c.dim(formatReason(event.reason))}${event.detail ? c.dim(` — ${event.detail}`) : ""}`;
+        const why = event.state === "passed" ? "" : ` ${c.dim(formatReason(event.reason))}${event.detail ? c.dim(` — ${stripAnsi(event.detail)}`) : ""}`;
         return `${mark} ${event.step}${why} ${c.dim(formatDuration(event.durationMs))}${event.attempts > 1 ? c.dim(` (${attemptsPhrase(event.attempts, event.interrupted)})`) : ""}`;
       }
       case "attempt-end":
-        if (event.free) return c.yellow(`  ⏸ ${event.step} ${waitingLabel(event.resetAt)}: ${event.detail ?? formatReason(event.reason)}`);
-        return event.passed ? undefined : c.yellow(`  ↻ ${event.step} attempt ${event.attempt}: ${formatReason(event.reason)}${this.timeout(event)}${event.detail ? ` — ${event.detail}` : ""}`);
+        if (event.free) return c.yellow(`  ⏸ ${event.step} ${waitingLabel(event.resetAt)}: ${event.detail ? stripAnsi(event.detail) : formatReason(event.reason)}`);
+        return event.passed ? undefined : c.yellow(`  ↻ ${event.step} attempt ${event.attempt}: ${formatReason(event.reason)}${this.timeout(event)}${event.detail ? ` — ${stripAnsi(event.detail)}` : ""}`);
       case "approval-wait":
         // With a prompt, the question itself is the line.
         return this.prompter ? undefined : c.yellow(`  ⏸ ${formatEventLine(event) ?? ""} (${decideHint(this.wsId, event.step)})`);

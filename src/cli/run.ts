@@ -1,7 +1,7 @@
 import path from "node:path";
 import { steadyYoungGeneration, youngGenerationFor } from "./young-generation.js";
 import type { CliContext } from "./context.js";
-import { err, out } from "./context.js";
+import { err, out, terminalWidth } from "./context.js";
 import { UserError } from "../errors.js";
 import type { RunListener } from "../events/listener.js";
 import type { RunOutcome } from "../engine/run-workstream.js";
@@ -123,20 +123,16 @@ async function printSummary(ws: Workstream, result: Extract<RunOutcome, { kind: 
     const passed = records.filter((r) => r.state === "passed").length;
     const unselected = records.filter((r) => !r.selected && r.state !== "passed").length;
     const trim = state.order.length > SUMMARY_ROWS;
-    if (!trim || passed + unselected < state.order.length) out(ctx, await stepTable(state, chalk, trim ? { rows: (r) => r.state !== "passed" && r.selected } : {}));
+    if (!trim || passed + unselected < state.order.length) out(ctx, await stepTable(state, chalk, { width: terminalWidth(ctx), ...(trim ? { rows: (r) => r.state !== "passed" && r.selected } : {}) }));
     // ws status counts rather than lists that many unselected steps too: --all lists them.
     const all = unselected > UNSELECTED_ROWS ? " --all" : "";
     if (trim) out(ctx, `${passed} passed step${passed === 1 ? "" : "s"}${unselected > 0 ? ` and ${unselected} not selected` : ""} not listed (all of them: ws status --ws-id ${ws.id}${all})`);
   }
-  const total = state.durationMs ?? 0;
-  const sequential = state.sequentialMs ?? 0;
-  // Below 1.1x (tiny or resumed runs, one step at a time) the ratio is start-up overhead, not speed.
-  const ratio = total > 0 ? sequential / total : 0;
-  const speedup = ratio >= 1.1 ? ` (${ratio.toFixed(2)}x)` : "";
-  // The estimate beside the real time: how far the history-based ETA can be trusted next time.
-  const estimate = state.estimateMs !== undefined ? `; estimated ${formatDuration(state.estimateMs)}, took ${formatDuration(total)}` : "";
-  out(ctx, `${ws.id}: ${state.status} in ${formatDuration(total)}; one at a time the steps took ${formatDuration(sequential)}${speedup}${estimate}`);
-  if (result.branch) for (const line of await (await import("./merge-hint.js")).mergeHint(ctx, result.branch)) out(ctx, line);
+  const { readHistory } = await import("../store/history.js");
+  const { wsPaths } = await import("../store/paths.js");
+  out(ctx, (await import("./summary-table.js")).timesLine(ws.id, state, readHistory(wsPaths(ctx.cwd, ws.id).history)));
+  const { mergeAdvice, adviceLines } = await import("./merge-hint.js");
+  for (const line of await adviceLines(await mergeAdvice(ctx, state))) out(ctx, line);
   if (exitCode !== 0) out(ctx, `details: ws status --ws-id ${ws.id}, ws logs --ws-id ${ws.id} --step <id>; continue with: ws run --ws-id ${ws.id} --resume`);
 }
 

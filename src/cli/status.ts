@@ -1,11 +1,16 @@
 import path from "node:path";
 import type { CliContext } from "./context.js";
-import { out } from "./context.js";
+import { out, terminalWidth } from "./context.js";
 import { wsPaths } from "../store/paths.js";
 import type { LastRun } from "../store/query.js";
-import { stepRecords, type RunState } from "../store/run-state.js";
+import { stepRecords, type RunState, type StepRecord } from "../store/run-state.js";
+import type { ChalkInstance } from "chalk";
+import { stateMark } from "../format/state-marks.js";
+import { formatReason } from "../events/end-reason.js";
+import { waitingText } from "../report/waiting.js";
 import { formatDuration } from "../format/duration.js";
 import { COMPACT, notSelected, UNSELECTED_ROWS } from "./summary-table.js";
+import { fitColumns } from "./fit-columns.js";
 import { progressOf } from "../report/progress.js";
 
 export interface StatusOptions {
@@ -51,17 +56,25 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
       out(ctx, `no workstreams in ${path.relative(ctx.cwd, ctx.dir) || "."} and no runs yet (try: ws init)`);
       return 0;
     }
-    const { default: Table } = await import("cli-table3");
-    const table = new Table({ head: ["workstream", "last run", "steps passed", "started", "duration"].map((h) => chalk.bold(h)), style: { head: [], border: [] }, chars: COMPACT });
-    for (const { id, report } of rows) {
-      if (!report) {
-        table.push([id, chalk.dim("never run"), "", "", ""]);
-        continue;
-      }
+    const cells = rows.map(({ id, report }) => {
+      if (!report) return [id, chalk.dim("never run"), "", "", ""];
       const s = summarize(report);
-      table.push([id, s.status, `${s.passed}/${s.total}`, s.startedAt.replace("T", " ").slice(0, 19), s.durationMs !== undefined ? formatDuration(s.durationMs) : ""]);
-    }
+      return [id, s.status, `${s.passed}/${s.total}`, s.startedAt.replace("T", " ").slice(0, 19), s.durationMs !== undefined ? formatDuration(s.durationMs) : ""];
+    });
+    const head = ["workstream", "last run", "steps passed", "started", "duration"];
+    const width = terminalWidth(ctx);
+    // The ids stay whole: when and how long give way.
+    const fit = width === undefined ? { rows: [head, ...cells] } : fitColumns([head, ...cells], width, [{ drop: 3 }, { drop: 4 }]);
+    const [shownHead = [], ...shown] = fit.rows;
+    const { default: Table } = await import("cli-table3");
+    const table = new Table({ head: shownHead.map((h) => chalk.bold(h)), style: { head: [], border: [] }, chars: COMPACT });
+    table.push(...shown);
     out(ctx, table.toString());
+    const { mergeAdvice, pendingMerge, pendingMergeLine } = await import("./merge-hint.js");
+    for (const { id, report } of rows) {
+      const pending = report ? pendingMerge(await mergeAdvice(ctx, report.state)) : undefined;
+      if (pending) out(ctx, pendingMergeLine(id, pending));
+    }
     return 0;
   }
 
@@ -71,18 +84,21 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
   // An id with neither a file nor a run is a typo: the locator explains and suggests.
   if (!hasRun(ctx.cwd, wsId)) locateWorkstream(wsId, { dir: ctx.dir });
 
-  const render = async (): Promise<{ text: string; running: boolean; json: string }> => {
+  const render = async (): Promise<Rendered> => {
     const report = lastRun(ctx.cwd, wsId);
-    if (!report) return { text: `${wsId}: no run yet (start one with: ws run --ws-id ${wsId})`, running: false, json: JSON.stringify({ id: wsId, lastRun: null }) };
+    if (!report) return { text: `${wsId}: no run yet (start one with: ws run --ws-id ${wsId})`, running: false, json: JSON.stringify({ id: wsId, lastRun: null }), closing: [] };
     const { stepTable } = await import("./summary-table.js");
     const s = summarize(report);
+    const running = report.state.status === "running" && !report.interrupted;
     const root = path.relative(ctx.cwd, wsPaths(ctx.cwd, wsId).root);
     const hidden = options.all ? 0 : stepRecords(report.state).filter(notSelected).length;
     const collapse = hidden > UNSELECTED_ROWS;
+    const headline = `${wsId}: ${s.status} · run ${report.state.runId} · started ${s.startedAt.replace("T", " ").slice(0, 19)}${s.durationMs !== undefined ? ` · ${formatDuration(s.durationMs)}` : ""} · ${s.passed}/${s.total} passed${runProgress(report.state, report.interrupted)}`;
     const lines = [
-      `${wsId}: ${s.status} · run ${report.state.runId} · started ${s.startedAt.replace("T", " ").slice(0, 19)}${s.durationMs !== undefined ? ` · ${formatDuration(s.durationMs)}` : ""} · ${s.passed}/${s.total} passed${runProgress(report.state, report.interrupted)}`,
+      headline,
       await stepTable(report.state, chalk, { logs: true, root, width: terminalWidth(ctx), ...(collapse ? { rows: (r) => !notSelected(r) } : {}) }),
     ];
+    const table = lines.length;
     if (collapse) lines.push(`${hidden} steps this run did not select are not listed (all of them: ws status --ws-id ${wsId} --all)`);
     // A plain loop: an array per step, for 50 000 steps of which a handful have outputs, was a
     // tenth of `ws status` (bench/scale.mjs).
@@ -99,8 +115,13 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
       lines.push(`rollback of ${rollback.steps.join(", ") || "no step"}: ${what}`);
     }
     if (report.interrupted) lines.push(chalk.yellow(`the run was interrupted (its process ${report.state.pid} is gone); continue with: ws run --ws-id ${wsId} --resume`));
-    if (report.state.branch) lines.push(`work is on branch ${report.state.branch} (git merge ${report.state.branch})`);
-    return { text: lines.join("\n"), running: report.state.status === "running" && !report.interrupted, json: JSON.stringify({ ...report.state, interrupted: report.interrupted }, null, 2) };
+    // Only once the run has ended (its branch is still moving before); the same words as the run's summary.
+    if (!running) {
+      const { mergeAdvice, adviceLines } = await import("./merge-hint.js");
+      lines.push(...(await adviceLines(await mergeAdvice(ctx, report.state))));
+    }
+    const closing = [headline, ...lines.slice(table)];
+    return { text: lines.join("\n"), running, json: JSON.stringify({ ...report.state, interrupted: report.interrupted }, null, 2), report, closing };
   };
 
   if (!options.watch) {
@@ -108,6 +129,7 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
     out(ctx, options.json ? r.json : r.text);
     return 0;
   }
+  if (!ctx.interactive && !options.json) return watchChanges(ctx, chalk, render);
   let previous = "";
   for (;;) {
     const r = await render();
@@ -122,11 +144,56 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
   }
 }
 
-/** The terminal's width, or $COLUMNS when output is piped (`COLUMNS=80 ws status | less`); undefined: do not fit. */
-export function terminalWidth(ctx: CliContext): number | undefined {
-  if (ctx.stdout.isTTY && ctx.stdout.columns) return ctx.stdout.columns;
-  const columns = Number(ctx.env.COLUMNS);
-  return Number.isInteger(columns) && columns >= 40 ? columns : undefined;
+interface Rendered {
+  text: string;
+  running: boolean;
+  json: string;
+  report?: LastRun;
+  /** What follows the table (outputs, rollback, the merge advice), after the headline. */
+  closing: string[];
+}
+
+/**
+ * `ws status --watch` into a pipe or a CI log: the status once, then a line per step whose state
+ * changed, and the headline and closing lines when the run ends. Redrawing the whole status at
+ * every change (a running step's "so far" changes every second) made 418 lines of a 40 s run.
+ */
+async function watchChanges(ctx: CliContext, chalk: ChalkInstance, render: () => Promise<Rendered>): Promise<number> {
+  const seen = new Map<string, string>();
+  let runId: string | undefined;
+  for (;;) {
+    const r = await render();
+    const state = r.report?.state;
+    if (state === undefined || state.runId !== runId) {
+      out(ctx, r.text);
+      runId = state?.runId;
+      seen.clear();
+      for (const record of state ? stepRecords(state) : []) seen.set(record.id, changeKey(record));
+    } else {
+      for (const record of stepRecords(state)) {
+        const key = changeKey(record);
+        if (seen.get(record.id) === key) continue;
+        seen.set(record.id, key);
+        out(ctx, `${new Date().toISOString().slice(11, 23)} ${record.id}: ${changeText(record, chalk)}`);
+      }
+      if (!r.running) for (const line of r.closing) out(ctx, line);
+    }
+    if (!r.running) return 0;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/** What a change line reports: the state, an approval or quota wait, a new attempt. */
+function changeKey(record: StepRecord): string {
+  return `${record.state} ${record.waiting?.reason ?? ""} ${record.attempts}`;
+}
+
+function changeText(record: StepRecord, chalk: ChalkInstance): string {
+  if (record.waiting && (record.state === "running" || record.state === "pending")) return `⏸ ${waitingText(record.waiting)}`;
+  if (record.state === "running") return `${stateMark("running", chalk, true)} (attempt ${record.attempts})`;
+  const why = record.state === "passed" || record.reason === undefined ? "" : ` (${formatReason(record.reason)})`;
+  const took = record.durationMs !== undefined && record.attempts > 0 ? `, ${formatDuration(record.durationMs)}` : "";
+  return `${stateMark(record.state, chalk, true)}${why}${took}`;
 }
 
 function summarize(report: LastRun) {

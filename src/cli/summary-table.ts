@@ -6,15 +6,18 @@ import { formatUsage } from "../format/usage.js";
 import type { ChalkInstance } from "chalk";
 import type { RunState, StepRecord } from "../store/run-state.js";
 import { stepRecords, totalUsage } from "../store/run-state.js";
+import type { History } from "../store/history.js";
 import { formatDuration } from "../format/duration.js";
 import { plainTable } from "./plain-table.js";
+import { stripAnsi } from "../format/ansi.js";
+import { elide, fitColumns, type Fitted } from "./fit-columns.js";
 
 
 
 /** The reason code and its one-line message, kept short enough for a table cell. */
 function withDetail(reason: string, detail: string | undefined): string {
   if (!detail) return reason;
-  const line = detail.split("\n")[0] ?? "";
+  const line = stripAnsi(detail.split("\n")[0] ?? "");
   return `${reason}: ${line.length > 100 ? `${line.slice(0, 99)}…` : line}`;
 }
 
@@ -36,34 +39,28 @@ function stateCell(record: StepRecord, chalk: ChalkInstance): string {
   return notSelected(record) ? chalk.dim("– not selected") : stateMark(record.state, chalk, true);
 }
 
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-9;]*m/g;
-const visible = (text: string): number => [...text.replace(ANSI, "")].length;
+const ATTEMPTS = 2;
+const REASON = 4;
+const columnsOf = (text: string): number => [...text].length;
 
 /**
- * Cuts the cuttable columns in order (the reason with its detail, then the log, then the step) so a table of these rows fits `width`
- * terminal columns: a wrapped row breaks the table's lines apart. A cut path keeps its end (the
- * file name), a cut reason its start. Only plain cells are cut; the state column keeps its colour.
+ * The step table's rows (head first) in `width` columns, when there is a width to fit (a
+ * terminal, or $COLUMNS): the reason gives way first, then the log column goes (ws logs finds a
+ * step's log), then the reason moves under the table, then a column of first attempts goes.
+ * The step ids stay whole.
  */
-export function fitRows(rows: string[][], width: number, cuttable: Array<{ column: number; keep: "start" | "end"; min?: number }>): string[][] {
-  const columns = rows[0]?.length ?? 0;
-  const widths = Array.from({ length: columns }, (_, i) => Math.max(0, ...rows.map((r) => visible(r[i] ?? ""))));
-  // cli-table3: one space of padding each side, one border per column plus one.
-  const total = () => widths.reduce((sum, w) => sum + w + 2, 0) + columns + 1;
-  for (const { column, keep, min = 8 } of cuttable) {
-    const over = total() - width;
-    if (over <= 0) break;
-    const target = Math.max(min, (widths[column] ?? 0) - over);
-    if (target >= (widths[column] ?? 0)) continue;
-    widths[column] = target;
-    for (const row of rows) {
-      const cell = row[column] ?? "";
-      if (visible(cell) <= target) continue;
-      const chars = [...cell.replace(ANSI, "")];
-      row[column] = keep === "end" ? "…" + chars.slice(chars.length - target + 1).join("") : chars.slice(0, target - 1).join("") + "…";
-    }
-  }
-  return rows;
+export function fitStepRows(rows: string[][], width: number | undefined, logs: boolean): Fitted {
+  if (width === undefined) return { rows, dropped: new Set() };
+  const log = (rows[0]?.length ?? 0) - 1;
+  // A column of 1s says nothing a row of passes does not: it goes before the ids would wrap.
+  const firstTries = rows.slice(1).every((row) => (row[ATTEMPTS] ?? "") === "1" || row[ATTEMPTS] === "");
+  return fitColumns(rows, width, [
+    { cut: REASON, keep: "start", min: 24 },
+    ...(logs ? [{ drop: log }] : []),
+    { cut: REASON, keep: "start", min: 16 },
+    { drop: REASON },
+    ...(firstTries ? [{ drop: ATTEMPTS }] : []),
+  ]);
 }
 
 /** The step table shared by `ws run`'s summary and `ws status`. cli-table3 is told to use no colour of its own. */
@@ -90,24 +87,50 @@ export async function stepTable(
       ...(options.logs ? [r.log && options.root ? `${options.root}/${r.log}` : (r.log ?? "")] : []),
     ]);
   }
-  // The reason keeps its code and the start of its detail; the log keeps its file name.
-  const cuttable = [
-    { column: 4, keep: "start" as const, min: 16 },
-    ...(options.logs ? [{ column: plainHead.length - 1, keep: "end" as const, min: 16 }] : []),
-    { column: 4, keep: "start" as const },
-    ...(options.logs ? [{ column: plainHead.length - 1, keep: "end" as const }] : []),
-    { column: 0, keep: "start" as const },
-  ];
-  const fitted = options.width ? fitRows([plainHead, ...rows], options.width, cuttable).slice(1) : rows;
   const head = plainHead.map((h) => chalk.bold(h));
-  let text = plainTable(head, fitted);
+  const fit = fitStepRows([plainHead, ...rows], options.width, Boolean(options.logs));
+  const fitted = fit.rows.slice(1);
+  const shownHead = head.filter((_, i) => !fit.dropped.has(i));
+  let text = plainTable(shownHead, fitted);
   if (text === undefined) {
     const { default: Table } = await import("cli-table3");
-    const table = new Table({ head, style: { head: [], border: [] }, chars: COMPACT });
+    const table = new Table({ head: shownHead, style: { head: [], border: [] }, chars: COMPACT });
     table.push(...fitted);
     text = table.toString();
   }
+  // What no longer fitted in the table, under it: the reasons a line each, the way to the logs.
+  const under: string[] = [];
+  if (fit.dropped.has(REASON)) {
+    const width = options.width ?? Infinity;
+    for (const [id = "", , , , reason = ""] of rows) {
+      if (reason === "") continue;
+      // A reason that does not fit beside its step gets a line of its own, the width of the terminal.
+      if (columnsOf(id) + 2 + columnsOf(reason) <= width) under.push(`${id}: ${reason}`);
+      else under.push(`${id}:`, elide(`  ${reason}`, width));
+    }
+  }
+  if (options.logs && fit.dropped.has(plainHead.length - 1)) under.push(`logs: ws logs ${state.wsId} --step <step>`);
+  if (under.length > 0) text += "\n" + under.join("\n");
   const total = totalUsage(state);
   const footer = total ? `\ntotal cost/tokens: ${formatUsage(total)}` : "";
   return text + footer;
+}
+
+/**
+ * The run's wall time beside its steps' summed times, and the estimate it had. The sum is no
+ * measured one-at-a-time run (steps sharing the machine each run slower), so the speed-up says
+ * what it compares: a full one-worker run of the same file when history has one, else the sum.
+ */
+export function timesLine(wsId: string, state: RunState, history?: Pick<History, "oneWorker">): string {
+  const total = state.durationMs ?? 0;
+  const summed = state.sequentialMs ?? 0;
+  // Below 1.1x (tiny or resumed runs, one step at a time) the ratio is start-up overhead, not speed.
+  const speedup = (base: number, what: string) => (total > 0 && base / total >= 1.1 ? ` (${(base / total).toFixed(2)}x vs ${what})` : "");
+  const one = history?.oneWorker;
+  const comparable = one !== undefined && one.hash === state.hash && one.runId !== state.runId && stepRecords(state).every((r) => r.selected);
+  const measured = comparable ? `; a one-worker run took ${formatDuration(one.wallMs)}${speedup(one.wallMs, "one worker")}` : "";
+  const sum = `; step times summed: ${formatDuration(summed)}${comparable ? "" : speedup(summed, "steps summed")}`;
+  // The estimate beside the real time: how far the history-based ETA can be trusted next time.
+  const estimate = state.estimateMs !== undefined ? `; estimated ${formatDuration(state.estimateMs)}, took ${formatDuration(total)}` : "";
+  return `${wsId}: ${state.status} in ${formatDuration(total)}${measured}${sum}${estimate}`;
 }

@@ -42,7 +42,8 @@ export async function resolveBase(gitRoot: string, wsId: string, ref?: string): 
   const tree = await workingTreeTree(gitRoot);
   const uncommitted = splitNul((await git(gitRoot, ["diff-tree", "-r", "-z", "--no-renames", "--name-only", head, tree])).stdout);
   if (uncommitted.length === 0) return { commit: head, source: "working tree", uncommitted };
-  const message = `ws: the working tree of ${gitRoot} (${uncommitted.length} uncommitted file${uncommitted.length === 1 ? "" : "s"})\n\n${trailerLine(wsId)}\n`;
+  // No path in the message: a merge puts this commit into the project's history, for everyone.
+  const message = `ws: uncommitted work the run started from (${uncommitted.length} uncommitted file${uncommitted.length === 1 ? "" : "s"})\n\n${trailerLine(wsId)}\n`;
   const commit = await gitText(gitRoot, ["commit-tree", tree, "--no-gpg-sign", "-p", head, "-F", "-"], { input: message, env: await identityEnv(gitRoot) });
   return { commit, source: "working tree", uncommitted };
 }

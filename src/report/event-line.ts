@@ -4,6 +4,7 @@ import { waitingLabel } from "./waiting.js";
 import type { RunEvent } from "../events/run-event.js";
 import { unreachable } from "../events/run-event.js";
 import { clockTime, formatDuration } from "../format/duration.js";
+import { stripAnsi } from "../format/ansi.js";
 
 
 /** "base: the working tree, includes 2 uncommitted files (a, b); reused the worktree", for the run header. */
@@ -46,11 +47,11 @@ export function formatEventLine(event: RunEvent): string | undefined {
       if (event.passed) return undefined;
       // A Ctrl-C'd or aborted attempt did not fail: it was stopped.
       if (event.reason.kind === "cancelled") return `attempt ${event.attempt} of ${event.step} stopped (cancelled)`;
-      return `attempt ${event.attempt} of ${event.step} failed: ${formatReason(event.reason)}${event.detail ? ` — ${event.detail}` : ""}${event.free ? ` (quota: not counted against retries; ${waitingLabel(event.resetAt)})` : ""}`;
+      return `attempt ${event.attempt} of ${event.step} failed: ${formatReason(event.reason)}${event.detail ? ` — ${stripAnsi(event.detail)}` : ""}${event.free ? ` (quota: not counted against retries; ${waitingLabel(event.resetAt)})` : ""}`;
     case "step-end":
       if (event.state === "skipped") return `skipped ${event.step} (${event.reason.kind === "skipped" ? "its when condition is false" : formatReason(event.reason)})`;
-      if (event.attempts === 0) return `${event.state.padEnd(6)} ${event.step} (${formatReason(event.reason)})${event.detail ? ` — ${event.detail}` : ""}`;
-      return `${event.state.padEnd(6)} ${event.step}${event.state === "passed" ? "" : ` (${formatReason(event.reason)})`} after ${attemptsPhrase(event.attempts, event.interrupted)}, ${formatDuration(event.durationMs)}${event.commit ? `, commit ${event.commit.slice(0, 8)}` : ""}${event.detail ? ` — ${event.detail}` : ""}`;
+      if (event.attempts === 0) return `${event.state.padEnd(6)} ${event.step} (${formatReason(event.reason)})${event.detail ? ` — ${stripAnsi(event.detail)}` : ""}`;
+      return `${event.state.padEnd(6)} ${event.step}${event.state === "passed" ? "" : ` (${formatReason(event.reason)})`} after ${attemptsPhrase(event.attempts, event.interrupted)}, ${formatDuration(event.durationMs)}${event.commit ? `, commit ${event.commit.slice(0, 8)}` : ""}${event.detail ? ` — ${stripAnsi(event.detail)}` : ""}`;
     case "approval-wait":
       return `waiting ${event.step} for approval: ${event.prompt}${event.timeoutAt ? ` (rejected if not decided by ${clockTime(event.timeoutAt, true)})` : ""}`;
     case "approval-end":
@@ -68,7 +69,7 @@ export function formatEventLine(event: RunEvent): string | undefined {
     case "warning":
       return `warning${event.step ? ` ${event.step}` : ""}: ${event.message}`;
     case "run-end":
-      return `run ${event.outcome} in ${formatDuration(event.durationMs)} (steps one at a time: ${formatDuration(event.sequentialMs)}), exit ${event.exitCode}`;
+      return `run ${event.outcome} in ${formatDuration(event.durationMs)} (step times summed: ${formatDuration(event.sequentialMs)}), exit ${event.exitCode}`;
     default:
       return unreachable(event);
   }

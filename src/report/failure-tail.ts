@@ -1,6 +1,7 @@
 import type { EventOf } from "../events/run-event.js";
 import type { Workstream } from "../workstream/model.js";
 import { formatDuration } from "../format/duration.js";
+import { stripAnsi } from "../format/ansi.js";
 
 /** Lines of a failing attempt shown inline: enough for a stack trace's head, few enough to scan. */
 export const INLINE_TAIL_LINES = 20;
@@ -39,7 +40,7 @@ export function timeoutNote(event: EventOf<"attempt-end"> | EventOf<"test-end">,
  */
 export function failureTail(event: EventOf<"attempt-end">, indent = "    │ "): string[] {
   if (event.passed || event.reason.kind === "cancelled") return [];
-  const lines = event.tail.filter((l) => l.trim() !== "").slice(-INLINE_TAIL_LINES);
+  const lines = event.tail.map(stripAnsi).filter((l) => l.trim() !== "").slice(-INLINE_TAIL_LINES);
   if (lines.length === 0) return [];
   const whose = event.reason.kind === "tests_failed" ? "the failing acceptance test" : "its output";
   return [`${indent}last ${lines.length} line${lines.length === 1 ? "" : "s"} of ${whose}:`, ...lines.map((l) => indent + l)];

@@ -4,6 +4,7 @@ import { formatDuration } from "../format/duration.js";
 import type { ApprovalVia, StepState } from "../events/run-event.js";
 import { totalUsage, type RunState, type StepRecord } from "../store/run-state.js";
 import { formatUsage } from "../format/usage.js";
+import { stripAnsi } from "../format/ansi.js";
 import type { Workstream } from "../workstream/model.js";
 
 /**
@@ -39,10 +40,11 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
   totals.push(["outcome", state.exitCode === undefined ? state.status : `${state.status} (exit ${state.exitCode})`]);
   totals.push(["steps", counts.join(", ") || "none"]);
   if (state.durationMs !== undefined) totals.push(["wall time", formatDuration(state.durationMs)]);
-  if (state.sequentialMs !== undefined) totals.push(["sequential sum", formatDuration(state.sequentialMs)]);
+  if (state.sequentialMs !== undefined) totals.push(["step times summed", formatDuration(state.sequentialMs)]);
   if (state.estimateMs !== undefined && state.durationMs !== undefined) totals.push(["estimate", `estimated ${formatDuration(state.estimateMs)}, took ${formatDuration(state.durationMs)}`]);
   if (state.durationMs && state.sequentialMs !== undefined) {
-    totals.push(["speedup", `${(state.sequentialMs / state.durationMs).toFixed(1)}x`]);
+    // Against the summed step times, not a measured one-at-a-time run (steps sharing the machine run slower).
+    totals.push(["speedup", `${(state.sequentialMs / state.durationMs).toFixed(1)}x vs steps summed`]);
   }
   const usage = totalUsage(state);
   if (usage?.costUsd !== undefined) totals.push(["cost", `$${usage.costUsd.toFixed(2)}`]);
@@ -56,7 +58,7 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
   for (const r of records) {
     const code = r.reason && r.reason.kind !== r.state ? formatReason(r.reason) : "";
     // The one-line message says what the code cannot (the tool's error, the fix).
-    const reason = code && r.detail ? `${code}: ${r.detail.split("\n")[0] ?? ""}` : code;
+    const reason = code && r.detail ? `${code}: ${stripAnsi(r.detail.split("\n")[0] ?? "")}` : code;
     const usage = withUsage ? ` ${cell(formatUsage(r.usage))} |` : "";
     lines.push(`| ${cell(r.id)} | ${stateText(r)} | ${attemptsCell(r.attempts, r.interrupted) || "0"} | ${r.durationMs === undefined ? "" : formatDuration(r.durationMs)} | ${cell(reason)} |${usage}`);
   }

@@ -7,8 +7,17 @@ import type { Workstream } from "../workstream/model.js";
 
 /** Past durations of passed steps, for the critical-path priority and the ETA. */
 export interface History {
-  steps: Record<string, number[]>;
-} // last 10 passed durations (ms) per step
+  steps: Record<string, number[]>; // last 10 passed durations (ms) per step
+  /** The last full run with one worker that passed: a measured one-at-a-time time to compare a
+   *  parallel run of the same file (`hash`) with, where the summed step times only approximate it. */
+  oneWorker?: OneWorkerRun | undefined;
+}
+
+export interface OneWorkerRun {
+  runId: string;
+  hash: string;
+  wallMs: number;
+}
 
 const KEEP = 10;
 
@@ -29,12 +38,16 @@ export function readHistory(file: string): History {
       if (durations.length > 0) steps[id] = durations.slice(-KEEP);
     }
   }
-  return { steps };
+  const one = (value as { oneWorker?: Partial<OneWorkerRun> } | null)?.oneWorker;
+  const valid = typeof one?.runId === "string" && typeof one.hash === "string" && typeof one.wallMs === "number" && Number.isFinite(one.wallMs) && one.wallMs > 0;
+  return valid ? { steps, oneWorker: { runId: one.runId!, hash: one.hash!, wallMs: one.wallMs! } } : { steps };
 }
 
-/** Merge this run's durations (ms) into the file, keeping the last 10 per step; atomic write. */
-export function recordDurations(file: string, durations: Record<string, number>): void {
+/** Merge this run's durations (ms) into the file, keeping the last 10 per step, and the run itself
+ *  when it was a full one-worker run; atomic write. */
+export function recordDurations(file: string, durations: Record<string, number>, oneWorker?: OneWorkerRun): void {
   const history = readHistory(file);
+  if (oneWorker) history.oneWorker = { ...oneWorker, wallMs: Math.round(oneWorker.wallMs) };
   for (const [id, ms] of Object.entries(durations)) {
     if (!Number.isFinite(ms) || ms < 0) continue;
     history.steps[id] = [...(Object.hasOwn(history.steps, id) ? history.steps[id]! : []), Math.round(ms)].slice(-KEEP);

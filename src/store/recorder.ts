@@ -98,17 +98,25 @@ class SnapshotListener implements RunListener {
   }
 }
 
-/** Durations of the steps that passed, for the next run's critical path and estimate. */
+/** Durations of the steps that passed, for the next run's critical path and estimate; and the
+ *  wall time of a full one-worker run that passed, for an honest speed-up of the parallel ones. */
 class HistoryListener implements RunListener {
   private readonly durations = idRecord<number>();
+  private start: Extract<RunEvent, { type: "run-start" }> | undefined;
   constructor(private readonly file: string) {}
   onEvent(event: RunEvent): void {
+    if (event.type === "run-start") this.start = event;
     if (event.type === "step-end" && event.state === "passed") this.durations[event.step] = event.durationMs;
   }
 
-  ending(_state: RunState, at: string): RunEvent[] | void {
+  ending(state: RunState, at: string): RunEvent[] | void {
+    const start = this.start;
+    const full = start !== undefined && start.maxWorkers === 1 && !start.resume && start.selected.length === start.steps.length;
+    const oneWorker = full && Object.values(state.steps).every((r) => r.state === "passed")
+      ? { runId: start.runId, hash: start.hash, wallMs: Date.parse(at) - Date.parse(start.at) }
+      : undefined;
     try {
-      recordDurations(this.file, this.durations);
+      recordDurations(this.file, this.durations, oneWorker);
     } catch (error) {
       // History only feeds estimates and priorities: losing it must not fail a run whose steps passed.
       return [{ type: "warning", at, message: `durations not recorded: ${(error as Error).message}` }];

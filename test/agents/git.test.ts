@@ -54,7 +54,7 @@ describe.concurrent("agent steps through ws run: git", () => {
 
     const branch = "ws/ws-commits";
     const log = subjects(project.dir, branch);
-    expect(log.slice(-2)).toEqual([expect.stringMatching(/^ws: the working tree of .* \(3 uncommitted files\)$/), "initial"]);
+    expect(log.slice(-2)).toEqual(["ws: uncommitted work the run started from (3 uncommitted files)", "initial"]);
     expect(log.slice(0, -2).sort()).toEqual(["ws(s1): Write one", "ws(s2): Write two and touch the readme", "ws(s3): Write three, described by its first task"]);
     // s2 depends on s1, so its commit comes after s1's.
     expect(log.indexOf("ws(s2): Write two and touch the readme")).toBeLessThan(log.indexOf("ws(s1): Write one"));

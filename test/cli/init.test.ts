@@ -68,4 +68,17 @@ describe("ws init (built binary)", () => {
     expect(fs.existsSync(path.join(dir, "flows", "ws-a.json"))).toBe(true);
     expect(ws(["--dir", "flows", "validate", "--ws-id", "ws-a"], dir).code).toBe(0);
   });
+
+  it("names the schema through node_modules/<package>, not pnpm's store path the binary runs from", () => {
+    const dir = tmp();
+    // pnpm's layout: node_modules/ws-orchestrator links into node_modules/.pnpm/<name>@<version>/...
+    const store = path.join(dir, "node_modules", ".pnpm", "ws-orchestrator@0.1.0", "node_modules");
+    fs.mkdirSync(store, { recursive: true });
+    fs.symlinkSync(path.dirname(path.dirname(SCHEMA)), path.join(store, "ws-orchestrator"));
+    fs.symlinkSync(path.join(".pnpm", "ws-orchestrator@0.1.0", "node_modules", "ws-orchestrator"), path.join(dir, "node_modules", "ws-orchestrator"));
+    expect(ws(["init", "ws-linked"], dir).code).toBe(0);
+    const doc = JSON.parse(fs.readFileSync(path.join(dir, "workstreams", "ws-linked.json"), "utf8")) as { $schema: string };
+    expect(doc.$schema).toBe("../node_modules/ws-orchestrator/schemas/workstream.schema.json");
+    expect(fs.realpathSync(path.resolve(dir, "workstreams", doc.$schema))).toBe(fs.realpathSync(SCHEMA));
+  });
 });

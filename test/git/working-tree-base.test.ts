@@ -39,6 +39,10 @@ describe("resolveBase", () => {
     expect(base.uncommitted.sort()).toEqual(["a.txt", "gone.txt", "new/untracked.txt", "staged.txt"]);
     expect(git(root, "rev-parse", `${base.commit}^`)).toBe(head);
     expect(filesOf(root, base.commit)).toEqual([".gitignore", "a.txt", "new/untracked.txt", "staged.txt"]);
+    // A merge puts this commit into the project's history: its message names no local path.
+    const message = git(root, "log", "-1", "--format=%B", base.commit);
+    expect(message).toMatch(/^ws: uncommitted work the run started from \(4 uncommitted files\)\n/);
+    expect(message).not.toContain(root);
     expect(git(root, "show", `${base.commit}:a.txt`)).toBe("edited");
     expect(git(root, "log", "-1", "--format=%B", base.commit)).toContain("Ws-Workstream: w");
     expect(status(root)).toEqual(statusBefore);

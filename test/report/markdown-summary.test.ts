@@ -33,12 +33,12 @@ describe("renderMarkdownSummary", () => {
     expect(md).toContain("**Summary demo**: three steps");
   });
 
-  test("totals: time, sequential sum, speedup, cost and tokens", () => {
+  test("totals: time, step times summed, speedup, cost and tokens", () => {
     expect(md).toContain("| outcome | failed (exit 1) |");
     expect(md).toContain("| steps | 1 passed, 1 failed, 1 blocked, 1 pending |");
     expect(md).toContain("| wall time | 40s |");
-    expect(md).toContain("| sequential sum | 1m09s |");
-    expect(md).toContain("| speedup | 1.7x |");
+    expect(md).toContain("| step times summed | 1m09s |");
+    expect(md).toContain("| speedup | 1.7x vs steps summed |");
     expect(md).toContain("| cost | $0.75 |");
     expect(md).toContain("| tokens | 4000 in / 200 out |");
   });

@@ -52,8 +52,9 @@ describe.concurrent("ws status", () => {
     const table = r.stdout.split("\n").filter((l) => /^[┌│└]/.test(l));
     expect(table.length).toBeGreaterThan(4);
     for (const line of table) expect([...line].length, line).toBeLessThanOrEqual(80);
-    // The log column keeps the end of each path: the file name.
-    expect(r.stdout).toContain("attempt-3.log │");
+    // A cut log path finds no file: the column goes, and ws logs finds each step's.
+    expect(r.stdout).not.toContain("attempt-3.log");
+    expect(r.stdout).toContain("logs: ws logs mixed --step <step>");
     expect(r.stdout).toContain("exit:5");
   });
 

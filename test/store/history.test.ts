@@ -31,6 +31,14 @@ describe("history", () => {
     expect(history.steps.b).toEqual([7]);
   });
 
+  it("keeps the last one-worker run through later duration records, and drops a malformed one", () => {
+    recordDurations(file, { a: 5 }, { runId: "r1", hash: "h", wallMs: 1234.4 });
+    recordDurations(file, { a: 6 });
+    expect(readHistory(file)).toEqual({ steps: { a: [5, 6] }, oneWorker: { runId: "r1", hash: "h", wallMs: 1234 } });
+    fs.writeFileSync(file, '{"steps":{},"oneWorker":{"runId":"r","hash":"h","wallMs":"soon"}}');
+    expect(readHistory(file)).toEqual({ steps: {} });
+  });
+
   it("gives the median of odd and even counts, undefined without data", () => {
     const h = { steps: { odd: [5, 1, 9], even: [4, 1, 10, 2], none: [] } };
     expect(medianDuration(h, "odd")).toBe(5);
