@@ -10,6 +10,7 @@ const repo = path.resolve(import.meta.dirname, "../..");
 const files = [
   ...listWorkstreamFiles(path.join(repo, "workstreams")),
   ...listWorkstreamFiles(path.join(repo, "examples/node-ci/workstreams")),
+  ...listWorkstreamFiles(path.join(repo, "examples/pnpm-ci/workstreams")),
   ...listWorkstreamFiles(path.join(repo, "test/fixtures/export")),
 ];
 
