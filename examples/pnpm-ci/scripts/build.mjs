@@ -6,4 +6,4 @@ const root = path.resolve(import.meta.dirname, "..");
 fs.rmSync(path.join(root, "dist"), { recursive: true, force: true });
 fs.cpSync(path.join(root, "src"), path.join(root, "dist"), { recursive: true });
 const { nextVersion } = await import(path.join(root, "dist", "release.js"));
-console.log(`build: dist/ loads; 1.0.0 → ${nextVersion("1.0.0", "minor")}`);
+process.stdout.write(`build: dist/ loads; 1.0.0 → ${nextVersion("1.0.0", "minor")}\n`);

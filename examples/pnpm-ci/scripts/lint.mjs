@@ -14,6 +14,6 @@ for (const file of files) {
   });
   execFileSync(process.execPath, ["--check", path.join(root, file)]);
 }
-for (const problem of problems) console.error(problem);
+for (const problem of problems) process.stderr.write(`${problem}\n`);
 if (problems.length > 0) process.exitCode = 1;
-else console.log(`lint: ${files.length} files, no problems`);
+else process.stdout.write(`lint: ${files.length} files, no problems\n`);
