@@ -1,9 +1,14 @@
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import type { CliContext } from "./context.js";
 import { err, out } from "./context.js";
 import { UserError } from "../errors.js";
-import { renderGithubWorkflow } from "../export/github.js";
+import { uninstallableTools } from "../export/agent-clis.js";
+import { exportFlags, renderGithubWorkflow } from "../export/github.js";
+import { detectPackageManager } from "../export/package-manager.js";
+import { parseTriggers } from "../export/triggers.js";
+import { resolveWsSource } from "../export/ws-source.js";
 import { buildGraph } from "../graph/graph.js";
 import { loadValidWorkstream } from "../workstream/load.js";
 import { locateWorkstream } from "../workstream/locate-file.js";
@@ -12,7 +17,23 @@ export interface ExportGithubOptions {
   wsId: string;
   output?: string;
   check?: boolean;
-  wsPackage?: string;
+  /** A tarball in the repository or `git+https://…#<commit>`; default: the repository's own dependency on ws. */
+  wsFrom?: string;
+  on?: string[];
+  cron?: string[];
+  /** Custom tools the runner has without an install step (the user's word for it). */
+  toolInstalled?: string[];
+}
+
+/** Whether git tracks `file` in `root`; undefined outside a repository (or without git). */
+function trackedByGit(root: string): (file: string) => boolean | undefined {
+  return (file) => {
+    const r = spawnSync("git", ["ls-files", "--error-unmatch", "--", file], { cwd: root, stdio: "ignore" });
+    if (r.error) return undefined;
+    if (r.status === 0) return true;
+    const inside = spawnSync("git", ["rev-parse", "--is-inside-work-tree"], { cwd: root, stdio: "ignore" });
+    return inside.status === 0 ? false : undefined;
+  };
 }
 
 /** `ws export github`: write the workflow, or with `--check` say whether the file on disk is current. */
@@ -26,16 +47,28 @@ export async function exportGithubCommand(options: ExportGithubOptions, ctx: Cli
   const { workstream } = await loadValidWorkstream(file, { cwd: ctx.cwd, env: ctx.env });
   // The workflow runs at the repository root, so the folder is named relative to it.
   const dir = path.relative(ctx.cwd, ctx.dir).split(path.sep).join("/");
-  const text = renderGithubWorkflow(workstream, buildGraph(workstream), { dir, wsPackage: options.wsPackage });
+  const triggers = parseTriggers(options.on, options.cron);
+  if (!triggers.ok) throw new UserError(triggers.message, { fix: triggers.fix });
+  const missing = uninstallableTools(workstream, options.toolInstalled ?? []);
+  if (missing.length > 0) {
+    const list = missing.map((t) => `${t.tool} (command ${t.command}; steps ${t.steps.join(", ")})`).join("; ");
+    throw new UserError(`the exported jobs cannot install ${list}: a fresh runner has only what a job installs`, {
+      fix: `make the command a script in the repository (a path such as ./tools/${missing[0]!.command}), or, when the runner or your package install provides it, say so: ${missing.map((t) => `--tool-installed ${t.tool}`).join(" ")}`,
+    });
+  }
+  const packageManager = detectPackageManager(ctx.cwd);
+  const source = resolveWsSource(ctx.cwd, options.wsFrom, packageManager, trackedByGit(ctx.cwd));
+  if (!source.ok) throw new UserError(source.message, { fix: source.fix });
+  for (const warning of source.warnings) err(ctx, `warning: ${warning}`);
+  const renderOptions = { dir, ws: source.source, packageManager, triggers: triggers.triggers, toolsInstalled: options.toolInstalled };
+  const text = renderGithubWorkflow(workstream, buildGraph(workstream), renderOptions);
 
   if (options.output === undefined) {
     ctx.stdout.write(text);
     return 0;
   }
   const target = path.resolve(ctx.base, options.output);
-  const dirFlag = dir === "workstreams" ? "" : ` --dir ${dir}`;
-  const packageFlag = options.wsPackage === undefined ? "" : ` --ws-package ${options.wsPackage}`;
-  const regenerate = `ws export github --ws-id ${workstream.id}${dirFlag}${packageFlag} -o ${options.output}`;
+  const regenerate = `ws export github --ws-id ${workstream.id}${exportFlags(renderOptions)} -o ${options.output}`;
   if (options.check) {
     let current: string;
     try {

@@ -39,6 +39,10 @@ function list(value: string): string[] {
   return value.split(",").map((s) => s.trim()).filter(Boolean);
 }
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 function buildProgram(run: Run): Command {
   const program = new Command("ws")
     .description("Run workstreams of coding-agent steps in parallel: validate, plan, run, watch.")
@@ -126,7 +130,10 @@ function buildProgram(run: Run): Command {
     .description("write a GitHub Actions workflow, one job per step")
     .option("-o, --output <file>", "write to a file (default: stdout)")
     .option("--check", "exit 1 if the file on disk differs from what would be generated")
-    .option("--ws-package <spec>", "what each job installs as ws (default: ws-orchestrator@<this version>; or a tarball path or git URL)");
+    .option("--ws-from <source>", "where the jobs get ws: a tarball committed in the repository, or git+https://…#<commit> (default: the repository's own dependency on ws-orchestrator)")
+    .option("--on <events>", "what starts the workflow: push, pull_request, workflow_dispatch, schedule (repeatable or comma-separated; default workflow_dispatch)", collect, [])
+    .option("--cron <line>", "with --on schedule: a cron line in UTC (repeatable)", collect, [])
+    .option("--tool-installed <tool>", "a custom tool the runner has without an install step (repeatable)", collect, []);
 
   return program;
 }

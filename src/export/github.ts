@@ -3,7 +3,10 @@ import { Document, isMap, isScalar } from "yaml";
 import type { Graph } from "../graph/graph.js";
 import type { Step, Workstream } from "../workstream/model.js";
 import { outputRefs } from "../workstream/interpolate.js";
-import { version } from "../version.js";
+import { agentInstalls } from "./agent-clis.js";
+import { installCommand, pnpmForLockfile, type PackageManager } from "./package-manager.js";
+import { DEFAULT_TRIGGERS, onMap, triggerFlags, type Triggers } from "./triggers.js";
+import { wsCommand, wsFromFlag, type WsSource } from "./ws-source.js";
 
 /**
  * A GitHub Actions workflow running a workstream with one job per step. Each job checks out the
@@ -13,25 +16,27 @@ import { version } from "../version.js";
  * `ws export github --check` can compare it byte for byte.
  */
 
-interface RenderOptions {
+export interface RenderOptions {
   nodeVersion?: string | undefined;
   /**
-   * What `npm install --global` installs as ws in each job: a pinned version by default, or a
-   * tarball path, git URL or registry spec. Installed globally, so the workflow needs no
-   * package.json or lockfile of the user's (a pnpm, yarn or non-Node repository works too).
+   * Where each job gets ws: the repository's own dependency (its install brings it), or a
+   * committed tarball / pinned git URL installed with `npm install --global`. Required: there is
+   * no default, as ws is not on the registry.
    */
-  wsPackage?: string | undefined;
+  ws: WsSource;
+  /** The repository's package manager: set up and installed with in every step's job. Default none. */
+  packageManager?: PackageManager | undefined;
+  /** What starts the workflow; default workflow_dispatch. */
+  triggers?: Triggers | undefined;
   /** The workstreams folder relative to the repository root, when it is not `workstreams`. */
   dir?: string | undefined;
+  /** Custom tools the user said the runner has (`--tool-installed`): only named in the header. */
+  toolsInstalled?: string[] | undefined;
 }
 
 const REPORT_JOB = "ws-report";
 /** Minutes for checkout, setup-node, installing ws and the artifacts, on top of the step's own limit. */
 const SETUP_MINUTES = 5;
-/** The spec the workflows install when none is given: this very version, so a regenerated file pins the ws that wrote it. */
-function defaultWsPackage(): string {
-  return `ws-orchestrator@${version()}`;
-}
 
 const GIT_USER = `-c user.name=ws -c user.email=ws@users.noreply.github.com`;
 
@@ -174,25 +179,36 @@ function publishOutputsStep(wsId: string, stepId: string): Record<string, unknow
   };
 }
 
-export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: RenderOptions = {}): string {
+/** The flags of `ws export github` that give this output again (for the header and --check's advice). */
+export function exportFlags(options: Pick<RenderOptions, "ws" | "triggers" | "dir" | "toolsInstalled">): string {
+  const dir = options.dir && options.dir !== "workstreams" ? ` --dir ${options.dir}` : "";
+  const from = wsFromFlag(options.ws);
+  const tools = (options.toolsInstalled ?? []).map((t) => ` --tool-installed ${t}`).join("");
+  return `${dir}${triggerFlags(options.triggers ?? DEFAULT_TRIGGERS)}${from === undefined ? "" : ` --ws-from ${from}`}${tools}`;
+}
+
+export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: RenderOptions): string {
   const ids = jobIds(graph.ids);
   const dirFlag = options.dir && options.dir !== "workstreams" ? ` --dir ${singleQuoted(options.dir)}` : "";
-  const ctx: JobContext = { ws, graph, ids, dirFlag, nodeVersion: options.nodeVersion ?? "20", refs: outputReads(ws, graph) };
+  const pm = options.packageManager ?? { name: "none" };
+  const ctx: JobContext = { ws, graph, ids, dirFlag, nodeVersion: options.nodeVersion ?? "20", refs: outputReads(ws, graph), pm, source: options.ws };
   const jobs: Record<string, unknown> = {};
   ws.steps.forEach((step, node) => (jobs[ids[node]!] = stepJob(ctx, step, node)));
   jobs[REPORT_JOB] = reportJob(ws, topological(graph).map((n) => ids[n]!));
 
+  const wsPackage = options.ws.kind === "tarball" ? `./${options.ws.path}` : options.ws.kind === "git" ? options.ws.url : undefined;
   const doc = new Document({
     name: `ws ${ws.id}`,
-    on: { workflow_dispatch: {} },
+    on: onMap(options.triggers ?? DEFAULT_TRIGGERS),
     permissions: { contents: "read" },
     // Two runs of one workstream would race on the same changes; the later one waits.
     concurrency: { group: `ws-${ws.id}`, "cancel-in-progress": false },
-    // One place to change which ws the jobs install (a tarball in the repo, a git URL, a version).
-    env: { WS_PACKAGE: options.wsPackage ?? defaultWsPackage() },
+    // One place to change which ws the jobs install (a tarball in the repository, a pinned git
+    // URL). `./` keeps npm from reading `vendor/x.tgz` as a GitHub repository `vendor/x.tgz`.
+    ...(wsPackage === undefined ? {} : { env: { WS_PACKAGE: wsPackage } }),
     jobs,
   });
-  doc.commentBefore = headerComment(ws, dirFlag);
+  doc.commentBefore = headerComment(ws, exportFlags(options), options.ws, pm);
   // A blank line between jobs, for the reader of a long file.
   const jobsNode = doc.get("jobs", true);
   if (isMap(jobsNode)) {
@@ -212,11 +228,35 @@ interface JobContext {
   dirFlag: string;
   nodeVersion: string;
   refs: ReturnType<typeof outputReads>;
+  pm: PackageManager;
+  source: WsSource;
+}
+
+/**
+ * The package manager's setup and the frozen install, so the steps' own commands find their
+ * node_modules. pnpm's and yarn berry's setup come before setup-node: its cache asks them where
+ * their store is.
+ */
+function setupSteps(pm: PackageManager, nodeVersion: string): unknown[] {
+  const steps: unknown[] = [];
+  if (pm.name === "pnpm") {
+    // With `packageManager` in package.json the action reads the version there (given both, it
+    // refuses when they differ); without it, the major that reads this lockfile.
+    steps.push({ name: "Set up pnpm", uses: "pnpm/action-setup@v4", ...(pm.version ? {} : { with: { version: pnpmForLockfile(pm.lockfileVersion) } }) });
+  }
+  if (pm.name === "yarn" && pm.berry) steps.push({ name: "Set up yarn (corepack)", run: "corepack enable" });
+  if (pm.name === "bun") steps.push({ name: "Set up bun", uses: "oven-sh/setup-bun@v2", ...(pm.version ? { with: { "bun-version": pm.version } } : {}) });
+  // setup-node's cache needs the lockfile; bun keeps its own.
+  const cache = pm.name !== "none" && pm.name !== "bun" && pm.lockfile !== undefined ? { cache: pm.name } : {};
+  steps.push({ uses: "actions/setup-node@v4", with: { "node-version": nodeVersion, ...cache } });
+  const install = installCommand(pm);
+  if (install) steps.push({ name: `Install dependencies (${pm.name})`, run: install });
+  return steps;
 }
 
 /** One step's job: install ws, apply the ancestors' patches, run the step, hand on its patch. */
 function stepJob(ctx: JobContext, step: Step, node: number): Record<string, unknown> {
-  const { ws, graph, ids, dirFlag, nodeVersion, refs } = ctx;
+  const { ws, graph, ids, dirFlag, nodeVersion, refs, pm, source } = ctx;
   const stepId = step.id;
   const patchDir = PATCH_DIR;
   const job = ids[node]!;
@@ -231,9 +271,14 @@ function stepJob(ctx: JobContext, step: Step, node: number): Record<string, unkn
   const patch = `$RUNNER_TEMP/ws-patch-${job}.patch`;
   const steps: unknown[] = [
     { uses: "actions/checkout@v4", with: { "fetch-depth": 0 } },
-    // No npm cache and no `npm ci`: the repository may have no package-lock (pnpm, yarn, no Node).
-    { uses: "actions/setup-node@v4", with: { "node-version": nodeVersion } },
-    { name: "Install ws", run: 'npm install --global --no-audit --no-fund "$WS_PACKAGE"' },
+    ...setupSteps(pm, nodeVersion),
+    ...agentInstalls(ws, step).map((install) =>
+      install.kind === "npm"
+        ? { name: `Install ${install.spec}`, run: `npm install --global --no-audit --no-fund ${install.spec}` }
+        : { name: `Install ${install.spec}`, run: `pipx install ${install.spec}` },
+    ),
+    // A dependency of the repository came with its install; anything else is installed globally.
+    ...(source.kind === "dependency" ? [] : [{ name: "Install ws", run: 'npm install --global --no-audit --no-fund "$WS_PACKAGE"' }]),
   ];
   if (ancestors.length > 0) {
     steps.push(
@@ -253,7 +298,7 @@ function stepJob(ctx: JobContext, step: Step, node: number): Record<string, unkn
       name: `ws run --only ${stepId}`,
       ...(reads.size > 0 ? { env: { WS_STEP_OUTPUTS: importedOutputs(reads, graph, ids) } } : {}),
       // The environment's reviewers approved before the job started: ws must not wait again.
-      run: `ws run --ws-id ${singleQuoted(ws.id)}${dirFlag} --only ${singleQuoted(stepId)}${step.approval ? ` --approve ${singleQuoted(stepId)}` : ""} --junit "${junit}"`,
+      run: `${wsCommand(source, pm)} run --ws-id ${singleQuoted(ws.id)}${dirFlag} --only ${singleQuoted(stepId)}${step.approval ? ` --approve ${singleQuoted(stepId)}` : ""} --junit "${junit}"`,
     },
     ...(published ? [publishOutputsStep(ws.id, stepId)] : []),
     {
@@ -341,11 +386,18 @@ function reportJob(ws: Workstream, all: string[]): Record<string, unknown> {
   };
 }
 
-function headerComment(ws: Workstream, dirFlag: string): string {
+function headerComment(ws: Workstream, flags: string, source: WsSource, pm: PackageManager): string {
+  const from =
+    source.kind === "dependency"
+      ? `ws: the repository's own dependency (${source.spec}), installed by ${pm.name}`
+      : source.kind === "tarball"
+        ? `ws: the tarball ${source.path} committed in the repository`
+        : `ws: ${source.url}`;
   return [
     ` generated by ws export github; do not edit — regenerate with:`,
-    `   ws export github --ws-id ${ws.id}${dirFlag} -o <this file>`,
+    `   ws export github --ws-id ${ws.id}${flags} -o <this file>`,
     ` ${ws.name}${ws.description ? `: ${ws.description}` : ""}`.replace(/\s*\n\s*/g, " "),
+    ` ${from}.`,
     ``,
     ` One job per step; "needs" follows depends_on. Each job applies the patches of the step's`,
     ` ancestors, runs "ws run --only <step>" and uploads its own changes as ws-patch-<job>.`,

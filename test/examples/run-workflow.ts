@@ -1,0 +1,220 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { parse } from "yaml";
+import { git } from "../git/make-repo.js";
+
+/**
+ * Runs a GitHub Actions workflow's jobs one after another, in the order of their `needs`, each in
+ * a fresh clone, the way a runner would: `run:` steps through bash (`-eo pipefail`, as GitHub's
+ * default shell), `uses:` steps emulated. checkout = the clone; setup-node = nothing (this node
+ * is there); pnpm/action-setup = a pnpm of the version package.json's `packageManager` names;
+ * upload/download-artifact = copies through a folder. Anything else (another action, an
+ * expression other than runner.temp) throws: the emulation must not pass by skipping it.
+ */
+
+interface WorkflowStep {
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, string | number | boolean>;
+  env?: Record<string, string>;
+  "continue-on-error"?: boolean;
+}
+
+interface WorkflowJob {
+  needs?: string[];
+  if?: string;
+  env?: Record<string, string>;
+  steps: WorkflowStep[];
+}
+
+export interface Workflow {
+  env?: Record<string, string>;
+  jobs: Record<string, WorkflowJob>;
+}
+
+export interface StepResult {
+  name: string;
+  ok: boolean;
+  skipped: boolean;
+  output: string;
+}
+
+export interface JobResult {
+  job: string;
+  ok: boolean;
+  steps: StepResult[];
+  /** The job's clone, to inspect afterwards. */
+  workspace: string;
+}
+
+export interface RunOptions {
+  /** The repository the jobs check out (a path git can clone). */
+  origin: string;
+  /** Everything the run writes: clones, runner temp folders, artifacts, caches. */
+  root: string;
+  /** The environment every step starts from (PATH, HOME, caches); the workflow's env is added. */
+  env: NodeJS.ProcessEnv;
+  /** Puts a pnpm of this version on the PATH and returns its bin folder. */
+  setupPnpm(version: string): string;
+  timeoutMs: number;
+}
+
+/** Jobs ordered so that each comes after its needs (file order among the ready ones). */
+export function jobOrder(workflow: Workflow): string[] {
+  const order: string[] = [];
+  const visit = (id: string, stack: string[]): void => {
+    if (order.includes(id)) return;
+    if (stack.includes(id)) throw new Error(`needs cycle: ${[...stack, id].join(" → ")}`);
+    for (const need of workflow.jobs[id]?.needs ?? []) visit(need, [...stack, id]);
+    order.push(id);
+  };
+  for (const id of Object.keys(workflow.jobs)) visit(id, []);
+  return order;
+}
+
+export function runWorkflow(text: string, options: RunOptions): JobResult[] {
+  const workflow = parse(text) as Workflow;
+  const artifacts = path.join(options.root, "artifacts");
+  fs.mkdirSync(artifacts, { recursive: true });
+  const results = new Map<string, JobResult>();
+  for (const job of jobOrder(workflow)) {
+    const spec = workflow.jobs[job]!;
+    const needsOk = (spec.needs ?? []).every((n) => results.get(n)?.ok);
+    const always = spec.if === "always()";
+    if (spec.if !== undefined && !always) throw new Error(`job ${job}: if: ${spec.if} is not emulated`);
+    if (!needsOk && !always) {
+      results.set(job, { job, ok: false, steps: [], workspace: "" });
+      continue;
+    }
+    const needResults = (spec.needs ?? []).map((n) => results.get(n)?.ok ?? false);
+    results.set(job, runJob(job, spec, needResults, workflow.env ?? {}, artifacts, options));
+  }
+  return [...results.values()];
+}
+
+/** The step conditions the exported workflows use. */
+function stepCondition(condition: string, job: string, needResults: boolean[]): boolean {
+  if (condition === "always()") return true;
+  // The report job's last step: fail when a needed job failed (no job is ever cancelled here).
+  if (condition === "contains(needs.*.result, 'failure') || contains(needs.*.result, 'cancelled')") return needResults.includes(false);
+  throw new NotEmulated(`job ${job}: step if: ${condition} is not emulated`);
+}
+
+function runJob(job: string, spec: WorkflowJob, needResults: boolean[], workflowEnv: Record<string, string>, artifacts: string, options: RunOptions): JobResult {
+  const base = path.join(options.root, "jobs", job);
+  const workspace = path.join(base, "work");
+  const runnerTemp = path.join(base, "temp");
+  fs.mkdirSync(runnerTemp, { recursive: true });
+  const files = { output: path.join(base, "output"), path: path.join(base, "path"), env: path.join(base, "env"), summary: path.join(base, "summary") };
+  for (const f of Object.values(files)) fs.writeFileSync(f, "");
+  // The runner's own global prefix: `npm install --global` in this job installs here, fresh.
+  const globalPrefix = path.join(base, "global");
+  const extraPath: string[] = [path.join(globalPrefix, "bin")];
+  const steps: StepResult[] = [];
+  let failed = false;
+
+  const expand = (value: string): string =>
+    value.replace(/\$\{\{\s*([^}]*?)\s*\}\}/g, (_m, expr: string) => {
+      if (expr === "runner.temp") return runnerTemp;
+      throw new NotEmulated(`job ${job}: the expression \${{ ${expr} }} is not emulated`);
+    });
+
+  for (const step of spec.steps) {
+    const name = step.name ?? step.uses ?? step.run ?? "?";
+    const runs = step.if === undefined ? !failed : stepCondition(step.if, job, needResults);
+    if (!runs) {
+      steps.push({ name, ok: true, skipped: true, output: "" });
+      continue;
+    }
+    let ok = true;
+    let output = "";
+    try {
+      if (step.run !== undefined) {
+        const env: NodeJS.ProcessEnv = {
+          ...options.env,
+          ...workflowEnv,
+          ...spec.env,
+          ...Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, expand(v)])),
+          PATH: [...extraPath, options.env.PATH].join(":"),
+          npm_config_prefix: globalPrefix,
+          CI: "true",
+          GITHUB_ACTIONS: "true",
+          GITHUB_WORKSPACE: workspace,
+          RUNNER_TEMP: runnerTemp,
+          GITHUB_OUTPUT: files.output,
+          GITHUB_PATH: files.path,
+          GITHUB_ENV: files.env,
+          GITHUB_STEP_SUMMARY: files.summary,
+        };
+        const r = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", expand(step.run)], { cwd: workspace, env, encoding: "utf8", timeout: options.timeoutMs });
+        output = `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}`;
+        ok = r.status === 0;
+        for (const line of fs.readFileSync(files.path, "utf8").split("\n").filter(Boolean)) if (!extraPath.includes(line)) extraPath.unshift(line);
+      } else {
+        output = emulate(step, { job, workspace, artifacts, expand, options, extraPath });
+      }
+    } catch (error) {
+      if (error instanceof NotEmulated) throw error;
+      ok = false;
+      output = String(error);
+    }
+    if (!ok && !step["continue-on-error"]) failed = true;
+    steps.push({ name, ok, skipped: false, output });
+  }
+  return { job, ok: !failed, steps, workspace };
+}
+
+class NotEmulated extends Error {}
+
+interface EmulateContext {
+  job: string;
+  workspace: string;
+  artifacts: string;
+  expand(value: string): string;
+  options: RunOptions;
+  extraPath: string[];
+}
+
+function emulate(step: WorkflowStep, ctx: EmulateContext): string {
+  const uses = step.uses ?? "";
+  const withs = Object.fromEntries(Object.entries(step.with ?? {}).map(([k, v]) => [k, typeof v === "string" ? ctx.expand(v) : String(v)]));
+  if (uses === "actions/checkout@v4") {
+    git(path.dirname(ctx.workspace), "clone", "-q", ...(withs["fetch-depth"] === "0" ? [] : ["--depth", "1"]), `file://${ctx.options.origin}`, ctx.workspace);
+    return "cloned";
+  }
+  if (uses === "actions/setup-node@v4") return `node ${process.version} is on the PATH`;
+  if (uses === "pnpm/action-setup@v4") {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ctx.workspace, "package.json"), "utf8")) as { packageManager?: string };
+    const version = withs.version ?? /^pnpm@([^+]+)/.exec(pkg.packageManager ?? "")?.[1];
+    if (!version) throw new Error("pnpm/action-setup: no version, and package.json names none");
+    ctx.extraPath.unshift(ctx.options.setupPnpm(version));
+    return `pnpm ${version}`;
+  }
+  if (uses === "actions/upload-artifact@v4") {
+    const file = withs.path!;
+    const name = withs.name!;
+    if (!fs.existsSync(file)) {
+      if (withs["if-no-files-found"] === "error") throw new Error(`upload-artifact: ${file} does not exist`);
+      return `nothing to upload at ${file}`;
+    }
+    const target = path.join(ctx.artifacts, name);
+    fs.mkdirSync(target, { recursive: true });
+    fs.cpSync(file, fs.statSync(file).isDirectory() ? target : path.join(target, path.basename(file)), { recursive: true });
+    return `uploaded ${name}`;
+  }
+  if (uses === "actions/download-artifact@v4") {
+    const pattern = new RegExp(`^${withs.pattern!.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`);
+    const names = fs.readdirSync(ctx.artifacts).filter((n) => pattern.test(n));
+    if (names.length === 0) throw new Error(`download-artifact: no artifact matches ${withs.pattern}`);
+    for (const name of names) {
+      const target = withs["merge-multiple"] === "true" ? withs.path! : path.join(withs.path!, name);
+      fs.mkdirSync(target, { recursive: true });
+      fs.cpSync(path.join(ctx.artifacts, name), target, { recursive: true });
+    }
+    return `downloaded ${names.join(", ")}`;
+  }
+  throw new NotEmulated(`job ${ctx.job}: ${uses} is not emulated`);
+}
