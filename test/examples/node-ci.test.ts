@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanEnv, removeTempProjects, tempProject, ws } from "../helpers/cli.js";
 import { git } from "../git/make-repo.js";
+import { lanesHome } from "../../src/git/lanes.js";
 
 /**
  * examples/node-ci: a real project's own lint / typecheck / test / build as a workstream, run by
@@ -71,7 +72,9 @@ describe("examples/node-ci from a fresh clone", () => {
     expect(report).toContain("typecheck  ok   11 files parse");
     expect(steps.report?.outputs?.summary).toBe("4 of 4 checks passed");
     // The build's output is ignored by git: no scope violation, nothing committed, the clone untouched.
-    expect(fs.existsSync(path.join(clone, ".worktrees", ID, "tree", "dist", "index.js"))).toBe(true);
+    // It stays in the build step's own worktree, outside the clone.
+    const home = lanesHome(clone, `ws/${ID}`, process.env);
+    expect(fs.readdirSync(home).some((lane) => fs.existsSync(path.join(home, lane, "dist", "index.js")))).toBe(true);
     expect(fs.existsSync(path.join(clone, "dist"))).toBe(false);
     expect(git(clone, "status", "--porcelain")).toBe("");
   });

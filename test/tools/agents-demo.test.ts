@@ -60,7 +60,7 @@ describe("ws-agents-demo", () => {
       "step-02-word-count": ["passed", 2],
       "step-03-title-card": ["passed", 1],
     });
-    const { stdout: log } = await git("log", "--format=%s", "ws/ws-agents-demo");
+    const { stdout: log } = await git("log", "--no-merges", "--format=%s", "ws/ws-agents-demo");
     expect(log.trim().split("\n")).toEqual([
       "ws(step-03-title-card): Combine both into a title card",
       "ws(step-02-word-count): Create a word counter",
