@@ -10,8 +10,9 @@ import { storeError } from "./store-error.js";
 //
 // Race safety:
 // - Taking a free lock: the content is written to a private temp file, then link()ed to the lock
-//   name. link() fails with EEXIST if the name exists, so exactly one of two racing processes
-//   wins, and a reader never sees a half-written lock.
+//   name (only once the lock was read as absent: a run that finds it held writes nothing). link()
+//   fails with EEXIST if the name exists, so exactly one of two racing processes wins, and a
+//   reader never sees a half-written lock.
 // - Taking over a stale lock: deleting it is the dangerous step (a slow taker could delete the
 //   fresh lock a faster taker just made). So a stale lock is only deleted while holding
 //   `<lock>.takeover`, after re-reading that it is still the same stale content; then the taker
@@ -49,9 +50,13 @@ export function acquireLock(file: string): LockResult {
   }
   let holder: LockHolder | undefined;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    if (tryLink(file, mine)) return { ok: true, release: () => release(file, mine) };
+    // Read before linking: a run that finds the lock held writes nothing at all, not even a temp
+    // file, so it cannot disturb the run that holds it. link() still decides every race.
     const text = readText(file);
-    if (text === undefined) continue; // released meanwhile: try again
+    if (text === undefined) {
+      if (tryLink(file, mine)) return { ok: true, release: () => release(file, mine) };
+      continue; // taken meanwhile: read who holds it
+    }
     holder = parseHolder(text);
     if (holder && !isStale(holder)) return { ok: false, holder };
     removeStale(file, text);
