@@ -26,6 +26,8 @@ type LaunchResult = Launched | { error: string };
  */
 export async function launch(given: LaunchOptions): Promise<LaunchResult> {
   const inherited = plainEnv(given.inherit ?? process.env, given.env);
+  const nul = nulByteIn(given, inherited);
+  if (nul !== undefined) return { error: `cannot start ${given.command}: ${nul}` };
   const { command, args, env } = containLaunch({ command: given.command, args: given.args, env: inherited }, given.contain);
   const options = { ...given, command, args };
   const server = spawnServer();
@@ -46,6 +48,24 @@ export function plainEnv(...layers: Array<Readonly<Record<string, string | undef
   const env: Record<string, string> = {};
   for (const layer of layers) for (const [name, value] of Object.entries(layer ?? {})) if (value !== undefined) env[name] = value;
   return env;
+}
+
+/**
+ * A NUL byte ends a C string, so no argument, environment entry or path can carry one (a task text
+ * or a step output with `\u0000` in it). Node's spawn refuses one with a TypeError; the spawn
+ * server would never see the end of its record (bash drops the byte and reads on into the next),
+ * and the attempt would hang. Checked before either path, so both give this same spawn error.
+ */
+function nulByteIn(given: LaunchOptions, env: Record<string, string>): string | undefined {
+  const has = (text: string) => text.includes("\0");
+  if (has(given.command)) return "the command holds a NUL byte, which no command line can carry";
+  const arg = given.args.findIndex(has);
+  if (arg >= 0) return `argument ${arg + 1} holds a NUL byte, which no command line can carry`;
+  for (const [name, value] of Object.entries(env)) {
+    if (has(name) || has(value)) return `the environment variable ${JSON.stringify(name)} holds a NUL byte, which no environment can carry`;
+  }
+  if (has(given.cwd) || (given.stdinFile !== undefined && has(given.stdinFile))) return "a path holds a NUL byte";
+  return undefined;
 }
 
 /** What execvp would run, or the spawn error it would give. */

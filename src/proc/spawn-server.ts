@@ -129,7 +129,7 @@ class SpawnServer {
 
   /**
    * The bash code of a job, or undefined when the environment cannot be expressed through bash
-   * (a name bash rejects or owns): the caller then spawns directly.
+   * (a name bash rejects or owns, a NUL byte): the caller then spawns directly.
    */
   private jobCode(req: LaunchRequest, program: string, out: string, err: string): string | undefined {
     const unset: string[] = [];
@@ -142,7 +142,7 @@ class SpawnServer {
       if (wanted === undefined) unset.push(name);
       else set.push(`${name}=${shellQuote([wanted])}`);
     }
-    return [
+    const code = [
       `exec <${shellQuote([req.stdinFile ?? "/dev/null"])} >${shellQuote([out])} 2>${shellQuote([err])} || exit 126`,
       `cd -- ${shellQuote([req.cwd])} || exit 127`,
       ...(unset.length > 0 ? [`unset -v ${unset.join(" ")}`] : []),
@@ -150,6 +150,9 @@ class SpawnServer {
       // -a: the program sees argv[0] as given, as with a direct spawn.
       `exec -a ${shellQuote([req.command, program, ...req.args])}`,
     ].join("\n");
+    // bash drops a NUL byte from what it reads, so the record would end short and the server would
+    // read on into the next one: never sent (launch() reports a NUL as a spawn error beforehand).
+    return code.includes("\0") ? undefined : code;
   }
 
   /**

@@ -10,14 +10,19 @@ import { storeError } from "./store-error.js";
 //
 // Race safety:
 // - Taking a free lock: the content is written to a private temp file, then link()ed to the lock
-//   name. link() fails with EEXIST if the name exists, so exactly one of two racing processes
-//   wins, and a reader never sees a half-written lock.
+//   name (only once the lock was read as absent: a run that finds it held writes nothing). link()
+//   fails with EEXIST if the name exists, so exactly one of two racing processes wins, and a
+//   reader never sees a half-written lock.
 // - Taking over a stale lock: deleting it is the dangerous step (a slow taker could delete the
 //   fresh lock a faster taker just made). So a stale lock is only deleted while holding
-//   `<lock>.takeover` (a mkdir, also atomic), after re-reading that it is still the same stale
-//   content; then the taker competes with link() like everyone else. The guard holds its taker's
-//   {pid, startedAt} in `owner`, so a guard left by a taker that died is removed at once; a guard
-//   without an owner (being made, or left mid-mkdir) expires after TAKEOVER_STALE_MS.
+//   `<lock>.takeover`, after re-reading that it is still the same stale content; then the taker
+//   competes with link() like everyone else. The guard is taken exactly like the lock (a temp
+//   file holding the taker's {pid, startedAt, host}, link()ed to the name), so it never exists
+//   without its owner: a guard whose owner is dead, or that has no readable owner at all (a
+//   folder, as ws made it before, left by a taker that died between its mkdir and its write), was
+//   left behind and is removed at once, with no age to wait out. Removing it re-reads it first, so
+//   a guard another taker made meanwhile is not broken (the same check-then-remove as the lock's;
+//   to go wrong it needs a dead taker's guard and three takers within microseconds).
 
 export interface LockHolder {
   pid: number;
@@ -27,8 +32,6 @@ export interface LockHolder {
 
 export type LockResult = { ok: true; release(): void } | { ok: false; holder: { pid: number; startedAt: string; host: string } };
 
-/** A takeover folder without an owner older than this was left by a process that died mid-takeover. */
-const TAKEOVER_STALE_MS = 10_000;
 /**
  * A live pid whose process started this long after the lock was written is not the holder but a
  * process that got its pid later. The slack covers the start time's precision (Linux: the boot
@@ -47,9 +50,13 @@ export function acquireLock(file: string): LockResult {
   }
   let holder: LockHolder | undefined;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    if (tryLink(file, mine)) return { ok: true, release: () => release(file, mine) };
+    // Read before linking: a run that finds the lock held writes nothing at all, not even a temp
+    // file, so it cannot disturb the run that holds it. link() still decides every race.
     const text = readText(file);
-    if (text === undefined) continue; // released meanwhile: try again
+    if (text === undefined) {
+      if (tryLink(file, mine)) return { ok: true, release: () => release(file, mine) };
+      continue; // taken meanwhile: read who holds it
+    }
     holder = parseHolder(text);
     if (holder && !isStale(holder)) return { ok: false, holder };
     removeStale(file, text);
@@ -103,25 +110,32 @@ function pidReused(holder: LockHolder): boolean {
 
 function removeStale(file: string, staleText: string): void {
   const guard = `${file}.takeover`;
-  const owner = path.join(guard, "owner");
-  try {
-    fs.mkdirSync(guard);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw storeError("take over the lock", file, error);
-    const ownerText = readOwner(owner);
-    const taker = ownerText === undefined ? undefined : parseHolder(ownerText);
-    const age = ageMs(guard);
-    if (taker ? isStale(taker) : age !== undefined && age > TAKEOVER_STALE_MS) {
+  const mine = JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString(), host: os.hostname() }) + "\n";
+  if (!tryLink(guard, mine)) {
+    const owner = readGuard(guard);
+    if (owner === undefined) return; // released meanwhile: try again
+    if (owner === LEFT_BEHIND || isStale(parseHolder(owner))) {
       // Re-read just before removing: a guard another taker made meanwhile is not ours to break.
-      if (readOwner(owner) === ownerText) fs.rmSync(guard, { recursive: true, force: true });
+      if (readGuard(guard) === owner) fs.rmSync(guard, { recursive: true, force: true });
     } else sleep(20); // another process is taking over; it will link its lock or leave
     return;
   }
   try {
-    fs.writeFileSync(owner, JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString(), host: os.hostname() }));
     if (readText(file) === staleText) fs.rmSync(file, { force: true });
   } finally {
-    fs.rmSync(guard, { recursive: true, force: true });
+    release(guard, mine);
+  }
+}
+
+/** What a guard that is not a readable file reads as: only a taker that died leaves one. */
+const LEFT_BEHIND = "\0left behind";
+
+/** The takeover guard's owner, LEFT_BEHIND for a folder or an unreadable file, undefined when it is gone. */
+function readGuard(guard: string): string | undefined {
+  try {
+    return fs.readFileSync(guard, "utf8");
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ENOENT" ? undefined : LEFT_BEHIND;
   }
 }
 
@@ -134,28 +148,11 @@ function readText(file: string): string | undefined {
   }
 }
 
-/** The takeover guard's owner; undefined while it is being written, or when the guard is not a folder. */
-function readOwner(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
 function parseHolder(text: string): LockHolder | undefined {
   try {
     const value = JSON.parse(text) as Partial<LockHolder> | null;
     if (typeof value?.pid !== "number" || !Number.isInteger(value.pid) || value.pid <= 0) return undefined;
     return { pid: value.pid, startedAt: String(value.startedAt ?? ""), host: String(value.host ?? "") };
-  } catch {
-    return undefined;
-  }
-}
-
-function ageMs(file: string): number | undefined {
-  try {
-    return Date.now() - fs.statSync(file).mtimeMs;
   } catch {
     return undefined;
   }

@@ -1,7 +1,8 @@
 import type { Diagnostic, DocPath, SourceFile } from "../diagnostics.js";
 import { BUILTIN_TOOLS, type Workstream } from "./model.js";
-import { locateNearest } from "./parse-source.js";
+import { locateNearest, type PositionedSource } from "./parse-source.js";
 import type { RawWorkstream } from "./raw-types.js";
+import { pathLabel } from "./schema.js";
 import { didYouMean } from "./suggest.js";
 
 /**
@@ -87,4 +88,66 @@ export function checkSemantics(ws: Workstream, raw: RawWorkstream, source: Sourc
     }
   });
   return diagnostics;
+}
+
+/**
+ * A NUL byte (`\u0000` in JSON, `\0` in YAML) in any string or key: no command line, environment
+ * or file name can carry one, and a tool would only fail at spawn time (or, before the spawn
+ * checked for it, hang the run). Every string is looked at, whether or not the schema passed:
+ * which fields reach a process changes with the tool and the interpolations, a NUL helps none.
+ */
+export function checkNulBytes(doc: unknown, source: PositionedSource): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const report = (at: DocPath, part: "key" | "value") => {
+    const whole = locateNearest(source, at, part);
+    const escape = whole && nulEscapeIn(source.text, whole.offset, whole.offset + whole.length);
+    out.push({
+      severity: "error",
+      code: "nul-byte",
+      message: `${part === "key" ? `the key ${JSON.stringify(String(at.at(-1)))} in ` : ""}${pathLabel(part === "key" ? at.slice(0, -1) : at) || "the document"} holds a NUL byte, which no command line or environment can carry`,
+      file: source.path,
+      location: escape ? source.position(escape.offset, escape.length) : whole,
+      fix: "remove the NUL byte (a \\u0000 or \\0 escape)",
+    });
+  };
+  // A stack, not recursion, and each entry links to its parent rather than holding its path:
+  // a document nested 100 000 deep must cost neither the call stack nor a path copy per level.
+  interface Entry {
+    value: unknown;
+    key: string | number | undefined;
+    parent: Entry | undefined;
+  }
+  const pathOf = (entry: Entry | undefined): DocPath => {
+    const at: Array<string | number> = [];
+    for (let e = entry; e?.key !== undefined; e = e.parent) at.push(e.key);
+    return at.reverse();
+  };
+  const stack: Entry[] = [{ value: doc, key: undefined, parent: undefined }];
+  for (let entry = stack.pop(); entry; entry = stack.pop()) {
+    const { value } = entry;
+    if (typeof value === "string") {
+      if (value.includes("\0")) report(pathOf(entry), "value");
+    } else if (Array.isArray(value)) {
+      value.forEach((item: unknown, i) => stack.push({ value: item, key: i, parent: entry }));
+    } else if (value !== null && typeof value === "object") {
+      for (const [key, item] of Object.entries(value)) {
+        if (key.includes("\0")) report([...pathOf(entry), key], "key");
+        stack.push({ value: item, key, parent: entry });
+      }
+    }
+  }
+  return out;
+}
+
+/** The first escape in `text[from, to)` that stands for a NUL (JSON `\u0000`; YAML `\0`, `\x00`, `\U00000000`). */
+function nulEscapeIn(text: string, from: number, to: number): { offset: number; length: number } | undefined {
+  for (let i = from; i < to - 1; i++) {
+    if (text[i] !== "\\") continue;
+    const next = text[i + 1];
+    const digits = next === "u" ? 4 : next === "x" ? 2 : next === "U" ? 8 : 0;
+    const length = next === "0" ? 2 : 2 + digits;
+    if ((next === "0" || digits > 0) && /^0+$/.test(text.slice(i + 2, i + length) || "0")) return { offset: i, length };
+    i++; // an escaped character, whatever it is, is not the start of another escape
+  }
+  return undefined;
 }

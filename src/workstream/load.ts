@@ -6,7 +6,7 @@ import { UserError } from "../errors.js";
 import { checkGraph } from "../graph/check.js";
 import { checkOutputRefs } from "../graph/output-refs.js";
 import { checkRawDocument } from "./check-raw.js";
-import { checkSemantics } from "./check-semantics.js";
+import { checkNulBytes, checkSemantics } from "./check-semantics.js";
 import { kindOfEntry, stemOf } from "./locate-file.js";
 import type { Workstream } from "./model.js";
 import { normalize } from "./normalize.js";
@@ -113,7 +113,7 @@ function analyze(text: string, ctx: { absolute: string; shown: string; hash: str
     ]);
   }
 
-  const diagnostics = [...parsed.diagnostics];
+  const diagnostics = [...parsed.diagnostics, ...checkNulBytes(value, source)];
   const stem = stemOf(ctx.absolute);
   if (typeof value.id === "string" && value.id !== stem) {
     diagnostics.push({

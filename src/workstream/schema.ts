@@ -85,7 +85,7 @@ export function issueToDiagnostic(issue: SchemaIssue, source: SourceFile, file: 
 }
 
 /** `steps[2].depends_on`, for messages. */
-function pathLabel(path: DocPath): string {
+export function pathLabel(path: DocPath): string {
   let out = "";
   for (const seg of path) out += typeof seg === "number" ? `[${seg}]` : /^[A-Za-z_$][\w$]*$/.test(seg) ? (out ? `.${seg}` : seg) : `[${JSON.stringify(seg)}]`;
   return out;

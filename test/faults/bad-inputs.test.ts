@@ -46,6 +46,9 @@ const EXPECTED: Record<string, RegExp> = {
   "missing-steps.json": /missing the required key "steps"/,
   "negative-timeout.json": /timeout must be >= 0/,
   "not-utf8.json": /not valid UTF-8/,
+  // \u0000 is valid JSON, but no argv or environment can carry it: the spawn server hung on one.
+  "nul-in-prompt.json": /:5:56: error: steps\[0\]\.tasks\[0\] holds a NUL byte/,
+  "nul-in-run.yaml": /:4:16: error: steps\[0\]\.run holds a NUL byte/,
   "output-ref-not-ancestor.json": /:5:31: error: step "b" reads \$\{steps\.a\.outputs\.v\}, but "a" is not one of its dependencies/,
   "output-ref-unknown.json": /:5:73: error: step "b" reads the outputs of unknown step "biuld"/,
   "proto-key.json": /unknown key "__proto__"/,

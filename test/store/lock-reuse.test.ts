@@ -58,8 +58,7 @@ describe("acquireLock and reused pids", () => {
 
   it("removes at once a takeover guard whose taker died, and takes over the stale lock", () => {
     fs.writeFileSync(lockFile, holder(deadPid(), new Date(Date.now() - 60_000)));
-    fs.mkdirSync(`${lockFile}.takeover`);
-    fs.writeFileSync(path.join(`${lockFile}.takeover`, "owner"), holder(deadPid(), new Date()));
+    fs.writeFileSync(`${lockFile}.takeover`, holder(deadPid(), new Date()));
     const taken = acquireLock(lockFile);
     expect(taken.ok).toBe(true);
     expect(fs.existsSync(`${lockFile}.takeover`)).toBe(false);
@@ -69,8 +68,7 @@ describe("acquireLock and reused pids", () => {
   it("leaves a stale lock alone while a live taker holds the guard", () => {
     const dead = deadPid();
     fs.writeFileSync(lockFile, holder(dead, new Date(Date.now() - 60_000)));
-    fs.mkdirSync(`${lockFile}.takeover`);
-    fs.writeFileSync(path.join(`${lockFile}.takeover`, "owner"), holder(unrelated(), new Date(Date.now() + 1000)));
+    fs.writeFileSync(`${lockFile}.takeover`, holder(unrelated(), new Date(Date.now() + 1000)));
     expect(acquireLock(lockFile)).toMatchObject({ ok: false, holder: { pid: dead } });
   });
 });

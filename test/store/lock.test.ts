@@ -137,19 +137,25 @@ describe("acquireLock", () => {
     if (again.ok) again.release();
   });
 
-  it("leaves a stale lock alone while another taker holds the takeover guard", () => {
+  it("leaves a stale lock alone while a live taker holds the takeover guard", () => {
     const dead = deadPid();
     writeLock(dead);
-    fs.mkdirSync(`${lockFile}.takeover`);
+    // This process is alive, and holds the guard like a taker does: a file naming its owner.
+    fs.writeFileSync(`${lockFile}.takeover`, JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString(), host: os.hostname() }));
     expect(acquireLock(lockFile)).toMatchObject({ ok: false, holder: { pid: dead } });
     expect(readLockHolder(lockFile)?.pid).toBe(dead);
+    expect(fs.existsSync(`${lockFile}.takeover`)).toBe(true);
+  });
 
-    // A guard left behind by a taker that crashed mid-takeover expires.
-    const old = Date.now() / 1000 - 60;
-    fs.utimesSync(`${lockFile}.takeover`, old, old);
-    const taken = acquireLock(lockFile);
-    expect(taken.ok).toBe(true);
-    if (taken.ok) taken.release();
+  it("removes at once a takeover guard without an owner (a taker died mid-takeover), however young", () => {
+    for (const leftover of [() => fs.mkdirSync(`${lockFile}.takeover`), () => fs.writeFileSync(`${lockFile}.takeover`, "")]) {
+      writeLock(deadPid());
+      leftover();
+      const taken = acquireLock(lockFile);
+      expect(taken.ok).toBe(true);
+      expect(fs.existsSync(`${lockFile}.takeover`)).toBe(false);
+      if (taken.ok) taken.release();
+    }
   });
 
   it("never takes over another host's lock (its pid cannot be checked)", () => {

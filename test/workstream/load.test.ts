@@ -163,6 +163,19 @@ describe("checks beyond the schema", () => {
     expect(errors(result)[2]?.message).toContain('"$CI" is not a variable here');
   });
 
+  it("reports every NUL byte, in values and keys, at its escape, with or without schema errors", async () => {
+    const text = '{ "id": "s", "steps": [{ "id": "a", "run": "echo \\\\u0000 \\u0000", "env": { "A\\u0000": "b" }, "retries": "x" }] }';
+    const result = await loadText("s.json", text);
+    const nul = errors(result).filter((d) => d.code === "nul-byte");
+    // `\\u0000` is a backslash and "u0000", not a NUL: only the second escape is one.
+    expect(nul.map((d) => [d.message, d.location?.col])).toEqual([
+      ["steps[0].run holds a NUL byte, which no command line or environment can carry", text.indexOf('\\u0000"') + 1],
+      ['the key "A\\u0000" in steps[0].env holds a NUL byte, which no command line or environment can carry', text.indexOf("A\\u0000") + 2],
+    ]);
+    expect(errors(result).some((d) => d.code === "schema")).toBe(true);
+    expect((await loadText("ok.json", { id: "ok", steps: [{ id: "a", run: "printf '\\\\0'" }] })).ok).toBe(true);
+  });
+
   it("reports a missing file as a diagnostic", async () => {
     const dir = tempDir();
     const result = await loadWorkstream("missing.json", { cwd: dir });
