@@ -79,6 +79,9 @@ export async function chooseWorkplace(ws: Workstream, cwd: string, paths: WsPath
   const { NoCommitsError } = await import("./working-tree-base.js");
   // Before the base is taken: whatever changes in the checkout from then on is news.
   const { OutsideWatch } = await import("./outside-watch.js");
+  const { ensureExcluded } = await import("./worktree.js");
+  // ws's own state folder is hidden first: the watch and the base must never see it.
+  await ensureExcluded(root);
   const watch = await OutsideWatch.open(root);
   try {
     const tree = await prepareRunTree({ gitRoot: root, projectDir: cwd, wsId: ws.id, paths, resume: opts.resume, previousBase: opts.previousBase, rebase: opts.rebase, baseRef: opts.baseRef, settings: ws.worktree, setupTimeoutMs: ws.execution.timeoutPerStep * 1000, env: opts.env, signal: opts.signal });

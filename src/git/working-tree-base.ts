@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { trailerLine } from "./branch-name.js";
@@ -49,8 +50,29 @@ export async function resolveBase(gitRoot: string, wsId: string, ref?: string): 
 }
 
 /** The tree object of the working tree, built in a copy of the user's index (its stat cache
- *  spares re-hashing unchanged files); .gitignore'd files, and ws's own .worktrees/, stay out. */
+ *  spares re-hashing unchanged files); .gitignore'd files, ws's own .worktrees/, and the file
+ *  ws's output is redirected into (`ws run > out.txt`, half-written) stay out. */
 async function workingTreeTree(gitRoot: string): Promise<string> {
   const real = path.resolve(gitRoot, await gitText(gitRoot, ["rev-parse", "--git-path", "index"]));
-  return scratchTree(gitRoot, { copyOf: real, tree: "HEAD" }, (env) => git(gitRoot, ["add", "--all", "--ignore-errors", "--", "."], { env, allowFailure: true }));
+  const own = ownOutputFiles(gitRoot);
+  return scratchTree(gitRoot, { copyOf: real, tree: "HEAD" }, async (env) => {
+    await git(gitRoot, ["add", "--all", "--ignore-errors", "--", "."], { env, allowFailure: true });
+    if (own.length > 0) await git(gitRoot, ["update-index", "--force-remove", "-z", "--stdin"], { env, input: own.map((f) => `${f}\0`).join("") });
+  });
+}
+
+/** Files inside `gitRoot` that ws's stdout or stderr is redirected into, relative to it. Found
+ *  through /proc (Linux); elsewhere none, and such a file is part of the base like any other. */
+function ownOutputFiles(gitRoot: string): string[] {
+  const files: string[] = [];
+  for (const fd of [1, 2]) {
+    try {
+      const target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      const rel = path.relative(gitRoot, target);
+      if (path.isAbsolute(target) && fs.statSync(target).isFile() && rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel)) files.push(rel.split(path.sep).join("/"));
+    } catch {
+      // no /proc, or not a file: nothing to leave out
+    }
+  }
+  return [...new Set(files)];
 }

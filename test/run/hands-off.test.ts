@@ -73,6 +73,8 @@ describe.concurrent("the user's checkout during a run", () => {
     expect(out).not.toContain("changed in your checkout");
     expect(out).not.toContain("scope_violation");
     expect(git(project.dir, "show", "ws/w:c.txt")).toBe("a\nb");
+    // The half-written output is not part of the run's base, so it never reaches the branch.
+    expect(git(project.dir, "ls-tree", "--name-only", "ws/w")).not.toContain("out.txt");
   });
 
   it("charges a write outside the scope to the step that made it, however the parallel steps finish", async () => {
