@@ -12,6 +12,8 @@ export interface RunPlace {
   workdir: string;
   /** The step's worktree (writable in the sandbox); default: none (a run in place). */
   tree?: string | undefined;
+  /** Agents' processes run sandboxed even though the workstream does not ask for it (the default where bwrap works). */
+  sandboxAgents?: boolean | undefined;
   paths: WsPaths;
   env: NodeJS.ProcessEnv;
   /** process.env copied once for the run: what every step process inherits. */
@@ -24,6 +26,8 @@ export interface Secrets {
   keyVariables: readonly string[];
   /** The variables set explicitly for this process (the step's env), never withheld. */
   given: Iterable<string>;
+  /** An agent CLI's own process: where it keeps its state (sandboxed by default, these stay writable). */
+  agentState?: readonly string[] | undefined;
 }
 
 /** What the caller decides about a process; what surrounds it (containment, inheritance, the journal) is not its choice. */
@@ -43,6 +47,7 @@ export function attemptPlace(run: RunPlace, step: Step, attempt: number): Attemp
     tree: run.tree ?? run.paths.tree,
     stepDir: run.paths.stepDir(step.id),
     root: path.dirname(path.dirname(run.paths.root)),
+    sandboxAgents: run.sandboxAgents,
   };
 }
 
@@ -53,6 +58,6 @@ export function attemptPlace(run: RunPlace, step: Step, attempt: number): Attemp
  * its group and cookie are in the journal a run after a kill -9 of ws reaps.
  */
 export function invoke(run: RunPlace, step: Step, attempt: number, options: InvokeOptions, secrets: Secrets): Promise<ProcessResult> {
-  const contain = attemptContainment(attemptPlace(run, step, attempt), secrets.keyVariables, secrets.given);
+  const contain = attemptContainment(attemptPlace(run, step, attempt), secrets.keyVariables, secrets.given, secrets.agentState);
   return runRecorded(run.paths.groups, { ...options, contain, inherit: run.inherited });
 }

@@ -12,7 +12,7 @@ import { readHistory } from "../store/history.js";
 import { reapGroups } from "../store/group-registry.js";
 import { plainEnv } from "../proc/launch.js";
 import { spawnServer } from "../proc/spawn-server.js";
-import { containmentNotes, sandboxUnavailable } from "../proc/run-checks.js";
+import { containmentNotes, defaultAgentSandbox, sandboxUnavailable } from "../proc/run-checks.js";
 import { redactDeep, secretValues } from "../proc/secrets.js";
 import type { RunEvent } from "../events/run-event.js";
 import { stepRecords, type RunState } from "../store/run-state.js";
@@ -152,7 +152,12 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   // reading them is reading the last run's whole state (6 MB at 50 000 steps, bench/scale.mjs).
   const lastOutputs = selected.size < graph.ids.length && [...selected].some((node) => usesOutputs(ws.steps[node]!));
   const stepAt = runStepResolver(ws, graph, () => dispatcher.state, p.previous ?? (lastOutputs ? loadRunState(paths) : undefined), p.env);
-  const place = await chooseWorkplace(ws, options.cwd, paths, { resume: Boolean(options.resume || options.rollback), previousBase: p.previous?.base, rebase: options.rebase, baseRef: options.base, env: p.env, signal: options.signal });
+  const place: Workplace & { sandboxAgents?: boolean } = await chooseWorkplace(ws, options.cwd, paths, { resume: Boolean(options.resume || options.rollback), previousBase: p.previous?.base, rebase: options.rebase, baseRef: options.base, env: p.env, signal: options.signal });
+  if (place.git.lanes) {
+    const agents = defaultAgentSandbox(ws, ws.steps.filter((_, i) => selected.has(i)), p.env);
+    place.sandboxAgents = agents.on;
+    if (agents.note) place.notes.push(agents.note);
+  }
   const maxWorkers = workerCount(ws, options.maxWorkers);
   const plan = planRun(ws, graph, readHistory(paths.history), maxWorkers, selected);
   const runId = `${new Date(started).toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${randomUUID().slice(0, 6)}`;
@@ -245,7 +250,7 @@ function startWarnings(options: RunOptions, p: Prepared, place: Workplace): stri
   return [...warnings, ...containmentNotes(steps, p.env, keysOf, givenOf), ...place.notes];
 }
 
-function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan: Plan, emit: Dispatcher["emit"], stepAt: (node: number) => Step | undefined, approvals: ApprovalGates): Promise<Map<number, Final>> {
+function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace & { sandboxAgents?: boolean }, plan: Plan, emit: Dispatcher["emit"], stepAt: (node: number) => Step | undefined, approvals: ApprovalGates): Promise<Map<number, Final>> {
   const { ws, graph } = p;
   const units = new StepUnits({
     workstream: ws,
@@ -256,6 +261,7 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan:
     inherited: p.inherited,
     clock: p.clock,
     git: place.git,
+    sandboxAgents: place.sandboxAgents,
     emit,
     previous: (id) => p.previous?.steps[id],
     resolve: stepAt,

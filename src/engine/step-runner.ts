@@ -16,6 +16,7 @@ import type { ProcessResult } from "../proc/run-process.js";
 import { simpleArgv } from "../proc/simple-command.js";
 import type { Snapshot } from "../git/changes.js";
 import { invoke, type InvokeOptions, type Secrets } from "./invoke.js";
+import { agentStateDirs } from "../proc/attempt-containment.js";
 import type { Lane } from "../git/lanes.js";
 import type { TreeIdentity } from "../git/branch-guard.js";
 import type { MergeConflict } from "../git/run-branch.js";
@@ -30,6 +31,8 @@ export interface StepRunnerDeps {
   inherited: Readonly<Record<string, string>>;
   clock: Clock;
   git: GitMode;
+  /** Agents' own processes run sandboxed (the default where bwrap works; see defaultAgentSandbox). */
+  sandboxAgents?: boolean | undefined;
   /** The adapter of a tool by name (a step may fall back to another tool of its list). */
   adapter: (tool: string) => ToolAdapter;
   emit: (event: RunEvent) => void;
@@ -333,7 +336,7 @@ export class StepRun {
       signal: AbortSignal.any([signal, stopper.signal]),
       // A shell step's output says nothing to ws: don't decode every line of it (bench/: memory, speed).
       onLine: tool === "shell" ? undefined : onLine,
-    }, { keyVariables: adapter.keyVariables ?? [], given: Object.keys(invocation.env) });
+    }, { keyVariables: adapter.keyVariables ?? [], given: Object.keys(invocation.env), agentState: this.agentState(tool, adapter) });
     const stopped = proc.outcome === "cancelled" && !signal.aborted;
     const verdict = parser.finish(stopped ? { ...proc, outcome: "stopped" } : proc);
     return { proc: stopped ? { ...proc, outcome: "exited" } : proc, verdict, log, budgetHit, outputFile };
@@ -514,6 +517,12 @@ export class StepRun {
       }
     }
     return undefined;
+  }
+
+  /** An agent CLI's process (not a shell step's): where it keeps its state, made if missing, when it runs sandboxed by default. */
+  private agentState(tool: string, adapter: ToolAdapter): string[] | undefined {
+    if (tool === "shell" || !this.deps.sandboxAgents) return undefined;
+    return agentStateDirs(adapter.stateDirs?.({ ...this.deps.inherited, ...this.deps.env, ...this.step.env }) ?? []);
   }
 
   private spawn(attempt: number, options: InvokeOptions, secrets: Secrets): Promise<ProcessResult> {

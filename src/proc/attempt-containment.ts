@@ -25,6 +25,8 @@ export interface AttemptPlace {
   stepDir: string;
   /** The project root (readable in the sandbox even when it lies under the private /tmp). */
   root: string;
+  /** Agents' processes run sandboxed by default (bwrap works here, the workstream chose no isolation). */
+  sandboxAgents?: boolean | undefined;
 }
 
 /**
@@ -32,24 +34,42 @@ export interface AttemptPlace {
  * sandbox. `keyVariables`: the tool's own keys (none for shell steps and acceptance tests);
  * `given`: the variables the step sets itself, which are never withheld.
  */
-export function attemptContainment(place: AttemptPlace, keyVariables: readonly string[], given: Iterable<string>): Containment {
+export function attemptContainment(place: AttemptPlace, keyVariables: readonly string[], given: Iterable<string>, agentState?: readonly string[]): Containment {
   const { workstream, step } = place;
   const execution = workstream.execution;
+  // An agent's own process is sandboxed by default; shell steps and acceptance tests are the user's own commands.
+  const byDefault = place.sandboxAgents === true && agentState !== undefined;
   return {
     mark: attemptMark(RUN_TOKEN, step.id, place.attempt),
     // The inherited environment: what runProcess passes on, whatever the run was given as its env.
     withhold: withheldSecrets({ ...place.inherited, ...place.env }, [...keyVariables, ...step.inheritEnv], given),
     sandbox:
-      execution.isolation === "sandbox"
+      execution.isolation === "sandbox" || byDefault
         ? {
             bwrap: bwrapBinary(place.env),
-            writable: [place.tree, place.stepDir, ...execution.sandbox.writable],
+            writable: [place.tree, place.stepDir, ...execution.sandbox.writable, ...(agentState ?? []).filter(exists)],
             readable: [place.root, ...sharedGitDir(place.tree)],
             network: execution.sandbox.network,
             cwd: place.cwd,
           }
         : undefined,
   };
+}
+
+/** bwrap cannot bind what does not exist; the adapters' state folders are made beforehand (see agentStateDirs). */
+function exists(file: string): boolean {
+  return fs.existsSync(file);
+}
+
+/**
+ * The folders and files an agent CLI keeps its state in, made when missing (a folder) so the
+ * sandbox can leave them writable: the CLI would create them on its first run anyway.
+ */
+export function agentStateDirs(paths: string[]): string[] {
+  for (const p of paths) {
+    if (!fs.existsSync(p) && path.extname(p) === "") fs.mkdirSync(p, { recursive: true });
+  }
+  return paths;
 }
 
 /**

@@ -26,6 +26,20 @@ export function sandboxUnavailable(ws: Workstream, env: NodeJS.ProcessEnv): { pr
   return { problem: `execution.sandbox.writable names ${missing}, which is not a folder`, fix: "create it, or remove it from execution.sandbox.writable" };
 }
 
+/**
+ * Whether agent steps run sandboxed without the workstream asking: in a worktree run whose
+ * workstream sets no isolation, on Linux where bwrap can make a sandbox. The note says what the
+ * run gets either way (said once per run, only when an agent step is selected).
+ */
+export function defaultAgentSandbox(ws: Workstream, steps: Step[], env: NodeJS.ProcessEnv): { on: boolean; note?: string } {
+  if (ws.execution.isolation !== undefined || !steps.some((s) => s.tool !== "shell")) return { on: false };
+  const problem = process.platform === "linux" ? sandboxProblem(bwrapBinary(env), ws.execution.sandbox.network) : `bubblewrap needs Linux; this is ${process.platform}`;
+  if (problem === undefined) {
+    return { on: true, note: 'agent steps run sandboxed (bubblewrap): everything outside their worktree, their state folder and their CLI\'s own config folder is read-only to them (set execution.isolation to "worktree" to run them without)' };
+  }
+  return { on: false, note: `no sandbox for agent steps: ${problem}; a step that writes outside its worktree is only reported afterwards, not prevented (install "${SANDBOX_PACKAGE}" to have agent steps sandboxed)` };
+}
+
 function isDirectory(dir: string): boolean {
   try {
     return fs.statSync(dir).isDirectory();

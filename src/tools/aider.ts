@@ -5,6 +5,7 @@ import { agentEnv, commandFor, modelFor } from "./agent-env.js";
 import { writePromptFile } from "./prompt.js";
 import type { ToolAdapter } from "./types.js";
 import { ErrorEvidence, describeExit, exitedZero, ok } from "./verdict.js";
+import { homeOf } from "./home.js";
 
 /** A file_scope entry that is a glob, not a path: aider would create a file named `src/**`. */
 const GLOB = /[*?[\]{}]/;
@@ -45,6 +46,8 @@ export const aiderAdapter: ToolAdapter = {
   name: "aider",
   // aider reaches any provider (through litellm) and the model names which: every provider key.
   keyVariables: ["*_API_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"],
+  // aider writes its history files into the repository (the step's worktree) and caches under ~/.aider.
+  stateDirs: (env) => [`${homeOf(env)}/.aider`],
   preflight(step, ws, env) {
     if ((step.model ?? ws.defaults.model) !== undefined) return undefined;
     if (AIDER_MODEL_KEYS.some((key) => env[key] || step.env[key])) return undefined;

@@ -4,6 +4,7 @@ import { parseJsonLine } from "./json-line.js";
 import { writePromptFile } from "./prompt.js";
 import type { ToolAdapter, ToolContext } from "./types.js";
 import { ErrorEvidence, clip, describeExit, exitedZero, ok } from "./verdict.js";
+import { homeOf } from "./home.js";
 
 /**
  * Reading is always allowed; editing only inside the step's file_scope. (Claude Code 2.x has no
@@ -100,6 +101,9 @@ export const claudeAdapter: ToolAdapter = {
   name: "claude",
   // API key, or the token of `claude setup-token` / an API gateway.
   keyVariables: ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"],
+  // Claude Code keeps its settings and sessions in ~/.claude (or $CLAUDE_CONFIG_DIR) and its
+  // account state in ~/.claude.json; the real-CLI suite runs it sandboxed with just these writable.
+  stateDirs: (env) => (env.CLAUDE_CONFIG_DIR ? [env.CLAUDE_CONFIG_DIR] : [`${homeOf(env)}/.claude`, `${homeOf(env)}/.claude.json`]),
   async prepare(ctx) {
     const model = modelFor(ctx);
     const prompt = await writePromptFile(ctx);

@@ -5,6 +5,7 @@ import { looksLikeAuth, looksLikeNetwork, looksLikeQuota } from "./quota.js";
 import { writePromptFile } from "./prompt.js";
 import type { ToolAdapter } from "./types.js";
 import { ErrorEvidence, describeExit, exitedZero, ok } from "./verdict.js";
+import { homeOf } from "./home.js";
 
 function messageOf(value: unknown): string | undefined {
   if (typeof value === "string") return value;
@@ -27,6 +28,8 @@ const NETWORK_STRIKES = 3;
 export const codexAdapter: ToolAdapter = {
   name: "codex",
   keyVariables: ["CODEX_API_KEY", "OPENAI_API_KEY"],
+  // Codex keeps config, sessions and logs in $CODEX_HOME, default ~/.codex (the real-CLI suite runs it sandboxed so).
+  stateDirs: (env) => [env.CODEX_HOME || `${homeOf(env)}/.codex`],
   async prepare(ctx) {
     const model = modelFor(ctx);
     const prompt = await writePromptFile(ctx); // also makes stepDir, for -o

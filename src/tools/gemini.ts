@@ -6,6 +6,7 @@ import { writePromptFile } from "./prompt.js";
 import type { ToolAdapter } from "./types.js";
 import { looksLikeAuth, looksLikeNetwork, looksLikeQuota } from "./quota.js";
 import { ErrorEvidence, clip, describeExit, exitedZero, ok } from "./verdict.js";
+import { homeOf } from "./home.js";
 
 /**
  * Exit codes of a headless run (google-gemini/gemini-cli packages/core/src/utils/errors.ts,
@@ -102,6 +103,8 @@ export const geminiAdapter: ToolAdapter = {
   name: "gemini",
   // GOOGLE_API_KEY: Vertex AI.
   keyVariables: ["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+  // Gemini CLI keeps settings, trusted folders and chat state in ~/.gemini (the real-CLI suite runs it sandboxed so).
+  stateDirs: (env) => [`${homeOf(env)}/.gemini`],
   async prepare(ctx) {
     const model = modelFor(ctx);
     // google-gemini/gemini-cli packages/cli/src/config/config.ts (yargs options) and

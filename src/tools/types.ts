@@ -80,6 +80,11 @@ export interface ToolAdapter {
    */
   keyVariables?: readonly string[];
   /**
+   * Where the CLI keeps its own state (config, sessions, logs), absolute: writable in the sandbox
+   * agent steps run in by default, which makes everything else outside the step's worktree read-only.
+   */
+  stateDirs?(env: NodeJS.ProcessEnv): string[];
+  /**
    * Before the run starts: a reason this step cannot run with this tool as configured (no model
    * and no key, so the tool would wait for an interactive sign-in), with the fix. Undefined: fine.
    */

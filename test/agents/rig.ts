@@ -55,6 +55,11 @@ export function tempDir(prefix: string): string {
 }
 
 export function agentProject(ws: { id: string; [key: string]: unknown }, options: ProjectOptions = {}): AgentProject {
+  const aux = tempDir("ws-agents-aux-");
+  // Agent steps run sandboxed by default where bwrap works: the fakes' plan and call log (in the
+  // private /tmp's place) must stay reachable, as a user's sandbox.writable would make them.
+  const execution = (ws.execution ?? {}) as { sandbox?: { writable?: string[] } };
+  ws = { ...ws, execution: { ...execution, sandbox: { ...execution.sandbox, writable: [...(execution.sandbox?.writable ?? []), aux] } } };
   const files = { ...(options.files ?? { "README.md": "# project\n" }), [`workstreams/${ws.id}.json`]: JSON.stringify(ws, null, 2) + "\n" };
   let dir: string;
   if (options.git === false) {
@@ -63,7 +68,6 @@ export function agentProject(ws: { id: string; [key: string]: unknown }, options
   } else {
     dir = makeRepo(files);
   }
-  const aux = tempDir("ws-agents-aux-");
   const plan = path.join(aux, "plan.json");
   fs.writeFileSync(plan, JSON.stringify(options.plan ?? {}));
   const state = path.join(dir, ".worktrees", ws.id);

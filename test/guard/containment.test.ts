@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { status } from "../git/make-repo.js";
+import { sandboxProblem } from "../../src/proc/sandbox.js";
 import { agentProject, cleanup, events, git, outcomes, readState, run, runConcurrent, tempDir, type AgentProject } from "../agents/rig.js";
 
 /**
@@ -103,6 +104,41 @@ describe("escapes from the step's worktree are prevented by the sandbox", () => 
     expect(result.output).not.toContain("changed in your checkout");
     expectBranchKept(p);
     expectNothingPlantedRuns(p, result.mark);
+  });
+});
+
+describe("agent steps run sandboxed by default where bwrap works", () => {
+  it.concurrent("an agent that writes into the checkout is stopped by the sandbox (or, without bwrap, reported)", async () => {
+    const p = agentProject(
+      {
+        id: "agents",
+        // A custom tool is an agent step: only shell steps and acceptance tests are the user's own commands.
+        tools: { evil: { command: "/bin/sh", args: ["-c", "echo mine > mine.txt; echo pwned >> \"$CHECKOUT/README.md\""] } },
+        steps: [{ id: "agent", tool: "evil", tasks: ["x"], file_scope: ["mine.txt"], env: { CHECKOUT: "" } }],
+      },
+      { files: { "README.md": "# project\n" } },
+    );
+    // The checkout's path reaches the tool through the step's env.
+    const file = path.join(p.dir, "workstreams", "agents.json");
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace('"CHECKOUT": ""', `"CHECKOUT": ${JSON.stringify(p.dir)}`));
+    git(p.dir, "commit", "-qam", "point at the checkout");
+    const r = await runConcurrent(p);
+    if (sandboxProblem("bwrap", true) === undefined) {
+      expect(r.stdout).toContain("agent steps run sandboxed (bubblewrap)");
+      expect(r.code, r.stdout).toBe(1);
+      expect(outcomes(p).agent?.[0]).toBe("failed");
+      expect(fs.readFileSync(path.join(p.dir, "README.md"), "utf8")).toBe("# project\n");
+    } else {
+      expect(r.stdout).toContain("no sandbox for agent steps");
+      expect(r.stdout).toMatch(/changed in your checkout while steps ran: README\.md/);
+    }
+  });
+
+  it.concurrent('a workstream that sets isolation "worktree" runs its agents without the sandbox', async () => {
+    const p = agentProject({ id: "plain", execution: { isolation: "worktree" }, tools: { t: { command: "/bin/sh", args: ["-c", "echo ok > ok.txt"] } }, steps: [{ id: "s", tool: "t", tasks: ["x"], file_scope: ["ok.txt"] }] });
+    const r = await runConcurrent(p);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).not.toContain("sandbox");
   });
 });
 

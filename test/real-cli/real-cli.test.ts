@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { startWs } from "../helpers/cli.js";
 import { agentProject, cleanup, events, git, outcomes, readState, tempDir, type AgentProject, type EventLine } from "../agents/rig.js";
 import { closedPort, startFakeApi, type FakeApi, type Script } from "./fake-api.js";
+import { sandboxProblem } from "../../src/proc/sandbox.js";
 
 /**
  * The real agent CLIs (pinned in versions.json, installed by install.mjs outside the project)
@@ -54,6 +55,7 @@ function runWs(project: AgentProject, extra: string[] = []): Promise<{ code: num
   const env: NodeJS.ProcessEnv = {
     PATH: `${CLI_BIN}${path.delimiter}${process.env.PATH ?? ""}`,
     HOME: freshHome(),
+    WS_WORKTREES_DIR: process.env.WS_WORKTREES_DIR,
     CI: "true",
     ANTHROPIC_API_KEY: "sk-ant-fake-key",
     GEMINI_API_KEY: "fake-gemini-key",
@@ -118,6 +120,7 @@ describe.skipIf(SKIP)("the real agent CLIs through ws run", { timeout: 300_000, 
 
   it("claude: 429 parks the tool (no retry spent), then a scripted Write lands, passes its test and is committed; 1 MiB prompt; no network fails fast", async () => {
     const project = agentProject({ id: "ws-real-claude", steps: [] });
+    // The step's own worktree, outside the project (each step has one; this is the first).
     const target = path.join(project.tree, "hello.txt");
     // Two: the first call and the one retry Claude Code makes by itself (CLAUDE_CODE_MAX_RETRIES=1).
     const limited = await api({ fail: { status: 429, retryAfterS: 1 }, failFirst: 2, write: { path: target, content: "hello\n" } });
@@ -136,11 +139,14 @@ describe.skipIf(SKIP)("the real agent CLIs through ws run", { timeout: 300_000, 
           env: pointAt("claude", limited.url),
           acceptance_tests: ["grep -qx hello hello.txt"],
         },
-        { id: "offline", tool: "claude", tasks: ["anything"], file_scope: ["offline.txt"], retries: 0, timeout: 120, env: { ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}` } },
+        // After "write": the scripted Write names an absolute path in the first step's worktree (lane-1).
+        { id: "offline", tool: "claude", tasks: ["anything"], file_scope: ["offline.txt"], retries: 0, timeout: 120, depends_on: ["write"], env: { ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}` } },
       ],
     });
     const r = await runWs(project);
     expect(r.code, r.stdout + r.stderr).toBe(1);
+    // Where bwrap works (CI installs it) the real CLI ran in the default agent sandbox, and still did its job.
+    expect(r.stdout).toContain(sandboxProblem("bwrap", true) === undefined ? "agent steps run sandboxed (bubblewrap)" : "no sandbox for agent steps");
     const o = outcomes(project);
     expect(o.write).toEqual(["passed", 2, "passed"]);
     expect(o.offline).toEqual(["failed", 1, "network"]);
