@@ -179,11 +179,12 @@ export class StepRun {
   }
 
   /** Gives the worktree back; what a step that did not pass left in it is kept as a patch. */
-  async releaseLane(): Promise<void> {
+  async releaseLane(passed = false): Promise<void> {
     const lane = this.lane;
     if (!lane) return;
     this.lane = undefined;
-    await this.deps.git.lanes?.pool.release(lane, path.join(this.deps.paths.stepDir(this.step.id), `attempt-${this.made}.leftover.patch`));
+    // A passed step's work is its commit: nothing is left to keep.
+    await this.deps.git.lanes?.pool.release(lane, passed ? undefined : path.join(this.deps.paths.stepDir(this.step.id), `attempt-${this.made}.leftover.patch`));
   }
 
   private now(): string {

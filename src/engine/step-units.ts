@@ -95,8 +95,9 @@ export class StepUnits {
       const run = this.stepRun(node, step);
       const result = await run.attempt(signal, tool);
       this.tools.record(result, trial, run.lastUsage);
-      if (result.final) await run.releaseLane();
-      await this.lookOutside();
+      if (result.final) await run.releaseLane(result.state === "passed");
+      // Not on the step's way: the next step may start while ws looks at the checkout.
+      this.lookOutsideSoon();
       return result;
     } finally {
       this.spans.end(span);
@@ -104,6 +105,13 @@ export class StepUnits {
   };
 
   /** What changed outside the steps' worktrees is said, never charged to a step (outside-watch.ts). */
+  private looking: Promise<void> | undefined;
+
+  /** One look at a time; an attempt that ends meanwhile is covered by the look after it, or the last one (settle). */
+  private lookOutsideSoon(): void {
+    this.looking ??= this.lookOutside().finally(() => (this.looking = undefined));
+  }
+
   private async lookOutside(): Promise<void> {
     const watch = this.deps.git.lanes?.watch;
     const changed = watch ? await watch.changes() : [];
@@ -117,6 +125,9 @@ export class StepUnits {
   /** Waits until every worktree of a step that ended between attempts is given back. */
   async settle(): Promise<void> {
     await Promise.all(this.releases);
+    await this.looking;
+    // The last look: what changed while the last steps ran is said before the run ends.
+    await this.lookOutside();
   }
 
   /**
