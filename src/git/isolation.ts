@@ -68,8 +68,8 @@ export async function chooseWorkplace(ws: Workstream, cwd: string, paths: WsPath
     const { inPlaceProblems } = await import("./run-tree.js");
     const notes = inPlaceProblems(ws.worktree, opts.baseRef, root ? 'isolation is "none"' : `${cwd} is not in a git repository`);
     if (root) {
-      const { ensureExcluded } = await import("./worktree.js");
-      await ensureExcluded(root);
+      const { ensureExcluded, STATE_HINT } = await import("./worktree.js");
+      if (await ensureExcluded(root)) notes.push(STATE_HINT);
     }
     const { RepoGuard, inPlaceNote } = await import("./repo-guard.js");
     const guard = root ? await RepoGuard.open({ workdir: cwd }) : undefined;
@@ -79,15 +79,15 @@ export async function chooseWorkplace(ws: Workstream, cwd: string, paths: WsPath
   const { NoCommitsError } = await import("./working-tree-base.js");
   // Before the base is taken: whatever changes in the checkout from then on is news.
   const { OutsideWatch } = await import("./outside-watch.js");
-  const { ensureExcluded } = await import("./worktree.js");
+  const { ensureExcluded, STATE_HINT } = await import("./worktree.js");
   // ws's own state folder is hidden first: the watch and the base must never see it.
-  await ensureExcluded(root);
+  const firstRun = await ensureExcluded(root);
   const watch = await OutsideWatch.open(root);
   try {
     const tree = await prepareRunTree({ gitRoot: root, projectDir: cwd, wsId: ws.id, paths, resume: opts.resume, previousBase: opts.previousBase, rebase: opts.rebase, baseRef: opts.baseRef, settings: ws.worktree, setupTimeoutMs: ws.execution.timeoutPerStep * 1000, env: opts.env, signal: opts.signal });
     const base = tree.base && { source: tree.base.source, commit: tree.base.commit, uncommitted: tree.base.uncommitted.length, sample: tree.base.uncommitted.slice(0, 5) };
     const git = { scopeCheck: true, commit: true, lanes: { pool: tree.lanes, branch: tree.branch, watch } };
-    return { workdir: tree.lanes.home, branch: tree.branch.name, git, notes: tree.notes, base, reused: tree.reused, runBase: tree.branch.base };
+    return { workdir: tree.lanes.home, branch: tree.branch.name, git, notes: [...(firstRun ? [STATE_HINT] : []), ...tree.notes], base, reused: tree.reused, runBase: tree.branch.base };
   } catch (error) {
     if (error instanceof NoCommitsError && ws.execution.isolation === undefined) {
       return { workdir: cwd, git: { scopeCheck: false, commit: false }, notes: [`${error.message}; running in place (isolation "none")`] };

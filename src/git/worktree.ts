@@ -19,14 +19,18 @@ const EXCLUDE_LINE = `${STATE_FOLDER}/`;
 
 /** Adds `.worktrees/` to the repository's info/exclude (once), so ws's state and trees never show
  *  up in the user's `git status`. Also needed with `isolation: none`. */
-export async function ensureExcluded(projectRoot: string): Promise<void> {
+export async function ensureExcluded(projectRoot: string): Promise<boolean> {
   const file = path.resolve(projectRoot, await gitText(projectRoot, ["rev-parse", "--git-path", "info/exclude"]));
   const text = await readFile(file, "utf8").catch(() => "");
   const present = text.split(/\r?\n/).some((line) => [EXCLUDE_LINE, STATE_FOLDER].includes(line.trim().replace(/^\//, "")));
-  if (present) return;
+  if (present) return false;
   await mkdir(path.dirname(file), { recursive: true });
   await appendFile(file, `${text === "" || text.endsWith("\n") ? "" : "\n"}${EXCLUDE_LINE}\n`);
+  return true;
 }
+
+/** Said once, on the first run in a repository: the one thing ws leaves in the project. */
+export const STATE_HINT = `ws keeps its run state (logs, status) in ${STATE_FOLDER}/ in the project and hid it from git through .git/info/exclude; a tool that does not read git's ignore files may want ${STATE_FOLDER}/ in its own ignore list (worktrees are outside the project)`;
 
 export interface RunBranchOptions {
   /** The top of the git repository. */

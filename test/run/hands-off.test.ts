@@ -114,6 +114,11 @@ describe.concurrent("the user's checkout during a run", () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(sources()).toEqual(before);
     expect(git(project.dir, "show", "ws/w:dist.js")).toBe("built");
+    // The one thing ws leaves in the project is said once, on the first run.
+    expect(r.stdout).toContain("a tool that does not read git's ignore files may want .worktrees/ in its own ignore list");
+    const again = await wsc(project, ["run", "w"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).not.toContain("own ignore list");
   });
 
   it("a real merge conflict between two steps fails the later one, naming both and the file; nothing is overwritten", async () => {
