@@ -17,7 +17,8 @@ export type MergeAdvice =
 export async function mergeAdvice(ctx: CliContext, state: RunState): Promise<MergeAdvice> {
   const branch = state.branch;
   if (branch === undefined || state.status === "running") return { kind: "none" };
-  if (!Object.values(state.steps).some((record) => record.commit !== undefined)) return { kind: "nothing", branch };
+  // A compensated step's commit was undone on the branch: there is no work of it to merge.
+  if (!Object.values(state.steps).some((record) => record.commit !== undefined && record.compensation?.state !== "passed")) return { kind: "nothing", branch };
   const { gitRoot } = await import("../git/repo.js");
   const { checkMerge } = await import("../git/merge-check.js");
   const root = (await gitRoot(ctx.cwd)) ?? ctx.cwd;

@@ -20,6 +20,8 @@ interface CompensationDeps extends RunPlace {
   emit: (event: RunEvent) => void;
   /** A second Ctrl-C: stop the running compensation, start no other. */
   signal?: AbortSignal | undefined;
+  /** Worktree runs: undoes a compensated step's commit on the run's branch (the new tip, or undefined: nothing to undo). */
+  undo?: ((step: string) => Promise<string | undefined>) | undefined;
 }
 
 /** Steps whose compensation is still to run, in reverse finish order. */
@@ -87,10 +89,13 @@ async function compensateOne(deps: CompensationDeps, id: string, now: () => stri
   else if (proc.signal) reason = { kind: "signal", signal: proc.signal };
   else if (proc.exitCode !== 0) reason = { kind: "exit", code: proc.exitCode ?? -1 };
   else if (verdict.kind === "error") reason = because("tool_error");
+  // What was compensated must not stay on the branch to be merged.
+  const undone = reason.kind === "passed" ? await deps.undo?.(id) : undefined;
   deps.emit({
     type: "compensate-end",
     at: now(),
     step: id,
+    undone,
     passed: reason.kind === "passed",
     reason,
     durationMs: deps.clock.now() - started,

@@ -203,7 +203,8 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const anyBad = [...finals.entries()].some(([node, f]) => selected.has(node) && !forgiven.has(node) && (f.state === "failed" || f.state === "blocked" || f.state === "cancelled"));
   // 128 + the signal's number, as a shell reports it.
   const rolledBack = await rollbackIfDue(options, p, place, dispatcher, anyBad || interrupted);
-  const failed = anyBad || rolledBack === "failed" || (rolledBack !== undefined && !options.rollback);
+  // Rolling back a failed run undoes its work; it does not make the run pass.
+  const failed = anyBad || rolledBack === "failed" || (rolledBack !== undefined && !options.rollback) || (options.rollback === true && p.previous?.status === "failed");
   const exitCode = interrupted ? (options.signal?.reason === "SIGTERM" ? 143 : 130) : failed ? 1 : 0;
   const sequentialMs = (dispatcher.state ? stepRecords(dispatcher.state) : []).reduce((sum, r) => sum + (r.selected ? (r.durationMs ?? 0) : 0), 0);
   dispatcher.ending(at());
@@ -227,7 +228,8 @@ async function rollbackIfDue(options: RunOptions, p: Prepared, place: Workplace,
   const lanes = place.git.lanes;
   const lane = lanes ? await lanes.pool.acquire(lanes.branch.head) : undefined;
   try {
-    const deps = { workstream: ws, workdir: lane?.workdir ?? place.workdir, tree: lane?.root, paths: p.paths, env: p.env, inherited: p.inherited, clock: p.clock, emit: dispatcher.emit, signal: options.hardSignal };
+    const undo = lanes ? (id: string) => lanes.branch.undo(id, state.steps[id]?.commit) : undefined;
+    const deps = { workstream: ws, workdir: lane?.workdir ?? place.workdir, tree: lane?.root, paths: p.paths, env: p.env, inherited: p.inherited, clock: p.clock, emit: dispatcher.emit, signal: options.hardSignal, undo };
     return (await runCompensations(deps, steps, trigger)) ? "passed" : "failed";
   } finally {
     if (lane && lanes) await lanes.pool.release(lane);

@@ -119,7 +119,17 @@ export type RunEvent =
   /** Compensations start: `steps` in the order they will run (reverse finish order), those not compensated yet. */
   | (Base & { type: "rollback-start"; steps: string[]; trigger: "failure" | "rollback" | "resume" })
   | (Base & { type: "compensate-start"; step: string; tool: string })
-  | (Base & { type: "compensate-end"; step: string; passed: boolean; reason: EndReason; durationMs: number; log: string; tail: string[] })
+  | (Base & {
+      type: "compensate-end";
+      step: string;
+      passed: boolean;
+      reason: EndReason;
+      durationMs: number;
+      log: string;
+      tail: string[];
+      /** Worktree runs: the commit on the run's branch that undoes the step's commit. */
+      undone?: string | undefined;
+    })
   | (Base & { type: "rollback-end"; passed: boolean; failed: string[] })
   | (Base & {
       type: "run-end";

@@ -1,6 +1,7 @@
 import { trailerLine } from "./branch-name.js";
 import { identityEnv } from "./commit.js";
 import { git, gitText, splitNul } from "./run-git.js";
+import { scratchTree } from "./scratch-index.js";
 import { serialized } from "./tree-queue.js";
 
 /** Two steps' work that git cannot merge: which steps, which files. */
@@ -71,6 +72,29 @@ export class RunBranch {
     const message = await gitText(this.gitRoot, ["log", "-1", "--format=%B", commit]);
     const copy = await gitText(this.gitRoot, ["commit-tree", tree, "--no-gpg-sign", "-p", this.tip, "-F", "-"], { input: `${message}\n`, env: await identityEnv(this.gitRoot) });
     return { commit: copy };
+  }
+
+  /**
+   * A compensated step's commit, undone on the branch by a commit of its own (its changes applied
+   * in reverse on the tip); the new tip, or undefined when there was nothing to undo or later work
+   * on the same lines keeps git from undoing it (the branch is then left as it is).
+   */
+  undo(step: string, commit: string | undefined): Promise<string | undefined> {
+    return serialized(async () => {
+      if (commit === undefined || !(await isAncestor(this.gitRoot, commit, this.tip))) return undefined;
+      const diff = ["diff", "--binary", "--full-index", "--no-renames", "--no-color", "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/"];
+      const patch = (await git(this.gitRoot, [...diff, `${commit}^1`, commit])).stdout;
+      if (patch.length === 0) return undefined;
+      let applied = true;
+      const tree = await scratchTree(this.gitRoot, { tree: this.tip }, async (env) => {
+        applied = (await git(this.gitRoot, ["apply", "--cached", "--reverse", "-"], { env, input: patch, allowFailure: true })).code === 0;
+      });
+      if (!applied) return undefined;
+      const undone = await gitText(this.gitRoot, ["commit-tree", tree, "--no-gpg-sign", "-p", this.tip, "-F", "-"], { input: `ws(${step}): undo (compensated)\n\n${trailerLine(this.wsId)}\n`, env: await identityEnv(this.gitRoot) });
+      await git(this.gitRoot, ["update-ref", "-m", `ws: undo ${step}`, `refs/heads/${this.name}`, undone, this.tip]);
+      this.tip = undone;
+      return undone;
+    });
   }
 
   /** Which of `results` changed one of `files` since the run's base. */

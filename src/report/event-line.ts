@@ -63,7 +63,7 @@ export function formatEventLine(event: RunEvent): string | undefined {
     case "compensate-start":
       return `compensate ${event.step} (${event.tool})`;
     case "compensate-end":
-      return `compensate ${event.step} ${event.passed ? "passed" : `failed (${formatReason(event.reason)})`} in ${formatDuration(event.durationMs)}, log ${event.log}`;
+      return `compensate ${event.step} ${event.passed ? "passed" : `failed (${formatReason(event.reason)})`} in ${formatDuration(event.durationMs)}, log ${event.log}${event.undone ? `; its commit is undone on the run's branch (${event.undone.slice(0, 8)})` : ""}`;
     case "rollback-end":
       return event.passed ? "rollback done" : `rollback done; compensations failed: ${event.failed.join(", ")}`;
     case "warning":

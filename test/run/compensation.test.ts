@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -57,10 +58,36 @@ describe.concurrent("ws run: compensation", () => {
     expect((await wsc(p, ["run", "--ws-id", "comp"])).code).toBe(1);
     expect(starts(readRecord(p))).not.toContain("undo-a");
     const r = await wsc(p, ["run", "--ws-id", "comp", "--rollback"]);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
+    // The rollback worked, but the run it undid failed: it is no pass (issue 22).
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/rollback done/);
+    expect(r.stdout).not.toMatch(/run passed/);
     expect(starts(readRecord(p)).slice(-3)).toEqual(["undo-c", "undo-b", "undo-a"]);
     // No step ran again.
     expect(starts(readRecord(p)).filter((id) => id === "bad")).toHaveLength(1);
+  });
+
+  it("in a git repository a compensated step's commit is undone on the run's branch, and nothing is offered to merge", async () => {
+    const p = makeProject([
+      {
+        id: "deploy",
+        steps: [
+          { id: "deploy", run: "echo v2 > deployed.txt", file_scope: ["deployed.txt"], compensate: "true" },
+          { id: "smoke", run: "exit 3", depends_on: ["deploy"] },
+        ],
+      },
+    ]);
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: p.dir, encoding: "utf8" }).trim();
+    git("init", "-q", "-b", "main");
+    git("-c", "user.name=T", "-c", "user.email=t@e", "add", "-A");
+    git("-c", "user.name=T", "-c", "user.email=t@e", "commit", "-qm", "initial");
+    const r = await wsc(p, ["run", "deploy"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/compensate deploy passed .*its commit is undone on the run's branch/);
+    expect(git("ls-tree", "--name-only", "ws/deploy")).not.toContain("deployed.txt");
+    expect(git("log", "--format=%s", "ws/deploy")).toContain("ws(deploy): undo (compensated)");
+    expect(r.stdout).not.toContain("git merge");
+    expect((await wsc(p, ["status", "deploy"])).stdout).not.toContain("git merge");
   });
 
   it("after a kill -9 mid-rollback, --resume finishes it without repeating finished compensations", async () => {
