@@ -20,6 +20,7 @@ import { adapterFor, findMissingTools, preflightProblem } from "../tools/registr
 import type { Step, Workstream } from "../workstream/model.js";
 import { UserError } from "../errors.js";
 import { systemClock, type Clock } from "./clock.js";
+import { adaptiveWorkers, systemLoad } from "./adaptive-workers.js";
 import { Dispatcher } from "./dispatch.js";
 import { planRun, type Plan } from "./plan.js";
 import { schedule, type Final, type SchedulerGroup } from "./scheduler.js";
@@ -57,6 +58,8 @@ export interface RunOptions extends Selection {
   /** Run no step: compensate the last run's passed steps (`ws run --rollback`). */
   rollback?: boolean;
   clock?: Clock;
+  /** Where max_workers "auto" reads the machine's load (tests give a virtual one). */
+  load?: { cores: () => number; loadAverage: () => number };
 }
 
 export interface MissingTool {
@@ -269,7 +272,7 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan:
     deps: waits.deps,
     groupDeps: waits.groupDeps,
     selected: p.selected,
-    maxWorkers: plan.maxWorkers,
+    maxWorkers: workerLimit(options, p, plan, emit),
     rateLimitMs: ws.execution.rateLimitDelay * 1000,
     onFailure: ws.execution.onFailure,
     priority: options.order === "fifo" ? undefined : plan.priority,
@@ -286,6 +289,14 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace, plan:
   });
   // Worktrees of steps cancelled between attempts are given back (their work kept as patches).
   return finals.finally(() => units.settle());
+}
+
+/** max_workers "auto" follows the load (unless --max-workers set a number); anything else is fixed. */
+function workerLimit(options: RunOptions, p: Prepared, plan: Plan, emit: Dispatcher["emit"]): number | (() => number) {
+  if (!p.ws.execution.adaptive || options.maxWorkers !== undefined) return plan.maxWorkers;
+  const load = options.load ?? systemLoad;
+  const at = () => new Date(p.clock.now()).toISOString();
+  return adaptiveWorkers({ max: plan.maxWorkers, cores: load.cores(), loadAverage: load.loadAverage, clock: p.clock, onChange: (message) => emit({ type: "warning", at: at(), message }) });
 }
 
 /**
