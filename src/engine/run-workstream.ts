@@ -21,6 +21,7 @@ import type { Step, Workstream } from "../workstream/model.js";
 import { UserError } from "../errors.js";
 import { systemClock, type Clock } from "./clock.js";
 import { adaptiveWorkers, systemLoad } from "./adaptive-workers.js";
+import { ProgressWatch } from "./step-progress.js";
 import { Dispatcher } from "./dispatch.js";
 import { planRun, type Plan } from "./plan.js";
 import { schedule, type Final, type SchedulerGroup } from "./scheduler.js";
@@ -149,7 +150,12 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const at = () => new Date(clock.now()).toISOString();
   // A step may print a key it was given: no event, log line or report keeps its value.
   const secrets = secretValues([p.inherited, p.env, ...ws.steps.map((s) => s.env), ...Object.values(ws.tools).map((t) => t.env)]);
-  const emit = (event: RunEvent) => dispatcher.emit(redactDeep(event, secrets));
+  const send = (event: RunEvent) => dispatcher.emit(redactDeep(event, secrets));
+  const progress = new ProgressWatch(paths.stepDir, send, at);
+  const emit = (event: RunEvent) => {
+    progress.observe(event);
+    send(event);
+  };
   // Before anything is written: a malformed WS_STEP_OUTPUTS is the user's to fix (exit 2).
   // The last run's outputs stand in for steps this one leaves out, if a selected step reads any:
   // reading them is reading the last run's whole state (6 MB at 50 000 steps, bench/scale.mjs).
@@ -179,6 +185,7 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
     runBase: place.runBase,
     estimateMs: plan.estimateMs,
     expectedMs: plan.expectedMs,
+    weights: plan.weights,
   });
   for (const message of startWarnings(options, p, place)) emit({ type: "warning", at: at(), message });
   const lanes = place.git.lanes?.pool;
@@ -190,9 +197,11 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
 
   const approvals = new ApprovalGates({ paths, runId, clock, emit, settings: options.approvals ?? { user: "ws" } });
   let finals: Map<number, Final>;
+  progress.start();
   try {
     finals = await scheduleSteps(options, p, place, plan, emit, stepAt, approvals);
   } finally {
+    progress.stop();
     approvals.close();
   }
   const interrupted = options.signal?.aborted === true;

@@ -66,6 +66,8 @@ export function formatEventLine(event: RunEvent): string | undefined {
       return `compensate ${event.step} ${event.passed ? "passed" : `failed (${formatReason(event.reason)})`} in ${formatDuration(event.durationMs)}, log ${event.log}`;
     case "rollback-end":
       return event.passed ? "rollback done" : `rollback done; compensations failed: ${event.failed.join(", ")}`;
+    case "progress":
+      return `progress ${event.step}: ${Math.floor(event.fraction * 100)}%`;
     case "warning":
       return `warning${event.step ? ` ${event.step}` : ""}: ${event.message}`;
     case "run-end":
