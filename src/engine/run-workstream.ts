@@ -175,6 +175,7 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
     steps: graph.ids,
     selected: [...selected].sort((a, b) => a - b).map((i) => graph.ids[i] ?? ""),
     maxWorkers,
+    adaptive: ws.execution.adaptive === true && options.maxWorkers === undefined ? true : undefined,
     pid: process.pid,
     // A rollback continues the last run's records like a resume does.
     resume: Boolean(options.resume || options.rollback),

@@ -31,6 +31,8 @@ export type RunEvent =
       /** The steps this run will try (after --only/--from/--resume). */
       selected: string[];
       maxWorkers: number;
+      /** max_workers "auto": fewer workers while the load average is over the cores. */
+      adaptive?: boolean | undefined;
       pid: number;
       resume: boolean;
       /** Where the steps run (the worktree, or the project root). */

@@ -35,7 +35,7 @@ export function approvalLine(event: Extract<RunEvent, { type: "approval-end" }>)
 export function formatEventLine(event: RunEvent): string | undefined {
   switch (event.type) {
     case "run-start":
-      return `run ${event.runId} of ${event.wsId}${event.resume ? " (resume)" : ""}: ${event.selected.length}/${event.steps.length} steps, ${event.maxWorkers} workers, in ${event.workdir}${event.branch ? ` (branch ${event.branch})` : ""}${runBaseText(event) ? `; ${runBaseText(event)}` : ""}`;
+      return `run ${event.runId} of ${event.wsId}${event.resume ? " (resume)" : ""}: ${event.selected.length}/${event.steps.length} steps, ${event.maxWorkers} workers${event.adaptive ? " (auto: fewer under load)" : ""}, in ${event.workdir}${event.branch ? ` (branch ${event.branch})` : ""}${runBaseText(event) ? `; ${runBaseText(event)}` : ""}`;
     case "step-start":
       return `start  ${event.step} (attempt ${event.attempt}, ${event.tool})`;
     case "test-start":

@@ -11,6 +11,7 @@ describe("adaptive_scaling and max_workers auto through ws", () => {
     const p = makeProject([doc]);
     const r = ws(p, ["run", "--ws-id", "seed"]);
     expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/run \S+ of seed: 2\/2 steps, \d+ workers \(auto: fewer under load\), in /);
     expect(r.stderr).toMatch(/workstreams\/seed\.json:\d+:\d+: warning: execution\.adaptive_scaling is deprecated: true means max_workers "auto"/);
     expect(r.stderr).toContain('fix: replace it with "max_workers": "auto"');
   });
