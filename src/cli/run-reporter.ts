@@ -35,6 +35,9 @@ export class RunReporter implements RunListener {
   private selected: string[] = [];
   private readonly ended = new Set<string>();
   private expectedMs: Record<string, number> | undefined;
+  private weights: Record<string, number> | undefined;
+  /** What each running step last wrote to $WS_PROGRESS (0..1). */
+  private readonly partial = new Map<string, number>();
   /** When plain output last printed a line: a quiet stretch gets a progress line. */
   private lastLineAt = 0;
   private readonly running = new Set<string>();
@@ -76,6 +79,8 @@ export class RunReporter implements RunListener {
     }
     this.track(event);
     if (this.mode === "plain") {
+      // A step's own progress goes in the periodic progress line, not a line per change.
+      if (event.type === "progress") return;
       if (this.ctx.quiet && event.type !== "run-end" && !(event.type === "step-end" && event.state !== "passed")) return;
       const line = formatEventLine(event);
       if (line !== undefined) this.plainLine(`${event.at.slice(11, 23)} ${line}${this.timeout(event)}`);
@@ -124,6 +129,7 @@ export class RunReporter implements RunListener {
       this.lastLineAt = Date.now();
       this.estimateMs = event.estimateMs;
       this.expectedMs = event.expectedMs;
+      this.weights = event.weights;
       if (this.spinner) {
         this.spinner.start();
         this.ticker = setInterval(() => this.render(), 500);
@@ -132,8 +138,12 @@ export class RunReporter implements RunListener {
       }
       this.ticker?.unref();
     } else if (event.type === "step-start") this.running.add(event.step);
+    else if (event.type === "progress") this.partial.set(event.step, event.fraction);
+    // A retry starts its work again.
+    else if (event.type === "attempt-end") this.partial.delete(event.step);
     else if (event.type === "step-end") {
       this.running.delete(event.step);
+      this.partial.delete(event.step);
       this.ended.add(event.step);
     }
   }
@@ -156,9 +166,20 @@ export class RunReporter implements RunListener {
   /** "3/10 done (45% of the expected work) · running: a, b · awaiting approval: c · 1m20s · ETA 2m". */
   private progressLine(now: number): string {
     const elapsed = now - this.startedAt;
-    const p = progressOf({ selected: this.selected, ended: (id) => this.ended.has(id), expectedMs: this.expectedMs, estimateMs: this.estimateMs, elapsedMs: elapsed });
+    const p = progressOf({
+      selected: this.selected,
+      ended: (id) => this.ended.has(id),
+      expectedMs: this.expectedMs,
+      weights: this.weights,
+      partial: (id) => this.partial.get(id),
+      estimateMs: this.estimateMs,
+      elapsedMs: elapsed,
+    });
     const text = progressText(p, formatDuration);
-    const names = [...this.running];
+    const names = [...this.running].map((id) => {
+      const own = this.partial.get(id);
+      return own === undefined ? id : `${id} ${Math.floor(own * 100)}%`;
+    });
     const shown = names.slice(0, 4).join(", ") + (names.length > 4 ? ` +${names.length - 4}` : "");
     const gated = this.gated.size > 0 ? ` · awaiting approval: ${[...this.gated].join(", ")}` : "";
     return `${text.done} · running: ${shown || "-"}${gated} · ${formatDuration(elapsed)}${text.eta ? ` · ${text.eta}` : ""}`;
@@ -196,6 +217,7 @@ export class RunReporter implements RunListener {
         return header === undefined ? undefined : c.dim(header);
       }
       case "run-end":
+      case "progress":
       case "step-start":
       case "test-start":
       case "test-end":

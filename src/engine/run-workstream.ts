@@ -20,6 +20,8 @@ import { adapterFor, findMissingTools, preflightProblem } from "../tools/registr
 import type { Step, Workstream } from "../workstream/model.js";
 import { UserError } from "../errors.js";
 import { systemClock, type Clock } from "./clock.js";
+import { adaptiveWorkers, systemLoad } from "./adaptive-workers.js";
+import { ProgressWatch } from "./step-progress.js";
 import { Dispatcher } from "./dispatch.js";
 import { planRun, type Plan } from "./plan.js";
 import { schedule, type Final, type SchedulerGroup } from "./scheduler.js";
@@ -57,6 +59,8 @@ export interface RunOptions extends Selection {
   /** Run no step: compensate the last run's passed steps (`ws run --rollback`). */
   rollback?: boolean;
   clock?: Clock;
+  /** Where max_workers "auto" reads the machine's load (tests give a virtual one). */
+  load?: { cores: () => number; loadAverage: () => number };
 }
 
 export interface MissingTool {
@@ -146,7 +150,12 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const at = () => new Date(clock.now()).toISOString();
   // A step may print a key it was given: no event, log line or report keeps its value.
   const secrets = secretValues([p.inherited, p.env, ...ws.steps.map((s) => s.env), ...Object.values(ws.tools).map((t) => t.env)]);
-  const emit = (event: RunEvent) => dispatcher.emit(redactDeep(event, secrets));
+  const send = (event: RunEvent) => dispatcher.emit(redactDeep(event, secrets));
+  const progress = new ProgressWatch(paths.stepDir, send, at);
+  const emit = (event: RunEvent) => {
+    progress.observe(event);
+    send(event);
+  };
   // Before anything is written: a malformed WS_STEP_OUTPUTS is the user's to fix (exit 2).
   // The last run's outputs stand in for steps this one leaves out, if a selected step reads any:
   // reading them is reading the last run's whole state (6 MB at 50 000 steps, bench/scale.mjs).
@@ -171,6 +180,7 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
     steps: graph.ids,
     selected: [...selected].sort((a, b) => a - b).map((i) => graph.ids[i] ?? ""),
     maxWorkers,
+    adaptive: ws.execution.adaptive === true && options.maxWorkers === undefined ? true : undefined,
     pid: process.pid,
     // A rollback continues the last run's records like a resume does.
     resume: Boolean(options.resume || options.rollback),
@@ -181,6 +191,7 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
     runBase: place.runBase,
     estimateMs: plan.estimateMs,
     expectedMs: plan.expectedMs,
+    weights: plan.weights,
   });
   for (const message of startWarnings(options, p, place)) emit({ type: "warning", at: at(), message });
   const lanes = place.git.lanes?.pool;
@@ -192,9 +203,11 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
 
   const approvals = new ApprovalGates({ paths, runId, clock, emit, settings: options.approvals ?? { user: "ws" } });
   let finals: Map<number, Final>;
+  progress.start();
   try {
     finals = await scheduleSteps(options, p, place, plan, emit, stepAt, approvals);
   } finally {
+    progress.stop();
     approvals.close();
   }
   const interrupted = options.signal?.aborted === true;
@@ -277,7 +290,7 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace & { sa
     deps: waits.deps,
     groupDeps: waits.groupDeps,
     selected: p.selected,
-    maxWorkers: plan.maxWorkers,
+    maxWorkers: workerLimit(options, p, plan, emit),
     rateLimitMs: ws.execution.rateLimitDelay * 1000,
     onFailure: ws.execution.onFailure,
     priority: options.order === "fifo" ? undefined : plan.priority,
@@ -294,6 +307,14 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace & { sa
   });
   // Worktrees of steps cancelled between attempts are given back (their work kept as patches).
   return finals.finally(() => units.settle());
+}
+
+/** max_workers "auto" follows the load (unless --max-workers set a number); anything else is fixed. */
+function workerLimit(options: RunOptions, p: Prepared, plan: Plan, emit: Dispatcher["emit"]): number | (() => number) {
+  if (!p.ws.execution.adaptive || options.maxWorkers !== undefined) return plan.maxWorkers;
+  const load = options.load ?? systemLoad;
+  const at = () => new Date(p.clock.now()).toISOString();
+  return adaptiveWorkers({ max: plan.maxWorkers, cores: load.cores(), loadAverage: load.loadAverage, clock: p.clock, onChange: (message) => emit({ type: "warning", at: at(), message }) });
 }
 
 /**

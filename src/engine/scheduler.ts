@@ -46,7 +46,8 @@ interface SchedulerOptions {
   deps: number[][];
   /** Nodes this run may start; the others count as satisfied dependencies and are left alone. */
   selected: ReadonlySet<number>;
-  maxWorkers: number;
+  /** A function is read at each admission (max_workers "auto" follows the load; see adaptive-workers.ts). */
+  maxWorkers: number | (() => number);
   /** Minimum gap between two starts, ms. */
   rateLimitMs: number;
   onFailure: OnFailure;
@@ -314,7 +315,7 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
   for (;;) {
     let nextWakeIn = Infinity;
     // readySince only ever holds nodes that may start under the current stop mode (see sweep).
-    while (running.size < options.maxWorkers && readySince.size > 0) {
+    while (readySince.size > 0 && running.size < workerLimit(options.maxWorkers)) {
       const waitForRate = lastStart + options.rateLimitMs - clock.now();
       if (waitForRate > 0) {
         nextWakeIn = Math.min(nextWakeIn, waitForRate);
@@ -408,4 +409,9 @@ function effectiveDeps(deps: ReadonlyArray<readonly number[]>, selected: Readonl
   }
   const watched = [...selected].filter((i) => !downstream.has(i));
   return deps.map((ds, i) => (handlers.includes(i) ? watched : ds));
+}
+
+/** Never below one: a limit of zero would leave ready steps waiting with nothing to wake them. */
+function workerLimit(maxWorkers: number | (() => number)): number {
+  return Math.max(1, typeof maxWorkers === "number" ? maxWorkers : maxWorkers());
 }

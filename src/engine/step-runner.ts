@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { progressFileOf } from "./step-progress.js";
 import { capOutputs, MAX_OUTPUT_BYTES, parseOutputs, type Outputs } from "./outputs.js";
 import type { Clock } from "./clock.js";
 import type { RunEvent } from "../events/run-event.js";
@@ -330,7 +331,7 @@ export class StepRun {
       command: invocation.command,
       args: invocation.args,
       cwd: this.workdir,
-      env: { ...step.env, ...invocation.env, WS_OUTPUT: outputFile },
+      env: { ...step.env, ...invocation.env, WS_OUTPUT: outputFile, WS_PROGRESS: progressFileOf(deps.paths.stepDir(step.id), attempt) },
       stdinFile: invocation.stdinFile,
       timeoutMs: step.timeout * 1000,
       logFile: log,

@@ -31,6 +31,8 @@ export type RunEvent =
       /** The steps this run will try (after --only/--from/--resume). */
       selected: string[];
       maxWorkers: number;
+      /** max_workers "auto": fewer workers while the load average is over the cores. */
+      adaptive?: boolean | undefined;
       pid: number;
       resume: boolean;
       /** Where the steps run (the worktree, or the project root). */
@@ -40,6 +42,8 @@ export type RunEvent =
       estimateMs?: number | undefined;
       /** Expected duration of each selected step (ms; history medians), for progress weighted by work. */
       expectedMs?: Record<string, number> | undefined;
+      /** Each selected step's share of the overall progress (step.weight, else from history, else 1). */
+      weights?: Record<string, number> | undefined;
       /** What a worktree run started from: the working tree (with `uncommitted` files beyond
        *  HEAD, the first few named in `sample`) or the ref given with --base. */
       base?: { source: string; commit: string; uncommitted: number; sample: string[] } | undefined;
@@ -116,6 +120,8 @@ export type RunEvent =
     })
   | (Base & { type: "breaker"; tool: string; state: BreakerState; failures: number; cooldownMs?: number | undefined; /** When an open breaker lets a trial through (ISO): the cooldown's end or the quota's reset. */ until?: string | undefined })
   | (Base & { type: "warning"; message: string; step?: string | undefined })
+  /** What a running attempt wrote last to $WS_PROGRESS (0..1); emitted only when it changes. */
+  | (Base & { type: "progress"; step: string; attempt: number; fraction: number })
   /** Compensations start: `steps` in the order they will run (reverse finish order), those not compensated yet. */
   | (Base & { type: "rollback-start"; steps: string[]; trigger: "failure" | "rollback" | "resume" })
   | (Base & { type: "compensate-start"; step: string; tool: string })

@@ -35,7 +35,7 @@ export function approvalLine(event: Extract<RunEvent, { type: "approval-end" }>)
 export function formatEventLine(event: RunEvent): string | undefined {
   switch (event.type) {
     case "run-start":
-      return `run ${event.runId} of ${event.wsId}${event.resume ? " (resume)" : ""}: ${event.selected.length}/${event.steps.length} steps, ${event.maxWorkers} workers, in ${event.workdir}${event.branch ? ` (branch ${event.branch})` : ""}${runBaseText(event) ? `; ${runBaseText(event)}` : ""}`;
+      return `run ${event.runId} of ${event.wsId}${event.resume ? " (resume)" : ""}: ${event.selected.length}/${event.steps.length} steps, ${event.maxWorkers} workers${event.adaptive ? " (auto: fewer under load)" : ""}, in ${event.workdir}${event.branch ? ` (branch ${event.branch})` : ""}${runBaseText(event) ? `; ${runBaseText(event)}` : ""}`;
     case "step-start":
       return `start  ${event.step} (attempt ${event.attempt}, ${event.tool})`;
     case "test-start":
@@ -66,6 +66,8 @@ export function formatEventLine(event: RunEvent): string | undefined {
       return `compensate ${event.step} ${event.passed ? "passed" : `failed (${formatReason(event.reason)})`} in ${formatDuration(event.durationMs)}, log ${event.log}${event.undone ? `; its commit is undone on the run's branch (${event.undone.slice(0, 8)})` : ""}`;
     case "rollback-end":
       return event.passed ? "rollback done" : `rollback done; compensations failed: ${event.failed.join(", ")}`;
+    case "progress":
+      return `progress ${event.step}: ${Math.floor(event.fraction * 100)}%`;
     case "warning":
       return `warning${event.step ? ` ${event.step}` : ""}: ${event.message}`;
     case "run-end":

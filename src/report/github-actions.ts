@@ -73,6 +73,7 @@ export function githubActionsLines(event: RunEvent): string[] {
     case "rollback-start":
     case "compensate-start":
     case "rollback-end":
+    case "progress":
       return [];
   }
 }

@@ -187,6 +187,9 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         step.approval = { approved: event.approved, by: event.by, at: event.at, via: event.via, reason: event.reason };
       }
       break;
+    case "progress":
+      // Live only (the reporter shows it); the state keeps what a step ended with.
+      break;
     case "rollback-start":
       state.rollback = { state: "running", steps: event.steps };
       break;

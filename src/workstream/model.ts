@@ -38,6 +38,8 @@ export interface Execution {
   parallel: boolean;
   /** Resolved: "auto" became the number of available CPUs; `parallel: false` became 1. */
   maxWorkers: number;
+  /** max_workers "auto" (or the deprecated adaptive_scaling): fewer workers while the load average is over the cores. */
+  adaptive?: boolean | undefined;
   /** Seconds; 0 means no timeout. */
   timeoutPerStep: number;
   /** Seconds between two step starts. */
@@ -90,6 +92,8 @@ export interface Step {
   timeout: number;
   /** Extra attempts after a failed one. */
   retries: number;
+  /** Share of the run's overall progress against an average step (1); undefined: from history. */
+  weight?: number | undefined;
   acceptanceTests: AcceptanceTest[];
   /**
    * The `when` condition as written and its interpolated value; undefined = always run. With

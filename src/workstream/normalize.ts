@@ -50,6 +50,7 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
       dependsOn: raw.depends_on ?? [],
       timeout: raw.timeout ?? defaultTimeout,
       retries: raw.retries ?? defaults.retries,
+      weight: raw.weight,
       acceptanceTests: raw.acceptance_tests?.map((t) => (typeof t === "string" ? { run: t, timeout: undefined } : { run: t.run, timeout: t.timeout })) ?? [],
       when: resolveWhen(raw, index, opts, diagnostics),
       env: raw.env ?? {},
@@ -152,10 +153,13 @@ function resolveExecution(doc: RawWorkstream, opts: NormalizeOptions, diagnostic
     diagnostics.push(issueToDiagnostic({ ...issue, path: issue.path.slice(0, 2), message }, opts.source, opts.source.path));
   }
   const parallel = typeof resolved.parallel === "boolean" ? resolved.parallel : true;
-  const maxWorkers = resolved.max_workers === "auto" ? os.availableParallelism() : typeof resolved.max_workers === "number" ? resolved.max_workers : DEFAULTS.maxWorkers;
+  const adaptive = resolved.max_workers === "auto" || (resolved.max_workers === undefined && resolved.adaptive_scaling === true);
+  if (raw.adaptive_scaling !== undefined) diagnostics.push(adaptiveScalingNote(opts, raw.max_workers !== undefined));
+  const maxWorkers = adaptive ? os.availableParallelism() : typeof resolved.max_workers === "number" ? resolved.max_workers : DEFAULTS.maxWorkers;
   return {
     parallel,
     maxWorkers: parallel ? maxWorkers : 1,
+    adaptive: parallel && adaptive,
     timeoutPerStep: typeof resolved.timeout_per_step === "number" ? resolved.timeout_per_step : DEFAULTS.timeoutPerStep,
     rateLimitDelay: typeof resolved.rate_limit_delay === "number" ? resolved.rate_limit_delay : DEFAULTS.rateLimitDelay,
     onFailure: (resolved.on_failure as Execution["onFailure"] | undefined) ?? DEFAULTS.onFailure,
@@ -163,6 +167,23 @@ function resolveExecution(doc: RawWorkstream, opts: NormalizeOptions, diagnostic
     fileConflicts: (resolved.file_conflicts as Execution["fileConflicts"] | undefined) ?? DEFAULTS.fileConflicts,
     isolation: resolved.isolation as Execution["isolation"],
     sandbox: sandboxConfig(resolved.sandbox, opts),
+  };
+}
+
+/**
+ * The seeds' `adaptive_scaling` still works (files written for them keep running) but says what
+ * replaced it: `max_workers: "auto"`, which now follows the load average.
+ */
+function adaptiveScalingNote(opts: NormalizeOptions, maxWorkersSet: boolean): Diagnostic {
+  return {
+    severity: "warning",
+    code: "deprecated",
+    message: maxWorkersSet
+      ? "execution.adaptive_scaling is deprecated and ignored here: max_workers is set"
+      : "execution.adaptive_scaling is deprecated: true means max_workers \"auto\" (CPUs, fewer while the load average is over the cores)",
+    file: opts.source.path,
+    location: locateNearest(opts.source, ["execution", "adaptive_scaling"], "key"),
+    fix: 'replace it with "max_workers": "auto"',
   };
 }
 

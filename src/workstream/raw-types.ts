@@ -26,6 +26,7 @@ export interface RawStep {
   depends_on?: string[];
   timeout?: number;
   retries?: number;
+  weight?: number;
   acceptance_tests?: Array<string | RawAcceptanceTest>;
   when?: string | boolean;
   env?: Record<string, string>;
@@ -37,7 +38,7 @@ export interface RawStep {
 }
 
 /** Values may still be `${env...}` strings here. */
-export type RawExecution = Partial<Record<"parallel" | "max_workers" | "timeout_per_step" | "rate_limit_delay" | "on_failure" | "compensation" | "file_conflicts" | "isolation" | "sandbox", unknown>>;
+export type RawExecution = Partial<Record<"parallel" | "max_workers" | "timeout_per_step" | "rate_limit_delay" | "on_failure" | "compensation" | "file_conflicts" | "isolation" | "sandbox" | "adaptive_scaling", unknown>>;
 
 export interface RawWorkstream {
   id: string;

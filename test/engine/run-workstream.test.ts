@@ -155,3 +155,23 @@ describe("time through the injected clock", () => {
     expect(events.events.find((e) => e.type === "warning")).toMatchObject({ message: expect.stringMatching(/4 workers .*"parallel": false/) as unknown });
   });
 });
+
+describe('max_workers "auto" under a virtual load', () => {
+  it("runs one step at a time while the load average is over the cores, and says so once", async () => {
+    const steps = ["a", "b", "c"].map((id) => ({ id, tool: "shell", run: "true" }));
+    const workstream = workstreamOf({ execution: { isolation: "none", max_workers: "auto" }, steps });
+    // Three workers whatever this machine's CPUs: the load alone must bring them down to one.
+    workstream.execution.maxWorkers = 3;
+    const { events } = await run({ steps }, { workstream, load: { cores: () => 2, loadAverage: () => 9 } });
+    let running = 0;
+    let most = 0;
+    for (const e of events.events) {
+      if (e.type === "step-start") most = Math.max(most, ++running);
+      if (e.type === "step-end") running -= 1;
+    }
+    expect(most).toBe(1);
+    const notes = events.events.filter((e) => e.type === "warning" && /max_workers "auto"/.test(e.message));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatchObject({ message: expect.stringMatching(/^load average 9.00 is over the 2 cores: max_workers "auto" backs off to 1 worker \(of 3\)/) });
+  });
+});

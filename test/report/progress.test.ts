@@ -21,10 +21,28 @@ describe("progressOf", () => {
     expect(slow.etaMs).toBe(Math.round(0.4 * -40_000 + 0.6 * 80_000));
   });
 
-  it("gives no ETA without history, nor one past the estimate with nothing ended; 0 when all ended", () => {
-    expect(progressOf({ selected, ended: (id) => id === "a", elapsedMs: 5000 })).toMatchObject({ fraction: undefined, etaMs: undefined });
+  it("without history (a first run) the ETA comes from the pace alone; none before any work is done, nor past the estimate with nothing ended; 0 when all ended", () => {
+    expect(progressOf({ selected, ended: (id) => id === "a", elapsedMs: 5000 })).toMatchObject({ fraction: undefined, etaMs: 10_000 });
+    expect(progressOf({ selected, ended: () => false, elapsedMs: 5000 }).etaMs).toBeUndefined();
     expect(progressOf({ selected, ended: () => false, expectedMs, estimateMs: 80_000, elapsedMs: 90_000 }).etaMs).toBeUndefined();
     expect(progressOf({ selected, ended: () => true, expectedMs, estimateMs: 80_000, elapsedMs: 90_000 })).toMatchObject({ fraction: 1, etaMs: 0 });
+  });
+});
+
+describe("progressOf with step weights and a step's own progress", () => {
+  it("counts a running step by what it reported, weighted, so the share and the ETA move between step ends", () => {
+    const weights = { a: 2, b: 1, c: 1 };
+    const before = progressOf({ selected, ended: () => false, weights, partial: () => undefined, elapsedMs: 10_000 });
+    expect(before).toMatchObject({ fraction: 0, etaMs: undefined });
+    const half = progressOf({ selected, ended: () => false, weights, partial: (id) => (id === "a" ? 0.5 : undefined), elapsedMs: 10_000 });
+    expect(half).toMatchObject({ done: 0, fraction: 0.25, etaMs: 30_000 });
+    const more = progressOf({ selected, ended: () => false, weights, partial: (id) => (id === "a" ? 1 : id === "b" ? 0.5 : undefined), elapsedMs: 15_000 });
+    expect(more).toMatchObject({ fraction: 5 / 8, etaMs: 9000 });
+  });
+
+  it("explicit weights win over history; a first run with progress reports gets a share from weight 1 each", () => {
+    expect(progressOf({ selected, ended: (id) => id === "b", expectedMs, weights: { a: 1, b: 3, c: 1 }, elapsedMs: 1 }).fraction).toBe(0.6);
+    expect(progressOf({ selected, ended: (id) => id === "b", partial: (id) => (id === "a" ? 0.5 : undefined), elapsedMs: 1 }).fraction).toBe(0.5);
   });
 });
 
@@ -53,6 +71,19 @@ describe("plain output's progress line", () => {
     expect(lines.at(-1)).toMatch(/ progress: 1\/3 done \(60% of the expected work\) · running: b · \S+/);
     reporter.quietTick(quietFrom + 15_000);
     expect(lines.length).toBe(before + 1);
+    reporter.close();
+  });
+
+  it("shows a running step's own progress in the share and beside its name, and prints no line per progress event", () => {
+    const { reporter, lines } = plainReporter();
+    const base = { runId: "r", wsId: "w", file: "f", hash: "h", steps: selected, selected, maxWorkers: 2, pid: 1, resume: false, workdir: "/w" };
+    reporter.onEvent({ type: "run-start", at: at(0), ...base, weights: { a: 2, b: 1, c: 1 } });
+    reporter.onEvent({ type: "step-start", at: at(0), step: "a", attempt: 1, tool: "shell" });
+    const before = lines.length;
+    reporter.onEvent({ type: "progress", at: at(0), step: "a", attempt: 1, fraction: 0.5 });
+    expect(lines.length).toBe(before);
+    reporter.quietTick(Date.now() + 10_500);
+    expect(lines.at(-1)).toMatch(/ progress: 0\/3 done \(25% of the expected work\) · running: a 50% · \S+ · ETA \S+$/);
     reporter.close();
   });
 });

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { buildGraph } from "../../src/graph/graph.js";
+import { planRun } from "../../src/engine/plan.js";
+import { idRecord } from "../../src/id-record.js";
+import { workstreamOf } from "../helpers/workstream.js";
+import { loadText, errors } from "../workstream/helpers.js";
+
+/** step.weight: a step's share of the overall progress, against an average step (1). */
+describe("progress weights in the plan", () => {
+  const steps = [
+    { id: "a", tool: "shell", run: "true" },
+    { id: "b", tool: "shell", run: "true", weight: 5 },
+    { id: "c", tool: "shell", run: "true" },
+    { id: "d", tool: "shell", run: "true" },
+  ];
+
+  it("an explicit weight wins; the others weigh their past duration over the mean past duration, or 1 without one", () => {
+    const ws = workstreamOf({ steps });
+    const history = { steps: idRecord<number[]>([["a", [30_000]], ["b", [1000]], ["c", [10_000]]]) };
+    const graph = buildGraph(ws);
+    const plan = planRun(ws, graph, history, 2);
+    // mean of a, b, c's past durations: 41 s / 3.
+    expect(plan.weights).toEqual({ a: 30_000 / (41_000 / 3), b: 5, c: 10_000 / (41_000 / 3), d: 1 });
+  });
+
+  it("no step sets a weight: none in the plan (expectedMs, or 1 each, weighs), so run-start stays small", () => {
+    const ws = workstreamOf({ steps: steps.map(({ id, tool, run }) => ({ id, tool, run })) });
+    const graph = buildGraph(ws);
+    expect(planRun(ws, graph, { steps: idRecord() }, 2).weights).toBeUndefined();
+  });
+
+  it("the schema wants a number over 0", async () => {
+    for (const weight of [0, -1, "2"]) {
+      const r = await loadText("w.json", { id: "w", steps: [{ id: "a", tool: "shell", run: "true", weight }] });
+      expect(errors(r).map((d) => d.message).join("\n"), String(weight)).toMatch(/weight/);
+    }
+    const ok = await loadText("w.json", { id: "w", steps: [{ id: "a", tool: "shell", run: "true", weight: 0.5 }] });
+    expect(ok.ok && ok.workstream.steps[0]?.weight).toBe(0.5);
+  });
+});
