@@ -123,7 +123,7 @@ describe("ws run: step ids that are names of Object's own members", () => {
     const first = ws(p, ["run", "--ws-id", "proto"]);
     expect(first.code, first.stderr).toBe(1);
     expect(readState(p, "proto").steps).toMatchObject({ constructor: { state: "passed" }, __proto__: { state: "passed" }, hasOwnProperty: { state: "failed" }, valueOf: { state: "blocked" } });
-    for (const args of [["status", "--ws-id", "proto"], ["graph", "--ws-id", "proto"], ["export", "github", "proto"], ["logs", "proto", "--step", "__proto__"]]) {
+    for (const args of [["status", "--ws-id", "proto"], ["graph", "--ws-id", "proto"], ["export", "github", "proto", "--ws-from", `git+https://example.com/ws.git#${"0".repeat(40)}`], ["logs", "proto", "--step", "__proto__"]]) {
       const r = ws(p, args);
       expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
     }
