@@ -134,6 +134,10 @@ export class StepRun {
 
   /** Worktree runs: the step's own worktree, from its first attempt to its end. */
   private lane: (Lane & { identity: TreeIdentity }) | undefined;
+  get stepId(): string {
+    return this.step.id;
+  }
+
   /** What the step's work amounts to as a commit (worktree runs): its commit, else its base. */
   result: string | undefined;
 

@@ -114,7 +114,8 @@ export class StepUnits {
 
   private async lookOutside(): Promise<void> {
     const watch = this.deps.git.lanes?.watch;
-    const changed = watch ? await watch.changes() : [];
+    // A look cut short (Ctrl-C reaches git too) tells nothing; the next one sees the same changes.
+    const changed = watch ? await watch.changes().catch(() => [] as string[]) : [];
     if (changed.length === 0) return;
     const sandboxed = this.deps.workstream.execution.isolation === "sandbox";
     const shown = changed.length > 8 ? `${changed.slice(0, 8).join(", ")} and ${changed.length - 8} more` : changed.join(", ");
@@ -170,7 +171,7 @@ export class StepUnits {
     // A step cancelled between attempts has not said so yet; steps that ended emitted their own step-end.
     if (final.state === "cancelled") this.runs.get(node)?.cancel(why);
     const run = this.runs.get(node);
-    if (run) this.releases.push(run.releaseLane());
+    if (run) this.releases.push(run.releaseLane().catch((error: unknown) => this.deps.emit({ type: "warning", at: this.at(), step: run.stepId, message: `could not give back the worktree of ${run.stepId}: ${(error as Error).message.split("\n")[0]}` })));
     const notRun = final.state === "blocked" || (final.state === "cancelled" && !this.runs.has(node)) || (final.state === "skipped" && final.reason.kind === "run_if");
     if (notRun) {
       const detail = this.refusals.get(node) ?? why?.detail;

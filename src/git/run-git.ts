@@ -91,6 +91,10 @@ export async function git(cwd: string, args: readonly string[], options: GitOpti
     reject: false,
     timeout: options.timeoutMs ?? GIT_TIMEOUT_MS,
     maxBuffer: MAX_BUFFER,
+    // A process group of its own: Ctrl-C in the terminal reaches the whole foreground group, and a
+    // git killed mid-write leaves index.lock behind and fails the look or commit it was making.
+    // ws stops its steps on Ctrl-C; its own short git commands finish.
+    detached: true,
   });
   const result = {
     code: run.exitCode ?? 128,
