@@ -53,7 +53,7 @@ export interface RunState {
   pid: number;
   startedAt: string;
   endedAt?: string | undefined;
-  status: "running" | "passed" | "failed" | "cancelled";
+  status: "running" | "passed" | "failed" | "cancelled" | "held";
   exitCode?: number | undefined;
   durationMs?: number | undefined;
   sequentialMs?: number | undefined;

@@ -179,7 +179,7 @@ function approvalOf(raw: RawStep): Step["approval"] {
   const a = raw.approval;
   if (a === undefined) return undefined;
   const given = a === true ? {} : a;
-  return { prompt: given.prompt ?? `Start ${raw.id}?`, timeout: given.timeout ?? 0, environment: given.environment ?? raw.id };
+  return { prompt: given.prompt ?? `Start ${raw.id}?`, timeout: given.timeout ?? 0, environment: given.environment ?? raw.id, onReject: given.on_reject ?? "hold" };
 }
 
 /** "~/" is the home folder; the schema admits nothing else that is not absolute. */
