@@ -226,6 +226,25 @@ export function interruptedAttempts(record: Pick<StepRecord, "interrupted" | "in
   return (record.interrupted ?? 0) + (record.inAttempt ? 1 : 0);
 }
 
+/**
+ * A run whose process is gone (kill -9, a crash) as `ws status` must show it: nothing is running
+ * or waiting any more. A step that was running ends `cancelled` (its open attempt counts as
+ * interrupted, as a resume will count it), one waiting at its gate or for a quota likewise; the
+ * run's status stays as recorded (the caller calls the run interrupted). Changes `state` in place.
+ */
+export function settleInterrupted(state: RunState): void {
+  for (const record of stepRecords(state)) {
+    const wasWaiting = record.waiting && (record.state === "pending" || record.state === "running") ? record.waiting.reason : undefined;
+    if (record.state !== "running" && wasWaiting === undefined) continue;
+    record.detail = wasWaiting === "approval" ? "interrupted at its approval gate" : wasWaiting === "quota" ? "interrupted while parked on its quota" : "interrupted (ws is gone)";
+    record.state = "cancelled";
+    record.reason = because("cancelled");
+    record.interrupted = interruptedAttempts(record) || undefined;
+    record.inAttempt = undefined;
+    record.waiting = undefined;
+  }
+}
+
 /** Fold a whole event log (possibly several runs, later ones resuming earlier ones). */
 export function foldEvents(events: Iterable<RunEvent>): RunState | undefined {
   let state: RunState | undefined;
