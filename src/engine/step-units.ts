@@ -80,6 +80,11 @@ export class StepUnits {
       return { final: true, state: "skipped", reason: because("skipped") };
     }
     const admission = (token as Token | undefined) ?? { kind: "run", tool: step.tool, trial: false };
+    if (admission.kind === "rejected" && step.approval?.onReject !== "fail") {
+      // Held: the step ends without running or failing (onFinal says so), its dependents never start.
+      this.refusals.set(node, `${admission.detail}; held: ws run --resume --approve ${step.id} continues`);
+      return { final: true, state: "cancelled", reason: because("held") };
+    }
     if (admission.kind === "rejected") {
       // A rejection is the step's failure (on_failure applies), decided before any attempt.
       this.deps.emit(stepEndEvent(this.at(), { step: step.id, state: "failed", reason: because("rejected"), detail: admission.detail }));

@@ -142,7 +142,8 @@ describe("ws run: signals", () => {
 
     const status = ws(p, ["status", "--ws-id", "crash", "--json"]);
     expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ status: "running", interrupted: true, steps: { a: { state: "passed" }, b: { state: "running" } } });
+    // The step that ws was running is not running any more: status says it was interrupted.
+    expect(JSON.parse(status.stdout)).toMatchObject({ status: "running", interrupted: true, steps: { a: { state: "passed" }, b: { state: "cancelled", interrupted: 1, detail: "interrupted (ws is gone)" } } });
 
     fs.writeFileSync(path.join(p.dir, "go"), "");
     const resumed = ws(p, ["run", "--ws-id", "crash", "--resume"]);
