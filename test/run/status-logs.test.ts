@@ -168,8 +168,8 @@ describe.concurrent("ws status", () => {
     await waitFor("the gate to wait", () => readEvents(p, "dead").some((e) => e.type === "approval-wait"));
     process.kill(run.pid, "SIGKILL");
     await run.done;
-    // The step outlives ws only for a moment (the spawn server kills its jobs when ws dies), so
-    // its group may be gone already: kill what is left, if anything.
+    // The step may outlive ws (by default), or only for a moment (WS_SPAWN=server: the spawn
+    // server kills its jobs when ws dies), so its group may be gone already: kill what is left.
     try {
       process.kill(-step.pgid, "SIGKILL");
     } catch (error) {
