@@ -185,3 +185,25 @@ export function table(header, rows) {
   const line = (cells) => `| ${cells.join(" | ")} |`;
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
+
+/**
+ * Runs a command under bench/reap.py, which reaps every process the command leaves behind (ws's
+ * spawn server outlives ws by a moment, and its forks never reach this process's rusage), and
+ * returns { wallMs, cpuMs, code }: wall from spawn to the command's own exit, CPU (user + system)
+ * over the whole tree. Without python3, `cpuMs` is undefined and wall comes from runTimed.
+ */
+export async function runReaped(command, args, { cwd, env, python3 } = {}) {
+  if (python3 === undefined) {
+    const run = await runTimed(command, args, { cwd, env });
+    return { wallMs: run.wallMs, cpuMs: undefined, code: run.code };
+  }
+  const out = path.join(os.tmpdir(), `ws-bench-reap-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
+  try {
+    const run = await runTimed(python3, [path.join(import.meta.dirname, "reap.py"), out, command, ...args], { cwd, env });
+    if (run.code !== 0 && !fs.existsSync(out)) throw new Error(`bench/reap.py exited ${run.code}`);
+    const { wallMs, cpuMs, code } = JSON.parse(fs.readFileSync(out, "utf8"));
+    return { wallMs, cpuMs, code };
+  } finally {
+    fs.rmSync(out, { force: true });
+  }
+}

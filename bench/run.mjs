@@ -101,10 +101,12 @@ function render(totalS) {
   ].join("\n");
 }
 
+const fmtRatio = (v) => (v === undefined || Number.isNaN(v) ? "n/a" : `${v.toFixed(2)}×`);
+
 function headline(s) {
   switch (s.name) {
     case "overhead":
-      return `ws ${(s.wsMs / 1000).toFixed(2)} s vs make -j2 ${(s.makeMs / 1000).toFixed(2)} s = ${s.ratio.toFixed(2)}× (≤ 1.2×); vs ninja -j2 ${(s.wsMs / s.ninjaMs).toFixed(2)}×; with WS_SPAWN=direct ${(s.directMs / s.makeMs).toFixed(2)}× make`;
+      return `ws ${fmtMs(s.wsMs)} = ${fmtRatio(s.ratio)} make -j2 (≤ 2×, stretch 1.2×), ${fmtRatio(s.wireitRatio)} wireit (≤ 0.5×), ${fmtRatio(s.wsMs / s.ninjaMs)} ninja -j2; CPU over all its processes ${s.wsCpuMs === undefined ? "n/a" : `${(s.wsCpuMs / s.steps).toFixed(2)} ms`} a step, wall ${(s.wsMs / s.steps).toFixed(2)} ms; WS_SPAWN=server ${fmtRatio(s.otherMs / s.wsMs)} the wall, ${s.otherCpuMs === undefined || s.wsCpuMs === undefined ? "n/a" : fmtRatio(s.otherCpuMs / s.wsCpuMs)} the CPU`;
     case "seed":
       return `speedup ${s.speedup.toFixed(2)}× (≥ 3.6×)`;
     case "scheduling":

@@ -7,6 +7,7 @@ import type { RunListener } from "../events/listener.js";
 import type { RunOutcome } from "../engine/run-workstream.js";
 import type { UnknownStep } from "../engine/select.js";
 import type { Workstream } from "../workstream/model.js";
+import type { RunState } from "../store/run-state.js";
 import { formatDuration } from "../format/duration.js";
 import { checkReportTarget } from "./report-targets.js";
 
@@ -133,7 +134,14 @@ async function printSummary(ws: Workstream, result: Extract<RunOutcome, { kind: 
   out(ctx, (await import("./summary-table.js")).timesLine(ws.id, state, readHistory(wsPaths(ctx.cwd, ws.id).history)));
   const { mergeAdvice, adviceLines } = await import("./merge-hint.js");
   for (const line of await adviceLines(await mergeAdvice(ctx, state))) out(ctx, line);
-  if (exitCode !== 0) out(ctx, `details: ws status --ws-id ${ws.id}, ws logs --ws-id ${ws.id} --step <id>; continue with: ws run --ws-id ${ws.id} --resume`);
+  const held = heldSteps(state);
+  if (held.length > 0 && state.status === "held") out(ctx, `held at ${held.join(", ")} (approval rejected): continue with: ws run --ws-id ${ws.id} --resume --approve ${held.join(",")}`);
+  else if (exitCode !== 0) out(ctx, `details: ws status --ws-id ${ws.id}, ws logs --ws-id ${ws.id} --step <id>; continue with: ws run --ws-id ${ws.id} --resume`);
+}
+
+/** The steps whose approval gate held the run (rejected under on_reject "hold"). */
+function heldSteps(state: RunState): string[] {
+  return state.order.filter((id) => state.steps[id]?.reason?.kind === "held");
 }
 
 /** `--approve a,b` or `--approve all`; a name that is not a gated step is a typo to fix before the run. */

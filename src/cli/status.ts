@@ -114,6 +114,8 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
       const what = rollback.state === "running" ? "in progress (continue with --resume)" : failedComp.length > 0 ? `done, compensation failed: ${failedComp.join(", ")}` : "done";
       lines.push(`rollback of ${rollback.steps.join(", ") || "no step"}: ${what}`);
     }
+    const held = report.state.status === "held" ? report.state.order.filter((id) => report.state.steps[id]?.reason?.kind === "held") : [];
+    if (held.length > 0) lines.push(chalk.yellow(`held at ${held.join(", ")} (approval rejected, nothing compensated); continue with: ws run --ws-id ${wsId} --resume --approve ${held.join(",")}`));
     if (report.interrupted) lines.push(chalk.yellow(`the run was interrupted (its process ${report.state.pid} is gone); continue with: ws run --ws-id ${wsId} --resume`));
     // Only once the run has ended (its branch is still moving before); the same words as the run's summary.
     if (!running) {

@@ -31,6 +31,10 @@ import { resolveStepOutputs, usesOutputs } from "./outputs.js";
 import { rollbackOrder, runCompensations } from "./compensation.js";
 import { ApprovalGates, type ApprovalSettings } from "./approvals.js";
 import { idRecord } from "../id-record.js";
+import { descendants } from "../graph/reachability.js";
+
+/** A run that ended with an approval gate held (rejected under on_reject "hold"): not a failure, not done. */
+export const HELD_EXIT = 4;
 
 export interface RunOptions extends Selection {
   /** Project root: state goes to `<cwd>/.worktrees/<id>/`. */
@@ -213,15 +217,19 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const interrupted = options.signal?.aborted === true;
   // A member of an `any` group that passed (a race's losers, a failed alternative) does not fail the run.
   const forgiven = new Set(schedulerGroups(ws, graph).filter((g) => g.succeed === "any" && g.members.some((m) => finals.get(m)?.state === "passed")).flatMap((g) => g.members));
-  const anyBad = [...finals.entries()].some(([node, f]) => selected.has(node) && !forgiven.has(node) && (f.state === "failed" || f.state === "blocked" || f.state === "cancelled"));
+  // A held gate (on_reject "hold") stops its step and what waits on it, and fails nothing.
+  const heldNodes = [...finals.entries()].filter(([, f]) => f.reason.kind === "held").map(([node]) => node);
+  const onHold = heldNodes.length > 0 ? descendants(graph, heldNodes) : new Set<number>();
+  const anyBad = [...finals.entries()].some(([node, f]) => selected.has(node) && !forgiven.has(node) && (f.state === "failed" || f.state === "blocked" || (f.state === "cancelled" && !onHold.has(node))));
   // 128 + the signal's number, as a shell reports it.
   const rolledBack = await rollbackIfDue(options, p, place, dispatcher, anyBad || interrupted);
   // Rolling back a failed run undoes its work; it does not make the run pass.
   const failed = anyBad || rolledBack === "failed" || (rolledBack !== undefined && !options.rollback) || (options.rollback === true && p.previous?.status === "failed");
-  const exitCode = interrupted ? (options.signal?.reason === "SIGTERM" ? 143 : 130) : failed ? 1 : 0;
+  const held = !failed && heldNodes.length > 0;
+  const exitCode = interrupted ? (options.signal?.reason === "SIGTERM" ? 143 : 130) : failed ? 1 : held ? HELD_EXIT : 0;
   const sequentialMs = (dispatcher.state ? stepRecords(dispatcher.state) : []).reduce((sum, r) => sum + (r.selected ? (r.durationMs ?? 0) : 0), 0);
   dispatcher.ending(at());
-  emit({ type: "run-end", at: at(), outcome: interrupted ? "cancelled" : failed ? "failed" : "passed", exitCode, durationMs: clock.now() - started, sequentialMs });
+  emit({ type: "run-end", at: at(), outcome: interrupted ? "cancelled" : failed ? "failed" : held ? "held" : "passed", exitCode, durationMs: clock.now() - started, sequentialMs });
   return { kind: "finished", state: dispatcher.state!, exitCode, branch: place.branch };
 }
 

@@ -41,9 +41,33 @@ export function selectSteps(ws: Workstream, graph: Graph, selection: Selection, 
   if (unknown) return unknown;
   if (selection.withDeps) selected = ancestors(graph, [...selected]);
   if (previous) {
-    for (const i of [...selected]) if (previous.steps[graph.ids[i] ?? ""]?.state === "passed") selected.delete(i);
+    const done: number[] = [];
+    for (const i of [...selected]) {
+      if (previous.steps[graph.ids[i] ?? ""]?.state !== "passed") continue;
+      selected.delete(i);
+      done.push(i);
+    }
+    rerunStaleHandlers(ws, graph, selected, done);
   }
   return selected;
+}
+
+/**
+ * A `run_if: always`/`failure` step judged what its dependencies did: a report over checks that a
+ * Ctrl-C cancelled passed, and would stand over the checks the resume runs again. Such a step goes
+ * again when anything upstream of it runs again (its view of them may change); a `failure` step
+ * without depends_on watches the whole run, so it goes again when any step does. Steps that
+ * passed are `done`; what is taken back goes into `selected`.
+ */
+function rerunStaleHandlers(ws: Workstream, graph: Graph, selected: Set<number>, done: readonly number[]): void {
+  const handlers = done.filter((i) => (ws.steps[i]?.runIf ?? "success") !== "success");
+  if (handlers.length === 0 || selected.size === 0) return;
+  // One walk from what runs again: a handler taken back is downstream of it, so is whatever follows.
+  const downstream = descendants(graph, [...selected]);
+  for (const i of handlers) {
+    const watchesAll = ws.steps[i]?.runIf === "failure" && (graph.deps[i] ?? []).length === 0;
+    if (watchesAll || downstream.has(i)) selected.add(i);
+  }
 }
 
 /** A selected step whose dependency is neither selected nor passed in the last run. */

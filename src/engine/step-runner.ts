@@ -5,7 +5,7 @@ import { capOutputs, MAX_OUTPUT_BYTES, parseOutputs, type Outputs } from "./outp
 import type { Clock } from "./clock.js";
 import type { RunEvent } from "../events/run-event.js";
 import type { GitMode } from "../git/isolation.js";
-import { because, formatReason, type EndReason } from "../events/end-reason.js";
+import { because, type EndReason } from "../events/end-reason.js";
 import type { Usage } from "../events/usage.js";
 import type { UnitResult } from "./scheduler.js";
 import type { Step, Workstream } from "../workstream/model.js";
@@ -21,6 +21,8 @@ import { agentStateDirs } from "../proc/attempt-containment.js";
 import type { Lane } from "../git/lanes.js";
 import type { TreeIdentity } from "../git/branch-guard.js";
 import type { MergeConflict } from "../git/run-branch.js";
+import { countsAgainstRetries, decideRetry } from "./retry-decision.js";
+import { stepEndEvent } from "./step-end.js";
 
 export interface StepRunnerDeps {
   workstream: Workstream;
@@ -54,13 +56,8 @@ export type AttemptResult = UnitResult & {
   auth?: { message: string; fix: string } | undefined;
 };
 
-/** Outcomes no retry of the same tool can change: the step ends at once. */
-const FINAL_KINDS = new Set(["auth", "budget"]);
-
 const FEEDBACK_LINES = 40;
 const FEEDBACK_CHARS = 4000;
-/** Quota answers don't spend retries, but a tool that never recovers must not loop forever. */
-const MAX_QUOTA_ATTEMPTS = 10;
 
 function cap(lines: string[]): string {
   const text = lines.slice(-FEEDBACK_LINES).join("\n");
@@ -249,7 +246,27 @@ export class StepRun {
     const durationMs = deps.clock.now() - started;
     this.durationMs += durationMs;
     if (reason.kind === "cancelled") this.interrupted += 1;
-    const free = reason.kind === "quota" && ++this.quotaHits < MAX_QUOTA_ATTEMPTS;
+    const testFailure = reason.kind === "tests_failed" ? cap(tail) : undefined;
+    const decision = decideRetry({
+      attempt,
+      reason,
+      detail,
+      toolFault,
+      stoppedWith: signal.reason as EndReason | undefined,
+      discarded: checked?.discarded,
+      quotaAttempts: this.quotaHits,
+      spent: this.spent,
+      retries: step.retries,
+      lastTestFailure: this.lastTestFailure,
+      testFailure,
+      overBudget: overBudget(step.budget, this.usage),
+    });
+    if (reason.kind === "quota") this.quotaHits += 1;
+    if (countsAgainstRetries(decision)) {
+      this.spent += 1;
+      this.lastTestFailure = testFailure;
+    }
+    const free = decision.kind === "free";
     const until = verdict.kind === "quota" ? verdict.resetAt : undefined;
     deps.emit({
       type: "attempt-end",
@@ -271,7 +288,7 @@ export class StepRun {
     const auth = verdict.kind === "auth" ? { message: verdict.message, fix: verdict.fix } : undefined;
     const base = { toolFault, tool, auth, quota: reason.kind === "quota" ? { until } : undefined };
 
-    if (reason.kind === "passed") {
+    if (decision.kind === "passed") {
       const commit = deps.git.commit ? await this.commit() : undefined;
       if (typeof commit === "object") {
         const { steps, files } = commit.conflict;
@@ -280,23 +297,8 @@ export class StepRun {
       this.outputs = this.readOutputs(outputFile);
       return { ...this.end("passed", reason, commit, false), ...base };
     }
-    if (reason.kind === "cancelled") return { ...this.endCancelled(reason, signal, checked?.discarded), ...base };
-    if (free) return { final: false, ...base };
-    if (FINAL_KINDS.has(reason.kind)) return { ...this.end("failed", reason, undefined, toolFault, detail), ...base };
-
-    this.spent += 1;
-    const testFailure = reason.kind === "tests_failed" ? cap(tail) : undefined;
-    if (testFailure !== undefined && testFailure === this.lastTestFailure) {
-      // Two attempts in a row failed the same way: another one would burn budget for nothing.
-      return { ...this.end("failed", because("no_progress"), undefined, toolFault, detail), ...base };
-    }
-    this.lastTestFailure = testFailure;
-    if (this.spent > step.retries) return { ...this.end("failed", reason, undefined, toolFault, detail), ...base };
-    const spentAll = overBudget(step.budget, this.usage);
-    if (spentAll !== undefined) return { ...this.end("failed", because("budget"), undefined, false, spentAll), ...base };
-    // The retry prompt gets a clean summary: the tool's own error message, or the failing test's
-    // output. Never the raw tail of an agent's run (stream-json events, progress noise).
-    this.feedback = [`The previous attempt (${attempt}) failed: ${formatReason(reason)}.`, detail, testFailure].filter(Boolean).join("\n");
+    if (decision.kind === "final") return { ...this.end(decision.state, decision.reason, undefined, decision.toolFault, decision.detail), ...base };
+    if (decision.kind === "retry") this.feedback = decision.feedback;
     return { final: false, ...base };
   }
 
@@ -431,13 +433,6 @@ export class StepRun {
     return findings;
   }
 
-  /** The scheduler says why it stopped this step when it was not Ctrl-C or a stop: a lost race, a group timeout. */
-  private endCancelled(reason: EndReason, signal: AbortSignal, detail?: string): AttemptResult {
-    const why = signal.reason as EndReason | undefined;
-    if (why?.kind === "group_timeout") return this.end("failed", why, undefined, false);
-    return this.end("cancelled", why?.kind === "lost_race" ? why : reason, undefined, false, detail);
-  }
-
   /** The scheduler cancelled a step between attempts (stop/abort/Ctrl-C forbade its retry). */
   cancel(why?: { reason: EndReason; detail?: string | undefined }): void {
     if (!this.ended) this.end("cancelled", why?.reason ?? because("cancelled"), undefined, false, why?.detail);
@@ -445,20 +440,20 @@ export class StepRun {
 
   private end(state: "passed" | "failed" | "cancelled", reason: EndReason, commit: string | undefined, toolFault: boolean, detail?: string): AttemptResult {
     this.ended = true;
-    this.deps.emit({
-      type: "step-end",
-      at: this.now(),
-      step: this.step.id,
-      state,
-      reason,
-      attempts: this.made,
-      interrupted: this.interrupted > 0 ? this.interrupted : undefined,
-      durationMs: this.durationMs,
-      usage: this.usage,
-      commit,
-      outputs: state === "passed" && Object.keys(this.outputs).length > 0 ? this.outputs : undefined,
-      detail,
-    });
+    this.deps.emit(
+      stepEndEvent(this.now(), {
+        step: this.step.id,
+        state,
+        reason,
+        attempts: this.made,
+        interrupted: this.interrupted,
+        durationMs: this.durationMs,
+        usage: this.usage,
+        commit,
+        outputs: this.outputs,
+        detail,
+      }),
+    );
     return { final: true, state, reason, toolFault, tool: this.step.tool };
   }
 

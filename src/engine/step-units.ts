@@ -7,6 +7,7 @@ import type { ApprovalGates } from "./approvals.js";
 import type { Final, Gate, UnitResult } from "./scheduler.js";
 import { ScopeSpans } from "./scope-spans.js";
 import { StepRun, type StepRunnerDeps } from "./step-runner.js";
+import { stepEndEvent } from "./step-end.js";
 
 type StepUnitsDeps = Omit<StepRunnerDeps, "adapter" | "othersScopes"> & {
   ids: readonly string[];
@@ -75,13 +76,18 @@ export class StepUnits {
     const step = this.step(node);
     if (this.skipsItself(node)) {
       // Decided in place, once its dependencies are done: like a step that ran and did nothing.
-      this.deps.emit({ type: "step-end", at: this.at(), step: step.id, state: "skipped", reason: because("skipped"), attempts: 0, durationMs: 0 });
+      this.deps.emit(stepEndEvent(this.at(), { step: step.id, state: "skipped", reason: because("skipped") }));
       return { final: true, state: "skipped", reason: because("skipped") };
     }
     const admission = (token as Token | undefined) ?? { kind: "run", tool: step.tool, trial: false };
+    if (admission.kind === "rejected" && step.approval?.onReject !== "fail") {
+      // Held: the step ends without running or failing (onFinal says so), its dependents never start.
+      this.refusals.set(node, `${admission.detail}; held: ws run --resume --approve ${step.id} continues`);
+      return { final: true, state: "cancelled", reason: because("held") };
+    }
     if (admission.kind === "rejected") {
       // A rejection is the step's failure (on_failure applies), decided before any attempt.
-      this.deps.emit({ type: "step-end", at: this.at(), step: step.id, state: "failed", reason: because("rejected"), attempts: 0, durationMs: 0, detail: admission.detail });
+      this.deps.emit(stepEndEvent(this.at(), { step: step.id, state: "failed", reason: because("rejected"), detail: admission.detail }));
       return { final: true, state: "failed", reason: because("rejected") };
     }
     if (admission.kind === "refuse") {
@@ -175,7 +181,7 @@ export class StepUnits {
     const notRun = final.state === "blocked" || (final.state === "cancelled" && !this.runs.has(node)) || (final.state === "skipped" && final.reason.kind === "run_if");
     if (notRun) {
       const detail = this.refusals.get(node) ?? why?.detail;
-      this.deps.emit({ type: "step-end", at: this.at(), step: this.deps.ids[node] ?? String(node), state: final.state, reason: why?.reason ?? final.reason, attempts: 0, durationMs: 0, detail });
+      this.deps.emit(stepEndEvent(this.at(), { step: this.deps.ids[node] ?? String(node), state: final.state, reason: why?.reason ?? final.reason, detail }));
     }
   };
 

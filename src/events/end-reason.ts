@@ -24,6 +24,8 @@ export type ReasonKind =
   | "group_timeout"
   /** Its approval gate was rejected (by someone, or by its timeout). */
   | "rejected"
+  /** Its approval gate was rejected under `on_reject: "hold"`: not run, not failed; a resume asks again. */
+  | "held"
   /** Its work and another step's changed the same lines: git cannot merge them (worktree runs). */
   | "merge_conflict";
 

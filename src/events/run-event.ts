@@ -139,7 +139,8 @@ export type RunEvent =
   | (Base & { type: "rollback-end"; passed: boolean; failed: string[] })
   | (Base & {
       type: "run-end";
-      outcome: "passed" | "failed" | "cancelled";
+      /** held: an approval gate was rejected under on_reject "hold" (exit 4); --resume --approve continues. */
+      outcome: "passed" | "failed" | "cancelled" | "held";
       exitCode: number;
       durationMs: number;
       /** Sum of the step durations: what running them one at a time would roughly cost. */

@@ -50,8 +50,14 @@ export function withheldSecrets(env: NodeJS.ProcessEnv, allowed: readonly string
     .sort();
 }
 
-/** A value this short is not worth hiding, and replacing it would mangle ordinary text ("1", "true"). */
-const MIN_SECRET_LENGTH = 8;
+/**
+ * Masking a value anywhere it occurs is safe from this length on; a shorter one ("dev", "hunter2")
+ * would also mask the same letters inside ordinary words and ids ("tests_failed"), so it is masked
+ * only where it stands as a whole word. One or two characters ("1", "on") are never masked: they
+ * occur as whole words everywhere and hide nothing.
+ */
+const SUBSTRING_MIN = 8;
+const WORD_MIN = 3;
 
 /**
  * The values to keep out of logs: those of every secret-looking variable of ws's environment and
@@ -62,7 +68,7 @@ export function secretValues(envs: Iterable<NodeJS.ProcessEnv>): string[] {
   const values = new Set<string>();
   for (const env of envs) {
     for (const [name, value] of Object.entries(env)) {
-      if (value !== undefined && value.length >= MIN_SECRET_LENGTH && isSecretName(name)) values.add(value);
+      if (value !== undefined && value.length >= WORD_MIN && isSecretName(name)) values.add(value);
     }
   }
   // Longest first: a value that contains another is replaced whole.
@@ -77,15 +83,51 @@ function redact(text: string, values: readonly string[]): string {
   return out;
 }
 
+/** Short values as whole words: not next to a letter, digit or "_" on either side. */
+function wordPattern(values: readonly string[]): RegExp {
+  const alternatives = values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+  return new RegExp(`(?<![A-Za-z0-9_])(?:${alternatives})(?![A-Za-z0-9_])`, "g");
+}
+
+/**
+ * The fields of events that carry text a step or a person wrote: output tails, details, messages,
+ * commands, prompts, reasons, outputs. Ids, types, paths and reasons' kinds are ws's own words and
+ * stay as they are: a password "test" must not turn a `test-end` event into `***-end`.
+ */
+const TEXT_FIELDS = new Set(["tail", "detail", "message", "command", "prompt", "reason", "outputs"]);
+
+/** `value` with `pattern` masked in its strings below a text field (`inText`), never in keys. */
+function maskText(value: unknown, pattern: RegExp, inText: boolean): unknown {
+  if (typeof value === "string") return inText ? value.replace(pattern, REDACTED) : value;
+  if (Array.isArray(value)) return value.map((v) => maskText(v, pattern, inText));
+  if (value !== null && typeof value === "object") {
+    // `reason` is text when a person gave it (a rejection), an EndReason of ws's own otherwise.
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskText(v, pattern, inText || (TEXT_FIELDS.has(k) && (k !== "reason" || typeof v === "string")))]));
+  }
+  return value;
+}
+
 /**
  * The same JSON-able value with every secret replaced in its strings; the very object when none
- * occurs (the common case costs one stringify).
+ * occurs (the common case costs one stringify). Long values are replaced wherever they occur;
+ * short ones (3 to 7 characters) only as whole words of the text fields (TEXT_FIELDS), so a
+ * password "true" cannot turn a JSON `true` into `***` nor an event's type into something else.
  */
 export function redactDeep<T>(value: T, values: readonly string[]): T {
   if (values.length === 0) return value;
-  const text = JSON.stringify(value);
+  let text = JSON.stringify(value);
+  let out: T = value;
+  const long = values.filter((v) => v.length >= SUBSTRING_MIN);
   // A value with quotes or backslashes appears escaped inside JSON text.
-  const escaped = values.map((v) => JSON.stringify(v).slice(1, -1));
-  if (!escaped.some((v) => text.includes(v))) return value;
-  return JSON.parse(redact(text, escaped)) as T;
+  const escaped = long.map((v) => JSON.stringify(v).slice(1, -1));
+  if (escaped.some((v) => text.includes(v))) {
+    text = redact(text, escaped);
+    out = JSON.parse(text) as T;
+  }
+  const short = values.filter((v) => v.length < SUBSTRING_MIN);
+  if (short.length === 0) return out;
+  // A cheap look at the text first (as substrings: in JSON text "\nabc" has a letter before "abc"
+  // that the string has not): almost every event holds none of them.
+  if (!short.some((v) => text.includes(JSON.stringify(v).slice(1, -1)))) return out;
+  return maskText(out, wordPattern(short), false) as T;
 }

@@ -7,10 +7,11 @@ import { findOnPath } from "../tools/binary.js";
 import { shellQuote } from "../format/shell-quote.js";
 
 /**
- * The spawn server: one long-lived bash with job control (`set -m`, so every background job leads
- * its own process group) that forks each attempt for ws. Forking Node copies its page tables on
- * every spawn (slower the more memory ws holds, and done on the main thread); forking a small
- * bash costs a fraction of that (bench/NOTES.md has the figures).
+ * The spawn server (WS_SPAWN=server; not the default, see spawnServer below): one long-lived bash
+ * with job control (`set -m`, so every background job leads its own process group) that forks
+ * each attempt for ws. Forking Node copies its page tables on every spawn (slower the more memory
+ * ws holds, and done on the main thread); forking a small bash costs a fraction of that, but it
+ * forks twice per job (a watcher, then the job), which on a small ws costs more than it saves.
  *
  * Protocol: ws writes one record per job, a line `<id> <length>` and then that many bytes of
  * bash code: bash reads a pipe one byte per system call when it looks for a delimiter, but takes
@@ -294,9 +295,15 @@ function decodeStatus(status: number): [number | null, NodeJS.Signals | null] {
 let server: SpawnServer | undefined;
 let tried = false;
 
-/** The process's spawn server, started on first use; undefined with WS_SPAWN=direct or where unavailable. */
+/**
+ * The process's spawn server, started on first use with WS_SPAWN=server; undefined otherwise (the
+ * default) or where it cannot run. Not the default: measured on 2 cores (bench/NOTES.md, issue
+ * 24), its two bash forks per job cost more CPU and wall than Node's own spawn saves, and the CPU
+ * hides from the parent's rusage because the server is never waited for. What it still gives: a
+ * kill -9 of ws kills the running jobs' groups at once, not at the next run.
+ */
 export function spawnServer(): SpawnServer | undefined {
-  if (process.env.WS_SPAWN === "direct") return undefined;
+  if (process.env.WS_SPAWN !== "server") return undefined;
   if (server && !server.alive) server = undefined;
   if (!server && !tried) {
     tried = true;

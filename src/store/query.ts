@@ -4,7 +4,7 @@ import { assertValidId, listWorkstreamFiles, stemOf } from "../workstream/locate
 import { readLockHolder } from "./lock.js";
 import { STATE_FOLDER, wsPaths } from "./paths.js";
 import type { EndReason, ReasonKind } from "../events/end-reason.js";
-import { stepRecords, type RunState } from "./run-state.js";
+import { settleInterrupted, stepRecords, type RunState } from "./run-state.js";
 import { loadRunState } from "./snapshot.js";
 
 /**
@@ -35,6 +35,7 @@ export function lastRun(projectRoot: string, wsId: string): LastRun | undefined 
   upgradeReasons(state);
   const holder = state.status === "running" ? readLockHolder(paths.lock) : undefined;
   const interrupted = state.status === "running" && !(holder?.alive && holder.pid === state.pid);
+  if (interrupted) settleInterrupted(state);
   return { state, interrupted, status: interrupted ? "interrupted" : state.status };
 }
 

@@ -53,7 +53,7 @@ export interface RunState {
   pid: number;
   startedAt: string;
   endedAt?: string | undefined;
-  status: "running" | "passed" | "failed" | "cancelled";
+  status: "running" | "passed" | "failed" | "cancelled" | "held";
   exitCode?: number | undefined;
   durationMs?: number | undefined;
   sequentialMs?: number | undefined;
@@ -227,6 +227,25 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
  *  leaves no attempt-end): a resume gives the step its retries again for those. */
 export function interruptedAttempts(record: Pick<StepRecord, "interrupted" | "inAttempt">): number {
   return (record.interrupted ?? 0) + (record.inAttempt ? 1 : 0);
+}
+
+/**
+ * A run whose process is gone (kill -9, a crash) as `ws status` must show it: nothing is running
+ * or waiting any more. A step that was running ends `cancelled` (its open attempt counts as
+ * interrupted, as a resume will count it), one waiting at its gate or for a quota likewise; the
+ * run's status stays as recorded (the caller calls the run interrupted). Changes `state` in place.
+ */
+export function settleInterrupted(state: RunState): void {
+  for (const record of stepRecords(state)) {
+    const wasWaiting = record.waiting && (record.state === "pending" || record.state === "running") ? record.waiting.reason : undefined;
+    if (record.state !== "running" && wasWaiting === undefined) continue;
+    record.detail = wasWaiting === "approval" ? "interrupted at its approval gate" : wasWaiting === "quota" ? "interrupted while parked on its quota" : "interrupted (ws is gone)";
+    record.state = "cancelled";
+    record.reason = because("cancelled");
+    record.interrupted = interruptedAttempts(record) || undefined;
+    record.inAttempt = undefined;
+    record.waiting = undefined;
+  }
 }
 
 /** Fold a whole event log (possibly several runs, later ones resuming earlier ones). */

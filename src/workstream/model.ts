@@ -119,6 +119,9 @@ export interface Approval {
   timeout: number;
   /** The GitHub environment of the step's exported job (its reviewers approve there). */
   environment: string;
+  /** hold: a rejection stops the step and its dependents without failing the run (nothing is
+   *  compensated; a resume asks again); fail: the step fails with reason `rejected`. */
+  onReject: "hold" | "fail";
 }
 
 export interface Compensation {

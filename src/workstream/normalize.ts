@@ -53,7 +53,7 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
       weight: raw.weight,
       acceptanceTests: raw.acceptance_tests?.map((t) => (typeof t === "string" ? { run: t, timeout: undefined } : { run: t.run, timeout: t.timeout })) ?? [],
       when: resolveWhen(raw, index, opts, diagnostics),
-      env: raw.env ?? {},
+      env: raw.env ? resolveEnv(raw.env, index, opts, diagnostics) : {},
       inheritEnv: raw.inherit_env ? [...new Set([...inheritAll, ...raw.inherit_env])] : [...inheritAll],
       model: raw.model ?? defaults.model,
       runIf: raw.run_if ?? "success",
@@ -200,7 +200,7 @@ function approvalOf(raw: RawStep): Step["approval"] {
   const a = raw.approval;
   if (a === undefined) return undefined;
   const given = a === true ? {} : a;
-  return { prompt: given.prompt ?? `Start ${raw.id}?`, timeout: given.timeout ?? 0, environment: given.environment ?? raw.id };
+  return { prompt: given.prompt ?? `Start ${raw.id}?`, timeout: given.timeout ?? 0, environment: given.environment ?? raw.id, onReject: given.on_reject ?? "hold" };
 }
 
 /** "~/" is the home folder; the schema admits nothing else that is not absolute. */
@@ -209,6 +209,23 @@ function sandboxConfig(raw: unknown, opts: NormalizeOptions): Execution["sandbox
   const home = opts.env.HOME ?? os.homedir();
   const writable = (value.writable ?? []).map((dir) => (dir.startsWith("~") ? path.join(home, dir.slice(1)) : path.resolve(dir)));
   return { network: value.network ?? true, writable };
+}
+
+/**
+ * A step's `env` values read `${env.X}` / `${env.X:-default}` like the execution fields (an unset
+ * variable without a default is an error); `${steps.<id>.outputs.<key>}` stays for the run to
+ * resolve (src/engine/outputs.ts). A value without `${` is kept as it is: the same object.
+ */
+function resolveEnv(env: Record<string, string>, index: number, opts: NormalizeOptions, diagnostics: Diagnostic[]): Record<string, string> {
+  let resolved: Record<string, string> | undefined;
+  for (const [key, value] of Object.entries(env)) {
+    if (!hasInterpolation(value)) continue;
+    const result = interpolate(value, opts.env);
+    resolved ??= { ...env };
+    if (result.ok) resolved[key] = result.value;
+    else diagnostics.push(interpolationError(opts, ["steps", index, "env", key], value, result));
+  }
+  return resolved ?? env;
 }
 
 function resolveWhen(raw: RawStep, index: number, opts: NormalizeOptions, diagnostics: Diagnostic[]): Step["when"] {

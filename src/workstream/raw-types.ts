@@ -34,7 +34,7 @@ export interface RawStep {
   model?: string;
   run_if?: "success" | "failure" | "always";
   compensate?: string | { run?: string; timeout?: number; tool?: string; tasks?: string[] };
-  approval?: true | { prompt?: string; timeout?: number; environment?: string };
+  approval?: true | { prompt?: string; timeout?: number; environment?: string; on_reject?: "hold" | "fail" };
 }
 
 /** Values may still be `${env...}` strings here. */

@@ -24,6 +24,21 @@ describe("ws validate (built binary)", () => {
     expect(r.stderr).not.toContain("error");
   });
 
+  it("a step's env values are interpolated: ws run passes the value, validate points at a bad expression", () => {
+    const dir = project({
+      "workstreams/greet.json": { id: "greet", execution: { isolation: "none" }, steps: [{ id: "a", run: 'echo "$GREETING" > out.txt', env: { GREETING: "hi-${env.WHO:-nobody}" } }] },
+      "workstreams/bad.json": '{\n  "id": "bad",\n  "steps": [\n    { "id": "a", "run": "echo", "env": { "G": "hi-${WHO}" } }\n  ]\n}\n',
+    });
+    expect(ws(["validate", "workstreams/greet.json"], dir).code).toBe(0);
+    expect(ws(["run", "greet"], dir, { WHO: "ann" }).code).toBe(0);
+    expect(fs.readFileSync(path.join(dir, "out.txt"), "utf8")).toBe("hi-ann\n");
+    expect(ws(["run", "greet"], dir).code).toBe(0);
+    expect(fs.readFileSync(path.join(dir, "out.txt"), "utf8")).toBe("hi-nobody\n");
+    const r = ws(["validate", "workstreams/bad.json"], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('workstreams/bad.json:4:51: error: unsupported expression "${WHO}"');
+  });
+
   it("exits 2 with file:line:col, the source line, an underline and a fix; no stack trace", () => {
     const dir = project({
       "workstreams/typo.json": '{\n  "id": "typo",\n  "steps": [\n    { "id": "a", "run": "echo", "depend_on": [] }\n  ]\n}\n',

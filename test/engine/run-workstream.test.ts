@@ -175,3 +175,41 @@ describe('max_workers "auto" under a virtual load', () => {
     expect(notes[0]).toMatchObject({ message: expect.stringMatching(/^load average 9.00 is over the 2 cores: max_workers "auto" backs off to 1 worker \(of 3\)/) });
   });
 });
+
+describe("a rejected approval gate", () => {
+  const doc = (onReject?: "hold" | "fail"): RawInput => ({
+    steps: [
+      { id: "staging", compensate: "true" },
+      { id: "prod", depends_on: ["staging"], approval: { timeout: 1, ...(onReject ? { on_reject: onReject } : {}) } },
+      { id: "smoke", depends_on: ["prod"] },
+      { id: "other" },
+    ],
+  });
+
+  it("holds by default: the step and its dependents stop, the others run, nothing is compensated, exit 4", async () => {
+    const { outcome, events } = await run(doc());
+    expect(outcome).toMatchObject({ kind: "finished", exitCode: 4 });
+    const ends = events.events.filter((e) => e.type === "step-end");
+    expect(ends.find((e) => e.step === "prod")).toMatchObject({ state: "cancelled", reason: { kind: "held" }, attempts: 0 });
+    expect(ends.find((e) => e.step === "smoke")).toMatchObject({ state: "cancelled" });
+    expect(ends.find((e) => e.step === "other")).toMatchObject({ state: "passed" });
+    expect(events.events.some((e) => e.type === "rollback-start")).toBe(false);
+    expect(events.events.at(-1)).toMatchObject({ type: "run-end", outcome: "held", exitCode: 4 });
+  });
+
+  it('on_reject "fail" fails the step and compensates what passed, exit 1', async () => {
+    const { outcome, events } = await run(doc("fail"));
+    expect(outcome).toMatchObject({ kind: "finished", exitCode: 1 });
+    expect(events.events.find((e) => e.type === "step-end" && e.step === "prod")).toMatchObject({ state: "failed", reason: { kind: "rejected" } });
+    expect(events.events.find((e) => e.type === "rollback-start")).toMatchObject({ steps: ["staging"] });
+    expect(events.events.at(-1)).toMatchObject({ type: "run-end", outcome: "failed" });
+  });
+
+  it("a failure elsewhere wins over a hold: the run fails", async () => {
+    const failing = doc();
+    failing.steps[3] = { id: "other", run: "exit 3" };
+    const { outcome, events } = await run(failing);
+    expect(outcome).toMatchObject({ kind: "finished", exitCode: 1 });
+    expect(events.events.at(-1)).toMatchObject({ type: "run-end", outcome: "failed" });
+  });
+});

@@ -53,7 +53,7 @@ const EXPECTED: Record<string, RegExp> = {
   "output-ref-unknown.json": /:5:73: error: step "b" reads the outputs of unknown step "biuld"/,
   "proto-key.json": /unknown key "__proto__"/,
   "retries-is-string.json": /retries must be a whole number/,
-  "approval-wrong-type.json": /:5:75: error: steps\[1\]\.approval must be true or an object \{ "prompt", "timeout", "environment" \}, found string "yes please"/,
+  "approval-wrong-type.json": /:5:75: error: steps\[1\]\.approval must be true or an object \{ "prompt", "timeout", "environment", "on_reject" \}, found string "yes please"/,
   "approval-unknown-key.json": /:5:96: error: unknown key "reviewers" in steps\[1\]\.approval/,
   "alias-bomb.yaml": /:6:8: error: too many alias expansions \(more than 100\)/,
   "bom-error.json": /:1:62: error: trailing comma is not allowed in JSON/,

@@ -65,8 +65,8 @@ describe("buildGraphView", () => {
 
   it("labels a gated step, beside its run_if", () => {
     const ws = diamond();
-    ws.steps[1]!.approval = { prompt: "Go?", timeout: 0, environment: "b" };
-    ws.steps[3]!.approval = { prompt: "Go?", timeout: 0, environment: "d" };
+    ws.steps[1]!.approval = { prompt: "Go?", timeout: 0, environment: "b", onReject: "hold" };
+    ws.steps[3]!.approval = { prompt: "Go?", timeout: 0, environment: "d", onReject: "hold" };
     ws.steps[3]!.runIf = "always";
     expect(viewOf(ws).nodes.map((n) => n.label)).toEqual(["a", "b (approval)", "c", "d (approval, if always)"]);
   });

@@ -85,4 +85,18 @@ describe("renderMarkdownSummary: approvals", () => {
     expect(md).toContain("| ship | approved | alice | ws approve / ws reject | 2026-11-30T14:05:00.000Z |  |");
     expect(md).toContain("| canary | rejected | bob | the run's terminal | 2026-11-30T14:06:00.000Z | canary \\| red |");
   });
+
+  test("a run held at a rejected gate says held, with its exit code", () => {
+    const gated = makeWorkstream("ws-gates", [{ id: "ship" }]);
+    const log = new RunLog().start("ws-gates", ["ship"]);
+    log.events.push(
+      { type: "approval-end", at: "2026-11-30T14:06:00.000Z", step: "ship", approved: false, by: "bob", via: "command" },
+      { type: "step-end", at: "2026-11-30T14:06:00.000Z", step: "ship", state: "cancelled", reason: { kind: "held" }, attempts: 0, durationMs: 0, detail: "by bob; held" },
+      { type: "run-end", at: "2026-11-30T14:06:01.000Z", outcome: "held", exitCode: 4, durationMs: 1000, sequentialMs: 0 },
+    );
+    const md = renderMarkdownSummary(gated, stateOf(log), undefined);
+    expect(md.split("\n")[0]).toBe("# ws run: ws-gates — held");
+    expect(md).toContain("| outcome | held (exit 4) |");
+    expect(md).toMatch(/\| ship \|.*cancelled.*\| held/);
+  });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, makeProject, readEvents, readRecord, readState, recStep, waitFor, ws, wsAsync, type Project } from "./rig.js";
+import { cleanup, makeProject, rec, readEvents, readRecord, readState, recStep, waitFor, ws, wsAsync, type Project } from "./rig.js";
 
 afterEach(cleanup);
 
@@ -7,7 +7,7 @@ afterEach(cleanup);
 function pipeline(approval: object = { prompt: "Deploy to production?" }) {
   return {
     id: "gate",
-    steps: [recStep("build"), recStep("deploy", [], { depends_on: ["build"], approval }), recStep("smoke", [], { depends_on: ["deploy"] })],
+    steps: [recStep("build", [], { compensate: rec("undo-build") }), recStep("deploy", [], { depends_on: ["build"], approval }), recStep("smoke", [], { depends_on: ["deploy"] })],
   };
 }
 
@@ -41,8 +41,8 @@ describe("ws run: approval gates", () => {
     expect(r.stdout).toContain("decide with: ws approve gate --step deploy");
   });
 
-  it("a rejection fails the step with reason rejected and who said why; its dependents are blocked and the run fails", async () => {
-    const p = makeProject([pipeline()]);
+  it('on_reject "fail": a rejection fails the step with reason rejected and who said why; its dependents are blocked, the run fails and compensates', async () => {
+    const p = makeProject([pipeline({ prompt: "Deploy to production?", on_reject: "fail" })]);
     const run = wsAsync(p, ["run", "gate"]);
     await waitingStatus(p);
     expect(ws(p, ["reject", "gate", "--step", "deploy", "--reason", "freeze until Monday"]).code).toBe(0);
@@ -52,18 +52,52 @@ describe("ws run: approval gates", () => {
     expect(steps.deploy).toMatchObject({ state: "failed", reason: "rejected", attempts: 0 });
     expect((steps.deploy as { detail?: string }).detail).toMatch(/^by .+: freeze until Monday$/);
     expect(steps.smoke).toMatchObject({ state: "blocked", reason: "blocked_by:deploy" });
-    expect(started(p)).toEqual(["build"]);
+    expect(started(p)).toEqual(["build", "undo-build"]);
     const json = JSON.parse(ws(p, ["status", "gate", "--json"]).stdout) as { steps: Record<string, { approval?: { approved: boolean; reason?: string; via: string } }> };
     expect(json.steps.deploy?.approval).toMatchObject({ approved: false, reason: "freeze until Monday", via: "command" });
   });
 
-  it("a gate timeout rejects", () => {
-    const p = makeProject([pipeline({ prompt: "Ship it?", timeout: 1 })]);
+  it('a gate timeout rejects (on_reject "fail")', () => {
+    const p = makeProject([pipeline({ prompt: "Ship it?", timeout: 1, on_reject: "fail" })]);
     const r = ws(p, ["run", "gate"]);
     expect(r.code).toBe(1);
     expect(readState(p, "gate").steps.deploy).toMatchObject({ state: "failed", reason: "rejected" });
     expect(r.stdout).toContain("rejected deploy: nobody decided within 1s (approval.timeout)");
     expect(readEvents(p, "gate").find((e) => e.type === "approval-end")).toMatchObject({ approved: false, via: "timeout", by: "ws" });
+  });
+
+  it("a rejection holds by default: exit 4, run held, nothing compensated; --resume --approve runs the gated step and its dependents", async () => {
+    const p = makeProject([pipeline()]);
+    const run = wsAsync(p, ["run", "gate"]);
+    await waitingStatus(p);
+    expect(ws(p, ["reject", "gate", "--step", "deploy", "--reason", "freeze until Monday"]).code).toBe(0);
+    const r = await run.done;
+    expect(r.code).toBe(4);
+    expect(started(p)).toEqual(["build"]);
+    const state = readState(p, "gate");
+    expect(state).toMatchObject({ status: "held", exitCode: 4 });
+    expect(state.steps.deploy).toMatchObject({ state: "cancelled", reason: "held", attempts: 0 });
+    expect((state.steps.deploy as { detail?: string }).detail).toMatch(/freeze until Monday; held: ws run --resume --approve deploy continues$/);
+    expect(state.steps.smoke).toMatchObject({ state: "cancelled" });
+    expect(readEvents(p, "gate").some((e) => e.type === "rollback-start")).toBe(false);
+    expect(readEvents(p, "gate").find((e) => e.type === "run-end")).toMatchObject({ outcome: "held", exitCode: 4 });
+    const status = ws(p, ["status", "gate"]);
+    expect(status.stdout).toMatch(/^gate: held · run /);
+    expect(status.stdout).toContain("held at deploy (approval rejected, nothing compensated); continue with: ws run --ws-id gate --resume --approve deploy");
+    expect(r.stdout).toContain("held at deploy (approval rejected): continue with: ws run --ws-id gate --resume --approve deploy");
+
+    const resumed = ws(p, ["run", "gate", "--resume", "--approve", "deploy"]);
+    expect(resumed.code).toBe(0);
+    expect(started(p)).toEqual(["build", "deploy", "smoke"]);
+    expect(readState(p, "gate")).toMatchObject({ status: "passed", exitCode: 0 });
+  });
+
+  it("a gate timeout holds by default", () => {
+    const p = makeProject([pipeline({ prompt: "Ship it?", timeout: 1 })]);
+    const r = ws(p, ["run", "gate"]);
+    expect(r.code).toBe(4);
+    expect(readState(p, "gate").steps.deploy).toMatchObject({ state: "cancelled", reason: "held" });
+    expect(started(p)).toEqual(["build"]);
   });
 
   it("--approve passes named gates (or all) without waiting; a name that is not a gated step is a usage error", () => {

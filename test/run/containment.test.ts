@@ -124,6 +124,26 @@ describe("ws run: secrets go only where they are needed", () => {
     expect(events).toContain("GITHUB_TOKEN=***");
     expect(events).toContain("MY_SERVICE_TOKEN=***");
   });
+
+  it("a short secret is masked where it stands as a word, in events and the terminal; ws's own words stay", () => {
+    const p = makeProject([
+      {
+        id: "short",
+        steps: [{ id: "test", run: 'echo "login hunter2 ok"; echo "hunter22 stays"; exit 1', env: { DB_PASSWORD: "hunter2", PIN_SECRET: "42", MODE_TOKEN: "test" } }],
+      },
+    ]);
+    const r = ws(p, ["run", "--ws-id", "short"]);
+    expect(r.code).toBe(1);
+    const events = fs.readFileSync(path.join(p.state("short"), "events.jsonl"), "utf8");
+    for (const text of [events, r.stdout]) {
+      expect(text).toContain("login *** ok");
+      expect(text).not.toMatch(/\bhunter2\b/);
+      expect(text).toContain("hunter22 stays");
+    }
+    // The step id and the event types equal to a short secret ("test") are not masked.
+    expect(readEvents(p, "short").find((e) => e.type === "step-end")).toMatchObject({ step: "test", state: "failed" });
+    expect(ws(p, ["status", "short"]).stdout).toMatch(/test +│ ✖ failed/);
+  });
 });
 
 describe("ws run: a lock whose pid was reused", () => {

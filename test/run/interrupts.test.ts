@@ -130,8 +130,8 @@ describe("ws run: signals", () => {
     const b = await waitFor("b's grandchild", recorded(p, "b", "grandchild"));
     process.kill(run.pid, "SIGKILL");
     expect((await run.done).signal).toBe("SIGKILL");
-    // ws could not clean up: its lock is still there. The spawn server kills its jobs' groups when
-    // ws dies; with WS_SPAWN=direct the orphaned step is the user's to stop.
+    // ws could not clean up: its lock is still there. By default the orphaned step is the user's
+    // to stop (with WS_SPAWN=server the spawn server kills its jobs' groups when ws dies).
     expect(fs.existsSync(path.join(p.state("crash"), "lock"))).toBe(true);
     try {
       process.kill(-b.pgid, "SIGKILL");
@@ -142,7 +142,8 @@ describe("ws run: signals", () => {
 
     const status = ws(p, ["status", "--ws-id", "crash", "--json"]);
     expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ status: "running", interrupted: true, steps: { a: { state: "passed" }, b: { state: "running" } } });
+    // The step that ws was running is not running any more: status says it was interrupted.
+    expect(JSON.parse(status.stdout)).toMatchObject({ status: "running", interrupted: true, steps: { a: { state: "passed" }, b: { state: "cancelled", interrupted: 1, detail: "interrupted (ws is gone)" } } });
 
     fs.writeFileSync(path.join(p.dir, "go"), "");
     const resumed = ws(p, ["run", "--ws-id", "crash", "--resume"]);

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, makeProject, readEvents, readRecord, readState, recStep, waitFor, ws, wsAsync, type RecordLine } from "./rig.js";
+import { cleanup, makeProject, readEvents, readRecord, readState, recStep, waitFor, writeWorkstream, ws, wsAsync, type RecordLine } from "./rig.js";
 
 afterEach(cleanup);
 
@@ -73,5 +73,27 @@ describe("ws run: run_if", () => {
     expect(startsOf(readRecord(p), "late")).toEqual([]);
     expect(readEvents(p, "twice").at(-1)).toMatchObject({ type: "run-end", exitCode: 130 });
     expect(fs.existsSync(path.join(p.state("twice"), "lock"))).toBe(false);
+  });
+
+  it("--resume after Ctrl-C runs the always report again over the checks it re-runs", async () => {
+    const p = makeProject([{ id: "stale", steps: [] }]);
+    const go = path.join(p.dir, "go");
+    const doc = {
+      id: "stale",
+      steps: [recStep("check", ["--wait-file", go]), recStep("report", [], { depends_on: ["check"], run_if: "always" })],
+    };
+    writeWorkstream(p.dir, doc);
+    const run = wsAsync(p, ["run", "stale"]);
+    await waitFor("check to start", () => startsOf(readRecord(p), "check").length > 0);
+    process.kill(run.pid, "SIGINT");
+    expect((await run.done).code).toBe(130);
+    expect(readState(p, "stale").steps.report).toMatchObject({ state: "passed", attempts: 1 });
+    fs.writeFileSync(go, "");
+    const resumed = ws(p, ["run", "stale", "--resume"]);
+    expect(resumed.code).toBe(0);
+    const { steps } = readState(p, "stale");
+    expect(steps.check).toMatchObject({ state: "passed" });
+    expect(steps.report).toMatchObject({ state: "passed", attempts: 2 });
+    expect(startsOf(readRecord(p), "report")).toHaveLength(2);
   });
 });

@@ -2,7 +2,7 @@ import { printedReasons } from "../helpers/reasons.js";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { cleanup, makeProject, readRecord, recStep, waitFor, wsAsync, type Project, wsc } from "./rig.js";
+import { cleanup, makeProject, readEvents, readRecord, recStep, waitFor, wsAsync, type Project, wsc } from "./rig.js";
 
 // The tests run concurrently (most of a test is waiting for ws), so the cleanup waits for all of them.
 afterAll(cleanup);
@@ -162,13 +162,14 @@ describe.concurrent("ws status", () => {
   });
 
   it("says a run whose process died (kill -9) was interrupted, and how to continue", async () => {
-    const p = makeProject([{ id: "dead", steps: [recStep("waits", ["--hang"])] }]);
+    const p = makeProject([{ id: "dead", steps: [recStep("waits", ["--hang"]), recStep("gated", [], { approval: true })] }]);
     const run = wsAsync(p, ["run", "--ws-id", "dead"]);
     const step = await waitFor("waits started", () => readRecord(p).find((l) => l.id === "waits" && l.event === "start"));
+    await waitFor("the gate to wait", () => readEvents(p, "dead").some((e) => e.type === "approval-wait"));
     process.kill(run.pid, "SIGKILL");
     await run.done;
-    // The step outlives ws only for a moment (the spawn server kills its jobs when ws dies), so
-    // its group may be gone already: kill what is left, if anything.
+    // The step may outlive ws (by default), or only for a moment (WS_SPAWN=server: the spawn
+    // server kills its jobs when ws dies), so its group may be gone already: kill what is left.
     try {
       process.kill(-step.pgid, "SIGKILL");
     } catch (error) {
@@ -179,6 +180,11 @@ describe.concurrent("ws status", () => {
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^dead: interrupted /);
     expect(table.stdout).toContain(`the run was interrupted (its process ${run.pid} is gone); continue with: ws run --ws-id dead --resume`);
+    // Nothing of a dead run is still running or waiting.
+    expect(table.stdout).not.toContain("▶");
+    expect(table.stdout).not.toContain("waiting for approval");
+    expect(table.stdout).toMatch(/waits +│ ■ cancelled .*interrupted \(ws is gone\)/);
+    expect(table.stdout).toMatch(/gated +│ ■ cancelled .*interrupted at its approval gate/);
     expect(JSON.parse((await wsc(p, ["status", "--ws-id", "dead", "--json"])).stdout)).toMatchObject({ status: "running", interrupted: true });
     expect((await wsc(p, ["status"])).stdout).toMatch(/dead\s*│\s*interrupted/);
     // ws list reads the run through the same query: it must not call a dead run "running".

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { foldEvents, interruptedAttempts } from "../../src/store/run-state.js";
+import { foldEvents, interruptedAttempts, settleInterrupted } from "../../src/store/run-state.js";
 import { attemptsCell, attemptsPhrase } from "../../src/format/attempts.js";
 import { RunLog } from "../report/run-events.js";
 
@@ -45,6 +45,26 @@ describe("interrupted attempts in the fold", () => {
     log.start("w", ["s"], { resume: true });
     expect(foldEvents(log.events)!.steps.s).toMatchObject({ attempts: 1 });
     expect(foldEvents(log.events)!.steps.s!.interrupted).toBeUndefined();
+  });
+});
+
+describe("a run whose process is gone, as ws status shows it", () => {
+  test("a running step and a step waiting at its gate end cancelled; what ended stays; the status is left to the caller", () => {
+    const log = new RunLog().start("w", ["done", "busy", "gated", "later"]).attempt("done", 1, { passed: true });
+    log.events.push({ type: "step-end", at: "2026-11-22T10:00:01.000Z", step: "done", state: "passed", reason: { kind: "passed" }, attempts: 1, durationMs: 5 });
+    cut(log, "busy", 1);
+    log.events.push({ type: "approval-wait", at: "2026-11-22T10:00:02.000Z", step: "gated", prompt: "Go?" });
+    const state = foldEvents(log.events)!;
+    expect(state.steps.busy).toMatchObject({ state: "running", inAttempt: true });
+    expect(state.steps.gated?.waiting).toMatchObject({ reason: "approval" });
+    settleInterrupted(state);
+    expect(state.status).toBe("running");
+    expect(state.steps.done).toMatchObject({ state: "passed" });
+    expect(state.steps.busy).toMatchObject({ state: "cancelled", reason: { kind: "cancelled" }, interrupted: 1, detail: "interrupted (ws is gone)" });
+    expect(state.steps.busy?.inAttempt).toBeUndefined();
+    expect(state.steps.gated).toMatchObject({ state: "cancelled", reason: { kind: "cancelled" }, detail: "interrupted at its approval gate" });
+    expect(state.steps.gated?.waiting).toBeUndefined();
+    expect(state.steps.later).toMatchObject({ state: "pending" });
   });
 });
 

@@ -72,6 +72,22 @@ describe("normalization", () => {
     expect(result.workstream.steps[0]).toMatchObject({ tool: "shell", timeout: 1800, retries: 0, fileScope: [], hasFileScope: false, acceptanceTests: [] });
   });
 
+  it("interpolates a step's env values; an output reference stays for the run; a bad one is an error at its line and column", async () => {
+    const good = await loadText("e.json", { id: "e", steps: [{ id: "a", run: "x", env: { GREETING: "hi-${env.WHO:-nobody}", USER_IS: "${env.WHO}", PLAIN: "$HOME", VERSION: "v${steps.b.outputs.v}" }, depends_on: ["b"] }, { id: "b", run: "x" }] }, { WHO: "ann" });
+    if (!good.ok) throw new Error("expected a valid workstream");
+    expect(good.workstream.steps[0]?.env).toEqual({ GREETING: "hi-ann", USER_IS: "ann", PLAIN: "$HOME", VERSION: "v${steps.b.outputs.v}" });
+    const fallback = await loadText("e.json", { id: "e", steps: [{ id: "a", run: "x", env: { GREETING: "hi-${env.WHO:-nobody}" } }] });
+    if (!fallback.ok) throw new Error("expected a valid workstream");
+    expect(fallback.workstream.steps[0]?.env).toEqual({ GREETING: "hi-nobody" });
+    const text = '{\n  "id": "e",\n  "steps": [\n    { "id": "a", "run": "x", "env": { "A": "${env.UNSET}", "B": "x-${env.X; rm}" } }\n  ]\n}\n';
+    const bad = await loadText("e.json", text);
+    expect(errors(bad).map((d) => [d.code, d.location?.line, d.location?.col])).toEqual([
+      ["interpolation", 4, 45],
+      ["interpolation", 4, 68],
+    ]);
+    expect(bad.diagnostics.map((d) => d.message)).toEqual(["environment variable UNSET is not set", 'unsupported expression "${env.X; rm}"']);
+  });
+
   it('resolves max_workers "auto" to the CPU count and parallel: false to one worker', async () => {
     const auto = await loadText("a.json", { id: "a", execution: { max_workers: "auto" }, steps: [{ id: "s", run: "x" }] });
     expect(auto.ok && auto.workstream.execution.maxWorkers).toBe(os.availableParallelism());

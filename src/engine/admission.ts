@@ -1,0 +1,104 @@
+import type { Clock } from "./clock.js";
+import type { Board, SchedulerGraph } from "./any-groups.js";
+import type { Gate } from "./scheduler.js";
+import type { Readiness } from "./readiness.js";
+
+/**
+ * Which ready node starts now: the best by priority (critical path) or readiness order that no
+ * limit holds back: the worker limit, the rate limit, exclusive pairs (file_conflicts), a group's
+ * sequential order and max_workers, and last the gate (approvals, breakers), asked only for a
+ * node that would otherwise start, since asking may have effects (an approval starts waiting).
+ */
+export class Admission {
+  private lastStart = -Infinity;
+  private readonly conflictsOf: Array<number[] | undefined> = [];
+
+  constructor(
+    private readonly graph: SchedulerGraph,
+    private readonly board: Board,
+    private readonly readiness: Readiness,
+    private readonly limits: {
+      clock: Clock;
+      /** Read at every admission, so the limit may change while the run goes on. */
+      workers: () => number;
+      /** Minimum gap between two starts, ms. */
+      rateLimitMs: number;
+      exclusive?: ReadonlyArray<readonly [number, number]> | undefined;
+      priority?: readonly number[] | undefined;
+      gate?: ((node: number) => Gate) | undefined;
+    },
+  ) {
+    const { n } = graph;
+    for (const [a, b] of limits.exclusive ?? []) {
+      if (a < n) (this.conflictsOf[a] ??= []).push(b);
+      if (b < n) (this.conflictsOf[b] ??= []).push(a);
+    }
+  }
+
+  /** Higher priority first, ties by node index (file order); without priorities, the order of becoming ready. */
+  private better(a: number, b: number): boolean {
+    const { priority } = this.limits;
+    if (priority) {
+      const pa = priority[a] ?? 0;
+      const pb = priority[b] ?? 0;
+      if (pa !== pb) return pa > pb;
+      return a < b;
+    }
+    return this.readiness.order(a) < this.readiness.order(b);
+  }
+
+  private groupAllows(node: number): boolean {
+    const { running, finals } = this.board;
+    return (this.graph.groupsOf[node] ?? []).every((gi) => {
+      const group = this.graph.groups[gi];
+      if (!group) return true;
+      const members = group.members;
+      const active = members.filter((m) => running.has(m)).length;
+      if (group.sequential) {
+        if (active > 0) return false;
+        // Listed order: every earlier selected member must have ended.
+        for (const m of members) {
+          if (m === node) break;
+          if (this.graph.selected.has(m) && !finals.has(m)) return false;
+        }
+      }
+      return group.maxWorkers === undefined || active < group.maxWorkers;
+    });
+  }
+
+  /**
+   * Starts what may start now, one `start` at a time (each start changes what the next may do).
+   * Returns in how many ms to ask again for a node held back by time (rate limit, a gate), or
+   * Infinity when only an ending unit can change anything.
+   */
+  admit(start: (node: number, token: unknown) => void): number {
+    const { clock, rateLimitMs, gate } = this.limits;
+    const { running } = this.board;
+    let nextWakeIn = Infinity;
+    while (running.size < this.limits.workers() && this.readiness.size > 0) {
+      const waitForRate = this.lastStart + rateLimitMs - clock.now();
+      if (waitForRate > 0) {
+        nextWakeIn = Math.min(nextWakeIn, waitForRate);
+        break;
+      }
+      let best: number | undefined;
+      let bestToken: unknown;
+      for (const node of this.readiness.ready()) {
+        if (best !== undefined && !this.better(node, best)) continue;
+        if ((this.conflictsOf[node] ?? []).some((c) => running.has(c))) continue;
+        if (!this.groupAllows(node)) continue;
+        const verdict = gate?.(node) ?? { ok: true };
+        if (!verdict.ok) {
+          nextWakeIn = Math.min(nextWakeIn, verdict.retryInMs);
+          continue;
+        }
+        best = node;
+        bestToken = verdict.token;
+      }
+      if (best === undefined) break;
+      this.lastStart = clock.now();
+      start(best, bestToken);
+    }
+    return nextWakeIn;
+  }
+}

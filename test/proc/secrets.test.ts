@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { redactDeep, secretValues } from "../../src/proc/secrets.js";
+
+describe("secret values in events", () => {
+  it("takes the values of secret-looking names from 3 characters on, longest first", () => {
+    const values = secretValues([{ DB_PASSWORD: "hunter2", GITHUB_TOKEN: "ghp_0123456789", PIN_SECRET: "42", NAME: "visible-value" }]);
+    expect(values).toEqual(["ghp_0123456789", "hunter2"]);
+  });
+
+  it("masks a long value anywhere, a short one only as a whole word and only inside strings", () => {
+    const values = secretValues([{ GITHUB_TOKEN: "ghp_0123456789", DB_PASSWORD: "hunter2", FLAG_SECRET: "true", MODE_TOKEN: "test", KIND_SECRET: "exit" }]);
+    const event = {
+      type: "test-end",
+      passed: true,
+      reason: { kind: "tests_failed" },
+      tail: ["token=ghp_0123456789x", "login hunter2 ok", "hunter22 is another word", "pw:\nhunter2", "testing the test", "it is true"],
+      detail: "hunter2",
+      step: "test",
+      attempt: { reason: { kind: "exit", code: 1 } },
+      approval: { reason: "no exit today" },
+    };
+    expect(redactDeep(event, values)).toEqual({
+      type: "test-end",
+      passed: true,
+      reason: { kind: "tests_failed" },
+      tail: ["token=***x", "login *** ok", "hunter22 is another word", "pw:\n***", "testing the ***", "it is ***"],
+      detail: "***",
+      step: "test",
+      attempt: { reason: { kind: "exit", code: 1 } },
+      approval: { reason: "no *** today" },
+    });
+  });
+
+  it("gives back the very object when no secret occurs", () => {
+    const event = { type: "warning", message: "nothing to hide here" };
+    expect(redactDeep(event, ["hunter2", "ghp_0123456789"])).toBe(event);
+  });
+});
