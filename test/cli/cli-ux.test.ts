@@ -37,7 +37,7 @@ describe.concurrent("finding the project and the workstream", () => {
     expect((await wsc(p, ["graph", "ci", "--format", "json"])).code).toBe(0);
     expect((await wsc(p, ["validate", "ci"])).stdout).toContain("ok       workstreams/ci.json");
     expect((await wsc(p, ["logs", "ci"])).stdout).toContain("run ");
-    expect((await wsc(p, ["export", "github", "ci"])).stdout).toContain("jobs:");
+    expect((await wsc(p, ["export", "github", "ci", "--ws-from", `git+https://example.com/ws.git#${"0".repeat(40)}`])).stdout).toContain("jobs:");
     for (const command of [["run"], ["graph"], ["logs"], ["export", "github"], ["clean"]]) {
       const r = await wsc(p, command);
       expect(r.code, command.join(" ")).toBe(2);
