@@ -2,22 +2,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { git } from "../git/make-repo.js";
-import { cleanup, makeProject, wsc, type Project } from "../run/rig.js";
+import { cleanup, gitProject, wsc, type Project } from "../run/rig.js";
 
 /** What `ws run`, `ws status` and `ws list` advise doing with a run's branch: one answer, worded alike. */
 
 afterAll(cleanup);
 
-function gitProject(workstreams: object[]): Project {
-  const project = makeProject(workstreams);
-  fs.writeFileSync(path.join(project.dir, "README.md"), "# p\n");
-  git(project.dir, "init", "-q", "-b", "main");
-  git(project.dir, "config", "user.name", "T");
-  git(project.dir, "config", "user.email", "t@example.com");
-  git(project.dir, "add", "-A");
-  git(project.dir, "commit", "-q", "-m", "initial");
-  return project;
-}
 
 const env = { NO_COLOR: "1" };
 

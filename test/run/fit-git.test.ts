@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { git, status } from "../git/make-repo.js";
-import { BIN, cleanup, makeProject, waitFor, wsAsync, type Project, wsc } from "./rig.js";
+import { BIN, cleanup, gitProject, makeProject, waitFor, wsAsync, type Project, wsc } from "./rig.js";
 import { lanesHome } from "../../src/git/lanes.js";
 
 /** Where the per-step worktrees of a run branch live (outside the project). */
@@ -18,19 +18,6 @@ afterAll(cleanup);
 
 /** ws to completion without blocking the other tests of this file. */
 
-function gitProject(workstreams: object[], files: Record<string, string> = {}): Project {
-  const project = makeProject(workstreams);
-  for (const [file, content] of Object.entries({ "README.md": "# p\n", ...files })) {
-    fs.mkdirSync(path.dirname(path.join(project.dir, file)), { recursive: true });
-    fs.writeFileSync(path.join(project.dir, file), content);
-  }
-  git(project.dir, "init", "-q", "-b", "main");
-  git(project.dir, "config", "user.name", "T");
-  git(project.dir, "config", "user.email", "t@example.com");
-  git(project.dir, "add", "-A");
-  git(project.dir, "commit", "-q", "-m", "initial");
-  return project;
-}
 
 const copyStep = (id = "see") => ({ id, tool: "shell", run: "cat value.txt > seen.txt", file_scope: ["seen.txt"] });
 

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { git } from "../git/make-repo.js";
-import { BIN, cleanup, makeProject, waitFor, wsAsync, wsc, type Project } from "./rig.js";
+import { BIN, cleanup, gitProject, waitFor, wsAsync, wsc } from "./rig.js";
 import { cleanEnv } from "../helpers/cli.js";
 
 /**
@@ -15,19 +15,6 @@ import { cleanEnv } from "../helpers/cli.js";
 
 afterAll(cleanup);
 
-function gitProject(workstreams: object[], files: Record<string, string> = {}): Project {
-  const project = makeProject(workstreams);
-  for (const [file, content] of Object.entries({ "README.md": "# p\n", ...files })) {
-    fs.mkdirSync(path.dirname(path.join(project.dir, file)), { recursive: true });
-    fs.writeFileSync(path.join(project.dir, file), content);
-  }
-  git(project.dir, "init", "-q", "-b", "main");
-  git(project.dir, "config", "user.name", "T");
-  git(project.dir, "config", "user.email", "t@example.com");
-  git(project.dir, "add", "-A");
-  git(project.dir, "commit", "-q", "-m", "initial");
-  return project;
-}
 
 const marks = () => fs.mkdtempSync(path.join(os.tmpdir(), "ws-marks-"));
 

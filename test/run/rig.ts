@@ -1,6 +1,7 @@
 import { printedReasons } from "../helpers/reasons.js";
 import { readState as readSnapshot } from "../../src/store/snapshot.js";
 import fs from "node:fs";
+import { git } from "../git/make-repo.js";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { isGone, waitGone } from "../helpers/processes.js";
@@ -29,6 +30,21 @@ export interface Project {
 export function makeProject(workstreams: object[]): Project {
   const dir = tempProject("ws-run-", workstreams as Array<{ id: string }>);
   return { dir, record: path.join(dir, "record.jsonl"), state: (wsId) => path.join(dir, ".worktrees", wsId) };
+}
+
+/** A project in a fresh git repository (branch main, a test identity) whose first commit holds its files. */
+export function gitProject(workstreams: object[], files: Record<string, string> = {}): Project {
+  const project = makeProject(workstreams);
+  for (const [file, content] of Object.entries({ "README.md": "# p\n", ...files })) {
+    fs.mkdirSync(path.dirname(path.join(project.dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(project.dir, file), content);
+  }
+  git(project.dir, "init", "-q", "-b", "main");
+  git(project.dir, "config", "user.name", "T");
+  git(project.dir, "config", "user.email", "t@example.com");
+  git(project.dir, "add", "-A");
+  git(project.dir, "commit", "-q", "-m", "initial");
+  return project;
 }
 
 export function writeWorkstream(dir: string, ws: object): void {
