@@ -48,12 +48,21 @@ export function attemptContainment(place: AttemptPlace, keyVariables: readonly s
         ? {
             bwrap: bwrapBinary(place.env),
             writable: [place.tree, place.stepDir, ...execution.sandbox.writable, ...(agentState ?? []).filter(exists)],
-            readable: [place.root, ...sharedGitDir(place.tree)],
+            readable: [place.root, ...sharedGitDir(place.tree), ...programsUnderTmp({ ...place.inherited, ...place.env, ...place.step.env })],
             network: execution.sandbox.network,
             cwd: place.cwd,
           }
         : undefined,
   };
+}
+
+/**
+ * The folders on PATH below /tmp (a tool installed in a temp folder, a project cloned there): the
+ * sandbox's private /tmp would hide them, and the step's own program with them.
+ */
+function programsUnderTmp(env: NodeJS.ProcessEnv): string[] {
+  const dirs = (env.PATH ?? "").split(path.delimiter).filter((dir) => dir.startsWith("/tmp/") && fs.existsSync(dir));
+  return [...new Set(dirs)];
 }
 
 /** bwrap cannot bind what does not exist; the adapters' state folders are made beforehand (see agentStateDirs). */

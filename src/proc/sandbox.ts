@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import path from "node:path";
 import type { Launch } from "./containment.js";
 
 /**
@@ -40,7 +41,9 @@ function bwrapFlags(network: boolean): string[] {
 export function sandboxLaunch(launch: Launch, options: SandboxOptions): Launch {
   // Binds are applied in order: the writable folders go on top of the read-only root and the
   // private /tmp (a worktree under /tmp stays reachable).
-  const binds = [...options.readable.flatMap((dir) => ["--ro-bind", dir, dir]), ...options.writable.flatMap((dir) => ["--bind", dir, dir])];
+  // A program that lives below /tmp (WS_<TOOL>_BIN=/tmp/…) would be hidden by the private /tmp.
+  const program = launch.command.startsWith("/tmp/") ? [path.dirname(launch.command)] : [];
+  const binds = [...[...options.readable, ...program].flatMap((dir) => ["--ro-bind", dir, dir]), ...options.writable.flatMap((dir) => ["--bind", dir, dir])];
   return {
     command: options.bwrap,
     args: [...bwrapFlags(options.network), ...binds, "--chdir", options.cwd, "--", launch.command, ...launch.args],
