@@ -100,6 +100,12 @@ export class Readiness {
     return f?.state === "blocked" ? f.reason : { kind: "blocked_by", step: this.graph.ids[node] ?? String(node) };
   }
 
+  private skippedBy(node: number): EndReason {
+    const f = this.board.finals.get(node);
+    // Name the root: a step pruned behind a pruned step is skipped by the same one.
+    return f?.reason.kind === "skipped_by" ? f.reason : { kind: "skipped_by", step: this.graph.ids[node] ?? String(node) };
+  }
+
   /** Decides a node that has not started: ready, blocked, skipped by its run_if, cancelled by a stop, or not yet. */
   evaluate(node: number): void {
     const { selected, groupOfNode } = this.graph;
@@ -115,7 +121,11 @@ export class Readiness {
     }
     if (!this.mayStart(node)) return this.settle(node, { state: "cancelled", reason: because("cancelled") });
     if (mode === "success") {
-      if (ds.every((d) => this.satisfied(d))) this.readySince.set(node, this.sequence++);
+      if (!ds.every((d) => this.satisfied(d))) return;
+      // A skipped dependency prunes its branch; a step that must run anyway says run_if "always".
+      const skipped = ds.find((d) => this.graph.selected.has(d) && this.board.finals.get(d)?.state === "skipped");
+      if (skipped !== undefined) return this.settle(node, { state: "skipped", reason: this.skippedBy(skipped) });
+      this.readySince.set(node, this.sequence++);
       return;
     }
     if (!ds.every((d) => !selected.has(d) || finals.has(d))) return;

@@ -178,7 +178,7 @@ export class StepUnits {
     if (final.state === "cancelled") this.runs.get(node)?.cancel(why);
     const run = this.runs.get(node);
     if (run) this.releases.push(run.releaseLane().catch((error: unknown) => this.deps.emit({ type: "warning", at: this.at(), step: run.stepId, message: `could not give back the worktree of ${run.stepId}: ${(error as Error).message.split("\n")[0]}` })));
-    const notRun = final.state === "blocked" || (final.state === "cancelled" && !this.runs.has(node)) || (final.state === "skipped" && final.reason.kind === "run_if");
+    const notRun = final.state === "blocked" || (final.state === "cancelled" && !this.runs.has(node)) || (final.state === "skipped" && (final.reason.kind === "run_if" || final.reason.kind === "skipped_by"));
     if (notRun) {
       const detail = this.refusals.get(node) ?? why?.detail;
       this.deps.emit(stepEndEvent(this.at(), { step: this.deps.ids[node] ?? String(node), state: final.state, reason: why?.reason ?? final.reason, detail }));

@@ -34,6 +34,8 @@ export type EndReason =
   | { kind: "exit"; code: number }
   | { kind: "signal"; signal: string }
   | { kind: "blocked_by"; step: string }
+  /** Not run because a step it depends on was skipped (its `when`, its run_if): the branch is pruned, as GitHub Actions does. */
+  | { kind: "skipped_by"; step: string }
   /** Not run because of its run_if: `failure` = nothing it depends on failed. */
   | { kind: "run_if"; condition: "failure" };
 
@@ -45,6 +47,8 @@ export function formatReason(reason: EndReason): string {
       return `signal:${reason.signal}`;
     case "blocked_by":
       return `blocked_by:${reason.step}`;
+    case "skipped_by":
+      return `skipped_by:${reason.step}`;
     case "run_if":
       return `run_if:${reason.condition}`;
     default:

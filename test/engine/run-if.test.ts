@@ -8,6 +8,8 @@ interface Node {
   deps?: number[];
   runIf?: RunIfMode;
   fails?: boolean;
+  /** Ends skipped (a false `when`). */
+  skips?: boolean;
   ms?: number;
 }
 
@@ -34,6 +36,7 @@ async function run(nodes: Node[], opts: { onFailure?: "continue" | "stop" | "abo
         started.push(node);
         await clock.sleep(nodes[node]?.ms ?? 10, signal);
         if (signal.aborted) return { final: true, state: "cancelled", reason: { kind: "cancelled" } };
+        if (nodes[node]?.skips) return { final: true, state: "skipped", reason: { kind: "skipped" } };
         return nodes[node]?.fails ? { final: true, state: "failed", reason: { kind: "exit", code: 1 } } : { final: true, state: "passed", reason: { kind: "passed" } };
       },
     }),
@@ -41,6 +44,19 @@ async function run(nodes: Node[], opts: { onFailure?: "continue" | "stop" | "abo
   const state = (i: number) => (finals.get(i) as Final).state;
   return { finals, started, state };
 }
+
+describe("scheduler: a skipped step prunes its branch (issue 22)", () => {
+  it("its dependents are skipped, naming the root, unless they run_if always; other branches run", async () => {
+    const r = await run([{ skips: true }, { deps: [0] }, { deps: [1] }, { deps: [0], runIf: "always" }, {}, { deps: [0, 4], runIf: "failure" }]);
+    expect(r.finals.get(1)).toEqual({ state: "skipped", reason: { kind: "skipped_by", step: "s0" } });
+    expect(r.finals.get(2)).toEqual({ state: "skipped", reason: { kind: "skipped_by", step: "s0" } });
+    expect(r.started).not.toContain(1);
+    expect(r.started).not.toContain(2);
+    expect(r.state(3)).toBe("passed");
+    expect(r.state(4)).toBe("passed");
+    expect(r.finals.get(5)).toEqual({ state: "skipped", reason: { kind: "run_if", condition: "failure" } });
+  });
+});
 
 describe("scheduler: run_if", () => {
   it("always runs after a failed dependency, failure runs only after one, and a success step behind them still runs", async () => {
