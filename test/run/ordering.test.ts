@@ -165,27 +165,30 @@ describe("ws run: ordering and concurrency", () => {
     expect(index(lines, "after", "start")).toBeGreaterThan(index(lines, "s3", "end"));
   });
 
-  it("a false `when` skips the step without running it; its dependents still run", () => {
+  it("a false `when` skips the step without running it, and its branch: a dependent runs only if run_if always", () => {
     const workstream = {
       id: "when",
       steps: [
         recStep("build"),
         recStep("deploy", [], { depends_on: ["build"], when: "${env.DEPLOY == 'true'}" }),
         recStep("notify", [], { depends_on: ["deploy"] }),
+        recStep("report", [], { depends_on: ["deploy"], run_if: "always" }),
       ],
     };
     const p = makeProject([workstream]);
     const r = ws(p, ["run", "--ws-id", "when"]);
     expect(r.code).toBe(0);
-    expect(readRecord(p).filter(isStart).map((l) => l.id)).toEqual(["build", "notify"]);
+    expect(readRecord(p).filter(isStart).map((l) => l.id)).toEqual(["build", "report"]);
     const state = readState(p, "when");
     expect(state.steps.deploy).toMatchObject({ state: "skipped", reason: "skipped", attempts: 0 });
-    expect(state.steps.notify).toMatchObject({ state: "passed" });
+    expect(state.steps.notify).toMatchObject({ state: "skipped", reason: "skipped_by:deploy", attempts: 0 });
+    expect(state.steps.report).toMatchObject({ state: "passed" });
     expect(r.stdout).toContain("skipped deploy");
 
     // The same file with the condition true runs it, after build and before notify.
     const q = makeProject([workstream]);
     expect(ws(q, ["run", "--ws-id", "when"], { DEPLOY: "true" }).code).toBe(0);
-    expect(readRecord(q).filter(isStart).map((l) => l.id)).toEqual(["build", "deploy", "notify"]);
+    expect(readRecord(q).filter(isStart).map((l) => l.id).slice(0, 2)).toEqual(["build", "deploy"]);
+    expect(readRecord(q).filter(isStart).map((l) => l.id).sort()).toEqual(["build", "deploy", "notify", "report"]);
   });
 });
