@@ -101,7 +101,9 @@ function render(totalS) {
   ].join("\n");
 }
 
-const fmtRatio = (v) => (v === undefined || Number.isNaN(v) ? "n/a" : `${v.toFixed(2)}×`);
+function fmtRatio(v) {
+  return v === undefined || Number.isNaN(v) ? "n/a" : `${v.toFixed(2)}×`;
+}
 
 function headline(s) {
   switch (s.name) {
