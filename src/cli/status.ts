@@ -43,41 +43,43 @@ function runProgress(state: RunState, interrupted: boolean): string {
   return ` · elapsed ${formatDuration(elapsed)}${share}${p.etaMs !== undefined ? ` · ETA ${formatDuration(p.etaMs)}` : ""}`;
 }
 
+/** `ws status` without an id: every workstream with its last run, and what each has to merge. */
+async function overview(options: StatusOptions, ctx: CliContext, chalk: ChalkInstance): Promise<number> {
+  const rows = await readAllStatus(ctx);
+  if (options.json) {
+    out(ctx, JSON.stringify(rows.map(({ id, report }) => ({ id, lastRun: report ? summarize(report) : null })), null, 2));
+    return 0;
+  }
+  if (rows.length === 0) {
+    out(ctx, `no workstreams in ${path.relative(ctx.cwd, ctx.dir) || "."} and no runs yet (try: ws init)`);
+    return 0;
+  }
+  const cells = rows.map(({ id, report }) => {
+    if (!report) return [id, chalk.dim("never run"), "", "", ""];
+    const s = summarize(report);
+    return [id, s.status, `${s.passed}/${s.total}`, s.startedAt.replace("T", " ").slice(0, 19), s.durationMs !== undefined ? formatDuration(s.durationMs) : ""];
+  });
+  const head = ["workstream", "last run", "steps passed", "started", "duration"];
+  const width = terminalWidth(ctx);
+  // The ids stay whole: when and how long give way.
+  const fit = width === undefined ? { rows: [head, ...cells] } : fitColumns([head, ...cells], width, [{ drop: 3 }, { drop: 4 }]);
+  const [shownHead = [], ...shown] = fit.rows;
+  const { default: Table } = await import("cli-table3");
+  const table = new Table({ head: shownHead.map((h) => chalk.bold(h)), style: { head: [], border: [] }, chars: COMPACT });
+  table.push(...shown);
+  out(ctx, table.toString());
+  const { mergeAdvice, pendingMerge, pendingMergeLine } = await import("./merge-hint.js");
+  for (const { id, report } of rows) {
+    const pending = report ? pendingMerge(await mergeAdvice(ctx, report.state)) : undefined;
+    if (pending) out(ctx, pendingMergeLine(id, pending));
+  }
+  return 0;
+}
+
 export async function statusCommand(options: StatusOptions, ctx: CliContext): Promise<number> {
   const { Chalk } = await import("chalk");
   const chalk = new Chalk({ level: ctx.color ? 1 : 0 });
-  if (options.wsId === undefined) {
-    const rows = await readAllStatus(ctx);
-    if (options.json) {
-      out(ctx, JSON.stringify(rows.map(({ id, report }) => ({ id, lastRun: report ? summarize(report) : null })), null, 2));
-      return 0;
-    }
-    if (rows.length === 0) {
-      out(ctx, `no workstreams in ${path.relative(ctx.cwd, ctx.dir) || "."} and no runs yet (try: ws init)`);
-      return 0;
-    }
-    const cells = rows.map(({ id, report }) => {
-      if (!report) return [id, chalk.dim("never run"), "", "", ""];
-      const s = summarize(report);
-      return [id, s.status, `${s.passed}/${s.total}`, s.startedAt.replace("T", " ").slice(0, 19), s.durationMs !== undefined ? formatDuration(s.durationMs) : ""];
-    });
-    const head = ["workstream", "last run", "steps passed", "started", "duration"];
-    const width = terminalWidth(ctx);
-    // The ids stay whole: when and how long give way.
-    const fit = width === undefined ? { rows: [head, ...cells] } : fitColumns([head, ...cells], width, [{ drop: 3 }, { drop: 4 }]);
-    const [shownHead = [], ...shown] = fit.rows;
-    const { default: Table } = await import("cli-table3");
-    const table = new Table({ head: shownHead.map((h) => chalk.bold(h)), style: { head: [], border: [] }, chars: COMPACT });
-    table.push(...shown);
-    out(ctx, table.toString());
-    const { mergeAdvice, pendingMerge, pendingMergeLine } = await import("./merge-hint.js");
-    for (const { id, report } of rows) {
-      const pending = report ? pendingMerge(await mergeAdvice(ctx, report.state)) : undefined;
-      if (pending) out(ctx, pendingMergeLine(id, pending));
-    }
-    return 0;
-  }
-
+  if (options.wsId === undefined) return overview(options, ctx, chalk);
   const { locateWorkstream } = await import("../workstream/locate-file.js");
   const { hasRun, lastRun } = await import("../store/query.js");
   const wsId = options.wsId;

@@ -212,7 +212,6 @@ export class StepRun {
     let detail: string | undefined;
     let tail = proc.tail;
     let toolFault = false;
-    let changed: string[] = [];
     const failure = proc.outcome === "cancelled" ? { reason: because("cancelled"), detail: undefined } : toolFailure(proc, verdict, budgetHit);
     if (failure) {
       reason = failure.reason;
@@ -223,14 +222,12 @@ export class StepRun {
 
     // A race's loser leaves nothing behind: only the winner's work may reach the tree and its branch.
     const checked = git && before ? await this.checkChanges(attempt, started, before, reason.kind === "cancelled" && (signal.reason as EndReason | undefined)?.kind === "lost_race") : undefined;
-    if (checked) {
-      changed = checked.changed;
-      if (checked.violation !== undefined) {
-        // A tool that failed keeps its own reason; what it tampered with is said alongside.
-        if (reason.kind === "passed") reason = because("scope_violation");
-        detail = reason.kind === "scope_violation" || detail === undefined ? checked.violation : `${detail}; ${checked.violation}`;
-      }
+    if (checked?.violation !== undefined) {
+      // A tool that failed keeps its own reason; what it tampered with is said alongside.
+      if (reason.kind === "passed") reason = because("scope_violation");
+      detail = reason.kind === "scope_violation" || detail === undefined ? checked.violation : `${detail}; ${checked.violation}`;
     }
+    const changed = checked?.changed ?? [];
 
     if (deps.git.commit) for (const file of await this.ownFiles(changed, started)) this.owned.add(file);
 
@@ -288,18 +285,22 @@ export class StepRun {
     const auth = verdict.kind === "auth" ? { message: verdict.message, fix: verdict.fix } : undefined;
     const base = { toolFault, tool, auth, quota: reason.kind === "quota" ? { until } : undefined };
 
-    if (decision.kind === "passed") {
-      const commit = deps.git.commit ? await this.commit() : undefined;
-      if (typeof commit === "object") {
-        const { steps, files } = commit.conflict;
-        return { ...this.end("failed", because("merge_conflict"), undefined, false, `its work conflicts with ${steps.filter((s) => s !== step.id).join(", ") || "work on the run's branch"} in ${files.join(", ")}; it passed its tests but cannot join the run's branch (kept as commit ${this.result?.slice(0, 12) ?? "?"})`), ...base };
-      }
-      this.outputs = this.readOutputs(outputFile);
-      return { ...this.end("passed", reason, commit, false), ...base };
-    }
+    if (decision.kind === "passed") return { ...(await this.endPassed(outputFile)), ...base };
     if (decision.kind === "final") return { ...this.end(decision.state, decision.reason, undefined, decision.toolFault, decision.detail), ...base };
     if (decision.kind === "retry") this.feedback = decision.feedback;
     return { final: false, ...base };
+  }
+
+  /** A passed attempt's files become the step's commit on the run's branch; work git cannot merge there fails the step. */
+  private async endPassed(outputFile: string): Promise<AttemptResult> {
+    const commit = this.deps.git.commit ? await this.commit() : undefined;
+    if (typeof commit === "object") {
+      const { steps, files } = commit.conflict;
+      const others = steps.filter((s) => s !== this.step.id).join(", ") || "work on the run's branch";
+      return this.end("failed", because("merge_conflict"), undefined, false, `its work conflicts with ${others} in ${files.join(", ")}; it passed its tests but cannot join the run's branch (kept as commit ${this.result?.slice(0, 12) ?? "?"})`);
+    }
+    this.outputs = this.readOutputs(outputFile);
+    return this.end("passed", because("passed"), commit, false);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { lstat, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { git, gitText, gitWithIndexLock } from "./run-git.js";
+import { binaryDiff, git, gitText, gitWithIndexLock } from "./run-git.js";
 
 /** A step's worktree as ws made it: where it is and how its `.git` file points at its git dir. */
 export interface TreeIdentity {
@@ -54,9 +54,8 @@ export async function restoreHead(tree: TreeIdentity, tip: string, patchFile: st
   const headAt = symbolic ? (await git(tree.root, ["rev-parse", "--verify", "--quiet", `${symbolic}^{commit}`], { allowFailure: true })).stdout.toString("utf8").trim() : head;
   const moved = headAt !== "" && headAt !== tip;
   if (moved) {
-    const diff = await git(tree.root, ["diff", "--binary", "--full-index", "--no-color", "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", tip, headAt]);
     await mkdir(path.dirname(patchFile), { recursive: true });
-    await writeFile(patchFile, diff.stdout);
+    await writeFile(patchFile, await binaryDiff(tree.root, tip, headAt));
   }
   // HEAD first goes where the index and files are now, so that reset --keep moves them back.
   await git(tree.root, ["update-ref", "--no-deref", "HEAD", moved ? headAt : tip]);

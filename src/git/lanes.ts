@@ -6,7 +6,7 @@ import type { WorktreeSettings } from "../workstream/model.js";
 import { timestamp } from "./branch-name.js";
 import { changedBetween, snapshot } from "./changes.js";
 import { clearStaleIndexLock, indexLockError } from "./index-lock.js";
-import { git, gitText } from "./run-git.js";
+import { binaryDiff, git, gitText } from "./run-git.js";
 import { scratchTree } from "./scratch-index.js";
 import { provisionWorktree } from "./worktree-setup.js";
 
@@ -168,8 +168,7 @@ export async function savePatch(root: string, file: string): Promise<string | un
   const dirty = changedBetween(new Map(), await snapshot(root));
   if (dirty.length === 0) return undefined;
   const tree = await scratchTree(root, { tree: "HEAD" }, (env) => git(root, ["add", "--all", "--ignore-errors", "--", "."], { env, allowFailure: true }));
-  const args = ["diff", "--binary", "--full-index", "--no-renames", "--no-color", "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", "HEAD", tree];
-  const patch = (await git(root, args)).stdout;
+  const patch = await binaryDiff(root, "HEAD", tree);
   if (patch.length === 0) return undefined;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, patch);

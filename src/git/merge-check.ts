@@ -1,5 +1,5 @@
 import { git, splitNul } from "./run-git.js";
-import { branchCommit, headCommit } from "./repo.js";
+import { branchCommit, headCommit, isAncestor } from "./repo.js";
 
 /** Whether `git merge <branch>` would work in the user's checkout right now, and if not, why. */
 export type MergeCheck =
@@ -57,9 +57,5 @@ export function describeMerge(branch: string, check: MergeCheck): string[] {
 
 async function names(cwd: string, args: string[]): Promise<string[]> {
   return splitNul((await git(cwd, args)).stdout);
-}
-
-async function isAncestor(cwd: string, commit: string, of: string): Promise<boolean> {
-  return (await git(cwd, ["merge-base", "--is-ancestor", commit, of], { allowFailure: true })).code === 0;
 }
 

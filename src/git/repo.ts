@@ -30,6 +30,11 @@ export async function headCommit(cwd: string): Promise<string | undefined> {
   return result.code === 0 ? result.stdout.toString("utf8").trim() : undefined;
 }
 
+/** Whether `commit` is in the history of `of` (the same commit counts). */
+export async function isAncestor(cwd: string, commit: string, of: string): Promise<boolean> {
+  return (await git(cwd, ["merge-base", "--is-ancestor", commit, of], { allowFailure: true })).code === 0;
+}
+
 /** `refs/heads/<name>` resolved to a sha; undefined when the branch doesn't exist. */
 export async function branchCommit(cwd: string, branch: string): Promise<string | undefined> {
   const result = await git(cwd, ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`], { allowFailure: true });

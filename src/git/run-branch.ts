@@ -1,6 +1,7 @@
 import { trailerLine } from "./branch-name.js";
 import { identityEnv } from "./commit.js";
-import { git, gitText, splitNul } from "./run-git.js";
+import { isAncestor } from "./repo.js";
+import { binaryDiff, git, gitText, splitNul } from "./run-git.js";
 import { scratchTree } from "./scratch-index.js";
 import { serialized } from "./tree-queue.js";
 
@@ -82,8 +83,7 @@ export class RunBranch {
   undo(step: string, commit: string | undefined): Promise<string | undefined> {
     return serialized(async () => {
       if (commit === undefined || !(await isAncestor(this.gitRoot, commit, this.tip))) return undefined;
-      const diff = ["diff", "--binary", "--full-index", "--no-renames", "--no-color", "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/"];
-      const patch = (await git(this.gitRoot, [...diff, `${commit}^1`, commit])).stdout;
+      const patch = await binaryDiff(this.gitRoot, `${commit}^1`, commit);
       if (patch.length === 0) return undefined;
       let applied = true;
       const tree = await scratchTree(this.gitRoot, { tree: this.tip }, async (env) => {
@@ -113,10 +113,6 @@ export class RunBranch {
     const steps = log.split("\n").map((s) => /^ws\(([^)]+)\):/.exec(s)?.[1]).filter((s): s is string => s !== undefined);
     return [...new Set(steps)];
   }
-}
-
-async function isAncestor(cwd: string, commit: string, of: string): Promise<boolean> {
-  return (await git(cwd, ["merge-base", "--is-ancestor", commit, of], { allowFailure: true })).code === 0;
 }
 
 /** `a` and `b` merged: one of them when it holds the other, else a merge commit; or the files in conflict. */

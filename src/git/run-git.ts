@@ -111,6 +111,14 @@ export async function git(cwd: string, args: readonly string[], options: GitOpti
   return { code: result.code, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** `git diff` of two tree-ish as a patch `git apply` takes back (binary files, full index lines),
+ *  with explicit options so user config (noprefix, colour, external diff, renames) can't change the format. */
+export async function binaryDiff(cwd: string, from: string, to: string): Promise<Buffer> {
+  const args = ["diff", "--binary", "--full-index", "--no-renames", "--no-color", "--no-ext-diff", "--no-textconv"];
+  args.push("--no-relative", "--src-prefix=a/", "--dst-prefix=b/", from, to);
+  return (await git(cwd, args)).stdout;
+}
+
 /** stdout as trimmed text, for one-line answers (shas, paths, branch names). */
 export async function gitText(cwd: string, args: readonly string[], options: GitOptions = {}): Promise<string> {
   return (await git(cwd, args, options)).stdout.toString("utf8").trim();

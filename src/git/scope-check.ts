@@ -2,7 +2,7 @@ import { chmod, lstat, mkdir, rm, rmdir, symlink, writeFile } from "node:fs/prom
 import path from "node:path";
 import { changedBetween, parseEntry, DELETED, DIRECTORY, HEAD_KEY, type Snapshot } from "./changes.js";
 import { headCommit, repoPrefix } from "./repo.js";
-import { git, gitWithIndexLock, splitNul } from "./run-git.js";
+import { binaryDiff, git, gitWithIndexLock, splitNul } from "./run-git.js";
 import { scratchTree } from "./scratch-index.js";
 import { matchesScope } from "../scope/patterns.js";
 
@@ -60,7 +60,7 @@ export async function revertChanges(opts: { cwd: string; before: Snapshot; after
       const entry = entryIn(snap, file);
       return entry ? [{ ...entry, path: toRoot(file) }] : [];
     });
-  const patch = await diffTrees(cwd, await writeTree(cwd, side(before)), await writeTree(cwd, side(after)));
+  const patch = await binaryDiff(cwd, await writeTree(cwd, side(before)), await writeTree(cwd, side(after)));
   await mkdir(path.dirname(opts.patchFile), { recursive: true });
   await writeFile(opts.patchFile, patch);
 
@@ -95,12 +95,6 @@ async function writeTree(cwd: string, entries: Array<Entry & { path: string }>):
   return scratchTree(cwd, {}, (env) => git(cwd, ["update-index", "-z", "--index-info"], { env, input }));
 }
 
-async function diffTrees(cwd: string, from: string, to: string): Promise<Buffer> {
-  // Explicit options so user config (noprefix, colour, external diff, renames) can't change the format.
-  const args = ["diff", "--binary", "--full-index", "--no-renames", "--no-color", "--no-ext-diff", "--no-textconv"];
-  args.push("--no-relative", "--src-prefix=a/", "--dst-prefix=b/", from, to);
-  return (await git(cwd, args)).stdout;
-}
 
 async function restore(
   cwd: string,

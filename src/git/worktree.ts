@@ -5,7 +5,7 @@ import { STATE_FOLDER } from "../store/paths.js";
 import { changedBetween, snapshot } from "./changes.js";
 import { commitFiles } from "./commit.js";
 import { listBackups, MAX_BACKUPS, newBackupName, trailerLine } from "./branch-name.js";
-import { branchCommit, gitRoot } from "./repo.js";
+import { branchCommit, gitRoot, isAncestor } from "./repo.js";
 import { git, gitText, splitNul } from "./run-git.js";
 
 interface RegisteredWorktree {
@@ -158,6 +158,3 @@ async function checkedOutAt(projectRoot: string, branch: string): Promise<string
   return (await listWorktrees(projectRoot)).find((tree) => tree.branch === branch)?.path;
 }
 
-async function isAncestor(cwd: string, commit: string, of: string): Promise<boolean> {
-  return (await git(cwd, ["merge-base", "--is-ancestor", commit, of], { allowFailure: true })).code === 0;
-}
