@@ -17,7 +17,7 @@ const GOAL = 2;
 const STRETCH = 1.2;
 const WIREIT_GOAL = 0.5;
 /** The spawn path ws does not take by default, run alongside. */
-const OTHER_SPAWN = "server";
+const OTHER_SPAWN = "direct";
 
 const perStep = (ms) => (ms === undefined || Number.isNaN(ms) ? "n/a" : `${(ms / STEPS).toFixed(2)} ms`);
 
@@ -84,7 +84,7 @@ export async function overhead({ log }) {
       }
       record("floor", await runReaped(node, [path.join(import.meta.dirname, "spawn-floor.mjs"), String(STEPS), String(WORKERS), "true"], { python3 }));
       record("floorSh", await runReaped(node, [path.join(import.meta.dirname, "spawn-floor.mjs"), String(STEPS), String(WORKERS), "/bin/sh", "-c", "true"], { python3 }));
-      record("server", await layer("server", { WS_SPAWN: "server" }));
+      record("server", await layer("server", { WS_SPAWN: "" }));
       record("process", await layer("process", { WS_SPAWN: "" }));
       log(`  overhead round ${r + 1}/${REPEAT}: ${[...runs].map(([k, v]) => `${k} ${fmtMs(v.wall.at(-1))}`).join(", ")}`);
     }
@@ -98,8 +98,8 @@ export async function overhead({ log }) {
     const vs = (v, base) => (v === undefined || base === undefined ? "n/a" : fmtX(v / base));
     const edges = deps.reduce((s, d) => s + d.length, 0);
     const labels = {
-      ws: `\`ws run\` (max_workers ${WORKERS}, default spawn path: Node spawns each step)`,
-      wsOther: `\`ws run\` with \`WS_SPAWN=${OTHER_SPAWN}\` (a bash spawn server forks each step)`,
+      ws: `\`ws run\` (max_workers ${WORKERS}, default spawn path: the perl spawn server forks each step)`,
+      wsOther: `\`ws run\` with \`WS_SPAWN=${OTHER_SPAWN}\` (Node spawns each step)`,
       make: `\`make -j${WORKERS}\` (same graph)`,
       ninja: `\`ninja -j${WORKERS}\` (same graph)`,
       wireit: `wireit ${WIREIT_VERSION} (\`npm run all\`, WIREIT_PARALLEL=${WORKERS}, same graph)`,

@@ -20,8 +20,8 @@ interface LaunchOptions {
 type LaunchResult = Launched | { error: string };
 
 /**
- * Starts a child in its own process group with Node's spawn, or through the spawn server with
- * `WS_SPAWN=server` (where it can run). Both paths get the same final argv
+ * Starts a child in its own process group through the spawn server, or with Node's spawn where
+ * the server cannot run or with `WS_SPAWN=direct`. Both paths get the same final argv
  * and environment and report a missing or non-executable binary with the same message.
  */
 export async function launch(given: LaunchOptions): Promise<LaunchResult> {

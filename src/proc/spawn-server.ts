@@ -4,54 +4,96 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { findOnPath } from "../tools/binary.js";
-import { shellQuote } from "../format/shell-quote.js";
 
 /**
- * The spawn server (WS_SPAWN=server; not the default, see spawnServer below): one long-lived bash
- * with job control (`set -m`, so every background job leads its own process group) that forks
- * each attempt for ws. Forking Node copies its page tables on every spawn (slower the more memory
- * ws holds, and done on the main thread); forking a small bash costs a fraction of that, but it
- * forks twice per job (a watcher, then the job), which on a small ws costs more than it saves.
+ * The spawn server: one long-lived perl that forks each attempt for ws, once, and execs it with no
+ * shell in between. Node forks itself for every spawn (libuv copies ws's page tables, on the main
+ * thread, and blocks there until the child has exec'd); with the server ws's main thread only
+ * writes a record. Measured in bench/ (issue 24): ~10 % less wall than Node's spawn for 1000
+ * no-op steps, but ~25 % more CPU (forking is the kernel's work wherever it happens), one read
+ * buffer per stream instead of one per read, and a kill -9 of ws ends the jobs at once. The
+ * default where it can run; `WS_SPAWN=direct` spawns from Node instead. (It replaced a bash
+ * server that forked twice per job and parsed each job's code: 1.45× the wall of Node's spawn.)
  *
  * Protocol: ws writes one record per job, a line `<id> <length>` and then that many bytes of
- * bash code: bash reads a pipe one byte per system call when it looks for a delimiter, but takes
- * a counted read (`read -N`, bytes under LC_ALL=C) in one call, which in a 1000-step run was
- * 300 000 reads fewer (bench/NOTES.md). Its own variables are `_ws_*`: an exported variable of
- * the same name would otherwise change in every job's environment. For each, bash
- * forks a watcher subshell, itself with job control, which forks the job into a new process group
- * and answers `S <id> <pid>`, then `E <id> <status>` when it has ended ($? of `wait`: 128+n for a
- * signal). The watcher, not the server, waits: bash runs a CHLD trap only once its `read` of the
- * next record returns, and the watcher lives outside the job's group, so a kill of the group
- * never silences the report. The job itself is a subshell (`( eval ) &`), not an async `eval`:
- * bash lowers SHLVL when a forked simple command execs, which would change the child's env. The job's stdout and stderr are FIFOs ws opened for reading beforehand, so
- * ws still reads both streams apart (timestamped log, tail, the agents' parsers) exactly as with
- * a direct spawn. Timeouts and group kills stay in ws (`process.kill(-pid)`): bash only forks and
- * waits. bash reads its stdin from ws: when ws dies, even by kill -9, the read ends and every
- * watcher still out SIGKILLs its job's group (USR1).
+ * fields separated by NUL bytes (no field can hold one: launch() refuses a NUL beforehand): `R`,
+ * the job's stdin, stdout and stderr paths, its cwd, the program, argc, argv (argv[0] as given)
+ * and its whole environment as `NAME=value`; or `F` and the paths of FIFOs to make. perl forks
+ * the job into a process group of its own, answers `S <id> <pid>` and, when it has been reaped,
+ * `E <id> <status>` (128+n for signal n, as a shell reports it). The job's stdout and stderr are FIFOs ws opened for reading beforehand, so ws still
+ * reads both streams apart (timestamped log, tail, the agents' parsers) exactly as with a direct
+ * spawn. Timeouts and group kills stay in ws (`process.kill(-pid)`): perl only forks and reaps.
+ * perl reads its stdin from ws: when ws dies, even by kill -9, the read ends and perl SIGKILLs the
+ * group of every job still out.
+ *
+ * perl is started with an empty environment (PERL5OPT and friends in the user's environment must
+ * not change it). SIGCHLD wakes its select(); a signal that lands between perl's check for pending
+ * signals and the select() itself would be seen only at the next record, so while jobs are out it
+ * also looks every 100 ms.
  *
  * Linux only: it relies on a FIFO opened with O_NONBLOCK reporting no hang-up until a writer has
- * come and gone (Linux's pipe_poll); elsewhere ws spawns directly.
+ * come and gone (Linux's pipe_poll); elsewhere, or without perl, ws spawns directly.
  */
-const SERVER_SCRIPT = `set -m
-while IFS=' ' read -r _ws_id _ws_len && LC_ALL=C IFS= read -r -N "$_ws_len" _ws_code; do
-  ( set -m
-    _ws_p=
-    trap 'kill -KILL -- "-$_ws_p" 2>/dev/null' USR1
-    ( eval "$_ws_code" ) &
-    _ws_p=$!
-    printf 'S %s %s\\n' "$_ws_id" "$_ws_p"
-    while :; do wait "$_ws_p"; _ws_s=$?; kill -0 "$_ws_p" 2>/dev/null || break; done
-    printf 'E %s %s\\n' "$_ws_id" "$_ws_s"
-  ) &
-done
-kill -USR1 $(jobs -p) 2>/dev/null
+const SERVER_SCRIPT = `use strict;
+use POSIX ();
+$| = 1;
+my (%jobs, %early);
+my $buf = '';
+sub status_of { my $w = shift; return ($w & 127) ? 128 + ($w & 127) : $w >> 8 }
+sub reap {
+  while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
+    my $w = $?;
+    my $id = delete $jobs{$pid};
+    if (defined $id) { print "E $id ", status_of($w), "\\n" } else { $early{$pid} = $w }
+  }
+}
+# A CHLD handler can run in the middle of the main loop's reap(): it must leave that reap's $? alone.
+$SIG{CHLD} = sub { local ($?, $!); reap() };
+$SIG{PIPE} = 'IGNORE';
+sub start {
+  my ($id, $record) = @_;
+  my ($kind, @fields) = split /\\0/, $record, -1;
+  if ($kind eq 'F') {
+    my $made = grep { POSIX::mkfifo($_, 0600) } @fields;
+    print "S $id 0\\nE $id ", ($made == @fields ? 0 : 1), "\\n";
+    return;
+  }
+  my ($in, $out, $err, $cwd, $program, $argc, @rest) = @fields;
+  my @argv = splice @rest, 0, $argc;
+  my $pid = fork;
+  if (!defined $pid) { print "S $id -1\\nE $id 126\\n"; return }
+  if ($pid == 0) {
+    $SIG{CHLD} = 'DEFAULT'; $SIG{PIPE} = 'DEFAULT';
+    POSIX::setpgid(0, 0);
+    open(STDIN, '<', $in) && open(STDOUT, '>', $out) && open(STDERR, '>', $err) or POSIX::_exit(126);
+    chdir($cwd) or POSIX::_exit(127);
+    %ENV = map { split /=/, $_, 2 } @rest;
+    exec { $program } @argv;
+    POSIX::_exit(127);
+  }
+  POSIX::setpgid($pid, $pid);
+  print "S $id $pid\\n";
+  $jobs{$pid} = $id;
+  if (exists $early{$pid}) { delete $jobs{$pid}; print "E $id ", status_of(delete $early{$pid}), "\\n" }
+}
+my $rin = ''; vec($rin, 0, 1) = 1;
+for (;;) {
+  my $ready = select(my $rout = $rin, undef, undef, %jobs ? 0.1 : undef);
+  reap();
+  next if $ready <= 0;
+  my $got = sysread(STDIN, $buf, 65536, length $buf);
+  if (!defined $got) { next if $!{EINTR}; last }
+  last if $got == 0;
+  while ($buf =~ /\\A(\\d+) (\\d+)\\n/ && length($buf) >= $+[0] + $2) {
+    my ($id, $head, $len) = ($1, $+[0], $2);
+    my $record = substr($buf, $head, $len);
+    substr($buf, 0, $head + $len) = '';
+    start($id, $record);
+  }
+}
+kill 'KILL', map { -$_ } keys %jobs;
 `;
 
-/** Variables bash reads at start-up or holds read-only: never passed through the server. */
-const BASH_OWN = new Set(["BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "BASH_VERSINFO", "UID", "EUID", "PPID", "BASHPID", "GROUPS"]);
-/** bash sets these itself in every job; they are always set (or unset) to the wanted value. */
-const ALWAYS_SET = ["PWD", "OLDPWD", "SHLVL"];
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const FIFO_BATCH = 32;
 
 interface LaunchRequest {
@@ -88,9 +130,7 @@ class SpawnServer {
 
   private constructor(
     private readonly child: ChildProcess,
-    private readonly baseEnv: Record<string, string>,
     private readonly fifoDir: string,
-    private readonly mkfifo: string,
   ) {
     child.stdout!.setEncoding("utf8");
     child.stdout!.on("data", (text: string) => this.onReply(text));
@@ -102,58 +142,23 @@ class SpawnServer {
     (child.stdin as net.Socket & { unref(): void }).unref();
   }
 
-  /** Starts a server, or undefined where it cannot run (not Linux, no bash or mkfifo). */
+  /** Starts a server, or undefined where it cannot run (not Linux, no perl). */
   static start(): SpawnServer | undefined {
     if (process.platform !== "linux") return undefined;
-    const bash = findOnPath("bash", process.env);
-    const mkfifo = findOnPath("mkfifo", process.env);
-    if (bash === undefined || mkfifo === undefined) return undefined;
-    const baseEnv: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !BASH_OWN.has(k)) baseEnv[k] = v;
+    const perl = findOnPath("perl", process.env);
+    if (perl === undefined) return undefined;
     const fifoDir = fs.mkdtempSync(path.join(os.tmpdir(), "ws-spawn-"));
     process.once("exit", () => fs.rmSync(fifoDir, { recursive: true, force: true }));
     // detached: the terminal's Ctrl-C must not kill the server before ws has killed the jobs.
-    const child = spawn(bash, ["--noprofile", "--norc", "-c", SERVER_SCRIPT], {
-      env: baseEnv,
-      detached: true,
-      stdio: ["pipe", "pipe", "ignore"],
-    });
-    const server = new SpawnServer(child, baseEnv, fifoDir, mkfifo);
-    // The first FIFOs are made at once, so the first job does not wait for a mkfifo job.
+    const child = spawn(perl, ["-e", SERVER_SCRIPT], { env: {}, detached: true, stdio: ["pipe", "pipe", "ignore"] });
+    const server = new SpawnServer(child, fifoDir);
+    // The first FIFOs are asked for at once, so the first job does not wait for them.
     void server.refillOnce();
     return server;
   }
 
   get alive(): boolean {
     return !this.dead;
-  }
-
-  /**
-   * The bash code of a job, or undefined when the environment cannot be expressed through bash
-   * (a name bash rejects or owns, a NUL byte): the caller then spawns directly.
-   */
-  private jobCode(req: LaunchRequest, program: string, out: string, err: string): string | undefined {
-    const unset: string[] = [];
-    const set: string[] = [];
-    const names = new Set([...Object.keys(this.baseEnv), ...Object.keys(req.env), ...ALWAYS_SET]);
-    for (const name of names) {
-      const wanted = req.env[name];
-      if (wanted === this.baseEnv[name] && !ALWAYS_SET.includes(name)) continue;
-      if (!NAME.test(name) || BASH_OWN.has(name)) return undefined;
-      if (wanted === undefined) unset.push(name);
-      else set.push(`${name}=${shellQuote([wanted])}`);
-    }
-    const code = [
-      `exec <${shellQuote([req.stdinFile ?? "/dev/null"])} >${shellQuote([out])} 2>${shellQuote([err])} || exit 126`,
-      `cd -- ${shellQuote([req.cwd])} || exit 127`,
-      ...(unset.length > 0 ? [`unset -v ${unset.join(" ")}`] : []),
-      ...(set.length > 0 ? [`export ${set.join(" ")}`] : []),
-      // -a: the program sees argv[0] as given, as with a direct spawn.
-      `exec -a ${shellQuote([req.command, program, ...req.args])}`,
-    ].join("\n");
-    // bash drops a NUL byte from what it reads, so the record would end short and the server would
-    // read on into the next one: never sent (launch() reports a NUL as a spawn error beforehand).
-    return code.includes("\0") ? undefined : code;
   }
 
   /**
@@ -165,11 +170,6 @@ class SpawnServer {
     const pair = await this.takeFifos();
     if (pair === undefined) return undefined;
     const [outPath, errPath] = pair;
-    const code = this.jobCode(req, program, outPath, errPath);
-    if (code === undefined) {
-      this.free.push(outPath, errPath);
-      return undefined;
-    }
     // Opened before the job starts (its open for writing waits for a reader); wrapped in sockets
     // only once it runs, in the same tick as the caller attaches its listeners: a socket starts
     // reading at once, and a fast job's EOF must not end it before anyone listens.
@@ -177,7 +177,8 @@ class SpawnServer {
     const errFd = openFifo(errPath);
     let ended: (status: number) => void = () => {};
     const status = new Promise<number>((resolve) => (ended = resolve));
-    const pid = await this.send(code, (s) => ended(s));
+    const record = ["R", req.stdinFile ?? "/dev/null", outPath, errPath, req.cwd, program, req.args.length + 1, req.command, ...req.args];
+    const pid = await this.send(record, req.env, (s) => ended(s));
     if (pid < 0) {
       fs.closeSync(outFd);
       fs.closeSync(errFd);
@@ -194,7 +195,7 @@ class SpawnServer {
   }
 
   /** The job's pid once forked; -1 when the server died first. */
-  private send(code: string, ended: (status: number) => void): Promise<number> {
+  private send(fields: Array<string | number>, env: Record<string, string>, ended: (status: number) => void): Promise<number> {
     const id = this.nextId++;
     // Replies keep ws alive only while a job is out.
     if (this.jobs.size === 0) (this.child.stdout as net.Socket).ref();
@@ -207,7 +208,8 @@ class SpawnServer {
           ended(status);
         },
       });
-      this.child.stdin!.write(`${id} ${Buffer.byteLength(code)}\n${code}`);
+      const record = [...fields, ...Object.entries(env).map(([name, value]) => `${name}=${value}`)].join("\0");
+      this.child.stdin!.write(`${id} ${Buffer.byteLength(record)}\n${record}`);
       if (this.dead) this.onDeath();
     });
   }
@@ -219,12 +221,12 @@ class SpawnServer {
       const [kind, id, value] = this.buffered.slice(0, nl).split(" ");
       this.buffered = this.buffered.slice(nl + 1);
       const job = this.jobs.get(Number(id));
-      if (kind === "S") job?.started(Number(value));
+      if (kind === "S") job?.started(Number(value)); // -1: perl could not fork; its E follows
       else if (kind === "E") job?.ended(Number(value));
     }
   }
 
-  /** Jobs it still had were killed by bash on its way out (or are reaped by the group registry). */
+  /** Jobs it still had were killed by perl on its way out (or are reaped by the group registry). */
   private onDeath(): void {
     this.dead = true;
     for (const job of this.jobs.values()) {
@@ -234,7 +236,7 @@ class SpawnServer {
     this.jobs.clear();
   }
 
-  /** Two FIFOs for one job; made in batches by one `mkfifo` job, reused once drained. */
+  /** Two FIFOs for one job; made in batches by perl, reused once drained. */
   private async takeFifos(): Promise<[string, string] | undefined> {
     while (this.free.length < 2) if (!(await this.refillOnce())) return undefined;
     return [this.free.pop()!, this.free.pop()!];
@@ -249,8 +251,7 @@ class SpawnServer {
     const files = Array.from({ length: FIFO_BATCH }, () => path.join(this.fifoDir, String(this.fifoCount++)));
     let ended: (status: number) => void = () => {};
     const status = new Promise<number>((resolve) => (ended = resolve));
-    const code = `exec </dev/null >/dev/null 2>&1; exec ${shellQuote([this.mkfifo, "-m", "600", ...files])}`;
-    const pid = await this.send(code, (s) => ended(s));
+    const pid = await this.send(["F", ...files], {}, (s) => ended(s));
     if (pid < 0 || (await status) !== 0) return false;
     this.free.push(...files);
     return true;
@@ -296,14 +297,13 @@ let server: SpawnServer | undefined;
 let tried = false;
 
 /**
- * The process's spawn server, started on first use with WS_SPAWN=server; undefined otherwise (the
- * default) or where it cannot run. Not the default: measured on 2 cores (bench/NOTES.md, issue
- * 24), its two bash forks per job cost more CPU and wall than Node's own spawn saves, and the CPU
- * hides from the parent's rusage because the server is never waited for. What it still gives: a
- * kill -9 of ws kills the running jobs' groups at once, not at the next run.
+ * The process's spawn server, started on first use; undefined with WS_SPAWN=direct or where it
+ * cannot run (then Node spawns each job). The default by measurement (bench/NOTES.md, issue 24):
+ * less wall than Node's own spawn, one read buffer per stream instead of one per read, and a
+ * kill -9 of ws kills the running jobs' groups at once instead of at the next run.
  */
 export function spawnServer(): SpawnServer | undefined {
-  if (process.env.WS_SPAWN !== "server") return undefined;
+  if (process.env.WS_SPAWN === "direct") return undefined;
   if (server && !server.alive) server = undefined;
   if (!server && !tried) {
     tried = true;

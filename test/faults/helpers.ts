@@ -50,7 +50,7 @@ export function killIfStill(pid: number, marks: string[]): void {
 
 function baseEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   // CI=1: plain lines, no spinner. No inherited FAULT_* switches. WS_SPAWN is passed on: CI runs
-  // this suite a second time with WS_SPAWN=server, which must reach the ws under test.
+  // this suite a second time with WS_SPAWN=direct, which must reach the ws under test.
   return { PATH: process.env.PATH, HOME: process.env.HOME, WS_WORKTREES_DIR: process.env.WS_WORKTREES_DIR, NO_COLOR: "1", CI: "1", WS_SPAWN: process.env.WS_SPAWN, ...env };
 }
 

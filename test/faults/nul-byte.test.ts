@@ -35,7 +35,7 @@ afterAll(() => removeProjects());
 describe.each(["server", "direct"])("a NUL byte reaching a spawn (%s)", (spawn) => {
   it("fails that step at once with a spawn error naming it; the others run; exit 1", async () => {
     const dir = project([WORKSTREAM]);
-    const r = await wsConcurrent(["run", ID], dir, { WS_SPAWN: spawn === "server" ? "server" : undefined });
+    const r = await wsConcurrent(["run", ID], dir, { WS_SPAWN: spawn });
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stdout + r.stderr).not.toMatch(STACK_LINE);
 

@@ -46,7 +46,7 @@ void runProcess({ command: ${JSON.stringify(fixture("spawns-grandchild.sh"))}, a
   onLine: (line) => { if (line.startsWith("spawned")) process.kill(process.pid, "SIGKILL"); } });
 `,
   );
-  const env = { ...process.env, WS_SPAWN: "server" };
+  const env = { ...process.env, WS_SPAWN: "" };
   const result = spawnSync(process.execPath, [path.join(dir, "owner.js")], { encoding: "utf8", timeout: 30_000, env });
   expect(result.signal).toBe("SIGKILL");
   const grandchild = Number(fs.readFileSync(pidFile, "utf8"));

@@ -26,7 +26,7 @@ const readLog = () => fs.readFileSync(logFile, "utf8");
 
 describe.each(["server", "direct"])("runProcess (%s spawn)", (mode) => {
   beforeEach(() => {
-    if (mode === "server") process.env.WS_SPAWN = "server";
+    if (mode === "direct") process.env.WS_SPAWN = "direct";
     else delete process.env.WS_SPAWN;
   });
   afterEach(() => {
@@ -42,7 +42,7 @@ describe.each(["server", "direct"])("runProcess (%s spawn)", (mode) => {
     expect(fed.tail).toEqual(["line one", "line 'two' $HOME"]);
   });
 
-  it("forks through the spawn server only with WS_SPAWN=server", async () => {
+  it("forks through the spawn server unless WS_SPAWN=direct", async () => {
     const result = await runProcess({ ...sh("echo $PPID; echo $$"), cwd: dir, logFile });
     const [ppid, pid] = result.tail.map(Number);
     expect(pid).toBe(result.pid);

@@ -130,8 +130,8 @@ describe("ws run: signals", () => {
     const b = await waitFor("b's grandchild", recorded(p, "b", "grandchild"));
     process.kill(run.pid, "SIGKILL");
     expect((await run.done).signal).toBe("SIGKILL");
-    // ws could not clean up: its lock is still there. By default the orphaned step is the user's
-    // to stop (with WS_SPAWN=server the spawn server kills its jobs' groups when ws dies).
+    // ws could not clean up: its lock is still there. The spawn server kills its jobs' groups when
+    // ws dies (with WS_SPAWN=direct the orphaned step lives on until the next run reaps it).
     expect(fs.existsSync(path.join(p.state("crash"), "lock"))).toBe(true);
     try {
       process.kill(-b.pgid, "SIGKILL");

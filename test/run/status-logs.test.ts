@@ -168,7 +168,7 @@ describe.concurrent("ws status", () => {
     await waitFor("the gate to wait", () => readEvents(p, "dead").some((e) => e.type === "approval-wait"));
     process.kill(run.pid, "SIGKILL");
     await run.done;
-    // The step may outlive ws (by default), or only for a moment (WS_SPAWN=server: the spawn
+    // The step may outlive ws (WS_SPAWN=direct), or only for a moment (by default the spawn
     // server kills its jobs when ws dies), so its group may be gone already: kill what is left.
     try {
       process.kill(-step.pgid, "SIGKILL");
