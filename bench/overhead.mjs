@@ -96,6 +96,8 @@ export async function overhead({ log }) {
     const ratio = make === undefined ? NaN : ws_ / make;
     const wireitRatio = wireit === undefined ? NaN : ws_ / wireit;
     const vs = (v, base) => (v === undefined || base === undefined ? "n/a" : fmtX(v / base));
+    // "b +x ms over a" for each layer over the one below it.
+    const hops = (layers) => layers.slice(1).map(([name, v], i) => `${name} ${perStep(v - layers[i][1])} over ${i === 0 ? "make" : "that"}`).join(", ");
     const edges = deps.reduce((s, d) => s + d.length, 0);
     const labels = {
       ws: `\`ws run\` (max_workers ${WORKERS}, default spawn path: the perl spawn server forks each step)`,
@@ -126,7 +128,7 @@ export async function overhead({ log }) {
       "",
       `ws / make = **${fmtX(ratio)}** (goal ≤ ${GOAL}×, stretch ${STRETCH}×): ${goal(ratio <= GOAL)}${ratio <= STRETCH ? ", stretch met" : ""}; ws / wireit = **${Number.isNaN(wireitRatio) ? "n/a" : fmtX(wireitRatio)}** (goal ≤ ${WIREIT_GOAL}×): ${Number.isNaN(wireitRatio) ? "not measured" : goal(wireitRatio <= WIREIT_GOAL)}; ws / ninja = ${vs(ws_, wall("ninja"))}. ws's wall ${perStep(ws_)} a step against ${perStep(wsCpu)} of CPU over every process it starts (${wsCpu === undefined ? "n/a" : ws_ <= wsCpu ? "wall ≤ CPU: met" : "wall > CPU: **missed**, time spent waiting"}); the default path against \`WS_SPAWN=${OTHER_SPAWN}\`: ${vs(wall("wsOther"), ws_)} the wall, ${vs(cpu("wsOther"), wsCpu)} the CPU.`,
       "",
-      `Where the gap to make goes, per step (the layers ignore the graph: ${STEPS} independent processes, ${WORKERS} at a time): the process layer ${make === undefined ? "n/a" : perStep(wall("process") - make)} over make (of which Node's spawn of \`/bin/sh -c true\` ${make === undefined ? "n/a" : perStep(wall("floorSh") - make)}), the engine (start-up, validation, scheduling, events, the fold, state.json, the reporter) ${perStep(ws_ - wall("process"))} over the process layer.`,
+      `Where the gap to make goes, per step, hop by hop (the layers ignore the graph: ${STEPS} independent processes, ${WORKERS} at a time): ${hops([["make", make], ["the spawn server alone", wall("server")], ["ws's process layer", wall("process")], ["the engine (start-up, validation, scheduling, events, the fold, state.json, the reporter)", ws_]])}. For comparison, Node's own spawn of \`true\` is ${perStep(wall("floor") - make)} over make, of \`/bin/sh -c true\` ${perStep(wall("floorSh") - make)}.`,
       "",
       `All runs (wall ms / CPU ms): ${[...runs].map(([k, v]) => `${k} ${v.wall.map((w, i) => `${Math.round(w)}/${v.cpu[i] === undefined ? "n/a" : Math.round(v.cpu[i])}`).join(", ")}`).join("; ")}.`,
     ];
