@@ -62,7 +62,8 @@ export async function provisionWorktree(opts: {
     const visible = await notIgnored(workdir, brought);
     if (visible.length > 0) notes.push(`worktree: ${visible.join(", ")} ${visible.length === 1 ? "is" : "are"} not ignored by git in the worktree (a symlink needs a pattern without a trailing "/"); steps see ${visible.length === 1 ? "it" : "them"} as untracked`);
   }
-  if (settings.setup !== undefined) notes.push(await runSetup(opts, settings.setup));
+  const setupNote = settings.setup === undefined ? undefined : await runSetup(opts, settings.setup);
+  if (setupNote !== undefined) notes.push(setupNote);
   return { notes };
 }
 
@@ -86,14 +87,13 @@ async function notIgnored(workdir: string, entries: string[]): Promise<string[]>
   return entries.filter((e) => !ignored.has(e));
 }
 
-async function runSetup(opts: Parameters<typeof provisionWorktree>[0], command: string): Promise<string> {
+/** A note when setup ran; nothing when it had already run here (said every run, for every worktree, it was noise). */
+async function runSetup(opts: Parameters<typeof provisionWorktree>[0], command: string): Promise<string | undefined> {
   const recordFile = path.join(opts.stateDir, "setup.json");
   const logFile = path.join(opts.stateDir, "setup.log");
   if (opts.created) fs.rmSync(recordFile, { force: true });
   const record = readRecord(recordFile);
-  if (record?.command === command && record.tree === opts.workdir && record.exitCode === 0) {
-    return `worktree.setup already ran in this worktree (${record.at}); not run again`;
-  }
+  if (record?.command === command && record.tree === opts.workdir && record.exitCode === 0) return undefined;
   fs.rmSync(logFile, { force: true });
   const { runProcess } = await import("../proc/run-process.js");
   const env = Object.fromEntries(Object.entries(opts.env).filter((e): e is [string, string] => e[1] !== undefined));
