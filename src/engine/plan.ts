@@ -9,7 +9,7 @@ import { idRecord } from "../id-record.js";
 export interface Plan {
   waves: string[][];
   criticalPath: string[];
-  /** ms; undefined without any history. */
+  /** ms; undefined unless every step in the run has a past duration. */
   criticalPathMs: number | undefined;
   totalWorkMs: number | undefined;
   /** Lower bound of the makespan: max(critical path, work / workers). */
@@ -28,6 +28,9 @@ export function planRun(ws: Workstream, graph: Graph, history: History, maxWorke
   const inRun = (i: number) => !selected || selected.has(i);
   const cp = criticalPath(graph, (i) => (inRun(i) ? (weights[i] ?? 0) : 0));
   const haveHistory = known.some(Boolean);
+  // An estimate only from every step's own past: with one 131 ms step known and two 30 s steps
+  // not, the fallback (the known mean) promised 262 ms for a 32 s resume.
+  const everyKnown = known.every((k, i) => k || !inRun(i));
   const work = weights.reduce((sum, w, i) => sum + (inRun(i) ? w : 0), 0);
   let byWave: string[][] | undefined;
   return {
@@ -36,9 +39,9 @@ export function planRun(ws: Workstream, graph: Graph, history: History, maxWorke
       return (byWave ??= waves(graph).map((wave) => wave.filter(inRun).map((i) => graph.ids[i] ?? String(i))).filter((w) => w.length > 0));
     },
     criticalPath: cp.path.filter(inRun).map((i) => graph.ids[i] ?? String(i)),
-    criticalPathMs: haveHistory ? cp.length : undefined,
-    totalWorkMs: haveHistory ? work : undefined,
-    estimateMs: haveHistory ? Math.max(cp.length, work / Math.max(1, maxWorkers)) : undefined,
+    criticalPathMs: everyKnown ? cp.length : undefined,
+    totalWorkMs: everyKnown ? work : undefined,
+    estimateMs: everyKnown ? Math.max(cp.length, work / Math.max(1, maxWorkers)) : undefined,
     expectedMs: haveHistory ? Object.fromEntries(graph.ids.flatMap((id, i) => (inRun(i) ? [[id, Math.round(weights[i] ?? 0)]] : []))) : undefined,
     weights: progressWeights(ws, weights, known, inRun),
     maxWorkers,

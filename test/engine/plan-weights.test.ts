@@ -23,6 +23,16 @@ describe("progress weights in the plan", () => {
     expect(plan.weights).toEqual({ a: 30_000 / (41_000 / 3), b: 5, c: 10_000 / (41_000 / 3), d: 1 });
   });
 
+  it("estimates the run only when every step in it has a past duration (a guess for the others is no estimate)", () => {
+    const ws = workstreamOf({ steps: steps.map(({ id, tool, run }) => ({ id, tool, run, depends_on: id === "a" ? [] : ["a"] })) });
+    const graph = buildGraph(ws);
+    const partial = { steps: idRecord<number[]>([["a", [100]], ["b", [30_000]]]) };
+    expect(planRun(ws, graph, partial, 2).estimateMs).toBeUndefined();
+    expect(planRun(ws, graph, partial, 2, new Set([0, 1])).estimateMs).toBe(30_100);
+    const full = { steps: idRecord<number[]>([["a", [100]], ["b", [30_000]], ["c", [1000]], ["d", [1000]]]) };
+    expect(planRun(ws, graph, full, 2).estimateMs).toBe(Math.max(30_100, 32_100 / 2));
+  });
+
   it("no step sets a weight: none in the plan (expectedMs, or 1 each, weighs), so run-start stays small", () => {
     const ws = workstreamOf({ steps: steps.map(({ id, tool, run }) => ({ id, tool, run })) });
     const graph = buildGraph(ws);
