@@ -191,7 +191,9 @@ export class RunReporter implements RunListener {
       case "step-end": {
         const mark = stateMark(event.state, c);
         const why = event.state === "passed" ? "" : ` ${c.dim(formatReason(event.reason))}${event.detail ? c.dim(` — ${stripAnsi(event.detail)}`) : ""}`;
-        return `${mark} ${event.step}${why} ${c.dim(formatDuration(event.durationMs))}${event.attempts > 1 ? c.dim(` (${attemptsPhrase(event.attempts, event.interrupted)})`) : ""}`;
+        // A step that never started (cancelled, skipped before its turn) took no time worth a "0ms".
+        const took = event.attempts === 0 ? "" : ` ${c.dim(formatDuration(event.durationMs))}`;
+        return `${mark} ${event.step}${why}${took}${event.attempts > 1 ? c.dim(` (${attemptsPhrase(event.attempts, event.interrupted)})`) : ""}`;
       }
       case "attempt-end":
         if (event.free) return c.yellow(`  ⏸ ${event.step} ${waitingLabel(event.resetAt)}: ${event.detail ? stripAnsi(event.detail) : formatReason(event.reason)}`);

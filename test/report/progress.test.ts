@@ -87,3 +87,16 @@ describe("plain output's progress line", () => {
     reporter.close();
   });
 });
+
+describe("the terminal's step lines", () => {
+  it("give a step's time, and none for a step that never started (no \"0ms\" for a cancelled one)", () => {
+    const lines: string[] = [];
+    const ctx = { quiet: false, stdout: { write: (s: string) => lines.push(...s.split("\n").filter(Boolean)) } } as unknown as CliContext;
+    const reporter = new RunReporter(ctx, "tty", new Chalk({ level: 0 }));
+    const at = "2026-12-04T19:00:00.000Z";
+    reporter.onEvent({ type: "step-end", at, step: "b", state: "cancelled", reason: { kind: "cancelled" }, attempts: 1, durationMs: 4800 });
+    reporter.onEvent({ type: "step-end", at, step: "d", state: "cancelled", reason: { kind: "cancelled" }, attempts: 0, durationMs: 0 });
+    expect(lines).toEqual(["■ b cancelled 4.8s", "■ d cancelled"]);
+    reporter.close();
+  });
+});
