@@ -10,7 +10,7 @@ import { findOnPath } from "../tools/binary.js";
  * shell in between. Node forks itself for every spawn (libuv copies ws's page tables, on the main
  * thread, and blocks there until the child has exec'd); with the server ws's main thread only
  * writes a record. Measured in bench/ (issue 24): ~10 % less wall than Node's spawn for 1000
- * no-op steps, but ~25 % more CPU (forking is the kernel's work wherever it happens), one read
+ * no-op steps, but 12–26 % more CPU (forking is the kernel's work wherever it happens), one read
  * buffer per stream instead of one per read, and a kill -9 of ws ends the jobs at once. The
  * default where it can run; `WS_SPAWN=direct` spawns from Node instead. (It replaced a bash
  * server that forked twice per job and parsed each job's code: 1.45× the wall of Node's spawn.)
@@ -20,9 +20,9 @@ import { findOnPath } from "../tools/binary.js";
  * the job's stdin, stdout and stderr paths, its cwd, the program, argc, argv (argv[0] as given)
  * and its whole environment as `NAME=value`; or `F` and the paths of FIFOs to make. perl forks
  * the job into a process group of its own, answers `S <id> <pid>` and, when it has been reaped,
- * `E <id> <status>` (128+n for signal n, as a shell reports it). The job's stdout and stderr are FIFOs ws opened for reading beforehand, so ws still
- * reads both streams apart (timestamped log, tail, the agents' parsers) exactly as with a direct
- * spawn. Timeouts and group kills stay in ws (`process.kill(-pid)`): perl only forks and reaps.
+ * `E <id> <status>` (128+n for signal n, as a shell reports it). The job's stdout and stderr are
+ * FIFOs ws opened for reading beforehand, so ws still reads both streams apart (timestamped log,
+ * tail, the agents' parsers) exactly as with a direct spawn. Timeouts and group kills stay in ws (`process.kill(-pid)`): perl only forks and reaps.
  * perl reads its stdin from ws: when ws dies, even by kill -9, the read ends and perl SIGKILLs the
  * group of every job still out.
  *
