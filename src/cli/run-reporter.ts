@@ -220,6 +220,7 @@ export class RunReporter implements RunListener {
       }
       case "run-end":
       case "progress":
+      case "step-wait":
       case "step-start":
       case "test-start":
       case "test-end":

@@ -2,6 +2,7 @@ import type { Clock } from "./clock.js";
 import type { Board, SchedulerGraph } from "./any-groups.js";
 import type { Gate } from "./scheduler.js";
 import type { Readiness } from "./readiness.js";
+import type { WaitKind } from "../events/run-event.js";
 
 /**
  * Which ready node starts now: the best by priority (critical path) or readiness order that no
@@ -11,6 +12,8 @@ import type { Readiness } from "./readiness.js";
  */
 export class Admission {
   private lastStart = -Infinity;
+  /** What each held node was last said to wait for, so a cause is reported once. */
+  private readonly held = new Map<number, WaitKind>();
   private readonly conflictsOf: Array<number[] | undefined> = [];
 
   constructor(
@@ -26,6 +29,8 @@ export class Admission {
       exclusive?: ReadonlyArray<readonly [number, number]> | undefined;
       priority?: readonly number[] | undefined;
       gate?: ((node: number) => Gate) | undefined;
+      /** A ready node is held back, or by something else than before (not called again for the same cause). */
+      onWait?: ((node: number, wait: WaitKind) => void) | undefined;
     },
   ) {
     const { n } = graph;
@@ -75,30 +80,56 @@ export class Admission {
     const { clock, rateLimitMs, gate } = this.limits;
     const { running } = this.board;
     let nextWakeIn = Infinity;
+    // Why the nodes left in the ready set did not start: one cause for all, or each its own.
+    let cause: WaitKind | Map<number, WaitKind> = "worker";
     while (running.size < this.limits.workers() && this.readiness.size > 0) {
       const waitForRate = this.lastStart + rateLimitMs - clock.now();
       if (waitForRate > 0) {
         nextWakeIn = Math.min(nextWakeIn, waitForRate);
+        cause = "rate_limit";
         break;
       }
       let best: number | undefined;
       let bestToken: unknown;
+      const holds = new Map<number, WaitKind>();
       for (const node of this.readiness.ready()) {
         if (best !== undefined && !this.better(node, best)) continue;
-        if ((this.conflictsOf[node] ?? []).some((c) => running.has(c))) continue;
-        if (!this.groupAllows(node)) continue;
+        if ((this.conflictsOf[node] ?? []).some((c) => running.has(c))) {
+          holds.set(node, "conflict");
+          continue;
+        }
+        if (!this.groupAllows(node)) {
+          holds.set(node, "group");
+          continue;
+        }
         const verdict = gate?.(node) ?? { ok: true };
         if (!verdict.ok) {
           nextWakeIn = Math.min(nextWakeIn, verdict.retryInMs);
+          holds.set(node, "gate");
           continue;
         }
         best = node;
         bestToken = verdict.token;
       }
-      if (best === undefined) break;
+      if (best === undefined) {
+        // Every ready node was looked at and held by its own cause.
+        cause = holds;
+        break;
+      }
       this.lastStart = clock.now();
+      this.held.delete(best);
       start(best, bestToken);
     }
+    if (this.limits.onWait) this.report(cause, this.limits.onWait);
     return nextWakeIn;
+  }
+
+  private report(cause: WaitKind | Map<number, WaitKind>, onWait: (node: number, wait: WaitKind) => void): void {
+    for (const node of this.readiness.ready()) {
+      const wait = typeof cause === "string" ? cause : cause.get(node);
+      if (wait === undefined || this.held.get(node) === wait) continue;
+      this.held.set(node, wait);
+      onWait(node, wait);
+    }
   }
 }

@@ -311,6 +311,7 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace & { sa
     named: (options.only?.length ?? 0) > 0,
     gate: units.gate,
     run: units.run,
+    onWait: units.onWait,
     onFinal: units.onFinal,
   });
   // Worktrees of steps cancelled between attempts are given back (their work kept as patches).

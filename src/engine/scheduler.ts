@@ -1,6 +1,7 @@
 import type { Clock } from "./clock.js";
 import { because, type EndReason } from "../events/end-reason.js";
 import type { OnFailure } from "../workstream/model.js";
+import type { WaitKind } from "../events/run-event.js";
 import { Admission } from "./admission.js";
 import { AnyGroups, buildGraph, type Board } from "./any-groups.js";
 import { Readiness, type StopMode } from "./readiness.js";
@@ -69,6 +70,8 @@ interface SchedulerOptions {
   gate?: (node: number) => Gate;
   clock: Clock;
   run: (node: number, signal: AbortSignal, token: unknown) => Promise<UnitResult>;
+  /** A ready node is held back (see Admission), or was admitted and its unit is about to run ("lane"). */
+  onWait?: (node: number, wait: WaitKind) => void;
   /** A node reached a final state (including blocked/cancelled ones that never ran). */
   onFinal?: (node: number, final: Final) => void;
   /** Per node (default "success"): `always` nodes run once their dependencies ended, whatever the result; `failure` nodes only if one failed. */
@@ -121,6 +124,7 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
     exclusive: options.exclusive,
     priority: options.priority,
     gate: options.gate,
+    onWait: options.onWait,
   });
 
   readiness.evaluateAll();
@@ -158,6 +162,7 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
     const controller = new AbortController();
     running.set(node, controller);
     groups.started(node);
+    options.onWait?.(node, "lane");
     options
       .run(node, controller.signal, token)
       .then((result) => finish(node, result))

@@ -1,4 +1,5 @@
 import { because } from "../events/end-reason.js";
+import type { WaitKind } from "../events/run-event.js";
 import type { StepRecord } from "../store/run-state.js";
 import { adapterFor } from "../tools/registry.js";
 import type { Step } from "../workstream/model.js";
@@ -168,6 +169,13 @@ export class StepUnits {
     }
     return result;
   }
+
+  /** Held back, or admitted and waiting for its worktree: a segment of the timeline (in place there is no worktree to wait for). */
+  onWait = (node: number, wait: WaitKind): void => {
+    const step = this.deps.ids[node];
+    if (step === undefined || (wait === "lane" && !this.deps.git.lanes)) return;
+    this.deps.emit({ type: "step-wait", at: this.at(), step, wait });
+  };
 
   onFinal = (node: number, final: Final): void => {
     // A queued step left behind by its tools (parked past max_wait, breaker open under stop/abort)

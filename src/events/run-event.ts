@@ -52,6 +52,13 @@ export type RunEvent =
       /** The commit steps build on (worktree runs), so a resume starts its steps from the same one. */
       runBase?: string | undefined;
     })
+  /**
+   * A ready step (its dependencies done, or a retry queued) is held back, or the cause changed:
+   * what it waits for until its next step-wait, step-start or step-end. `gate`: an approval gate
+   * or its tool's breaker (approval-wait and breaker events say which); `lane`: it has a worker
+   * and ws prepares its worktree. Reports draw each as its own segment of the timeline.
+   */
+  | (Base & { type: "step-wait"; step: string; wait: WaitKind })
   | (Base & { type: "step-start"; step: string; attempt: number; tool: string })
   | (Base & { type: "test-start"; step: string; attempt: number; index: number; command: string })
   | (Base & {
@@ -146,6 +153,9 @@ export type RunEvent =
       /** Sum of the step durations: what running them one at a time would roughly cost. */
       sequentialMs: number;
     });
+
+/** What a ready step waits for (see step-wait). */
+export type WaitKind = "worker" | "rate_limit" | "conflict" | "group" | "gate" | "lane";
 
 /** How an approval gate was decided. */
 export type ApprovalVia = "flag" | "command" | "prompt" | "timeout";

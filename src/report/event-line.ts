@@ -39,6 +39,7 @@ export function formatEventLine(event: RunEvent): string | undefined {
     case "step-start":
       return `start  ${event.step} (attempt ${event.attempt}, ${event.tool})`;
     case "test-start":
+    case "step-wait":
       return undefined;
     case "test-end":
       // "test 2 of build", not "build #2": a bare number after the step reads as an attempt number.

@@ -74,6 +74,7 @@ export function githubActionsLines(event: RunEvent): string[] {
     case "compensate-start":
     case "rollback-end":
     case "progress":
+    case "step-wait":
       return [];
   }
 }

@@ -187,6 +187,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         step.approval = { approved: event.approved, by: event.by, at: event.at, via: event.via, reason: event.reason };
       }
       break;
+    case "step-wait":
     case "progress":
       // Live only (the reporter shows it); the state keeps what a step ended with.
       break;
