@@ -221,6 +221,7 @@ export class RunReporter implements RunListener {
       case "run-end":
       case "progress":
       case "step-wait":
+      case "activity":
       case "step-start":
       case "test-start":
       case "test-end":

@@ -127,6 +127,12 @@ export type RunEvent =
     })
   | (Base & { type: "breaker"; tool: string; state: BreakerState; failures: number; cooldownMs?: number | undefined; /** When an open breaker lets a trial through (ISO): the cooldown's end or the quota's reset. */ until?: string | undefined })
   | (Base & { type: "warning"; message: string; step?: string | undefined })
+  /**
+   * What a running agent is doing, from its CLI's own stream (its adapter parses it): a file it
+   * edits or reads, a command it runs, another tool it calls, a message, or a shell step's last
+   * output line; with the attempt's usage so far when the CLI streams it.
+   */
+  | (Base & { type: "activity"; step: string; attempt: number; kind: ActivityKind; text: string; usage?: Usage | undefined })
   /** What a running attempt wrote last to $WS_PROGRESS (0..1); emitted only when it changes. */
   | (Base & { type: "progress"; step: string; attempt: number; fraction: number })
   /** Compensations start: `steps` in the order they will run (reverse finish order), those not compensated yet. */
@@ -153,6 +159,9 @@ export type RunEvent =
       /** Sum of the step durations: what running them one at a time would roughly cost. */
       sequentialMs: number;
     });
+
+/** What an activity event reports (see activity). */
+export type ActivityKind = "edit" | "read" | "command" | "tool" | "message" | "output";
 
 /** What a ready step waits for (see step-wait). */
 export type WaitKind = "worker" | "rate_limit" | "conflict" | "group" | "gate" | "lane";

@@ -41,6 +41,8 @@ export function formatEventLine(event: RunEvent): string | undefined {
     case "test-start":
     case "step-wait":
       return undefined;
+    case "activity":
+      return `activity ${event.step}: ${event.text}`;
     case "test-end":
       // "test 2 of build", not "build #2": a bare number after the step reads as an attempt number.
       return `test   ${event.index} of ${event.step} (attempt ${event.attempt}) ${event.passed ? "passed" : `failed (${formatReason(event.reason)}, exit ${event.exitCode ?? "-"})`}: ${event.command}`;

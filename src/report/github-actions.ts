@@ -75,6 +75,7 @@ export function githubActionsLines(event: RunEvent): string[] {
     case "rollback-end":
     case "progress":
     case "step-wait":
+    case "activity":
       return [];
   }
 }

@@ -316,6 +316,7 @@ export function buildTimeline(input: TimelineInput): Timeline {
       case "breaker":
       case "warning":
       case "progress":
+      case "activity":
         return;
       default:
         unreachable(event);

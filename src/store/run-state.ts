@@ -1,5 +1,5 @@
 import { because } from "../events/end-reason.js";
-import type { ApprovalVia, EndReason, RunEvent, StepState, Usage } from "../events/run-event.js";
+import type { ActivityKind, ApprovalVia, EndReason, RunEvent, StepState, Usage } from "../events/run-event.js";
 import { addUsage } from "../events/usage.js";
 import { unreachable } from "../events/run-event.js";
 import { idRecord } from "../id-record.js";
@@ -39,6 +39,8 @@ export interface StepRecord {
   waiting?: { reason: "quota"; until?: string | undefined } | { reason: "approval"; since: string; prompt: string; until?: string | undefined } | undefined;
   /** Its approval gate's decision: who, when, how, and the reason given with a rejection. */
   approval?: { approved: boolean; by: string; at: string; via: ApprovalVia; reason?: string | undefined } | undefined;
+  /** Its latest activity (what the agent did last, and its usage so far), kept after the step ends. */
+  activity?: { at: string; attempt: number; kind: ActivityKind; text: string; usage?: Usage | undefined } | undefined;
   /** Whether this run selected the step (false: left as it was by --only/--from/--resume). */
   selected: boolean;
 }
@@ -187,6 +189,9 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         step.approval = { approved: event.approved, by: event.by, at: event.at, via: event.via, reason: event.reason };
       }
       break;
+    case "activity":
+      if (step) step.activity = { at: event.at, attempt: event.attempt, kind: event.kind, text: event.text, usage: event.usage };
+      break;
     case "step-wait":
     case "progress":
       // Live only (the reporter shows it); the state keeps what a step ended with.
@@ -316,4 +321,5 @@ const OPTIONAL = Object.keys({
   tool: true,
   waiting: true,
   approval: true,
+  activity: true,
 } satisfies Record<Exclude<keyof StepRecord, "id" | "state" | "attempts" | "selected">, true>) as Array<keyof StepRecord>;
