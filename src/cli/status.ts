@@ -3,7 +3,7 @@ import type { CliContext } from "./context.js";
 import { out, terminalWidth } from "./context.js";
 import { wsPaths } from "../store/paths.js";
 import type { LastRun } from "../store/query.js";
-import { stepRecords, type RunState, type StepRecord } from "../store/run-state.js";
+import { isUndone, stepRecords, type RunState, type StepRecord } from "../store/run-state.js";
 import type { ChalkInstance } from "chalk";
 import { stateMark } from "../format/state-marks.js";
 import { formatReason } from "../events/end-reason.js";
@@ -195,6 +195,7 @@ function changeKey(record: StepRecord): string {
 function changeText(record: StepRecord, chalk: ChalkInstance): string {
   if (record.waiting && (record.state === "running" || record.state === "pending")) return `⏸ ${waitingText(record.waiting)}`;
   if (record.state === "running") return `${stateMark("running", chalk, true)} (attempt ${record.attempts})`;
+  if (isUndone(record)) return chalk.magenta("⟲ undone (compensated)");
   const why = record.state === "passed" || record.reason === undefined ? "" : ` (${formatReason(record.reason)})`;
   const took = record.durationMs !== undefined && record.attempts > 0 ? `, ${formatDuration(record.durationMs)}` : "";
   return `${stateMark(record.state, chalk, true)}${why}${took}`;

@@ -5,7 +5,7 @@ import { waitingText } from "../report/waiting.js";
 import { formatUsage } from "../format/usage.js";
 import type { ChalkInstance } from "chalk";
 import type { RunState, StepRecord } from "../store/run-state.js";
-import { stepRecords, totalUsage } from "../store/run-state.js";
+import { isUndone, stepRecords, totalUsage } from "../store/run-state.js";
 import type { History } from "../store/history.js";
 import { formatDuration } from "../format/duration.js";
 import { plainTable } from "./plain-table.js";
@@ -36,7 +36,8 @@ export function notSelected(record: StepRecord): boolean {
 export const UNSELECTED_ROWS = 50;
 
 function stateCell(record: StepRecord, chalk: ChalkInstance): string {
-  return notSelected(record) ? chalk.dim("– not selected") : stateMark(record.state, chalk, true);
+  if (notSelected(record)) return chalk.dim("– not selected");
+  return isUndone(record) ? chalk.magenta("⟲ undone") : stateMark(record.state, chalk, true);
 }
 
 const ATTEMPTS = 2;

@@ -3,7 +3,7 @@ import { buildGraph } from "../graph/graph.js";
 import { ancestors, descendants } from "../graph/reachability.js";
 import { readHistory } from "../store/history.js";
 import { wsPaths } from "../store/paths.js";
-import type { RunState } from "../store/run-state.js";
+import { isUndone, type RunState } from "../store/run-state.js";
 import type { Workstream } from "../workstream/model.js";
 import { suggestOrList } from "../workstream/suggest.js";
 import { planRun, type Plan } from "./plan.js";
@@ -43,7 +43,9 @@ export function selectSteps(ws: Workstream, graph: Graph, selection: Selection, 
   if (previous) {
     const done: number[] = [];
     for (const i of [...selected]) {
-      if (previous.steps[graph.ids[i] ?? ""]?.state !== "passed") continue;
+      const record = previous.steps[graph.ids[i] ?? ""];
+      // An undone step (compensated by a rollback) left nothing on the branch: it runs again.
+      if (record?.state !== "passed" || isUndone(record)) continue;
       selected.delete(i);
       done.push(i);
     }
@@ -86,7 +88,10 @@ export function unmetDependencies(ws: Workstream, graph: Graph, selected: Readon
     const missing = (graph.deps[node] ?? [])
       .filter((dep) => !selected.has(dep) && ws.steps[dep]?.when?.value !== false)
       .map((dep) => graph.ids[dep] ?? "")
-      .filter((id) => last?.steps[id]?.state !== "passed");
+      .filter((id) => {
+        const record = last?.steps[id];
+        return record?.state !== "passed" || isUndone(record);
+      });
     if (missing.length > 0) out.push({ step: graph.ids[node] ?? "", missing });
   }
   return out;

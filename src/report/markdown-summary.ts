@@ -2,7 +2,7 @@ import { formatReason } from "../events/end-reason.js";
 import { attemptsCell } from "../format/attempts.js";
 import { formatDuration } from "../format/duration.js";
 import type { ApprovalVia, StepState } from "../events/run-event.js";
-import { totalUsage, type RunState, type StepRecord } from "../store/run-state.js";
+import { isUndone, totalUsage, type RunState, type StepRecord } from "../store/run-state.js";
 import { formatUsage } from "../format/usage.js";
 import { stripAnsi } from "../format/ansi.js";
 import type { Workstream } from "../workstream/model.js";
@@ -20,6 +20,7 @@ function cell(text: string): string {
 
 function stateText(record: StepRecord): string {
   if (record.state === "pending" && !record.selected) return "not selected";
+  if (isUndone(record)) return "undone (compensated)";
   return record.selected || record.state === "pending" ? record.state : `${record.state} (earlier run)`;
 }
 

@@ -91,7 +91,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       const old = previous?.steps[id];
       const selected = chosen.has(id);
       const interrupted = old ? interruptedAttempts(old) || undefined : undefined;
-      if (old && (!selected || old.state === "passed")) {
+      if (old && (!selected || (old.state === "passed" && !isUndone(old)))) {
         // Kept from the previous run; one that was running when that run died is not any more.
         steps[id] = old.state === "running"
           ? { ...old, state: "cancelled", reason: because("cancelled"), selected: false, interrupted, inAttempt: undefined }
@@ -227,6 +227,14 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       unreachable(event);
   }
   return state;
+}
+
+/**
+ * A step that passed and whose compensation then undid it (a rollback): its work is no longer on
+ * the run's branch, so nothing may count it as passed: a resume runs it again, views say "undone".
+ */
+export function isUndone(record: Pick<StepRecord, "state" | "compensation">): boolean {
+  return record.state === "passed" && record.compensation?.state === "passed";
 }
 
 /** The attempts of a step cut short so far, counting one still open when its run died (a kill -9

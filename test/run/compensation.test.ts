@@ -90,6 +90,39 @@ describe.concurrent("ws run: compensation", () => {
     expect((await wsc(p, ["status", "deploy"])).stdout).not.toContain("git merge");
   });
 
+  it("a resume after the fix runs an undone step again: its change is back on the branch, and no view calls it passed before", async () => {
+    const p = makeProject([
+      {
+        id: "deploy",
+        steps: [
+          { id: "deploy", run: "echo v2 > deployed.txt", file_scope: ["deployed.txt"], compensate: "true" },
+          { id: "smoke", run: 'test -f "$SMOKE_FLAG"', depends_on: ["deploy"] },
+          { id: "notify", run: "true", depends_on: ["smoke"], run_if: "always" },
+        ],
+      },
+    ]);
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: p.dir, encoding: "utf8" }).trim();
+    git("init", "-q", "-b", "main");
+    git("-c", "user.name=T", "-c", "user.email=t@e", "add", "-A");
+    git("-c", "user.name=T", "-c", "user.email=t@e", "commit", "-qm", "initial");
+    const flag = path.join(p.dir, "smoke-ok");
+    const first = await wsc(p, ["run", "deploy"], { SMOKE_FLAG: flag });
+    expect(first.code).toBe(1);
+    expect(first.stdout).toMatch(/deploy\s+│ ⟲ undone/);
+    const status = await wsc(p, ["status", "deploy"]);
+    expect(status.stdout).toMatch(/deploy\s+│ ⟲ undone/);
+    expect(status.stdout).not.toMatch(/deploy\s+│ ✔ passed/);
+    fs.writeFileSync(flag, "");
+    const resumed = await wsc(p, ["run", "deploy", "--resume"], { SMOKE_FLAG: flag });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/start\s+deploy \(attempt 2/);
+    // The dependents run after it again, in order, and the branch holds the change.
+    const starts = readEvents(p, "deploy").filter((e) => e.type === "step-start").slice(-3).map((e) => (e as { step: string }).step);
+    expect(starts).toEqual(["deploy", "smoke", "notify"]);
+    expect(git("ls-tree", "--name-only", "ws/deploy")).toContain("deployed.txt");
+    expect(git("show", "ws/deploy:deployed.txt")).toBe("v2");
+  });
+
   it("after a kill -9 mid-rollback, --resume finishes it without repeating finished compensations", async () => {
     const p = makeProject([chain({}, ["--wait-file", "go"])]);
     const run = wsAsync(p, ["run", "--ws-id", "comp"]);
