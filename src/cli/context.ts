@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { UserError } from "../errors.js";
 
 /** Global flags, resolved once; every command module receives this. */
 export interface CliContext {
@@ -43,7 +44,23 @@ function findProjectRoot(start: string): string {
 }
 
 function isDir(file: string): boolean {
-  return fs.statSync(file, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch (error) {
+    // A folder on the way that this user may not search (EACCES) hides where the project is: say which.
+    throw new UserError(`cannot read ${path.dirname(file)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, {
+      fix: `give yourself access to it (chmod u+rx ${path.dirname(file)}), or run ws as the folder's owner, or point --cwd at a project you can read`,
+    });
+  }
+}
+
+/** The shell's folder; one that was removed or may not be searched any more is a user's problem, not a crash. */
+function currentFolder(): string {
+  try {
+    return process.cwd();
+  } catch (error) {
+    throw new UserError(`cannot read the current folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { fix: "cd into a folder that exists and that you can read, or give --cwd" });
+  }
 }
 
 let stdoutGone = false;
@@ -65,8 +82,10 @@ function guardStdout(): void {
 
 export function createContext(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.env): CliContext {
   guardStdout();
-  const here = process.cwd();
-  const cwd = flags.cwd !== undefined ? path.resolve(flags.cwd) : findProjectRoot(here);
+  // With --cwd the shell's folder is not needed (it may be one this user cannot read).
+  const given = flags.cwd !== undefined ? path.resolve(flags.cwd) : undefined;
+  const here = given ?? currentFolder();
+  const cwd = given ?? findProjectRoot(here);
   // A --dir typed on the command line is a path from where the user stands (or from --cwd).
   const dir = flags.dir !== undefined ? path.resolve(flags.cwd !== undefined ? cwd : here, flags.dir) : path.join(cwd, "workstreams");
   const ci = Boolean(env.CI) && env.CI !== "false" && env.CI !== "0";

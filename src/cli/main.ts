@@ -1,3 +1,4 @@
+import path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { createContext, type CliContext, type GlobalFlags } from "./context.js";
 import { isUserError } from "../errors.js";
@@ -169,7 +170,8 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     if (isUserError(error)) {
-      const c = ctx ?? createContext({});
+      // No context yet: the error came from making it (a folder this user cannot read), so none that reads the folders.
+      const c = ctx ?? createContext({ cwd: path.sep });
       const { printUserError } = await import("./print-error.js");
       printUserError(c, error);
       process.exitCode = error.exitCode;

@@ -74,3 +74,38 @@ describe("bad input is a usage error (exit 2), found before any step starts", ()
     expect(readRecord(p)).toEqual([]);
   });
 });
+
+describe("a folder ws may not read is exit 2 naming it, never an internal error", () => {
+  /**
+   * Runs ws in `dir` after locking it (mode 000). Root reads everything, so root runs ws without
+   * the capabilities that let it (setpriv drops them from the bounding set): the same EACCES as
+   * any other user, while node and ws stay readable wherever the clone is.
+   */
+  function inUnreadable(dir: string, args: string[]) {
+    const node = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(" ");
+    const drop = process.getuid?.() === 0 ? "setpriv --bounding-set=-dac_override,-dac_read_search " : "";
+    const r = spawnSync("sh", ["-c", `chmod 000 . && exec ${drop}${node}`], { cwd: dir, encoding: "utf8", env: { ...process.env, CI: "true" } });
+    fs.chmodSync(dir, 0o755);
+    return r;
+  }
+
+  it("the project folder or one above it (EACCES on stat)", () => {
+    const p = makeProject([{ id: "ci", steps: [recStep("lint")] }]);
+    for (const args of [["validate"], ["list"], ["run", "ci"], ["status"]]) {
+      const r = inUnreadable(p.dir, args);
+      expect(r.stderr, args.join(" ")).toContain(`cannot read ${p.dir} (EACCES)`);
+      expect(r.stderr, args.join(" ")).not.toContain("internal error");
+      expect(r.status, args.join(" ")).toBe(2);
+    }
+    expect(readRecord(p)).toEqual([]);
+  });
+
+  it("the current folder removed under the shell", () => {
+    const p = makeProject([]);
+    const gone = path.join(p.dir, "gone");
+    fs.mkdirSync(gone);
+    const r = spawnSync("sh", ["-c", `cd '${gone}' && rmdir '${gone}' && exec '${process.execPath}' '${BIN}' list`], { encoding: "utf8" });
+    expect(r.stderr).toContain("cannot read the current folder (ENOENT)");
+    expect(r.status).toBe(2);
+  });
+});
