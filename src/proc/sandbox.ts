@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import type { Launch } from "./containment.js";
 
@@ -37,18 +38,50 @@ function bwrapFlags(network: boolean): string[] {
   ];
 }
 
-/** Pure: the same command, run inside the sandbox. The environment passes through bwrap unchanged. */
+/** The same command, run inside the sandbox. The environment passes through bwrap unchanged. */
 export function sandboxLaunch(launch: Launch, options: SandboxOptions): Launch {
   // Binds are applied in order: the writable folders go on top of the read-only root and the
   // private /tmp (a worktree under /tmp stays reachable).
-  // A program that lives below /tmp (WS_<TOOL>_BIN=/tmp/…) would be hidden by the private /tmp.
-  const program = launch.command.startsWith("/tmp/") ? [path.dirname(launch.command)] : [];
+  const program = programFolders(launch.command, launch.env?.PATH);
   const binds = [...[...options.readable, ...program].flatMap((dir) => ["--ro-bind", dir, dir]), ...options.writable.flatMap((dir) => ["--bind", dir, dir])];
   return {
     command: options.bwrap,
     args: [...bwrapFlags(options.network), ...binds, "--chdir", options.cwd, "--", launch.command, ...launch.args],
     env: launch.env,
   };
+}
+
+/**
+ * What the sandbox's private /tmp would hide of the program itself: a program below /tmp
+ * (WS_<TOOL>_BIN=/tmp/…, or found on PATH there) keeps its folder, and one that is a link (npm's
+ * `node_modules/.bin/claude` → `../@anthropic-ai/claude-code/bin/claude.exe`) also keeps what it
+ * resolves to: the whole `node_modules` it lies in, since a package needs its files and its
+ * dependencies beside it. bwrap would otherwise fail with "execvp …: No such file or directory".
+ */
+export function programFolders(command: string, searchPath: string | undefined): string[] {
+  const file = command.includes("/") ? command : onPath(command, searchPath);
+  if (file === undefined) return [];
+  const folders = file.startsWith("/tmp/") ? [path.dirname(file)] : [];
+  let real: string;
+  try {
+    real = fs.realpathSync(file);
+  } catch {
+    return folders;
+  }
+  if (real !== file && real.startsWith("/tmp/")) {
+    const modules = real.indexOf("/node_modules/");
+    folders.push(modules >= 0 ? real.slice(0, modules + "/node_modules".length) : path.dirname(real));
+  }
+  return [...new Set(folders)];
+}
+
+function onPath(name: string, searchPath: string | undefined): string | undefined {
+  for (const dir of (searchPath ?? "").split(path.delimiter)) {
+    if (!dir) continue;
+    const file = path.join(dir, name);
+    if (fs.existsSync(file)) return file;
+  }
+  return undefined;
 }
 
 /**

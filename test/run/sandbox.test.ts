@@ -59,6 +59,26 @@ describe.runIf(bwrapWorks)("ws run with isolation sandbox", () => {
     expect(git(project.dir, "show", `${readState(project).branch ?? "ws/ws-box"}:made.txt`).trim()).toBe("ok");
   });
 
+  it("a tool given as npm's .bin link below /tmp runs: the sandbox mounts the package it resolves to, not only the link's folder", () => {
+    const prefix = fs.mkdtempSync("/tmp/ws-clis-");
+    scratch.push(prefix);
+    const bin = path.join(prefix, "node_modules", "fake-agent", "bin");
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, "agent.exe"), "#!/bin/sh\necho made-by-agent > made.txt\n", { mode: 0o755 });
+    fs.mkdirSync(path.join(prefix, "node_modules", ".bin"));
+    fs.symlinkSync("../fake-agent/bin/agent.exe", path.join(prefix, "node_modules", ".bin", "agent"));
+    const project = agentProject({
+      id: "ws-link",
+      execution: { isolation: "sandbox" },
+      tools: { linked: { command: path.join(prefix, "node_modules", ".bin", "agent"), args: [] } },
+      steps: [{ id: "edit", tool: "linked", tasks: ["make it"], file_scope: ["made.txt"] }],
+    });
+    const r = run(project);
+    expect(r.stdout + r.stderr).not.toContain("execvp");
+    expect(outcomes(project)).toMatchObject({ edit: ["passed", 1, "passed"] });
+    expect(git(project.dir, "show", `${readState(project).branch ?? "ws/ws-link"}:made.txt`).trim()).toBe("made-by-agent");
+  });
+
   it("network false cuts a loopback connection to a server outside the sandbox; the default lets it through", async () => {
     const server = net.createServer((socket) => socket.end());
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
