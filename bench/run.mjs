@@ -1,6 +1,7 @@
 // `npm run bench`: runs every benchmark (or `--only a,b`) against the built binary in temp dirs
 // outside the repo and writes bench/RESULTS.md (a full run only; `--only` prints to stdout unless
-// `--write` is given). Plain ESM, no build step of its own.
+// `--write` is given, or `--update`, which replaces just those benchmarks' sections and goal rows
+// in the RESULTS.md there is and says so in its header). Plain ESM, no build step of its own.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -13,19 +14,21 @@ import { memory } from "./memory.mjs";
 import { startup } from "./startup.mjs";
 import { scale } from "./scale.mjs";
 import { isolation } from "./isolation.mjs";
+import { report as reportBench } from "./report.mjs";
 
 // Quick ones first: a run cut short by the clock still holds the most goals.
-const BENCHMARKS = { startup, validation, scale, seed, overhead, memory, scheduling, isolation };
+const BENCHMARKS = { startup, validation, scale, seed, overhead, memory, scheduling, isolation, report: reportBench };
 
 function parseArgs(argv) {
-  const options = { only: Object.keys(BENCHMARKS), write: undefined };
+  const options = { only: Object.keys(BENCHMARKS), write: undefined, update: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--only") options.only = (argv[++i] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
     else if (arg.startsWith("--only=")) options.only = arg.slice(7).split(",").map((s) => s.trim()).filter(Boolean);
     else if (arg === "--write") options.write = true;
+    else if (arg === "--update") options.update = true;
     else if (arg === "--help" || arg === "-h") {
-      console.log(`usage: node bench/run.mjs [--only ${Object.keys(BENCHMARKS).join(",")}] [--write]`);
+      console.log(`usage: node bench/run.mjs [--only ${Object.keys(BENCHMARKS).join(",")}] [--write | --update]`);
       process.exit(0);
     } else {
       console.error(`bench: unknown argument ${arg}`);
@@ -37,7 +40,7 @@ function parseArgs(argv) {
     console.error(`bench: unknown benchmark ${unknown.join(", ") || "(none given)"}; choose from ${Object.keys(BENCHMARKS).join(", ")}`);
     process.exit(2);
   }
-  options.write ??= options.only.length === Object.keys(BENCHMARKS).length;
+  options.write ??= options.only.length === Object.keys(BENCHMARKS).length && !options.update;
   return options;
 }
 
@@ -71,6 +74,50 @@ for (const name of options.only) {
   // and the finished part is still a result (the header says which benchmarks it holds).
   report = render(Number(process.hrtime.bigint() - started) / 1e9);
   if (options.write) fs.writeFileSync(path.join(import.meta.dirname, "RESULTS.md"), report);
+  if (options.update) updateResults(result);
+}
+
+/**
+ * Puts one benchmark's fresh section and goal row into the RESULTS.md of an earlier full run, so a
+ * change measured alone does not need the whole ~20-minute run (nor erase the other figures). The
+ * header names what was updated, when and at which revision; the rest stays as that run left it.
+ */
+function updateResults(result) {
+  const file = path.join(import.meta.dirname, "RESULTS.md");
+  const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : render(0);
+  const lines = text.split("\n");
+  const heading = result.markdown.split("\n")[0];
+  const number = /^## (\d+)\./.exec(heading)?.[1];
+  const isSection = (line) => /^## \d+\./.test(line);
+  const start = lines.findIndex((line) => number !== undefined && line.startsWith(`## ${number}.`));
+  const section = result.markdown.split("\n").concat([""]);
+  if (start >= 0) {
+    let end = start + 1;
+    while (end < lines.length && !lines[end].startsWith("## ")) end++;
+    lines.splice(start, end - start, ...section);
+  } else {
+    // After the last numbered section (the notes follow them).
+    let last = -1;
+    lines.forEach((line, i) => isSection(line) && (last = i));
+    let at = last + 1;
+    while (at < lines.length && !lines[at].startsWith("## ")) at++;
+    lines.splice(at, 0, ...section);
+  }
+  const row = `| ${result.summary.name} | ${headline(result.summary)} | ${result.summary.goalMet ? "met" : "**missed**"} |`;
+  const rowAt = lines.findIndex((line) => line.startsWith(`| ${result.summary.name} |`));
+  if (rowAt >= 0) lines[rowAt] = row;
+  else {
+    const table = lines.indexOf("| --- | --- | --- |");
+    let at = table + 1;
+    while (at < lines.length && lines[at].startsWith("|")) at++;
+    lines.splice(at, 0, row);
+  }
+  const note = `- Updated alone: ${result.summary.name} on ${new Date().toISOString()} at ${gitRevision()} (load average ${machine().loadavg}); the other sections are from the run above`;
+  const noteAt = lines.findIndex((line) => line.startsWith(`- Updated alone: ${result.summary.name} `));
+  if (noteAt >= 0) lines[noteAt] = note;
+  else lines.splice(lines.findIndex((line) => line.startsWith("- Benchmarks:")) + 1, 0, note);
+  fs.writeFileSync(file, lines.join("\n"));
+  log(`bench: updated ${result.summary.name} in bench/RESULTS.md`);
 }
 
 function render(totalS) {
@@ -123,10 +170,12 @@ function headline(s) {
       return `worst reading command ${s.ratio.toFixed(2)}× node -e 0 (≤ 1.7×); one-step run ${s.runRatio.toFixed(2)}× (≤ 2×)`;
     case "isolation":
       return Object.entries(s.perStep).filter(([m]) => m !== "none").map(([m, v]) => `${m} ${v >= 0 ? "+" : ""}${fmtMs(v)} a step`).join(", ") + " over running in place (measured, no goal)";
+    case "report":
+      return `1000-step run's HTML report ${fmtMs(s.htmlMs)} (< 1 s), ${(s.htmlBytes / 1024).toFixed(0)} KiB (< 2 MB), ${fmtRatio(s.ratio)} ws status; trace ${(s.traceBytes / 1024).toFixed(0)} KiB`;
     default:
       return "";
   }
 }
 
 if (options.write) log(`bench: wrote bench/RESULTS.md (${((Number(process.hrtime.bigint() - started)) / 1e9).toFixed(0)} s)`);
-else console.log(report);
+else if (!options.update) console.log(report);
