@@ -13,9 +13,10 @@ import { memory } from "./memory.mjs";
 import { startup } from "./startup.mjs";
 import { scale } from "./scale.mjs";
 import { isolation } from "./isolation.mjs";
+import { activity } from "./activity.mjs";
 
 // Quick ones first: a run cut short by the clock still holds the most goals.
-const BENCHMARKS = { startup, validation, scale, seed, overhead, memory, scheduling, isolation };
+const BENCHMARKS = { startup, validation, scale, seed, overhead, memory, scheduling, isolation, activity };
 
 function parseArgs(argv) {
   const options = { only: Object.keys(BENCHMARKS), write: undefined };
@@ -123,6 +124,8 @@ function headline(s) {
       return `worst reading command ${s.ratio.toFixed(2)}× node -e 0 (≤ 1.7×); one-step run ${s.runRatio.toFixed(2)}× (≤ 2×)`;
     case "isolation":
       return Object.entries(s.perStep).filter(([m]) => m !== "none").map(([m, v]) => `${m} ${v >= 0 ? "+" : ""}${fmtMs(v)} a step`).join(", ") + " over running in place (measured, no goal)";
+    case "activity":
+      return `parsing ${s.worstUsPerLine.toFixed(2)} µs a line at most (in process); a chatty claude step ${s.perCallMs.toFixed(3)} ms of CPU a tool call over all processes (measured, no goal)`;
     default:
       return "";
   }
