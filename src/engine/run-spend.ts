@@ -35,12 +35,34 @@ export function hasLimit(budget: Budget): boolean {
 export class RunSpend {
   private ended: Usage | undefined;
   private readonly running = new Map<string, Usage>();
+  /** How to stop each running attempt that watches the run's budget (a quiet one prints no line to check on). */
+  private readonly stoppers = new Map<string, (why: string) => void>();
 
   constructor(readonly budget: Budget) {}
 
   /** A running attempt's usage so far (replaces what it reported before). */
   live(step: string, usage: Usage | undefined): void {
     if (usage) this.running.set(step, usage);
+  }
+
+  /** A running attempt can be stopped with `stop` once the run is past its budget; the returned function forgets it. */
+  watch(step: string, stop: (why: string) => void): () => void {
+    this.stoppers.set(step, stop);
+    return () => {
+      if (this.stoppers.get(step) === stop) this.stoppers.delete(step);
+    };
+  }
+
+  /**
+   * Why the run is past its budget, or undefined; past it, every other running attempt is
+   * stopped too, each with the same reason: together they spent it, and an agent that is
+   * thinking (no line for a minute) would otherwise spend on until its next line.
+   */
+  check(step: string): string | undefined {
+    const why = this.pastBudget();
+    if (why === undefined) return undefined;
+    for (const [other, stop] of [...this.stoppers]) if (other !== step) stop(why);
+    return why;
   }
 
   /** An attempt ended with `usage` (its final figure replaces its streamed one). */

@@ -337,10 +337,14 @@ export class StepRun {
         runSpend?.live(step.id, sofar);
         // Stopped at once, from inside the line that crossed it: the process group is killed
         // before the agent can spend more, and what it changed stays as the leftover patch.
-        budgetHit = overBudget(step.budget, addUsage(this.usage, sofar)) ?? runSpend?.pastBudget();
+        budgetHit = overBudget(step.budget, addUsage(this.usage, sofar)) ?? runSpend?.check(step.id);
         if (budgetHit !== undefined) stopper.abort();
       }
     };
+    const unwatch = watchBudget ? runSpend?.watch(step.id, (why) => {
+      budgetHit ??= why;
+      stopper.abort();
+    }) : undefined;
     const proc = await this.spawn(attempt, {
       command: invocation.command,
       args: invocation.args,
@@ -353,6 +357,7 @@ export class StepRun {
       // A shell step's output says nothing to ws: don't decode every line of it (bench/: memory, speed).
       onLine: tool === "shell" ? undefined : onLine,
     }, { keyVariables: adapter.keyVariables ?? [], given: Object.keys(invocation.env), agentState: this.agentState(tool, adapter) });
+    unwatch?.();
     // The activity still waiting for its slot is the attempt's last: it goes out before attempt-end.
     pace?.flush();
     const stopped = proc.outcome === "cancelled" && !signal.aborted;

@@ -141,6 +141,32 @@ describe("budgets stop an attempt mid-way, from the usage it streams", () => {
     expect(String(events(p).find((e) => e.type === "step-end")?.detail)).toMatch(/^\$0\.\d{4} is over the step's budget of \$0\.1000 \(by \$0\.\d{4}, \d+ %\)/);
   });
 
+  it("past the run's budget, a quiet running step (an agent thinking, no line) is stopped too", () => {
+    const p = agentProject(
+      {
+        id: "ws-bud-quiet",
+        execution: { max_workers: 2 },
+        budget: { max_tokens: 12_000 },
+        steps: [
+          { id: "spender", tool: "claude", tasks: ["a"], file_scope: ["a.txt"], retries: 2 },
+          { id: "thinker", tool: "codex", tasks: ["b"], file_scope: ["b.txt"], retries: 2 },
+        ],
+      },
+      {
+        plan: {
+          // The spender starts spending once the thinker has made its call and gone quiet for a minute.
+          claude: [{ stream: { calls: [{ waitForMark: "codex 1", edit: "a.txt" }, ...Array.from({ length: 300 }, () => ({ edit: "a.txt" }))], delayMs: 20, tokens: { input: 1000, output: 200 } } }],
+          codex: [{ stream: { calls: [{ command: "npm test", waitMs: 60_000 }, { command: "never run" }] } }],
+        },
+      },
+    );
+    expect(run(p).code).toBe(1);
+    expect(outcomes(p)).toEqual({ spender: ["failed", 1, "budget"], thinker: ["failed", 1, "budget"] });
+    expect(marks(p, "codex")).toEqual(["codex 1"]);
+    const detail = events(p).find((e) => e.type === "step-end" && e.step === "thinker")?.detail;
+    expect(String(detail)).toContain("over the workstream's budget of 12000 tokens");
+  });
+
   it("the run's budget counts every running step: two agents together past it are both stopped", () => {
     const p = agentProject(
       {

@@ -68,6 +68,18 @@ describe("budgets", () => {
     expect(spend.spent).toEqual({ inputTokens: 5000 });
     expect(new RunSpend({}).pastBudget()).toBeUndefined();
   });
+
+  it("the step that finds the run past its budget stops every other running attempt with the same reason", () => {
+    const spend = new RunSpend({ maxTokens: 100 });
+    const stopped: string[] = [];
+    spend.watch("a", () => stopped.push("a"));
+    const forgetB = spend.watch("b", (why) => stopped.push(`b: ${why}`));
+    spend.watch("c", () => stopped.push("c"));
+    forgetB();
+    spend.live("a", { inputTokens: 150 });
+    expect(spend.check("a")).toContain("150 tokens is over");
+    expect(stopped).toEqual(["c"]);
+  });
 });
 
 describe("prices", () => {
