@@ -1,4 +1,4 @@
-// 9. The report of a 1000-step run: `ws report` (HTML) and `ws report --format trace`, timed against
+// 10. The report of a 1000-step run: `ws report` (HTML) and `ws report --format trace`, timed against
 // `ws status` of the same run (both read the same event log), and the files' sizes. The run is in a
 // git repository and every step commits a file of its own, so every step section carries a diff:
 // the heaviest report a run of that size makes.
@@ -49,7 +49,7 @@ export async function report({ log }) {
     const rows = contenders.map(([label], k) => [label, fmtMs(median(times[k])), fmtMs(Math.min(...times[k])), k === 0 ? "1.00×" : fmtX(median(times[k]) / base), sizes[k] === undefined ? "" : `${(sizes[k] / 1024).toFixed(0)} KiB`]);
     log(`  report: html ${fmtMs(htmlMs)} (${(sizes[1] / 1024).toFixed(0)} KiB), status ${fmtMs(base)}`);
     const md = [
-      "## 9. Report of a 1000-step run",
+      "## 10. Report of a 1000-step run",
       "",
       `${STEPS} shell steps (a random DAG, 2 workers) in a git repository, each committing one file, so every step's section holds its diff. Median (and best) of ${REPEAT} interleaved runs of each command over the finished run, whole process. Goal: the HTML report written in < ${GOAL_MS} ms and < ${GOAL_BYTES / 1024 / 1024} MB.`,
       "",

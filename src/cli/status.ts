@@ -9,6 +9,7 @@ import { stateMark } from "../format/state-marks.js";
 import { formatReason } from "../events/end-reason.js";
 import { waitingText } from "../report/waiting.js";
 import { formatDuration } from "../format/duration.js";
+import { formatUsage } from "../format/usage.js";
 import { COMPACT, notSelected, UNSELECTED_ROWS } from "./summary-table.js";
 import { fitColumns } from "./fit-columns.js";
 import { progressOf } from "../report/progress.js";
@@ -76,6 +77,24 @@ async function overview(options: StatusOptions, ctx: CliContext, chalk: ChalkIns
   return 0;
 }
 
+/**
+ * What each step still running (or cut off by a crash) did last, from its activity events: after
+ * a kill -9 this is where each agent was. One line per step; the live view (`--watch`) has its own.
+ */
+function lastActivities(state: RunState, interrupted: boolean): string[] {
+  const lines: string[] = [];
+  for (const id of state.order) {
+    const step = state.steps[id];
+    // A crash leaves its steps cancelled as the report reads them (settleInterrupted), never ended.
+    const cut = interrupted && step?.state === "cancelled" && step.endedAt === undefined;
+    if (!step?.activity || (step.state !== "running" && !cut)) continue;
+    const { at, attempt, text, usage } = step.activity;
+    const spent = formatUsage(usage);
+    lines.push(`  ${id} ${interrupted ? "was" : "is"} at (attempt ${attempt}, ${at.slice(11, 19)}): ${text}${spent ? ` · ${spent}` : ""}`);
+  }
+  return lines.length > 0 ? [interrupted ? "last activity of the interrupted steps:" : "latest activity:", ...lines] : [];
+}
+
 export async function statusCommand(options: StatusOptions, ctx: CliContext): Promise<number> {
   const { Chalk } = await import("chalk");
   const chalk = new Chalk({ level: ctx.color ? 1 : 0 });
@@ -119,6 +138,7 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
     const held = report.state.status === "held" ? report.state.order.filter((id) => report.state.steps[id]?.reason?.kind === "held") : [];
     if (held.length > 0) lines.push(chalk.yellow(`held at ${held.join(", ")} (approval rejected, nothing compensated); continue with: ws run --ws-id ${wsId} --resume --approve ${held.join(",")}`));
     if (report.interrupted) lines.push(chalk.yellow(`the run was interrupted (its process ${report.state.pid} is gone); continue with: ws run --ws-id ${wsId} --resume`));
+    lines.push(...lastActivities(report.state, report.interrupted));
     // Only once the run has ended (its branch is still moving before); the same words as the run's summary.
     if (!running) {
       const { mergeAdvice, adviceLines } = await import("./merge-hint.js");

@@ -22,6 +22,7 @@ import { UserError } from "../errors.js";
 import { systemClock, type Clock } from "./clock.js";
 import { adaptiveWorkers, systemLoad } from "./adaptive-workers.js";
 import { ProgressWatch } from "./step-progress.js";
+import { OutputTail } from "./output-tail.js";
 import { Dispatcher } from "./dispatch.js";
 import { planRun, type Plan } from "./plan.js";
 import { schedule, type Final, type SchedulerGroup } from "./scheduler.js";
@@ -156,8 +157,10 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const secrets = secretValues([p.inherited, p.env, ...ws.steps.map((s) => s.env), ...Object.values(ws.tools).map((t) => t.env)]);
   const send = (event: RunEvent) => dispatcher.emit(redactDeep(event, secrets));
   const progress = new ProgressWatch(paths.stepDir, send, at);
+  const tails = new OutputTail(paths.attemptLog, send, at);
   const emit = (event: RunEvent) => {
     progress.observe(event);
+    tails.observe(event);
     send(event);
   };
   // Before anything is written: a malformed WS_STEP_OUTPUTS is the user's to fix (exit 2).
@@ -208,10 +211,12 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const approvals = new ApprovalGates({ paths, runId, clock, emit, settings: options.approvals ?? { user: "ws" } });
   let finals: Map<number, Final>;
   progress.start();
+  tails.start();
   try {
     finals = await scheduleSteps(options, p, place, plan, emit, stepAt, approvals);
   } finally {
     progress.stop();
+    tails.stop();
     approvals.close();
   }
   const interrupted = options.signal?.aborted === true;

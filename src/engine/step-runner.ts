@@ -23,6 +23,8 @@ import type { TreeIdentity } from "../git/branch-guard.js";
 import type { MergeConflict } from "../git/run-branch.js";
 import { countsAgainstRetries, decideRetry } from "./retry-decision.js";
 import { stepEndEvent } from "./step-end.js";
+import { ActivityPace } from "./activity-pace.js";
+import { hasLimit, pastBudget, type RunSpend } from "./run-spend.js";
 
 export interface StepRunnerDeps {
   workstream: Workstream;
@@ -43,6 +45,8 @@ export interface StepRunnerDeps {
   othersScopes: (step: Step, since: number) => string[][];
   /** Worktree runs: the commit the step starts from (its dependencies' work merged), or why it can't start. */
   baseFor?: ((step: Step) => Promise<{ commit: string } | { conflict: MergeConflict }>) | undefined;
+  /** The run's spending and budget: a running attempt's streamed usage counts towards it. */
+  runSpend?: RunSpend | undefined;
 }
 
 /** The result of one unit, plus what the breaker needs to know. */
@@ -83,14 +87,9 @@ function toolFailure(proc: ProcessResult, verdict: ToolVerdict, budgetHit: strin
   return undefined;
 }
 
-/** What a step may still spend: its budget less what earlier attempts used. Undefined: unlimited. */
+/** Why the step is past its budget counting `used` (earlier attempts and this one so far); undefined while within it. */
 function overBudget(budget: Step["budget"], used: Usage | undefined): string | undefined {
-  const u = used ?? {};
-  if (budget.maxCostUsd !== undefined && (u.costUsd ?? 0) > budget.maxCostUsd) return `cost $${(u.costUsd ?? 0).toFixed(4)} is over the step's budget of $${budget.maxCostUsd}`;
-  const tokens = (u.inputTokens ?? 0) + (u.outputTokens ?? 0);
-  if (budget.maxTokens !== undefined && tokens > budget.maxTokens) return `${tokens} tokens is over the step's budget of ${budget.maxTokens}`;
-  if (budget.maxTurns !== undefined && (u.turns ?? 0) > budget.maxTurns) return `${u.turns ?? 0} turns is over the step's budget of ${budget.maxTurns}`;
-  return undefined;
+  return pastBudget(budget, used, "the step's budget");
 }
 
 /** The highest N of the step's attempt-N.* files (0 without any): a fresh run has removed them. */
@@ -326,14 +325,26 @@ export class StepRun {
     const log = deps.paths.attemptLog(step.id, attempt);
     const stopper = new AbortController();
     let budgetHit: string | undefined;
-    const watchBudget = Object.values(step.budget).some((v) => v !== undefined) && parser.usageSoFar !== undefined;
+    const runSpend = deps.runSpend && hasLimit(deps.runSpend.budget) ? deps.runSpend : undefined;
+    const watchBudget = (hasLimit(step.budget) || runSpend !== undefined) && parser.usageSoFar !== undefined;
+    const pace = parser.takeActivity ? new ActivityPace((a) => deps.emit({ type: "activity", at: this.now(), step: step.id, attempt, kind: a.kind, text: a.text, usage: parser.usageSoFar?.() })) : undefined;
     const onLine = (line: string, stream: "stdout" | "stderr") => {
       if (parser.onLine(line, stream) === "stop") stopper.abort();
+      const activities = pace && parser.takeActivity?.();
+      if (activities) for (const activity of activities) pace?.offer(activity);
       if (watchBudget && budgetHit === undefined) {
-        budgetHit = overBudget(step.budget, addUsage(this.usage, parser.usageSoFar?.()));
+        const sofar = parser.usageSoFar?.();
+        runSpend?.live(step.id, sofar);
+        // Stopped at once, from inside the line that crossed it: the process group is killed
+        // before the agent can spend more, and what it changed stays as the leftover patch.
+        budgetHit = overBudget(step.budget, addUsage(this.usage, sofar)) ?? runSpend?.check(step.id);
         if (budgetHit !== undefined) stopper.abort();
       }
     };
+    const unwatch = watchBudget ? runSpend?.watch(step.id, (why) => {
+      budgetHit ??= why;
+      stopper.abort();
+    }) : undefined;
     const proc = await this.spawn(attempt, {
       command: invocation.command,
       args: invocation.args,
@@ -346,6 +357,9 @@ export class StepRun {
       // A shell step's output says nothing to ws: don't decode every line of it (bench/: memory, speed).
       onLine: tool === "shell" ? undefined : onLine,
     }, { keyVariables: adapter.keyVariables ?? [], given: Object.keys(invocation.env), agentState: this.agentState(tool, adapter) });
+    unwatch?.();
+    // The activity still waiting for its slot is the attempt's last: it goes out before attempt-end.
+    pace?.flush();
     const stopped = proc.outcome === "cancelled" && !signal.aborted;
     const verdict = parser.finish(stopped ? { ...proc, outcome: "stopped" } : proc);
     return { proc: stopped ? { ...proc, outcome: "exited" } : proc, verdict, log, budgetHit, outputFile };

@@ -101,7 +101,7 @@ export class StepUnits {
     try {
       const run = this.stepRun(node, step);
       const result = await run.attempt(signal, tool);
-      this.tools.record(result, trial, run.lastUsage);
+      this.tools.record(result, trial, run.lastUsage, step.id);
       if (result.final) await run.releaseLane(result.state === "passed");
       // Not on the step's way: the next step may start while ws looks at the checkout.
       this.lookOutsideSoon();
@@ -204,6 +204,7 @@ export class StepUnits {
           adapter: (tool: string) => adapterFor(deps.workstream, tool),
           othersScopes: (s: Step, since: number) => this.spans.othersScopes(s, since),
           baseFor: deps.git.lanes ? this.baseFor : undefined,
+          runSpend: this.tools.spend,
         },
         deps.previous(step.id),
       );

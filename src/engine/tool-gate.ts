@@ -1,12 +1,13 @@
 import { because, type EndReason } from "../events/end-reason.js";
 import type { RunEvent } from "../events/run-event.js";
-import { addUsage, type Usage } from "../events/usage.js";
+import type { Usage } from "../events/usage.js";
 import { resolveToolBinary } from "../tools/binary.js";
 import type { Step, Workstream } from "../workstream/model.js";
 import { CircuitBreaker } from "./breaker.js";
 import type { Clock } from "./clock.js";
 import { clockTime } from "../format/duration.js";
 import type { AttemptResult } from "./step-runner.js";
+import { RunSpend } from "./run-spend.js";
 
 /** What the scheduler's gate hears about one step that wants to start. */
 export type Admission =
@@ -37,14 +38,17 @@ function runBudgetSpent(ws: Workstream, used: Usage | undefined): string | undef
 export class ToolGate {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly unusable = new Map<string, { message: string; fix: string }>();
-  private used: Usage | undefined;
+  /** The run's spending: ended attempts (which admit the next step) and running ones (which StepRun stops past the budget). */
+  readonly spend: RunSpend;
 
   constructor(
     private readonly ws: Workstream,
     private readonly env: NodeJS.ProcessEnv,
     private readonly clock: Clock,
     private readonly emit: (event: RunEvent) => void,
-  ) {}
+  ) {
+    this.spend = new RunSpend(ws.budget);
+  }
 
   /** A failing shell command says nothing about "the shell": only agent tools get breakers. */
   breakerFor(tool: string): CircuitBreaker | undefined {
@@ -69,7 +73,7 @@ export class ToolGate {
 
   admit(step: Step): Admission {
     if (step.tool === "shell") return { kind: "run", tool: "shell", trial: false };
-    const spent = runBudgetSpent(this.ws, this.used);
+    const spent = runBudgetSpent(this.ws, this.spend.spent);
     if (spent !== undefined) return { kind: "refuse", state: "cancelled", reason: because("budget"), detail: `not started: ${spent}` };
     let wait = Infinity;
     for (const [i, tool] of step.tools.entries()) {
@@ -92,8 +96,8 @@ export class ToolGate {
   }
 
   /** After an attempt: feed the breaker, mark an unusable tool, count the run's spending. */
-  record(result: AttemptResult, trial: boolean, usage: Usage | undefined): void {
-    this.used = addUsage(this.used, usage);
+  record(result: AttemptResult, trial: boolean, usage: Usage | undefined, step: string): void {
+    this.spend.settle(step, usage);
     if (result.auth) this.unusable.set(result.tool, result.auth);
     if (result.final && result.state === "cancelled") return;
     this.breakerFor(result.tool)?.record(result.toolFault, trial, result.quota);

@@ -6,6 +6,7 @@ import { writePromptFile } from "./prompt.js";
 import type { ToolAdapter } from "./types.js";
 import { ErrorEvidence, describeExit, exitedZero, ok } from "./verdict.js";
 import { homeOf } from "./home.js";
+import { ActivityQueue } from "./activity.js";
 
 /** A file_scope entry that is a glob, not a path: aider would create a file named `src/**`. */
 const GLOB = /[*?[\]{}]/;
@@ -22,6 +23,26 @@ const TOKENS_LINE = /Tokens: ([\d.]+[kKmM]?) sent\b.*?([\d.]+[kKmM]?) received\.
  * It then still exits 0 (Aider-AI/aider#5552, #3918), so these lines are how a failure shows.
  */
 const API_ERROR_LINE = /\blitellm\.\w*(?:Error|Exception)\b|\bAPI ?Error\b|\bThe API provider\b|\bRetrying in [\d.]+ seconds\b/i;
+
+/**
+ * What aider says it did, as plain lines: `Applied edit to src/x.py` (aider/coders/base_coder.py,
+ * apply_updates), `Commit 1a2b3c4 feat: ...` (aider/repo.py, commit: only when the user's config
+ * turns auto-commits back on), `Added src/x.py to the chat.` (aider/coders/base_coder.py) and
+ * `Running <command>` for a shell command it was allowed to run (base_coder.py, run_shell_commands).
+ */
+const APPLIED = /^Applied edit to (.+)$/;
+const COMMIT = /^Commit ([0-9a-f]{7,40}) (.+)$/;
+const ADDED = /^Added (.+) to the chat\.?$/;
+const RUNNING = /^Running (.+)$/;
+
+function lineActivity(queue: ActivityQueue, line: string): void {
+  const text = line.trim();
+  let m: RegExpExecArray | null;
+  if ((m = APPLIED.exec(text))) queue.push("edit", `Edit ${m[1] ?? ""}`);
+  else if ((m = COMMIT.exec(text))) queue.push("tool", `Commit ${m[1] ?? ""} ${m[2] ?? ""}`);
+  else if ((m = ADDED.exec(text))) queue.push("read", `Added ${m[1] ?? ""}`);
+  else if ((m = RUNNING.exec(text))) queue.push("command", `$ ${m[1] ?? ""}`);
+}
 
 function count(text: string): number {
   const n = Number.parseFloat(text);
@@ -95,8 +116,13 @@ export const aiderAdapter: ToolAdapter = {
     let received = 0;
     let sessionCost: number | undefined;
     let exchanges = 0;
+    const activity = new ActivityQueue();
     return {
+      // aider prints its tokens and its own cost after every exchange: the budget follows them as they come.
+      usageSoFar: () => (exchanges > 0 ? { costUsd: sessionCost, inputTokens: sent, outputTokens: received } : undefined),
+      takeActivity: () => activity.take(),
       onLine(line, stream) {
+        if (stream === "stdout") lineActivity(activity, line);
         const tokens = TOKENS_LINE.exec(line);
         if (tokens) {
           exchanges++;

@@ -5,6 +5,8 @@ import { writePromptFile } from "./prompt.js";
 import type { ToolAdapter, ToolContext } from "./types.js";
 import { ErrorEvidence, clip, describeExit, exitedZero, ok } from "./verdict.js";
 import { homeOf } from "./home.js";
+import { ActivityQueue, shownPath } from "./activity.js";
+import { costOf } from "./prices.js";
 
 /**
  * Reading is always allowed; editing only inside the step's file_scope. (Claude Code 2.x has no
@@ -78,6 +80,27 @@ function textOf(message: unknown): string | undefined {
   return texts.length > 0 ? texts.join(" ") : undefined;
 }
 
+/** Claude Code's file tools (code.claude.com/docs/en/settings, "Tools available to Claude"): their input names the file. */
+const EDIT_TOOLS = new Set(["Edit", "MultiEdit", "Write", "NotebookEdit"]);
+
+/**
+ * One `tool_use` block as a line a person reads: `Edit src/x.ts`, `Bash: npm test`, `Read
+ * README.md`, `Grep TODO`. The inputs are Claude Code's tool schemas as its stream shows them
+ * (`file_path`, `notebook_path`, `command`, `pattern`, `url`, `description`).
+ */
+function toolActivity(queue: ActivityQueue, block: { name?: unknown; input?: unknown }, cwd: string): void {
+  const name = typeof block.name === "string" ? block.name : "tool";
+  const input = (block.input ?? {}) as Record<string, unknown>;
+  const str = (key: string): string | undefined => (typeof input[key] === "string" ? input[key] : undefined);
+  const file = str("file_path") ?? str("notebook_path");
+  if (EDIT_TOOLS.has(name)) return queue.push("edit", `${name} ${file === undefined ? "" : shownPath(file, cwd)}`);
+  if (name === "Read") return queue.push("read", `Read ${file === undefined ? "" : shownPath(file, cwd)}`);
+  if (name === "Grep" || name === "Glob") return queue.push("read", `${name} ${str("pattern") ?? ""}`);
+  if (name === "Bash") return queue.push("command", `Bash: ${str("command") ?? ""}`);
+  const detail = str("description") ?? str("url") ?? str("query") ?? str("pattern") ?? file;
+  queue.push("tool", detail === undefined ? name : `${name}: ${detail}`);
+}
+
 const LIMIT_SUBTYPES = new Set(["error_max_turns"]);
 
 /** Claude's words for why it stopped, for a message a person reads. */
@@ -136,11 +159,16 @@ export const claudeAdapter: ToolAdapter = {
   parser(ctx) {
     const evidence = new ErrorEvidence(CLAUDE_AUTH_FIX, ctx.now);
     let result: ClaudeResult | undefined;
-    // Streamed usage, for the budget: each assistant message carries its call's tokens.
+    // Streamed usage, for the budget: each assistant message carries its call's tokens. Claude
+    // Code reports its cost only on the final result; meanwhile it comes from the price table.
     const live = { inputTokens: 0, outputTokens: 0, turns: 0 };
+    const split = { input: 0, cachedInput: 0, cacheWrite: 0, output: 0 };
+    let model: string | undefined;
     const calls = new Set<string>();
+    const activity = new ActivityQueue();
     return {
-      usageSoFar: () => live,
+      usageSoFar: () => ({ ...live, costUsd: costOf(model, split) }),
+      takeActivity: () => activity.take(),
       onLine(line, stream) {
         if (stream === "stderr") return evidence.add(line);
         const event = parseJsonLine(line);
@@ -150,8 +178,11 @@ export const claudeAdapter: ToolAdapter = {
         } else if (event.type === "system" && typeof event.subtype === "string" && /retry|error/i.test(event.subtype)) {
           // API retries are reported as system events; their text says why (429, overloaded...).
           evidence.add(line);
+        } else if (event.type === "system" && event.subtype === "init" && typeof event.model === "string") {
+          model = event.model;
         } else if (event.type === "assistant" && typeof event.error !== "string") {
-          const message = event.message as { id?: unknown; usage?: ClaudeResult["usage"] } | undefined;
+          const message = event.message as { id?: unknown; model?: unknown; usage?: ClaudeResult["usage"]; content?: unknown } | undefined;
+          if (typeof message?.model === "string") model = message.model;
           // One API call may stream several assistant events with the same id and usage.
           if (typeof message?.id === "string" && !calls.has(message.id) && message.usage) {
             calls.add(message.id);
@@ -159,6 +190,15 @@ export const claudeAdapter: ToolAdapter = {
             live.inputTokens += (u.input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
             live.outputTokens += u.output_tokens ?? 0;
             live.turns += 1;
+            split.input += u.input_tokens ?? 0;
+            split.cachedInput += u.cache_read_input_tokens ?? 0;
+            split.cacheWrite += u.cache_creation_input_tokens ?? 0;
+            split.output += u.output_tokens ?? 0;
+          }
+          // Each content block is its own event or one of several in a message: every block counts once.
+          for (const block of Array.isArray(message?.content) ? (message.content as Array<{ type?: unknown; text?: unknown; name?: unknown; input?: unknown }>) : []) {
+            if (block.type === "tool_use") toolActivity(activity, block, ctx.cwd);
+            else if (block.type === "text" && typeof block.text === "string") activity.push("message", block.text);
           }
         } else if (event.type === "assistant" && typeof event.error === "string") {
           // A synthetic assistant message standing for a failed API call: typed, and its text says why.

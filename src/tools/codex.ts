@@ -2,10 +2,12 @@ import path from "node:path";
 import { agentEnv, commandFor, modelFor } from "./agent-env.js";
 import { parseJsonLine } from "./json-line.js";
 import { looksLikeAuth, looksLikeNetwork, looksLikeQuota } from "./quota.js";
-import { writePromptFile } from "./prompt.js";
+import { promptChars, writePromptFile } from "./prompt.js";
 import type { ToolAdapter } from "./types.js";
 import { ErrorEvidence, describeExit, exitedZero, ok } from "./verdict.js";
 import { homeOf } from "./home.js";
+import { ActivityQueue, StreamEstimate, shownPath } from "./activity.js";
+import { costOf } from "./prices.js";
 
 function messageOf(value: unknown): string | undefined {
   if (typeof value === "string") return value;
@@ -14,6 +16,48 @@ function messageOf(value: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * A `--json` item (openai/codex codex-rs/exec/src/exec_events.rs, ThreadItemDetails):
+ * `command_execution` {command, aggregated_output, exit_code, status}, `file_change` {changes:
+ * [{path, kind: add|delete|update}], status}, `mcp_tool_call` {server, tool}, `web_search`
+ * {query}, `agent_message` {text}, `reasoning` {text}, `todo_list`, `error`.
+ */
+interface CodexItem {
+  id?: string;
+  type?: string;
+  command?: string;
+  aggregated_output?: string;
+  changes?: Array<{ path?: string; kind?: string }>;
+  server?: string;
+  tool?: string;
+  query?: string;
+  text?: string;
+}
+
+const CHANGE_VERBS: Readonly<Record<string, string>> = { add: "Add", delete: "Delete", update: "Edit" };
+
+/** An item as an activity: a command as it starts, a file change, a tool call, a message once written. */
+function itemActivity(queue: ActivityQueue, item: CodexItem, cwd: string): void {
+  switch (item.type) {
+    case "command_execution":
+      return queue.push("command", `$ ${item.command ?? ""}`);
+    case "file_change":
+      for (const change of item.changes ?? []) queue.push("edit", `${CHANGE_VERBS[change.kind ?? ""] ?? "Edit"} ${shownPath(change.path ?? "", cwd)}`);
+      return;
+    case "mcp_tool_call":
+      return queue.push("tool", `${item.server ?? "mcp"}.${item.tool ?? "tool"}`);
+    case "web_search":
+      return queue.push("tool", `web search: ${item.query ?? ""}`);
+    case "agent_message":
+      return queue.push("message", item.text ?? "");
+    default:
+      return; // reasoning, todo lists, errors (errors are evidence): not activity
+  }
+}
+
+/** Items whose result goes back to the model in a new call. */
+const TOOL_ITEMS = new Set(["command_execution", "file_change", "mcp_tool_call", "web_search"]);
 
 const CODEX_AUTH_FIX = "set CODEX_API_KEY (or OPENAI_API_KEY), or run `codex login`, for the user running ws";
 
@@ -70,18 +114,50 @@ export const codexAdapter: ToolAdapter = {
     };
     let turns = 0;
     let inputTokens = 0;
+    let cachedTokens = 0;
     let outputTokens = 0;
+    // `codex exec` is one turn: its tokens come with turn.completed, at the end. Until then the
+    // budget watches an estimate from the items streamed (activity.ts, StreamEstimate).
+    const estimate = new StreamEstimate(promptChars(ctx));
+    let estimatedAtTurn = { input: 0, output: 0 };
+    const model = modelFor(ctx);
+    const activity = new ActivityQueue();
+    const seen = new Set<string>();
+    const usageSoFar = () => {
+      const input = inputTokens + estimate.inputTokens - estimatedAtTurn.input;
+      const output = outputTokens + estimate.outputTokens - estimatedAtTurn.output;
+      // Codex reports no cost: the price table's, for the model the step names (codex's own default is not in its stream).
+      return { inputTokens: input, outputTokens: output, turns, costUsd: costOf(model, { input: input - cachedTokens, cachedInput: cachedTokens, output }) };
+    };
     return {
-      usageSoFar: () => ({ inputTokens, outputTokens, turns }),
+      usageSoFar,
+      takeActivity: () => activity.take(),
       onLine(line, stream) {
         if (stream === "stderr") return evidence.add(line);
         const event = parseJsonLine(line);
         if (!event) return evidence.add(line);
-        if (event.type === "turn.completed") {
+        if (event.type === "turn.started") {
+          estimate.call();
+        } else if (event.type === "item.started" || event.type === "item.completed") {
+          const item = (event.item ?? {}) as CodexItem;
+          // A command is reported as it starts; an item seen only once completed (a file change, a message) then.
+          if (item.id === undefined || !seen.has(item.id)) {
+            if (item.id !== undefined) seen.add(item.id);
+            itemActivity(activity, item, ctx.cwd);
+            estimate.wrote((item.command?.length ?? 0) + (item.text?.length ?? 0) + (item.query?.length ?? 0));
+          }
+          if (event.type === "item.completed" && item.type !== undefined && TOOL_ITEMS.has(item.type)) {
+            estimate.read(item.aggregated_output?.length ?? 0);
+            estimate.call();
+          }
+        } else if (event.type === "turn.completed") {
           turns++;
-          const usage = (event.usage ?? {}) as { input_tokens?: unknown; output_tokens?: unknown };
+          const usage = (event.usage ?? {}) as { input_tokens?: unknown; cached_input_tokens?: unknown; output_tokens?: unknown };
           if (typeof usage.input_tokens === "number") inputTokens += usage.input_tokens;
+          if (typeof usage.cached_input_tokens === "number") cachedTokens += usage.cached_input_tokens;
           if (typeof usage.output_tokens === "number") outputTokens += usage.output_tokens;
+          // The turn's real figures replace what was estimated for it.
+          estimatedAtTurn = { input: estimate.inputTokens, output: estimate.outputTokens };
         } else if (event.type === "turn.failed") {
           failed = messageOf(event.error) ?? "turn failed";
           evidence.add(failed);
@@ -98,7 +174,8 @@ export const codexAdapter: ToolAdapter = {
         }
       },
       finish(exit) {
-        const usage = turns > 0 ? { inputTokens, outputTokens, turns } : undefined;
+        const costUsd = costOf(model, { input: inputTokens - cachedTokens, cachedInput: cachedTokens, output: outputTokens });
+        const usage = turns > 0 ? { inputTokens, outputTokens, turns, ...(costUsd === undefined ? {} : { costUsd }) } : undefined;
         if (failed !== undefined) return evidence.fail(`codex turn failed: ${failed}`, usage);
         if (stoppedFor !== undefined) return evidence.fail(`codex kept retrying, stopped by ws: ${stoppedFor}`, usage);
         if (!exitedZero(exit)) return evidence.fail(`codex ${describeExit(exit)}${evidence.last ? `: ${evidence.last}` : ""}`, usage);

@@ -3,6 +3,7 @@ import { agentEnv, commandFor, modelFor } from "./agent-env.js";
 import { writePromptFile } from "./prompt.js";
 import type { ToolAdapter, ToolContext } from "./types.js";
 import { ErrorEvidence, describeExit, exitedZero, ok } from "./verdict.js";
+import { oneLine, type Activity } from "./activity.js";
 
 const LIST = /\{(files|read_only)\}/;
 const SCALAR = /\{(prompt|prompt_file|model|cwd)\}/g;
@@ -66,9 +67,18 @@ export function customAdapter(name: string, tool: CustomTool): ToolAdapter {
     parser(ctx: ToolContext) {
       // Its output format is unknown, so every line is evidence; it only matters on failure.
       const evidence = new ErrorEvidence(`check the credentials ${name} uses`, ctx.now);
+      // Nothing but its output says what it does: its last non-blank line is its activity.
+      let last: Activity | undefined;
       return {
         onLine(line) {
           evidence.add(line);
+          const text = oneLine(line);
+          if (text !== "") last = { kind: "output", text };
+        },
+        takeActivity() {
+          const taken = last;
+          last = undefined;
+          return taken && [taken];
         },
         finish(exit) {
           if (exitedZero(exit)) return ok();

@@ -2,7 +2,10 @@ import type { Usage } from "../events/run-event.js";
 import { agentEnv, commandFor, modelFor } from "./agent-env.js";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { writePromptFile } from "./prompt.js";
+import { promptChars, writePromptFile } from "./prompt.js";
+import { parseJsonLine } from "./json-line.js";
+import { ActivityQueue, StreamEstimate, shownPath } from "./activity.js";
+import { costOf } from "./prices.js";
 import type { ToolAdapter } from "./types.js";
 import { looksLikeAuth, looksLikeNetwork, looksLikeQuota } from "./quota.js";
 import { ErrorEvidence, clip, describeExit, exitedZero, ok } from "./verdict.js";
@@ -46,27 +49,57 @@ function systemDefaults(ctx: Parameters<ToolAdapter["prepare"]>[0]): Record<stri
   return settings;
 }
 
-/** The `-o json` document is pretty-printed over many lines; it is parsed whole at the end. */
-const MAX_STDOUT_CHARS = 8 * 1024 * 1024;
+/** What a failed start prints on stderr as a pretty-printed document (no auth method): parsed whole at the end. */
+const MAX_STDERR_CHARS = 1024 * 1024;
 
-interface GeminiOutput {
-  response?: unknown;
-  stats?: { models?: Record<string, { tokens?: { prompt?: number; candidates?: number } }> };
+/**
+ * The `-o stream-json` events (google-gemini/gemini-cli packages/core/src/output/types.ts,
+ * JsonStreamEventType; emitted by packages/cli/src/nonInteractiveCli.ts): `init` {model},
+ * `message` {role, content, delta}, `tool_use` {tool_name, tool_id, parameters}, `tool_result`
+ * {tool_id, status, output, error}, `error` {severity, message}, and last `result` {status,
+ * error?: {type, message}, stats: {input_tokens, output_tokens, ...}}. Tokens come only with
+ * `result`: until then the budget watches ws's estimate from the stream.
+ */
+interface GeminiResult {
+  status?: string;
+  error?: { type?: string; message?: string; code?: number | string };
+  stats?: { input_tokens?: number; output_tokens?: number; cached?: number };
+}
+
+/** The document `-o json` and a failed start print (`{session_id, error: {type, message, code}}`). */
+interface GeminiDocument {
   error?: { type?: string; message?: string; code?: number | string };
 }
 
-function parseOutput(stdout: string): GeminiOutput | undefined {
+function parseDocument(text: string): GeminiDocument | undefined {
   // Anything printed before the document (a notice, a stack trace) is skipped: the document is
   // the first line opening with "{" from which the rest parses whole.
-  for (const match of stdout.matchAll(/^\{/gm)) {
+  for (const match of text.matchAll(/^\{/gm)) {
     try {
-      const value: unknown = JSON.parse(stdout.slice(match.index));
-      if (value !== null && typeof value === "object") return value as GeminiOutput;
+      const value: unknown = JSON.parse(text.slice(match.index));
+      if (value !== null && typeof value === "object") return value as GeminiDocument;
     } catch {
       // not this one
     }
   }
   return undefined;
+}
+
+/** Gemini CLI's built-in tools (packages/core/src/tools/tool-names.ts) and the parameter naming the file. */
+const EDIT_TOOLS = new Set(["write_file", "replace"]);
+const READ_TOOLS = new Set(["read_file", "read_many_files", "list_directory", "glob", "grep_search"]);
+
+function toolActivity(queue: ActivityQueue, name: string, params: Record<string, unknown>, cwd: string): void {
+  const str = (key: string): string | undefined => (typeof params[key] === "string" ? params[key] : undefined);
+  const file = str("file_path") ?? str("dir_path") ?? str("path") ?? str("absolute_path");
+  if (EDIT_TOOLS.has(name)) return queue.push("edit", `${name === "replace" ? "Edit" : "Write"} ${file === undefined ? "" : shownPath(file, cwd)}`);
+  if (name === "run_shell_command") return queue.push("command", `Shell: ${str("command") ?? ""}`);
+  if (READ_TOOLS.has(name)) {
+    const what = file === undefined ? (str("pattern") ?? (Array.isArray(params.paths) ? params.paths.join(" ") : "")) : shownPath(file, cwd);
+    return queue.push("read", `${name} ${what}`);
+  }
+  const detail = str("query") ?? str("prompt") ?? file;
+  queue.push("tool", detail === undefined ? name : `${name}: ${detail}`);
 }
 
 /**
@@ -82,21 +115,20 @@ function hopelessRetry(line: string): boolean {
 }
 
 /** A document on stderr counts only when it is an error document. */
-function errorDocument(stderr: string): GeminiOutput | undefined {
-  const doc = parseOutput(stderr);
+function errorDocument(stderr: string): GeminiDocument | undefined {
+  const doc = parseDocument(stderr);
   return doc?.error ? doc : undefined;
 }
 
-function usageOf(output: GeminiOutput): Usage | undefined {
-  const models = Object.values(output.stats?.models ?? {});
-  if (models.length === 0) return undefined;
-  let inputTokens = 0;
-  let outputTokens = 0;
-  for (const model of models) {
-    inputTokens += model.tokens?.prompt ?? 0;
-    outputTokens += model.tokens?.candidates ?? 0;
-  }
-  return { inputTokens, outputTokens };
+function usageOf(result: GeminiResult, model: string | undefined): Usage | undefined {
+  const stats = result.stats;
+  if (stats?.input_tokens === undefined && stats?.output_tokens === undefined) return undefined;
+  const inputTokens = stats.input_tokens ?? 0;
+  const outputTokens = stats.output_tokens ?? 0;
+  const cached = stats.cached ?? 0;
+  // Gemini CLI reports no cost: the price table's, by the model its init event named.
+  const costUsd = costOf(model, { input: inputTokens - cached, cachedInput: cached, output: outputTokens });
+  return { inputTokens, outputTokens, ...(costUsd === undefined ? {} : { costUsd }) };
 }
 
 export const geminiAdapter: ToolAdapter = {
@@ -110,7 +142,8 @@ export const geminiAdapter: ToolAdapter = {
     // google-gemini/gemini-cli packages/cli/src/config/config.ts (yargs options) and
     // geminicli.com/docs/cli/headless:
     //  -p/--prompt: non-interactive, one answer then exit;
-    //  -o/--output-format json: one JSON object {response, stats, error};
+    //  -o/--output-format stream-json: one JSON event a line as it works (init, message,
+    //    tool_use, tool_result, error, then result with the stats), so ws sees its activity;
     //  --approval-mode auto_edit: edit tools approved, shell tools excluded in non-interactive mode;
     //  --skip-trust: headless runs are otherwise refused in folders not listed in
     //    ~/.gemini/trustedFolders.json (exit 55; littlebearapps/untether#472);
@@ -121,21 +154,46 @@ export const geminiAdapter: ToolAdapter = {
     const prompt = await writePromptFile(ctx);
     const defaults = path.join(ctx.stepDir, "gemini-system-defaults.json");
     await fs.writeFile(defaults, JSON.stringify(systemDefaults(ctx), null, 2));
-    const args = ["-p", "", "-o", "json", "--approval-mode", "auto_edit", "--skip-trust"];
+    const args = ["-p", "", "-o", "stream-json", "--approval-mode", "auto_edit", "--skip-trust"];
     if (model !== undefined) args.push("-m", model);
     const env = { GEMINI_CLI_SYSTEM_DEFAULTS_PATH: defaults, ...agentEnv(ctx) };
     return { command: commandFor(ctx, "gemini", "gemini"), args, env, stdinFile: prompt.file };
   },
   parser(ctx) {
     const evidence = new ErrorEvidence(GEMINI_AUTH_FIX, ctx.now);
-    let stdout = "";
     // Some failures (no auth method) print the JSON error document on stderr, not stdout.
     let stderr = "";
     let stoppedFor: string | undefined;
+    let result: GeminiResult | undefined;
+    let model = modelFor(ctx);
+    const activity = new ActivityQueue();
+    const estimate = new StreamEstimate(promptChars(ctx));
+    // A model call starts the stream and follows each batch of tool results.
+    let awaitingCall = true;
+    // An answer streams as deltas of a few words: its first line is the activity, said once it is whole.
+    let answer = "";
+    let said = false;
+    const sayAnswer = () => {
+      if (!said && answer.trim() !== "") activity.push("message", answer.trimStart());
+      answer = "";
+      said = false;
+    };
+    const wrote = (chars: number) => {
+      if (awaitingCall) estimate.call();
+      awaitingCall = false;
+      estimate.wrote(chars);
+    };
     return {
+      usageSoFar: () => {
+        if (result) return usageOf(result, model);
+        const input = estimate.inputTokens;
+        const output = estimate.outputTokens;
+        return { inputTokens: input, outputTokens: output, costUsd: costOf(model, { input, output }) };
+      },
+      takeActivity: () => activity.take(),
       onLine(line, stream) {
         if (stream === "stderr") {
-          if (stderr.length < MAX_STDOUT_CHARS) stderr += line + "\n";
+          if (stderr.length < MAX_STDERR_CHARS) stderr += line + "\n";
           evidence.add(line);
           if (stoppedFor === undefined && hopelessRetry(line)) {
             stoppedFor = line;
@@ -143,16 +201,52 @@ export const geminiAdapter: ToolAdapter = {
           }
           return;
         }
-        if (stdout.length < MAX_STDOUT_CHARS) stdout += line + "\n";
+        const event = parseJsonLine(line);
+        if (!event) return evidence.add(line);
+        switch (event.type) {
+          case "init":
+            if (typeof event.model === "string") model = event.model;
+            return;
+          case "message":
+            if (event.role === "assistant" && typeof event.content === "string") {
+              wrote(event.content.length);
+              if (said) return;
+              answer += event.content;
+              if (/\S[^\n]*\n/.test(answer)) {
+                activity.push("message", answer.trimStart());
+                said = true;
+              }
+            }
+            return;
+          case "tool_use": {
+            sayAnswer();
+            const params = (event.parameters ?? {}) as Record<string, unknown>;
+            wrote(JSON.stringify(params).length);
+            toolActivity(activity, typeof event.tool_name === "string" ? event.tool_name : "tool", params, ctx.cwd);
+            return;
+          }
+          case "tool_result":
+            estimate.read(typeof event.output === "string" ? event.output.length : 0);
+            awaitingCall = true;
+            return;
+          case "error":
+            if (typeof event.message === "string") evidence.add(event.message);
+            return;
+          case "result":
+            sayAnswer();
+            result = event as GeminiResult;
+            return;
+          default:
+            return;
+        }
       },
       finish(exit) {
         if (stoppedFor !== undefined) return evidence.fail(`gemini kept retrying, stopped by ws: ${clip(stoppedFor, 300)}`);
-        const output = parseOutput(stdout) ?? errorDocument(stderr);
-        const usage = output ? usageOf(output) : undefined;
-        const error = output?.error;
+        const error = result?.error ?? errorDocument(stderr)?.error;
+        const usage = result ? usageOf(result, model) : undefined;
         const authExit = exit.outcome === "exited" && exit.exitCode === AUTH_EXIT;
         if (error?.message) {
-          const kind = authExit || error.code === 401 || error.code === 403 || error.code === AUTH_EXIT ? "auth" : error.code === 429 ? "quota" : undefined;
+          const kind = authExit || error.code === 401 || error.code === 403 || error.code === AUTH_EXIT ? "auth" : error.code === 429 || looksLikeQuota(error.message) ? "quota" : undefined;
           if (kind) evidence.mark(kind, error.message);
           else evidence.add(error.message);
         } else if (authExit) {
@@ -166,8 +260,8 @@ export const geminiAdapter: ToolAdapter = {
           const detail = error?.message ?? evidence.last;
           return evidence.fail(`gemini ${describeExit(exit)}${meaning ? ` (${meaning})` : ""}${detail ? `: ${detail}` : ""}`, usage);
         }
-        if (error) return evidence.fail(`gemini reported an error: ${error.message ?? error.type ?? "unknown"}`, usage);
-        if (!output) return evidence.fail(`gemini printed no JSON result${evidence.last ? `: ${evidence.last}` : ""}`);
+        if (error || result?.status === "error") return evidence.fail(`gemini reported an error: ${error?.message ?? error?.type ?? "unknown"}`, usage);
+        if (!result) return evidence.fail(`gemini printed no result${evidence.last ? `: ${evidence.last}` : ""}`);
         return ok(usage);
       },
     };

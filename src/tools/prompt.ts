@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { ToolContext } from "./types.js";
@@ -25,8 +26,8 @@ function list(items: string[]): string {
 }
 
 /**
- * The instructions for one attempt: what to do, which files may change, what to read, and on a
- * retry what failed. Plain text passed as one argv element or a file, never through a shell.
+ * The instructions for one attempt: what to do, which files may change, what to read, the
+ * acceptance tests that decide it, and on a retry what failed. Plain text passed as one argv element or a file, never through a shell.
  */
 export function buildPrompt(ctx: ToolContext): string {
   const { step } = ctx;
@@ -40,6 +41,15 @@ export function buildPrompt(ctx: ToolContext): string {
   }
   if (step.readOnly.length > 0) {
     parts.push(`## Read-only context\nRead these for context; do not change them:\n${list(step.readOnly)}`);
+  }
+  if (step.acceptanceTests.length > 0) {
+    // Told up front, so an agent that can run commands checks its own work before it stops
+    // (without this only a retry learned the bar, from the failing output).
+    const tests = step.acceptanceTests.map((test) => test.run);
+    const f = fence(tests.join("\n"));
+    parts.push(
+      `## How your work is judged\nWhen you stop, these commands run in order in your working directory (this step's own worktree, as you leave it); the step passes only if every one exits 0:\n${f}\n${tests.join("\n")}\n${f}\nRun them yourself before you finish.`,
+    );
   }
   if (ctx.feedback !== undefined && ctx.feedback.trim() !== "") {
     const output = lastLines(ctx.feedback);
@@ -59,4 +69,13 @@ export async function writePromptFile(ctx: ToolContext): Promise<{ file: string;
   const file = path.join(ctx.stepDir, `prompt-${ctx.attempt}.md`);
   await fs.writeFile(file, text);
   return { file, text };
+}
+
+/** The size of the attempt's prompt (written by `prepare`), for estimating what each model call is sent; 0 when unknown. */
+export function promptChars(ctx: ToolContext): number {
+  try {
+    return statSync(path.join(ctx.stepDir, `prompt-${ctx.attempt}.md`)).size;
+  } catch {
+    return 0; // no prompt file (a tool given the prompt otherwise): the estimate starts from nothing
+  }
 }

@@ -1,5 +1,6 @@
 import type { Step, Workstream } from "../workstream/model.js";
 import type { Usage } from "../events/run-event.js";
+import type { Activity } from "./activity.js";
 
 /** Everything an adapter needs to build one attempt of one step. */
 export interface ToolContext {
@@ -66,8 +67,18 @@ export interface ResultParser {
    * dead network, a 401 retried five times); `finish` then reports why.
    */
   onLine(line: string, stream: "stdout" | "stderr"): void | "stop";
-  /** What the attempt has used so far (streamed), so ws can stop a step over its budget. */
+  /**
+   * What the attempt has used so far (streamed), so ws can stop a step over its budget: the
+   * CLI's figures, else ws's estimate from the stream; `costUsd` the CLI's, else from the
+   * price table by model (prices.ts).
+   */
   usageSoFar?(): Usage | undefined;
+  /**
+   * What the lines since the last call showed the agent doing (files edited or read, commands,
+   * other tools, messages), oldest first; undefined when nothing. Called after every line; the
+   * engine rate-limits what it emits.
+   */
+  takeActivity?(): Activity[] | undefined;
   /** Exit code alone is not trusted. */
   finish(exit: ProcessExit): ToolVerdict;
 }

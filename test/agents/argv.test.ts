@@ -81,7 +81,7 @@ describe("agent steps through ws run: argv", () => {
         "-m", "sonnet",
         "-",
       ],
-      gemini: ["-p", "", "-o", "json", "--approval-mode", "auto_edit", "--skip-trust", "-m", "sonnet"],
+      gemini: ["-p", "", "-o", "stream-json", "--approval-mode", "auto_edit", "--skip-trust", "-m", "sonnet"],
       "my-aider": ["--yes-always", "--message-file", path.join(dir("m"), "prompt-1.md"), "--model", "sonnet", "src/m.py", "src/m2.py"],
     };
     expect(Object.keys(byTool).sort()).toEqual(Object.keys(expected).sort());

@@ -77,9 +77,10 @@ describe("agent steps through ws run: cost and tokens", () => {
       c: { costUsd: 0.5, inputTokens: 1000, outputTokens: 200, turns: 3 },
       // aider prints "2.3k sent, 150 received" per attempt; two attempts.
       a: { costUsd: 0.75, inputTokens: 4600, outputTokens: 300 },
-      // codex and gemini report tokens, no cost.
+      // codex and gemini report tokens, no cost: gemini's model (its init event names
+      // gemini-2.5-pro) is priced by ws's table (src/tools/prices.ts), codex's (none given) is not.
       x: { inputTokens: 1200, outputTokens: 345, turns: 1 },
-      g: { inputTokens: 5000, outputTokens: 400 },
+      g: { inputTokens: 5000, outputTokens: 400, costUsd: expect.closeTo(5000 * 1.25e-6 + 400 * 10e-6, 9) as number },
     });
 
     // The events say the same (what --json consumers and the reports read).
@@ -93,8 +94,8 @@ describe("agent steps through ws run: cost and tokens", () => {
       expect(text).toMatch(/│ c\s.*\$0\.5000 1,200 tok/);
       expect(text).toMatch(/│ a\s.*\$0\.7500 4,900 tok/);
       expect(text).toMatch(/│ x\s.*│ 1,545 tok/);
-      expect(text).toMatch(/│ g\s.*│ 5,400 tok/);
-      expect(text).toContain("total cost/tokens: $1.25 13,045 tok");
+      expect(text).toMatch(/│ g\s.*│ \$0\.0102 5,400 tok/);
+      expect(text).toContain("total cost/tokens: $1.26 13,045 tok");
     }
     const json = JSON.parse(ws(project, ["status", "--ws-id", project.wsId, "--json"]).stdout) as { steps: Record<string, { usage?: unknown }> };
     expect(json.steps.a?.usage).toEqual(usage.a);

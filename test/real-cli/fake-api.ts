@@ -14,6 +14,13 @@ export interface Script {
   failFirst?: number;
   /** Claude: the file the scripted Write creates (absolute: Claude's Write takes absolute paths). */
   write?: { path: string; content: string } | undefined;
+  /**
+   * Tool calls to make one per model call, in order, each answer carrying its usage (then a final
+   * text): the n-th model call answers with the n-th, n counted from the tool results the CLI has
+   * sent back. Names and inputs are the CLI's own tools (Claude's Read/Write/Bash, Gemini's
+   * read_file/write_file, Codex's shell).
+   */
+  calls?: Array<{ name: string; input: Record<string, unknown> }> | undefined;
 }
 
 export interface Recorded {
@@ -21,6 +28,8 @@ export interface Recorded {
   path: string;
   bytes: number;
   at: number;
+  /** The tools the CLI offered the model (names), for a script to pick from. */
+  tools?: string[] | undefined;
 }
 
 export interface FakeApi {
@@ -42,7 +51,7 @@ function sse(res: http.ServerResponse, events: Array<{ event?: string; data: unk
 /** The Anthropic Messages stream of one assistant message: text, or one tool_use. */
 function anthropicMessage(res: http.ServerResponse, content: { text: string } | { toolUse: { name: string; input: unknown } }, stream: boolean): void {
   const id = `msg_${Math.random().toString(36).slice(2, 10)}`;
-  const usage = { input_tokens: 120, output_tokens: 30, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+  const usage = { input_tokens: CALL_USAGE.input, output_tokens: CALL_USAGE.output, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
   const block = "text" in content ? { type: "text", text: content.text } : { type: "tool_use", id: `toolu_${id}`, name: content.toolUse.name, input: content.toolUse.input };
   const stopReason = "text" in content ? "end_turn" : "tool_use";
   if (!stream) {
@@ -59,6 +68,38 @@ function anthropicMessage(res: http.ServerResponse, content: { text: string } | 
     { event: "content_block_stop", data: { type: "content_block_stop", index: 0 } },
     { event: "message_delta", data: { type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } } },
     { event: "message_stop", data: { type: "message_stop" } },
+  ]);
+}
+
+/** How many tool results the conversation holds (each provider's own shape): the script's position. */
+function toolResults(path: string, body: Record<string, unknown>): number {
+  const count = (items: unknown, key: (x: Record<string, unknown>) => boolean): number => (Array.isArray(items) ? items.filter((x) => x !== null && typeof x === "object" && key(x as Record<string, unknown>)).length : 0);
+  if (path.includes("/v1/messages")) return ((body.messages ?? []) as Array<{ content?: unknown }>).reduce((n, m) => n + count(m.content, (c) => c.type === "tool_result"), 0);
+  if (path.includes("/responses")) return count(body.input, (i) => typeof i.type === "string" && i.type.endsWith("_output"));
+  return ((body.contents ?? []) as Array<{ parts?: unknown }>).reduce((n, c) => n + count(c.parts, (p) => p.functionResponse !== undefined), 0);
+}
+
+/** Usage of every scripted answer (the same per call, so a test can add them up). */
+export const CALL_USAGE = { input: 1000, output: 50 };
+
+/** Gemini's streamGenerateContent (alt=sse): one chunk holding the function call or the text, with usageMetadata. */
+function geminiAnswer(res: http.ServerResponse, part: Record<string, unknown>): void {
+  const chunk = {
+    candidates: [{ content: { role: "model", parts: [part] }, finishReason: "STOP", index: 0 }],
+    usageMetadata: { promptTokenCount: CALL_USAGE.input, candidatesTokenCount: CALL_USAGE.output, totalTokenCount: CALL_USAGE.input + CALL_USAGE.output },
+    modelVersion: "gemini-2.5-flash",
+  };
+  sse(res, [{ data: chunk }]);
+}
+
+/** The OpenAI Responses stream (codex wire_api "responses"): one output item, then response.completed with the usage. */
+function responsesAnswer(res: http.ServerResponse, item: Record<string, unknown>): void {
+  const id = `resp_${Math.random().toString(36).slice(2, 10)}`;
+  const usage = { input_tokens: CALL_USAGE.input, input_tokens_details: { cached_tokens: 0 }, output_tokens: CALL_USAGE.output, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: CALL_USAGE.input + CALL_USAGE.output };
+  sse(res, [
+    { event: "response.created", data: { type: "response.created", response: { id } } },
+    { event: "response.output_item.done", data: { type: "response.output_item.done", output_index: 0, item } },
+    { event: "response.completed", data: { type: "response.completed", response: { id, usage } } },
   ]);
 }
 
@@ -105,6 +146,21 @@ export async function startFakeApi(script: Script): Promise<FakeApi> {
       } catch {
         // not JSON: answered as text below
       }
+      const offered = (body.tools ?? []) as Array<{ name?: string; type?: string; functionDeclarations?: Array<{ name?: string }> }>;
+      const last = requests.at(-1);
+      if (last) last.tools = offered.flatMap((t) => t.functionDeclarations?.map((f) => f.name ?? "") ?? [t.name ?? t.type ?? ""]);
+      const next = script.calls?.[toolResults(path, body)];
+      if (script.calls && path.includes("/v1/messages")) {
+        const content = next ? { toolUse: next } : { text: "Done." };
+        return anthropicMessage(res, content, body.stream === true);
+      }
+      if (script.calls && path.includes("/responses")) {
+        const item = next
+          ? { type: "function_call", id: `fc_${toolResults(path, body)}`, call_id: `call_${toolResults(path, body)}`, name: next.name, arguments: JSON.stringify(next.input) }
+          : { type: "message", id: "msg_done", role: "assistant", content: [{ type: "output_text", text: "Done." }] };
+        return responsesAnswer(res, item);
+      }
+      if (script.calls) return geminiAnswer(res, next ? { functionCall: { name: next.name, args: next.input } } : { text: "Done." });
       if (path.includes("/v1/messages")) {
         const stream = body.stream === true;
         if (script.write && offersWrite(body) && !answersToolCall(body)) {

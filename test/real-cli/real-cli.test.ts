@@ -46,6 +46,8 @@ function freshHome(): string {
   return home;
 }
 afterAll(cleanup);
+const CODEX_HOMES = path.join(CLI_DIR, "codex-homes", String(process.pid));
+afterAll(() => fs.rmSync(CODEX_HOMES, { recursive: true, force: true }));
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
@@ -78,7 +80,10 @@ function runWs(project: AgentProject, extra: string[] = []): Promise<{ code: num
 
 /** A codex home whose provider is the fake API (codex-rs/core/src/model_provider_info.rs: base_url, env_key, wire_api). */
 function codexHome(baseUrl: string): string {
-  const dir = tempDir("ws-real-codex-");
+  // Not below /tmp: codex 0.171 refuses to put its sandbox helper (codex-linux-sandbox) in a
+  // temporary folder, and without it every command it runs fails before it starts.
+  fs.mkdirSync(CODEX_HOMES, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(CODEX_HOMES, "home-"));
   fs.writeFileSync(
     path.join(dir, "config.toml"),
     [
@@ -158,6 +163,62 @@ describe.skipIf(SKIP)("the real agent CLIs through ws run", { timeout: 300_000, 
     const commit = readState(project).steps.write?.commit ?? "";
     expect(git(project.dir, "show", `${commit}:hello.txt`)).toBe("hello");
     console.log(`real claude: quota + write + offline run took ${r.ms} ms`);
+  });
+
+  /**
+   * Several tool calls in a row, usage on each answer: each CLI's stream becomes ws's activity
+   * events in order, in --json and in events.jsonl, with the usage growing as it streams.
+   */
+  const ACTIVITY: Record<string, { calls: (tree: string) => Array<{ name: string; input: Record<string, unknown> }>; expected: Array<[string, string]> }> = {
+    claude: {
+      calls: (tree) => [
+        { name: "Read", input: { file_path: path.join(tree, "README.md") } },
+        { name: "Glob", input: { pattern: "*.md" } },
+        { name: "Write", input: { file_path: path.join(tree, "hello.txt"), content: "hello\n" } },
+        { name: "Bash", input: { command: "ls -la", description: "list files" } },
+      ],
+      expected: [["read", "Read README.md"], ["read", "Glob *.md"], ["edit", "Write hello.txt"], ["command", "Bash: ls -la"], ["message", "Done."]],
+    },
+    gemini: {
+      calls: (tree) => [
+        { name: "read_file", input: { file_path: path.join(tree, "README.md") } },
+        { name: "list_directory", input: { dir_path: tree } },
+        { name: "write_file", input: { file_path: path.join(tree, "hello.txt"), content: "hello\n" } },
+      ],
+      expected: [["read", "read_file README.md"], ["read", "list_directory ."], ["edit", "Write hello.txt"], ["message", "Done."]],
+    },
+    codex: {
+      calls: () => [
+        { name: "exec_command", input: { cmd: "cat README.md" } },
+        { name: "exec_command", input: { cmd: "echo hello > hello.txt" } },
+        { name: "exec_command", input: { cmd: "ls" } },
+      ],
+      expected: [["command", "$ /bin/bash -lc 'cat README.md'"], ["command", "$ /bin/bash -lc 'echo hello > hello.txt'"], ["command", "$ /bin/bash -lc ls"], ["message", "Done."]],
+    },
+  };
+
+  it.each(Object.keys(ACTIVITY))("%s: several tool calls in a row become activity events in order (--json, events.jsonl), usage growing", async (tool) => {
+    const project = agentProject({ id: `ws-real-act-${tool}`, steps: [] });
+    const spec = ACTIVITY[tool]!;
+    const server = await api({ calls: spec.calls(project.tree) });
+    writeWorkstream(project, {
+      id: `ws-real-act-${tool}`,
+      steps: [{ id: "act", tool, tasks: ["Create hello.txt containing: hello"], file_scope: ["hello.txt"], retries: 0, timeout: 150, env: pointAt(tool, server.url) }],
+    });
+    const r = await runWs(project, ["--json"]);
+    const printed = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as EventLine);
+    const acts = (lines: EventLine[]) => lines.filter((e) => e.type === "activity").map((e) => [String(e.kind), String(e.text)]);
+    expect(acts(printed), `${attemptLogs(project, "act")}\noffered: ${server.modelCalls()[0]?.tools?.join(",")}`).toEqual(spec.expected);
+    expect(acts(events(project))).toEqual(spec.expected);
+    const tokens = events(project).filter((e) => e.type === "activity").map((e) => {
+      const u = e.usage as { inputTokens?: number; outputTokens?: number } | undefined;
+      return (u?.inputTokens ?? 0) + (u?.outputTokens ?? 0);
+    });
+    // Never shrinking; and it grew while the attempt ran (Claude streams each call's usage, the others ws's estimate).
+    expect(tokens).toEqual([...tokens].sort((a, b) => a - b));
+    expect(tokens.at(-1)).toBeGreaterThan(tokens[0] ?? 0);
+    expect(server.modelCalls().length).toBeGreaterThanOrEqual(spec.calls(project.tree).length + 1);
+    console.log(`real ${tool}: ${spec.expected.length} activities in ${r.ms} ms`);
   });
 
   it("claude: 401 is auth, not retried, and the tool's other steps are blocked with the fix", async () => {

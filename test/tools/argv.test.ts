@@ -158,7 +158,7 @@ describe("gemini", () => {
     const ctx = context("gemini", { defaultModel: "gemini-2.5-pro" });
     const inv = await adapterFor(ctx.workstream, "gemini").prepare(ctx);
     expect(inv.command).toBe(path.join(FAKE_TOOLS, "gemini"));
-    expect(inv.args).toEqual(["-p", "", "-o", "json", "--approval-mode", "auto_edit", "--skip-trust", "-m", "gemini-2.5-pro"]);
+    expect(inv.args).toEqual(["-p", "", "-o", "stream-json", "--approval-mode", "auto_edit", "--skip-trust", "-m", "gemini-2.5-pro"]);
     expect(inv.stdinFile).toBe(path.join(ctx.stepDir, "prompt-1.md"));
     // Its own retries bounded through the lowest settings layer (the user's settings still win).
     const defaults = JSON.parse(fs.readFileSync(inv.env.GEMINI_CLI_SYSTEM_DEFAULTS_PATH ?? "", "utf8")) as unknown;

@@ -109,7 +109,8 @@ describe("aider parser", () => {
 });
 
 describe("gemini parser", () => {
-  const doc = (fields: Record<string, unknown>) => JSON.stringify(fields, null, 2) + "\n";
+  // -o stream-json: init, then (after the work) the result, carrying the error or the stats.
+  const doc = (fields: Record<string, unknown>) => jsonl({ type: "init", model: "gemini-2.5-pro" }, { type: "result", status: fields.error ? "error" : "success", ...fields });
 
   it("exit 41 is an auth failure naming its meaning and the fix", () => {
     const v = verdictOf("gemini", doc({ error: { type: "Error", message: "boom", code: 41 } }), 41);
@@ -128,9 +129,15 @@ describe("gemini parser", () => {
     expect(v.kind !== "ok" && v.message).toContain(meaning);
   });
 
-  it("reads tokens from the JSON stats", () => {
-    const stats = { models: { "gemini-2.5-pro": { tokens: { prompt: 5000, candidates: 400 } }, "gemini-2.5-flash": { tokens: { prompt: 100, candidates: 10 } } } };
-    expect(verdictOf("gemini", doc({ response: "Done.", stats }), 0)).toEqual({ kind: "ok", usage: { inputTokens: 5100, outputTokens: 410 } });
+  it("reads tokens from the result's stats, and prices them by the model its init named", () => {
+    const stats = { total_tokens: 5510, input_tokens: 5100, output_tokens: 410, cached: 0, duration_ms: 10, tool_calls: 0 };
+    const v = verdictOf("gemini", doc({ stats }), 0);
+    expect(v).toEqual({ kind: "ok", usage: { inputTokens: 5100, outputTokens: 410, costUsd: expect.closeTo(5100 * 1.25e-6 + 410 * 10e-6, 9) as number } });
+  });
+
+  it("the error document a failed start prints on stderr still counts", () => {
+    const stderr = JSON.stringify({ session_id: "s", error: { type: "Error", message: "Please set an Auth method", code: 41 } }, null, 2);
+    expect(verdictOf("gemini", "", 41, stderr).kind).toBe("auth");
   });
 
   it("an error object with exit 0 is still an error", () => {

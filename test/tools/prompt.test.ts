@@ -22,6 +22,18 @@ describe("buildPrompt", () => {
     expect(prompt).toMatch(/````\nline \d+/);
   });
 
+  it("names the acceptance tests that decide the step, and that they run in its worktree, from the first attempt on", () => {
+    const step = makeStep({ acceptanceTests: [{ run: "npm test -- math" }, { run: "grep -q 'def add' src/math.py", timeout: 30 }] });
+    const prompt = buildPrompt(makeContext(step));
+    expect(prompt).toMatch(/## How your work is judged\n.*in your working directory \(this step's own worktree/);
+    expect(prompt).toContain("```\nnpm test -- math\ngrep -q 'def add' src/math.py\n```");
+    expect(prompt).toContain("Run them yourself before you finish.");
+    // Before the rules, and before a retry's failing output.
+    const retry = buildPrompt(makeContext(step, { attempt: 2, feedback: "FAILED test_add" }));
+    expect(retry.indexOf("How your work is judged")).toBeLessThan(retry.indexOf("Previous attempt failed"));
+    expect(buildPrompt(makeContext(makeStep()))).not.toContain("How your work is judged");
+  });
+
   it("ignores empty feedback", () => {
     expect(buildPrompt(makeContext(makeStep(), { attempt: 2, feedback: "  \n" }))).not.toContain("Previous attempt failed");
   });
