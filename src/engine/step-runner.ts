@@ -12,7 +12,7 @@ import type { Step, Workstream } from "../workstream/model.js";
 import type { WsPaths } from "../store/paths.js";
 import { addUsage } from "../events/usage.js";
 import { interruptedAttempts, type StepRecord } from "../store/run-state.js";
-import type { ToolAdapter, ToolContext, ToolVerdict } from "../tools/types.js";
+import type { ResultParser, ToolAdapter, ToolContext, ToolVerdict } from "../tools/types.js";
 import type { ProcessResult } from "../proc/run-process.js";
 import { simpleArgv } from "../proc/simple-command.js";
 import type { Snapshot } from "../git/changes.js";
@@ -92,6 +92,9 @@ function overBudget(budget: Step["budget"], used: Usage | undefined): string | u
   if (budget.maxTurns !== undefined && (u.turns ?? 0) > budget.maxTurns) return `${u.turns ?? 0} turns is over the step's budget of ${budget.maxTurns}`;
   return undefined;
 }
+
+/** The closest two `output` activities of one attempt follow each other (see activityOf). */
+const OUTPUT_EVERY_MS = 100;
 
 /** The highest N of the step's attempt-N.* files (0 without any): a fresh run has removed them. */
 function lastLoggedAttempt(stepDir: string): number {
@@ -323,6 +326,7 @@ export class StepRun {
     const ctx = this.toolContext(attempt);
     const invocation = await adapter.prepare(ctx);
     const parser = adapter.parser(ctx);
+    ctx.activity = this.activityOf(attempt, parser);
     const log = deps.paths.attemptLog(step.id, attempt);
     const stopper = new AbortController();
     let budgetHit: string | undefined;
@@ -349,6 +353,23 @@ export class StepRun {
     const stopped = proc.outcome === "cancelled" && !signal.aborted;
     const verdict = parser.finish(stopped ? { ...proc, outcome: "stopped" } : proc);
     return { proc: stopped ? { ...proc, outcome: "exited" } : proc, verdict, log, budgetHit, outputFile };
+  }
+
+  /**
+   * What the adapter tells of the running tool, as activity events with its usage so far. A
+   * tool's plain output lines come at any rate (thousands a second): at most one `output` event
+   * per OUTPUT_EVERY_MS goes to the event log; edits, commands and calls are rare and all go.
+   */
+  private activityOf(attempt: number, parser: ResultParser): NonNullable<ToolContext["activity"]> {
+    let lastOutput = -Infinity;
+    return (kind, text) => {
+      const now = this.deps.clock.now();
+      if (kind === "output") {
+        if (now - lastOutput < OUTPUT_EVERY_MS) return;
+        lastOutput = now;
+      }
+      this.deps.emit({ type: "activity", at: new Date(now).toISOString(), step: this.step.id, attempt, kind, text, usage: parser.usageSoFar?.() });
+    };
   }
 
   private toolContext(attempt: number): ToolContext {

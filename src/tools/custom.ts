@@ -67,8 +67,10 @@ export function customAdapter(name: string, tool: CustomTool): ToolAdapter {
       // Its output format is unknown, so every line is evidence; it only matters on failure.
       const evidence = new ErrorEvidence(`check the credentials ${name} uses`, ctx.now);
       return {
-        onLine(line) {
+        onLine(line, stream) {
           evidence.add(line);
+          // Its format is unknown, so what it last printed is all the live view can say of it.
+          if (stream === "stdout" && line.trim() !== "") ctx.activity?.("output", line.trim());
         },
         finish(exit) {
           if (exitedZero(exit)) return ok();

@@ -1,5 +1,5 @@
 import type { Step, Workstream } from "../workstream/model.js";
-import type { Usage } from "../events/run-event.js";
+import type { ActivityKind, Usage } from "../events/run-event.js";
 
 /** Everything an adapter needs to build one attempt of one step. */
 export interface ToolContext {
@@ -17,6 +17,12 @@ export interface ToolContext {
   env: NodeJS.ProcessEnv;
   /** The engine's clock (reset times are resolved against it); Date.now when absent. */
   now?: (() => number) | undefined;
+  /**
+   * Tells the run what the tool is doing, as its output shows it (a file edited, a command run,
+   * its last output line): the engine emits an `activity` event with the parser's usage so far.
+   * Called from the parser's onLine; absent in contexts that show no live view.
+   */
+  activity?: ((kind: ActivityKind, text: string) => void) | undefined;
 }
 
 /**
