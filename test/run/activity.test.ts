@@ -31,7 +31,9 @@ function chattyProject(id: string, lines: number, every: number, wait = false): 
     // Its own worktree is enough here: the sandbox only adds start-up time to each step.
     execution: { isolation: "worktree" },
     tools: { chatty: { command: process.execPath, args } },
-    steps: ["a", "b", "c"].map((s) => ({ id: s, tool: "chatty", tasks: [`work on ${s}`], file_scope: [`${s}.txt`] })),
+    // Limits the view measures spend against (the chatty tool reports none, so none is reached).
+    budget: { max_cost_usd: 5 },
+    steps: ["a", "b", "c"].map((s) => ({ id: s, tool: "chatty", tasks: [`work on ${s}`], file_scope: [`${s}.txt`], ...(s === "a" ? { budget: { max_tokens: 1000 } } : {}) })),
   });
   return { ...p, go };
 }
@@ -51,7 +53,10 @@ describe("a chatty 3-agent run in a pipe", () => {
     const p = chattyProject("chat", 120, 25);
     const r = await wsc(p, ["run", "chat"]);
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    const events = readEvents(p, "chat").filter((e) => e.type === "activity");
+    const all = readEvents(p, "chat");
+    // The limits travel with the run, so a view of the events alone can measure against them.
+    expect(all.find((e) => e.type === "run-start")).toMatchObject({ budget: { maxCostUsd: 5 }, budgets: { a: { maxTokens: 1000 } } });
+    const events = all.filter((e) => e.type === "activity");
     // Many activities: the tool printed 120 lines per step, and ws keeps one per 100 ms of them.
     expect(events.length).toBeGreaterThanOrEqual(3 * 5);
     const printed = activityLines(r.stdout);
