@@ -275,7 +275,9 @@ export class RunReporter implements RunListener {
     const p = progressOf({ selected: this.selected, ended: (id) => this.ended.has(id), expectedMs: this.expectedMs, weights: this.weights, partial: (id) => this.partial.get(id), estimateMs: this.estimateMs, elapsedMs: elapsed });
     const text = progressText(p, formatDuration);
     const gated = this.gated.size > 0 ? ` · awaiting approval: ${[...this.gated].join(", ")}` : "";
-    return `${text.done} · ${this.running.size} running${gated} · ${formatDuration(elapsed)}${text.eta ? ` · ${text.eta}` : ""}`;
+    // Whole seconds, as on the step lines: tenths changing every frame make the line flicker.
+    const seconds = Math.floor(Math.max(0, elapsed) / 1000);
+    return `${text.done} · ${this.running.size} running${gated} · ${seconds === 0 ? "0s" : formatDuration(seconds * 1000)}${text.eta ? ` · ${text.eta}` : ""}`;
   }
 
   close(): void {
