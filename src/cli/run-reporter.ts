@@ -13,7 +13,7 @@ import { formatEventLine, runBaseText } from "../report/event-line.js";
 import { progressOf, progressText } from "../report/progress.js";
 import { failureTail, timeoutNote, type Limits } from "../report/failure-tail.js";
 import { TerminalPrompter } from "./approval-prompt.js";
-import { LiveSteps, liveLines, runSpendText } from "../report/live-steps.js";
+import { LiveSteps, fitText, liveLines, runSpendText } from "../report/live-steps.js";
 import { ActivityThrottle, throttledLine } from "../report/activity-throttle.js";
 import type { AskApproval } from "../engine/approvals.js";
 
@@ -266,7 +266,8 @@ export class RunReporter implements RunListener {
     const lines = liveLines(this.live, now, width - 4, rows, this.chalk);
     const spend = runSpendText(this.live);
     const header = lines.length > 0 ? this.viewHeader(now) : this.progressLine(now);
-    this.spinner.text = [header + (spend ? ` · ${spend}` : ""), ...lines.map((l) => `  ${this.chalk.cyan("▸")} ${l}`)].join("\n");
+    // The spinner's frame takes two columns before the header.
+    this.spinner.text = [fitText(header + (spend ? ` · ${spend}` : ""), width - 2), ...lines.map((l) => `  ${this.chalk.cyan("▸")} ${l}`)].join("\n");
   }
 
   /** The live view's first line: the progress line without the running steps' names (each has its own line). */
