@@ -132,6 +132,8 @@ async function followStep(ctx: CliContext, wsId: string, step: string, from: { f
   const { EventTail } = await import("../store/event-log.js");
   const paths = wsPaths(ctx.cwd, wsId);
   const events = new EventTail(paths.events);
+  // Said on stderr, so the output stays the step's own: an empty screen is not a hang.
+  if (stepFiles(ctx.cwd, wsId, step, from.firstAttempt).length === 0) ctx.stderr.write(`${step} has not started yet in the running run; waiting for its output (Ctrl-C stops)\n`);
   let ended = false;
   let current: string | undefined;
   let offset = 0;

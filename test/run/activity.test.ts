@@ -161,4 +161,20 @@ describe("watching from another terminal", () => {
     expect(done.stdout.split("hello (invocation 1)").length).toBe(2);
     expect(done.stdout.split("hello (invocation 2)").length).toBe(2);
   });
+
+  it("ws logs --follow --step of a step still waiting for its dependency waits for its output, then ends with it", async () => {
+    const p = gitProject([]);
+    const go = path.join(p.dir, "may-end");
+    writeWorkstream(p.dir, { id: "later", steps: [recStep("a", ["--wait-file", go]), recStep("b", ["--say", "b speaks"], { depends_on: ["a"] })] });
+    const run = wsAsync(p, ["run", "later"]);
+    await waitFor("a running", () => fs.existsSync(path.join(p.state("later"), "steps", "a", "attempt-1.log")));
+    const follow = wsAsync(p, ["logs", "later", "--follow", "--step", "b"]);
+    // Not an error ("has not started yet") while its run may still start it.
+    await waitFor("the follow to wait", () => follow.output().includes("b has not started yet in the running run; waiting for its output"));
+    fs.writeFileSync(go, "");
+    const done = await follow.done;
+    expect((await run.done).code).toBe(0);
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toContain("b speaks (invocation 1)");
+  });
 });
