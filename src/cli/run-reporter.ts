@@ -113,7 +113,7 @@ export class RunReporter implements RunListener {
   /** A plain line for the news among activities (see ActivityThrottle), stamped when it happened. */
   private activityLine(event: Extract<RunEvent, { type: "activity" }>, now = Date.parse(event.at)): void {
     const line = this.throttle.offer(event, now);
-    if (line) this.plainLine(`${line.event.at.slice(11, 23)} ${throttledLine(line, stripAnsi)}`);
+    if (line) this.plainLine(`${line.event.at.slice(11, 23)} ${throttledLine(line)}`);
   }
 
   /** ` (timed out after its 5m limit)` for a timed-out attempt or test. */
@@ -181,7 +181,7 @@ export class RunReporter implements RunListener {
   quietTick(now: number): void {
     if (this.mode !== "plain") return;
     // News that waited for its step's 10 s window.
-    for (const line of this.throttle.due(now)) this.plainLine(`${new Date(now).toISOString().slice(11, 23)} ${throttledLine(line, stripAnsi)}`, now);
+    for (const line of this.throttle.due(now)) this.plainLine(`${new Date(now).toISOString().slice(11, 23)} ${throttledLine(line)}`, now);
     if (now - this.lastLineAt < QUIET_MS || this.selected.length === 0) return;
     const at = new Date(now).toISOString().slice(11, 23);
     this.plainLine(`${at} progress: ${this.progressLine(now)}`, now);

@@ -183,7 +183,6 @@ async function liveSection(live: LiveSteps, width: number, chalk: ChalkInstance)
  */
 async function watchChanges(ctx: CliContext, chalk: ChalkInstance, render: () => Promise<Rendered>, tail: EventTail): Promise<number> {
   const { ActivityThrottle, throttledLine } = await import("../report/activity-throttle.js");
-  const { stripAnsi } = await import("../format/ansi.js");
   const seen = new Map<string, string>();
   let runId: string | undefined;
   let throttle = new ActivityThrottle();
@@ -193,11 +192,11 @@ async function watchChanges(ctx: CliContext, chalk: ChalkInstance, render: () =>
       else if (event.type === "step-end") throttle.end(event.step);
       else if (event.type === "activity") {
         const line = throttle.offer(event, Date.parse(event.at));
-        if (line && print) out(ctx, `${event.at.slice(11, 23)} ${throttledLine(line, stripAnsi)}`);
+        if (line && print) out(ctx, `${event.at.slice(11, 23)} ${throttledLine(line)}`);
       }
     }
     const now = Date.now();
-    for (const line of throttle.due(now)) if (print) out(ctx, `${new Date(now).toISOString().slice(11, 23)} ${throttledLine(line, stripAnsi)}`);
+    for (const line of throttle.due(now)) if (print) out(ctx, `${new Date(now).toISOString().slice(11, 23)} ${throttledLine(line)}`);
   };
   for (;;) {
     const r = await render();

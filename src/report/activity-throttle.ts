@@ -1,4 +1,5 @@
 import type { ActivityKind, EventOf } from "../events/run-event.js";
+import { oneLine } from "./live-steps.js";
 
 /**
  * Which activities a pipe or CI log prints: an agent may report hundreds a minute, and the log
@@ -82,8 +83,11 @@ export class ActivityThrottle {
   }
 }
 
-/** "activity build: Edit src/x.ts (and 4 more)": the plain log's line for what the throttle let through. */
-export function throttledLine(line: { event: Activity; count: number }, text: (t: string) => string = (t) => t): string {
+/**
+ * "activity build: Edit src/x.ts (and 4 more)": the plain log's line for what the throttle let
+ * through, the tool's words on one line without its escape codes (as the live view shows them).
+ */
+export function throttledLine(line: { event: Activity; count: number }): string {
   const more = line.count > 1 ? ` (and ${line.count - 1} more)` : "";
-  return `activity ${line.event.step}: ${text(line.event.text)}${more}`;
+  return `activity ${line.event.step}: ${oneLine(line.event.text)}${more}`;
 }

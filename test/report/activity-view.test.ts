@@ -1,6 +1,6 @@
 import { Chalk } from "chalk";
 import { describe, expect, it } from "vitest";
-import { ActivityThrottle, EVERY_MS } from "../../src/report/activity-throttle.js";
+import { ActivityThrottle, EVERY_MS, throttledLine } from "../../src/report/activity-throttle.js";
 import { LiveSteps, QUIET_AFTER_MS, budgetShare, fitText, liveLines, liveStepLine } from "../../src/report/live-steps.js";
 import { RunReporter } from "../../src/cli/run-reporter.js";
 import type { CliContext } from "../../src/cli/context.js";
@@ -62,6 +62,8 @@ describe("the activity throttle of pipes and CI logs", () => {
     const due = throttle.due(t0 + 10_000);
     expect(due.map((d) => [d.event.text, d.count])).toEqual([["Edit src/y.ts", 2]]);
     expect(throttle.due(t0 + 30_000)).toEqual([]);
+    expect(throttledLine(due[0]!)).toBe("activity a: Edit src/y.ts (and 1 more)");
+    expect(throttledLine({ event: activity("b", 0, "output", "\u001b[1mbold\u001b[0m\rdone"), count: 1 })).toBe("activity b: bold done");
   });
 
   it("is not news: a file the step already touched, the same command again, messages and other tool calls", () => {
