@@ -126,6 +126,8 @@ export function spendText(used: Usage | undefined, own: Budget | undefined, run:
 /** "spent 40,120 tok $0.31 (31% of the run's budget)" for the view's header; "" when nothing was reported. */
 export function runSpendText(view: LiveSteps): string {
   const used = view.runUsage();
+  // Nothing reported (tools that report no usage, or not yet): no "0% of the run's budget".
+  if (used === undefined) return "";
   const spent = formatUsage(used);
   const share = budgetShare(view.budget, used);
   if (!spent && share === undefined) return "";

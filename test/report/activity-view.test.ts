@@ -1,7 +1,7 @@
 import { Chalk } from "chalk";
 import { describe, expect, it } from "vitest";
 import { ActivityThrottle, EVERY_MS, throttledLine } from "../../src/report/activity-throttle.js";
-import { LiveSteps, QUIET_AFTER_MS, budgetShare, fitText, liveLines, liveStepLine } from "../../src/report/live-steps.js";
+import { LiveSteps, QUIET_AFTER_MS, budgetShare, fitText, liveLines, liveStepLine, runSpendText } from "../../src/report/live-steps.js";
 import { RunReporter } from "../../src/cli/run-reporter.js";
 import type { CliContext } from "../../src/cli/context.js";
 import type { ActivityKind, EventOf, RunEvent } from "../../src/events/run-event.js";
@@ -161,6 +161,8 @@ describe("the live view's line per running step", () => {
     const a = liveLines(v, t0 + 5000, 100, 10)[1];
     expect(a).toBe("a attempt 2, 2s · Bash: make · $1.00 6,000 tok (60% of its budget)");
     expect(v.runUsage()).toMatchObject({ inputTokens: 6000, costUsd: 1 });
+    expect(runSpendText(v)).toBe("spent $1.00 6,000 tok (50% of the run's budget)");
+    expect(runSpendText(view())).toBe("");
     expect(budgetShare({ maxTurns: 4, maxCostUsd: 10 }, { turns: 3, costUsd: 1 })).toBe(0.75);
     expect(budgetShare(undefined, { turns: 3 })).toBeUndefined();
   });
