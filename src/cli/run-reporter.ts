@@ -13,6 +13,8 @@ import { formatEventLine, runBaseText } from "../report/event-line.js";
 import { progressOf, progressText } from "../report/progress.js";
 import { failureTail, timeoutNote, type Limits } from "../report/failure-tail.js";
 import { TerminalPrompter } from "./approval-prompt.js";
+import { LiveSteps, fitText, liveLines, runSpendText } from "../report/live-steps.js";
+import { ActivityThrottle, throttledLine } from "../report/activity-throttle.js";
 import type { AskApproval } from "../engine/approvals.js";
 
 /** How to decide a gate from another terminal. */
@@ -24,6 +26,9 @@ export type ReporterMode = "tty" | "plain" | "json";
 
 /** Plain output's longest silence before a progress line. */
 const QUIET_MS = 10_000;
+
+/** The live view's text is recomputed this often, and ora draws at the same interval: ~10 redraws a second at most. */
+export const FRAME_MS = 100;
 
 /**
  * Live progress while a run goes: an ora spinner line plus a line per finished step in a
@@ -48,6 +53,10 @@ export class RunReporter implements RunListener {
   /** Steps waiting at their approval gate. */
   private readonly gated = new Set<string>();
   private prompter: TerminalPrompter | undefined;
+  /** What each running step does and spends (the live view's lines). */
+  private readonly live = new LiveSteps();
+  /** Plain output: which activities get a line (news, at most one per step per 10 s). */
+  private readonly throttle = new ActivityThrottle();
 
   constructor(
     private readonly ctx: CliContext,
@@ -67,7 +76,8 @@ export class RunReporter implements RunListener {
     const reporter = new RunReporter(ctx, mode, chalk, limits);
     if (mode === "tty") {
       const { default: ora } = await import("ora");
-      reporter.spinner = ora({ stream: ctx.stderr as NodeJS.WriteStream, color: "cyan", discardStdin: false });
+      // ora redraws on its own timer; its interval is the view's frame rate.
+      reporter.spinner = ora({ stream: ctx.stderr as NodeJS.WriteStream, color: "cyan", discardStdin: false, interval: FRAME_MS });
     }
     return reporter;
   }
@@ -82,6 +92,8 @@ export class RunReporter implements RunListener {
       // A step's own progress goes in the periodic progress line, not a line per change.
       if (event.type === "progress") return;
       if (this.ctx.quiet && event.type !== "run-end" && !(event.type === "step-end" && event.state !== "passed")) return;
+      // orchestrator.log has every activity; a pipe gets the news among them at a bounded rate.
+      if (event.type === "activity") return this.activityLine(event);
       const line = formatEventLine(event);
       if (line !== undefined) this.plainLine(`${event.at.slice(11, 23)} ${line}${this.timeout(event)}`);
       if (event.type === "approval-wait") this.plainLine(`  decide with: ${decideHint(this.wsId, event.step)}`);
@@ -94,8 +106,15 @@ export class RunReporter implements RunListener {
       this.ctx.stdout.write(line + "\n");
       if (event.type === "attempt-end") for (const l of failureTail(event)) this.ctx.stdout.write(this.chalk.dim(l) + "\n");
     }
-    this.render();
+    // An agent may report hundreds of activities a second: the frame timer shows them.
+    if (event.type !== "activity") this.render();
   };
+
+  /** A plain line for the news among activities (see ActivityThrottle), stamped when it happened. */
+  private activityLine(event: Extract<RunEvent, { type: "activity" }>, now = Date.parse(event.at)): void {
+    const line = this.throttle.offer(event, now);
+    if (line) this.plainLine(`${line.event.at.slice(11, 23)} ${throttledLine(line)}`);
+  }
 
   /** ` (timed out after its 5m limit)` for a timed-out attempt or test. */
   private timeout(event: RunEvent): string {
@@ -120,6 +139,7 @@ export class RunReporter implements RunListener {
   }
 
   private track(event: RunEvent): void {
+    this.live.observe(event);
     if (event.type === "approval-wait") this.gated.add(event.step);
     else if (event.type === "approval-end") this.gated.delete(event.step);
     if (event.type === "run-start") {
@@ -132,7 +152,7 @@ export class RunReporter implements RunListener {
       this.weights = event.weights;
       if (this.spinner) {
         this.spinner.start();
-        this.ticker = setInterval(() => this.render(), 500);
+        this.ticker = setInterval(() => this.render(), FRAME_MS);
       } else if (this.mode === "plain" && !this.ctx.quiet) {
         this.ticker = setInterval(() => this.quietTick(Date.now()), 1000);
       }
@@ -142,6 +162,7 @@ export class RunReporter implements RunListener {
     // A retry starts its work again.
     else if (event.type === "attempt-end") this.partial.delete(event.step);
     else if (event.type === "step-end") {
+      this.throttle.end(event.step);
       this.running.delete(event.step);
       this.partial.delete(event.step);
       this.ended.add(event.step);
@@ -158,7 +179,10 @@ export class RunReporter implements RunListener {
    * goes quiet during a long step still shows the run is alive and how far it is.
    */
   quietTick(now: number): void {
-    if (this.mode !== "plain" || now - this.lastLineAt < QUIET_MS || this.selected.length === 0) return;
+    if (this.mode !== "plain") return;
+    // News that waited for its step's 10 s window.
+    for (const line of this.throttle.due(now)) this.plainLine(`${new Date(now).toISOString().slice(11, 23)} ${throttledLine(line)}`, now);
+    if (now - this.lastLineAt < QUIET_MS || this.selected.length === 0) return;
     const at = new Date(now).toISOString().slice(11, 23);
     this.plainLine(`${at} progress: ${this.progressLine(now)}`, now);
   }
@@ -229,8 +253,32 @@ export class RunReporter implements RunListener {
     }
   }
 
-  private render(): void {
-    if (this.spinner) this.spinner.text = this.progressLine(Date.now());
+  /**
+   * The live view: the progress line, then a line per running step (its activity, spend, "quiet
+   * for …"), each fitted to the terminal so ora's redraw never wraps.
+   */
+  private render(now = Date.now()): void {
+    if (!this.spinner) return;
+    const stream = this.ctx.stderr as NodeJS.WriteStream;
+    // One column spare: a line that fills the last column makes some terminals wrap it.
+    const width = Math.max(20, (stream.columns ?? 80) - 1);
+    const rows = Math.max(3, (stream.rows ?? 24) - 4);
+    const lines = liveLines(this.live, now, width - 4, rows, this.chalk);
+    const spend = runSpendText(this.live);
+    const header = lines.length > 0 ? this.viewHeader(now) : this.progressLine(now);
+    // The spinner's frame takes two columns before the header.
+    this.spinner.text = [fitText(header + (spend ? ` · ${spend}` : ""), width - 2), ...lines.map((l) => `  ${this.chalk.cyan("▸")} ${l}`)].join("\n");
+  }
+
+  /** The live view's first line: the progress line without the running steps' names (each has its own line). */
+  private viewHeader(now: number): string {
+    const elapsed = now - this.startedAt;
+    const p = progressOf({ selected: this.selected, ended: (id) => this.ended.has(id), expectedMs: this.expectedMs, weights: this.weights, partial: (id) => this.partial.get(id), estimateMs: this.estimateMs, elapsedMs: elapsed });
+    const text = progressText(p, formatDuration);
+    const gated = this.gated.size > 0 ? ` · awaiting approval: ${[...this.gated].join(", ")}` : "";
+    // Whole seconds, as on the step lines: tenths changing every frame make the line flicker.
+    const seconds = Math.floor(Math.max(0, elapsed) / 1000);
+    return `${text.done} · ${this.running.size} running${gated} · ${seconds === 0 ? "0s" : formatDuration(seconds * 1000)}${text.eta ? ` · ${text.eta}` : ""}`;
   }
 
   close(): void {

@@ -13,6 +13,9 @@ import { formatUsage } from "../format/usage.js";
 import { COMPACT, notSelected, UNSELECTED_ROWS } from "./summary-table.js";
 import { fitColumns } from "./fit-columns.js";
 import { progressOf } from "../report/progress.js";
+import type { LiveSteps } from "../report/live-steps.js";
+import type { EventTail } from "../store/event-log.js";
+import type { RunEvent } from "../events/run-event.js";
 
 export interface StatusOptions {
   wsId?: string;
@@ -153,11 +156,17 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
     out(ctx, options.json ? r.json : r.text);
     return 0;
   }
-  if (!ctx.interactive && !options.json) return watchChanges(ctx, chalk, render);
+  const { EventTail } = await import("../store/event-log.js");
+  const { LiveSteps } = await import("../report/live-steps.js");
+  // What each running step does and spends comes from the event log, read as it grows.
+  const tail = new EventTail(wsPaths(ctx.cwd, wsId).events);
+  if (!ctx.interactive && !options.json) return watchChanges(ctx, chalk, render, tail);
+  const live = new LiveSteps();
   let previous = "";
   for (;;) {
     const r = await render();
-    const text = options.json ? r.json : r.text;
+    for (const event of tail.read()) live.observe(event);
+    const text = options.json ? r.json : r.text + (r.running ? await liveSection(live, terminalWidth(ctx) ?? 80, chalk) : "");
     if (text !== previous) {
       if (ctx.interactive && !options.json) ctx.stdout.write("\x1b[2J\x1b[H");
       out(ctx, text);
@@ -177,23 +186,50 @@ interface Rendered {
   closing: string[];
 }
 
+/** The live view's lines under the table of a watched run: what each running step does and spends, as `ws run` shows them. */
+async function liveSection(live: LiveSteps, width: number, chalk: ChalkInstance): Promise<string> {
+  const { liveLines, runSpendText } = await import("../report/live-steps.js");
+  const lines = liveLines(live, Date.now(), Math.max(20, width - 5), 20, chalk);
+  if (lines.length === 0) return "";
+  const spend = runSpendText(live);
+  return `\nrunning now${spend ? ` · ${spend}` : ""}:\n${lines.map((l) => `  ${chalk.cyan("▸")} ${l}`).join("\n")}`;
+}
+
 /**
  * `ws status --watch` into a pipe or a CI log: the status once, then a line per step whose state
- * changed, and the headline and closing lines when the run ends. Redrawing the whole status at
- * every change (a running step's "so far" changes every second) made 418 lines of a 40 s run.
+ * changed, the news among its activities as `ws run` prints them in a pipe (at most one line per
+ * step per 10 s), and the headline and closing lines when the run ends. Redrawing the whole status
+ * at every change (a running step's "so far" changes every second) made 418 lines of a 40 s run.
  */
-async function watchChanges(ctx: CliContext, chalk: ChalkInstance, render: () => Promise<Rendered>): Promise<number> {
+async function watchChanges(ctx: CliContext, chalk: ChalkInstance, render: () => Promise<Rendered>, tail: EventTail): Promise<number> {
+  const { ActivityThrottle, throttledLine } = await import("../report/activity-throttle.js");
   const seen = new Map<string, string>();
   let runId: string | undefined;
+  let throttle = new ActivityThrottle();
+  const activityLines = (events: RunEvent[], print: boolean) => {
+    for (const event of events) {
+      if (event.type === "run-start") throttle = new ActivityThrottle();
+      else if (event.type === "step-end") throttle.end(event.step);
+      else if (event.type === "activity") {
+        const line = throttle.offer(event, Date.parse(event.at));
+        if (line && print) out(ctx, `${event.at.slice(11, 23)} ${throttledLine(line)}`);
+      }
+    }
+    const now = Date.now();
+    for (const line of throttle.due(now)) if (print) out(ctx, `${new Date(now).toISOString().slice(11, 23)} ${throttledLine(line)}`);
+  };
   for (;;) {
     const r = await render();
     const state = r.report?.state;
     if (state === undefined || state.runId !== runId) {
       out(ctx, r.text);
+      // What happened before the table is in it: the activity lines start from here.
+      activityLines(tail.read(), false);
       runId = state?.runId;
       seen.clear();
       for (const record of state ? stepRecords(state) : []) seen.set(record.id, changeKey(record));
     } else {
+      activityLines(tail.read(), true);
       for (const record of stepRecords(state)) {
         const key = changeKey(record);
         if (seen.get(record.id) === key) continue;

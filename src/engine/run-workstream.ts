@@ -17,7 +17,7 @@ import { redactDeep, secretValues } from "../proc/secrets.js";
 import type { RunEvent } from "../events/run-event.js";
 import { stepRecords, type RunState } from "../store/run-state.js";
 import { adapterFor, findMissingTools, preflightProblem } from "../tools/registry.js";
-import type { Step, Workstream } from "../workstream/model.js";
+import type { Budget, Step, Workstream } from "../workstream/model.js";
 import { UserError } from "../errors.js";
 import { systemClock, type Clock } from "./clock.js";
 import { adaptiveWorkers, systemLoad } from "./adaptive-workers.js";
@@ -199,6 +199,7 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
     estimateMs: plan.estimateMs,
     expectedMs: plan.expectedMs,
     weights: plan.weights,
+    ...runBudgets(ws, selected),
   });
   for (const message of startWarnings(options, p, place)) emit({ type: "warning", at: at(), message });
   const lanes = place.git.lanes?.pool;
@@ -260,6 +261,24 @@ async function rollbackIfDue(options: RunOptions, p: Prepared, place: Workplace,
   } finally {
     if (lane && lanes) await lanes.pool.release(lane);
   }
+}
+
+/**
+ * The limits run-start carries (the run's, and each selected step's that has one), so the live
+ * view and `ws status --watch` show the share spent from the events alone, as the run saw them.
+ */
+function runBudgets(ws: Workstream, selected: ReadonlySet<number>): { budget?: Budget; budgets?: Record<string, Budget> } {
+  const limited = (b: Budget) => Object.values(b).some((v) => v !== undefined);
+  const budgets = idRecord<Budget>();
+  let any = false;
+  for (const i of selected) {
+    const step = ws.steps[i];
+    if (step && limited(step.budget)) {
+      budgets[step.id] = step.budget;
+      any = true;
+    }
+  }
+  return { ...(limited(ws.budget) ? { budget: ws.budget } : {}), ...(any ? { budgets } : {}) };
 }
 
 /** What the run header says before any step starts. */

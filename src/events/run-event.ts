@@ -1,5 +1,6 @@
 import type { EndReason } from "./end-reason.js";
 import type { Usage } from "./usage.js";
+import type { Budget } from "../workstream/model.js";
 
 // Re-exported so a listener needs one import for the whole event vocabulary.
 export type { EndReason, Usage };
@@ -51,6 +52,10 @@ export type RunEvent =
       reused?: boolean | undefined;
       /** The commit steps build on (worktree runs), so a resume starts its steps from the same one. */
       runBase?: string | undefined;
+      /** The run's own limits (workstream `budget`), when it has any: the live view shows the share spent. */
+      budget?: Budget | undefined;
+      /** The limits of the selected steps that have any (step `budget`), by step id. */
+      budgets?: Record<string, Budget> | undefined;
     })
   /**
    * A ready step (its dependencies done, or a retry queued) is held back, or the cause changed:

@@ -89,3 +89,42 @@ function parseEvent(line: string): RunEvent | undefined {
     return undefined;
   }
 }
+
+/**
+ * events.jsonl read as it grows, for a reader in another process (`ws status --watch`): each
+ * `read` returns the whole lines appended since the last one. A line still being written (no
+ * newline yet) waits for the next read; a file that shrank (`ws clean`, a new state folder) is
+ * read again from its start.
+ */
+export class EventTail {
+  private offset = 0;
+
+  constructor(private readonly file: string) {}
+
+  read(): RunEvent[] {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.file, "r");
+    } catch {
+      return [];
+    }
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size < this.offset) this.offset = 0;
+      if (size === this.offset) return [];
+      const buffer = Buffer.alloc(size - this.offset);
+      const got = fs.readSync(fd, buffer, 0, buffer.length, this.offset);
+      const end = buffer.lastIndexOf(10, got - 1);
+      if (end < 0) return [];
+      this.offset += end + 1;
+      const events: RunEvent[] = [];
+      for (const line of buffer.subarray(0, end).toString("utf8").split("\n")) {
+        const event = line.trim() === "" ? undefined : parseEvent(line);
+        if (event) events.push(event);
+      }
+      return events;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
