@@ -44,7 +44,7 @@ export interface SchedulerGroup {
 export type Gate = { ok: true; token?: unknown } | { ok: false; retryInMs: number };
 
 /** When a step runs, like GitHub's `if:`; see `RunIf` in the workstream model. */
-export type RunIfMode = "success" | "failure" | "always";
+export type RunIfMode = "success" | "failure" | "always" | "success_or_skipped";
 
 interface SchedulerOptions {
   /** Step ids by node, for `blocked_by:<id>` reasons. */

@@ -14,8 +14,12 @@ export interface SandboxConfig {
   /** Absolute folders the steps may write besides the worktree. */
   writable: string[];
 }
-/** Like GitHub's `if: success()` / `failure()` / `always()`. */
-export type RunIf = "success" | "failure" | "always";
+/**
+ * Like GitHub's `if: success()` / `failure()` / `always()`; `success_or_skipped` is the join after
+ * an either/or (GitHub's `if: ${{ !failure() && !cancelled() }}` with at least one need passed):
+ * none of the dependencies failed and at least one passed, the others skipped.
+ */
+export type RunIf = "success" | "failure" | "always" | "success_or_skipped";
 
 /** Tools ws knows without a `tools` entry. */
 export const BUILTIN_TOOLS = ["aider", "claude", "codex", "gemini", "shell"] as const;
@@ -105,7 +109,8 @@ export interface Step {
   /** Secret-looking variables passed on from ws's environment: the workstream's inherit_env, then the step's. */
   inheritEnv: string[];
   model: string | undefined;
-  /** success: all dependencies passed; failure: one failed (none: any step of the run); always: they all ended. */
+  /** success: all dependencies passed; failure: one failed (none: any step of the run); always: they all ended;
+   *  success_or_skipped: none failed and at least one passed. */
   runIf: RunIf;
   /** What undoes this step once it passed, run when the run fails (execution.compensation) or on `ws run --rollback`. */
   compensate: Compensation | undefined;

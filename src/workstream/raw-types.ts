@@ -32,7 +32,7 @@ export interface RawStep {
   env?: Record<string, string>;
   inherit_env?: string[];
   model?: string;
-  run_if?: "success" | "failure" | "always";
+  run_if?: "success" | "failure" | "always" | "success_or_skipped";
   compensate?: string | { run?: string; timeout?: number; tool?: string; tasks?: string[] };
   approval?: true | { prompt?: string; timeout?: number; environment?: string; on_reject?: "hold" | "fail" };
 }
