@@ -313,9 +313,21 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace & { sa
     run: units.run,
     onWait: units.onWait,
     onFinal: units.onFinal,
+    notBefore: retriesOwed(p),
   });
   // Worktrees of steps cancelled between attempts are given back (their work kept as patches).
   return finals.finally(() => units.settle());
+}
+
+/** A resume's steps whose retry the last run cut short within its retry_delay: they wait the rest. */
+function retriesOwed(p: Prepared): Map<number, number> | undefined {
+  if (!p.previous) return undefined;
+  const owed = new Map<number, number>();
+  for (const node of p.selected) {
+    const waiting = p.previous.steps[p.graph.ids[node] ?? ""]?.waiting;
+    if (waiting?.reason === "retry") owed.set(node, Date.parse(waiting.until));
+  }
+  return owed.size > 0 ? owed : undefined;
 }
 
 /** max_workers "auto" follows the load (unless --max-workers set a number); anything else is fixed. */

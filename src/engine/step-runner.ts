@@ -21,7 +21,7 @@ import { agentStateDirs } from "../proc/attempt-containment.js";
 import type { Lane } from "../git/lanes.js";
 import type { TreeIdentity } from "../git/branch-guard.js";
 import type { MergeConflict } from "../git/run-branch.js";
-import { countsAgainstRetries, decideRetry } from "./retry-decision.js";
+import { countsAgainstRetries, decideRetry, retryDelayMs } from "./retry-decision.js";
 import { stepEndEvent } from "./step-end.js";
 
 export interface StepRunnerDeps {
@@ -287,8 +287,10 @@ export class StepRun {
 
     if (decision.kind === "passed") return { ...(await this.endPassed(outputFile)), ...base };
     if (decision.kind === "final") return { ...this.end(decision.state, decision.reason, undefined, decision.toolFault, decision.detail), ...base };
-    if (decision.kind === "retry") this.feedback = decision.feedback;
-    return { final: false, ...base };
+    if (decision.kind !== "retry") return { final: false, ...base };
+    this.feedback = decision.feedback;
+    // `spent` counts this attempt: the first retry waits retry_delay, each later one backs off.
+    return { final: false, delayMs: retryDelayMs(step, this.spent), ...base };
   }
 
   /** A passed attempt's files become the step's commit on the run's branch; work git cannot merge there fails the step. */

@@ -171,10 +171,10 @@ export class StepUnits {
   }
 
   /** Held back, or admitted and waiting for its worktree: a segment of the timeline (in place there is no worktree to wait for). */
-  onWait = (node: number, wait: WaitKind): void => {
+  onWait = (node: number, wait: WaitKind, until?: number): void => {
     const step = this.deps.ids[node];
     if (step === undefined || (wait === "lane" && !this.deps.git.lanes)) return;
-    this.deps.emit({ type: "step-wait", at: this.at(), step, wait });
+    this.deps.emit({ type: "step-wait", at: this.at(), step, wait, until: until === undefined ? undefined : new Date(until).toISOString() });
   };
 
   onFinal = (node: number, final: Final): void => {

@@ -56,9 +56,10 @@ export type RunEvent =
    * A ready step (its dependencies done, or a retry queued) is held back, or the cause changed:
    * what it waits for until its next step-wait, step-start or step-end. `gate`: an approval gate
    * or its tool's breaker (approval-wait and breaker events say which); `lane`: it has a worker
-   * and ws prepares its worktree. Reports draw each as its own segment of the timeline.
+   * and ws prepares its worktree; `retry`: a failed attempt's retry_delay, until `until` (ISO).
+   * Reports draw each as its own segment of the timeline.
    */
-  | (Base & { type: "step-wait"; step: string; wait: WaitKind })
+  | (Base & { type: "step-wait"; step: string; wait: WaitKind; until?: string | undefined })
   | (Base & { type: "step-start"; step: string; attempt: number; tool: string })
   | (Base & { type: "test-start"; step: string; attempt: number; index: number; command: string })
   | (Base & {
@@ -164,7 +165,7 @@ export type RunEvent =
 export type ActivityKind = "edit" | "read" | "command" | "tool" | "message" | "output";
 
 /** What a ready step waits for (see step-wait). */
-export type WaitKind = "worker" | "rate_limit" | "conflict" | "group" | "gate" | "lane";
+export type WaitKind = "worker" | "rate_limit" | "conflict" | "group" | "gate" | "lane" | "retry";
 
 /** How an approval gate was decided. */
 export type ApprovalVia = "flag" | "command" | "prompt" | "timeout";

@@ -39,8 +39,11 @@ export function formatEventLine(event: RunEvent): string | undefined {
     case "step-start":
       return `start  ${event.step} (attempt ${event.attempt}, ${event.tool})`;
     case "test-start":
-    case "step-wait":
       return undefined;
+    case "step-wait":
+      // Only a retry's delay is worth a line: the other waits are short and the timeline shows them.
+      // The delay to the tenth of a second: the event is stamped a millisecond or two after the hold began.
+      return event.wait === "retry" && event.until !== undefined ? `retry  ${event.step} in ${formatDuration(Math.max(0, Math.round((Date.parse(event.until) - Date.parse(event.at)) / 100) * 100))} (retry_delay), at ${clockTime(event.until, true) ?? event.until}` : undefined;
     case "activity":
       return `activity ${event.step}: ${event.text}`;
     case "test-end":

@@ -96,6 +96,12 @@ export interface Step {
   timeout: number;
   /** Extra attempts after a failed one. */
   retries: number;
+  /** Seconds before the first retry (0: at once); the worker is free meanwhile. */
+  retryDelay: number;
+  /** Each further retry waits this factor longer (1: the same delay every time). */
+  retryBackoff: number;
+  /** Seconds no retry waits longer than; undefined: no cap. */
+  retryDelayMax: number | undefined;
   /** Share of the run's overall progress against an average step (1); undefined: from history. */
   weight?: number | undefined;
   acceptanceTests: AcceptanceTest[];
@@ -170,7 +176,7 @@ export interface Workstream {
   /** sha256 (hex) of the file's bytes: `--resume` refuses a changed file without `--force`. */
   hash: string;
   execution: Execution;
-  defaults: { tool: string; model: string | undefined; retries: number };
+  defaults: { tool: string; model: string | undefined; retries: number; retryDelay: number; retryBackoff: number; retryDelayMax: number | undefined };
   circuitBreaker: CircuitBreakerConfig;
   /** Always set by the loader; absent only in workstreams built by hand (tests). */
   worktree?: WorktreeSettings | undefined;
@@ -190,6 +196,8 @@ export const DEFAULTS = {
   fileConflicts: "error" as FileConflictPolicy,
   tool: "shell",
   retries: 0,
+  retryDelay: 0,
+  retryBackoff: 1,
   failureThreshold: 3,
   cooldown: 60,
   maxWait: 1800,

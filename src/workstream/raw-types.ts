@@ -26,6 +26,9 @@ export interface RawStep {
   depends_on?: string[];
   timeout?: number;
   retries?: number;
+  retry_delay?: number;
+  retry_backoff?: number;
+  retry_delay_max?: number;
   weight?: number;
   acceptance_tests?: Array<string | RawAcceptanceTest>;
   when?: string | boolean;
@@ -46,7 +49,7 @@ export interface RawWorkstream {
   description?: string;
   execution?: RawExecution;
   inherit_env?: string[];
-  defaults?: { tool?: string; model?: string; retries?: number; timeout?: number };
+  defaults?: { tool?: string; model?: string; retries?: number; timeout?: number; retry_delay?: number; retry_backoff?: number; retry_delay_max?: number };
   circuit_breaker?: { failure_threshold?: number; cooldown?: number; max_wait?: number };
   worktree?: { copy?: string[]; link?: string[]; setup?: string };
   budget?: RawBudget;

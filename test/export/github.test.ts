@@ -141,7 +141,7 @@ describe("renderGithubWorkflow", () => {
         { id: "wrapped", tool: "myclaude" },
       ],
       {
-        defaults: { tool: "shell", model: "sonnet", retries: 0 },
+        defaults: { tool: "shell", model: "sonnet", retries: 0, retryDelay: 0, retryBackoff: 1, retryDelayMax: undefined },
         tools: {
           mytool: { command: "mytool", args: [], env: {} },
           myclaude: { command: "/usr/local/bin/claude", args: [], env: {} },
