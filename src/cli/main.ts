@@ -84,7 +84,7 @@ function buildProgram(run: Run): Command {
     .option("--step <id>", "the gated step");
 
   withId(program.command("reject"), "the workstream whose run waits", true, run, async () => (await import("./approve.js")).rejectCommand as Handler<object>, "reject")
-    .description("reject a step waiting at its approval gate: it fails (reason rejected)")
+    .description('reject a step waiting at its approval gate: it holds the run (exit 4; --resume --approve continues), or fails the step under approval.on_reject "fail" (reason rejected)')
     .option("--step <id>", "the gated step")
     .option("--reason <text>", "why; recorded with the decision");
 

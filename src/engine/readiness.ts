@@ -100,6 +100,13 @@ export class Readiness {
     return f?.state === "blocked" ? f.reason : { kind: "blocked_by", step: this.graph.ids[node] ?? String(node) };
   }
 
+  /** The held gate behind a node that ended held (itself) or waiting on one (its root). */
+  private heldBy(node: number): EndReason | undefined {
+    const f = this.board.finals.get(node);
+    if (f?.reason.kind === "held") return { kind: "held_by", step: this.graph.ids[node] ?? String(node) };
+    return f?.reason.kind === "held_by" ? f.reason : undefined;
+  }
+
   private skippedBy(node: number): EndReason {
     const f = this.board.finals.get(node);
     // Name the root: a step pruned behind a pruned step is skipped by the same one.
@@ -118,6 +125,9 @@ export class Readiness {
     if (onSuccess(mode)) {
       const bad = ds.find((d) => this.isBad(d));
       if (bad !== undefined) return this.settle(node, { state: "blocked", reason: this.blockedBy(bad) });
+      // Behind a held gate: it waits for that decision, and says whose (not a bare "cancelled").
+      const held = ds.find((d) => this.heldBy(d) !== undefined);
+      if (held !== undefined) return this.settle(node, { state: "cancelled", reason: this.heldBy(held)! });
     }
     if (!this.mayStart(node)) return this.settle(node, { state: "cancelled", reason: because("cancelled") });
     if (onSuccess(mode)) {

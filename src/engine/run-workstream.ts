@@ -229,7 +229,9 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const exitCode = interrupted ? (options.signal?.reason === "SIGTERM" ? 143 : 130) : failed ? 1 : held ? HELD_EXIT : 0;
   const sequentialMs = (dispatcher.state ? stepRecords(dispatcher.state) : []).reduce((sum, r) => sum + (r.selected ? (r.durationMs ?? 0) : 0), 0);
   dispatcher.ending(at());
-  emit({ type: "run-end", at: at(), outcome: interrupted ? "cancelled" : failed ? "failed" : held ? "held" : "passed", exitCode, durationMs: clock.now() - started, sequentialMs });
+  // A rollback that undid a passed run's work is no pass: the work is gone.
+  const outcome = interrupted ? "cancelled" : failed ? "failed" : held ? "held" : options.rollback ? "rolled_back" : "passed";
+  emit({ type: "run-end", at: at(), outcome, exitCode, durationMs: clock.now() - started, sequentialMs });
   return { kind: "finished", state: dispatcher.state!, exitCode, branch: place.branch };
 }
 

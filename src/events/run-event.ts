@@ -153,8 +153,9 @@ export type RunEvent =
   | (Base & { type: "rollback-end"; passed: boolean; failed: string[] })
   | (Base & {
       type: "run-end";
-      /** held: an approval gate was rejected under on_reject "hold" (exit 4); --resume --approve continues. */
-      outcome: "passed" | "failed" | "cancelled" | "held";
+      /** held: an approval gate was rejected under on_reject "hold" (exit 4); --resume --approve continues.
+       *  rolled_back: `ws run --rollback` of a run that passed undid its work (exit 0; it did not pass again). */
+      outcome: "passed" | "failed" | "cancelled" | "held" | "rolled_back";
       exitCode: number;
       durationMs: number;
       /** Sum of the step durations: what running them one at a time would roughly cost. */

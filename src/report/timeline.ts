@@ -95,7 +95,7 @@ export interface Timeline {
   wsId: string;
   /** Epoch ms of run-start: every other time is relative to it. */
   startedAt: number;
-  status: "running" | "passed" | "failed" | "cancelled" | "held";
+  status: "running" | "passed" | "failed" | "cancelled" | "held" | "rolled_back";
   exitCode?: number | undefined;
   /** run-start to run-end (or to `now` for a running run). */
   makespanMs: number;

@@ -61,7 +61,7 @@ export interface RunState {
   pid: number;
   startedAt: string;
   endedAt?: string | undefined;
-  status: "running" | "passed" | "failed" | "cancelled" | "held";
+  status: "running" | "passed" | "failed" | "cancelled" | "held" | "rolled_back";
   exitCode?: number | undefined;
   durationMs?: number | undefined;
   sequentialMs?: number | undefined;
