@@ -96,12 +96,12 @@ export class StepUnits {
       return { final: true, state: admission.state, reason: admission.reason };
     }
     const { tool, trial } = admission.kind === "run" ? admission : { tool: step.tool, trial: false };
-    this.tools.started(tool, trial);
+    this.tools.started(tool, step, trial);
     const span = this.spans.begin(step);
     try {
       const run = this.stepRun(node, step);
       const result = await run.attempt(signal, tool);
-      this.tools.record(result, trial, run.lastUsage);
+      this.tools.record(result, step, trial, run.lastUsage);
       if (result.final) await run.releaseLane(result.state === "passed");
       // Not on the step's way: the next step may start while ws looks at the checkout.
       this.lookOutsideSoon();

@@ -126,7 +126,17 @@ export type RunEvent =
       /** The reason given with a rejection. */
       reason?: string | undefined;
     })
-  | (Base & { type: "breaker"; tool: string; state: BreakerState; failures: number; cooldownMs?: number | undefined; /** When an open breaker lets a trial through (ISO): the cooldown's end or the quota's reset. */ until?: string | undefined })
+  | (Base & {
+      type: "breaker";
+      tool: string;
+      state: BreakerState;
+      failures: number;
+      cooldownMs?: number | undefined;
+      /** When an open breaker lets a trial through (ISO): the cooldown's end or the quota's reset. */
+      until?: string | undefined;
+      /** circuit_breaker.per "step": the step whose own breaker this is (absent: the tool's, shared). */
+      step?: string | undefined;
+    })
   | (Base & { type: "warning"; message: string; step?: string | undefined })
   /**
    * What a running agent is doing, from its CLI's own stream (its adapter parses it): a file it

@@ -63,7 +63,7 @@ export function formatEventLine(event: RunEvent): string | undefined {
     case "approval-end":
       return approvalLine(event);
     case "breaker":
-      return `breaker ${event.tool}: ${event.state} after ${event.failures} tool failure${event.failures === 1 ? "" : "s"}${event.cooldownMs ? `, cooling down ${formatDuration(event.cooldownMs)}` : ""}`;
+      return `breaker ${event.tool}${event.step === undefined ? "" : ` of ${event.step}`}: ${event.state} after ${event.failures} tool failure${event.failures === 1 ? "" : "s"}${event.cooldownMs ? `, cooling down ${formatDuration(event.cooldownMs)}` : ""}`;
     case "rollback-start":
       return `rollback (${event.trigger}): compensating ${event.steps.length} step${event.steps.length === 1 ? "" : "s"}, last finished first: ${event.steps.join(", ")}`;
     case "compensate-start":

@@ -180,9 +180,11 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       }
       break;
     case "breaker":
-      state.breakers[event.tool] = { state: event.state, failures: event.failures };
+      // A step's own breaker (circuit_breaker.per "step") is listed as "tool (step)".
+      state.breakers[event.step === undefined ? event.tool : `${event.tool} (${event.step})`] = { state: event.state, failures: event.failures };
       // A parked step learns its reset time from its tool's breaker (the cooldown, when the tool gave none).
       for (const record of stepRecords(state)) {
+        if (event.step !== undefined && record.id !== event.step) continue;
         if (record.waiting?.reason === "quota" && record.tool === event.tool && event.state === "open") record.waiting.until ??= event.until;
       }
       break;

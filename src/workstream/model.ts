@@ -63,6 +63,8 @@ export interface CircuitBreakerConfig {
   cooldown: number;
   /** Seconds: the longest the run waits for a tool parked by a quota (its reset time, or the cooldown). */
   maxWait: number;
+  /** Whose failures a breaker counts: each tool's across the run's steps, or each step's own attempts. */
+  per: "tool" | "step";
 }
 
 /** Spending limits; absent fields are unlimited. */

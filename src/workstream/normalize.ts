@@ -79,6 +79,7 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
       failureThreshold: doc.circuit_breaker?.failure_threshold ?? DEFAULTS.failureThreshold,
       cooldown: doc.circuit_breaker?.cooldown ?? DEFAULTS.cooldown,
       maxWait: doc.circuit_breaker?.max_wait ?? DEFAULTS.maxWait,
+      per: doc.circuit_breaker?.per ?? "tool",
     },
     worktree: {
       // "./.env" and ".env" are one entry; a trailing "/" would stop a symlink from matching it.
