@@ -69,6 +69,7 @@ function buildProgram(run: Run): Command {
     .option("--approve <ids>", "pass these steps' approval gates without asking (comma-separated, or all)", list)
     .option("--max-workers <n>", "override execution.max_workers", positiveInt)
     .option("--json", "print one JSON event per line")
+    .option("--stream", "show each running step's output live, each line prefixed [step] (at most 20 lines a second per step; all of it is in ws logs)")
     .option("--junit <file>", "write a JUnit XML report")
     .option("--summary <file>", "write a Markdown summary")
     .addOption(new Option("--order <order>", "ready-queue order (for benchmarks)").choices(["critical-path", "fifo"]).hideHelp());

@@ -14,6 +14,7 @@ import { progressOf, progressText } from "../report/progress.js";
 import { failureTail, timeoutNote, type Limits } from "../report/failure-tail.js";
 import { TerminalPrompter } from "./approval-prompt.js";
 import type { AskApproval } from "../engine/approvals.js";
+import type { RunConsole } from "./run-console.js";
 
 /** How to decide a gate from another terminal. */
 function decideHint(wsId: string, step: string): string {
@@ -48,6 +49,8 @@ export class RunReporter implements RunListener {
   /** Steps waiting at their approval gate. */
   private readonly gated = new Set<string>();
   private prompter: TerminalPrompter | undefined;
+  /** The seeds' extra lines (parallel starts, --stream, test counts): see run-console.ts. */
+  extras: RunConsole | undefined;
 
   constructor(
     private readonly ctx: CliContext,
@@ -83,15 +86,18 @@ export class RunReporter implements RunListener {
       if (event.type === "progress") return;
       if (this.ctx.quiet && event.type !== "run-end" && !(event.type === "step-end" && event.state !== "passed")) return;
       const line = formatEventLine(event);
-      if (line !== undefined) this.plainLine(`${event.at.slice(11, 23)} ${line}${this.timeout(event)}`);
+      const text = line === undefined ? undefined : `${event.at.slice(11, 23)} ${line}${this.timeout(event)}${this.extras?.suffix(event) ?? ""}`;
+      if (this.extras?.before(event, text)) return;
+      if (text !== undefined) this.plainLine(text);
       if (event.type === "approval-wait") this.plainLine(`  decide with: ${decideHint(this.wsId, event.step)}`);
       if (event.type === "attempt-end") for (const l of failureTail(event)) this.plainLine(l);
       return;
     }
+    this.extras?.before(event, undefined);
     const line = this.ttyLine(event);
     if (line !== undefined) {
       this.spinner?.clear();
-      this.ctx.stdout.write(line + "\n");
+      this.ctx.stdout.write(line + this.chalk.dim(this.extras?.suffix(event) ?? "") + "\n");
       if (event.type === "attempt-end") for (const l of failureTail(event)) this.ctx.stdout.write(this.chalk.dim(l) + "\n");
     }
     this.render();
@@ -111,6 +117,12 @@ export class RunReporter implements RunListener {
     if (this.mode !== "tty" || !input.isTTY) return undefined;
     this.prompter = new TerminalPrompter(input, (line) => this.print(this.chalk.cyan(line)), (step) => decideHint(this.wsId, step));
     return this.prompter.ask;
+  }
+
+  /** A line of the run's own from outside the reporter (run-console.ts), between the spinner's redraws. */
+  say(line: string): void {
+    if (this.mode === "plain") this.plainLine(line);
+    else if (this.mode === "tty") this.print(line);
   }
 
   private print(line: string): void {
@@ -234,6 +246,7 @@ export class RunReporter implements RunListener {
   }
 
   close(): void {
+    this.extras?.release();
     this.prompter?.close();
     if (this.ticker) clearInterval(this.ticker);
     this.spinner?.stop();

@@ -65,6 +65,9 @@ export interface RunOptions extends Selection {
   clock?: Clock;
   /** Where max_workers "auto" reads the machine's load (tests give a virtual one). */
   load?: { cores: () => number; loadAverage: () => number };
+  /** Each line a running step's tool prints, as it comes (`ws run --stream`), secrets masked. Turns
+   *  on line decoding for shell steps too, which costs (see step-runner.ts runTool). */
+  onOutput?: ((step: string, line: string, stream: "stdout" | "stderr") => void) | undefined;
 }
 
 export interface MissingTool {
@@ -209,7 +212,10 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   let finals: Map<number, Final>;
   progress.start();
   try {
-    finals = await scheduleSteps(options, p, place, plan, emit, stepAt, approvals);
+    // A step's live output is masked like its events: a step may print a key it was given.
+    const watch = options.onOutput;
+    const onOutput = watch && ((step: string, line: string, stream: "stdout" | "stderr") => watch(step, redactDeep(line, secrets), stream));
+    finals = await scheduleSteps({ ...options, onOutput }, p, place, plan, emit, stepAt, approvals);
   } finally {
     progress.stop();
     approvals.close();
@@ -289,6 +295,7 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace & { sa
     sandboxAgents: place.sandboxAgents,
     emit,
     previous: (id) => p.previous?.steps[id],
+    onOutput: options.onOutput,
     resolve: stepAt,
     approvals,
     parents: (node) => graph.deps[node] ?? [],

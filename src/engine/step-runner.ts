@@ -41,6 +41,8 @@ export interface StepRunnerDeps {
   emit: (event: RunEvent) => void;
   /** file_scopes of the other steps whose attempts overlapped [since, now] (their edits are not this step's). */
   othersScopes: (step: Step, since: number) => string[][];
+  /** Each output line of the tool as it comes (`ws run --stream`); undefined: shell output is not decoded. */
+  onOutput?: ((step: string, line: string, stream: "stdout" | "stderr") => void) | undefined;
   /** Worktree runs: the commit the step starts from (its dependencies' work merged), or why it can't start. */
   baseFor?: ((step: Step) => Promise<{ commit: string } | { conflict: MergeConflict }>) | undefined;
 }
@@ -345,12 +347,23 @@ export class StepRun {
       timeoutMs: step.timeout * 1000,
       logFile: log,
       signal: AbortSignal.any([signal, stopper.signal]),
-      // A shell step's output says nothing to ws: don't decode every line of it (bench/: memory, speed).
-      onLine: tool === "shell" ? undefined : onLine,
+      // A shell step's output says nothing to ws: don't decode every line of it (bench/: memory,
+      // speed), unless someone watches it (--stream).
+      onLine: deps.onOutput ? this.streamed(tool, onLine) : tool === "shell" ? undefined : onLine,
     }, { keyVariables: adapter.keyVariables ?? [], given: Object.keys(invocation.env), agentState: this.agentState(tool, adapter) });
     const stopped = proc.outcome === "cancelled" && !signal.aborted;
     const verdict = parser.finish(stopped ? { ...proc, outcome: "stopped" } : proc);
     return { proc: stopped ? { ...proc, outcome: "exited" } : proc, verdict, log, budgetHit, outputFile };
+  }
+
+  /** --stream: every line goes to the watcher, and an agent's also to its parser. */
+  private streamed(tool: string, parse: (line: string, stream: "stdout" | "stderr") => void): (line: string, stream: "stdout" | "stderr") => void {
+    const watch = this.deps.onOutput!;
+    const id = this.step.id;
+    return (line, stream) => {
+      watch(id, line, stream);
+      if (tool !== "shell") parse(line, stream);
+    };
   }
 
   private toolContext(attempt: number): ToolContext {
