@@ -1,12 +1,14 @@
 import type { RunEvent } from "../events/run-event.js";
 import { stripAnsi } from "../format/ansi.js";
+import { formatDuration } from "../format/duration.js";
 
 /**
  * The seeds' console lines, beside the reporter's own (which calls this from a few hooks, so the
  * live view can change without this and this without it):
  * - `starting 3 in parallel: a, b, c` when several steps start together;
  * - with `--stream`, each running step's output as it comes, `[step] line`, rate-bounded;
- * - `tests 2/2 passed` at the end of a step that has acceptance tests.
+ * - `tests 2/2 passed` at the end of a step that has acceptance tests;
+ * - in the terminal, a retry's delay (plain output has it from formatEventLine).
  */
 
 /**
@@ -60,6 +62,12 @@ export class RunConsole {
    */
   before(event: RunEvent, line: string | undefined): boolean {
     this.observe(event);
+    // Plain output has formatEventLine's "retry  a in 2s" line; the terminal prints no waits of its own.
+    if (!this.options.stamped && event.type === "step-wait" && event.wait === "retry" && event.until !== undefined) {
+      this.release();
+      this.write(`  ↻ ${event.step} retries in ${formatDuration(Math.max(0, Math.round((Date.parse(event.until) - Date.parse(event.at)) / 100) * 100))} (retry_delay)`);
+      return false;
+    }
     if (event.type !== "step-start") {
       this.release();
       return false;

@@ -60,3 +60,15 @@ describe("RunConsole", () => {
     expect(extras.suffix(end("b", "passed"))).toBe("");
   });
 });
+
+describe("RunConsole in a terminal", () => {
+  it("says a retry's delay (plain output has formatEventLine's line for it)", () => {
+    const { extras, lines } = make();
+    extras.before({ type: "step-wait", at, step: "a", wait: "retry", until: "2026-12-06T10:00:02.000Z" }, undefined);
+    expect(lines).toEqual(["  ↻ a retries in 2s (retry_delay)"]);
+    const plain: string[] = [];
+    const stamped = new RunConsole((line) => plain.push(line), { stamped: true, testCounts: new Map() });
+    stamped.before({ type: "step-wait", at, step: "a", wait: "retry", until: "2026-12-06T10:00:02.000Z" }, undefined);
+    expect(plain).toEqual([]);
+  });
+});
