@@ -70,6 +70,7 @@ function buildProgram(run: Run): Command {
     .option("--approve <ids>", "pass these steps' approval gates without asking (comma-separated, or all)", list)
     .option("--max-workers <n>", "override execution.max_workers", positiveInt)
     .option("--json", "print one JSON event per line")
+    .option("--stream", "show each running step's output live, each line prefixed [step] (at most 20 lines a second per step; all of it is in ws logs)")
     .option("--junit <file>", "write a JUnit XML report")
     .option("--summary <file>", "write a Markdown summary")
     .addOption(new Option("--order <order>", "ready-queue order (for benchmarks)").choices(["critical-path", "fifo"]).hideHelp());
@@ -85,7 +86,7 @@ function buildProgram(run: Run): Command {
     .option("--step <id>", "the gated step");
 
   withId(program.command("reject"), "the workstream whose run waits", true, run, async () => (await import("./approve.js")).rejectCommand as Handler<object>, "reject")
-    .description("reject a step waiting at its approval gate: it fails (reason rejected)")
+    .description('reject a step waiting at its approval gate: it holds the run (exit 4; --resume --approve continues), or fails the step under approval.on_reject "fail" (reason rejected)')
     .option("--step <id>", "the gated step")
     .option("--reason <text>", "why; recorded with the decision");
 

@@ -16,6 +16,7 @@ import { TerminalPrompter } from "./approval-prompt.js";
 import { LiveSteps, fitText, liveLines, runSpendText } from "../report/live-steps.js";
 import { ActivityThrottle, throttledLine } from "../report/activity-throttle.js";
 import type { AskApproval } from "../engine/approvals.js";
+import type { RunConsole } from "./run-console.js";
 
 /** How to decide a gate from another terminal. */
 function decideHint(wsId: string, step: string): string {
@@ -57,6 +58,8 @@ export class RunReporter implements RunListener {
   private readonly live = new LiveSteps();
   /** Plain output: which activities get a line (news, at most one per step per 10 s). */
   private readonly throttle = new ActivityThrottle();
+  /** The seeds' extra lines (parallel starts, --stream, test counts): see run-console.ts. */
+  extras: RunConsole | undefined;
 
   constructor(
     private readonly ctx: CliContext,
@@ -95,15 +98,18 @@ export class RunReporter implements RunListener {
       // orchestrator.log has every activity; a pipe gets the news among them at a bounded rate.
       if (event.type === "activity") return this.activityLine(event);
       const line = formatEventLine(event);
-      if (line !== undefined) this.plainLine(`${event.at.slice(11, 23)} ${line}${this.timeout(event)}`);
+      const text = line === undefined ? undefined : `${event.at.slice(11, 23)} ${line}${this.timeout(event)}${this.extras?.suffix(event) ?? ""}`;
+      if (this.extras?.before(event, text)) return;
+      if (text !== undefined) this.plainLine(text);
       if (event.type === "approval-wait") this.plainLine(`  decide with: ${decideHint(this.wsId, event.step)}`);
       if (event.type === "attempt-end") for (const l of failureTail(event)) this.plainLine(l);
       return;
     }
+    this.extras?.before(event, undefined);
     const line = this.ttyLine(event);
     if (line !== undefined) {
       this.spinner?.clear();
-      this.ctx.stdout.write(line + "\n");
+      this.ctx.stdout.write(line + this.chalk.dim(this.extras?.suffix(event) ?? "") + "\n");
       if (event.type === "attempt-end") for (const l of failureTail(event)) this.ctx.stdout.write(this.chalk.dim(l) + "\n");
     }
     // An agent may report hundreds of activities a second: the frame timer shows them.
@@ -130,6 +136,12 @@ export class RunReporter implements RunListener {
     if (this.mode !== "tty" || !input.isTTY) return undefined;
     this.prompter = new TerminalPrompter(input, (line) => this.print(this.chalk.cyan(line)), (step) => decideHint(this.wsId, step));
     return this.prompter.ask;
+  }
+
+  /** A line of the run's own from outside the reporter (run-console.ts), between the spinner's redraws. */
+  say(line: string): void {
+    if (this.mode === "plain") this.plainLine(line);
+    else if (this.mode === "tty") this.print(line);
   }
 
   private print(line: string): void {
@@ -282,6 +294,7 @@ export class RunReporter implements RunListener {
   }
 
   close(): void {
+    this.extras?.release();
     this.prompter?.close();
     if (this.ticker) clearInterval(this.ticker);
     this.spinner?.stop();

@@ -31,6 +31,8 @@ export interface RunCommandOptions {
   junit?: string;
   summary?: string;
   order?: "critical-path" | "fifo";
+  /** Show each running step's output live, `[step] line` (not with --json). */
+  stream?: boolean;
 }
 
 export async function runCommand(options: RunCommandOptions, ctx: CliContext): Promise<number> {
@@ -57,6 +59,11 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   const { RunReporter } = await import("./run-reporter.js");
   const { limitsOf } = await import("../report/failure-tail.js");
   const reporter = await RunReporter.create(ctx, Boolean(options.json), limitsOf(ws));
+  if (reporter.mode !== "json") {
+    const { RunConsole } = await import("./run-console.js");
+    reporter.extras = new RunConsole((line) => reporter.say(line), { stamped: reporter.mode === "plain", testCounts: new Map(ws.steps.map((s) => [s.id, s.acceptanceTests.length])) });
+  }
+  const extras = reporter.extras;
   const listeners = await runListeners(options, ws, ctx, reporter);
 
   // Ctrl-C / SIGTERM: stop starting steps, kill running ones (the engine aborts their groups),
@@ -96,6 +103,8 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
       listeners,
       hardSignal: hardController.signal,
       approvals: { preApproved, user: (await import("../store/approvals.js")).currentUser(ctx.env), ask: reporter.asker(process.stdin) },
+      // --json prints events only: a step's own lines would break the one-event-a-line stream.
+      onOutput: options.stream && extras ? (step, line) => extras.output(step, line) : undefined,
     });
   } finally {
     reporter.close();

@@ -9,12 +9,15 @@ import type { WaitKind } from "../events/run-event.js";
  * limit holds back: the worker limit, the rate limit, exclusive pairs (file_conflicts), a group's
  * sequential order and max_workers, and last the gate (approvals, breakers), asked only for a
  * node that would otherwise start, since asking may have effects (an approval starts waiting).
+ * A retry within its retry_delay is held first: it waits in the ready set, not on a worker.
  */
 export class Admission {
   private lastStart = -Infinity;
   /** What each held node was last said to wait for, so a cause is reported once. */
   private readonly held = new Map<number, WaitKind>();
   private readonly conflictsOf: Array<number[] | undefined> = [];
+  /** Retries within their delay: when each may start (epoch ms). */
+  private readonly notBefore = new Map<number, number>();
 
   constructor(
     private readonly graph: SchedulerGraph,
@@ -29,15 +32,32 @@ export class Admission {
       exclusive?: ReadonlyArray<readonly [number, number]> | undefined;
       priority?: readonly number[] | undefined;
       gate?: ((node: number) => Gate) | undefined;
-      /** A ready node is held back, or by something else than before (not called again for the same cause). */
-      onWait?: ((node: number, wait: WaitKind) => void) | undefined;
+      /** A ready node is held back, or by something else than before (not called again for the same cause); `until` for a retry. */
+      onWait?: ((node: number, wait: WaitKind, until?: number) => void) | undefined;
+      /** Retry delays carried over from an interrupted run (epoch ms). */
+      notBefore?: ReadonlyMap<number, number> | undefined;
     },
   ) {
     const { n } = graph;
+    for (const [node, at] of limits.notBefore ?? []) this.holdUntil(node, at);
     for (const [a, b] of limits.exclusive ?? []) {
       if (a < n) (this.conflictsOf[a] ??= []).push(b);
       if (b < n) (this.conflictsOf[b] ??= []).push(a);
     }
+  }
+
+  /** The node (a retry) may not start before `at` (epoch ms). */
+  holdUntil(node: number, at: number): void {
+    if (at > this.limits.clock.now()) this.notBefore.set(node, at);
+  }
+
+  /** Ms until the node's retry delay ends; 0 when it has none left. */
+  private delayLeft(node: number, now: number): number {
+    const at = this.notBefore.get(node);
+    if (at === undefined) return 0;
+    if (at > now) return at - now;
+    this.notBefore.delete(node);
+    return 0;
   }
 
   /** Higher priority first, ties by node index (file order); without priorities, the order of becoming ready. */
@@ -92,8 +112,13 @@ export class Admission {
       let best: number | undefined;
       let bestToken: unknown;
       const holds = new Map<number, WaitKind>();
+      const now = clock.now();
       for (const node of this.readiness.ready()) {
         if (best !== undefined && !this.better(node, best)) continue;
+        if (this.delayLeft(node, now) > 0) {
+          holds.set(node, "retry");
+          continue;
+        }
         if ((this.conflictsOf[node] ?? []).some((c) => running.has(c))) {
           holds.set(node, "conflict");
           continue;
@@ -120,16 +145,25 @@ export class Admission {
       this.held.delete(best);
       start(best, bestToken);
     }
-    if (this.limits.onWait) this.report(cause, this.limits.onWait);
+    // A retry's delay ends on its own: wake then, whatever else holds the run (busy workers, the rate limit).
+    const now = clock.now();
+    for (const [node, at] of this.notBefore) {
+      if (this.board.finals.has(node)) this.notBefore.delete(node);
+      else if (at > now) nextWakeIn = Math.min(nextWakeIn, at - now);
+    }
+    if (this.limits.onWait) this.report(cause, this.limits.onWait, now);
     return nextWakeIn;
   }
 
-  private report(cause: WaitKind | Map<number, WaitKind>, onWait: (node: number, wait: WaitKind) => void): void {
+  private report(cause: WaitKind | Map<number, WaitKind>, onWait: (node: number, wait: WaitKind, until?: number) => void, now: number): void {
     for (const node of this.readiness.ready()) {
-      const wait = typeof cause === "string" ? cause : cause.get(node);
+      // Within its delay a retry waits for that, even when no worker is free either.
+      const left = this.delayLeft(node, now);
+      const wait = left > 0 ? "retry" : typeof cause === "string" ? cause : cause.get(node);
       if (wait === undefined || this.held.get(node) === wait) continue;
       this.held.set(node, wait);
-      onWait(node, wait);
+      if (wait === "retry") onWait(node, wait, now + left);
+      else onWait(node, wait);
     }
   }
 }

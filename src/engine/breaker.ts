@@ -2,7 +2,7 @@ import type { BreakerState } from "../events/run-event.js";
 import type { CircuitBreakerConfig } from "../workstream/model.js";
 
 /**
- * One circuit breaker per tool per run (design §1). Only failures caused by the tool itself
+ * One circuit breaker per tool per run (design §1), or per step with circuit_breaker.per "step". Only failures caused by the tool itself
  * (crash, timeout, API error, quota) count; an acceptance-test failure says nothing about the tool.
  *
  * closed --threshold consecutive failures--> open --cooldown elapsed--> half-open (one trial)
@@ -19,7 +19,7 @@ export class CircuitBreaker {
 
   constructor(
     readonly tool: string,
-    private readonly config: CircuitBreakerConfig,
+    private readonly config: Omit<CircuitBreakerConfig, "per">,
     private readonly now: () => number,
     private readonly onChange: (state: BreakerState, failures: number, reopenAt: number | undefined) => void,
   ) {}

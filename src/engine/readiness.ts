@@ -67,7 +67,7 @@ export class Readiness {
   mayStart(node: number): boolean {
     const { stopped } = this;
     const mode = this.hooks.runIf(node);
-    return stopped === undefined || ((stopped === "failure" || stopped === "abort") && mode !== "success") || (stopped === "interrupt" && mode === "always");
+    return stopped === undefined || ((stopped === "failure" || stopped === "abort") && !onSuccess(mode)) || (stopped === "interrupt" && mode === "always");
   }
 
   settle(node: number, final: Final): void {
@@ -100,6 +100,13 @@ export class Readiness {
     return f?.state === "blocked" ? f.reason : { kind: "blocked_by", step: this.graph.ids[node] ?? String(node) };
   }
 
+  /** The held gate behind a node that ended held (itself) or waiting on one (its root). */
+  private heldBy(node: number): EndReason | undefined {
+    const f = this.board.finals.get(node);
+    if (f?.reason.kind === "held") return { kind: "held_by", step: this.graph.ids[node] ?? String(node) };
+    return f?.reason.kind === "held_by" ? f.reason : undefined;
+  }
+
   private skippedBy(node: number): EndReason {
     const f = this.board.finals.get(node);
     // Name the root: a step pruned behind a pruned step is skipped by the same one.
@@ -115,16 +122,22 @@ export class Readiness {
     if (gi !== undefined) return this.hooks.evaluateGroup(node, gi);
     const ds = this.waitsOn[node] ?? [];
     const mode = this.hooks.runIf(node);
-    if (mode === "success") {
+    if (onSuccess(mode)) {
       const bad = ds.find((d) => this.isBad(d));
       if (bad !== undefined) return this.settle(node, { state: "blocked", reason: this.blockedBy(bad) });
+      // Behind a held gate: it waits for that decision, and says whose (not a bare "cancelled").
+      const held = ds.find((d) => this.heldBy(d) !== undefined);
+      if (held !== undefined) return this.settle(node, { state: "cancelled", reason: this.heldBy(held)! });
     }
     if (!this.mayStart(node)) return this.settle(node, { state: "cancelled", reason: because("cancelled") });
-    if (mode === "success") {
+    if (onSuccess(mode)) {
       if (!ds.every((d) => this.satisfied(d))) return;
+      const skipped = ds.filter((d) => this.graph.selected.has(d) && this.board.finals.get(d)?.state === "skipped");
       // A skipped dependency prunes its branch; a step that must run anyway says run_if "always".
-      const skipped = ds.find((d) => this.graph.selected.has(d) && this.board.finals.get(d)?.state === "skipped");
-      if (skipped !== undefined) return this.settle(node, { state: "skipped", reason: this.skippedBy(skipped) });
+      // The join after an either/or is pruned only when every branch was (one not in this run
+      // passed earlier or is the caller's business, like a passed one).
+      const pruned = mode === "success" ? skipped.length > 0 : ds.length > 0 && skipped.length === ds.length;
+      if (pruned) return this.settle(node, { state: "skipped", reason: this.skippedBy(skipped[0]!) });
       this.readySince.set(node, this.sequence++);
       return;
     }
@@ -161,6 +174,11 @@ export class Readiness {
       this.settle(i, failedDep !== undefined ? { state: "blocked", reason: this.blockedBy(failedDep) } : { state: "cancelled", reason: because("cancelled") });
     }
   }
+}
+
+/** Modes that need their dependencies to have gone well, and so end with a stop like plain steps. */
+function onSuccess(mode: RunIfMode): boolean {
+  return mode === "success" || mode === "success_or_skipped";
 }
 
 /**

@@ -52,6 +52,17 @@ export function countsAgainstRetries(decision: RetryDecision): boolean {
   return decision.kind === "retry" || (decision.kind === "final" && decision.counted);
 }
 
+/**
+ * How long the `retry`-th retry (1: the first) waits after the failed attempt, in ms:
+ * retry_delay × retry_backoff^(retry − 1), never over retry_delay_max. A flaky network test or a
+ * rate-limited API wants room between tries; the step gives its worker back meanwhile.
+ */
+export function retryDelayMs(step: { retryDelay: number; retryBackoff: number; retryDelayMax?: number | undefined }, retry: number): number {
+  if (step.retryDelay <= 0) return 0;
+  const seconds = step.retryDelay * step.retryBackoff ** Math.max(0, retry - 1);
+  return Math.round(Math.min(seconds, step.retryDelayMax ?? Infinity) * 1000);
+}
+
 export function decideRetry(facts: AttemptFacts): RetryDecision {
   const { reason, detail, toolFault } = facts;
   if (reason.kind === "passed") return { kind: "passed" };

@@ -66,6 +66,9 @@ export interface RunOptions extends Selection {
   clock?: Clock;
   /** Where max_workers "auto" reads the machine's load (tests give a virtual one). */
   load?: { cores: () => number; loadAverage: () => number };
+  /** Each line a running step's tool prints, as it comes (`ws run --stream`), secrets masked. Turns
+   *  on line decoding for shell steps too, which costs (see step-runner.ts runTool). */
+  onOutput?: ((step: string, line: string, stream: "stdout" | "stderr") => void) | undefined;
 }
 
 export interface MissingTool {
@@ -214,7 +217,10 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   progress.start();
   tails.start();
   try {
-    finals = await scheduleSteps(options, p, place, plan, emit, stepAt, approvals);
+    // A step's live output is masked like its events: a step may print a key it was given.
+    const watch = options.onOutput;
+    const onOutput = watch && ((step: string, line: string, stream: "stdout" | "stderr") => watch(step, redactDeep(line, secrets), stream));
+    finals = await scheduleSteps({ ...options, onOutput }, p, place, plan, emit, stepAt, approvals);
   } finally {
     progress.stop();
     tails.stop();
@@ -235,7 +241,9 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const exitCode = interrupted ? (options.signal?.reason === "SIGTERM" ? 143 : 130) : failed ? 1 : held ? HELD_EXIT : 0;
   const sequentialMs = (dispatcher.state ? stepRecords(dispatcher.state) : []).reduce((sum, r) => sum + (r.selected ? (r.durationMs ?? 0) : 0), 0);
   dispatcher.ending(at());
-  emit({ type: "run-end", at: at(), outcome: interrupted ? "cancelled" : failed ? "failed" : held ? "held" : "passed", exitCode, durationMs: clock.now() - started, sequentialMs });
+  // A rollback that undid a passed run's work is no pass: the work is gone.
+  const outcome = interrupted ? "cancelled" : failed ? "failed" : held ? "held" : options.rollback ? "rolled_back" : "passed";
+  emit({ type: "run-end", at: at(), outcome, exitCode, durationMs: clock.now() - started, sequentialMs });
   return { kind: "finished", state: dispatcher.state!, exitCode, branch: place.branch };
 }
 
@@ -311,6 +319,7 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace & { sa
     sandboxAgents: place.sandboxAgents,
     emit,
     previous: (id) => p.previous?.steps[id],
+    onOutput: options.onOutput,
     resolve: stepAt,
     approvals,
     parents: (node) => graph.deps[node] ?? [],
@@ -337,9 +346,21 @@ function scheduleSteps(options: RunOptions, p: Prepared, place: Workplace & { sa
     run: units.run,
     onWait: units.onWait,
     onFinal: units.onFinal,
+    notBefore: retriesOwed(p),
   });
   // Worktrees of steps cancelled between attempts are given back (their work kept as patches).
   return finals.finally(() => units.settle());
+}
+
+/** A resume's steps whose retry the last run cut short within its retry_delay: they wait the rest. */
+function retriesOwed(p: Prepared): Map<number, number> | undefined {
+  if (!p.previous) return undefined;
+  const owed = new Map<number, number>();
+  for (const node of p.selected) {
+    const waiting = p.previous.steps[p.graph.ids[node] ?? ""]?.waiting;
+    if (waiting?.reason === "retry") owed.set(node, Date.parse(waiting.until));
+  }
+  return owed.size > 0 ? owed : undefined;
 }
 
 /** max_workers "auto" follows the load (unless --max-workers set a number); anything else is fixed. */

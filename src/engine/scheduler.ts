@@ -25,7 +25,8 @@ export interface Final {
 
 /** What one unit of work ended with: a final state, or "put me back in the queue" (a retry). */
 /** `blocked` without running: the unit found it cannot (its tool unusable); it blocks its dependents like a failure. */
-export type UnitResult = { final: true; state: "passed" | "failed" | "blocked" | "cancelled" | "skipped"; reason: EndReason } | { final: false };
+/** `delayMs`: the retry may not start before that long from now (retry_delay); no worker is held meanwhile. */
+export type UnitResult = { final: true; state: "passed" | "failed" | "blocked" | "cancelled" | "skipped"; reason: EndReason } | { final: false; delayMs?: number | undefined };
 
 export interface SchedulerGroup {
   /** For `blocked_by:<group>` reasons. */
@@ -44,7 +45,7 @@ export interface SchedulerGroup {
 export type Gate = { ok: true; token?: unknown } | { ok: false; retryInMs: number };
 
 /** When a step runs, like GitHub's `if:`; see `RunIf` in the workstream model. */
-export type RunIfMode = "success" | "failure" | "always";
+export type RunIfMode = "success" | "failure" | "always" | "success_or_skipped";
 
 interface SchedulerOptions {
   /** Step ids by node, for `blocked_by:<id>` reasons. */
@@ -70,8 +71,10 @@ interface SchedulerOptions {
   gate?: (node: number) => Gate;
   clock: Clock;
   run: (node: number, signal: AbortSignal, token: unknown) => Promise<UnitResult>;
-  /** A ready node is held back (see Admission), or was admitted and its unit is about to run ("lane"). */
-  onWait?: (node: number, wait: WaitKind) => void;
+  /** A ready node is held back (see Admission), or was admitted and its unit is about to run ("lane"); `until` (epoch ms) for a retry's delay. */
+  onWait?: (node: number, wait: WaitKind, until?: number) => void;
+  /** Nodes that may not start before then (epoch ms): a retry delay an interrupted run left, which a resume keeps. */
+  notBefore?: ReadonlyMap<number, number>;
   /** A node reached a final state (including blocked/cancelled ones that never ran). */
   onFinal?: (node: number, final: Final) => void;
   /** Per node (default "success"): `always` nodes run once their dependencies ended, whatever the result; `failure` nodes only if one failed. */
@@ -125,6 +128,7 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
     priority: options.priority,
     gate: options.gate,
     onWait: options.onWait,
+    notBefore: options.notBefore,
   });
 
   readiness.evaluateAll();
@@ -144,7 +148,11 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
 
   const settleUnit = (node: number, result: UnitResult) => {
     running.delete(node);
-    if (!result.final) return readiness.requeue(node);
+    if (!result.final) {
+      // Held before it is queued again, so the admission this wake-up runs already sees the delay.
+      if ((result.delayMs ?? 0) > 0) admission.holdUntil(node, clock.now() + result.delayMs!);
+      return readiness.requeue(node);
+    }
     readiness.settle(node, groups.finalOf(node, result));
     if (groups.failsRun(node) && options.onFailure !== "continue" && !readiness.stopped) stop(options.onFailure === "abort" ? "abort" : "failure");
   };

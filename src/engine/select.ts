@@ -62,7 +62,8 @@ export function selectSteps(ws: Workstream, graph: Graph, selection: Selection, 
  * passed are `done`; what is taken back goes into `selected`.
  */
 function rerunStaleHandlers(ws: Workstream, graph: Graph, selected: Set<number>, done: readonly number[]): void {
-  const handlers = done.filter((i) => (ws.steps[i]?.runIf ?? "success") !== "success");
+  // A success_or_skipped join judged only passes, like a plain step: what passed stays passed.
+  const handlers = done.filter((i) => ws.steps[i]?.runIf === "always" || ws.steps[i]?.runIf === "failure");
   if (handlers.length === 0 || selected.size === 0) return;
   // One walk from what runs again: a handler taken back is downstream of it, so is whatever follows.
   const downstream = descendants(graph, [...selected]);

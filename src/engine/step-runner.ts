@@ -21,7 +21,7 @@ import { agentStateDirs } from "../proc/attempt-containment.js";
 import type { Lane } from "../git/lanes.js";
 import type { TreeIdentity } from "../git/branch-guard.js";
 import type { MergeConflict } from "../git/run-branch.js";
-import { countsAgainstRetries, decideRetry } from "./retry-decision.js";
+import { countsAgainstRetries, decideRetry, retryDelayMs } from "./retry-decision.js";
 import { stepEndEvent } from "./step-end.js";
 import { ActivityPace } from "./activity-pace.js";
 import { hasLimit, pastBudget, type RunSpend } from "./run-spend.js";
@@ -43,6 +43,8 @@ export interface StepRunnerDeps {
   emit: (event: RunEvent) => void;
   /** file_scopes of the other steps whose attempts overlapped [since, now] (their edits are not this step's). */
   othersScopes: (step: Step, since: number) => string[][];
+  /** Each output line of the tool as it comes (`ws run --stream`); undefined: shell output is not decoded. */
+  onOutput?: ((step: string, line: string, stream: "stdout" | "stderr") => void) | undefined;
   /** Worktree runs: the commit the step starts from (its dependencies' work merged), or why it can't start. */
   baseFor?: ((step: Step) => Promise<{ commit: string } | { conflict: MergeConflict }>) | undefined;
   /** The run's spending and budget: a running attempt's streamed usage counts towards it. */
@@ -286,8 +288,10 @@ export class StepRun {
 
     if (decision.kind === "passed") return { ...(await this.endPassed(outputFile)), ...base };
     if (decision.kind === "final") return { ...this.end(decision.state, decision.reason, undefined, decision.toolFault, decision.detail), ...base };
-    if (decision.kind === "retry") this.feedback = decision.feedback;
-    return { final: false, ...base };
+    if (decision.kind !== "retry") return { final: false, ...base };
+    this.feedback = decision.feedback;
+    // `spent` counts this attempt: the first retry waits retry_delay, each later one backs off.
+    return { final: false, delayMs: retryDelayMs(step, this.spent), ...base };
   }
 
   /** A passed attempt's files become the step's commit on the run's branch; work git cannot merge there fails the step. */
@@ -354,8 +358,9 @@ export class StepRun {
       timeoutMs: step.timeout * 1000,
       logFile: log,
       signal: AbortSignal.any([signal, stopper.signal]),
-      // A shell step's output says nothing to ws: don't decode every line of it (bench/: memory, speed).
-      onLine: tool === "shell" ? undefined : onLine,
+      // A shell step's output says nothing to ws: don't decode every line of it (bench/: memory,
+      // speed), unless someone watches it (--stream).
+      onLine: deps.onOutput ? this.streamed(tool, onLine) : tool === "shell" ? undefined : onLine,
     }, { keyVariables: adapter.keyVariables ?? [], given: Object.keys(invocation.env), agentState: this.agentState(tool, adapter) });
     unwatch?.();
     // The activity still waiting for its slot is the attempt's last: it goes out before attempt-end.
@@ -363,6 +368,16 @@ export class StepRun {
     const stopped = proc.outcome === "cancelled" && !signal.aborted;
     const verdict = parser.finish(stopped ? { ...proc, outcome: "stopped" } : proc);
     return { proc: stopped ? { ...proc, outcome: "exited" } : proc, verdict, log, budgetHit, outputFile };
+  }
+
+  /** --stream: every line goes to the watcher, and an agent's also to its parser. */
+  private streamed(tool: string, parse: (line: string, stream: "stdout" | "stderr") => void): (line: string, stream: "stdout" | "stderr") => void {
+    const watch = this.deps.onOutput!;
+    const id = this.step.id;
+    return (line, stream) => {
+      watch(id, line, stream);
+      if (tool !== "shell") parse(line, stream);
+    };
   }
 
   private toolContext(attempt: number): ToolContext {

@@ -96,12 +96,12 @@ export class StepUnits {
       return { final: true, state: admission.state, reason: admission.reason };
     }
     const { tool, trial } = admission.kind === "run" ? admission : { tool: step.tool, trial: false };
-    this.tools.started(tool, trial);
+    this.tools.started(tool, step, trial);
     const span = this.spans.begin(step);
     try {
       const run = this.stepRun(node, step);
       const result = await run.attempt(signal, tool);
-      this.tools.record(result, trial, run.lastUsage, step.id);
+      this.tools.record(result, step, trial, run.lastUsage);
       if (result.final) await run.releaseLane(result.state === "passed");
       // Not on the step's way: the next step may start while ws looks at the checkout.
       this.lookOutsideSoon();
@@ -171,10 +171,10 @@ export class StepUnits {
   }
 
   /** Held back, or admitted and waiting for its worktree: a segment of the timeline (in place there is no worktree to wait for). */
-  onWait = (node: number, wait: WaitKind): void => {
+  onWait = (node: number, wait: WaitKind, until?: number): void => {
     const step = this.deps.ids[node];
     if (step === undefined || (wait === "lane" && !this.deps.git.lanes)) return;
-    this.deps.emit({ type: "step-wait", at: this.at(), step, wait });
+    this.deps.emit({ type: "step-wait", at: this.at(), step, wait, until: until === undefined ? undefined : new Date(until).toISOString() });
   };
 
   onFinal = (node: number, final: Final): void => {

@@ -50,11 +50,25 @@ export class ToolGate {
     this.spend = new RunSpend(ws.budget);
   }
 
-  /** A failing shell command says nothing about "the shell": only agent tools get breakers. */
-  breakerFor(tool: string): CircuitBreaker | undefined {
-    if (tool === "shell") return undefined;
-    let breaker = this.breakers.get(tool);
+  private get perStep(): boolean {
+    return this.ws.circuitBreaker.per === "step";
+  }
+
+  /** Which breaker counts a step's attempts with `tool`: the tool's (shared), or the step's own. */
+  private keyOf(tool: string, step: Step): string {
+    return this.perStep ? `${tool}\u0000${step.id}` : tool;
+  }
+
+  /**
+   * A failing shell command says nothing about "the shell": per tool, only agent tools get
+   * breakers. Per step it says something about the step, which gets one whatever its tool.
+   */
+  breakerFor(tool: string, step: Step): CircuitBreaker | undefined {
+    if (tool === "shell" && !this.perStep) return undefined;
+    const key = this.keyOf(tool, step);
+    let breaker = this.breakers.get(key);
     if (!breaker) {
+      const own = this.perStep ? step.id : undefined;
       breaker = new CircuitBreaker(tool, this.ws.circuitBreaker, () => this.clock.now(), (state, failures, reopenAt) =>
         this.emit({
           type: "breaker",
@@ -64,23 +78,25 @@ export class ToolGate {
           failures,
           cooldownMs: reopenAt === undefined ? undefined : Math.max(0, reopenAt - this.clock.now()),
           until: reopenAt === undefined ? undefined : new Date(reopenAt).toISOString(),
+          step: own,
         }),
       );
-      this.breakers.set(tool, breaker);
+      this.breakers.set(key, breaker);
     }
     return breaker;
   }
 
   admit(step: Step): Admission {
-    if (step.tool === "shell") return { kind: "run", tool: "shell", trial: false };
-    const spent = runBudgetSpent(this.ws, this.spend.spent);
+    const shell = step.tool === "shell";
+    if (shell && !this.perStep) return { kind: "run", tool: "shell", trial: false };
+    const spent = shell ? undefined : runBudgetSpent(this.ws, this.spend.spent);
     if (spent !== undefined) return { kind: "refuse", state: "cancelled", reason: because("budget"), detail: `not started: ${spent}` };
     let wait = Infinity;
     for (const [i, tool] of step.tools.entries()) {
       if (this.unusable.has(tool)) continue;
       // A fallback that is not installed is no fallback (the first tool's absence stops the run before it starts).
       if (i > 0 && resolveToolBinary(this.ws, tool, this.env) === undefined) continue;
-      const gate = this.breakerFor(tool)!.gate();
+      const gate = this.breakerFor(tool, step)!.gate();
       if (gate.ok) return { kind: "run", tool, trial: gate.trial };
       wait = Math.min(wait, gate.retryInMs);
     }
@@ -91,16 +107,16 @@ export class ToolGate {
     return { kind: "wait", retryInMs: wait > this.ws.circuitBreaker.maxWait * 1000 ? Infinity : wait };
   }
 
-  started(tool: string, trial: boolean): void {
-    this.breakerFor(tool)?.started(trial);
+  started(tool: string, step: Step, trial: boolean): void {
+    this.breakerFor(tool, step)?.started(trial);
   }
 
   /** After an attempt: feed the breaker, mark an unusable tool, count the run's spending. */
-  record(result: AttemptResult, trial: boolean, usage: Usage | undefined, step: string): void {
-    this.spend.settle(step, usage);
+  record(result: AttemptResult, step: Step, trial: boolean, usage: Usage | undefined): void {
+    this.spend.settle(step.id, usage);
     if (result.auth) this.unusable.set(result.tool, result.auth);
     if (result.final && result.state === "cancelled") return;
-    this.breakerFor(result.tool)?.record(result.toolFault, trial, result.quota);
+    this.breakerFor(result.tool, step)?.record(result.toolFault, trial, result.quota);
   }
 
   /**
@@ -108,7 +124,7 @@ export class ToolGate {
    * max_wait, or behind an open breaker. Undefined when its tools are not the cause.
    */
   whyNotStarted(step: Step): { reason: EndReason; detail?: string } | undefined {
-    const open = step.tools.map((tool) => ({ tool, until: this.breakers.get(tool)?.openUntil, parked: this.breakers.get(tool)?.parked })).filter((x) => x.until !== undefined);
+    const open = step.tools.map((tool) => ({ tool, until: this.breakers.get(this.keyOf(tool, step))?.openUntil, parked: this.breakers.get(this.keyOf(tool, step))?.parked })).filter((x) => x.until !== undefined);
     if (open.length === 0 || open.length < step.tools.filter((t) => !this.unusable.has(t)).length) return undefined;
     const first = open.reduce((a, b) => ((a.until ?? 0) <= (b.until ?? 0) ? a : b));
     const until = first.until ?? 0;

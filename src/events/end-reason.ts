@@ -37,7 +37,9 @@ export type EndReason =
   /** Not run because a step it depends on was skipped (its `when`, its run_if): the branch is pruned, as GitHub Actions does. */
   | { kind: "skipped_by"; step: string }
   /** Not run because of its run_if: `failure` = nothing it depends on failed. */
-  | { kind: "run_if"; condition: "failure" };
+  | { kind: "run_if"; condition: "failure" }
+  /** Not run because an approval gate it depends on (`step`) is held: a resume that approves it runs them. */
+  | { kind: "held_by"; step: string };
 
 export function formatReason(reason: EndReason): string {
   switch (reason.kind) {
@@ -51,6 +53,8 @@ export function formatReason(reason: EndReason): string {
       return `skipped_by:${reason.step}`;
     case "run_if":
       return `run_if:${reason.condition}`;
+    case "held_by":
+      return `held_by:${reason.step}`;
     default:
       return reason.kind;
   }

@@ -61,9 +61,10 @@ export type RunEvent =
    * A ready step (its dependencies done, or a retry queued) is held back, or the cause changed:
    * what it waits for until its next step-wait, step-start or step-end. `gate`: an approval gate
    * or its tool's breaker (approval-wait and breaker events say which); `lane`: it has a worker
-   * and ws prepares its worktree. Reports draw each as its own segment of the timeline.
+   * and ws prepares its worktree; `retry`: a failed attempt's retry_delay, until `until` (ISO).
+   * Reports draw each as its own segment of the timeline.
    */
-  | (Base & { type: "step-wait"; step: string; wait: WaitKind })
+  | (Base & { type: "step-wait"; step: string; wait: WaitKind; until?: string | undefined })
   | (Base & { type: "step-start"; step: string; attempt: number; tool: string })
   | (Base & { type: "test-start"; step: string; attempt: number; index: number; command: string })
   | (Base & {
@@ -130,7 +131,17 @@ export type RunEvent =
       /** The reason given with a rejection. */
       reason?: string | undefined;
     })
-  | (Base & { type: "breaker"; tool: string; state: BreakerState; failures: number; cooldownMs?: number | undefined; /** When an open breaker lets a trial through (ISO): the cooldown's end or the quota's reset. */ until?: string | undefined })
+  | (Base & {
+      type: "breaker";
+      tool: string;
+      state: BreakerState;
+      failures: number;
+      cooldownMs?: number | undefined;
+      /** When an open breaker lets a trial through (ISO): the cooldown's end or the quota's reset. */
+      until?: string | undefined;
+      /** circuit_breaker.per "step": the step whose own breaker this is (absent: the tool's, shared). */
+      step?: string | undefined;
+    })
   | (Base & { type: "warning"; message: string; step?: string | undefined })
   /**
    * What a running agent is doing, from its CLI's own stream (its adapter parses it): a file it
@@ -157,8 +168,9 @@ export type RunEvent =
   | (Base & { type: "rollback-end"; passed: boolean; failed: string[] })
   | (Base & {
       type: "run-end";
-      /** held: an approval gate was rejected under on_reject "hold" (exit 4); --resume --approve continues. */
-      outcome: "passed" | "failed" | "cancelled" | "held";
+      /** held: an approval gate was rejected under on_reject "hold" (exit 4); --resume --approve continues.
+       *  rolled_back: `ws run --rollback` of a run that passed undid its work (exit 0; it did not pass again). */
+      outcome: "passed" | "failed" | "cancelled" | "held" | "rolled_back";
       exitCode: number;
       durationMs: number;
       /** Sum of the step durations: what running them one at a time would roughly cost. */
@@ -169,7 +181,7 @@ export type RunEvent =
 export type ActivityKind = "edit" | "read" | "command" | "tool" | "message" | "output";
 
 /** What a ready step waits for (see step-wait). */
-export type WaitKind = "worker" | "rate_limit" | "conflict" | "group" | "gate" | "lane";
+export type WaitKind = "worker" | "rate_limit" | "conflict" | "group" | "gate" | "lane" | "retry";
 
 /** How an approval gate was decided. */
 export type ApprovalVia = "flag" | "command" | "prompt" | "timeout";

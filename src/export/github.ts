@@ -126,6 +126,14 @@ function applyScript(jobs: string[], patchDir: string, commitMessage: string | u
   return lines.join("\n");
 }
 
+/** The job's `if:`: run_if as GitHub's own status functions. A join after an either/or runs when
+ *  a need passed and none failed (a skipped need is GitHub's `skipped` result, not a failure). */
+function jobCondition(ws: Workstream, step: Step): { if?: string } {
+  if (step.runIf === "success_or_skipped") return { if: "${{ !failure() && !cancelled() && contains(needs.*.result, 'success') }}" };
+  if (step.runIf !== "success") return { if: `${step.runIf}()` };
+  return anyGroupOnly(ws, step) ? { if: "${{ !cancelled() && contains(needs.*.result, 'success') }}" } : {};
+}
+
 /** A step that waits only for one `succeed: "any"` group: its job runs when one of its needs passed. */
 function anyGroupOnly(ws: Workstream, step: Step): boolean {
   const [only, ...rest] = step.dependsOn;
@@ -329,7 +337,7 @@ function stepJob(ctx: JobContext, step: Step, node: number): Record<string, unkn
     name: stepId,
     ...(needs.length > 0 ? { needs } : {}),
     // run_if maps onto GitHub's own status functions; ws run --only then runs the step without asking again.
-    ...(step.runIf !== "success" ? { if: `${step.runIf}()` } : anyGroupOnly(ws, step) ? { if: "${{ !cancelled() && contains(needs.*.result, 'success') }}" } : {}),
+    ...jobCondition(ws, step),
     "runs-on": "ubuntu-latest",
     // An approval gate is the environment's required reviewers (set in the repository's settings).
     ...(step.approval ? { environment: step.approval.environment } : {}),

@@ -36,7 +36,7 @@ export function renderAscii(view: GraphView, options: AsciiOptions): string {
 
   const out: string[] = [];
   out.push(c.bold(view.wsId) + (view.name && view.name !== view.wsId ? `  ${view.name}` : ""));
-  const run = view.lastRun ? ` · last run ${view.lastRun.runId}: ${paint(c, view.lastRun.status === "held" ? "blocked" : view.lastRun.status, view.lastRun.status)}` : " · never run";
+  const run = view.lastRun ? ` · last run ${view.lastRun.runId}: ${paint(c, view.lastRun.status === "held" ? "blocked" : view.lastRun.status === "rolled_back" ? "cancelled" : view.lastRun.status, view.lastRun.status)}` : " · never run";
   out.push(`${plural(view.nodes.length, "step")} in ${plural(view.waves.length, "wave")}${run}`);
   if (view.criticalPath.length > 0) {
     for (const text of wrap(`critical path (${c.magenta("*")}): `, view.criticalPath.join(" → ").split(" "), width, " ")) out.push(text);

@@ -39,8 +39,11 @@ export function formatEventLine(event: RunEvent): string | undefined {
     case "step-start":
       return `start  ${event.step} (attempt ${event.attempt}, ${event.tool})`;
     case "test-start":
-    case "step-wait":
       return undefined;
+    case "step-wait":
+      // Only a retry's delay is worth a line: the other waits are short and the timeline shows them.
+      // The delay to the tenth of a second: the event is stamped a millisecond or two after the hold began.
+      return event.wait === "retry" && event.until !== undefined ? `retry  ${event.step} in ${formatDuration(Math.max(0, Math.round((Date.parse(event.until) - Date.parse(event.at)) / 100) * 100))} (retry_delay), at ${clockTime(event.until, true) ?? event.until}` : undefined;
     case "activity":
       return `activity ${event.step}: ${event.text}`;
     case "test-end":
@@ -60,7 +63,7 @@ export function formatEventLine(event: RunEvent): string | undefined {
     case "approval-end":
       return approvalLine(event);
     case "breaker":
-      return `breaker ${event.tool}: ${event.state} after ${event.failures} tool failure${event.failures === 1 ? "" : "s"}${event.cooldownMs ? `, cooling down ${formatDuration(event.cooldownMs)}` : ""}`;
+      return `breaker ${event.tool}${event.step === undefined ? "" : ` of ${event.step}`}: ${event.state} after ${event.failures} tool failure${event.failures === 1 ? "" : "s"}${event.cooldownMs ? `, cooling down ${formatDuration(event.cooldownMs)}` : ""}`;
     case "rollback-start":
       return `rollback (${event.trigger}): compensating ${event.steps.length} step${event.steps.length === 1 ? "" : "s"}, last finished first: ${event.steps.join(", ")}`;
     case "compensate-start":

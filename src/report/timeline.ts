@@ -30,7 +30,9 @@ export type SegmentKind =
   /** Its tool's circuit breaker is open. */
   | "wait-breaker"
   /** It has a worker; ws prepares its worktree. */
-  | "wait-lane";
+  | "wait-lane"
+  /** A failed attempt's retry_delay (with its backoff): no worker is held. */
+  | "wait-retry";
 
 export interface Segment {
   kind: SegmentKind;
@@ -93,7 +95,7 @@ export interface Timeline {
   wsId: string;
   /** Epoch ms of run-start: every other time is relative to it. */
   startedAt: number;
-  status: "running" | "passed" | "failed" | "cancelled" | "held";
+  status: "running" | "passed" | "failed" | "cancelled" | "held" | "rolled_back";
   exitCode?: number | undefined;
   /** run-start to run-end (or to `now` for a running run). */
   makespanMs: number;
@@ -138,6 +140,7 @@ const WAIT_LABEL: Record<Exclude<SegmentKind, "attempt" | "test" | "commit" | "c
   "wait-quota": "parked: quota",
   "wait-breaker": "circuit breaker open",
   "wait-lane": "preparing its worktree",
+  "wait-retry": "waiting to retry (retry_delay)",
 };
 
 export function waitLabel(kind: SegmentKind): string {
@@ -363,6 +366,8 @@ export function buildTimeline(input: TimelineInput): Timeline {
         return "wait-order";
       case "lane":
         return "wait-lane";
+      case "retry":
+        return "wait-retry";
       case "gate":
         return b.approvalPending ? "wait-approval" : b.lastFree ? "wait-quota" : "wait-breaker";
       default:

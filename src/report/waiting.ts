@@ -7,8 +7,9 @@ export function waitingLabel(until: string | undefined): string {
   return time === undefined ? "waiting (quota)" : `waiting (quota, until ${time})`;
 }
 
-/** What a waiting step waits for: its tool's quota, or a decision at its approval gate. */
+/** What a waiting step waits for: its tool's quota, a decision at its approval gate, or its retry's delay. */
 export function waitingText(waiting: NonNullable<StepRecord["waiting"]>): string {
   if (waiting.reason === "quota") return waitingLabel(waiting.until);
+  if (waiting.reason === "retry") return `waiting to retry (retry_delay, until ${clockTime(waiting.until, true) ?? waiting.until})`;
   return `waiting for approval since ${clockTime(waiting.since) ?? waiting.since}`;
 }

@@ -34,9 +34,15 @@ export interface StepRecord {
   detail?: string | undefined;
   /** The tool of the latest attempt (a step may fall back to another of its list). */
   tool?: string | undefined;
-  /** Parked: its last attempt met a quota (it starts again when the tool's limit resets), or it
-   *  waits at its approval gate (since when; until its timeout rejects). */
-  waiting?: { reason: "quota"; until?: string | undefined } | { reason: "approval"; since: string; prompt: string; until?: string | undefined } | undefined;
+  /** Parked: its last attempt met a quota (it starts again when the tool's limit resets), it
+   *  waits at its approval gate (since when; until its timeout rejects), or its last attempt
+   *  failed and the retry waits out retry_delay (kept when the run is cut short, so a resume
+   *  waits the rest). */
+  waiting?:
+    | { reason: "quota"; until?: string | undefined }
+    | { reason: "approval"; since: string; prompt: string; until?: string | undefined }
+    | { reason: "retry"; until: string }
+    | undefined;
   /** Its approval gate's decision: who, when, how, and the reason given with a rejection. */
   approval?: { approved: boolean; by: string; at: string; via: ApprovalVia; reason?: string | undefined } | undefined;
   /** Its latest activity (what the agent did last, and its usage so far), kept after the step ends. */
@@ -55,7 +61,7 @@ export interface RunState {
   pid: number;
   startedAt: string;
   endedAt?: string | undefined;
-  status: "running" | "passed" | "failed" | "cancelled" | "held";
+  status: "running" | "passed" | "failed" | "cancelled" | "held" | "rolled_back";
   exitCode?: number | undefined;
   durationMs?: number | undefined;
   sequentialMs?: number | undefined;
@@ -97,8 +103,10 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
           ? { ...old, state: "cancelled", reason: because("cancelled"), selected: false, interrupted, inAttempt: undefined }
           : { ...old, selected: false };
       } else if (old) {
-        // Run again: its earlier attempts still number the logs, and the interrupted ones stay apart.
-        steps[id] = { id, state: "pending", attempts: old.attempts, interrupted, selected };
+        // Run again: its earlier attempts still number the logs, and the interrupted ones stay apart;
+        // a retry cut short in its delay still waits the rest of it.
+        const retry = old.waiting?.reason === "retry" ? old.waiting : undefined;
+        steps[id] = { id, state: "pending", attempts: old.attempts, interrupted, selected, ...(retry ? { waiting: retry } : {}) };
       } else {
         steps[id] = pendingRecord(id, selected);
       }
@@ -166,14 +174,17 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         step.commitPending = undefined;
         step.outputs = event.outputs;
         step.detail = event.detail ?? (event.state === "passed" ? undefined : step.detail);
-        step.waiting = undefined;
+        // Cancelled in its retry delay: a resume still owes the step the rest of the wait.
+        if (event.state !== "cancelled" || step.waiting?.reason !== "retry") step.waiting = undefined;
         step.selected = true;
       }
       break;
     case "breaker":
-      state.breakers[event.tool] = { state: event.state, failures: event.failures };
+      // A step's own breaker (circuit_breaker.per "step") is listed as "tool (step)".
+      state.breakers[event.step === undefined ? event.tool : `${event.tool} (${event.step})`] = { state: event.state, failures: event.failures };
       // A parked step learns its reset time from its tool's breaker (the cooldown, when the tool gave none).
       for (const record of stepRecords(state)) {
+        if (event.step !== undefined && record.id !== event.step) continue;
         if (record.waiting?.reason === "quota" && record.tool === event.tool && event.state === "open") record.waiting.until ??= event.until;
       }
       break;
@@ -193,6 +204,9 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       if (step) step.activity = { at: event.at, attempt: event.attempt, kind: event.kind, text: event.text, usage: event.usage };
       break;
     case "step-wait":
+      // A retry's delay is the one wait that outlives the run (--resume keeps it); the rest are live only.
+      if (step && event.wait === "retry" && event.until !== undefined) step.waiting = { reason: "retry", until: event.until };
+      break;
     case "progress":
       // Live only (the reporter shows it); the state keeps what a step ended with.
       break;
@@ -253,7 +267,7 @@ export function settleInterrupted(state: RunState): void {
   for (const record of stepRecords(state)) {
     const wasWaiting = record.waiting && (record.state === "pending" || record.state === "running") ? record.waiting.reason : undefined;
     if (record.state !== "running" && wasWaiting === undefined) continue;
-    record.detail = wasWaiting === "approval" ? "interrupted at its approval gate" : wasWaiting === "quota" ? "interrupted while parked on its quota" : "interrupted (ws is gone)";
+    record.detail = wasWaiting === "approval" ? "interrupted at its approval gate" : wasWaiting === "quota" ? "interrupted while parked on its quota" : wasWaiting === "retry" ? "interrupted while waiting to retry" : "interrupted (ws is gone)";
     record.state = "cancelled";
     record.reason = because("cancelled");
     record.interrupted = interruptedAttempts(record) || undefined;

@@ -21,7 +21,8 @@ function checkCompensation(step: Workstream["steps"][number], i: number, isKnown
   if (!c) return;
   const at: DocPath = ["steps", i, "compensate"];
   const name = `step "${step.id}"`;
-  if (step.runIf !== "success") {
+  // A success_or_skipped join follows work that passed, like a plain step, so it may have one.
+  if (step.runIf === "always" || step.runIf === "failure") {
     // It runs because others failed: there is no work of its own in the run's result to undo.
     error(at, `${name} runs with run_if "${step.runIf}", so it cannot have a compensation`, `remove "compensate", or undo its work in a later run_if "always" step`, "key");
     return;

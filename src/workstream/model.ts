@@ -14,8 +14,12 @@ export interface SandboxConfig {
   /** Absolute folders the steps may write besides the worktree. */
   writable: string[];
 }
-/** Like GitHub's `if: success()` / `failure()` / `always()`. */
-export type RunIf = "success" | "failure" | "always";
+/**
+ * Like GitHub's `if: success()` / `failure()` / `always()`; `success_or_skipped` is the join after
+ * an either/or (GitHub's `if: ${{ !failure() && !cancelled() }}` with at least one need passed):
+ * none of the dependencies failed and at least one passed, the others skipped.
+ */
+export type RunIf = "success" | "failure" | "always" | "success_or_skipped";
 
 /** Tools ws knows without a `tools` entry. */
 export const BUILTIN_TOOLS = ["aider", "claude", "codex", "gemini", "shell"] as const;
@@ -59,6 +63,8 @@ export interface CircuitBreakerConfig {
   cooldown: number;
   /** Seconds: the longest the run waits for a tool parked by a quota (its reset time, or the cooldown). */
   maxWait: number;
+  /** Whose failures a breaker counts: each tool's across the run's steps, or each step's own attempts. */
+  per: "tool" | "step";
 }
 
 /** Spending limits; absent fields are unlimited. */
@@ -92,6 +98,12 @@ export interface Step {
   timeout: number;
   /** Extra attempts after a failed one. */
   retries: number;
+  /** Seconds before the first retry (0: at once); the worker is free meanwhile. */
+  retryDelay: number;
+  /** Each further retry waits this factor longer (1: the same delay every time). */
+  retryBackoff: number;
+  /** Seconds no retry waits longer than; undefined: no cap. */
+  retryDelayMax: number | undefined;
   /** Share of the run's overall progress against an average step (1); undefined: from history. */
   weight?: number | undefined;
   acceptanceTests: AcceptanceTest[];
@@ -105,7 +117,8 @@ export interface Step {
   /** Secret-looking variables passed on from ws's environment: the workstream's inherit_env, then the step's. */
   inheritEnv: string[];
   model: string | undefined;
-  /** success: all dependencies passed; failure: one failed (none: any step of the run); always: they all ended. */
+  /** success: all dependencies passed; failure: one failed (none: any step of the run); always: they all ended;
+   *  success_or_skipped: none failed and at least one passed. */
   runIf: RunIf;
   /** What undoes this step once it passed, run when the run fails (execution.compensation) or on `ws run --rollback`. */
   compensate: Compensation | undefined;
@@ -165,7 +178,7 @@ export interface Workstream {
   /** sha256 (hex) of the file's bytes: `--resume` refuses a changed file without `--force`. */
   hash: string;
   execution: Execution;
-  defaults: { tool: string; model: string | undefined; retries: number };
+  defaults: { tool: string; model: string | undefined; retries: number; retryDelay: number; retryBackoff: number; retryDelayMax: number | undefined };
   circuitBreaker: CircuitBreakerConfig;
   /** Always set by the loader; absent only in workstreams built by hand (tests). */
   worktree?: WorktreeSettings | undefined;
@@ -185,6 +198,8 @@ export const DEFAULTS = {
   fileConflicts: "error" as FileConflictPolicy,
   tool: "shell",
   retries: 0,
+  retryDelay: 0,
+  retryBackoff: 1,
   failureThreshold: 3,
   cooldown: 60,
   maxWait: 1800,

@@ -28,6 +28,9 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
     tool: doc.defaults?.tool ?? DEFAULTS.tool,
     model: doc.defaults?.model,
     retries: doc.defaults?.retries ?? DEFAULTS.retries,
+    retryDelay: doc.defaults?.retry_delay ?? DEFAULTS.retryDelay,
+    retryBackoff: doc.defaults?.retry_backoff ?? DEFAULTS.retryBackoff,
+    retryDelayMax: doc.defaults?.retry_delay_max,
   };
   const defaultTimeout = doc.defaults?.timeout ?? execution.timeoutPerStep;
   const inheritAll = [...new Set(doc.inherit_env ?? [])];
@@ -50,6 +53,9 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
       dependsOn: raw.depends_on ?? [],
       timeout: raw.timeout ?? defaultTimeout,
       retries: raw.retries ?? defaults.retries,
+      retryDelay: raw.retry_delay ?? defaults.retryDelay,
+      retryBackoff: raw.retry_backoff ?? defaults.retryBackoff,
+      retryDelayMax: raw.retry_delay_max ?? defaults.retryDelayMax,
       weight: raw.weight,
       acceptanceTests: raw.acceptance_tests?.map((t) => (typeof t === "string" ? { run: t, timeout: undefined } : { run: t.run, timeout: t.timeout })) ?? [],
       when: resolveWhen(raw, index, opts, diagnostics),
@@ -73,6 +79,7 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
       failureThreshold: doc.circuit_breaker?.failure_threshold ?? DEFAULTS.failureThreshold,
       cooldown: doc.circuit_breaker?.cooldown ?? DEFAULTS.cooldown,
       maxWait: doc.circuit_breaker?.max_wait ?? DEFAULTS.maxWait,
+      per: doc.circuit_breaker?.per ?? "tool",
     },
     worktree: {
       // "./.env" and ".env" are one entry; a trailing "/" would stop a symlink from matching it.

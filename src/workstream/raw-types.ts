@@ -26,13 +26,16 @@ export interface RawStep {
   depends_on?: string[];
   timeout?: number;
   retries?: number;
+  retry_delay?: number;
+  retry_backoff?: number;
+  retry_delay_max?: number;
   weight?: number;
   acceptance_tests?: Array<string | RawAcceptanceTest>;
   when?: string | boolean;
   env?: Record<string, string>;
   inherit_env?: string[];
   model?: string;
-  run_if?: "success" | "failure" | "always";
+  run_if?: "success" | "failure" | "always" | "success_or_skipped";
   compensate?: string | { run?: string; timeout?: number; tool?: string; tasks?: string[] };
   approval?: true | { prompt?: string; timeout?: number; environment?: string; on_reject?: "hold" | "fail" };
 }
@@ -46,8 +49,8 @@ export interface RawWorkstream {
   description?: string;
   execution?: RawExecution;
   inherit_env?: string[];
-  defaults?: { tool?: string; model?: string; retries?: number; timeout?: number };
-  circuit_breaker?: { failure_threshold?: number; cooldown?: number; max_wait?: number };
+  defaults?: { tool?: string; model?: string; retries?: number; timeout?: number; retry_delay?: number; retry_backoff?: number; retry_delay_max?: number };
+  circuit_breaker?: { failure_threshold?: number; cooldown?: number; max_wait?: number; per?: "tool" | "step" };
   worktree?: { copy?: string[]; link?: string[]; setup?: string };
   budget?: RawBudget;
   tools?: Record<string, { command: string; args?: string[]; env?: Record<string, string> }>;

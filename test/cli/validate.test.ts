@@ -116,7 +116,7 @@ describe("ws validate (built binary)", () => {
 
   it("validates the bundled workstreams", () => {
     const root = fileURLToPath(new URL("../../", import.meta.url));
-    const r = ws(["validate", "workstreams/ws-dependency-diamond.json", "workstreams/ws-deploy-pipeline.json"], root);
+    const r = ws(["validate", "workstreams/ws-dependency-diamond.json", "workstreams/ws-deploy-pipeline.json", "workstreams/ws-either-or.json"], root);
     expect(r.stderr).not.toContain("error");
     expect(r.code).toBe(0);
   });

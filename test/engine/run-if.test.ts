@@ -115,3 +115,44 @@ describe("scheduler: run_if", () => {
     expect(hard.started).toEqual([0, 1]);
   });
 });
+
+describe("scheduler: run_if success_or_skipped, the join after an either/or (issue 34)", () => {
+  // 0 decides; 1 and 2 are the branches (a false `when` skips one); 3 joins them.
+  const eitherOr = (first: Node, second: Node, join: Node = {}): Node[] => [{}, { deps: [0], ...first }, { deps: [0], ...second }, { deps: [1, 2], runIf: "success_or_skipped", ...join }];
+
+  it("runs once after whichever branch ran, the other skipped", async () => {
+    for (const [a, b] of [[{ skips: true }, {}], [{}, { skips: true }]] as Array<[Node, Node]>) {
+      const r = await run(eitherOr(a, b));
+      expect(r.state(3)).toBe("passed");
+      expect(r.started.filter((n) => n === 3)).toHaveLength(1);
+      // It starts after both branches ended: the one that ran and the one that skipped itself.
+      expect(r.started.indexOf(3)).toBeGreaterThan(Math.max(r.started.indexOf(1), r.started.indexOf(2)));
+    }
+  });
+
+  it("runs when both branches passed, like a plain step", async () => {
+    const r = await run(eitherOr({}, {}));
+    expect(r.state(3)).toBe("passed");
+  });
+
+  it("is skipped, naming the root, when every branch was skipped; a plain step behind it too", async () => {
+    const nodes = [...eitherOr({ skips: true }, { skips: true }), { deps: [3] }];
+    const r = await run(nodes);
+    expect(r.finals.get(3)).toEqual({ state: "skipped", reason: { kind: "skipped_by", step: "s1" } });
+    expect(r.finals.get(4)).toEqual({ state: "skipped", reason: { kind: "skipped_by", step: "s1" } });
+    expect(r.started).not.toContain(3);
+  });
+
+  it("is blocked by a failed branch, even when the other passed", async () => {
+    const r = await run(eitherOr({ fails: true }, {}));
+    expect(r.finals.get(3)).toEqual({ state: "blocked", reason: { kind: "blocked_by", step: "s1" } });
+    const skippedToo = await run(eitherOr({ fails: true }, { skips: true }));
+    expect(skippedToo.finals.get(3)).toEqual({ state: "blocked", reason: { kind: "blocked_by", step: "s1" } });
+  });
+
+  it("ends with a stop like a plain step (it is no failure handler)", async () => {
+    const r = await run([{ fails: true }, { ms: 100 }, { deps: [1], runIf: "success_or_skipped" }], { onFailure: "stop" });
+    expect(r.state(2)).toBe("cancelled");
+    expect(r.started).not.toContain(2);
+  });
+});

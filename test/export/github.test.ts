@@ -141,7 +141,7 @@ describe("renderGithubWorkflow", () => {
         { id: "wrapped", tool: "myclaude" },
       ],
       {
-        defaults: { tool: "shell", model: "sonnet", retries: 0 },
+        defaults: { tool: "shell", model: "sonnet", retries: 0, retryDelay: 0, retryBackoff: 1, retryDelayMax: undefined },
         tools: {
           mytool: { command: "mytool", args: [], env: {} },
           myclaude: { command: "/usr/local/bin/claude", args: [], env: {} },
@@ -229,11 +229,14 @@ describe("renderGithubWorkflow", () => {
       { id: "build" },
       { id: "report", dependsOn: ["build"], runIf: "always" },
       { id: "notify", dependsOn: ["build"], runIf: "failure" },
+      { id: "merge", dependsOn: ["report", "notify"], runIf: "success_or_skipped" },
     ]);
     const { text, jobs } = exportOf(ws);
     expect(jobs.build?.if).toBeUndefined();
     expect(jobs.report?.if).toBe("always()");
     expect(jobs.notify?.if).toBe("failure()");
+    // The either/or join: a skipped need is GitHub's "skipped" result, which plain needs would not run after.
+    expect(jobs.merge?.if).toBe("${{ !failure() && !cancelled() && contains(needs.*.result, 'success') }}");
     await expectLintClean(text);
   });
 

@@ -7,6 +7,7 @@ export function reason(text: string): EndReason {
   if (kind === "exit") return { kind: "exit", code: Number(rest) };
   if (kind === "signal") return { kind: "signal", signal: rest };
   if (kind === "blocked_by") return { kind: "blocked_by", step: rest };
+  if (kind === "held_by") return { kind: "held_by", step: rest };
   if (kind === "run_if") return { kind: "run_if", condition: rest as "failure" };
   return { kind: kind as ReasonKind };
 }

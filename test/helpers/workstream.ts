@@ -49,7 +49,7 @@ export interface StepFields {
   when?: { source: string; value?: boolean };
   env?: Record<string, string>;
   model?: string;
-  runIf?: "success" | "failure" | "always";
+  runIf?: "success" | "failure" | "always" | "success_or_skipped";
   compensate?: { tool: string; run?: string | undefined; tasks: string[]; timeout: number } | undefined;
   approval?: { prompt?: string; timeout?: number; environment?: string } | undefined;
 }
