@@ -3,8 +3,8 @@ import type { AttemptBar, Segment, Timeline, TimelineRow } from "./timeline.js";
 
 /**
  * The run's timeline (src/report/timeline.ts) as a Mermaid `gantt`, for the Markdown summary
- * (GitHub renders Mermaid blocks). One section per step, one task per attempt and one per wait
- * before it; a step's tests are counted in its attempt's label (a task each would split the
+ * (GitHub renders Mermaid blocks). One section per step, one task per attempt, one per wait
+ * before it and one for its compensation in a rollback; a step's tests are counted in its attempt's label (a task each would split the
  * attempt's bar in rows). Critical-path attempts are `crit`, passed ones `done`, waits
  * `active` (the lighter bar), failed ones plain with their reason in the label.
  *
@@ -66,13 +66,16 @@ export function renderGanttMermaid(timeline: Timeline, options: GanttOptions = {
   return { text: lines.join("\n") + "\n", omitted: drawn.length - rows.length };
 }
 
-/** A row's tasks in time order: each wait that took time, each attempt. */
+/** A row's tasks in time order: each wait that took time, each attempt, its compensation. */
 function rowTasks(row: TimelineRow, r: number): string[] {
   const tasks: string[] = [];
   let wait = 0;
+  let undo = 0;
   for (const segment of row.segments) {
     if (segment.kind.startsWith("wait-")) {
       if (segment.end > segment.start) tasks.push(task(segment.label, ["active"], `w${r}_${++wait}`, segment));
+    } else if (segment.kind === "compensate") {
+      tasks.push(task(segment.label, [], `c${r}_${++undo}`, segment));
     } else if (segment.kind === "attempt") {
       const bar = row.attempts.find((a) => a.attempt === segment.attempt);
       if (bar) tasks.push(task(attemptLabel(bar), attemptTags(bar, row), attemptId(r, bar.attempt), bar));
