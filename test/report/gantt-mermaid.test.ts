@@ -139,11 +139,16 @@ describe("the summary's Mermaid gantt", () => {
         { type: "attempt-end", at: at(i * 10 + 50), step: id, attempt: 1, passed: true, reason: { kind: "passed" }, exitCode: 0, signal: null, durationMs: 45, log: "l", tail: [] },
         { type: "step-end", at: at(i * 10 + 50), step: id, state: "passed", reason: { kind: "passed" }, attempts: 1, durationMs: 45 },
       ]),
+      // The first step's compensation (a rollback after the run): a task of its own.
+      { type: "compensate-start", at: at(150), step: ids[0]!, tool: "shell" },
+      { type: "compensate-end", at: at(190), step: ids[0]!, passed: false, reason: { kind: "exit", code: 4 }, durationMs: 40, log: "l", tail: [] },
       { type: "run-end", at: at(200), outcome: "passed", exitCode: 0, durationMs: 200, sequentialMs: 500 },
     ];
     const gantt = renderGanttMermaid(buildTimeline({ events, deps: Object.fromEntries(ids.map((id) => [id, []])) }));
     const drawn = await draw(gantt.text);
     expect(drawn.error).toBeUndefined();
+    expect(drawn.tasks.filter((t) => t.id.startsWith("c")).map((t) => t.id)).toEqual(["c0_1"]);
+    expect(drawn.taskTexts).toContain("compensate (shell): exit:4");
     expect(drawn.sections.filter((s) => s.trim() !== "")).toEqual(ids);
     expect(drawn.tasks.filter((t) => t.id.startsWith("a"))).toHaveLength(ids.length);
     expect(drawn.taskTexts.filter((t) => t.startsWith("attempt 1 (x:y;z#) passed"))).toHaveLength(ids.length);
