@@ -81,6 +81,10 @@ async function overview(options: StatusOptions, ctx: CliContext, chalk: ChalkIns
 export async function statusCommand(options: StatusOptions, ctx: CliContext): Promise<number> {
   const { Chalk } = await import("chalk");
   const chalk = new Chalk({ level: ctx.color ? 1 : 0 });
+  if (options.wsId === undefined && options.timeline) {
+    const { UserError } = await import("../errors.js");
+    throw new UserError("--timeline draws one workstream's last run: name it", { fix: "ws status <id> --timeline (ws status lists them)" });
+  }
   if (options.wsId === undefined) return overview(options, ctx, chalk);
   const { locateWorkstream } = await import("../workstream/locate-file.js");
   const { hasRun, lastRun } = await import("../store/query.js");

@@ -92,10 +92,13 @@ describe.concurrent("ws status --timeline", () => {
     expect(after.stdout).not.toContain("> running");
   });
 
-  it("says so for a workstream that never ran", async () => {
+  it("says so for a workstream that never ran, and asks for an id without one", async () => {
     const p = makeProject([TL]);
     const r = await wsc(p, ["status", "tl", "--timeline"]);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe("tl: no run yet (start one with: ws run --ws-id tl)");
+    const none = await wsc(p, ["status", "--timeline"]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("--timeline draws one workstream's last run: name it");
   });
 });
