@@ -85,8 +85,14 @@ describe.concurrent("ws status --timeline", () => {
     expect(rowOf(r.stdout, "hold")).toMatch(/▶ .*\[?=*>/);
     expect(rowOf(r.stdout, "done")).toMatch(/✔ .*\]/);
     expect(r.stdout).toContain("> running");
+    // Piped, --watch draws the picture once, when the run has ended.
+    const watch = wsAsync(p, ["status", "live", "--timeline", "--watch"], { COLUMNS: "90" });
     fs.writeFileSync(path.join(p.dir, "go"), "");
     expect((await run.done).code).toBe(0);
+    const watched = await watch.done;
+    expect(watched.code, watched.stderr).toBe(0);
+    expect(watched.stdout.match(/^live: /gm)).toEqual(["live: "]);
+    expect(watched.stdout).toMatch(/^live: passed/);
     const after = await wsc(p, ["status", "live", "--timeline"], { COLUMNS: "90" });
     expect(rowOf(after.stdout, "hold")).toMatch(/✔ .*\]/);
     expect(after.stdout).not.toContain("> running");
