@@ -114,8 +114,9 @@ export function renderTimelineText(timeline: Timeline, options: TimelineTextOpti
   }
 
   const suffixes = rows.map((r) => suffix(r));
-  const suffixWidth = Math.max(...suffixes.map((s) => s.length));
-  const longest = Math.max(...rows.map((r) => [...r.step].length));
+  // reduce, not Math.max(...): a spread of 200 000 rows overflows the stack (100 000 does not, here).
+  const suffixWidth = suffixes.reduce((most, s) => Math.max(most, s.length), 0);
+  const longest = rows.reduce((most, r) => Math.max(most, [...r.step].length), 0);
   // The ids get up to a third of the line; the bars what is left.
   const idWidth = Math.max(4, Math.min(longest, Math.floor(width / 3), width - MIN_BARS - suffixWidth - 6));
   const prefixWidth = 2 + idWidth + 3; // "* " id " ✔ "
