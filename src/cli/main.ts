@@ -79,7 +79,8 @@ function buildProgram(run: Run): Command {
     .description("show each step's state, attempts, duration and reason")
     .option("--json", "print JSON")
     .option("--watch", "refresh until the run ends")
-    .option("--all", "list every step, also the steps the run did not select (counted, not listed, past 50)");
+    .option("--all", "list every step, also the steps the run did not select (counted, not listed, past 50)")
+    .option("--timeline", "draw the last run as bars on a time axis (waits, attempts, tests; the critical path marked)");
 
   withId(program.command("approve"), "the workstream whose run waits", true, run, async () => (await import("./approve.js")).approveCommand as Handler<object>, "approve")
     .description("approve a step waiting at its approval gate in the running run")

@@ -23,6 +23,8 @@ export interface StatusOptions {
   watch?: boolean;
   /** List every step, also the many a run did not select (see UNSELECTED_ROWS). */
   all?: boolean;
+  /** The last run as text bars on a time axis instead of the table (`--json`: its layout). */
+  timeline?: boolean;
 }
 
 /** Every workstream with a file or a state folder, with its last run. */
@@ -101,12 +103,17 @@ function lastActivities(state: RunState, interrupted: boolean): string[] {
 export async function statusCommand(options: StatusOptions, ctx: CliContext): Promise<number> {
   const { Chalk } = await import("chalk");
   const chalk = new Chalk({ level: ctx.color ? 1 : 0 });
+  if (options.wsId === undefined && options.timeline) {
+    const { UserError } = await import("../errors.js");
+    throw new UserError("--timeline draws one workstream's last run: name it", { fix: "ws status <id> --timeline (ws status lists them)" });
+  }
   if (options.wsId === undefined) return overview(options, ctx, chalk);
   const { locateWorkstream } = await import("../workstream/locate-file.js");
   const { hasRun, lastRun } = await import("../store/query.js");
   const wsId = options.wsId;
   // An id with neither a file nor a run is a typo: the locator explains and suggests.
   if (!hasRun(ctx.cwd, wsId)) locateWorkstream(wsId, { dir: ctx.dir });
+  if (options.timeline) return timelineStatus(options, ctx, chalk, wsId);
 
   const render = async (): Promise<Rendered> => {
     const report = lastRun(ctx.cwd, wsId);
@@ -173,6 +180,21 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
       previous = text;
     }
     if (!r.running) return 0;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/** `ws status --timeline`: drawn once, or with --watch redrawn in a terminal (and drawn once the run ended in a pipe). */
+async function timelineStatus(options: StatusOptions, ctx: CliContext, chalk: ChalkInstance, wsId: string): Promise<number> {
+  const { statusTimeline } = await import("./status-timeline.js");
+  for (;;) {
+    const view = await statusTimeline(ctx, wsId, chalk);
+    const live = options.watch && view.running;
+    if (ctx.interactive || !live) {
+      if (options.watch && ctx.interactive && !options.json) ctx.stdout.write("\x1b[2J\x1b[H");
+      out(ctx, options.json ? JSON.stringify(view.timeline ?? null, null, 2) : view.text);
+    }
+    if (!live) return 0;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }

@@ -11,8 +11,9 @@ import { wsCommand, wsFromFlag, type WsSource } from "./ws-source.js";
 /**
  * A GitHub Actions workflow running a workstream with one job per step. Each job checks out the
  * commit, applies the changes of the step's ancestors (patch artifacts, in topological order),
- * runs `ws run --only <step>`, and uploads its own changes as a patch for its dependents. A final
- * job collects the JUnit reports and the combined changes. The text is deterministic, so
+ * runs `ws run --only <step>`, and uploads its own changes as a patch for its dependents and its
+ * run's HTML report (`ws report`). A final job collects the JUnit and HTML reports and the
+ * combined changes. The text is deterministic, so
  * `ws export github --check` can compare it byte for byte.
  */
 
@@ -277,6 +278,7 @@ function stepJob(ctx: JobContext, step: Step, node: number): Record<string, unkn
   const minutes = timeoutMinutes(step);
   const junit = `$RUNNER_TEMP/ws-junit-${job}.xml`;
   const patch = `$RUNNER_TEMP/ws-patch-${job}.patch`;
+  const report = `$RUNNER_TEMP/ws-report-${job}.html`;
   const steps: unknown[] = [
     { uses: "actions/checkout@v4", with: { "fetch-depth": 0 } },
     ...setupSteps(pm, nodeVersion),
@@ -332,6 +334,19 @@ function stepJob(ctx: JobContext, step: Step, node: number): Record<string, unkn
       uses: "actions/upload-artifact@v4",
       with: { name: `ws-junit-${job}`, path: `\${{ runner.temp }}/ws-junit-${job}.xml`, "if-no-files-found": "ignore" },
     },
+    // The run's state lives in this job's checkout only: its HTML report is written here, also
+    // (above all) when the step failed, and the ws-report job gathers them.
+    {
+      name: "Write the HTML report",
+      if: "always()",
+      run: `${wsCommand(source, pm)} report ${singleQuoted(ws.id)}${dirFlag} -o "${report}"`,
+    },
+    {
+      name: "Upload the HTML report",
+      if: "always()",
+      uses: "actions/upload-artifact@v4",
+      with: { name: `ws-report-${job}`, path: `\${{ runner.temp }}/ws-report-${job}.html`, "if-no-files-found": "ignore" },
+    },
   );
   return {
     name: stepId,
@@ -348,7 +363,7 @@ function stepJob(ctx: JobContext, step: Step, node: number): Record<string, unkn
   };
 }
 
-/** The last job: the JUnit reports and every passed step's changes, and the run's verdict. */
+/** The last job: the JUnit and HTML reports, every passed step's changes, and the run's verdict. */
 function reportJob(ws: Workstream, all: string[]): Record<string, unknown> {
   const patchDir = PATCH_DIR;
   return {
@@ -366,6 +381,12 @@ function reportJob(ws: Workstream, all: string[]): Record<string, unknown> {
         with: { pattern: "ws-junit-*", path: "${{ runner.temp }}/ws-junit", "merge-multiple": true },
       },
       {
+        name: "Download the HTML reports",
+        uses: "actions/download-artifact@v4",
+        "continue-on-error": true,
+        with: { pattern: "ws-report-*", path: "${{ runner.temp }}/ws-report", "merge-multiple": true },
+      },
+      {
         name: "Download the patches",
         uses: "actions/download-artifact@v4",
         "continue-on-error": true,
@@ -379,6 +400,11 @@ function reportJob(ws: Workstream, all: string[]): Record<string, unknown> {
         name: "Upload the JUnit report",
         uses: "actions/upload-artifact@v4",
         with: { name: "ws-junit", path: "${{ runner.temp }}/ws-junit/", "if-no-files-found": "warn" },
+      },
+      {
+        name: "Upload the HTML reports",
+        uses: "actions/upload-artifact@v4",
+        with: { name: "ws-report", path: "${{ runner.temp }}/ws-report/", "if-no-files-found": "warn" },
       },
       {
         name: "Upload the combined changes",
@@ -409,7 +435,8 @@ function headerComment(ws: Workstream, flags: string, source: WsSource, pm: Pack
     ``,
     ` One job per step; "needs" follows depends_on. Each job applies the patches of the step's`,
     ` ancestors, runs "ws run --only <step>" and uploads its own changes as ws-patch-<job>.`,
-    ` The ws-report job uploads the JUnit reports (ws-junit) and all changes (ws-changes).`,
+    ` Each job also writes "ws report" of its run. The ws-report job uploads the JUnit reports`,
+    ` (ws-junit), the HTML reports, one per job (ws-report), and all changes (ws-changes).`,
     ``,
     // No max_workers value here: "auto" resolves to the exporting machine's CPUs, and the text
     // must not differ between machines or --check would fail in CI.

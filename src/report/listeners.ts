@@ -5,6 +5,7 @@ import type { RunListener } from "../events/listener.js";
 import type { RunEvent } from "../events/run-event.js";
 import type { RunState } from "../store/run-state.js";
 import type { Workstream } from "../workstream/model.js";
+import type { Gantt } from "./gantt-mermaid.js";
 
 /** GitHub Actions workflow commands (groups, errors, warnings), printed as the run goes. */
 export async function githubActionsListener(write: (line: string) => void): Promise<RunListener> {
@@ -24,20 +25,34 @@ export function junitListener(ws: Workstream, file: string): RunListener {
   };
 }
 
-/** The Markdown summary (with the graph as Mermaid), written or appended once the run ended. */
+/** The Markdown summary (with the run's gantt and the graph as Mermaid), written or appended once the run ended. */
 export function markdownSummaryListener(ws: Workstream, cwd: string, targets: Array<{ file: string; append: boolean }>): RunListener {
   let last: RunState | undefined;
+  const events: RunEvent[] = [];
   return {
-    onEvent: (_event, state) => void (last = state),
+    onEvent: (event, state) => {
+      last = state;
+      // This run's events, for its timeline: from its run-start on.
+      if (event.type === "run-start") events.length = 0;
+      events.push(event);
+    },
     close: async () => {
       if (!last) return;
       const { renderMarkdownSummary } = await import("./markdown-summary.js");
       const { workstreamView } = await import("../render/workstream-view.js");
       const { renderMermaid } = await import("../render/mermaid.js");
-      const text = renderMarkdownSummary(ws, last, renderMermaid(workstreamView(ws, cwd, last)));
+      const text = renderMarkdownSummary(ws, last, renderMermaid(workstreamView(ws, cwd, last)), await ganttOf(ws, events));
       for (const target of targets) writeReport(target.file, target.append ? text + "\n" : text, target.append);
     },
   };
+}
+
+async function ganttOf(ws: Workstream, events: RunEvent[]): Promise<Gantt | undefined> {
+  if (events[0]?.type !== "run-start") return undefined;
+  const { buildTimeline, stepDeps } = await import("./timeline.js");
+  const { renderGanttMermaid } = await import("./gantt-mermaid.js");
+  const { buildGraph } = await import("../graph/graph.js");
+  return renderGanttMermaid(buildTimeline({ events, deps: stepDeps(buildGraph(ws)) }));
 }
 
 function writeReport(file: string, text: string, append = false): void {

@@ -6,10 +6,12 @@ import { isUndone, totalUsage, type RunState, type StepRecord } from "../store/r
 import { formatUsage } from "../format/usage.js";
 import { stripAnsi } from "../format/ansi.js";
 import type { Workstream } from "../workstream/model.js";
+import type { Gantt } from "./gantt-mermaid.js";
 
 /**
  * The Markdown page a CI job shows for a run (GitHub's step summary): outcome, totals, one table
- * row per step, and the graph as Mermaid (rendered by GitHub). Pure: the caller writes it.
+ * row per step, the run's timeline as a Mermaid gantt and the graph as Mermaid (both rendered by
+ * GitHub). Pure: the caller writes it.
  */
 
 
@@ -28,7 +30,7 @@ const APPROVAL_VIA: Record<ApprovalVia, string> = { flag: "ws run --approve", co
 
 const STATE_ORDER: StepState[] = ["passed", "failed", "blocked", "skipped", "cancelled", "running", "pending"];
 
-export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: string | undefined): string {
+export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: string | undefined, gantt?: Gantt | undefined): string {
   const lines: string[] = [`# ws run: ${ws.id} — ${state.status}`, ""];
   if (ws.name && ws.name !== ws.id) lines.push(`**${cell(ws.name)}**${ws.description ? `: ${cell(ws.description)}` : ""}`, "");
 
@@ -90,6 +92,11 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
     lines.push("## Outputs", "", "| step | key | value |", "|---|---|---|");
     for (const r of withOutputs) for (const [k, v] of Object.entries(r.outputs ?? {})) lines.push(`| ${cell(r.id)} | ${cell(k)} | ${cell(v)} |`);
     lines.push("");
+  }
+
+  if (gantt !== undefined) {
+    lines.push("## Timeline", "", "```mermaid", gantt.text.trimEnd(), "```", "");
+    if (gantt.omitted > 0) lines.push(`${gantt.omitted} more steps ran; \`ws report ${ws.id}\` draws them all.`, "");
   }
 
   if (mermaid !== undefined && mermaid.trim() !== "") {

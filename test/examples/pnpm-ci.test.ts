@@ -129,6 +129,10 @@ describe("examples/pnpm-ci: the exported workflow, run as GitHub would", () => {
     expect(junit).toEqual(["ws-junit-build.xml", "ws-junit-lint.xml", "ws-junit-test.xml"]);
     expect(fs.readFileSync(path.join(temp, "green/artifacts/ws-junit/ws-junit-build.xml"), "utf8")).toMatch(/<testcase [^>]*name="build"/);
     expect(fs.existsSync(path.join(temp, "green/artifacts/ws-changes/ws-changes.patch"))).toBe(true);
+    // Each job's `ws report`, gathered by the report job into one artifact.
+    const reports = fs.readdirSync(path.join(temp, "green/artifacts/ws-report")).sort();
+    expect(reports).toEqual(["ws-report-build.html", "ws-report-lint.html", "ws-report-test.html"]);
+    for (const job of ["lint", "test", "build"]) expect(fs.readFileSync(path.join(temp, `green/artifacts/ws-report/ws-report-${job}.html`), "utf8")).toContain(`data-step="${job}"`);
   }, 900_000);
 
   it("without the export's pnpm install the same jobs fail (the emulation checks what it runs)", () => {

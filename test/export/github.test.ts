@@ -98,6 +98,22 @@ describe("renderGithubWorkflow", () => {
     expect(report.steps.at(-1)?.if).toContain("needs.*.result, 'failure'");
   });
 
+  test("each job writes its run's HTML report, also when the step failed; the report job gathers them into one artifact", () => {
+    const { jobs } = exportOf(diamond);
+    const steps = jobs.D!.steps;
+    const write = steps.find((s) => s.name === "Write the HTML report");
+    expect(write?.if).toBe("always()");
+    expect(write?.run).toBe(`ws report 'ws-dependency-diamond' -o "$RUNNER_TEMP/ws-report-D.html"`);
+    const upload = steps.find((s) => s.with?.name === "ws-report-D");
+    expect(upload).toMatchObject({ if: "always()", uses: "actions/upload-artifact@v4", with: { path: "${{ runner.temp }}/ws-report-D.html" } });
+    expect(steps.indexOf(write!)).toBeGreaterThan(steps.findIndex((s) => s.name === "ws run --only D"));
+    expect(steps.indexOf(upload!)).toBeGreaterThan(steps.indexOf(write!));
+    const report = jobs["ws-report"]!;
+    const download = report.steps.find((s) => s.with?.pattern === "ws-report-*");
+    expect(download).toMatchObject({ uses: "actions/download-artifact@v4", "continue-on-error": true, with: { "merge-multiple": true } });
+    expect(report.steps.find((s) => s.with?.name === "ws-report")).toMatchObject({ uses: "actions/upload-artifact@v4", with: { path: "${{ runner.temp }}/ws-report/" } });
+  });
+
   test("groups in depends_on are expanded through the graph", async () => {
     const ws = makeWorkstream(
       "ws-groups",

@@ -3,6 +3,8 @@ import { renderMarkdownSummary } from "../../src/report/markdown-summary.js";
 import { foldEvents, type RunState } from "../../src/store/run-state.js";
 import { makeWorkstream } from "../export/make-workstream.js";
 import { RunLog } from "./run-events.js";
+import { renderGanttMermaid } from "../../src/report/gantt-mermaid.js";
+import { buildTimeline } from "../../src/report/timeline.js";
 
 const ws = makeWorkstream("ws-sum", [{ id: "A" }, { id: "B|pipe" }, { id: "C", dependsOn: ["B|pipe"] }, { id: "D" }], {
   name: "Summary demo",
@@ -58,6 +60,20 @@ describe("renderMarkdownSummary", () => {
     const without = renderMarkdownSummary(ws, stateOf(run), undefined);
     expect(without).not.toContain("mermaid");
     expect(without).not.toContain("## Graph");
+  });
+
+  test("the run's timeline as a Mermaid gantt before the graph: a task per attempt, the pipe of an id kept", () => {
+    const gantt = renderGanttMermaid(buildTimeline({ events: run.events, deps: { A: [], "B|pipe": [], C: ["B|pipe"], D: [] } }));
+    const withGantt = renderMarkdownSummary(ws, stateOf(run), "graph TD\n  A --> B\n", gantt);
+    const block = /## Timeline\n\n```mermaid\n([\s\S]*?)```/.exec(withGantt)?.[1] ?? "";
+    expect(block.split("\n")[0]).toBe("gantt");
+    expect(block).toContain("  section B|pipe\n");
+    expect(block.match(/^ {4}attempt \d/gm)).toHaveLength(3);
+    expect(withGantt.indexOf("## Timeline")).toBeLessThan(withGantt.indexOf("## Graph"));
+    expect(withGantt).not.toContain("more steps ran");
+    const cut = renderMarkdownSummary(ws, stateOf(run), undefined, { ...gantt, omitted: 7 });
+    expect(cut).toContain("7 more steps ran; `ws report ws-sum` draws them all.");
+    expect(md).not.toContain("## Timeline");
   });
 
   test("no cost or token lines when no tool reported usage; a running run has no totals yet", () => {
