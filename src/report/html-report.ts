@@ -5,7 +5,7 @@ import { formatUsage } from "../format/usage.js";
 import type { StepState } from "../events/run-event.js";
 import { CRITICAL_COLOR, STATE_COLORS } from "../render/graph-view.js";
 import type { AttemptReport, Diff, ReportData, StepReport } from "./report-data.js";
-import { LOG_LINES, TEST_LINES } from "./report-data.js";
+import { GRAPH_MAX_STEPS, LOG_LINES, TEST_LINES } from "./report-data.js";
 import { waitLabel, type AttemptBar, type Segment, type SegmentKind } from "./timeline.js";
 
 /**
@@ -15,11 +15,21 @@ import { waitLabel, type AttemptBar, type Segment, type SegmentKind } from "./ti
  * which escapes what it interpolates, so nothing is escaped twice or forgotten.
  */
 
-/** Markup that is already HTML: what `h` builds, inserted as it is. */
+/**
+ * Markup that is already HTML: what `h` builds, inserted as it is. It keeps its pieces and joins
+ * them once, at the end: each template concatenating its children's text copied the page once per
+ * level of nesting, and at 1000 steps the garbage collector took more time than the drawing.
+ */
 class Html {
-  constructor(readonly text: string) {}
-  toString(): string {
-    return this.text;
+  constructor(readonly pieces: ReadonlyArray<string | Html>) {}
+  get text(): string {
+    const out: string[] = [];
+    const walk = (html: Html) => {
+      for (const piece of html.pieces) if (typeof piece === "string") out.push(piece);
+      else walk(piece);
+    };
+    walk(this);
+    return out.join("");
   }
 }
 
@@ -32,23 +42,26 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
-function part(value: Part): string {
-  if (value === undefined || value === null || value === false) return "";
-  if (value instanceof Html) return value.text;
-  if (Array.isArray(value)) return value.map(part).join("");
-  return escapeHtml(String(value));
+function push(out: Array<string | Html>, value: Part): void {
+  if (value === undefined || value === null || value === false) return;
+  if (value instanceof Html) out.push(value);
+  else if (Array.isArray(value)) for (const v of value as readonly Part[]) push(out, v);
+  else out.push(escapeHtml(String(value)));
 }
 
 /** A template of trusted markup whose interpolations are text (escaped) or markup (`Html`). */
 function h(strings: TemplateStringsArray, ...values: Part[]): Html {
-  let out = strings[0]!;
-  for (let i = 0; i < values.length; i++) out += part(values[i]) + strings[i + 1]!;
+  const out: Array<string | Html> = [strings[0]!];
+  for (let i = 0; i < values.length; i++) {
+    push(out, values[i]);
+    out.push(strings[i + 1]!);
+  }
   return new Html(out);
 }
 
 /** Markup made elsewhere and trusted as it is (Graphviz's SVG). */
 function trusted(markup: string): Html {
-  return new Html(markup);
+  return new Html([markup]);
 }
 
 export interface HtmlReportOptions {
@@ -86,7 +99,7 @@ ${legend(data)}
 ${data.graphSvg !== undefined ? h`<section id="graph" aria-labelledby="graph-h"><h2 id="graph-h">Graph</h2><div class="graph">${trusted(inlineGraph(data.graphSvg))}</div></section>` : ""}
 <section id="steps" aria-labelledby="steps-h">
 <h2 id="steps-h">Steps</h2>
-${stepTable(data)}
+${data.steps.length <= GRAPH_MAX_STEPS ? stepTable(data) : h`<p class="sub">${`${data.steps.length} steps: the table of them is left out; the timeline's rows link to each step's section below.`}</p>`}
 ${data.steps.map((s) => stepSection(s, data))}
 </section>
 </main>
@@ -203,7 +216,7 @@ function gantt(data: ReportData): Html {
     if (i % 2 === 1) parts.push(h`<rect class="stripe" x="0" y="${AXIS + i * ROW}" width="${WIDTH}" height="${ROW}"/>`);
   });
   if (t.rollback) {
-    parts.push(h`<g class="seg"><title>${`rollback · start ${at(t.rollback.start)} · ${formatDuration(t.rollback.end - t.rollback.start)}${t.rollback.passed === false ? " · a compensation failed" : ""}`}</title><rect class="rollback" x="${n(x(t.rollback.start))}" y="${AXIS}" width="${n(w(t.rollback.start, t.rollback.end))}" height="${height - AXIS - 8}"/></g>`);
+    parts.push(h`<g class="rollback-span"><title>${`rollback · start ${at(t.rollback.start)} · ${formatDuration(t.rollback.end - t.rollback.start)}${t.rollback.passed === false ? " · a compensation failed" : ""}`}</title><rect class="rollback" x="${n(x(t.rollback.start))}" y="${AXIS}" width="${n(w(t.rollback.start, t.rollback.end))}" height="${height - AXIS - 8}"/></g>`);
   }
   for (const tick of t.ticks) {
     const tx = n(x(tick));
@@ -215,22 +228,26 @@ function gantt(data: ReportData): Html {
 }
 
 function row(step: StepReport, top: number, x: (ms: number) => number, w: (a: number, b: number) => number, n: (v: number) => number): Html {
+  // Narrower than half a pixel at this scale: nobody sees or hovers it, and at 1000 steps such
+  // segments were a third of the page. Bars are always drawn (at least 1.5 px).
+  const invisible = (from: number, to: number) => x(to) - x(from) < 0.5;
   const r = step.row;
   const mid = top + ROW / 2;
   const id = r.step;
   const label = id.length > 28 ? `${id.slice(0, 27)}…` : id;
   const parts: Part[] = [];
-  parts.push(h`<a href="#step-${id}" class="label${r.critical ? " critical" : ""}${r.carried ? " carried" : ""}"><title>${id}</title><text x="8" y="${mid + 4}">${r.critical ? "◆ " : ""}${label}</text></a>`);
+  parts.push(h`<a href="#step-${id}" class="label${r.critical ? " critical" : ""}${r.carried ? " carried" : ""}">${label !== id ? h`<title>${id}</title>` : ""}<text x="8" y="${mid + 4}">${r.critical ? "◆ " : ""}${label}</text></a>`);
   if (r.carried) {
     const state = step.record?.state ?? r.state;
     parts.push(h`<text class="note" x="${LABEL + 6}" y="${mid + 4}">${`carried from an earlier run (${state})`}</text>`);
     return h`<g class="row" data-row="${id}">${parts}</g>`;
   }
   for (const s of r.segments) {
-    if (s.kind === "attempt" || s.kind === "test") continue;
+    // A wait that ended as it began held nothing up; drawn, it would only add noise (and bytes: a page per 1000 steps).
+    if (s.kind === "attempt" || s.kind === "test" || (invisible(s.start, s.end) && !s.open)) continue;
     const thin = s.kind.startsWith("wait-");
     const y = thin ? mid - WAIT / 2 : mid - BAR / 2;
-    parts.push(h`<g class="seg" data-kind="${s.kind}" tabindex="0" aria-label="${segmentText(id, s)}"><title>${segmentText(id, s)}</title><rect class="k-${s.kind}${s.passed === false ? " failed" : ""}${s.open ? " open" : ""}" x="${n(x(s.start))}" y="${y}" width="${n(w(s.start, s.end))}" height="${thin ? WAIT : BAR}" rx="2"/></g>`);
+    parts.push(h`<rect class="seg k-${s.kind}${s.passed === false ? " failed" : ""}${s.open ? " open" : ""}" data-kind="${s.kind}" x="${n(x(s.start))}" y="${y}" width="${n(w(s.start, s.end))}" height="${thin ? WAIT : BAR}"><title>${segmentText(id, s)}</title></rect>`);
   }
   for (const bar of r.attempts) {
     const text = barText(id, bar);
@@ -238,14 +255,14 @@ function row(step: StepReport, top: number, x: (ms: number) => number, w: (a: nu
     const bx = n(x(bar.start));
     const bw = n(w(bar.start, bar.end));
     const critical = r.critical && bar.passed;
-    const tests = bar.tests.map(
+    const tests = bar.tests.filter((test) => !invisible(test.start, test.end)).map(
       (test) =>
-        h`<g class="seg" data-kind="test" data-test="${test.test ?? 0}"><title>${segmentText(id, test)}</title><rect class="k-test${test.passed === false ? " failed" : ""}" x="${n(x(test.start))}" y="${mid - BAR / 2 + 3}" width="${n(w(test.start, test.end))}" height="${BAR - 6}" rx="1"/></g>`,
+        h`<rect class="seg k-test${test.passed === false ? " failed" : ""}" data-kind="test" data-test="${test.test ?? 0}" x="${n(x(test.start))}" y="${mid - BAR / 2 + 3}" width="${n(w(test.start, test.end))}" height="${BAR - 6}"><title>${segmentText(id, test)}</title></rect>`,
     );
     // A loser's bar ends in a torn edge: it was stopped, it did not finish.
     const torn = bar.cut ? h`<path class="torn" d="M${n(bx + bw)},${mid - BAR / 2} l-3,4 l3,4 l-3,4 l3,4"/>` : "";
     parts.push(
-      h`<a class="bar ${cls}" href="#step-${id}" data-step="${id}" data-attempt="${bar.attempt}" tabindex="0" aria-label="${text}"><title>${text}</title><rect class="k-attempt ${cls}${critical ? " critical" : ""}" x="${bx}" y="${mid - BAR / 2}" width="${bw}" height="${BAR}" rx="2"/>${tests}${torn}</a>`,
+      h`<a class="bar ${cls}" href="#step-${id}" data-step="${id}" data-attempt="${bar.attempt}" tabindex="0"><title>${text}</title><rect class="k-attempt ${cls}${critical ? " critical" : ""}" x="${bx}" y="${mid - BAR / 2}" width="${bw}" height="${BAR}"/>${tests}${torn}</a>`,
     );
   }
   if (r.attempts.length === 0 && !r.segments.some((s) => s.kind === "compensate")) {
@@ -345,17 +362,22 @@ function compensation(step: StepReport): Html {
   return h`<div class="compensation"><p class="head">compensation: ${c.passed ? "passed" : c.reason}${c.undone ? h` · undone by <code>${c.undone.slice(0, 12)}</code>` : ""}</p>${tail.length > 0 ? h`<pre>${tail.join("\n")}</pre>` : ""}</div>`;
 }
 
-function diffLine(line: string): Html {
-  if (line.startsWith("+++") || line.startsWith("---") || line.startsWith("diff --git")) return h`<b>${line}</b>\n`;
-  if (line.startsWith("+")) return h`<ins>${line}</ins>\n`;
-  if (line.startsWith("-")) return h`<del>${line}</del>\n`;
-  if (line.startsWith("@@")) return h`<i>${line}</i>\n`;
-  return h`${line}\n`;
+/** A diff's lines marked by kind. One string, not a template per line: a page of diffs is most of a big report. */
+function diffBody(text: string): Html {
+  const marked = text.split("\n").map((line) => {
+    const safe = escapeHtml(line);
+    if (line.startsWith("+++") || line.startsWith("---") || line.startsWith("diff --git")) return `<b>${safe}</b>`;
+    if (line.startsWith("+")) return `<ins>${safe}</ins>`;
+    if (line.startsWith("-")) return `<del>${safe}</del>`;
+    if (line.startsWith("@@")) return `<i>${safe}</i>`;
+    return safe;
+  });
+  return trusted(marked.join("\n") + "\n");
 }
 
 function diff(d: Diff, data: ReportData): Html {
   const what = d.source === "commit" ? h`commit <code>${d.ref.slice(0, 12)}</code>${data.timeline.branch ? h` on <code>${data.timeline.branch}</code>` : ""}` : h`what it left behind: <code>${d.ref}</code>`;
-  return h`<details class="diff"${d.source === "commit" ? "" : " open"}><summary>diff: ${what}${d.cut ? h` <small>(${d.cut})</small>` : ""}</summary>${d.text !== "" ? h`<pre class="diff">${d.text.split("\n").map(diffLine)}</pre>` : ""}</details>`;
+  return h`<details class="diff"${d.source === "commit" ? "" : " open"}><summary>diff: ${what}${d.cut ? h` <small>(${d.cut})</small>` : ""}</summary>${d.text !== "" ? h`<pre class="diff">${diffBody(d.text)}</pre>` : ""}</details>`;
 }
 
 // ----------------------------------------------------------------------------- style and script
@@ -418,8 +440,9 @@ h3{font-size:15px;margin:0 0 4px}
 .open{opacity:.75}
 .torn{fill:none;stroke:#fff;stroke-width:2}
 .rollback{fill:#fb8c00;opacity:.12}
-.bar:focus,.seg:focus,.bar:hover,.seg:hover{outline:none}
-.bar:focus rect.k-attempt,.bar:hover rect.k-attempt,.seg:focus rect,.seg:hover rect{stroke:#0969da;stroke-width:2.5}
+.chart rect.seg,.chart rect.k-attempt{rx:2px}
+.bar:focus{outline:none}
+.bar:focus rect.k-attempt,.bar:hover rect.k-attempt,rect.seg:hover{stroke:#0969da;stroke-width:2.5}
 .focused{min-height:1.5em;margin:6px 0 0;color:var(--muted);font-size:13px}
 .graph{overflow-x:auto;border:1px solid var(--line);border-radius:6px;padding:6px}
 .graph-svg{width:100%;height:auto}
@@ -451,4 +474,4 @@ code{font:12px ui-monospace,"DejaVu Sans Mono",monospace}
 `;
 
 /** Optional: says in words what the focused or hovered bar is (its <title> covers the mouse, not the keyboard). */
-const SCRIPT = `(function(){var info=document.getElementById("focused");if(!info)return;function show(e){var t=e.target;while(t&&t.getAttribute&&!t.getAttribute("aria-label"))t=t.parentNode;if(t&&t.getAttribute&&t.closest&&t.closest(".chart"))info.textContent=t.getAttribute("aria-label");}document.addEventListener("focusin",show);document.addEventListener("mouseover",show);})();`;
+const SCRIPT = `(function(){var info=document.getElementById("focused");if(!info)return;function show(e){for(var t=e.target;t&&t.querySelector;t=t.parentNode){var title=t.querySelector(":scope>title");if(title){if(t.closest(".chart"))info.textContent=title.textContent;return;}}}document.addEventListener("focusin",show);document.addEventListener("mouseover",show);})();`;

@@ -18,8 +18,11 @@ import { buildTimeline, lastRunEvents, stepDeps, type AttemptBar, type Timeline,
  * Everything read from a file is capped here, and what was cut is said where it was cut.
  */
 
-/** Lines of an attempt's log shown: its end, where an error usually is. */
+/** Lines of an attempt's log shown: its end, where an error usually is; fewer for one that passed. */
 export const LOG_LINES = 30;
+const PASSED_LOG_LINES = 10;
+/** All log tails together: the failed attempts' are kept first. */
+export const LOG_BUDGET = 128 * 1024;
 /** Bytes read from a log's end: enough for LOG_LINES lines of ordinary output, and no more. */
 const LOG_READ_BYTES = 16 * 1024;
 /** Lines of an acceptance test's output shown. */
@@ -27,9 +30,10 @@ export const TEST_LINES = 20;
 /** One step's diff: a reviewer reads this much on the page; the rest is a `git show` away. */
 export const DIFF_LINES = 400;
 export const DIFF_BYTES = 48 * 1024;
-/** All diffs together, so a run of thousands of steps still makes a page a browser opens at once. */
-export const DIFF_BUDGET = 1024 * 1024;
-/** Above this many steps the graph is left out: Graphviz's layout of it takes seconds, and nobody reads it. */
+/** All diffs together, so a run of thousands of steps still makes a page a browser opens at once (< 2 MB at 1000 steps). */
+export const DIFF_BUDGET = 384 * 1024;
+/** Above this many steps the graph is left out (Graphviz's layout of it takes seconds, and nobody
+ *  reads it), and so is the table of steps (the timeline's rows link to the same sections). */
 export const GRAPH_MAX_STEPS = 300;
 /** As the engine caps the failing test's output it puts in a retry's prompt (step-runner.ts). */
 const FEEDBACK_LINES = 40;
@@ -129,7 +133,7 @@ export async function readReportData(input: ReportInput): Promise<ReportData | u
       row,
       description: described.get(row.step) || undefined,
       record: run?.state.steps[row.step],
-      attempts: row.attempts.map((bar) => attemptReport(bar, own, paths, row.step, mask, rel)),
+      attempts: row.attempts.map((bar) => ({ bar, feedback: feedbackFor(bar.attempt, own), logTail: [], logCut: false })),
     };
     const wait = own.findLast((e): e is EventOf<"approval-wait"> => e.type === "approval-wait");
     const decided = own.findLast((e): e is EventOf<"approval-end"> => e.type === "approval-end");
@@ -144,6 +148,7 @@ export async function readReportData(input: ReportInput): Promise<ReportData | u
     return report;
   });
 
+  addLogTails(steps, paths, mask, rel, notes);
   await addDiffs(steps, projectRoot, paths, mask, rel, notes);
   let graphSvg: string | undefined;
   if (ws && input.graph !== false) {
@@ -166,10 +171,25 @@ function eventsByStep(events: readonly RunEvent[]): Map<string, StepEvent[]> {
   return byStep;
 }
 
-function attemptReport(bar: AttemptBar, own: StepEvent[], paths: WsPaths, step: string, mask: (l: string[]) => string[], rel: (f: string) => string): AttemptReport {
-  const file = bar.log !== undefined ? path.join(paths.root, bar.log) : paths.attemptLog(step, bar.attempt);
-  const { lines, cut } = tailLines(file, LOG_LINES);
-  return { bar, feedback: feedbackFor(bar.attempt, own), logTail: mask(lines), logFile: lines.length > 0 ? rel(file) : undefined, logCut: cut };
+/** The end of each attempt's log, failed and running attempts first, within LOG_BUDGET. */
+function addLogTails(steps: StepReport[], paths: WsPaths, mask: (l: string[]) => string[], rel: (f: string) => string, notes: string[]): void {
+  const wanted = steps.flatMap((step) => step.attempts.map((a) => ({ step: step.row.step, a })));
+  const order = wanted.filter((w) => !w.a.bar.passed).concat(wanted.filter((w) => w.a.bar.passed));
+  let budget = LOG_BUDGET;
+  let leftOut = 0;
+  for (const { step, a } of order) {
+    const file = a.bar.log !== undefined ? path.join(paths.root, a.bar.log) : paths.attemptLog(step, a.bar.attempt);
+    if (budget <= 0) {
+      if (fs.existsSync(file)) leftOut++;
+      continue;
+    }
+    const { lines, cut } = tailLines(file, a.bar.passed ? PASSED_LOG_LINES : LOG_LINES);
+    a.logTail = mask(lines);
+    a.logCut = cut;
+    if (lines.length > 0) a.logFile = rel(file);
+    budget -= lines.reduce((sum, l) => sum + l.length + 1, 0);
+  }
+  if (leftOut > 0) notes.push(`the log tails of ${leftOut} passed attempts are left out: the page keeps ${LOG_BUDGET / 1024} KB of logs (ws logs <id> --step <step> prints each)`);
 }
 
 /**

@@ -112,7 +112,7 @@ describe("ws report", () => {
     expect(snapshot).toContain('<span class="status s-running">running</span>');
     expect(barIds(snapshot)).toEqual(["build/1:passed"]);
     expect(segments(snapshot, "deploy").map((s) => s.kind)).toContain("wait-approval");
-    expect(rowOf(snapshot, "deploy")).toMatch(/class="k-wait-approval open"/);
+    expect(rowOf(snapshot, "deploy")).toMatch(/class="seg k-wait-approval open"/);
     expect(section(snapshot, "deploy")).toContain("Approval gate “Deploy to production?”: waiting for a decision");
     expect(ws(p, ["approve", "gate", "--step", "deploy"]).code).toBe(0);
     expect((await run.done).code).toBe(0);
@@ -160,7 +160,7 @@ describe("ws report", () => {
     const compB = segments(html, "b").find((s) => s.kind === "compensate")!;
     expect(compB.x).toBeLessThan(compA.x);
     expect(segments(html, "a").map((s) => s.kind)).toEqual(["wait-lane", "commit", "compensate"]);
-    expect(html).toMatch(/<g class="seg"><title>rollback · start/);
+    expect(html).toMatch(/<g class="rollback-span"><title>rollback · start/);
     expect(section(html, "b")).toMatch(/compensation: passed · undone by <code>[0-9a-f]{12}<\/code>/);
     expect(section(html, "b")).toContain("undo b");
     expect(section(html, "c")).toMatch(/diff: what it left behind: <code>\.worktrees\/comp\/steps\/c\/attempt-1\.leftover\.patch<\/code>/);

@@ -26,7 +26,7 @@ export const barIds = (html: string) => bars(html).map((b) => `${b.step}/${b.att
 /** One row's segment kinds (waits, commit, compensation; attempts are bars, tests inside them) with their x, in document order. */
 export function segments(html: string, step: string): Array<{ kind: string; x: number }> {
   const row = rowOf(html, step);
-  return [...row.matchAll(/<g class="seg" data-kind="([a-z-]+)"[^>]*>(?:<title>[^<]*<\/title>)?<rect class="[^"]*" x="([\d.]+)"/g)].map((m) => ({ kind: m[1]!, x: Number(m[2]) })).filter((s) => s.kind !== "test");
+  return [...row.matchAll(/<rect class="seg [^"]*" data-kind="([a-z-]+)"[^>]*? x="([\d.]+)"/g)].map((m) => ({ kind: m[1]!, x: Number(m[2]) })).filter((s) => s.kind !== "test");
 }
 
 export function rowOf(html: string, step: string): string {
