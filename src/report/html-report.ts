@@ -122,7 +122,7 @@ function figures(data: ReportData): Html {
     ["workers", `${t.workers}`, t.lanes > 0 ? `${t.lanes} used at once at most` : undefined],
     ["base commit", t.baseCommit !== undefined ? h`<code>${t.baseCommit.slice(0, 12)}</code>` : "-"],
     ["branch", t.branch !== undefined ? h`<code>${t.branch}</code>` : "none (ran in place)"],
-    ["started", new Date(t.startedAt).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC"), t.resume ? `a resume (run ${data.runs} in the log)` : data.runs > 1 ? `the last of ${data.runs} runs in the log` : undefined],
+    ["started", `${new Date(t.startedAt).toISOString().slice(11, 19)} UTC`, [new Date(t.startedAt).toISOString().slice(0, 10), t.resume ? `a resume (run ${data.runs} in the log)` : data.runs > 1 ? `the last of ${data.runs} runs in the log` : undefined].filter(Boolean).join(" · ")],
   ];
   return h`<dl class="figures">${rows.map(([k, v, note]) => h`<div><dt>${k}</dt><dd>${v}${note !== undefined ? h`<small>${note}</small>` : ""}</dd></div>`)}</dl>`;
 }
@@ -220,7 +220,7 @@ function gantt(data: ReportData): Html {
   }
   for (const tick of t.ticks) {
     const tx = n(x(tick));
-    parts.push(h`<line class="grid" x1="${tx}" y1="${AXIS - 6}" x2="${tx}" y2="${height - 8}"/><text class="tick" x="${tx}" y="${AXIS - 10}">${formatDuration(tick)}</text>`);
+    parts.push(h`<line class="grid" x1="${tx}" y1="${AXIS - 6}" x2="${tx}" y2="${height - 8}"/><text class="tick" x="${tx}" y="${AXIS - 10}">${tick === 0 ? "0" : formatDuration(tick)}</text>`);
   }
   data.steps.forEach((step, i) => parts.push(row(step, AXIS + i * ROW, x, w, n)));
   parts.push(h`</svg>`);
@@ -304,10 +304,12 @@ function shownState(step: StepReport): StepState {
 }
 
 function stepTable(data: ReportData): Html {
-  return h`<table class="summary"><thead><tr><th>step</th><th>state</th><th>attempts</th><th>duration</th><th>reason</th><th>cost</th></tr></thead><tbody>${data.steps.map((s) => {
+  // A run of shell steps reports no tokens: an empty column would only say nothing.
+  const cost = data.steps.some((s) => formatUsage(s.row.usage) !== "");
+  return h`<table class="summary"><thead><tr><th>step</th><th>state</th><th>attempts</th><th>duration</th><th>reason</th>${cost ? h`<th>cost</th>` : ""}</tr></thead><tbody>${data.steps.map((s) => {
     const r = s.row;
     const reason = r.carried ? "from an earlier run" : r.state === "passed" ? "" : (r.reason ?? "");
-    return h`<tr><td><a href="#step-${r.step}">${r.critical ? "◆ " : ""}${r.step}</a></td><td>${stateBadge(shownState(s))}</td><td>${r.attempts.length || ""}</td><td>${r.attempts.length > 0 ? formatDuration(r.durationMs) : ""}</td><td>${reason}</td><td>${formatUsage(r.usage)}</td></tr>`;
+    return h`<tr><td><a href="#step-${r.step}">${r.critical ? "◆ " : ""}${r.step}</a></td><td>${stateBadge(shownState(s))}</td><td>${r.attempts.length || ""}</td><td>${r.attempts.length > 0 ? formatDuration(r.durationMs) : ""}</td><td>${reason}</td>${cost ? h`<td>${formatUsage(r.usage)}</td>` : ""}</tr>`;
   })}</tbody></table>`;
 }
 
@@ -323,7 +325,8 @@ function stepSection(step: StepReport, data: ReportData): Html {
   ].filter(Boolean);
   const reason = r.carried ? (step.record?.reason ? formatReason(step.record.reason) : undefined) : r.reason;
   const why = state !== "passed" && reason !== undefined && reason !== state ? reason : undefined;
-  const detail = r.carried ? step.record?.detail : r.detail;
+  // The step's detail is mostly its last attempt's, which that attempt's entry shows already.
+  const detail = r.carried ? step.record?.detail : r.detail !== r.attempts.at(-1)?.detail ? r.detail : undefined;
   return h`<section id="step-${r.step}" class="step st-${state}">
 <h3>${r.step} ${stateBadge(state)}${why !== undefined ? h` <span class="reason">${why}</span>` : ""}</h3>
 ${facts.length > 0 ? h`<p class="facts">${facts.join(" · ")}</p>` : ""}${step.description ? h`<p class="description">${step.description}</p>` : ""}${detail ? h`<p class="detail">${detail}</p>` : ""}${approval(step)}${step.attempts.length > 0 ? h`<ol class="attempts">${step.attempts.map((a) => attempt(a))}</ol>` : ""}${step.compensation ? compensation(step) : ""}${step.diff ? diff(step.diff, data) : ""}
@@ -424,9 +427,8 @@ h3{font-size:15px;margin:0 0 4px}
 .k-attempt.r-cancelled{fill:${RESULT_FILL.cancelled}}
 .k-attempt.r-open{fill:${RESULT_FILL.open}}
 .k-attempt.critical{stroke:${CRITICAL_COLOR};stroke-width:2.5}
-.k-test{fill:#1b5e20;opacity:.55}
-.k-test.failed{fill:#7f0000;opacity:.7}
-.r-failed .k-test{fill:#7f0000}
+.k-test{fill:#00838f}
+.k-test.failed{fill:#6d0000}
 .k-commit{fill:#37474f}
 .k-compensate{fill:#fb8c00}
 .k-compensate.failed{fill:#bf360c}
