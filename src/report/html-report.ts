@@ -162,7 +162,7 @@ function legend(data: ReportData): Html {
     ["r-passed", "attempt passed"],
     ["r-failed", "attempt failed"],
     ["r-cut", "lost its race (cut off)"],
-    ["r-cancelled", "cancelled"],
+    ["r-cancelled", "cancelled or cut short"],
     ["r-open", "running"],
   ];
   const items = [
@@ -183,7 +183,7 @@ function barClass(bar: AttemptBar): string {
   if (bar.open) return "r-open";
   if (bar.cut) return "r-cut";
   if (bar.passed) return "r-passed";
-  return bar.reason === "cancelled" ? "r-cancelled" : "r-failed";
+  return bar.reason === "cancelled" || bar.reason === "interrupted" ? "r-cancelled" : "r-failed";
 }
 
 /** "+1.2s": times on the page are from the run's start, like the axis. */

@@ -116,10 +116,14 @@ export async function readReportData(input: ReportInput): Promise<ReportData | u
     notes.push("the workstream file changed since this run: the graph and the critical path follow the file as it is now");
   }
   const graph = ws ? buildGraph(ws) : undefined;
-  const timeline = buildTimeline({ events, deps: graph ? stepDeps(graph) : undefined, now });
-  if (!ws) notes.push("the workstream file could not be read: no graph, no critical path");
   const run = lastRun(projectRoot, wsId);
-  const status = run?.interrupted && run.state.runId === start.runId ? "interrupted" : timeline.status;
+  // A run whose process is gone ends at its last event, not at the moment the page is made.
+  const gone = run?.interrupted === true && run.state.runId === start.runId;
+  const timeline = buildTimeline({ events, deps: graph ? stepDeps(graph) : undefined, now: gone ? undefined : now });
+  if (!ws) notes.push("the workstream file could not be read: no graph, no critical path");
+  const status = gone ? "interrupted" : timeline.status;
+  // Its process is gone: what was open at its last event ended there, unfinished, not "running".
+  if (status === "interrupted") settleOpen(timeline);
 
   const secrets = secretValues([input.env, ...(ws ? ws.steps.map((s) => s.env) : []), ...(ws ? Object.values(ws.tools).map((t) => t.env) : [])]);
   const mask = (lines: string[]): string[] => (secrets.length === 0 ? lines : redactDeep({ tail: lines }, secrets).tail);
@@ -156,6 +160,17 @@ export async function readReportData(input: ReportInput): Promise<ReportData | u
     else graphSvg = await drawGraph(ws, projectRoot);
   }
   return { wsId, name: ws?.name, timeline, status, readAt: now, runs, steps, graphSvg, notes };
+}
+
+function settleOpen(timeline: Timeline): void {
+  for (const row of timeline.rows) {
+    for (const bar of row.attempts) {
+      if (!bar.open) continue;
+      bar.open = false;
+      bar.reason = "interrupted";
+    }
+    for (const segment of row.segments) segment.open = undefined;
+  }
 }
 
 type StepEvent = Extract<RunEvent, { step: string }>;

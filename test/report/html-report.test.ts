@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, gitProject, makeProject, rec, readEvents, recStep, waitFor, ws, wsAsync, type Project } from "../run/rig.js";
+import { cleanup, gitProject, makeProject, rec, readEvents, readRecord, recStep, waitFor, ws, wsAsync, type Project } from "../run/rig.js";
 import { barIds, bars, deployDemo, links, report, rowOf, section, segments } from "./report-page.js";
 
 afterEach(cleanup);
@@ -200,6 +200,27 @@ describe("ws report", () => {
     expect(barIds(html)).toEqual(["build/1:passed", "deploy/1:passed", "smoke/1:passed"]);
   });
 
+  it("a run whose process was killed: the page says interrupted and ends the step's bar where its events end, not running", async () => {
+    const p = makeProject([{ id: "gone", steps: [recStep("first"), recStep("stuck", ["--hang"], { depends_on: ["first"] })] }]);
+    const run = wsAsync(p, ["run", "gone"]);
+    await waitFor("stuck to start", () => readRecord(p).some((l) => l.id === "stuck" && l.event === "start"));
+    run.child.kill("SIGKILL");
+    await run.done;
+    const { html } = report(p, "gone");
+    expect(html).toContain('<span class="status s-interrupted">interrupted</span>');
+    expect(barIds(html)).toEqual(["first/1:passed", "stuck/1:cancelled"]);
+    expect(bars(html)[1]!.title).toMatch(/· interrupted$/);
+  });
+
+  it("what steps print is text on the page, never markup", () => {
+    const p = makeProject([{ id: "esc", steps: [{ id: "loud", run: "echo '<script>alert(1)</script> & \"x\"'; exit 1" }] }]);
+    expect(ws(p, ["run", "esc"]).code).toBe(1);
+    const { html } = report(p, "esc");
+    expect(html).not.toContain("<script>alert(1)");
+    expect(section(html, "loud")).toContain("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;");
+    expect(html.match(/<script>/g)).toHaveLength(1);
+  });
+
   it("an unknown id, or one that never ran, is one clear message and exit 2", () => {
     const p = makeProject([{ id: "never", steps: [recStep("a")] }]);
     const typo = ws(p, ["report", "nevr"]);
@@ -210,5 +231,8 @@ describe("ws report", () => {
     expect(fresh.stderr).toContain("never has not run yet: there is no run to report");
     expect(fresh.stderr).toContain("ws run never");
     expect(ws(p, ["report", "never", "--format", "pdf"]).code).toBe(2);
+    const none = ws(p, ["report"]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("ws report needs a workstream id");
   });
 });
