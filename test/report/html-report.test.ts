@@ -2,9 +2,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, gitProject, makeProject, rec, readEvents, readRecord, recStep, waitFor, ws, wsAsync, type Project } from "../run/rig.js";
+import { agentProject, cleanup as cleanupAgents, run as runAgents, ws as wsAgents } from "../agents/rig.js";
 import { barIds, bars, deployDemo, links, report, rowOf, section, segments } from "./report-page.js";
 
 afterEach(cleanup);
+afterEach(cleanupAgents);
 
 const DEMO = "ws-deploy-pipeline";
 
@@ -198,6 +200,23 @@ describe("ws report", () => {
     expect(html).toContain('<span class="status s-passed">passed</span>');
     expect(html).not.toContain('http-equiv="refresh"');
     expect(barIds(html)).toEqual(["build/1:passed", "deploy/1:passed", "smoke/1:passed"]);
+  });
+
+  it("agent steps: each attempt's and each step's cost and tokens, in its section and the table", () => {
+    const p = agentProject(
+      { id: "ws-cost", execution: { max_workers: 1 }, steps: [{ id: "c", tool: "claude", tasks: ["c"], file_scope: ["c.txt"] }, { id: "a", tool: "aider", tasks: ["a"], file_scope: ["a.txt"], retries: 1, acceptance_tests: ["grep -q good a.txt"] }] },
+      { plan: { claude: [{ cost: 0.5, tokens: { input: 1000, output: 200 }, write: { path: "c.txt", content: "c\n" } }], aider: [{ cost: 0.25, write: { path: "a.txt", content: "bad\n" } }, { cost: 0.5, write: { path: "a.txt", content: "good\n" } }] } },
+    );
+    expect(runAgents(p).code).toBe(0);
+    const r = wsAgents(p, ["report", p.wsId]);
+    expect(r.code, r.stderr).toBe(0);
+    const html = fs.readFileSync(r.stdout.trim(), "utf8");
+    expect(barIds(html)).toEqual(["c/1:passed", "a/1:failed", "a/2:passed"]);
+    expect(section(html, "c")).toMatch(/<p class="facts">1 attempt · [^<]* · \$0\.5000 1,200 tok<\/p>/);
+    expect(section(html, "a")).toMatch(/attempt 1 · aider · [^<]*tests_failed · \$0\.2500/);
+    expect(section(html, "a")).toMatch(/<p class="facts">2 attempts · [^<]*\$0\.7500 4,900 tok<\/p>/);
+    expect(html).toMatch(/<td>\$0\.7500 4,900 tok<\/td>/);
+    expect(section(html, "c")).toContain("<ins>+c</ins>");
   });
 
   it("a run whose process was killed: the page says interrupted and ends the step's bar where its events end, not running", async () => {
