@@ -329,9 +329,17 @@ function stepSection(step: StepReport, data: ReportData): Html {
   const detail = r.carried ? step.record?.detail : r.detail !== r.attempts.at(-1)?.detail ? r.detail : undefined;
   return h`<section id="step-${r.step}" class="step st-${state}">
 <h3>${r.step} ${stateBadge(state)}${why !== undefined ? h` <span class="reason">${why}</span>` : ""}</h3>
-${facts.length > 0 ? h`<p class="facts">${facts.join(" · ")}</p>` : ""}${step.description ? h`<p class="description">${step.description}</p>` : ""}${detail ? h`<p class="detail">${detail}</p>` : ""}${approval(step)}${step.attempts.length > 0 ? h`<ol class="attempts">${step.attempts.map((a) => attempt(a))}</ol>` : ""}${step.compensation ? compensation(step) : ""}${step.diff ? diff(step.diff, data) : ""}
+${facts.length > 0 ? h`<p class="facts">${facts.join(" · ")}</p>` : ""}${step.description ? h`<p class="description">${step.description}</p>` : ""}${detail ? h`<p class="detail">${detail}</p>` : ""}${activity(step, data)}${approval(step)}${step.attempts.length > 0 ? h`<ol class="attempts">${step.attempts.map((a) => attempt(a))}</ol>` : ""}${step.compensation ? compensation(step) : ""}${step.diff ? diff(step.diff, data) : ""}
 </section>
 `;
+}
+
+/** What a running agent did last (its adapter's activity events, folded into the step's record). */
+function activity(step: StepReport, data: ReportData): Html | "" {
+  const last = step.record?.activity;
+  if (data.status !== "running" || step.row.state !== "running" || !last) return "";
+  const spent = formatUsage(last.usage);
+  return h`<p class="activity">now (attempt ${last.attempt}): ${last.kind} ${last.text}${spent ? ` · ${spent} so far` : ""}</p>`;
 }
 
 const VIA: Record<string, string> = { flag: "ws run --approve", command: "ws approve / ws reject", prompt: "the run's terminal", timeout: "its timeout" };
@@ -457,7 +465,7 @@ section.step{border:1px solid var(--line);border-left:4px solid #8c959f;border-r
 ${(Object.keys(STATE_COLORS) as StepState[]).map((s) => `section.st-${s}{border-left-color:${STATE_COLORS[s].stroke}}`).join("\n")}
 section.step:target{box-shadow:0 0 0 3px #54aeff66}
 .reason{font-weight:400;color:var(--muted);font-family:ui-monospace,monospace;font-size:13px}
-.facts,.description,.detail,.approval,.sub{margin:2px 0;color:var(--muted)}
+.facts,.description,.detail,.approval,.activity,.sub{margin:2px 0;color:var(--muted)}
 .detail{color:#7f1d1d}
 .attempts{margin:6px 0;padding-left:22px}
 .attempt{margin:6px 0}
