@@ -97,8 +97,6 @@ export interface ReportInput {
   /** ws's environment: its secret-looking values are masked in what the page shows from files. */
   env: NodeJS.ProcessEnv;
   now?: number | undefined;
-  /** Draw the graph (Graphviz); off for a watch's rewrites, where it costs the most and changes least. */
-  graph?: boolean | undefined;
 }
 
 /** The report's data, or undefined when the workstream never ran. */
@@ -155,7 +153,7 @@ export async function readReportData(input: ReportInput): Promise<ReportData | u
   addLogTails(steps, paths, mask, rel, notes);
   await addDiffs(steps, projectRoot, paths, mask, rel, notes);
   let graphSvg: string | undefined;
-  if (ws && input.graph !== false) {
+  if (ws) {
     if (ws.steps.length > GRAPH_MAX_STEPS) notes.push(`the graph is left out: ${ws.steps.length} steps are more than a picture shows (ws graph ${wsId} --format svg draws it)`);
     else graphSvg = await drawGraph(ws, projectRoot);
   }
