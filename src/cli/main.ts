@@ -96,6 +96,12 @@ function buildProgram(run: Run): Command {
     .addOption(new Option("--format <format>", "output format (default: from -o's extension, else ascii)").choices(["ascii", "mermaid", "dot", "svg", "png", "json"]))
     .option("-o, --output <file>", "write to a file instead of stdout");
 
+  withId(program.command("report"), "the workstream whose last run to report", true, run, async () => (await import("./report.js")).reportCommand as Handler<object>, "report")
+    .description("write the last run as one self-contained HTML page: timeline, graph, each step's tests, diff and log")
+    .option("-o, --output <file>", "where to write it (default: .worktrees/<id>/report.html, or trace.json)")
+    .addOption(new Option("--format <format>", "html: the page; trace: Chrome Trace Event JSON (Perfetto, chrome://tracing)").choices(["html", "trace"]).default("html"))
+    .option("--watch", "rewrite the page as the run goes on, until it ends");
+
   program
     .command("validate")
     .description("check workstream files: schema, dependencies, cycles, file-scope conflicts")

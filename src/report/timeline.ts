@@ -278,6 +278,15 @@ export function buildTimeline(input: TimelineInput): Timeline {
         b.row.durationMs = event.durationMs;
         b.row.commit = event.commit;
         b.row.carried = false;
+        // The engine ends a race loser's attempt as "cancelled" (its process was stopped); only
+        // the step's end says why, so the cut is read here too.
+        if (event.reason.kind === "lost_race") {
+          const loser = b.row.attempts.at(-1);
+          if (loser && !loser.passed) {
+            loser.cut = true;
+            loser.reason = "lost_race";
+          }
+        }
         b.bar = undefined;
         return;
       }

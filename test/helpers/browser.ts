@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContextOptions, type Page } from "playwright-core";
 
 /**
  * A real browser for the tests that look at what ws draws: Debian's chromium (`.ci/run` installs
@@ -33,9 +33,9 @@ export async function closeBrowser(): Promise<void> {
   await (await b)?.close();
 }
 
-/** Opens `url` (a file:// URL or an http one) in a fresh page of the given size and waits for it to load. */
-export async function openPage(url: string, size = { width: 1280, height: 900 }): Promise<OpenedPage> {
-  const context = await (await browser()).newContext({ viewport: size });
+/** Opens `url` (a file:// URL or an http one) in a fresh page of the given size and waits for it to load; `options` go to its context (e.g. `javaScriptEnabled: false`). */
+export async function openPage(url: string, size = { width: 1280, height: 900 }, options: BrowserContextOptions = {}): Promise<OpenedPage> {
+  const context = await (await browser()).newContext({ ...options, viewport: size });
   const page = await context.newPage();
   const requests: string[] = [];
   const problems: string[] = [];

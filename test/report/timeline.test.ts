@@ -66,6 +66,17 @@ describe("buildTimeline", () => {
     expect(t.makespanMs).toBe(400);
   });
 
+  it("cuts a race loser off whose attempt ended cancelled and whose step ended lost_race (what the engine emits)", () => {
+    const events: RunEvent[] = [
+      start(["y"]),
+      { type: "step-start", at: at(10), step: "y", attempt: 1, tool: "shell" },
+      { type: "attempt-end", at: at(55), step: "y", attempt: 1, passed: false, reason: { kind: "cancelled" }, exitCode: null, signal: "SIGTERM", durationMs: 45, log: "l", tail: [] },
+      { type: "step-end", at: at(60), step: "y", state: "cancelled", reason: { kind: "lost_race" }, attempts: 1, durationMs: 45 },
+    ];
+    const bar = buildTimeline({ events, now: T0 + 100 }).rows[0]!.attempts[0]!;
+    expect(bar).toMatchObject({ cut: true, reason: "lost_race" });
+  });
+
   it("takes the last run of a log that holds several", () => {
     const events = [start(["a"]), start(["a"], { runId: "r2" })];
     expect(lastRunEvents(events)).toHaveLength(1);
