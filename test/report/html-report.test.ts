@@ -88,6 +88,32 @@ describe("ws report", () => {
     expect(html).not.toContain("sekrit-value-123456");
   });
 
+  it("--format trace: the same run as Chrome Trace Event JSON, an X slice per attempt with its tests inside, one thread per worker lane", () => {
+    const p = gitProject([
+      {
+        id: "traced",
+        steps: [
+          { id: "flaky", run: "echo v > out.txt", file_scope: ["out.txt"], retries: 1, acceptance_tests: [rec("check", "--fail-first", 1)] },
+          recStep("after", [], { depends_on: ["flaky"] }),
+        ],
+      },
+    ]);
+    expect(ws(p, ["run", "traced"]).code).toBe(0);
+    const r = ws(p, ["report", "traced", "--format", "trace", "-o", "t.json"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(path.join(p.dir, "t.json"));
+    type Slice = { name: string; ph: string; ts: number; dur?: number; pid: number; tid: number; args?: Record<string, unknown> };
+    const trace = JSON.parse(fs.readFileSync(path.join(p.dir, "t.json"), "utf8")) as { traceEvents: Slice[] };
+    const attempts = trace.traceEvents.filter((e) => e.ph === "X" && (e as { cat?: string }).cat === "attempt");
+    expect(attempts.map((e) => e.name)).toEqual([expect.stringContaining("flaky"), expect.stringContaining("flaky"), expect.stringContaining("after")]);
+    for (const attempt of attempts.slice(0, 2)) {
+      const inside = trace.traceEvents.filter((e) => (e as { cat?: string }).cat === "test" && e.tid === attempt.tid && e.ts >= attempt.ts && e.ts + (e.dur ?? 0) <= attempt.ts + attempt.dur!);
+      expect(inside).toHaveLength(1);
+    }
+    expect(trace.traceEvents.some((e) => e.ph === "M" && e.name === "thread_name")).toBe(true);
+    expect(ws(p, ["report", "traced", "--format", "svg"]).code).toBe(2);
+  });
+
   it("a race: the winner's bar passes, the loser's is cut off, and the group's dependent follows", () => {
     const p = makeProject([
       {
