@@ -194,6 +194,7 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
     reused: place.reused,
     runBase: place.runBase,
     estimateMs: plan.estimateMs,
+    setupMs: Math.round(clock.now() - started),
     expectedMs: plan.expectedMs,
     weights: plan.weights,
   });

@@ -40,6 +40,8 @@ export type RunEvent =
       branch?: string | undefined;
       /** Expected duration of the selected steps (from past runs), for an ETA; undefined without history. */
       estimateMs?: number | undefined;
+      /** ms the run spent before this event (choosing and preparing its worktree): part of its duration, measured for the next estimate. */
+      setupMs?: number | undefined;
       /** Expected duration of each selected step (ms; history medians), for progress weighted by work. */
       expectedMs?: Record<string, number> | undefined;
       /** Each selected step's share of the overall progress (step.weight, else from history, else 1). */

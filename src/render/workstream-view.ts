@@ -1,6 +1,7 @@
 import { criticalPath } from "../graph/critical-path.js";
 import { buildGraph } from "../graph/graph.js";
 import { waves } from "../graph/order.js";
+import { withGroupOrder } from "../graph/group-order.js";
 import { readHistory, stepWeights } from "../store/history.js";
 import { wsPaths } from "../store/paths.js";
 import type { RunState } from "../store/run-state.js";
@@ -38,5 +39,6 @@ export function workstreamView(workstream: Workstream, cwd: string, state?: RunS
   let last = path.length - 1;
   while (first <= last && (weights[path[first]!] ?? 0) === 0) first++;
   while (last >= first && (weights[path[last]!] ?? 0) === 0) last--;
-  return buildGraphView({ workstream, graph, waves: waves(graph), criticalPath: path.slice(first, last + 1), state: run });
+  // A sequential group's members each in a wave of their own, in the group's order: how they run.
+  return buildGraphView({ workstream, graph, waves: waves(withGroupOrder(workstream, graph)), criticalPath: path.slice(first, last + 1), state: run });
 }
