@@ -32,6 +32,7 @@ import { rollbackOrder, runCompensations } from "./compensation.js";
 import { ApprovalGates, type ApprovalSettings } from "./approvals.js";
 import { idRecord } from "../id-record.js";
 import { descendants } from "../graph/reachability.js";
+import { timeSaved } from "../events/time-saved.js";
 
 /** A run that ended with an approval gate held (rejected under on_reject "hold"): not a failure, not done. */
 export const HELD_EXIT = 4;
@@ -230,7 +231,8 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const exitCode = interrupted ? (options.signal?.reason === "SIGTERM" ? 143 : 130) : failed ? 1 : held ? HELD_EXIT : 0;
   const sequentialMs = (dispatcher.state ? stepRecords(dispatcher.state) : []).reduce((sum, r) => sum + (r.selected ? (r.durationMs ?? 0) : 0), 0);
   dispatcher.ending(at());
-  emit({ type: "run-end", at: at(), outcome: interrupted ? "cancelled" : failed ? "failed" : held ? "held" : "passed", exitCode, durationMs: clock.now() - started, sequentialMs });
+  const durationMs = clock.now() - started;
+  emit({ type: "run-end", at: at(), outcome: interrupted ? "cancelled" : failed ? "failed" : held ? "held" : "passed", exitCode, durationMs, sequentialMs, ...timeSaved(durationMs, sequentialMs, plan.maxWorkers) });
   return { kind: "finished", state: dispatcher.state!, exitCode, branch: place.branch };
 }
 

@@ -160,6 +160,14 @@ export type RunEvent =
       durationMs: number;
       /** Sum of the step durations: what running them one at a time would roughly cost. */
       sequentialMs: number;
+      /** sequentialMs minus durationMs (never below 0): the time saved against one at a time. */
+      savedMs?: number | undefined;
+      /** savedMs / sequentialMs (0..1). */
+      savedFraction?: number | undefined;
+      /** sequentialMs / (durationMs × workers) (0..1): parallel efficiency. */
+      efficiency?: number | undefined;
+      /** The run's worker limit the efficiency is measured against. */
+      workers?: number | undefined;
     });
 
 /** What an activity event reports (see activity). */

@@ -46,6 +46,7 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
     // Against the summed step times, not a measured one-at-a-time run (steps sharing the machine run slower).
     totals.push(["speedup", `${(state.sequentialMs / state.durationMs).toFixed(1)}x vs steps summed`]);
   }
+  totals.push(...parallelRows(state));
   const usage = totalUsage(state);
   if (usage?.costUsd !== undefined) totals.push(["cost", `$${usage.costUsd.toFixed(2)}`]);
   if (usage?.inputTokens !== undefined || usage?.outputTokens !== undefined) {
@@ -95,4 +96,14 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
     lines.push("## Graph", "", "```mermaid", mermaid.trimEnd(), "```", "");
   }
   return lines.join("\n");
+}
+
+/** The seeds' "Time Saved: 804ms" / "66% time saved" and parallel efficiency (actual vs theoretical). */
+function parallelRows(state: RunState): Array<[string, string]> {
+  const t = state.timeSaved;
+  if (!t) return [];
+  return [
+    ["time saved", `${formatDuration(t.savedMs)}, ${Math.round(t.savedFraction * 100)}% against one at a time (step times summed)`],
+    ["parallel efficiency", `${Math.round(t.efficiency * 100)}% (step times summed / (wall time × ${t.workers} worker${t.workers === 1 ? "" : "s"}))`],
+  ];
 }

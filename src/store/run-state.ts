@@ -3,6 +3,7 @@ import type { ActivityKind, ApprovalVia, EndReason, RunEvent, StepState, Usage }
 import { addUsage } from "../events/usage.js";
 import { unreachable } from "../events/run-event.js";
 import { idRecord } from "../id-record.js";
+import type { TimeSaved } from "../events/time-saved.js";
 
 /** What `ws status` shows for one step; folded from the events of a run. */
 export interface StepRecord {
@@ -59,6 +60,8 @@ export interface RunState {
   exitCode?: number | undefined;
   durationMs?: number | undefined;
   sequentialMs?: number | undefined;
+  /** Against one at a time, and how busy the workers were (run-end; see events/time-saved.ts). */
+  timeSaved?: TimeSaved | undefined;
   workdir: string;
   branch?: string | undefined;
   /** The commit the steps build on (worktree runs). */
@@ -214,6 +217,9 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       state.exitCode = event.exitCode;
       state.durationMs = event.durationMs;
       state.sequentialMs = event.sequentialMs;
+      state.timeSaved = event.savedMs !== undefined && event.savedFraction !== undefined && event.efficiency !== undefined && event.workers !== undefined
+        ? { savedMs: event.savedMs, savedFraction: event.savedFraction, efficiency: event.efficiency, workers: event.workers }
+        : undefined;
       for (const record of stepRecords(state)) {
         if (record.state === "running") {
           record.state = "cancelled";
