@@ -11,7 +11,7 @@ import { waitingText } from "../report/waiting.js";
 import { formatDuration } from "../format/duration.js";
 import { COMPACT, notSelected, UNSELECTED_ROWS } from "./summary-table.js";
 import { fitColumns } from "./fit-columns.js";
-import { progressOf } from "../report/progress.js";
+import { progressInput, progressOf, stepShares } from "../report/progress.js";
 
 export interface StatusOptions {
   wsId?: string;
@@ -30,15 +30,10 @@ export async function readAllStatus(ctx: CliContext): Promise<Array<{ id: string
 /** For a run in progress: its elapsed time, the share of the expected work done, and the ETA. */
 function runProgress(state: RunState, interrupted: boolean): string {
   if (state.status !== "running" || interrupted) return "";
-  const elapsed = Date.now() - Date.parse(state.startedAt);
-  const records = stepRecords(state).filter((r) => r.selected);
-  const p = progressOf({
-    selected: records.map((r) => r.id),
-    ended: (id) => !["pending", "running"].includes(state.steps[id]?.state ?? "pending"),
-    expectedMs: state.expectedMs,
-    estimateMs: state.estimateMs,
-    elapsedMs: elapsed,
-  });
+  const now = Date.now();
+  const elapsed = now - Date.parse(state.startedAt);
+  // The live view's figure, from the same state: weights and $WS_PROGRESS included.
+  const p = progressOf(progressInput(state, now));
   const share = p.fraction !== undefined ? ` · ${Math.floor(p.fraction * 100)}% of the expected work done` : "";
   return ` · elapsed ${formatDuration(elapsed)}${share}${p.etaMs !== undefined ? ` · ETA ${formatDuration(p.etaMs)}` : ""}`;
 }
@@ -125,7 +120,7 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
       lines.push(...(await adviceLines(await mergeAdvice(ctx, report.state))));
     }
     const closing = [headline, ...lines.slice(table)];
-    return { text: lines.join("\n"), running, json: JSON.stringify({ ...report.state, interrupted: report.interrupted }, null, 2), report, closing };
+    return { text: lines.join("\n"), running, json: JSON.stringify({ ...withProgress(report.state), interrupted: report.interrupted }, null, 2), report, closing };
   };
 
   if (!options.watch) {
@@ -210,4 +205,20 @@ function summarize(report: LastRun) {
     passed: records.filter((r) => r.state === "passed").length,
     total: records.length,
   };
+}
+
+/**
+ * The state as `--json` gives it: each selected step with its `weight` (its share of the run,
+ * summing to 1) and `progress` (0..1: ended 1, running what it wrote to $WS_PROGRESS), and the
+ * run's `progress` (done, total, fraction, etaMs) as the live view computes it.
+ */
+function withProgress(state: RunState): RunState & { progress?: ReturnType<typeof progressOf> } {
+  const now = Date.now();
+  const input = progressInput(state, now);
+  const shares = stepShares(input);
+  const steps = { ...state.steps };
+  for (const [id, share] of shares) if (steps[id]) steps[id] = { ...steps[id], ...share };
+  const progress = progressOf(input);
+  // Once the run ended there is no ETA to give (progressOf says 0 for a run whose steps all ended).
+  return { ...state, steps, progress: state.status === "running" ? progress : { ...progress, etaMs: undefined } };
 }

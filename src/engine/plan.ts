@@ -81,12 +81,17 @@ function simulatedMs(ws: Workstream, graph: Graph, durations: number[], inRun: (
 }
 
 /**
- * A step's share of the run's progress, against an average step (1): its `weight` when set,
- * else its past duration over the mean past duration of the steps that have one, else 1.
+ * A step's share of the run's progress, against an average step (1): its `weight` when set, else
+ * its past duration over the mean past duration of the steps that have one, else (a first run)
+ * the structure's: a step group counts as one step, its share split among its members, as seed
+ * 003 reports it (init 33 %, three parallel workers 11.11 % each, the merge 33 %).
  */
 function progressWeights(ws: Workstream, durations: number[], known: boolean[], inRun: (i: number) => boolean): Record<string, number> | undefined {
-  // Without an explicit weight, expectedMs (or 1 each) says the same: no second map of every step in run-start.
-  if (!ws.steps.some((step, i) => inRun(i) && step.weight !== undefined)) return undefined;
+  const explicit = ws.steps.some((step, i) => inRun(i) && step.weight !== undefined);
+  const firstRun = !known.some((k, i) => k && inRun(i));
+  const structure = firstRun ? groupShares(ws, inRun) : undefined;
+  // Without an explicit weight or a group, expectedMs (or 1 each) says the same: no second map of every step in run-start.
+  if (!explicit && !structure) return undefined;
   const past = durations.filter((_, i) => known[i]);
   const mean = past.length > 0 ? past.reduce((a, b) => a + b, 0) / past.length : 0;
   const weights = idRecord<number>();
@@ -94,7 +99,20 @@ function progressWeights(ws: Workstream, durations: number[], known: boolean[], 
     if (!inRun(i)) return;
     const byHistory = known[i] && mean > 0 ? (durations[i] ?? 0) / mean : undefined;
     // A step that took no measurable time still counts for something, or its end moves nothing.
-    weights[step.id] = step.weight ?? Math.max(0.01, byHistory ?? 1);
+    weights[step.id] = step.weight ?? Math.max(0.01, byHistory ?? structure?.get(i) ?? 1);
   });
   return weights;
+}
+
+/** Node → 1 / (selected members of its first group); undefined when no group has a selected member. */
+function groupShares(ws: Workstream, inRun: (i: number) => boolean): Map<number, number> | undefined {
+  // The first step of an id, as the graph's index keeps it.
+  const index = new Map<string, number>();
+  ws.steps.forEach((step, i) => index.has(step.id) || index.set(step.id, i));
+  const shares = new Map<number, number>();
+  for (const group of ws.stepGroups) {
+    const members = [...new Set(group.steps.map((id) => index.get(id)).filter((i): i is number => i !== undefined && inRun(i) && !shares.has(i)))];
+    for (const m of members) shares.set(m, 1 / members.length);
+  }
+  return shares.size > 0 ? shares : undefined;
 }

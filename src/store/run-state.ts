@@ -42,6 +42,8 @@ export interface StepRecord {
   approval?: { approved: boolean; by: string; at: string; via: ApprovalVia; reason?: string | undefined } | undefined;
   /** Its latest activity (what the agent did last, and its usage so far), kept after the step ends. */
   activity?: { at: string; attempt: number; kind: ActivityKind; text: string; usage?: Usage | undefined } | undefined;
+  /** What its running attempt last wrote to $WS_PROGRESS (0..1): ws status counts it as the live view does. */
+  progress?: number | undefined;
   /** Whether this run selected the step (false: left as it was by --only/--from/--resume). */
   selected: boolean;
 }
@@ -74,6 +76,8 @@ export interface RunState {
   estimateMs?: number | undefined;
   /** Expected duration per selected step (ms), for progress weighted by work. */
   expectedMs?: Record<string, number> | undefined;
+  /** Each selected step's share of the progress when the plan gave one (run-start's weights). */
+  weights?: Record<string, number> | undefined;
   /** The rollback of this run's passed steps: running (a kill -9 leaves it so: --resume finishes it), or done. */
   rollback?: { state: "running" | "passed" | "failed"; steps: string[] } | undefined;
 }
@@ -121,6 +125,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       order: [...event.steps],
       estimateMs: event.estimateMs,
       expectedMs: event.expectedMs,
+      weights: event.weights,
       steps,
       breakers: idRecord(),
     };
@@ -151,6 +156,8 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         step.usage = addUsage(step.usage, event.usage);
         step.commitPending = event.passed || undefined;
         step.inAttempt = undefined;
+        // A retry starts its work again.
+        step.progress = undefined;
         if (event.reason.kind === "cancelled") step.interrupted = (step.interrupted ?? 0) + 1;
         step.detail = event.passed ? undefined : event.detail;
         if (event.free) step.waiting = { reason: "quota", until: event.resetAt };
@@ -170,6 +177,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         step.outputs = event.outputs;
         step.detail = event.detail ?? (event.state === "passed" ? undefined : step.detail);
         step.waiting = undefined;
+        step.progress = undefined;
         step.selected = true;
       }
       break;
@@ -195,8 +203,10 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
     case "activity":
       if (step) step.activity = { at: event.at, attempt: event.attempt, kind: event.kind, text: event.text, usage: event.usage };
       break;
-    case "step-wait":
     case "progress":
+      if (step) step.progress = event.fraction;
+      break;
+    case "step-wait":
       // Live only (the reporter shows it); the state keeps what a step ended with.
       break;
     case "rollback-start":
@@ -328,4 +338,5 @@ const OPTIONAL = Object.keys({
   waiting: true,
   approval: true,
   activity: true,
+  progress: true,
 } satisfies Record<Exclude<keyof StepRecord, "id" | "state" | "attempts" | "selected">, true>) as Array<keyof StepRecord>;
