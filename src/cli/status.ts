@@ -12,6 +12,7 @@ import { formatDuration } from "../format/duration.js";
 import { COMPACT, notSelected, UNSELECTED_ROWS } from "./summary-table.js";
 import { fitColumns } from "./fit-columns.js";
 import { progressInput, progressOf, stepShares } from "../report/progress.js";
+import { runSpans, spanLines, type SpanTiming } from "../report/group-timing.js";
 
 export interface StatusOptions {
   wsId?: string;
@@ -105,6 +106,7 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
       if (values) for (const [k, v] of Object.entries(values)) outputs.push(`  ${id}.${k} = ${JSON.stringify(v)}`);
     }
     if (outputs.length > 0) lines.push("outputs:", ...outputs);
+    lines.push(...timingLines(report.state));
     const rollback = report.state.rollback;
     if (rollback) {
       const failedComp = rollback.steps.filter((id) => report.state.steps[id]?.compensation?.state === "failed");
@@ -212,7 +214,7 @@ function summarize(report: LastRun) {
  * summing to 1) and `progress` (0..1: ended 1, running what it wrote to $WS_PROGRESS), and the
  * run's `progress` (done, total, fraction, etaMs) as the live view computes it.
  */
-function withProgress(state: RunState): RunState & { progress?: ReturnType<typeof progressOf> } {
+function withProgress(state: RunState): Omit<RunState, "groups" | "waves"> & { progress?: ReturnType<typeof progressOf>; groups?: SpanTiming[]; waves?: SpanTiming[] } {
   const now = Date.now();
   const input = progressInput(state, now);
   const shares = stepShares(input);
@@ -220,5 +222,19 @@ function withProgress(state: RunState): RunState & { progress?: ReturnType<typeo
   for (const [id, share] of shares) if (steps[id]) steps[id] = { ...steps[id], ...share };
   const progress = progressOf(input);
   // Once the run ended there is no ETA to give (progressOf says 0 for a run whose steps all ended).
-  return { ...state, steps, progress: state.status === "running" ? progress : { ...progress, etaMs: undefined } };
+  const spans = runSpans(state);
+  return {
+    ...state,
+    steps,
+    progress: state.status === "running" ? progress : { ...progress, etaMs: undefined },
+    // Each group's and wave's members with their start, end and duration.
+    groups: state.groups ? spans.groups : undefined,
+    waves: state.waves ? spans.waves : undefined,
+  };
+}
+
+/** Each step group's and each wave's start, end and duration (a wave list only when there are several). */
+function timingLines(state: RunState): string[] {
+  const { groups, waves } = runSpans(state);
+  return [...spanLines("groups", groups, formatDuration), ...(waves.length > 1 ? spanLines("waves", waves, formatDuration) : [])];
 }

@@ -34,6 +34,9 @@ import { idRecord } from "../id-record.js";
 import { descendants } from "../graph/reachability.js";
 import { timeSaved } from "../events/time-saved.js";
 
+/** Past this many selected steps, run-start carries no waves (nor does status time them). */
+const WAVE_STEPS = 2000;
+
 /** A run that ended with an approval gate held (rejected under on_reject "hold"): not a failure, not done. */
 export const HELD_EXIT = 4;
 
@@ -198,6 +201,9 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
     setupMs: Math.round(clock.now() - started),
     expectedMs: plan.expectedMs,
     weights: plan.weights,
+    groups: ws.stepGroups.length > 0 ? ws.stepGroups.map((g) => ({ id: g.id, steps: [...g.steps] })) : undefined,
+    // Waves cost ~30 ms and a list of every step at 50 000 steps; a wave table that long helps nobody.
+    waves: selected.size <= WAVE_STEPS ? plan.waves : undefined,
   });
   for (const message of startWarnings(options, p, place)) emit({ type: "warning", at: at(), message });
   const lanes = place.git.lanes?.pool;

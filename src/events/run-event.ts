@@ -46,6 +46,10 @@ export type RunEvent =
       expectedMs?: Record<string, number> | undefined;
       /** Each selected step's share of the overall progress (step.weight, else from history, else 1). */
       weights?: Record<string, number> | undefined;
+      /** The file's step groups (their members), for each group's timing in status and the reports. */
+      groups?: Array<{ id: string; steps: string[] }> | undefined;
+      /** The plan's waves of selected steps, for each wave's timing; left out past WAVE_STEPS steps (see run-workstream.ts). */
+      waves?: string[][] | undefined;
       /** What a worktree run started from: the working tree (with `uncommitted` files beyond
        *  HEAD, the first few named in `sample`) or the ref given with --base. */
       base?: { source: string; commit: string; uncommitted: number; sample: string[] } | undefined;

@@ -6,6 +6,7 @@ import { totalUsage, type RunState, type StepRecord } from "../store/run-state.j
 import { formatUsage } from "../format/usage.js";
 import { stripAnsi } from "../format/ansi.js";
 import type { Workstream } from "../workstream/model.js";
+import { runSpans } from "./group-timing.js";
 
 /**
  * The Markdown page a CI job shows for a run (GitHub's step summary): outcome, totals, one table
@@ -65,6 +66,8 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
   }
   lines.push("");
 
+  lines.push(...timingSection(state));
+
   if (state.rollback) {
     lines.push(`## Rollback (${state.rollback.state})`, "", "| step | compensation | log |", "|---|---|---|");
     for (const id of state.rollback.steps) {
@@ -106,4 +109,18 @@ function parallelRows(state: RunState): Array<[string, string]> {
     ["time saved", `${formatDuration(t.savedMs)}, ${Math.round(t.savedFraction * 100)}% against one at a time (step times summed)`],
     ["parallel efficiency", `${Math.round(t.efficiency * 100)}% (step times summed / (wall time × ${t.workers} worker${t.workers === 1 ? "" : "s"}))`],
   ];
+}
+
+/** Each step group's and wave's start, end and duration, as the seeds report each phase. */
+function timingSection(state: RunState): string[] {
+  const { groups, waves } = runSpans(state);
+  const rows = [...groups.map((s) => ["group", s] as const), ...(waves.length > 1 ? waves.map((s) => ["wave", s] as const) : [])];
+  if (rows.length === 0) return [];
+  const out = ["## Groups and waves", "", "| | name | steps | started | ended | duration |", "|---|---|---:|---|---|---:|"];
+  for (const [kind, s] of rows) {
+    const name = kind === "wave" ? s.id.replace(/^wave /, "") : s.id;
+    out.push(`| ${kind} | ${cell(name)} | ${s.steps.length} | ${s.startedAt ?? ""} | ${s.endedAt ?? ""} | ${s.durationMs === undefined ? "" : formatDuration(s.durationMs)} |`);
+  }
+  out.push("");
+  return out;
 }

@@ -78,6 +78,9 @@ export interface RunState {
   expectedMs?: Record<string, number> | undefined;
   /** Each selected step's share of the progress when the plan gave one (run-start's weights). */
   weights?: Record<string, number> | undefined;
+  /** The file's step groups and the plan's waves, from run-start: what group and wave timing read. */
+  groups?: Array<{ id: string; steps: string[] }> | undefined;
+  waves?: string[][] | undefined;
   /** The rollback of this run's passed steps: running (a kill -9 leaves it so: --resume finishes it), or done. */
   rollback?: { state: "running" | "passed" | "failed"; steps: string[] } | undefined;
 }
@@ -126,6 +129,8 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       estimateMs: event.estimateMs,
       expectedMs: event.expectedMs,
       weights: event.weights,
+      groups: event.groups,
+      waves: event.waves,
       steps,
       breakers: idRecord(),
     };
