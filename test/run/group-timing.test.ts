@@ -69,7 +69,7 @@ describe("group and wave timing", () => {
 
   it("a group is running from its first member's start until every member ended; not started before", () => {
     const at = (s: number) => new Date(Date.UTC(2026, 11, 6, 12, 0, s)).toISOString();
-    const start = { type: "run-start", at: at(0), runId: "r", wsId: "w", file: "f", hash: "h", steps: ["a", "b", "c"], selected: ["a", "b", "c"], maxWorkers: 2, pid: 1, resume: false, workdir: "/w" } as const;
+    const start: RunEvent = { type: "run-start", at: at(0), runId: "r", wsId: "w", file: "f", hash: "h", steps: ["a", "b", "c"], selected: ["a", "b", "c"], maxWorkers: 2, pid: 1, resume: false, workdir: "/w" };
     const events: RunEvent[] = [
       start,
       { type: "step-start", at: at(1), step: "a", attempt: 1, tool: "shell" },
