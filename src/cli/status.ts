@@ -214,7 +214,7 @@ function summarize(report: LastRun) {
  * summing to 1) and `progress` (0..1: ended 1, running what it wrote to $WS_PROGRESS), and the
  * run's `progress` (done, total, fraction, etaMs) as the live view computes it.
  */
-function withProgress(state: RunState): Omit<RunState, "groups" | "waves"> & { progress?: ReturnType<typeof progressOf>; groups?: SpanTiming[]; waves?: SpanTiming[] } {
+function withProgress(state: RunState): Omit<RunState, "groups" | "waves"> & { progress?: ReturnType<typeof progressOf> & { elapsedMs?: number | undefined }; groups?: SpanTiming[]; waves?: SpanTiming[] } {
   const now = Date.now();
   const input = progressInput(state, now);
   const shares = stepShares(input);
@@ -226,7 +226,8 @@ function withProgress(state: RunState): Omit<RunState, "groups" | "waves"> & { p
   return {
     ...state,
     steps,
-    progress: state.status === "running" ? progress : { ...progress, etaMs: undefined },
+    // With the elapsed time the ETA was computed at: elapsed + ETA is the run's expected length.
+    progress: state.status === "running" ? { ...progress, elapsedMs: input.elapsedMs } : { ...progress, etaMs: undefined },
     // Each group's and wave's members with their start, end and duration.
     groups: state.groups ? spans.groups : undefined,
     waves: state.waves ? spans.waves : undefined,

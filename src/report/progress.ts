@@ -27,6 +27,8 @@ export interface ProgressInput {
   /** The plan's estimate of the whole run (ms). */
   estimateMs?: number | undefined;
   elapsedMs: number;
+  /** Of elapsedMs, the time before the first step started (its worktree made): no part of the run's pace. */
+  beforeWorkMs?: number | undefined;
 }
 
 export function progressOf(input: ProgressInput): Progress {
@@ -44,7 +46,10 @@ export function progressOf(input: ProgressInput): Progress {
   if (done === total) return { done, total, fraction: fraction === undefined ? undefined : 1, etaMs: 0 };
   const f = fraction ?? (total > 0 ? done / total : 0);
   const byPlan = input.estimateMs === undefined ? undefined : input.estimateMs - input.elapsedMs;
-  const byPace = f > 0 ? (input.elapsedMs * (1 - f)) / f : undefined;
+  // The pace of the work itself: the first worktree (up to a second on a loaded machine) is made
+  // once, and counted into the pace it made a first run's ETA at its first step end 2-3x long.
+  const working = Math.max(0, input.elapsedMs - (input.beforeWorkMs ?? 0));
+  const byPace = f > 0 ? (working * (1 - f)) / f : undefined;
   // Early the plan knows best; the further the run, the more its own pace tells. No plan (a
   // first run): the pace alone, once some work is done.
   let eta = byPlan === undefined ? byPace : byPace === undefined ? byPlan : (1 - f) * byPlan + f * byPace;
@@ -66,7 +71,13 @@ export function progressText(p: Progress, formatDuration: (ms: number) => string
  */
 export function progressInput(state: RunState, nowMs: number): ProgressInput {
   const selected: string[] = [];
-  for (const record of stepRecords(state)) if (record.selected) selected.push(record.id);
+  let firstStart = Infinity;
+  for (const record of stepRecords(state)) {
+    if (!record.selected) continue;
+    selected.push(record.id);
+    if (record.startedAt !== undefined) firstStart = Math.min(firstStart, Date.parse(record.startedAt));
+  }
+  const startedAt = Date.parse(state.startedAt);
   return {
     selected,
     ended: (id) => {
@@ -77,7 +88,8 @@ export function progressInput(state: RunState, nowMs: number): ProgressInput {
     weights: state.weights,
     partial: (id) => state.steps[id]?.progress,
     estimateMs: state.estimateMs,
-    elapsedMs: nowMs - Date.parse(state.startedAt),
+    elapsedMs: nowMs - startedAt,
+    beforeWorkMs: firstStart === Infinity ? undefined : Math.max(0, firstStart - startedAt),
   };
 }
 

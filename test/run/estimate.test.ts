@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, gitProject, ws, type Project } from "./rig.js";
+import { cleanup, gitProject, waitFor, ws, wsAsync, type Project } from "./rig.js";
 
 afterEach(cleanup);
 
@@ -61,6 +61,36 @@ describe("the estimate knows groups, workers and ws's own time", () => {
     }
     for (const [id, ratio] of Object.entries(ratios)) {
       expect({ id, ratio, within: ratio <= 1.25 && ratio >= 1 / 1.25 }).toMatchObject({ id, within: true });
+    }
+  });
+
+  it("on a first run (no history), elapsed + the ETA ws status gives mid-run is within 2x of the run's length", async () => {
+    // Steps long enough that a status read lands mid-run; the same shapes as above.
+    const slower = (doc: typeof SEQUENTIAL | typeof CAPPED | typeof CHAIN, run: string) => ({ ...doc, steps: doc.steps.map((s) => ({ ...s, run })) });
+    const ratios: Record<string, number> = {};
+    for (const doc of [slower(SEQUENTIAL, "sleep 0.3"), slower(CAPPED, "sleep 0.3"), slower(CHAIN, "sleep 0.1")]) {
+      const p = gitProject([doc]);
+      const running = wsAsync(p, ["run", doc.id]);
+      type Status = { status: string; startedAt: string; endedAt?: string; progress?: { done: number; total: number; etaMs?: number; elapsedMs?: number } };
+      // The first read with some work done and an ETA: the pace alone gives it on a first run.
+      const mid = await waitFor(`${doc.id} mid-run`, () => {
+        const r = ws(p, ["status", doc.id, "--json"]);
+        if (r.code !== 0 || !r.stdout.startsWith("{")) return undefined;
+        const s = JSON.parse(r.stdout) as Status;
+        if (s.status !== "running") return s.status === "passed" ? s : undefined;
+        return s.progress && s.progress.done > 0 && s.progress.etaMs !== undefined ? s : undefined;
+      });
+      expect((await running.done).code).toBe(0);
+      // A run so quick that no read landed mid-run has nothing to compare: the shapes above are slow enough for that.
+      expect(mid.status).toBe("running");
+      const end = JSON.parse(ws(p, ["status", doc.id, "--json"]).stdout) as Status;
+      const length = Date.parse(end.endedAt!) - Date.parse(end.startedAt);
+      const expected = mid.progress!.elapsedMs! + mid.progress!.etaMs!;
+      ratios[doc.id] = length / expected;
+      console.log(`${doc.id} (first run): expected ${expected} ms at ${mid.progress!.done}/${mid.progress!.total} done, took ${length} ms`);
+    }
+    for (const [id, ratio] of Object.entries(ratios)) {
+      expect({ id, ratio, within: ratio <= 2 && ratio >= 1 / 2 }).toMatchObject({ id, within: true });
     }
   });
 });
