@@ -41,6 +41,7 @@ describe("the estimate knows groups, workers and ws's own time", () => {
     expect(dry.stdout).toContain("critical path: a → b → c → d");
     const graph = JSON.parse(ws(p, ["graph", "seq", "--format", "json"]).stdout) as { waves: string[][] };
     expect(graph.waves).toEqual([["a"], ["b"], ["c"], ["d"]]);
+    expect((JSON.parse(ws(p, ["graph", "seq", "--format", "json"]).stdout) as { criticalPath: string[] }).criticalPath).toEqual(["a", "b", "c", "d"]);
   });
 
   it("after one run, the second run's estimate is within 1.25x of what it took, on each case", () => {
