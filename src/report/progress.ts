@@ -87,7 +87,8 @@ export function progressInput(state: RunState, nowMs: number): ProgressInput {
     expectedMs: state.expectedMs,
     weights: state.weights,
     partial: (id) => state.steps[id]?.progress,
-    estimateMs: state.estimateMs,
+    // The estimate counts the set-up before run-start (as the run's duration does); elapsed starts after it.
+    estimateMs: state.estimateMs === undefined ? undefined : state.estimateMs - (state.setupMs ?? 0),
     elapsedMs: nowMs - startedAt,
     beforeWorkMs: firstStart === Infinity ? undefined : Math.max(0, firstStart - startedAt),
   };

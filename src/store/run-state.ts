@@ -74,6 +74,8 @@ export interface RunState {
   breakers: Record<string, { state: "closed" | "open" | "half-open"; failures: number }>;
   /** The plan's estimate of the run's wall time (history medians), when there was history. */
   estimateMs?: number | undefined;
+  /** What the run spent before its run-start (its worktree): inside estimateMs and durationMs, before startedAt. */
+  setupMs?: number | undefined;
   /** Expected duration per selected step (ms), for progress weighted by work. */
   expectedMs?: Record<string, number> | undefined;
   /** Each selected step's share of the progress when the plan gave one (run-start's weights). */
@@ -127,6 +129,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       base: event.runBase ?? previous?.base,
       order: [...event.steps],
       estimateMs: event.estimateMs,
+      setupMs: event.setupMs,
       expectedMs: event.expectedMs,
       weights: event.weights,
       groups: event.groups,
