@@ -12,7 +12,7 @@ import { formatDuration } from "../format/duration.js";
 import { COMPACT, notSelected, UNSELECTED_ROWS } from "./summary-table.js";
 import { fitColumns } from "./fit-columns.js";
 import { progressInput, progressOf, stepShares } from "../report/progress.js";
-import { runSpans, spanLines, type SpanTiming } from "../report/group-timing.js";
+import { listedWaves, runSpans, spanLines, type SpanTiming } from "../report/group-timing.js";
 
 export interface StatusOptions {
   wsId?: string;
@@ -234,8 +234,8 @@ function withProgress(state: RunState): Omit<RunState, "groups" | "waves"> & { p
   };
 }
 
-/** Each step group's and each wave's start, end and duration (a wave list only when there are several). */
+/** Each step group's and each wave's start, end and duration (waves only when one holds several steps). */
 function timingLines(state: RunState): string[] {
   const { groups, waves } = runSpans(state);
-  return [...spanLines("groups", groups, formatDuration), ...(waves.length > 1 ? spanLines("waves", waves, formatDuration) : [])];
+  return [...spanLines("groups", groups, formatDuration), ...spanLines("waves", listedWaves(waves), formatDuration)];
 }

@@ -70,3 +70,8 @@ export function spanLines(title: string, spans: readonly SpanTiming[], formatDur
   if (spans.length > SPAN_LINES) lines.push(`  … ${spans.length - SPAN_LINES} more (ws status --json lists them all)`);
   return [`${title}:`, ...lines];
 }
+
+/** Waves worth a line of their own: when one holds several steps (a wave of one step is that step's row). */
+export function listedWaves(waves: readonly SpanTiming[]): readonly SpanTiming[] {
+  return waves.some((w) => w.steps.length > 1) ? waves : [];
+}

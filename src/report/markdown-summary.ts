@@ -6,7 +6,7 @@ import { totalUsage, type RunState, type StepRecord } from "../store/run-state.j
 import { formatUsage } from "../format/usage.js";
 import { stripAnsi } from "../format/ansi.js";
 import type { Workstream } from "../workstream/model.js";
-import { runSpans } from "./group-timing.js";
+import { listedWaves, runSpans } from "./group-timing.js";
 
 /**
  * The Markdown page a CI job shows for a run (GitHub's step summary): outcome, totals, one table
@@ -114,7 +114,7 @@ function parallelRows(state: RunState): Array<[string, string]> {
 /** Each step group's and wave's start, end and duration, as the seeds report each phase. */
 function timingSection(state: RunState): string[] {
   const { groups, waves } = runSpans(state);
-  const rows = [...groups.map((s) => ["group", s] as const), ...(waves.length > 1 ? waves.map((s) => ["wave", s] as const) : [])];
+  const rows = [...groups.map((s) => ["group", s] as const), ...listedWaves(waves).map((s) => ["wave", s] as const)];
   if (rows.length === 0) return [];
   const out = ["## Groups and waves", "", "| | name | steps | started | ended | duration |", "|---|---|---:|---|---|---:|"];
   for (const [kind, s] of rows) {
