@@ -16,6 +16,8 @@ interface Case {
   sequential: number[];
   limited: number[];
   groupWorkers: number;
+  /** A second capped group, overlapping the first: a node may wait for either. */
+  limited2: number[];
   selected: boolean[];
 }
 
@@ -36,6 +38,7 @@ const caseArb: fc.Arbitrary<Case> = fc.integer({ min: 1, max: 14 }).chain((n) =>
     sequential: fc.uniqueArray(fc.integer({ min: 0, max: n - 1 }), { maxLength: Math.min(n, 4) }).map((a) => a.sort((x, y) => x - y)),
     limited: fc.uniqueArray(fc.integer({ min: 0, max: n - 1 }), { maxLength: n }),
     groupWorkers: fc.integer({ min: 1, max: 2 }),
+    limited2: fc.uniqueArray(fc.integer({ min: 0, max: n - 1 }), { maxLength: n }),
     selected: fc.array(fc.integer({ min: 0, max: 9 }), { minLength: n, maxLength: n }).map((a) => a.map((x) => x < 8)),
   }),
 );
@@ -44,6 +47,7 @@ function groupsOf(c: Case): SchedulerGroup[] {
   return [
     ...(c.sequential.length > 1 ? [{ members: c.sequential, sequential: true }] : []),
     ...(c.limited.length > 1 ? [{ members: c.limited, sequential: false, maxWorkers: c.groupWorkers }] : []),
+    ...(c.limited2.length > 1 ? [{ members: c.limited2, sequential: false, maxWorkers: 1 }] : []),
   ];
 }
 
