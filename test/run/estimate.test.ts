@@ -7,20 +7,24 @@ afterEach(cleanup);
 
 const shell = (id: string, run: string, extra: object = {}) => ({ id, run, ...extra });
 
-/** The three cases of issue 34, each where max(critical path, work / workers) came out 2.5–4x low. */
+/**
+ * The three cases of issue 34, each where max(critical path, work / workers) came out 2.5–4x low.
+ * Steps of 0.4 s in the groups: on a machine loaded by others, what ws's own time does from one
+ * run to the next is noise the estimate cannot know; the chain of no-op steps is all ws's time.
+ */
 const SEQUENTIAL = {
   id: "seq",
   execution: { max_workers: 3 },
   defaults: { tool: "shell" },
   step_groups: [{ id: "one-by-one", steps: ["a", "b", "c", "d"], execute: "sequential" }],
-  steps: ["a", "b", "c", "d"].map((id) => shell(id, "sleep 0.2")),
+  steps: ["a", "b", "c", "d"].map((id) => shell(id, "sleep 0.4")),
 };
 const CAPPED = {
   id: "capped",
   execution: { max_workers: 4 },
   defaults: { tool: "shell" },
   step_groups: [{ id: "pairs", steps: ["a", "b", "c", "d", "e", "f"], max_workers: 2 }],
-  steps: ["a", "b", "c", "d", "e", "f"].map((id) => shell(id, "sleep 0.2")),
+  steps: ["a", "b", "c", "d", "e", "f"].map((id) => shell(id, "sleep 0.4")),
 };
 const CHAIN = {
   id: "chain20",
