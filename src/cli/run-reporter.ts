@@ -10,7 +10,8 @@ import type { RunListener } from "../events/listener.js";
 import { formatDuration } from "../format/duration.js";
 import { stripAnsi } from "../format/ansi.js";
 import { formatEventLine, runBaseText } from "../report/event-line.js";
-import { progressOf, progressText } from "../report/progress.js";
+import { progressOf, progressText, stateProgress } from "../report/progress.js";
+import type { RunState } from "../store/run-state.js";
 import { failureTail, timeoutNote, type Limits } from "../report/failure-tail.js";
 import { TerminalPrompter } from "./approval-prompt.js";
 import { LiveSteps, fitText, liveLines, runSpendText } from "../report/live-steps.js";
@@ -60,6 +61,7 @@ export class RunReporter implements RunListener {
   private readonly throttle = new ActivityThrottle();
   /** The seeds' extra lines (parallel starts, --stream, test counts): see run-console.ts. */
   extras: RunConsole | undefined;
+  private state: RunState | undefined;
 
   constructor(
     private readonly ctx: CliContext,
@@ -85,7 +87,9 @@ export class RunReporter implements RunListener {
     return reporter;
   }
 
-  onEvent = (event: RunEvent): void => {
+  onEvent = (event: RunEvent, state?: RunState): void => {
+    // The run's state is what ws status reads too: the progress figure comes from it (stateProgress).
+    if (state) this.state = state;
     if (this.mode === "json") {
       this.ctx.stdout.write(JSON.stringify(event) + "\n");
       return;
@@ -202,7 +206,7 @@ export class RunReporter implements RunListener {
   /** "3/10 done (45% of the expected work) · running: a, b · awaiting approval: c · 1m20s · ETA 2m". */
   private progressLine(now: number): string {
     const elapsed = now - this.startedAt;
-    const p = progressOf({
+    const p = this.state ? stateProgress(this.state, now) : progressOf({
       selected: this.selected,
       ended: (id) => this.ended.has(id),
       expectedMs: this.expectedMs,

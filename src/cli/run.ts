@@ -6,6 +6,7 @@ import { UserError } from "../errors.js";
 import type { RunListener } from "../events/listener.js";
 import type { RunOutcome } from "../engine/run-workstream.js";
 import type { UnknownStep } from "../engine/select.js";
+import type { Plan } from "../engine/plan.js";
 import type { Workstream } from "../workstream/model.js";
 import type { RunState } from "../store/run-state.js";
 import { formatDuration } from "../format/duration.js";
@@ -220,6 +221,18 @@ function unknownStep(outcome: UnknownStep, ws: Workstream): UserError {
   return new UserError(`--${outcome.option} names an unknown step "${outcome.id}" in ${ws.id}`, { fix: outcome.suggestion });
 }
 
+/** "2.1s (3 workers; sequential group g; group h at most 2 at a time; ws's own time 50ms a step, 280ms a run; critical path 1.2s, work 3.3s)". */
+function estimateText(plan: Plan, ws: Workstream): string {
+  const parts = [`${plan.maxWorkers} worker${plan.maxWorkers === 1 ? "" : "s"}`];
+  for (const g of ws.stepGroups) {
+    if (g.execute === "sequential") parts.push(`sequential group ${g.id}`);
+    else if (g.maxWorkers !== undefined) parts.push(`group ${g.id} at most ${g.maxWorkers} at a time`);
+  }
+  if (plan.overheadMs) parts.push(`ws's own time ${formatDuration(plan.overheadMs.stepMs)} a step, ${formatDuration(plan.overheadMs.runMs)} a run`);
+  parts.push(`critical path ${formatDuration(plan.criticalPathMs ?? 0)}, work ${formatDuration(plan.totalWorkMs ?? 0)}`);
+  return `${formatDuration(plan.estimateMs ?? 0)} (${parts.join("; ")})`;
+}
+
 async function dryRunCommand(options: RunCommandOptions, ws: Workstream, ctx: CliContext): Promise<number> {
   const { dryRun } = await import("../engine/select.js");
   const result = dryRun(ctx.cwd, ws, options, options.maxWorkers);
@@ -232,9 +245,7 @@ async function dryRunCommand(options: RunCommandOptions, ws: Workstream, ctx: Cl
   out(ctx, `plan for ${ws.id}: ${selected.length} steps, ${plan.maxWorkers} workers (dry run: nothing runs)`);
   plan.waves.forEach((wave, k) => out(ctx, `  wave ${k + 1}: ${wave.join(", ")}`));
   out(ctx, `  critical path: ${plan.criticalPath.join(" → ")}${plan.criticalPathMs !== undefined ? ` (${formatDuration(plan.criticalPathMs)})` : ""}`);
-  out(ctx, plan.estimateMs !== undefined
-    ? `  estimate: ${formatDuration(plan.estimateMs)} = max(critical path ${formatDuration(plan.criticalPathMs)}, work ${formatDuration(plan.totalWorkMs)} / ${plan.maxWorkers} workers)`
-    : "  estimate: unknown until a first run has recorded step durations");
+  out(ctx, plan.estimateMs !== undefined ? `  estimate: ${estimateText(plan, ws)}` : "  estimate: unknown until a first run has recorded step durations");
   // What `ws run` would meet: a dry run that passes must not hide why the real one stops.
   const { checkRun } = await import("./run-checks.js");
   const checks = checkRun(ctx.cwd, ws, options, ctx.env);

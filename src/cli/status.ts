@@ -12,10 +12,11 @@ import { formatDuration } from "../format/duration.js";
 import { formatUsage } from "../format/usage.js";
 import { COMPACT, notSelected, UNSELECTED_ROWS } from "./summary-table.js";
 import { fitColumns } from "./fit-columns.js";
-import { progressOf } from "../report/progress.js";
 import type { LiveSteps } from "../report/live-steps.js";
 import type { EventTail } from "../store/event-log.js";
 import type { RunEvent } from "../events/run-event.js";
+import { progressInput, progressOf, stepShares } from "../report/progress.js";
+import { listedWaves, runSpans, spanLines, type SpanTiming } from "../report/group-timing.js";
 
 export interface StatusOptions {
   wsId?: string;
@@ -36,15 +37,10 @@ export async function readAllStatus(ctx: CliContext): Promise<Array<{ id: string
 /** For a run in progress: its elapsed time, the share of the expected work done, and the ETA. */
 function runProgress(state: RunState, interrupted: boolean): string {
   if (state.status !== "running" || interrupted) return "";
-  const elapsed = Date.now() - Date.parse(state.startedAt);
-  const records = stepRecords(state).filter((r) => r.selected);
-  const p = progressOf({
-    selected: records.map((r) => r.id),
-    ended: (id) => !["pending", "running"].includes(state.steps[id]?.state ?? "pending"),
-    expectedMs: state.expectedMs,
-    estimateMs: state.estimateMs,
-    elapsedMs: elapsed,
-  });
+  const now = Date.now();
+  const elapsed = now - Date.parse(state.startedAt);
+  // The live view's figure, from the same state: weights and $WS_PROGRESS included.
+  const p = progressOf(progressInput(state, now));
   const share = p.fraction !== undefined ? ` · ${Math.floor(p.fraction * 100)}% of the expected work done` : "";
   return ` · elapsed ${formatDuration(elapsed)}${share}${p.etaMs !== undefined ? ` · ETA ${formatDuration(p.etaMs)}` : ""}`;
 }
@@ -139,6 +135,7 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
       if (values) for (const [k, v] of Object.entries(values)) outputs.push(`  ${id}.${k} = ${JSON.stringify(v)}`);
     }
     if (outputs.length > 0) lines.push("outputs:", ...outputs);
+    lines.push(...timingLines(report.state));
     const rollback = report.state.rollback;
     if (rollback) {
       const failedComp = rollback.steps.filter((id) => report.state.steps[id]?.compensation?.state === "failed");
@@ -155,7 +152,7 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
       lines.push(...(await adviceLines(await mergeAdvice(ctx, report.state))));
     }
     const closing = [headline, ...lines.slice(table)];
-    return { text: lines.join("\n"), running, json: JSON.stringify({ ...report.state, interrupted: report.interrupted }, null, 2), report, closing };
+    return { text: lines.join("\n"), running, json: JSON.stringify({ ...withProgress(report.state), interrupted: report.interrupted }, null, 2), report, closing };
   };
 
   if (!options.watch) {
@@ -289,4 +286,35 @@ function summarize(report: LastRun) {
     passed: records.filter((r) => r.state === "passed").length,
     total: records.length,
   };
+}
+
+/**
+ * The state as `--json` gives it: each selected step with its `weight` (its share of the run,
+ * summing to 1) and `progress` (0..1: ended 1, running what it wrote to $WS_PROGRESS), and the
+ * run's `progress` (done, total, fraction, etaMs) as the live view computes it.
+ */
+function withProgress(state: RunState): Omit<RunState, "groups" | "waves"> & { progress?: ReturnType<typeof progressOf> & { elapsedMs?: number | undefined }; groups?: SpanTiming[]; waves?: SpanTiming[] } {
+  const now = Date.now();
+  const input = progressInput(state, now);
+  const shares = stepShares(input);
+  const steps = { ...state.steps };
+  for (const [id, share] of shares) if (steps[id]) steps[id] = { ...steps[id], ...share };
+  const progress = progressOf(input);
+  // Once the run ended there is no ETA to give (progressOf says 0 for a run whose steps all ended).
+  const spans = runSpans(state);
+  return {
+    ...state,
+    steps,
+    // With the elapsed time the ETA was computed at: elapsed + ETA is the run's expected length.
+    progress: state.status === "running" ? { ...progress, elapsedMs: input.elapsedMs } : { ...progress, etaMs: undefined },
+    // Each group's and wave's members with their start, end and duration.
+    groups: state.groups ? spans.groups : undefined,
+    waves: state.waves ? spans.waves : undefined,
+  };
+}
+
+/** Each step group's and each wave's start, end and duration (waves only when one holds several steps). */
+function timingLines(state: RunState): string[] {
+  const { groups, waves } = runSpans(state);
+  return [...spanLines("groups", groups, formatDuration), ...spanLines("waves", listedWaves(waves), formatDuration)];
 }

@@ -8,6 +8,7 @@ import type { RunState, StepRecord } from "../store/run-state.js";
 import { isUndone, stepRecords, totalUsage } from "../store/run-state.js";
 import type { History } from "../store/history.js";
 import { formatDuration } from "../format/duration.js";
+import { timeSavedText } from "../events/time-saved.js";
 import { plainTable } from "./plain-table.js";
 import { stripAnsi } from "../format/ansi.js";
 import { elide, fitColumns, type Fitted } from "./fit-columns.js";
@@ -133,5 +134,8 @@ export function timesLine(wsId: string, state: RunState, history?: Pick<History,
   const sum = `; step times summed: ${formatDuration(summed)}${comparable ? "" : speedup(summed, "steps summed")}`;
   // The estimate beside the real time: how far the history-based ETA can be trusted next time.
   const estimate = state.estimateMs !== undefined ? `; estimated ${formatDuration(state.estimateMs)}, took ${formatDuration(total)}` : "";
-  return `${wsId}: ${state.status} in ${formatDuration(total)}${measured}${sum}${estimate}`;
+  // The seeds' "Time Saved" and parallel efficiency, once steps did overlap: a one-step run or a
+  // chain saved nothing, and "saved 0ms; efficiency 10%" would only repeat its start-up time.
+  const saved = state.timeSaved && state.timeSaved.savedMs > 0 ? `; ${timeSavedText(state.timeSaved)}` : "";
+  return `${wsId}: ${state.status} in ${formatDuration(total)}${measured}${sum}${saved}${estimate}`;
 }

@@ -33,6 +33,10 @@ import { rollbackOrder, runCompensations } from "./compensation.js";
 import { ApprovalGates, type ApprovalSettings } from "./approvals.js";
 import { idRecord } from "../id-record.js";
 import { descendants } from "../graph/reachability.js";
+import { timeSaved } from "../events/time-saved.js";
+
+/** Past this many selected steps, run-start carries no waves (nor does status time them). */
+const WAVE_STEPS = 2000;
 
 /** A run that ended with an approval gate held (rejected under on_reject "hold"): not a failure, not done. */
 export const HELD_EXIT = 4;
@@ -200,9 +204,13 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
     reused: place.reused,
     runBase: place.runBase,
     estimateMs: plan.estimateMs,
+    setupMs: Math.round(clock.now() - started),
     expectedMs: plan.expectedMs,
     weights: plan.weights,
     ...runBudgets(ws, selected),
+    groups: ws.stepGroups.length > 0 ? ws.stepGroups.map((g) => ({ id: g.id, steps: [...g.steps] })) : undefined,
+    // Waves cost ~30 ms and a list of every step at 50 000 steps; a wave table that long helps nobody.
+    waves: selected.size <= WAVE_STEPS ? plan.waves : undefined,
   });
   for (const message of startWarnings(options, p, place)) emit({ type: "warning", at: at(), message });
   const lanes = place.git.lanes?.pool;
@@ -243,7 +251,8 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   dispatcher.ending(at());
   // A rollback that undid a passed run's work is no pass: the work is gone.
   const outcome = interrupted ? "cancelled" : failed ? "failed" : held ? "held" : options.rollback ? "rolled_back" : "passed";
-  emit({ type: "run-end", at: at(), outcome, exitCode, durationMs: clock.now() - started, sequentialMs });
+  const durationMs = clock.now() - started;
+  emit({ type: "run-end", at: at(), outcome, exitCode, durationMs, sequentialMs, ...timeSaved(durationMs, sequentialMs, plan.maxWorkers) });
   return { kind: "finished", state: dispatcher.state!, exitCode, branch: place.branch };
 }
 

@@ -41,10 +41,16 @@ export type RunEvent =
       branch?: string | undefined;
       /** Expected duration of the selected steps (from past runs), for an ETA; undefined without history. */
       estimateMs?: number | undefined;
+      /** ms the run spent before this event (choosing and preparing its worktree): part of its duration, measured for the next estimate. */
+      setupMs?: number | undefined;
       /** Expected duration of each selected step (ms; history medians), for progress weighted by work. */
       expectedMs?: Record<string, number> | undefined;
       /** Each selected step's share of the overall progress (step.weight, else from history, else 1). */
       weights?: Record<string, number> | undefined;
+      /** The file's step groups (their members), for each group's timing in status and the reports. */
+      groups?: Array<{ id: string; steps: string[] }> | undefined;
+      /** The plan's waves of selected steps, for each wave's timing; left out past WAVE_STEPS steps (see run-workstream.ts). */
+      waves?: string[][] | undefined;
       /** What a worktree run started from: the working tree (with `uncommitted` files beyond
        *  HEAD, the first few named in `sample`) or the ref given with --base. */
       base?: { source: string; commit: string; uncommitted: number; sample: string[] } | undefined;
@@ -175,6 +181,14 @@ export type RunEvent =
       durationMs: number;
       /** Sum of the step durations: what running them one at a time would roughly cost. */
       sequentialMs: number;
+      /** sequentialMs minus durationMs (never below 0): the time saved against one at a time. */
+      savedMs?: number | undefined;
+      /** savedMs / sequentialMs (0..1). */
+      savedFraction?: number | undefined;
+      /** sequentialMs / (durationMs × workers) (0..1): parallel efficiency. */
+      efficiency?: number | undefined;
+      /** The run's worker limit the efficiency is measured against. */
+      workers?: number | undefined;
     });
 
 /** What an activity event reports (see activity). */

@@ -1,6 +1,7 @@
 import { criticalPath } from "../graph/critical-path.js";
 import { buildGraph } from "../graph/graph.js";
 import { waves } from "../graph/order.js";
+import { withGroupOrder } from "../graph/group-order.js";
 import { readHistory, stepWeights } from "../store/history.js";
 import { wsPaths } from "../store/paths.js";
 import type { RunState } from "../store/run-state.js";
@@ -32,11 +33,14 @@ export function workstreamView(workstream: Workstream, cwd: string, state?: RunS
   // Without a run, the same weights as the scheduler's priority: the path `ws run` favours.
   const { weights: estimates } = stepWeights(workstream, readHistory(paths.history));
   const weights = drawnWeights(workstream, estimates, run);
-  const path = criticalPath(graph, (node) => weights[node] ?? 0).path;
+  // Through a sequential group's order too, as the plan's: its members run one after another.
+  const ordered = withGroupOrder(workstream, graph);
+  const path = criticalPath(ordered, (node) => weights[node] ?? 0).path;
   // Steps that took no time at either end add nothing to the path; drawn, they would look critical.
   let first = 0;
   let last = path.length - 1;
   while (first <= last && (weights[path[first]!] ?? 0) === 0) first++;
   while (last >= first && (weights[path[last]!] ?? 0) === 0) last--;
-  return buildGraphView({ workstream, graph, waves: waves(graph), criticalPath: path.slice(first, last + 1), state: run });
+  // A sequential group's members each in a wave of their own, in the group's order: how they run.
+  return buildGraphView({ workstream, graph, waves: waves(ordered), criticalPath: path.slice(first, last + 1), state: run });
 }

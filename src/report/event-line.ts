@@ -21,6 +21,11 @@ export function runBaseText(event: Extract<RunEvent, { type: "run-start" }>): st
   return parts.length > 0 ? parts.join("; ") : undefined;
 }
 
+/** The header's "; estimated 2.1s": the plan's simulated makespan, once history knows every step. */
+function estimateText(event: Extract<RunEvent, { type: "run-start" }>): string {
+  return event.estimateMs === undefined ? "" : `; estimated ${formatDuration(event.estimateMs)}`;
+}
+
 /** "approved deploy (by alice, ws approve)", "rejected deploy: nobody decided within 1h (approval.timeout)". */
 export function approvalLine(event: Extract<RunEvent, { type: "approval-end" }>): string {
   if (event.via === "timeout") return `rejected ${event.step}: ${event.reason ?? "nobody decided before its timeout"}`;
@@ -35,7 +40,7 @@ export function approvalLine(event: Extract<RunEvent, { type: "approval-end" }>)
 export function formatEventLine(event: RunEvent): string | undefined {
   switch (event.type) {
     case "run-start":
-      return `run ${event.runId} of ${event.wsId}${event.resume ? " (resume)" : ""}: ${event.selected.length}/${event.steps.length} steps, ${event.maxWorkers} workers${event.adaptive ? " (auto: fewer under load)" : ""}, in ${event.workdir}${event.branch ? ` (branch ${event.branch})` : ""}${runBaseText(event) ? `; ${runBaseText(event)}` : ""}`;
+      return `run ${event.runId} of ${event.wsId}${event.resume ? " (resume)" : ""}: ${event.selected.length}/${event.steps.length} steps, ${event.maxWorkers} workers${event.adaptive ? " (auto: fewer under load)" : ""}, in ${event.workdir}${event.branch ? ` (branch ${event.branch})` : ""}${runBaseText(event) ? `; ${runBaseText(event)}` : ""}${estimateText(event)}`;
     case "step-start":
       return `start  ${event.step} (attempt ${event.attempt}, ${event.tool})`;
     case "test-start":

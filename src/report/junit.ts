@@ -2,7 +2,8 @@ import type { Usage } from "../events/usage.js";
 import { attemptsPhrase } from "../format/attempts.js";
 import { formatReason } from "../events/end-reason.js";
 import type { EndReason, EventOf, RunEvent } from "../events/run-event.js";
-import { foldEvents, type StepRecord } from "../store/run-state.js";
+import { foldEvents, type RunState, type StepRecord } from "../store/run-state.js";
+import { spanTimings } from "./group-timing.js";
 import type { Workstream } from "../workstream/model.js";
 
 /**
@@ -121,6 +122,9 @@ export function renderJunit(ws: Workstream, events: RunEvent[]): string {
   const state = foldEvents(events);
   const attempts = collectAttempts(events);
   const cases: string[] = [];
+  // Which suite each step's case goes to (its first group; undefined: the workstream's) and what it counts.
+  const placed: CaseMeta[] = [];
+  const suiteOf = firstGroups(ws);
   let failures = 0;
   let skipped = 0;
   let stepTime = 0;
@@ -128,6 +132,7 @@ export function renderJunit(ws: Workstream, events: RunEvent[]): string {
     const record = state?.steps[step.id];
     // A step this run neither selected nor ever ran (e.g. outside --only) is not part of the report.
     if (!record || (record.state === "pending" && !record.selected)) continue;
+    const before = { failures, skipped };
     const detail = attempts.get(step.id) ?? [];
     stepTime += record.durationMs ?? 0;
     const open = `    <testcase classname="${xmlAttr(ws.id)}" name="${xmlAttr(step.id)}" time="${seconds(record.durationMs)}">`;
@@ -166,6 +171,7 @@ export function renderJunit(ws: Workstream, events: RunEvent[]): string {
     const out = systemOut(detail);
     if (out) inner.push(`      <system-out>${xmlText(out)}</system-out>`);
     cases.push(inner.length === 0 ? open.replace(/>$/, "/>") : [open, ...inner, "    </testcase>"].join("\n"));
+    placed.push({ suite: suiteOf.get(step.id), failed: failures > before.failures, skipped: skipped > before.skipped });
   }
   // Each compensation is a test case of its own: a rollback that failed must show in the CI's test tab.
   for (const id of state?.rollback?.steps ?? []) {
@@ -181,15 +187,47 @@ export function renderJunit(ws: Workstream, events: RunEvent[]): string {
   }
   const time = seconds(state?.durationMs ?? stepTime);
   const counts = `tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}"`;
-  return [
-    `<?xml version="1.0" encoding="UTF-8"?>`,
-    `<testsuites name="ws" ${counts}>`,
-    `  <testsuite name="${xmlAttr(ws.id)}" ${counts}>`,
-    ...cases,
-    `  </testsuite>`,
-    `</testsuites>`,
-    ``,
-  ].join("\n");
+  const grouped = placed.filter((m) => m.suite !== undefined);
+  if (!state || grouped.length === 0) {
+    return [`<?xml version="1.0" encoding="UTF-8"?>`, `<testsuites name="ws" ${counts}>`, `  <testsuite name="${xmlAttr(ws.id)}" ${counts}>`, ...cases, `  </testsuite>`, `</testsuites>`, ``].join("\n");
+  }
+  // Steps outside every group, and the compensations (after the steps in `cases`), stay in the workstream's own suite.
+  const rest = cases.filter((_, i) => placed[i]?.suite === undefined);
+  const restCounts = `tests="${rest.length}" failures="${failures - grouped.filter((m) => m.failed).length}" errors="0" skipped="${skipped - grouped.filter((m) => m.skipped).length}" time="${time}"`;
+  const main = rest.length > 0 ? [`  <testsuite name="${xmlAttr(ws.id)}" ${restCounts}>`, ...rest, `  </testsuite>`] : [];
+  return [`<?xml version="1.0" encoding="UTF-8"?>`, `<testsuites name="ws" ${counts}>`, ...main, ...groupSuites(ws, state, cases, placed), `</testsuites>`, ``].join("\n");
+}
+
+interface CaseMeta {
+  suite: string | undefined;
+  failed: boolean;
+  skipped: boolean;
+}
+
+/** Each step's first group: a step named by two groups is reported once. */
+function firstGroups(ws: Workstream): Map<string, string> {
+  const of = new Map<string, string>();
+  for (const group of ws.stepGroups) for (const id of group.steps) if (!of.has(id)) of.set(id, group.id);
+  return of;
+}
+
+/**
+ * A testsuite per step group (CI test tabs show each suite's time: each group's, the way the seeds
+ * report each phase), named `<workstream>/<group>`, timed from its first member's start to its
+ * last member's end, that start as its timestamp.
+ */
+function groupSuites(ws: Workstream, state: RunState, cases: string[], placed: CaseMeta[]): string[] {
+  const lines: string[] = [];
+  const timings = new Map(spanTimings(state, ws.stepGroups).map((t) => [t.id, t]));
+  for (const group of ws.stepGroups) {
+    const mine = placed.flatMap((m, i) => (m.suite === group.id ? [i] : []));
+    if (mine.length === 0) continue;
+    const t = timings.get(group.id);
+    const stamp = t?.startedAt ? ` timestamp="${t.startedAt.slice(0, 19)}"` : "";
+    const counts = `tests="${mine.length}" failures="${mine.filter((i) => placed[i]!.failed).length}" errors="0" skipped="${mine.filter((i) => placed[i]!.skipped).length}" time="${seconds(t?.durationMs)}"`;
+    lines.push(`  <testsuite name="${xmlAttr(`${ws.id}/${group.id}`)}" ${counts}${stamp}>`, ...mine.map((i) => cases[i]!), `  </testsuite>`);
+  }
+  return lines;
 }
 
 // Agent output is full of colour codes; each escape sequence is removed whole, so no "[32m" is

@@ -7,6 +7,7 @@ import { formatUsage } from "../format/usage.js";
 import { stripAnsi } from "../format/ansi.js";
 import type { Workstream } from "../workstream/model.js";
 import type { Gantt } from "./gantt-mermaid.js";
+import { listedWaves, runSpans } from "./group-timing.js";
 
 /**
  * The Markdown page a CI job shows for a run (GitHub's step summary): outcome, totals, one table
@@ -49,6 +50,7 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
     // Against the summed step times, not a measured one-at-a-time run (steps sharing the machine run slower).
     totals.push(["speedup", `${(state.sequentialMs / state.durationMs).toFixed(1)}x vs steps summed`]);
   }
+  totals.push(...parallelRows(state));
   const usage = totalUsage(state);
   if (usage?.costUsd !== undefined) totals.push(["cost", `$${usage.costUsd.toFixed(2)}`]);
   if (usage?.inputTokens !== undefined || usage?.outputTokens !== undefined) {
@@ -66,6 +68,8 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
     lines.push(`| ${cell(r.id)} | ${stateText(r)} | ${attemptsCell(r.attempts, r.interrupted) || "0"} | ${r.durationMs === undefined ? "" : formatDuration(r.durationMs)} | ${cell(reason)} |${usage}`);
   }
   lines.push("");
+
+  lines.push(...timingSection(state));
 
   if (state.rollback) {
     lines.push(`## Rollback (${state.rollback.state})`, "", "| step | compensation | log |", "|---|---|---|");
@@ -103,4 +107,28 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
     lines.push("## Graph", "", "```mermaid", mermaid.trimEnd(), "```", "");
   }
   return lines.join("\n");
+}
+
+/** The seeds' "Time Saved: 804ms" / "66% time saved" and parallel efficiency (actual vs theoretical). */
+function parallelRows(state: RunState): Array<[string, string]> {
+  const t = state.timeSaved;
+  if (!t) return [];
+  return [
+    ["time saved", `${formatDuration(t.savedMs)}, ${Math.round(t.savedFraction * 100)}% against one at a time (step times summed)`],
+    ["parallel efficiency", `${Math.round(t.efficiency * 100)}% (step times summed / (wall time × ${t.workers} worker${t.workers === 1 ? "" : "s"}))`],
+  ];
+}
+
+/** Each step group's and wave's start, end and duration, as the seeds report each phase. */
+function timingSection(state: RunState): string[] {
+  const { groups, waves } = runSpans(state);
+  const rows = [...groups.map((s) => ["group", s] as const), ...listedWaves(waves).map((s) => ["wave", s] as const)];
+  if (rows.length === 0) return [];
+  const out = ["## Groups and waves", "", "| | name | steps | started | ended | duration |", "|---|---|---:|---|---|---:|"];
+  for (const [kind, s] of rows) {
+    const name = kind === "wave" ? s.id.replace(/^wave /, "") : s.id;
+    out.push(`| ${kind} | ${cell(name)} | ${s.steps.length} | ${s.startedAt ?? ""} | ${s.endedAt ?? ""} | ${s.durationMs === undefined ? "" : formatDuration(s.durationMs)} |`);
+  }
+  out.push("");
+  return out;
 }

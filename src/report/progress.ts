@@ -5,6 +5,8 @@
  * and an ETA that starts from the plan's estimate and leans on the run's own pace as work gets
  * done. A first run (no history) gets its ETA from its pace alone.
  */
+import { stepRecords, type RunState } from "../store/run-state.js";
+
 export interface Progress {
   done: number;
   total: number;
@@ -25,13 +27,15 @@ export interface ProgressInput {
   /** The plan's estimate of the whole run (ms). */
   estimateMs?: number | undefined;
   elapsedMs: number;
+  /** Of elapsedMs, the time before the first step started (its worktree made): no part of the run's pace. */
+  beforeWorkMs?: number | undefined;
 }
 
 export function progressOf(input: ProgressInput): Progress {
   const total = input.selected.length;
   const done = input.selected.filter(input.ended).length;
   const { weights, expectedMs } = input;
-  const weight = weights ? (id: string) => weights[id] ?? 1 : expectedMs ? (id: string) => expectedMs[id] ?? 0 : () => 1;
+  const weight = weightOf(input);
   const share = (id: string) => (input.ended(id) ? 1 : (input.partial?.(id) ?? 0));
   const reported = input.partial !== undefined && input.selected.some((id) => !input.ended(id) && (input.partial?.(id) ?? 0) > 0);
   let fraction: number | undefined;
@@ -42,7 +46,10 @@ export function progressOf(input: ProgressInput): Progress {
   if (done === total) return { done, total, fraction: fraction === undefined ? undefined : 1, etaMs: 0 };
   const f = fraction ?? (total > 0 ? done / total : 0);
   const byPlan = input.estimateMs === undefined ? undefined : input.estimateMs - input.elapsedMs;
-  const byPace = f > 0 ? (input.elapsedMs * (1 - f)) / f : undefined;
+  // The pace of the work itself: the first worktree (up to a second on a loaded machine) is made
+  // once, and counted into the pace it made a first run's ETA at its first step end 2-3x long.
+  const working = Math.max(0, input.elapsedMs - (input.beforeWorkMs ?? 0));
+  const byPace = f > 0 ? (working * (1 - f)) / f : undefined;
   // Early the plan knows best; the further the run, the more its own pace tells. No plan (a
   // first run): the pace alone, once some work is done.
   let eta = byPlan === undefined ? byPace : byPace === undefined ? byPlan : (1 - f) * byPlan + f * byPace;
@@ -55,4 +62,54 @@ export function progressOf(input: ProgressInput): Progress {
 export function progressText(p: Progress, formatDuration: (ms: number) => string): { done: string; eta: string } {
   const share = p.fraction !== undefined && p.done < p.total ? ` (${Math.floor(p.fraction * 100)}% of the expected work)` : "";
   return { done: `${p.done}/${p.total} done${share}`, eta: p.etaMs !== undefined ? `ETA ${formatDuration(p.etaMs)}` : "" };
+}
+
+/**
+ * The progress of a run from its state (the fold of its events): the live view and `ws status`
+ * both ask this, so at the same moment they say the same (they said 50% and 25%: status counted
+ * neither `weight` nor $WS_PROGRESS).
+ */
+export function progressInput(state: RunState, nowMs: number): ProgressInput {
+  const selected: string[] = [];
+  let firstStart = Infinity;
+  for (const record of stepRecords(state)) {
+    if (!record.selected) continue;
+    selected.push(record.id);
+    if (record.startedAt !== undefined) firstStart = Math.min(firstStart, Date.parse(record.startedAt));
+  }
+  const startedAt = Date.parse(state.startedAt);
+  return {
+    selected,
+    ended: (id) => {
+      const s = state.steps[id]?.state ?? "pending";
+      return s !== "pending" && s !== "running";
+    },
+    expectedMs: state.expectedMs,
+    weights: state.weights,
+    partial: (id) => state.steps[id]?.progress,
+    // The estimate counts the set-up before run-start (as the run's duration does); elapsed starts after it.
+    estimateMs: state.estimateMs === undefined ? undefined : state.estimateMs - (state.setupMs ?? 0),
+    elapsedMs: nowMs - startedAt,
+    beforeWorkMs: firstStart === Infinity ? undefined : Math.max(0, firstStart - startedAt),
+  };
+}
+
+export function stateProgress(state: RunState, nowMs: number): Progress {
+  return progressOf(progressInput(state, nowMs));
+}
+
+/** Each selected step's share of the whole run (weights summing to 1) and how far it is (0..1), for `ws status --json`. */
+export function stepShares(input: ProgressInput): Map<string, { weight: number; progress: number }> {
+  const weight = weightOf(input);
+  const all = input.selected.reduce((sum, id) => sum + weight(id), 0);
+  const shares = new Map<string, { weight: number; progress: number }>();
+  for (const id of input.selected) {
+    shares.set(id, { weight: all > 0 ? weight(id) / all : 1 / input.selected.length, progress: input.ended(id) ? 1 : (input.partial?.(id) ?? 0) });
+  }
+  return shares;
+}
+
+function weightOf(input: ProgressInput): (id: string) => number {
+  const { weights, expectedMs } = input;
+  return weights ? (id) => weights[id] ?? 1 : expectedMs ? (id) => expectedMs[id] ?? 0 : () => 1;
 }

@@ -3,6 +3,7 @@ import type { RunEvent } from "../events/run-event.js";
 import { formatEventLine } from "../report/event-line.js";
 import { EventLog } from "./event-log.js";
 import { recordDurations } from "./history.js";
+import { OverheadMeter } from "./overhead.js";
 import type { WsPaths } from "./paths.js";
 import { RunLog } from "./run-log.js";
 import type { RunState } from "./run-state.js";
@@ -98,13 +99,16 @@ class SnapshotListener implements RunListener {
   }
 }
 
-/** Durations of the steps that passed, for the next run's critical path and estimate; and the
- *  wall time of a full one-worker run that passed, for an honest speed-up of the parallel ones. */
+/** Durations of the steps that passed, for the next run's critical path and estimate; ws's own
+ *  overhead in the run (overhead.ts), for the same estimate; and the wall time of a full
+ *  one-worker run that passed, for an honest speed-up of the parallel ones. */
 class HistoryListener implements RunListener {
   private readonly durations = idRecord<number>();
   private start: Extract<RunEvent, { type: "run-start" }> | undefined;
+  private readonly overhead = new OverheadMeter();
   constructor(private readonly file: string) {}
   onEvent(event: RunEvent): void {
+    this.overhead.observe(event);
     if (event.type === "run-start") this.start = event;
     if (event.type === "step-end" && event.state === "passed") this.durations[event.step] = event.durationMs;
   }
@@ -116,7 +120,7 @@ class HistoryListener implements RunListener {
       ? { runId: start.runId, hash: start.hash, wallMs: Date.parse(at) - Date.parse(start.at) }
       : undefined;
     try {
-      recordDurations(this.file, this.durations, oneWorker);
+      recordDurations(this.file, this.durations, oneWorker, this.overhead.measure(at));
     } catch (error) {
       // History only feeds estimates and priorities: losing it must not fail a run whose steps passed.
       return [{ type: "warning", at, message: `durations not recorded: ${(error as Error).message}` }];

@@ -3,6 +3,7 @@ import type { ActivityKind, ApprovalVia, EndReason, RunEvent, StepState, Usage }
 import { addUsage } from "../events/usage.js";
 import { unreachable } from "../events/run-event.js";
 import { idRecord } from "../id-record.js";
+import type { TimeSaved } from "../events/time-saved.js";
 
 /** What `ws status` shows for one step; folded from the events of a run. */
 export interface StepRecord {
@@ -47,6 +48,8 @@ export interface StepRecord {
   approval?: { approved: boolean; by: string; at: string; via: ApprovalVia; reason?: string | undefined } | undefined;
   /** Its latest activity (what the agent did last, and its usage so far), kept after the step ends. */
   activity?: { at: string; attempt: number; kind: ActivityKind; text: string; usage?: Usage | undefined } | undefined;
+  /** What its running attempt last wrote to $WS_PROGRESS (0..1): ws status counts it as the live view does. */
+  progress?: number | undefined;
   /** Whether this run selected the step (false: left as it was by --only/--from/--resume). */
   selected: boolean;
 }
@@ -65,6 +68,8 @@ export interface RunState {
   exitCode?: number | undefined;
   durationMs?: number | undefined;
   sequentialMs?: number | undefined;
+  /** Against one at a time, and how busy the workers were (run-end; see events/time-saved.ts). */
+  timeSaved?: TimeSaved | undefined;
   workdir: string;
   branch?: string | undefined;
   /** The commit the steps build on (worktree runs). */
@@ -75,8 +80,15 @@ export interface RunState {
   breakers: Record<string, { state: "closed" | "open" | "half-open"; failures: number }>;
   /** The plan's estimate of the run's wall time (history medians), when there was history. */
   estimateMs?: number | undefined;
+  /** What the run spent before its run-start (its worktree): inside estimateMs and durationMs, before startedAt. */
+  setupMs?: number | undefined;
   /** Expected duration per selected step (ms), for progress weighted by work. */
   expectedMs?: Record<string, number> | undefined;
+  /** Each selected step's share of the progress when the plan gave one (run-start's weights). */
+  weights?: Record<string, number> | undefined;
+  /** The file's step groups and the plan's waves, from run-start: what group and wave timing read. */
+  groups?: Array<{ id: string; steps: string[] }> | undefined;
+  waves?: string[][] | undefined;
   /** The rollback of this run's passed steps: running (a kill -9 leaves it so: --resume finishes it), or done. */
   rollback?: { state: "running" | "passed" | "failed"; steps: string[] } | undefined;
 }
@@ -125,7 +137,11 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       base: event.runBase ?? previous?.base,
       order: [...event.steps],
       estimateMs: event.estimateMs,
+      setupMs: event.setupMs,
       expectedMs: event.expectedMs,
+      weights: event.weights,
+      groups: event.groups,
+      waves: event.waves,
       steps,
       breakers: idRecord(),
     };
@@ -156,6 +172,8 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         step.usage = addUsage(step.usage, event.usage);
         step.commitPending = event.passed || undefined;
         step.inAttempt = undefined;
+        // A retry starts its work again.
+        step.progress = undefined;
         if (event.reason.kind === "cancelled") step.interrupted = (step.interrupted ?? 0) + 1;
         step.detail = event.passed ? undefined : event.detail;
         if (event.free) step.waiting = { reason: "quota", until: event.resetAt };
@@ -176,6 +194,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         step.detail = event.detail ?? (event.state === "passed" ? undefined : step.detail);
         // Cancelled in its retry delay: a resume still owes the step the rest of the wait.
         if (event.state !== "cancelled" || step.waiting?.reason !== "retry") step.waiting = undefined;
+        step.progress = undefined;
         step.selected = true;
       }
       break;
@@ -208,7 +227,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       if (step && event.wait === "retry" && event.until !== undefined) step.waiting = { reason: "retry", until: event.until };
       break;
     case "progress":
-      // Live only (the reporter shows it); the state keeps what a step ended with.
+      if (step) step.progress = event.fraction;
       break;
     case "rollback-start":
       state.rollback = { state: "running", steps: event.steps };
@@ -228,6 +247,9 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
       state.exitCode = event.exitCode;
       state.durationMs = event.durationMs;
       state.sequentialMs = event.sequentialMs;
+      state.timeSaved = event.savedMs !== undefined && event.savedFraction !== undefined && event.efficiency !== undefined && event.workers !== undefined
+        ? { savedMs: event.savedMs, savedFraction: event.savedFraction, efficiency: event.efficiency, workers: event.workers }
+        : undefined;
       for (const record of stepRecords(state)) {
         if (record.state === "running") {
           record.state = "cancelled";
@@ -344,4 +366,5 @@ const OPTIONAL = Object.keys({
   waiting: true,
   approval: true,
   activity: true,
+  progress: true,
 } satisfies Record<Exclude<keyof StepRecord, "id" | "state" | "attempts" | "selected">, true>) as Array<keyof StepRecord>;

@@ -39,6 +39,25 @@ describe("progress weights in the plan", () => {
     expect(planRun(ws, graph, { steps: idRecord() }, 2).weights).toBeUndefined();
   });
 
+  it("a first run weighs a step group as one step, split among its members (seed 003: init 33%, three workers 11.11% each); history then takes over", () => {
+    const ws = workstreamOf({
+      steps: [
+        { id: "init", tool: "shell", run: "true" },
+        ...["w1", "w2", "w3"].map((id) => ({ id, tool: "shell", run: "true", depends_on: ["init"] })),
+        { id: "merge", tool: "shell", run: "true", depends_on: ["workers"] },
+      ],
+      step_groups: [{ id: "workers", steps: ["w1", "w2", "w3"] }],
+    });
+    const graph = buildGraph(ws);
+    const first = planRun(ws, graph, { steps: idRecord() }, 3).weights!;
+    expect(first).toEqual({ init: 1, w1: 1 / 3, w2: 1 / 3, w3: 1 / 3, merge: 1 });
+    const total = Object.values(first).reduce((a, b) => a + b, 0);
+    expect(Math.round((first.init! / total) * 10_000) / 100).toBe(33.33);
+    expect(Math.round((first.w1! / total) * 10_000) / 100).toBe(11.11);
+    const history = { steps: idRecord<number[]>(["init", "w1", "w2", "w3", "merge"].map((id) => [id, [1000]])) };
+    expect(planRun(ws, graph, history, 3).weights).toBeUndefined();
+  });
+
   it("the schema wants a number over 0", async () => {
     for (const weight of [0, -1, "2"]) {
       const r = await loadText("w.json", { id: "w", steps: [{ id: "a", tool: "shell", run: "true", weight }] });

@@ -65,7 +65,7 @@ describe.concurrent("ws run: selecting steps", () => {
     const again = await wsc(p, ["run", "--ws-id", "chain", "--dry-run", "--max-workers", "1", "--only", "a,b"]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("plan for chain: 2 steps, 1 workers");
-    expect(again.stdout).toMatch(/estimate: \S+ = max\(critical path \S+, work \S+ \/ 1 workers\)/);
+    expect(again.stdout).toMatch(/estimate: \S+ \(1 worker; (ws.s own time \S+ a step, \S+ a run; )?critical path \S+, work \S+\)/);
     expect(readRecord(p)).toHaveLength(runs);
 
     const json = await wsc(p, ["run", "--ws-id", "chain", "--dry-run", "--json"]);
