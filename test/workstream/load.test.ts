@@ -43,6 +43,8 @@ describe("normalization", () => {
       dependsOn: [],
       timeout: 120,
       retries: 2,
+      retryDelay: 0,
+      retryBackoff: 1,
       acceptanceTests: [{ run: 'python3 -c "import examples.math_utils"', timeout: undefined }, { run: "python3 -m pytest -q", timeout: 60 }],
       when: undefined,
       env: { PYTHONPATH: "." },
