@@ -38,7 +38,7 @@ describe("ws report", () => {
     expect(r.stdout.trim()).toBe(file);
     const html = fs.readFileSync(file, "utf8");
     expect(barIds(html)).toEqual(["prepare", "unit-tests", "integration-tests", "e2e-tests", "deploy-staging", "deploy-docs", "update-cdn", "smoke-tests"].map((s) => `${s}/1:passed`));
-    expect(bars(html)[0]!.title).toMatch(/^prepare · attempt 1 \(shell\) · start \+\d+(ms|\.\ds|s) · \d+ms · passed$/);
+    expect(bars(html)[0]!.title).toMatch(/^prepare · attempt 1 \(shell\) · start \+\d+(ms|\.\ds|s) · \d+(ms|\.\ds|s) · passed$/);
     // Each attempt's tests sit inside its bar; the commit follows it on the row.
     expect(rowOf(html, "prepare")).toMatch(/data-attempt="1"[^>]*>.*data-kind="test" data-test="1"/);
     expect(segments(html, "prepare").map((s) => s.kind)).toEqual(["wait-lane", "commit"]);
