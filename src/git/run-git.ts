@@ -21,7 +21,7 @@ interface GitOptions {
 
 /** Variables that would point git at another repository, index or work tree than `cwd`'s
  *  (set when ws itself runs from a git hook); scratch-index calls pass GIT_INDEX_FILE explicitly. */
-const REDIRECTING_ENV = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX"];
+const REDIRECTING_ENV = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_PREFIX"];
 
 /**
  * Settings that stop git from executing programs named in configuration. A step can write the
