@@ -48,9 +48,9 @@ export function laneWatch(gitDir: string): GitDirWatch {
   };
 }
 
-/** The settings of `git init` a lane keeps (none runs a program); everything else a config holds is dropped. */
+/** The settings of `git init` a lane keeps (none runs a program; `bare` is always made false); everything else a config holds is dropped. */
 const KEPT: Record<string, readonly string[]> = {
-  core: ["repositoryformatversion", "filemode", "symlinks", "ignorecase", "precomposeunicode", "logallrefupdates"],
+  core: ["repositoryformatversion", "filemode", "bare", "symlinks", "ignorecase", "precomposeunicode", "logallrefupdates"],
   extensions: ["objectformat"],
 };
 

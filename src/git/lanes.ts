@@ -123,12 +123,15 @@ export class Lanes {
 
   /**
    * A passed step's files as one commit on the lane's HEAD, its objects written straight into the
-   * user's repository (GIT_OBJECT_DIRECTORY; the lane's own objects stay readable as an
-   * alternate), so the run's branch there can take the commit with no fetch; the author is named
-   * by the user's config, not the lane's (ws's own).
+   * user's repository (GIT_OBJECT_DIRECTORY), so the run's branch there can take the commit with no
+   * fetch; the author is named by the user's config, not the lane's (ws's own). The lane's own
+   * objects are left out of sight on purpose: git writes no object it can already find, and a blob
+   * that ws's look at the tree (or the step's `git add`) left in the lane's store would then be
+   * missing from the user's. Everything the commit needs is there: its parent, the step's base, is
+   * the user's, and its new files are hashed from disk.
    */
   async commit(lane: Lane, files: string[], message: string, onCommit: (sha: string) => void): Promise<string | undefined> {
-    const env = { GIT_OBJECT_DIRECTORY: await this.userObjects(), GIT_ALTERNATE_OBJECT_DIRECTORIES: path.join(lane.gitDir, "objects") };
+    const env = { GIT_OBJECT_DIRECTORY: await this.userObjects() };
     return commitFiles({ cwd: lane.workdir, files, message, onCommit, env, identityFrom: this.options.gitRoot });
   }
 
