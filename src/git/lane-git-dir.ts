@@ -91,13 +91,33 @@ export function ownConfig(text: string): string {
   return lines.join("\n") + "\n";
 }
 
+/** The user's `info/exclude` and `info/attributes` (the user's own ignores and attributes, which a
+ *  worktree shared and a lane gets a copy of; neither can make git run a program by itself). */
+export type UserInfo = Map<string, Buffer>;
+
+const INFO_FILES = ["exclude", "attributes"];
+
+/** The user's info files, read from their git dir (the folder that holds `objects`). */
+export function readUserInfo(userObjects: string): UserInfo {
+  const info: UserInfo = new Map();
+  for (const name of INFO_FILES) {
+    try {
+      info.set(name, fs.readFileSync(path.join(path.dirname(userObjects), "info", name)));
+    } catch {
+      // none: the lane has none either
+    }
+  }
+  return info;
+}
+
 /**
- * Puts a lane's git dir back to what ws made: its config owned (ownConfig), hooks/ and info/
- * removed (ws's lanes have none), refs/ holding only the empty `heads` and `tags` folders and no
- * packed-refs, no file that redirects git elsewhere, the alternates naming the user's objects.
- * Returns what it had to change, as paths relative to the git dir (nothing for a lane as ws left it).
+ * Puts a lane's git dir back to what ws made: its config owned (ownConfig), no hooks/, info/
+ * holding exactly a copy of the user's `exclude` and `attributes`, refs/ holding only the empty
+ * `heads` and `tags` folders and no packed-refs, no file that redirects git elsewhere, the
+ * alternates naming the user's objects. Returns what it had to change, as paths relative to the
+ * git dir (nothing for a lane as ws left it).
  */
-export function ownLaneGitDir(gitDir: string, userObjects: string): string[] {
+export function ownLaneGitDir(gitDir: string, userObjects: string, userInfo: UserInfo = new Map()): string[] {
   const changed: string[] = [];
   const config = path.join(gitDir, "config");
   const before = readText(config);
@@ -106,7 +126,14 @@ export function ownLaneGitDir(gitDir: string, userObjects: string): string[] {
     fs.writeFileSync(config, owned);
     if (before !== undefined) changed.push("config");
   }
-  for (const extra of ["hooks", "info", "packed-refs", "commondir", "gitdir", "config.worktree"]) {
+  const info = path.join(gitDir, "info");
+  if (!sameInfo(info, userInfo)) {
+    if (fs.existsSync(info) || isLink(info)) changed.push("info");
+    fs.rmSync(info, { recursive: true, force: true });
+    if (userInfo.size > 0) fs.mkdirSync(info);
+    for (const [name, bytes] of userInfo) fs.writeFileSync(path.join(info, name), bytes);
+  }
+  for (const extra of ["hooks", "packed-refs", "commondir", "gitdir", "config.worktree"]) {
     const file = path.join(gitDir, extra);
     if (fs.existsSync(file) || isLink(file)) {
       fs.rmSync(file, { recursive: true, force: true });
@@ -150,6 +177,21 @@ export async function checkLaneGitDir(gitDir: string, baseline: GitDirFiles, kee
   // The deepest paths name it: hooks/pre-commit, not the hooks folder it needed.
   const names = changed.filter((p) => !changed.some((q) => q.startsWith(p + path.sep)));
   return [`changed its lane's git dir (${names.map((f) => path.relative(gitDir, f)).join(", ")}), which only the step could have done; put back, the step's version is kept in ${kept}`, ...later];
+}
+
+function sameInfo(info: string, wanted: UserInfo): boolean {
+  if (isLink(info)) return false;
+  const names = readDir(info);
+  if (!fs.existsSync(info)) return wanted.size === 0;
+  if (names.length !== wanted.size) return false;
+  return names.every((name) => {
+    const bytes = wanted.get(name);
+    try {
+      return bytes !== undefined && fs.lstatSync(path.join(info, name)).isFile() && fs.readFileSync(path.join(info, name)).equals(bytes);
+    } catch {
+      return false;
+    }
+  });
 }
 
 function readText(file: string): string | undefined {

@@ -8,7 +8,7 @@ import { changedBetween, snapshot } from "./changes.js";
 import { commitFiles } from "./commit.js";
 import { readGitDir, type GitDirFiles } from "./git-dir-guard.js";
 import { clearStaleIndexLock, indexLockError } from "./index-lock.js";
-import { checkLaneGitDir, laneDotGit, laneGitDir, laneWatch, ownLaneGitDir } from "./lane-git-dir.js";
+import { checkLaneGitDir, laneDotGit, laneGitDir, laneWatch, ownLaneGitDir, readUserInfo } from "./lane-git-dir.js";
 export { pinsOf } from "./lane-git-dir.js";
 import { binaryDiff, git, gitText } from "./run-git.js";
 import { scratchTree } from "./scratch-index.js";
@@ -93,7 +93,7 @@ export class Lanes {
       // The pin first: from here on the user's `git gc --prune=now` keeps the base's objects,
       // which the lane only borrows (the base of a step below a join is on no branch of its own).
       // It runs beside the lane's own git work; its failure is waited for below, never left unhandled.
-      const pin = git(this.options.gitRoot, ["update-ref", "-m", "ws: a lane's base", `${this.options.pins}/lane-${n}`, base]).then(() => undefined, (error: unknown) => error);
+      const pin = this.pin(n, base).then(() => undefined, (error: unknown) => error);
       const created = await this.ensure(root, gitDir, base);
       if (!created) {
         // A kill -9 of ws mid-git leaves index.lock behind, and every git command would fail on it.
@@ -160,7 +160,9 @@ export class Lanes {
   private async ensure(root: string, gitDir: string, base: string): Promise<boolean> {
     const dotGit = readText(path.join(root, ".git"));
     if (dotGit === laneDotGit(root) && fs.existsSync(path.join(gitDir, "HEAD"))) {
-      const owned = ownLaneGitDir(gitDir, await this.userObjects());
+      const objects = await this.userObjects();
+      // The user's ignores as they are now (a step of theirs may have added one since the last run).
+      const owned = ownLaneGitDir(gitDir, objects, readUserInfo(objects)).filter((what) => what !== "info");
       if (owned.length > 0) this.note(`put back the git dir of ${root}, which an interrupted run's step had changed (${owned.join(", ")})`);
       return false;
     }
@@ -177,7 +179,7 @@ export class Lanes {
       const format = (await this.objectFormat()) === "sha1" ? [] : [`--object-format=${await this.objectFormat()}`];
       // No template: a lane has no hooks, not even the samples.
       await git(path.dirname(root), ["init", "--quiet", "--template=", ...format, "--separate-git-dir", gitDir, root]);
-      ownLaneGitDir(gitDir, objects);
+      ownLaneGitDir(gitDir, objects, readUserInfo(objects));
       await git(root, ["checkout", "--quiet", "--detach", "--force", "--no-recurse-submodules", base]);
     });
     this.creating = work.catch(() => undefined);
@@ -194,6 +196,25 @@ export class Lanes {
     fs.rmSync(root, { recursive: true, force: true });
     await git(this.options.gitRoot, ["worktree", "prune"], { allowFailure: true });
     this.note(`replaced the worktree ${root} of an older ws by a lane with a git dir of its own (nothing a step does there reaches your repository's config, hooks or refs)`);
+  }
+
+  /** What each lane's pin holds now: a lane taken again at the same base writes nothing. */
+  private readonly pinned = new Map<number, string>();
+
+  /**
+   * Points lane n's pin at `base`. A ref file written by git's own lock protocol (`<ref>.lock`
+   * made exclusively, then renamed over the ref), which a concurrent `git pack-refs` of the user
+   * respects, costs no process: a git per step was most of what lanes of their own added to a
+   * step (bench/NOTES.md). A repository whose refs are not files (reftable) gets `update-ref`.
+   */
+  private async pin(n: number, base: string): Promise<void> {
+    if (this.pinned.get(n) === base) return;
+    const ref = `${this.options.pins}/lane-${n}`;
+    const common = path.dirname(await this.userObjects());
+    if (fs.existsSync(path.join(common, "reftable")) || !writeLooseRef(path.join(common, ref), base)) {
+      await git(this.options.gitRoot, ["update-ref", ref, base]);
+    }
+    this.pinned.set(n, base);
   }
 
   private objectsDir: Promise<{ objects: string; format: string }> | undefined;
@@ -285,6 +306,25 @@ async function removePins(gitRoot: string, pins: string): Promise<void> {
 
 function splitLines(text: string): string[] {
   return text.split("\n").filter(Boolean);
+}
+
+/** Writes a loose ref as git does (lock, write, rename); false when the lock is held (git is
+ *  writing that ref right now) or the folder cannot be made, for update-ref to do it instead. */
+function writeLooseRef(file: string, sha: string): boolean {
+  const lock = `${file}.lock`;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(lock, `${sha}\n`, { flag: "wx" });
+  } catch {
+    return false;
+  }
+  try {
+    fs.renameSync(lock, file);
+    return true;
+  } catch {
+    fs.rmSync(lock, { force: true });
+    return false;
+  }
 }
 
 function readText(file: string): string | undefined {

@@ -65,4 +65,17 @@ describe("a lane's git dir put back", () => {
     expect(fs.readFileSync(path.join(gitDir, "objects", "info", "alternates"), "utf8")).toBe("/home/user/project/.git/objects\n");
     expect(ownLaneGitDir(gitDir, "/home/user/project/.git/objects")).toEqual([]);
   });
+
+  it("holds a copy of the user's own ignores and attributes in info/, and nothing else there", () => {
+    const gitDir = fs.mkdtempSync(path.join(os.tmpdir(), "ws-lane-git-"));
+    made.push(gitDir);
+    fs.mkdirSync(path.join(gitDir, "info"));
+    fs.writeFileSync(path.join(gitDir, "info", "exclude"), "planted\n");
+    fs.writeFileSync(path.join(gitDir, "info", "sparse-checkout"), "/x\n");
+    const user = new Map([["exclude", Buffer.from(".worktrees/\nnode_modules/\n")]]);
+    expect(ownLaneGitDir(gitDir, "/u/.git/objects", user)).toContain("info");
+    expect(fs.readdirSync(path.join(gitDir, "info"))).toEqual(["exclude"]);
+    expect(fs.readFileSync(path.join(gitDir, "info", "exclude"), "utf8")).toBe(".worktrees/\nnode_modules/\n");
+    expect(ownLaneGitDir(gitDir, "/u/.git/objects", user)).toEqual([]);
+  });
 });
