@@ -176,9 +176,10 @@ export class Lanes {
       fs.rmSync(gitDir, { recursive: true, force: true });
       fs.mkdirSync(path.dirname(root), { recursive: true });
       const objects = await this.userObjects();
-      const format = (await this.objectFormat()) === "sha1" ? [] : [`--object-format=${await this.objectFormat()}`];
-      // No template: a lane has no hooks, not even the samples.
-      await git(path.dirname(root), ["init", "--quiet", "--template=", ...format, "--separate-git-dir", gitDir, root]);
+      // The user's object format whatever init.defaultObjectFormat says (a lane reads their
+      // objects); no template: a lane has no hooks, not even the samples.
+      const format = `--object-format=${await this.objectFormat()}`;
+      await git(path.dirname(root), ["init", "--quiet", "--template=", format, "--separate-git-dir", gitDir, root]);
       ownLaneGitDir(gitDir, objects, readUserInfo(objects));
       await git(root, ["checkout", "--quiet", "--detach", "--force", "--no-recurse-submodules", base]);
     });
