@@ -69,7 +69,8 @@ export class Lanes {
   private readonly busy = new Set<number>();
   /** Lanes provisioned (copy, link, setup) in this run. */
   private readonly ready = new Set<number>();
-  /** Creating worktrees writes the shared git dir: one at a time. */
+  /** Lanes are made one at a time: retiring an older ws's worktree writes the user's git dir
+   *  (its worktree list), and two `git worktree remove`/`prune` at once race on it. */
   private creating: Promise<unknown> = Promise.resolve();
   readonly notes: string[] = [];
   private readonly said = new Set<string>();
