@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import type { CliContext } from "./context.js";
@@ -9,6 +8,7 @@ import { exportFlags, renderGithubWorkflow } from "../export/github.js";
 import { detectPackageManager } from "../export/package-manager.js";
 import { parseTriggers } from "../export/triggers.js";
 import { resolveWsSource } from "../export/ws-source.js";
+import { gitStatusSync } from "../git/run-git.js";
 import { buildGraph } from "../graph/graph.js";
 import { loadValidWorkstream } from "../workstream/load.js";
 import { locateWorkstream } from "../workstream/locate-file.js";
@@ -28,11 +28,11 @@ export interface ExportGithubOptions {
 /** Whether git tracks `file` in `root`; undefined outside a repository (or without git). */
 function trackedByGit(root: string): (file: string) => boolean | undefined {
   return (file) => {
-    const r = spawnSync("git", ["ls-files", "--error-unmatch", "--", file], { cwd: root, stdio: "ignore" });
-    if (r.error) return undefined;
-    if (r.status === 0) return true;
-    const inside = spawnSync("git", ["rev-parse", "--is-inside-work-tree"], { cwd: root, stdio: "ignore" });
-    return inside.status === 0 ? false : undefined;
+    // Through ws's one git builder: no hook or fsmonitor of the repository runs for a question.
+    const tracked = gitStatusSync(root, ["ls-files", "--error-unmatch", "--", file]);
+    if (tracked === undefined) return undefined;
+    if (tracked === 0) return true;
+    return gitStatusSync(root, ["rev-parse", "--is-inside-work-tree"]) === 0 ? false : undefined;
   };
 }
 

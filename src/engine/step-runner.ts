@@ -454,13 +454,19 @@ export class StepRun {
   private async checkLane(keepDir: string): Promise<string[]> {
     const lane = this.lane!;
     const { recoverTree, restoreHead } = await import("../git/branch-guard.js");
-    const findings = await recoverTree(lane.identity, lane.head, keepDir);
-    if ((await import("node:fs")).existsSync(lane.workdir) === false) {
-      fs.mkdirSync(lane.workdir, { recursive: true });
-      findings.push(`the step's working folder ${lane.workdir} was deleted; recreated it`);
-    }
-    findings.push(...(await restoreHead(lane.identity, lane.head, path.join(keepDir, "history.patch"))));
-    return findings;
+    const tree = async (): Promise<string[]> => {
+      const findings = await recoverTree(lane.identity, lane.head, keepDir);
+      if ((await import("node:fs")).existsSync(lane.workdir) === false) {
+        fs.mkdirSync(lane.workdir, { recursive: true });
+        findings.push(`the step's working folder ${lane.workdir} was deleted; recreated it`);
+      }
+      findings.push(...(await restoreHead(lane.identity, lane.head, path.join(keepDir, "history.patch"))));
+      return findings;
+    };
+    // The lane's git dir first, with file operations only: a config the step planted (a filter,
+    // an fsmonitor) must be gone before ws's next git command in the lane reads it.
+    const pool = this.deps.git.lanes?.pool;
+    return pool ? pool.checkGitDir(lane, keepDir, tree) : tree();
   }
 
   /** The scheduler cancelled a step between attempts (stop/abort/Ctrl-C forbade its retry). */
@@ -582,7 +588,8 @@ export class StepRun {
     // The trailer tells the next run this commit can be made again, so it needs no backup branch.
     const message = `ws(${step.id}): ${title}\n\n${trailerLine(deps.workstream.id)}`;
     const lane = this.lane;
-    const sha = await commitFiles({ cwd: this.workdir, files, message, onCommit: (made) => lane && (lane.head = made) });
+    const pool = deps.git.lanes?.pool;
+    const sha = lane && pool ? await pool.commit(lane, files, message, (made) => (lane.head = made)) : await commitFiles({ cwd: this.workdir, files, message });
     const branch = deps.git.lanes?.branch;
     if (sha === undefined || branch === undefined) return sha;
     this.result = sha;

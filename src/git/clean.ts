@@ -3,7 +3,7 @@ import path from "node:path";
 import { acquireLock, type LockHolder } from "../store/lock.js";
 import { wsPaths } from "../store/paths.js";
 import { listBackups, runBranch } from "./branch-name.js";
-import { lanesHome, removeLanes } from "./lanes.js";
+import { lanesHome, pinsOf, removeLanes } from "./lanes.js";
 import { branchCommit, gitRoot } from "./repo.js";
 import { git, gitText } from "./run-git.js";
 
@@ -16,6 +16,8 @@ export interface CleanPlan {
   tree: string | undefined;
   /** The folder of the workstream's per-step worktrees (outside the project), when it exists. */
   lanes: string | undefined;
+  /** Where the refs that pin the lanes' bases live (refs/ws-pins/…); undefined outside git. */
+  pins?: string | undefined;
   backups: string[];
   /** The run's branch: kept (it holds the work to merge); undefined outside git or when absent. */
   branch: string | undefined;
@@ -35,7 +37,7 @@ export async function planClean(projectDir: string, wsId: string): Promise<Clean
   const backups = await listBackups(root, branch);
   const home = lanesHome(root, branch, process.env);
   const lanes = fs.existsSync(home) ? home : undefined;
-  return { wsId, stateDir, tree, lanes, backups, branch: (await branchCommit(root, branch)) === undefined ? undefined : branch, gitRoot: root };
+  return { wsId, stateDir, tree, lanes, pins: pinsOf(branch), backups, branch: (await branchCommit(root, branch)) === undefined ? undefined : branch, gitRoot: root };
 }
 
 export function isEmptyPlan(plan: CleanPlan): boolean {
@@ -55,7 +57,7 @@ export async function clean(projectDir: string, plan: CleanPlan): Promise<CleanR
     if (plan.gitRoot !== undefined && plan.tree !== undefined && (await registeredTree(plan.gitRoot, plan.tree))) {
       await git(plan.gitRoot, ["worktree", "remove", "--force", "--force", plan.tree]);
     }
-    if (plan.gitRoot !== undefined && plan.lanes !== undefined) await removeLanes(plan.gitRoot, plan.lanes);
+    if (plan.gitRoot !== undefined && plan.pins !== undefined) await removeLanes(plan.gitRoot, plan.lanes ?? "", plan.pins);
     for (const backup of plan.backups) if (plan.gitRoot !== undefined) await git(plan.gitRoot, ["branch", "-D", "--quiet", backup]);
     // Everything but the lock, which goes last, once nothing else is left to protect.
     for (const entry of fs.readdirSync(paths.root)) {

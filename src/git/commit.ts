@@ -26,9 +26,14 @@ interface CommitOptions {
   branch?: string | undefined;
   /** Called with the new commit before the next piece of serialized git work can start. */
   onCommit?: ((sha: string) => void) | undefined;
+  /** Extra environment for every git command of the commit (a lane's: write the objects straight
+   *  into the user's repository, see Lanes.commit). */
+  env?: Record<string, string> | undefined;
+  /** Whose git config names the author (default `cwd`): a lane's config is ws's, not the user's. */
+  identityFrom?: string | undefined;
 }
 
-async function commitNow({ cwd, files, message, branch, onCommit }: CommitOptions): Promise<string | undefined> {
+async function commitNow({ cwd, files, message, branch, onCommit, env: extra, identityFrom }: CommitOptions): Promise<string | undefined> {
   // A nested repository can't be committed as content; everything else (deleted or not) can.
   const committable: string[] = [];
   const top = await repoTop(cwd);
@@ -46,25 +51,25 @@ async function commitNow({ cwd, files, message, branch, onCommit }: CommitOption
   const updateArgs = ["update-index", "--add", "--remove", "-z", "--stdin"];
 
   // Built in a scratch index from the parent, so whatever else is staged in the real index stays out.
-  const tree = await scratchTree(cwd, { tree: parent }, (env) => git(cwd, updateArgs, { env, input }));
-  if (parent !== undefined && tree === (treeOf.get(parent) ?? (await gitText(cwd, ["rev-parse", `${parent}^{tree}`])))) {
+  const tree = await scratchTree(cwd, { tree: parent }, (env) => git(cwd, updateArgs, { env: { ...extra, ...env }, input }), extra);
+  if (parent !== undefined && tree === (treeOf.get(parent) ?? (await gitText(cwd, ["rev-parse", `${parent}^{tree}`], { env: extra })))) {
     // Already in history (a commit whose index update a kill -9 cut short): the index catches up.
-    await gitWithIndexLock(cwd, updateArgs, { input });
+    await gitWithIndexLock(cwd, updateArgs, { input, env: extra });
     return undefined;
   }
 
   // --no-gpg-sign: a signing prompt would hang an unattended run; the branch is for review anyway.
   const commitArgs = ["commit-tree", tree, "--no-gpg-sign", "-F", "-"];
   if (parent !== undefined) commitArgs.push("-p", parent);
-  const sha = await gitText(cwd, commitArgs, { input: message.endsWith("\n") ? message : `${message}\n`, env: await identityEnv(cwd) });
+  const sha = await gitText(cwd, commitArgs, { input: message.endsWith("\n") ? message : `${message}\n`, env: { ...extra, ...(await identityEnv(identityFrom ?? cwd)) } });
   const subject = message.split("\n")[0] ?? "";
   // The old value makes the update fail instead of silently dropping a commit made meanwhile.
-  await git(cwd, ["update-ref", "-m", `commit: ${subject}`, ref, sha, parent ?? ""]);
+  await git(cwd, ["update-ref", "-m", `commit: ${subject}`, ref, sha, parent ?? ""], { env: extra });
   onCommit?.(sha);
   // The next step's commit usually sits on this one: its tree is known without asking git.
   treeOf.set(sha, tree);
   // The real index learns the committed files, so `git status` in the tree shows them clean.
-  await gitWithIndexLock(cwd, updateArgs, { input });
+  await gitWithIndexLock(cwd, updateArgs, { input, env: extra });
   return sha;
 }
 

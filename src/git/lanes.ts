@@ -5,19 +5,28 @@ import path from "node:path";
 import type { WorktreeSettings } from "../workstream/model.js";
 import { timestamp } from "./branch-name.js";
 import { changedBetween, snapshot } from "./changes.js";
+import { commitFiles } from "./commit.js";
+import { readGitDir, type GitDirFiles } from "./git-dir-guard.js";
 import { clearStaleIndexLock, indexLockError } from "./index-lock.js";
+import { checkLaneGitDir, laneDotGit, laneGitDir, laneWatch, ownLaneGitDir, readUserInfo } from "./lane-git-dir.js";
+export { pinsOf } from "./lane-git-dir.js";
 import { binaryDiff, git, gitText } from "./run-git.js";
 import { scratchTree } from "./scratch-index.js";
 import { provisionWorktree } from "./worktree-setup.js";
 
 /**
  * One running step's own worktree: a detached checkout of the step's base (the run's base plus
- * its ancestors' commits), so whatever changes in it is that step's doing and nobody else's.
+ * its ancestors' commits) in a repository of its own that borrows the user's objects
+ * (lane-git-dir.ts), so whatever changes in it, git dir included, is that step's doing and
+ * nobody else's, and none of it reaches the user's repository.
  */
 export interface Lane {
   n: number;
   /** The worktree's top folder. */
   root: string;
+  /** The lane's own git dir (beside the lane) and how it looked when ws handed it over. */
+  gitDir: string;
+  gitDirBaseline: GitDirFiles;
   /** Where the step runs: the project's place inside the worktree. */
   workdir: string;
   /** What HEAD must be at: the step's base, then the commit ws made for it. */
@@ -38,6 +47,8 @@ export function lanesHome(gitRoot: string, branch: string, env: NodeJS.ProcessEn
 
 export interface LanesOptions {
   gitRoot: string;
+  /** The refs that keep each lane's base alive in the user's repository: `<pins>/lane-<n>` (see pinsOf). */
+  pins: string;
   /** The project folder (realpath), maybe below the repository's top. */
   projectDir: string;
   home: string;
@@ -58,7 +69,8 @@ export class Lanes {
   private readonly busy = new Set<number>();
   /** Lanes provisioned (copy, link, setup) in this run. */
   private readonly ready = new Set<number>();
-  /** Creating worktrees writes the shared git dir: one at a time. */
+  /** Lanes are made one at a time: retiring an older ws's worktree writes the user's git dir
+   *  (its worktree list), and two `git worktree remove`/`prune` at once race on it. */
   private creating: Promise<unknown> = Promise.resolve();
   readonly notes: string[] = [];
   private readonly said = new Set<string>();
@@ -78,7 +90,12 @@ export class Lanes {
     this.busy.add(n);
     try {
       const root = path.join(this.options.home, `lane-${n}`);
-      const created = await this.ensure(root, base);
+      const gitDir = laneGitDir(root);
+      // The pin first: from here on the user's `git gc --prune=now` keeps the base's objects,
+      // which the lane only borrows (the base of a step below a join is on no branch of its own).
+      // It runs beside the lane's own git work; its failure is waited for below, never left unhandled.
+      const pin = this.pin(n, base).then(() => undefined, (error: unknown) => error);
+      const created = await this.ensure(root, gitDir, base);
       if (!created) {
         // A kill -9 of ws mid-git leaves index.lock behind, and every git command would fail on it.
         const lock = await clearStaleIndexLock(root);
@@ -88,17 +105,41 @@ export class Lanes {
         await git(root, ["checkout", "--quiet", "--detach", "--force", "--no-recurse-submodules", base]);
         await git(root, ["clean", "-d", "--force", "--quiet"]);
       }
+      const unpinned = await pin;
+      if (unpinned !== undefined) throw unpinned;
       const workdir = path.join(root, path.relative(this.options.gitRoot, this.options.projectDir));
       fs.mkdirSync(workdir, { recursive: true });
       if (!this.ready.has(n)) {
         this.ready.add(n);
         await this.provision(n, workdir, created);
       }
-      return { n, root, workdir, head: base, created };
+      // What the step is handed, to tell afterwards what it changed in the lane's git dir.
+      const gitDirBaseline = await readGitDir(laneWatch(gitDir));
+      return { n, root, gitDir, gitDirBaseline, workdir, head: base, created };
     } catch (error) {
       this.busy.delete(n);
       throw error;
     }
+  }
+
+  /**
+   * A passed step's files as one commit on the lane's HEAD, its objects written straight into the
+   * user's repository (GIT_OBJECT_DIRECTORY), so the run's branch there can take the commit with no
+   * fetch; the author is named by the user's config, not the lane's (ws's own). The lane's own
+   * objects are left out of sight on purpose: git writes no object it can already find, and a blob
+   * that ws's look at the tree (or the step's `git add`) left in the lane's store would then be
+   * missing from the user's. Everything the commit needs is there: its parent, the step's base, is
+   * the user's, and its new files are hashed from disk.
+   */
+  async commit(lane: Lane, files: string[], message: string, onCommit: (sha: string) => void): Promise<string | undefined> {
+    const env = { GIT_OBJECT_DIRECTORY: await this.userObjects() };
+    return commitFiles({ cwd: lane.workdir, files, message, onCommit, env, identityFrom: this.options.gitRoot });
+  }
+
+  /** After an attempt, before any git command in the lane: what the step changed in the lane's
+   *  git dir (hooks, config, refs other than HEAD), put back around `meanwhile` (see checkLaneGitDir). */
+  checkGitDir(lane: Lane, keepDir: string, meanwhile: () => Promise<string[]>): Promise<string[]> {
+    return checkLaneGitDir(lane.gitDir, lane.gitDirBaseline, keepDir, meanwhile);
   }
 
   /** Gives a lane back; its uncommitted work (a failed or cut-short step's) is kept as `patchFile`. */
@@ -110,22 +151,90 @@ export class Lanes {
     }
   }
 
-  private async ensure(root: string, base: string): Promise<boolean> {
-    const registered = fs.existsSync(path.join(root, ".git"));
-    if (registered && (await git(root, ["rev-parse", "--git-dir"], { allowFailure: true })).code === 0) return false;
+  /**
+   * Makes sure `root` is a lane of this kind, its git dir owned by ws again (a step of a run that
+   * was cut short may have planted something there) before any git command runs in it. A worktree
+   * an older ws made there (registered in the user's repository, sharing its git dir) has its
+   * uncommitted work kept as a patch, is removed from the repository's worktree list and replaced.
+   * Returns whether the lane was made now (checked out at `base`).
+   */
+  private async ensure(root: string, gitDir: string, base: string): Promise<boolean> {
+    const dotGit = readText(path.join(root, ".git"));
+    if (dotGit === laneDotGit(root) && fs.existsSync(path.join(gitDir, "HEAD"))) {
+      const objects = await this.userObjects();
+      // The user's ignores as they are now (a step of theirs may have added one since the last run).
+      const owned = ownLaneGitDir(gitDir, objects, readUserInfo(objects)).filter((what) => what !== "info");
+      if (owned.length > 0) this.note(`put back the git dir of ${root}, which an interrupted run's step had changed (${owned.join(", ")})`);
+      return false;
+    }
     const work = this.creating.then(async () => {
-      await git(this.options.gitRoot, ["worktree", "prune"]);
+      if (dotGit !== undefined && dotGit.startsWith("gitdir: ")) await this.retireWorktree(root);
       if (fs.existsSync(root) && fs.readdirSync(root).length > 0) {
         const aside = `${root}-${timestamp(new Date())}`;
         fs.renameSync(root, aside);
-        this.note(`moved the leftover folder ${root} (not a git worktree) to ${aside}`);
+        this.note(`moved the leftover folder ${root} (not a lane of ws) to ${aside}`);
       }
+      fs.rmSync(gitDir, { recursive: true, force: true });
       fs.mkdirSync(path.dirname(root), { recursive: true });
-      await git(this.options.gitRoot, ["worktree", "add", "--quiet", "--detach", root, base]);
+      const objects = await this.userObjects();
+      // The user's object format whatever init.defaultObjectFormat says (a lane reads their
+      // objects); no template: a lane has no hooks, not even the samples.
+      const format = `--object-format=${await this.objectFormat()}`;
+      await git(path.dirname(root), ["init", "--quiet", "--template=", format, "--separate-git-dir", gitDir, root]);
+      ownLaneGitDir(gitDir, objects, readUserInfo(objects));
+      await git(root, ["checkout", "--quiet", "--detach", "--force", "--no-recurse-submodules", base]);
     });
     this.creating = work.catch(() => undefined);
     await work;
     return true;
+  }
+
+  /** An older ws's worktree at `root`: its uncommitted work kept, then unregistered and deleted. */
+  private async retireWorktree(root: string): Promise<void> {
+    if ((await git(root, ["rev-parse", "--git-dir"], { allowFailure: true }).catch(() => undefined))?.code === 0) {
+      await this.saveLeftovers(root, path.basename(root)).catch(() => undefined);
+    }
+    await git(this.options.gitRoot, ["worktree", "remove", "--force", "--force", root], { allowFailure: true });
+    fs.rmSync(root, { recursive: true, force: true });
+    await git(this.options.gitRoot, ["worktree", "prune"], { allowFailure: true });
+    this.note(`replaced the worktree ${root} of an older ws by a lane with a git dir of its own (nothing a step does there reaches your repository's config, hooks or refs)`);
+  }
+
+  /** What each lane's pin holds now: a lane taken again at the same base writes nothing. */
+  private readonly pinned = new Map<number, string>();
+
+  /**
+   * Points lane n's pin at `base`. A ref file written by git's own lock protocol (`<ref>.lock`
+   * made exclusively, then renamed over the ref), which a concurrent `git pack-refs` of the user
+   * respects, costs no process: a git per step was most of what lanes of their own added to a
+   * step (bench/NOTES.md). A repository whose refs are not files (reftable) gets `update-ref`.
+   */
+  private async pin(n: number, base: string): Promise<void> {
+    if (this.pinned.get(n) === base) return;
+    const ref = `${this.options.pins}/lane-${n}`;
+    const common = path.dirname(await this.userObjects());
+    if (fs.existsSync(path.join(common, "reftable")) || !writeLooseRef(path.join(common, ref), base)) {
+      await git(this.options.gitRoot, ["update-ref", ref, base]);
+    }
+    this.pinned.set(n, base);
+  }
+
+  private objectsDir: Promise<{ objects: string; format: string }> | undefined;
+
+  /** The user's object folder (which every lane borrows) and object format, asked once. */
+  private userRepo(): Promise<{ objects: string; format: string }> {
+    return (this.objectsDir ??= gitText(this.options.gitRoot, ["rev-parse", "--path-format=absolute", "--git-path", "objects", "--show-object-format"]).then((text) => {
+      const [objects = "", format = "sha1"] = text.split("\n");
+      return { objects, format };
+    }));
+  }
+
+  async userObjects(): Promise<string> {
+    return (await this.userRepo()).objects;
+  }
+
+  private async objectFormat(): Promise<string> {
+    return (await this.userRepo()).format;
   }
 
   private async provision(n: number, workdir: string, created: boolean): Promise<void> {
@@ -175,25 +284,55 @@ export async function savePatch(root: string, file: string): Promise<string | un
   return file;
 }
 
-/** Removes every lane of a workstream (`ws clean`): the worktrees and their folder. */
-export async function removeLanes(gitRoot: string, home: string): Promise<string[]> {
+/** Removes every lane of a workstream (`ws clean`): the lanes, their git dirs and their folder,
+ *  the pins that kept their bases, and the worktrees an older ws made there. */
+export async function removeLanes(gitRoot: string, home: string, pins: string): Promise<string[]> {
   const removed: string[] = [];
-  for (const entry of fs.existsSync(home) ? fs.readdirSync(home) : []) {
+  for (const entry of home !== "" && fs.existsSync(home) ? fs.readdirSync(home) : []) {
     const root = path.join(home, entry);
-    if (fs.existsSync(path.join(root, ".git"))) await git(gitRoot, ["worktree", "remove", "--force", "--force", root], { allowFailure: true });
-    removed.push(root);
+    const dotGit = readText(path.join(root, ".git"));
+    if (dotGit !== undefined && dotGit !== laneDotGit(root)) await git(gitRoot, ["worktree", "remove", "--force", "--force", root], { allowFailure: true });
+    if (!entry.endsWith(".git")) removed.push(root);
   }
-  fs.rmSync(home, { recursive: true, force: true });
+  if (home !== "") fs.rmSync(home, { recursive: true, force: true });
   await git(gitRoot, ["worktree", "prune"], { allowFailure: true });
+  await removePins(gitRoot, pins);
   return removed;
 }
 
-/** Worktrees of the repository registered under `home` (lanes of a workstream). */
-export async function registeredLanes(gitRoot: string, home: string): Promise<string[]> {
-  const text = await gitText(gitRoot, ["worktree", "list", "--porcelain"]);
-  return text
-    .split("\n")
-    .filter((line) => line.startsWith("worktree "))
-    .map((line) => line.slice("worktree ".length))
-    .filter((tree) => tree.startsWith(home + path.sep));
+async function removePins(gitRoot: string, pins: string): Promise<void> {
+  const refs = splitLines(await gitText(gitRoot, ["for-each-ref", "--format=%(refname)", `${pins}/`]));
+  if (refs.length === 0) return;
+  await git(gitRoot, ["update-ref", "--stdin"], { input: refs.map((ref) => `delete ${ref}\n`).join("") });
+}
+
+function splitLines(text: string): string[] {
+  return text.split("\n").filter(Boolean);
+}
+
+/** Writes a loose ref as git does (lock, write, rename); false when the lock is held (git is
+ *  writing that ref right now) or the folder cannot be made, for update-ref to do it instead. */
+function writeLooseRef(file: string, sha: string): boolean {
+  const lock = `${file}.lock`;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(lock, `${sha}\n`, { flag: "wx" });
+  } catch {
+    return false;
+  }
+  try {
+    fs.renameSync(lock, file);
+    return true;
+  } catch {
+    fs.rmSync(lock, { force: true });
+    return false;
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
 }

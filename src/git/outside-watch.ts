@@ -3,6 +3,7 @@ import { lstat } from "node:fs/promises";
 import path from "node:path";
 import { gitDirChanges, readGitDir, readRefs, type GitDirFiles, type GitDirWatch, type Refs } from "./git-dir-guard.js";
 import { gitDirWatch, RUN_BRANCHES } from "./repo-guard.js";
+import { PINS } from "./lane-git-dir.js";
 import { git, splitNul } from "./run-git.js";
 
 /**
@@ -57,8 +58,9 @@ export class OutsideWatch {
   }
 }
 
+/** ws's own refs: the run branches, and the pins that keep lanes' bases (lanes.ts). */
 function isRunBranch(ref: string): boolean {
-  return ref.startsWith(RUN_BRANCHES);
+  return ref.startsWith(RUN_BRANCHES) || ref.startsWith(PINS);
 }
 
 /** The files `git status` lists in a checkout, each with its status, size, mtime, inode and mode:

@@ -2,6 +2,7 @@ import { lstat, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Snapshot } from "./changes.js";
 import { gitDirChanges, readGitDir, readRefs, refsExcept, restoreGitDir, restoreRefs, type GitDirFiles, type GitDirWatch, type Refs } from "./git-dir-guard.js";
+import { PINS } from "./lane-git-dir.js";
 import { pointsOutside } from "./links.js";
 import { gitText } from "./run-git.js";
 import { serialized } from "./tree-queue.js";
@@ -42,7 +43,8 @@ export class RepoGuard {
     const { watch, common } = await gitDirWatch(workdir);
     // In place, the steps work on the user's branch itself; the scope check judges their files.
     const current = await gitText(workdir, ["symbolic-ref", "-q", "HEAD"]).catch(() => "");
-    const ignoreRef = (ref: string) => ref.startsWith(RUN_BRANCHES) || ref === current;
+    // Another workstream's worktree run in the same repository moves its branch and lane pins.
+    const ignoreRef = (ref: string) => ref.startsWith(RUN_BRANCHES) || ref.startsWith(PINS) || ref === current;
     const root = await gitText(workdir, ["rev-parse", "--show-toplevel"]);
     return new RepoGuard(root, workdir, watch, common, await readGitDir(watch), ignoreRef, await readRefs(workdir, ignoreRef));
   }

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import type { Result } from "execa";
 import { clearStaleIndexLock, indexLockError } from "./index-lock.js";
 
@@ -20,7 +21,7 @@ interface GitOptions {
 
 /** Variables that would point git at another repository, index or work tree than `cwd`'s
  *  (set when ws itself runs from a git hook); scratch-index calls pass GIT_INDEX_FILE explicitly. */
-const REDIRECTING_ENV = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX"];
+const REDIRECTING_ENV = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_PREFIX"];
 
 /**
  * Settings that stop git from executing programs named in configuration. A step can write the
@@ -45,6 +46,17 @@ const SAFE_CONFIG: readonly string[] = [
 ];
 
 const SAFE_ARGS = SAFE_CONFIG.flatMap((setting) => ["-c", setting]);
+
+/**
+ * The one place every git command of ws is built (issue 31): the safe settings first, then the
+ * command. Filters, merge drivers and aliases cannot be switched off by `-c` in general (each is
+ * named by the config that defines it), so they are handled by ownership instead: in a lane ws
+ * owns the git dir and rewrites its config before its own git runs there (lane-git-dir.ts); in
+ * the user's repository the config is the user's own. Exported for the checks that guard it.
+ */
+export function gitArgv(args: readonly string[]): string[] {
+  return [...SAFE_ARGS, ...args];
+}
 
 /** Long enough for `worktree add` of a big repository on a slow disk; a hung git must still end. */
 const GIT_TIMEOUT_MS = 10 * 60_000;
@@ -81,7 +93,7 @@ const toBuffer = (bytes: unknown): Buffer =>
  *  repository, not a user outcome. Git that cannot start (not installed, cwd gone) always throws. */
 export async function git(cwd: string, args: readonly string[], options: GitOptions = {}): Promise<GitResult> {
   const { execa } = await (execaModule ??= import("execa"));
-  const run: Result = await execa("git", [...SAFE_ARGS, ...args], {
+  const run: Result = await execa("git", gitArgv(args), {
     cwd,
     env: gitEnv(options.env),
     extendEnv: false,
@@ -109,6 +121,13 @@ export async function git(cwd: string, args: readonly string[], options: GitOpti
   }
   if ((result.code !== 0 || run.timedOut) && !options.allowFailure) throw new GitError(args, cwd, result);
   return { code: result.code, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The same invocation, synchronously, for the few questions a command asks before anything
+ *  async (ws export's "is this file tracked?"). Exit code only; undefined when git cannot start. */
+export function gitStatusSync(cwd: string, args: readonly string[]): number | undefined {
+  const run = spawnSync("git", gitArgv(args), { cwd, env: gitEnv(undefined), stdio: "ignore", timeout: GIT_TIMEOUT_MS });
+  return run.error ? undefined : (run.status ?? 128);
 }
 
 /** `git diff` of two tree-ish as a patch `git apply` takes back (binary files, full index lines),

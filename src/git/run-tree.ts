@@ -3,7 +3,7 @@ import { UserError } from "../errors.js";
 import type { WsPaths } from "../store/paths.js";
 import type { WorktreeSettings } from "../workstream/model.js";
 import { runBranch } from "./branch-name.js";
-import { Lanes, lanesHome } from "./lanes.js";
+import { Lanes, lanesHome, pinsOf } from "./lanes.js";
 import { RunBranch } from "./run-branch.js";
 import { git, splitNul } from "./run-git.js";
 import { resolveBase, type RunBase } from "./working-tree-base.js";
@@ -80,7 +80,7 @@ export async function prepareRunTree(opts: {
     }
     tip = branch.head;
   }
-  const lanes = new Lanes({ gitRoot, projectDir, home: lanesHome(gitRoot, name, opts.env), stateDir: paths.root, settings: opts.settings, setupTimeoutMs: opts.setupTimeoutMs, env: opts.env, signal: opts.signal });
+  const lanes = new Lanes({ gitRoot, pins: pinsOf(name), projectDir, home: lanesHome(gitRoot, name, opts.env), stateDir: paths.root, settings: opts.settings, setupTimeoutMs: opts.setupTimeoutMs, env: opts.env, signal: opts.signal });
   const first = await lanes.acquire(base);
   await lanes.release(first);
   notes.push(...lanes.notes.splice(0));

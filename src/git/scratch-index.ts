@@ -17,14 +17,14 @@ interface ScratchSeed {
  * result, and the file is removed. The repository's real index is never read or locked, so
  * whatever the user has staged stays out of the tree and undisturbed.
  */
-export async function scratchTree(cwd: string, seed: ScratchSeed, fill: (env: { GIT_INDEX_FILE: string }) => Promise<unknown>): Promise<string> {
+export async function scratchTree(cwd: string, seed: ScratchSeed, fill: (env: { GIT_INDEX_FILE: string }) => Promise<unknown>, extraEnv: Record<string, string> = {}): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "ws-index-"));
   try {
     const env = { GIT_INDEX_FILE: path.join(dir, "index") };
     const copied = seed.copyOf !== undefined && (await copyIndex(seed.copyOf, env.GIT_INDEX_FILE));
-    if (!copied && seed.tree !== undefined) await git(cwd, ["read-tree", seed.tree], { env });
+    if (!copied && seed.tree !== undefined) await git(cwd, ["read-tree", seed.tree], { env: { ...extraEnv, ...env } });
     await fill(env);
-    return await gitText(cwd, ["write-tree"], { env });
+    return await gitText(cwd, ["write-tree"], { env: { ...extraEnv, ...env } });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

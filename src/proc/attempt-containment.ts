@@ -82,16 +82,21 @@ export function agentStateDirs(paths: string[]): string[] {
 }
 
 /**
- * The repository's git dir, which the worktree's `.git` file points into (`gitdir:
- * <repo>/.git/worktrees/<name>`): git in the sandbox reads it even when the repository lies above
- * the project root, under the private /tmp.
+ * What git in the sandbox must read even when it lies under the private /tmp: the lane's own git
+ * dir, which its `.git` file names (`gitdir: <lane>.git`), and the objects it borrows (its
+ * alternates: the user's repository). A worktree of an older ws points into the repository's
+ * git dir (`<repo>/.git/worktrees/<name>`), whose whole common dir is shown then.
  */
 function sharedGitDir(tree: string): string[] {
   try {
     const pointer = /^gitdir: (.+)$/m.exec(fs.readFileSync(path.join(tree, ".git"), "utf8"))?.[1];
-    return pointer === undefined ? [] : [path.resolve(tree, pointer.trim(), "..", "..")];
+    if (pointer === undefined) return [];
+    const gitDir = path.resolve(tree, pointer.trim());
+    if (path.basename(path.dirname(gitDir)) === "worktrees") return [path.resolve(gitDir, "..", "..")];
+    const alternates = fs.readFileSync(path.join(gitDir, "objects", "info", "alternates"), "utf8").split("\n").filter((line) => line.startsWith("/"));
+    return [gitDir, ...alternates.filter((dir) => fs.existsSync(dir))];
   } catch {
-    return []; // no worktree (yet), or a plain checkout: nothing more to show
+    return []; // no lane (yet), or a plain checkout: nothing more to show
   }
 }
 

@@ -19,7 +19,7 @@ export function sandboxUnavailable(ws: Workstream, env: NodeJS.ProcessEnv): { pr
   if (ws.execution.isolation !== "sandbox") return undefined;
   const install = `install the "${SANDBOX_PACKAGE}" package (apt-get install ${SANDBOX_PACKAGE}; dnf install ${SANDBOX_PACKAGE}), allow user namespaces, or set execution.isolation to "worktree"`;
   if (process.platform !== "linux") return { problem: `bubblewrap needs Linux; this is ${process.platform}`, fix: `set execution.isolation to "worktree"` };
-  const problem = sandboxProblem(bwrapBinary(env), ws.execution.sandbox.network);
+  const problem = bwrapProblem(env, ws.execution.sandbox.network);
   if (problem !== undefined) return { problem, fix: install };
   const missing = ws.execution.sandbox.writable.find((dir) => !isDirectory(dir));
   if (missing === undefined) return undefined;
@@ -33,11 +33,20 @@ export function sandboxUnavailable(ws: Workstream, env: NodeJS.ProcessEnv): { pr
  */
 export function defaultAgentSandbox(ws: Workstream, steps: Step[], env: NodeJS.ProcessEnv): { on: boolean; note?: string } {
   if (ws.execution.isolation !== undefined || !steps.some((s) => s.tool !== "shell")) return { on: false };
-  const problem = process.platform === "linux" ? sandboxProblem(bwrapBinary(env), ws.execution.sandbox.network) : `bubblewrap needs Linux; this is ${process.platform}`;
+  const problem = process.platform === "linux" ? bwrapProblem(env, ws.execution.sandbox.network) : `bubblewrap needs Linux; this is ${process.platform}`;
   if (problem === undefined) {
     return { on: true, note: 'agent steps run sandboxed (bubblewrap): everything outside their worktree, their state folder and their CLI\'s own config folder is read-only to them (set execution.isolation to "worktree" to run them without)' };
   }
   return { on: false, note: `no sandbox for agent steps: ${problem}; a step that writes outside its worktree is only reported afterwards, not prevented (install "${SANDBOX_PACKAGE}" to have agent steps sandboxed)` };
+}
+
+/**
+ * Why bwrap cannot sandbox here, or undefined. `WS_BWRAP=none` hides it as if it were not
+ * installed (as on macOS): CI runs the fault suite that way, so the unsandboxed path is tested too.
+ */
+function bwrapProblem(env: NodeJS.ProcessEnv, network: boolean): string | undefined {
+  if (env.WS_BWRAP === "none") return "bwrap is hidden by WS_BWRAP=none";
+  return sandboxProblem(bwrapBinary(env), network);
 }
 
 function isDirectory(dir: string): boolean {

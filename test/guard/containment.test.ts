@@ -7,12 +7,13 @@ import { sandboxProblem } from "../../src/proc/sandbox.js";
 import { agentProject, cleanup, events, git, outcomes, readState, run, runConcurrent, tempDir, type AgentProject } from "../agents/rig.js";
 
 /**
- * Issues 14 and 20: each case is a shell step running test/fixtures/guard/hostile.sh, which does
- * one hostile thing from its worktree after writing its own in-scope file. Each step has a
- * worktree of its own, outside the project. What it does inside that worktree (git moves, links
- * out of it, deleting it) fails it as a scope_violation and is undone there. What it does outside
- * (the user's checkout, the shared git dir, refs) is prevented by the sandbox; without one it is
- * reported and left as it is, since ws cannot tell it from the user's own work.
+ * Issues 14, 20 and 31: each case is a shell step running test/fixtures/guard/hostile.sh, which
+ * does one hostile thing from its worktree after writing its own in-scope file. Each step has a
+ * lane of its own, outside the project, with a git dir of its own. What it does inside the lane
+ * (git moves, links out of it, deleting it, hooks, config and refs of its git dir) fails it as a
+ * scope_violation and is undone there, with or without the sandbox. What it does outside (the
+ * user's checkout and repository, reached by their path) is prevented by the sandbox; without one
+ * it is reported and left as it is, since ws cannot tell it from the user's own work.
  */
 
 // After all, not each: the tables below run concurrently, and a test's cleanup must not remove
@@ -59,7 +60,8 @@ function view(dir: string): RepoView {
     head: git(dir, "rev-parse", "HEAD"),
     branch: git(dir, "symbolic-ref", "HEAD"),
     readme: fs.readFileSync(path.join(dir, "README.md"), "utf8"),
-    refs: git(dir, "for-each-ref", "--format=%(refname) %(objectname)").split("\n").filter((l) => !l.startsWith(`refs/heads/${BRANCH} `)).join("\n"),
+    // ws's own refs aside: the run's branch and the pins that keep its lanes' bases.
+    refs: git(dir, "for-each-ref", "--format=%(refname) %(objectname)").split("\n").filter((l) => !l.startsWith(`refs/heads/${BRANCH} `) && !l.startsWith("refs/ws-pins/")).join("\n"),
     config: fs.readFileSync(path.join(gitDir, "config"), "utf8"),
     hooks: fs.readdirSync(path.join(gitDir, "hooks")).sort(),
     info: fs.readdirSync(path.join(gitDir, "info")).map((f) => `${f}:${fs.readFileSync(path.join(gitDir, "info", f), "utf8")}`).sort(),
@@ -69,7 +71,7 @@ function view(dir: string): RepoView {
 /** The run, awaited without blocking: the hostile cases are independent and run side by side. */
 async function runHostile(p: AgentProject, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; detail: string; output: string; mark: string }> {
   const mark = path.join(tempDir("ws-guard-mark-"), "executed");
-  const r = await runConcurrent(p, [], { HOSTILE_MARK: mark, ...env });
+  const r = await runConcurrent(p, [], { HOSTILE_MARK: mark, HOSTILE_CHECKOUT: p.dir, ...env });
   const end = events(p).find((e) => e.type === "attempt-end" && e.step === "bad");
   return { code: r.code, detail: String(end?.detail ?? ""), output: r.stdout + r.stderr, mark };
 }
@@ -164,15 +166,47 @@ describe("without the sandbox, what changes outside the worktrees is reported, n
     expect(view(p.dir)).toEqual(before);
   });
 
-  it.concurrent("a tag and a moved branch of the user's are named in a warning and left as they are", async () => {
-    const p = project("tag");
+  it.concurrent("a branch of the user's moved by a step that goes to the repository itself is named in a warning and left as it is", async () => {
+    // What only the sandbox prevents (README, "What a step may touch"): a step that runs git in
+    // the user's repository by its path, as the user could.
+    const p = project("escape-refs");
     const result = await runHostile(p);
     expect(result.code, result.output).toBe(0);
-    // A look runs beside the steps: the two changes may be named in one warning or in two.
-    const named = result.output.split("\n").filter((l) => l.includes("changed in your checkout while steps ran")).join("\n");
-    expect(named).toContain("refs/heads/main");
-    expect(named).toContain("refs/tags/evil");
-    expect(git(p.dir, "rev-parse", "refs/tags/evil")).toMatch(/^[0-9a-f]{40}$/);
+    expect(result.output).toMatch(/changed in your checkout while steps ran: .*refs\/heads\/escaped/);
+    expect(git(p.dir, "rev-parse", "refs/heads/escaped")).toMatch(/^[0-9a-f]{40}$/);
+  });
+});
+
+describe("without the sandbox, a lane's git dir is its own (issue 31)", () => {
+  it.concurrent.each([
+    ["hook-and-fsmonitor", /changed its lane's git dir \(config, hooks\/pre-commit\)/],
+    ["hook", /changed its lane's git dir \(hooks\/pre-commit\)/],
+    ["fsmonitor", /changed its lane's git dir \(config\)/],
+    ["info", /changed its lane's git dir \(info\/attributes, info\/exclude\)/],
+    ["tag", /changed its lane's git dir \(refs\/heads\/main, refs\/tags\/evil\)/],
+    ["move-refs", /changed its lane's git dir \(refs\/heads\/main\)/],
+  ])("%s: fails the step with scope_violation naming it; the user's repository is as it was and nothing planted runs", async (hostileCase, detail) => {
+    const p = project(hostileCase);
+    const before = view(p.dir);
+    const result = await runHostile(p, { WS_BWRAP: "none" });
+    expect(result.code, result.output).toBe(1);
+    expect(outcomes(p)).toEqual({ first: ["passed", 1, "passed"], bad: ["failed", 1, "scope_violation"] });
+    expect(result.detail).toMatch(detail);
+    expect(view(p.dir)).toEqual(before);
+    expect(result.output).not.toContain("changed in your checkout");
+    // The lane is as ws made it again: the next step there runs nothing planted either.
+    expect(fs.existsSync(path.join(`${p.tree}.git`, "hooks"))).toBe(false);
+    expect(fs.readFileSync(path.join(`${p.tree}.git`, "config"), "utf8")).not.toContain("fsmonitor");
+    expectBranchKept(p);
+    // Nothing planted ran during the run (ws's own git in the lane), nor on the user's next commit.
+    expectNothingPlantedRuns(p, result.mark);
+  });
+
+  it.concurrent("a push to the user's repository by its path is refused by git in the lane", async () => {
+    const p = project("move-refs");
+    await runHostile(p, { WS_BWRAP: "none" });
+    expect(fs.readFileSync(path.join(p.stepDir("bad"), "attempt-1.log"), "utf8")).toContain("push refused");
+    expect(git(p.dir, "for-each-ref", "--format=%(refname)", "refs/heads/pushed")).toBe("");
   });
 });
 
@@ -220,12 +254,14 @@ describe("what a step does inside its own worktree", () => {
     expect(result.output).not.toMatch(/internal error/i);
   });
 
-  it.concurrent("a branch checked out in the worktree: HEAD is put back, the new branch is reported", async () => {
+  it.concurrent("a branch checked out in the worktree: HEAD is put back, the new branch (the lane's own) removed", async () => {
     const p = project("branch");
     const result = await runHostile(p);
     expect(result.detail).toMatch(/HEAD was moved to branch other/);
+    expect(result.detail).toMatch(/changed its lane's git dir \(refs\/heads\/other\)/);
     expect(outcomes(p).bad).toEqual(["failed", 1, "scope_violation"]);
-    expect(result.output).toMatch(/changed in your checkout while steps ran: refs\/heads\/other/);
+    expect(result.output).not.toContain("changed in your checkout");
+    expect(git(p.dir, "for-each-ref", "--format=%(refname)", "refs/heads/other")).toBe("");
     expectBranchKept(p);
   });
 

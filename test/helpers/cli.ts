@@ -29,7 +29,8 @@ export interface WsCall {
 
 /** A clean environment: PATH and HOME only, plus what the test adds. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, WS_WORKTREES_DIR: process.env.WS_WORKTREES_DIR, ...extra };
+  // WS_BWRAP=none (bubblewrap hidden, CI's unsandboxed pass) must reach the ws under test.
+  return { PATH: process.env.PATH, HOME: process.env.HOME, WS_WORKTREES_DIR: process.env.WS_WORKTREES_DIR, WS_BWRAP: process.env.WS_BWRAP, ...extra };
 }
 
 /** `ws ARGS` to completion. */

@@ -89,6 +89,31 @@ describe.concurrent("ws run in a git repository", () => {
     expect(branches(project.dir)).toEqual(["main", "ws/w"]);
   });
 
+  it("replaces a worktree lane of an older ws by a lane with a git dir of its own, keeping its uncommitted work; ws clean removes both kinds", async () => {
+    const project = gitProject([{ id: "w", steps: [copyStep()] }], { "value.txt": "v\n" });
+    // What an older ws left: lane-1 a worktree of the user's repository, with uncommitted work.
+    const old = path.join(lanes(project), "lane-1");
+    fs.mkdirSync(path.dirname(old), { recursive: true });
+    git(project.dir, "worktree", "add", "-q", "--detach", old, "HEAD");
+    fs.writeFileSync(path.join(old, "left.txt"), "left behind\n");
+    const r = await wsc(project, ["run", "--ws-id", "w"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/replaced the worktree .*lane-1 of an older ws by a lane with a git dir of its own/);
+    expect(git(project.dir, "show", "ws/w:seen.txt")).toBe("v");
+    expect(git(project.dir, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "))).toHaveLength(1);
+    expect(fs.readFileSync(path.join(old, ".git"), "utf8")).toBe(`gitdir: ${old}.git\n`);
+    const kept = fs.readdirSync(path.join(project.state("w"), "leftovers"));
+    expect(fs.readFileSync(path.join(project.state("w"), "leftovers", kept[0]!), "utf8")).toContain("+left behind");
+
+    // ws clean removes a lane of either kind: here one of each.
+    const older = path.join(lanes(project), "lane-2");
+    git(project.dir, "worktree", "add", "-q", "--detach", older, "HEAD");
+    const cleaned = await wsc(project, ["clean", "--ws-id", "w", "--yes"]);
+    expect(cleaned.code, cleaned.stderr).toBe(0);
+    expect(fs.existsSync(lanes(project))).toBe(false);
+    expect(git(project.dir, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "))).toHaveLength(1);
+  });
+
   it("refuses (exit 2, with the fix) when ws/<id> is checked out in the user's checkout, instead of running in place", async () => {
     const project = gitProject([{ id: "w", steps: [copyStep()] }], { "value.txt": "v\n" });
     git(project.dir, "checkout", "-q", "-b", "ws/w");
@@ -186,6 +211,9 @@ describe.concurrent("ws clean", () => {
     const backup = branches(project.dir).find((b) => b.startsWith("ws/w-"));
     expect(backup).toMatch(/^ws\/w-\d{8}-\d{6}$/);
 
+    // The lane's base is pinned in the user's repository (issue 31), under a ref that is no branch.
+    expect(git(project.dir, "for-each-ref", "--format=%(refname)", "refs/ws-pins/")).toBe("refs/ws-pins/w/lane-1");
+
     const asked = await wsc(project, ["clean", "--ws-id", "w"]);
     expect(asked.code).toBe(2);
     expect(asked.stderr).toContain("fix: run it again with --yes: ws clean --ws-id w --yes");
@@ -198,6 +226,8 @@ describe.concurrent("ws clean", () => {
     expect(fs.existsSync(project.state("w"))).toBe(false);
     expect(branches(project.dir)).toEqual(["main", "ws/w"]);
     expect(git(project.dir, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "))).toHaveLength(1);
+    expect(git(project.dir, "for-each-ref", "refs/ws-pins/")).toBe("");
+    expect(fs.existsSync(tree)).toBe(false);
     expect((await wsc(project, ["clean", "--ws-id", "w", "--yes"])).stdout).toContain("nothing to clean for w");
     // A later run starts again from scratch.
     expect((await wsc(project, ["run", "--ws-id", "w"])).code).toBe(0);

@@ -41,6 +41,37 @@ describe.concurrent("the user's checkout during a run", () => {
     expect(fs.existsSync(path.join(project.dir, "feature.txt"))).toBe(false);
   });
 
+  it("the user's git gc --prune=now, git worktree prune and git config during a run break no lane, and their config change stays", async () => {
+    const dir = marks();
+    const [started, go] = [path.join(dir, "started"), path.join(dir, "go")];
+    const project = gitProject([
+      {
+        id: "w",
+        steps: [
+          { id: "a", run: "echo a > a.txt", file_scope: ["a.txt"] },
+          { id: "b", run: "echo b > b.txt", file_scope: ["b.txt"] },
+          // Its base joins a and b: a commit on no branch, which only ws's pin keeps from gc.
+          { id: "c", run: `touch '${started}'; while [ ! -f '${go}' ]; do sleep 0.05; done; git status --porcelain > /dev/null && cat a.txt b.txt > c.txt`, file_scope: ["c.txt"], depends_on: ["a", "b"] },
+        ],
+      },
+    ]);
+    const running = wsAsync(project, ["run", "w"]);
+    await waitFor("the step to start", () => fs.existsSync(started));
+    // As aggressive as a user can be: every reflog emptied, every unreachable object pruned now.
+    git(project.dir, "reflog", "expire", "--expire=now", "--all");
+    git(project.dir, "gc", "-q", "--prune=now");
+    git(project.dir, "worktree", "prune");
+    git(project.dir, "config", "user.nickname", "mine");
+    fs.writeFileSync(go, "");
+    const r = await running.done;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(git(project.dir, "show", "ws/w:c.txt")).toBe("a\nb");
+    expect(git(project.dir, "fsck", "--no-progress", "--connectivity-only", "--no-dangling")).toBe("");
+    expect(git(project.dir, "config", "user.nickname")).toBe("mine");
+    // Reported as any change of the user's is (gc writes info/refs too), and charged to no step.
+    expect(r.stdout).toMatch(/changed in your checkout while steps ran: [^\n]*\.git\/config[^\n]*; left as it is/);
+  });
+
   it("`ws run > out.txt` inside the project: the file is ws's output, intact, and no step is blamed for it", () => {
     const project = gitProject([
       {

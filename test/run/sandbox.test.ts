@@ -128,6 +128,19 @@ describe("ws run with isolation sandbox where bwrap cannot run", () => {
   });
 });
 
+describe("WS_BWRAP=none (issue 31: CI runs the fault suite so, as on macOS)", () => {
+  it("hides bwrap as if it were not installed: a sandbox run is exit 2, agent steps run unsandboxed and the header says so", () => {
+    const boxed = agentProject({ id: "ws-hidden", execution: { isolation: "sandbox" }, steps: [{ id: "s", run: "touch ran.txt" }] });
+    const refused = run(boxed, [], { WS_BWRAP: "none" });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/bwrap is hidden by WS_BWRAP=none/);
+    const agents = agentProject({ id: "ws-agents", tools: { t: { command: "/bin/sh", args: ["-c", "echo ok > ok.txt"] } }, steps: [{ id: "s", tool: "t", tasks: ["x"], file_scope: ["ok.txt"] }] });
+    const r = run(agents, [], { WS_BWRAP: "none" });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/no sandbox for agent steps: bwrap is hidden by WS_BWRAP=none/);
+  });
+});
+
 /** ws in the background: the test's server answers from this process's event loop, which spawnSync would block. */
 function runAsync(cwd: string, args: string[]): Promise<number | null> {
   return startWs(args, { cwd, env: cleanEnv() }).done.then((r) => r.code);
