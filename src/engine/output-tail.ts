@@ -1,4 +1,4 @@
-import fs from "node:fs";
+import { readTail } from "../store/file-part.js";
 import type { RunEvent } from "../events/run-event.js";
 import { oneLine } from "../tools/activity.js";
 
@@ -17,29 +17,17 @@ const PREFIX = /^\d\d:\d\d:\d\d\.\d{3} (?:out|err)\| /;
 
 /** The last complete, non-blank output line of an attempt log; undefined when none yet. */
 export function lastLogLine(file: string): string | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, "r");
-  } catch {
-    return undefined;
+  const tail = readTail(file, TAIL_BYTES);
+  if (tail === undefined) return undefined;
+  const lines = tail.text.split("\n");
+  // The last piece has no newline yet (a line being written); the first may be cut.
+  for (let i = lines.length - 2; i >= (tail.cut ? 1 : 0); i--) {
+    const line = lines[i] ?? "";
+    if (!PREFIX.test(line)) continue; // ws's own `#` notes, or a line continued from a cut one
+    const text = oneLine(line.replace(PREFIX, ""));
+    if (text !== "") return text;
   }
-  try {
-    const size = fs.fstatSync(fd).size;
-    const length = Math.min(size, TAIL_BYTES);
-    const buffer = Buffer.alloc(length);
-    fs.readSync(fd, buffer, 0, length, size - length);
-    const lines = buffer.toString("utf8").split("\n");
-    // The last piece has no newline yet (a line being written); the first may be cut.
-    for (let i = lines.length - 2; i >= (size > length ? 1 : 0); i--) {
-      const line = lines[i] ?? "";
-      if (!PREFIX.test(line)) continue; // ws's own `#` notes, or a line continued from a cut one
-      const text = oneLine(line.replace(PREFIX, ""));
-      if (text !== "") return text;
-    }
-    return undefined;
-  } finally {
-    fs.closeSync(fd);
-  }
+  return undefined;
 }
 
 export const TAIL_POLL_MS = 1000;

@@ -1,4 +1,4 @@
-import fs from "node:fs";
+import { readTail } from "../store/file-part.js";
 import path from "node:path";
 import type { RunEvent } from "../events/run-event.js";
 
@@ -38,24 +38,10 @@ function clamp(x: number): number {
 const TAIL_BYTES = 512;
 
 export function readProgress(file: string): number | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, "r");
-  } catch {
-    return undefined;
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
-    const length = Math.min(size, TAIL_BYTES);
-    const buffer = Buffer.alloc(length);
-    fs.readSync(fd, buffer, 0, length, size - length);
-    let text = buffer.toString("utf8");
-    // A cut first line would read as a smaller number.
-    if (size > length) text = text.slice(text.indexOf("\n") + 1);
-    return parseProgress(text);
-  } finally {
-    fs.closeSync(fd);
-  }
+  const tail = readTail(file, TAIL_BYTES);
+  if (tail === undefined) return undefined;
+  // A cut first line would read as a smaller number.
+  return parseProgress(tail.cut ? tail.text.slice(tail.text.indexOf("\n") + 1) : tail.text);
 }
 
 export const POLL_MS = 1000;

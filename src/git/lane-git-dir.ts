@@ -194,7 +194,8 @@ function sameInfo(info: string, wanted: UserInfo): boolean {
   });
 }
 
-function readText(file: string): string | undefined {
+/** A file's text, or undefined when it is not there (or not readable). */
+export function readText(file: string): string | undefined {
   try {
     return fs.readFileSync(file, "utf8");
   } catch {

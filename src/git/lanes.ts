@@ -8,7 +8,7 @@ import { changedBetween, snapshot } from "./changes.js";
 import { commitFiles } from "./commit.js";
 import { readGitDir, type GitDirFiles } from "./git-dir-guard.js";
 import { clearStaleIndexLock, indexLockError } from "./index-lock.js";
-import { checkLaneGitDir, laneDotGit, laneGitDir, laneWatch, ownLaneGitDir, readUserInfo } from "./lane-git-dir.js";
+import { checkLaneGitDir, laneDotGit, laneGitDir, laneWatch, ownLaneGitDir, readText, readUserInfo } from "./lane-git-dir.js";
 export { pinsOf } from "./lane-git-dir.js";
 import { binaryDiff, git, gitText } from "./run-git.js";
 import { scratchTree } from "./scratch-index.js";
@@ -329,10 +329,3 @@ function writeLooseRef(file: string, sha: string): boolean {
   }
 }
 
-function readText(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
-}

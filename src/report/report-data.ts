@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { readHead } from "../store/file-part.js";
 import path from "node:path";
 import { formatReason } from "../events/end-reason.js";
 import type { EventOf, RunEvent } from "../events/run-event.js";
@@ -277,7 +278,7 @@ async function addDiffs(steps: StepReport[], projectRoot: string, paths: WsPaths
     if (step.diff || step.row.state === "passed") continue;
     for (const attempt of [...step.attempts].reverse()) {
       const file = path.join(paths.stepDir(step.row.step), `attempt-${attempt.bar.attempt}.leftover.patch`);
-      const read = readHead(file, DIFF_BYTES + 1);
+      const read = readHead(file, DIFF_BYTES);
       if (read === undefined) continue;
       take(step, "leftover", rel(file), read.text, read.cut);
       break;
@@ -306,21 +307,6 @@ async function showCommits(projectRoot: string, commits: string[]): Promise<Map<
   return found;
 }
 
-function readHead(file: string, bytes: number): { text: string; cut: boolean } | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, "r");
-  } catch {
-    return undefined;
-  }
-  try {
-    const buffer = Buffer.alloc(bytes);
-    const read = fs.readSync(fd, buffer, 0, bytes, 0);
-    return { text: buffer.subarray(0, Math.min(read, bytes - 1)).toString("utf8"), cut: read === bytes };
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 function capDiff(text: string, bytes: number, alreadyCut: boolean): { text: string; cut?: string | undefined } {
   const lines = text.split("\n");
