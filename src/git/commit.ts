@@ -75,19 +75,23 @@ async function commitNow({ cwd, files, message, branch, onCommit, env: extra, id
 
 const treeOf = new Map<string, string>();
 
-/** Whether git config sets user.name and user.email for `cwd`, asked once per folder and run. */
-const identities = new Map<string, Promise<{ name: boolean; email: boolean }>>();
+/** user.name and user.email as git config gives them for `cwd` ("" when unset), asked once per folder and run. */
+const identities = new Map<string, Promise<{ name: string; email: string }>>();
 
-/** Author/committer fallbacks, only for the parts neither git config nor the environment sets. */
+/**
+ * Who authors ws's commits, as variables: what the environment says, else the user's git config
+ * for `cwd` (the user's repository: a lane's own config holds none of the repository's settings,
+ * so a name set only in the repository's .git/config must be handed over), else ws's fallback.
+ */
 export async function identityEnv(cwd: string): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
-  const configured = async (key: string) => (await git(cwd, ["config", "--get", key], { allowFailure: true })).stdout.toString("utf8").trim() !== "";
+  const configured = async (key: string) => (await git(cwd, ["config", "--get", key], { allowFailure: true })).stdout.toString("utf8").trim();
   let identity = identities.get(cwd);
   if (identity === undefined) identities.set(cwd, (identity = (async () => ({ name: await configured("user.name"), email: await configured("user.email") }))()));
   const { name, email } = await identity;
   for (const role of ["AUTHOR", "COMMITTER"]) {
-    if (!name && !process.env[`GIT_${role}_NAME`]) env[`GIT_${role}_NAME`] = FALLBACK_AUTHOR.name;
-    if (!email && !process.env[`GIT_${role}_EMAIL`]) env[`GIT_${role}_EMAIL`] = FALLBACK_AUTHOR.email;
+    if (!process.env[`GIT_${role}_NAME`]) env[`GIT_${role}_NAME`] = name || FALLBACK_AUTHOR.name;
+    if (!process.env[`GIT_${role}_EMAIL`]) env[`GIT_${role}_EMAIL`] = email || FALLBACK_AUTHOR.email;
   }
   return env;
 }

@@ -54,6 +54,20 @@ describe.concurrent("ws run in a git repository", () => {
     expect(resumed.stderr).toContain("--base HEAD can't be combined with --resume");
   });
 
+  it("commits as the identity the repository's own config names, with no global git config (a lane's config holds none of the repository's)", async () => {
+    const project = gitProject([{ id: "who", steps: [{ id: "a", run: "echo a > a.txt", file_scope: ["a.txt"] }] }]);
+    git(project.dir, "config", "user.name", "Repo Only");
+    git(project.dir, "config", "user.email", "repo-only@example.com");
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "ws-home-"));
+    try {
+      const r = await wsc(project, ["run", "who"], { HOME: home, XDG_CONFIG_HOME: home });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(git(project.dir, "log", "-1", "--format=%an <%ae> / %cn <%ce>", "ws/who")).toBe("Repo Only <repo-only@example.com> / Repo Only <repo-only@example.com>");
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it("reuses the worktree between runs, copies and links what git ignores, runs setup once, and keeps no backup of its own commits", async () => {
     const counter = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ws-count-")), "count");
     const wsFile = {
