@@ -149,7 +149,7 @@ export class ToolGate {
     if (first.parked === true && this.waitingForNetwork.has(first.tool)) {
       return {
         reason: because("network"),
-        detail: `waiting (network, until ${clockTime(until) ?? ""}): ${first.tool} could not reach its API and is parked past circuit_breaker.max_wait (${this.ws.circuitBreaker.maxWait} s); continue with ws run --resume once it can`,
+        detail: `waiting (network, until ${clockTime(until) ?? ""}): ${first.tool} could not reach its API and is parked past circuit_breaker.max_wait (${this.ws.circuitBreaker.maxWait} s); once it can, continue with: ws run --ws-id ${this.ws.id} --resume`,
       };
     }
     if (first.parked === true) {
