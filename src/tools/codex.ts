@@ -193,7 +193,7 @@ export const codexAdapter: ToolAdapter = {
         const usage = turns > 0 ? { inputTokens, outputTokens, turns, ...(costUsd === undefined ? {} : { costUsd }) } : undefined;
         if (failed !== undefined) return evidence.fail(`codex turn failed: ${failed}`, usage);
         if (evidence.network !== undefined) evidence.host = codexApiHost(ctx);
-        if (stoppedFor !== undefined) return evidence.fail(`codex kept retrying, stopped by ws: ${stoppedFor}`, usage);
+        if (stoppedFor !== undefined) return evidence.fail(`codex was retrying, stopped by ws at its first such line: ${stoppedFor}`, usage);
         if (!exitedZero(exit)) return evidence.fail(`codex ${describeExit(exit)}${evidence.last ? `: ${evidence.last}` : ""}`, usage);
         if (turns === 0) return evidence.fail(`codex exited without completing a turn${evidence.last ? `: ${evidence.last}` : ""}`);
         return ok(usage);

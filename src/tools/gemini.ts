@@ -244,7 +244,7 @@ export const geminiAdapter: ToolAdapter = {
         }
       },
       finish(exit) {
-        if (stoppedFor !== undefined) return evidence.fail(`gemini kept retrying, stopped by ws: ${clip(stoppedFor, 300)}`);
+        if (stoppedFor !== undefined) return evidence.fail(`gemini was retrying, stopped by ws at its first such line: ${clip(stoppedFor, 300)}`);
         const error = result?.error ?? errorDocument(stderr)?.error;
         const usage = result ? usageOf(result, model) : undefined;
         const authExit = exit.outcome === "exited" && exit.exitCode === AUTH_EXIT;

@@ -24,7 +24,7 @@ const offline = (extra: Partial<AttemptResult> = {}): AttemptResult => ({
   reason: because("network"),
   toolFault: true,
   tool: "codex",
-  network: { message: "could not reach 127.0.0.1:9: codex kept retrying", host: "127.0.0.1:9" },
+  network: { message: "could not reach 127.0.0.1:9: codex was retrying", host: "127.0.0.1:9" },
   ...extra,
 });
 
