@@ -63,20 +63,22 @@ const TOOL_ITEMS = new Set(["command_execution", "file_change", "mcp_tool_call",
 const CODEX_AUTH_FIX = "set CODEX_API_KEY (or OPENAI_API_KEY), or run `codex login`, for the user running ws";
 
 /**
- * The host codex sends model calls to: OPENAI_BASE_URL, else the `base_url` of the
- * `model_provider` chosen in $CODEX_HOME/config.toml (codex-rs/core/src/model_provider_info.rs),
- * else the OpenAI API. Its offline lines ("Connection failed: error sending request") name none.
- * Read only once an attempt ended `network`; a config it cannot read gives the default.
+ * The host codex sends model calls to: the `base_url` of the `model_provider` chosen in
+ * $CODEX_HOME/config.toml (codex-rs/core/src/model_provider_info.rs), else the built-in OpenAI
+ * provider's top-level `openai_base_url`, else the OpenAI API. Codex 0.171 ignores an
+ * OPENAI_BASE_URL variable (tried: it still resolved its default host). Its offline lines
+ * ("Connection failed: error sending request") name no host. Read only once an attempt ended
+ * `network`; a config it cannot read gives the default.
  */
 function codexApiHost(ctx: ToolContext): string {
   const env = { ...ctx.env, ...ctx.step.env };
-  const fromEnv = hostOf(env.OPENAI_BASE_URL);
-  if (fromEnv) return fromEnv;
   try {
     const toml = fs.readFileSync(path.join(env.CODEX_HOME || path.join(homeOf(env), ".codex"), "config.toml"), "utf8");
-    const provider = /^\s*model_provider\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
-    const section = provider === undefined ? undefined : toml.split(/^\s*\[/m).find((part) => part.startsWith(`model_providers.${provider}]`) || part.startsWith(`model_providers."${provider}"]`));
-    const base = section === undefined ? undefined : /^\s*base_url\s*=\s*"([^"]+)"/m.exec(section)?.[1];
+    // Top-level keys come before the first [table].
+    const top = toml.split(/^\s*\[/m)[0] ?? "";
+    const provider = /^\s*model_provider\s*=\s*"([^"]+)"/m.exec(top)?.[1] ?? "openai";
+    const section = toml.split(/^\s*\[/m).find((part) => part.startsWith(`model_providers.${provider}]`) || part.startsWith(`model_providers."${provider}"]`));
+    const base = section === undefined ? (provider === "openai" ? /^\s*openai_base_url\s*=\s*"([^"]+)"/m.exec(top)?.[1] : undefined) : /^\s*base_url\s*=\s*"([^"]+)"/m.exec(section)?.[1];
     return hostOf(base) ?? "api.openai.com";
   } catch {
     return "api.openai.com";

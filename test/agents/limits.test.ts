@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { agentProject, calls, cleanup, events, outcomes, readState, run, setPlan, ws, type EventLine } from "./rig.js";
+import { agentProject, calls, cleanup, events, outcomes, readState, run, setPlan, tempDir, ws, type EventLine } from "./rig.js";
 
 afterEach(cleanup);
 
@@ -46,7 +46,10 @@ describe("agent failures a retry cannot fix", () => {
   });
 
   it.each(["codex", "gemini", "claude"])("network: %s's first unreachable-API line stops the attempt; no retry, its other steps not attempted, one message naming the host and how to resume", (tool) => {
-    const env = tool === "claude" ? { ANTHROPIC_BASE_URL: "http://127.0.0.1:9" } : tool === "gemini" ? { GOOGLE_GEMINI_BASE_URL: "http://ws-no-such-host.invalid" } : { OPENAI_BASE_URL: "http://127.0.0.1:9/v1" };
+    // Where ws looks for the host each CLI was pointed at: its base URL variable, codex's config.toml.
+    const codexHome = tempDir("ws-codex-home-");
+    fs.writeFileSync(path.join(codexHome, "config.toml"), 'openai_base_url = "http://127.0.0.1:9/v1"\n');
+    const env = tool === "claude" ? { ANTHROPIC_BASE_URL: "http://127.0.0.1:9" } : tool === "gemini" ? { GOOGLE_GEMINI_BASE_URL: "http://ws-no-such-host.invalid" } : { CODEX_HOME: codexHome };
     const host = tool === "gemini" ? "ws-no-such-host.invalid" : "127.0.0.1:9";
     const project = agentProject(
       {

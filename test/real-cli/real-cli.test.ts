@@ -100,6 +100,18 @@ function codexHome(baseUrl: string): string {
   return dir;
 }
 
+/**
+ * A codex home whose built-in OpenAI provider talks to `baseUrl` (`openai_base_url`; 0.171
+ * ignores OPENAI_BASE_URL): its WebSocket transport, whose offline lines differ from a custom
+ * provider's.
+ */
+function codexBuiltInHome(baseUrl: string): string {
+  fs.mkdirSync(CODEX_HOMES, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(CODEX_HOMES, "home-"));
+  fs.writeFileSync(path.join(dir, "config.toml"), `openai_base_url = "${baseUrl}/v1"\n`);
+  return dir;
+}
+
 /** The step env that points one tool at one fake API. */
 function pointAt(tool: string, url: string): Record<string, string> {
   if (tool === "claude") return { ANTHROPIC_BASE_URL: url };
@@ -298,6 +310,8 @@ describe.skipIf(SKIP)("the real agent CLIs through ws run", { timeout: 300_000, 
     const id = `ws-real-offline-${kind}`;
     const project = agentProject({ id, steps: [] });
     const tools = ["claude", "codex", "gemini"];
+    // Codex through a custom provider (HTTP) for the closed port, its built-in one (WebSocket first) for the unknown host.
+    const envFor = (tool: string) => (tool === "codex" && kind === "dns" ? { CODEX_HOME: codexBuiltInHome(url) } : pointAt(tool, url));
     writeWorkstream(project, {
       id,
       // The three CLIs at once; each tool's second step shares its first's file_scope, so it waits
@@ -305,9 +319,9 @@ describe.skipIf(SKIP)("the real agent CLIs through ws run", { timeout: 300_000, 
       execution: { max_workers: 3, file_conflicts: "serialize" },
       steps: tools.flatMap((tool) => [
         // The longer path: it starts before its tool's second step.
-        { id: tool, tool, tasks: ["x"], file_scope: [`${tool}.txt`], retries: 2, timeout: 150, env: pointAt(tool, url) },
+        { id: tool, tool, tasks: ["x"], file_scope: [`${tool}.txt`], retries: 2, timeout: 150, env: envFor(tool) },
         { id: `${tool}-next`, tool: "shell", run: "true", depends_on: [tool] },
-        { id: `${tool}-2`, tool, tasks: ["y"], file_scope: [`${tool}.txt`], retries: 2, timeout: 150, env: pointAt(tool, url) },
+        { id: `${tool}-2`, tool, tasks: ["y"], file_scope: [`${tool}.txt`], retries: 2, timeout: 150, env: envFor(tool) },
       ]),
     });
     const r = await runWs(project);

@@ -65,6 +65,9 @@ describe("auth and network evidence", () => {
   it.each([
     "API Error: Connection refused (ECONNREFUSED)",
     "Reconnecting... waiting for network (Connection failed: error sending request)",
+    "stream disconnected before completion: failed to lookup address information: Name does not resolve",
+    "failed to lookup address information: Name or service not known",
+    "dns error: failed to lookup address information: Temporary failure in name resolution",
     "TypeError: fetch failed",
   ])("network: %j", (text) => expect(looksLikeNetwork(text)).toBe(true));
 });
@@ -131,13 +134,18 @@ describe("codex: a hopeless reconnect loop is stopped", () => {
     fs.rmSync(home, { recursive: true, force: true });
   });
 
-  it("names OPENAI_BASE_URL's host, else the OpenAI API's", () => {
-    for (const [env, host] of [[{ OPENAI_BASE_URL: "https://gw.example:8443/v1", CODEX_HOME: "/nonexistent" }, "gw.example:8443"], [{ CODEX_HOME: "/nonexistent" }, "api.openai.com"]] as const) {
-      const step = makeStep({ tool: "codex", env: { ...env } });
+  it("on its default (WebSocket) transport, stops at the first DNS failure and names openai_base_url's host, else the OpenAI API's", () => {
+    // codex 0.171 with the built-in provider offline: its first reconnect line is this one.
+    const line = event("Reconnecting... 2/5 (stream disconnected before completion: failed to lookup address information: Name does not resolve)");
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "ws-codex-home-"));
+    fs.writeFileSync(path.join(home, "config.toml"), 'openai_base_url = "http://ws-no-such-host.invalid/v1"\n');
+    for (const [codexHome, host] of [[home, "ws-no-such-host.invalid"], ["/nonexistent", "api.openai.com"]] as const) {
+      const step = makeStep({ tool: "codex", env: { CODEX_HOME: codexHome } });
       const parser = adapterFor(makeWorkstream([step]), "codex").parser(makeContext(step));
-      expect(parser.onLine(event("Reconnecting... waiting for network (Connection failed: error sending request)"), "stdout")).toBe("stop");
+      expect(parser.onLine(line, "stdout")).toBe("stop");
       expect(parser.finish({ exitCode: null, signal: "SIGTERM", outcome: "stopped" })).toMatchObject({ kind: "network", host });
     }
+    fs.rmSync(home, { recursive: true, force: true });
   });
 
   it("stops at the first 401 or 429 reconnect: auth and quota", () => {
