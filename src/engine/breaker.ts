@@ -19,7 +19,7 @@ export class CircuitBreaker {
 
   constructor(
     readonly tool: string,
-    private readonly config: Omit<CircuitBreakerConfig, "per">,
+    private readonly config: Omit<CircuitBreakerConfig, "per" | "networkWait">,
     private readonly now: () => number,
     private readonly onChange: (state: BreakerState, failures: number, reopenAt: number | undefined) => void,
   ) {}

@@ -10,8 +10,12 @@ import { because, formatReason, type EndReason } from "../events/end-reason.js";
 /** Quota answers don't spend retries, but a tool that never recovers must not loop forever. */
 export const MAX_QUOTA_ATTEMPTS = 10;
 
-/** Outcomes no retry of the same tool can change: the step ends at once. */
-const FINAL_KINDS = new Set<EndReason["kind"]>(["auth", "budget"]);
+/**
+ * Outcomes no retry of the same tool can change: the step ends at once. An unreachable API is
+ * one (issue 31): seconds later the network is as dead, and each retry costs the CLI's start-up
+ * and its own reconnects; a workstream that expects it back sets circuit_breaker.network_wait.
+ */
+const FINAL_KINDS = new Set<EndReason["kind"]>(["auth", "budget", "network"]);
 
 export interface AttemptFacts {
   /** The attempt's number (its log files), for the retry prompt. */
@@ -25,8 +29,10 @@ export interface AttemptFacts {
   stoppedWith?: EndReason | undefined;
   /** What a cancelled attempt's discarded changes amount to, said in the step's end. */
   discarded?: string | undefined;
-  /** Quota answers before this attempt. */
+  /** Quota answers (and waits for the network) before this attempt. */
   quotaAttempts: number;
+  /** circuit_breaker.network_wait is set: an unreachable API parks the tool like a quota. */
+  networkWait?: boolean | undefined;
   /** Failed attempts before this one that counted against `retries`. */
   spent: number;
   retries: number;
@@ -72,7 +78,8 @@ export function decideRetry(facts: AttemptFacts): RetryDecision {
     if (why?.kind === "group_timeout") return { kind: "final", state: "failed", reason: why, toolFault: false, counted: false };
     return { kind: "final", state: "cancelled", reason: why?.kind === "lost_race" ? why : reason, detail: facts.discarded, toolFault: false, counted: false };
   }
-  if (reason.kind === "quota" && facts.quotaAttempts + 1 < MAX_QUOTA_ATTEMPTS) return { kind: "free" };
+  const parks = reason.kind === "quota" || (reason.kind === "network" && facts.networkWait === true);
+  if (parks && facts.quotaAttempts + 1 < MAX_QUOTA_ATTEMPTS) return { kind: "free" };
   if (FINAL_KINDS.has(reason.kind)) return { kind: "final", state: "failed", reason, detail, toolFault, counted: false };
 
   const failed = (why: EndReason, more: { detail?: string | undefined; toolFault?: boolean } = {}): RetryDecision => ({

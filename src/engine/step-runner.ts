@@ -57,9 +57,11 @@ export type AttemptResult = UnitResult & {
   /** The tool that ran the attempt. */
   tool: string;
   /** A quota answer: park the tool until `until` (epoch ms) when the tool said, else for the cooldown. */
-  quota?: { until: number | undefined } | undefined;
+  quota?: { until: number | undefined; network?: boolean | undefined } | undefined;
   /** Credentials failed: no step may use this tool for the rest of the run. */
   auth?: { message: string; fix: string } | undefined;
+  /** The API was unreachable and the run does not wait for it: no step may use this tool for the rest of the run. */
+  network?: { message: string; host: string | undefined } | undefined;
 };
 
 const FEEDBACK_LINES = 40;
@@ -78,6 +80,8 @@ function cap(lines: string[]): string {
 function toolFailure(proc: ProcessResult, verdict: ToolVerdict, budgetHit: string | undefined): { reason: EndReason; detail?: string | undefined } | undefined {
   if (proc.outcome === "spawn_error") return { reason: because("spawn_error"), detail: proc.error };
   if (budgetHit !== undefined) return { reason: because("budget"), detail: budgetHit };
+  // The host first: what the user has to check (the CLI's own line rarely names it).
+  if (verdict.kind === "network" && verdict.host !== undefined) return { reason: because("network"), detail: `could not reach ${verdict.host}: ${verdict.message}` };
   if (verdict.kind !== "ok" && verdict.kind !== "error") return { reason: because(verdict.kind), detail: verdict.message };
   const message = verdict.kind === "error" ? verdict.message : undefined;
   // The verdict's message carries the tool's last meaningful line: what it was doing when cut off.
@@ -253,19 +257,23 @@ export class StepRun {
       stoppedWith: signal.reason as EndReason | undefined,
       discarded: checked?.discarded,
       quotaAttempts: this.quotaHits,
+      networkWait: deps.workstream.circuitBreaker.networkWait > 0,
       spent: this.spent,
       retries: step.retries,
       lastTestFailure: this.lastTestFailure,
       testFailure,
       overBudget: overBudget(step.budget, this.usage),
     });
-    if (reason.kind === "quota") this.quotaHits += 1;
+    // A wait for the network is bounded like quota answers (MAX_QUOTA_ATTEMPTS).
+    if (reason.kind === "quota" || (reason.kind === "network" && decision.kind === "free")) this.quotaHits += 1;
     if (countsAgainstRetries(decision)) {
       this.spent += 1;
       this.lastTestFailure = testFailure;
     }
     const free = decision.kind === "free";
-    const until = verdict.kind === "quota" ? verdict.resetAt : undefined;
+    // Waiting for the network parks the tool for network_wait, then one probe step (the breaker's half-open trial).
+    const networkWait = reason.kind === "network" && free;
+    const until = verdict.kind === "quota" ? verdict.resetAt : networkWait ? deps.clock.now() + deps.workstream.circuitBreaker.networkWait * 1000 : undefined;
     deps.emit({
       type: "attempt-end",
       at: this.now(),
@@ -284,7 +292,9 @@ export class StepRun {
       resetAt: free && until !== undefined ? new Date(until).toISOString() : undefined,
     });
     const auth = verdict.kind === "auth" ? { message: verdict.message, fix: verdict.fix } : undefined;
-    const base = { toolFault, tool, auth, quota: reason.kind === "quota" ? { until } : undefined };
+    const host = verdict.kind === "network" ? verdict.host : undefined;
+    const network = reason.kind === "network" && !free ? { message: detail ?? "", host } : undefined;
+    const base = { toolFault, tool, auth, network, quota: reason.kind === "quota" || networkWait ? { until, network: networkWait || undefined } : undefined };
 
     if (decision.kind === "passed") return { ...(await this.endPassed(outputFile)), ...base };
     if (decision.kind === "final") return { ...this.end(decision.state, decision.reason, undefined, decision.toolFault, decision.detail), ...base };

@@ -37,7 +37,10 @@ function runBudgetSpent(ws: Workstream, used: Usage | undefined): string | undef
  */
 export class ToolGate {
   private readonly breakers = new Map<string, CircuitBreaker>();
-  private readonly unusable = new Map<string, { message: string; fix: string }>();
+  /** Tools no step may use for the rest of the run (auth, or network without network_wait): why, as a refused step's detail. */
+  private readonly unusable = new Map<string, { reason: "auth" | "network"; detail: string }>();
+  /** Tools parked by network_wait rather than a quota: a step left behind says so. */
+  private readonly waitingForNetwork = new Set<string>();
   /** The run's spending: ended attempts (which admit the next step) and running ones (which StepRun stops past the budget). */
   readonly spend: RunSpend;
 
@@ -101,8 +104,8 @@ export class ToolGate {
       wait = Math.min(wait, gate.retryInMs);
     }
     if (wait === Infinity) {
-      const [tool, why] = [...this.unusable.entries()].find(([t]) => step.tools.includes(t)) ?? [step.tool, { message: "unusable", fix: "" }];
-      return { kind: "refuse", state: "blocked", reason: because("auth"), detail: `${tool} cannot authenticate (${why.message}); fix: ${why.fix}` };
+      const why = [...this.unusable.entries()].find(([t]) => step.tools.includes(t))?.[1] ?? { reason: "auth", detail: `${step.tool} is unusable` };
+      return { kind: "refuse", state: "blocked", reason: because(why.reason), detail: why.detail };
     }
     return { kind: "wait", retryInMs: wait > this.ws.circuitBreaker.maxWait * 1000 ? Infinity : wait };
   }
@@ -114,9 +117,24 @@ export class ToolGate {
   /** After an attempt: feed the breaker, mark an unusable tool, count the run's spending. */
   record(result: AttemptResult, step: Step, trial: boolean, usage: Usage | undefined): void {
     this.spend.settle(step.id, usage);
-    if (result.auth) this.unusable.set(result.tool, result.auth);
+    if (result.auth) this.unusable.set(result.tool, { reason: "auth", detail: `${result.tool} cannot authenticate (${result.auth.message}); fix: ${result.auth.fix}` });
+    if (result.network && !this.unusable.has(result.tool)) this.markUnreachable(result.tool, result.network, step);
+    if (result.quota?.network === true) this.waitingForNetwork.add(result.tool);
+    else if (result.quota) this.waitingForNetwork.delete(result.tool);
     if (result.final && result.state === "cancelled") return;
     this.breakerFor(result.tool, step)?.record(result.toolFault, trial, result.quota);
+  }
+
+  /**
+   * The tool could not reach its API and the run does not wait (network_wait 0): its queued
+   * steps are refused with one message that names the host and how to go on, said once here
+   * for the run and again on each refused step.
+   */
+  private markUnreachable(tool: string, network: { message: string; host: string | undefined }, step: Step): void {
+    const where = network.host ?? "its API";
+    const resume = `when ${where} can be reached again, continue with: ws run --ws-id ${this.ws.id} --resume (or set circuit_breaker.network_wait to wait for it)`;
+    this.unusable.set(tool, { reason: "network", detail: `not attempted: ${tool} could not reach ${where} (step ${step.id}); ${resume}` });
+    this.emit({ type: "warning", at: new Date(this.clock.now()).toISOString(), step: step.id, message: `${tool} could not reach ${where}: no step uses ${tool} for the rest of this run; ${resume}` });
   }
 
   /**
@@ -128,6 +146,12 @@ export class ToolGate {
     if (open.length === 0 || open.length < step.tools.filter((t) => !this.unusable.has(t)).length) return undefined;
     const first = open.reduce((a, b) => ((a.until ?? 0) <= (b.until ?? 0) ? a : b));
     const until = first.until ?? 0;
+    if (first.parked === true && this.waitingForNetwork.has(first.tool)) {
+      return {
+        reason: because("network"),
+        detail: `waiting (network, until ${clockTime(until) ?? ""}): ${first.tool} could not reach its API and is parked past circuit_breaker.max_wait (${this.ws.circuitBreaker.maxWait} s); once it can, continue with: ws run --ws-id ${this.ws.id} --resume`,
+      };
+    }
     if (first.parked === true) {
       return {
         reason: because("quota"),

@@ -18,3 +18,8 @@ export function agentEnv(ctx: ToolContext, toolEnv: Record<string, string> = {})
 export function commandFor(ctx: ToolContext, toolName: string, fallback: string): string {
   return resolveToolBinary(ctx.workstream, toolName, ctx.env) ?? fallback;
 }
+
+/** A variable as the tool sees it: the step's `env` over the run's environment. */
+export function envOf(ctx: ToolContext, name: string): string | undefined {
+  return ctx.step.env[name] ?? ctx.env[name];
+}

@@ -1,9 +1,9 @@
 import type { Usage } from "../events/run-event.js";
-import { agentEnv, commandFor, modelFor } from "./agent-env.js";
+import { agentEnv, commandFor, envOf, modelFor } from "./agent-env.js";
 import { parseJsonLine } from "./json-line.js";
 import { writePromptFile } from "./prompt.js";
 import type { ToolAdapter, ToolContext } from "./types.js";
-import { ErrorEvidence, clip, describeExit, exitedZero, ok } from "./verdict.js";
+import { ErrorEvidence, clip, describeExit, exitedZero, hostOf, ok } from "./verdict.js";
 import { homeOf } from "./home.js";
 import { ActivityQueue, shownPath } from "./activity.js";
 import { costOf } from "./prices.js";
@@ -158,7 +158,11 @@ export const claudeAdapter: ToolAdapter = {
   },
   parser(ctx) {
     const evidence = new ErrorEvidence(CLAUDE_AUTH_FIX, ctx.now);
+    // ANTHROPIC_BASE_URL (code.claude.com/docs/en/settings, "Environment variables"); its lines
+    // name no host ("API Error: Connection refused … (ECONNREFUSED)").
+    evidence.host = hostOf(envOf(ctx, "ANTHROPIC_BASE_URL")) ?? "api.anthropic.com";
     let result: ClaudeResult | undefined;
+    let stoppedFor: string | undefined;
     // Streamed usage, for the budget: each assistant message carries its call's tokens. Claude
     // Code reports its cost only on the final result; meanwhile it comes from the price table.
     const live = { inputTokens: 0, outputTokens: 0, turns: 0 };
@@ -206,9 +210,18 @@ export const claudeAdapter: ToolAdapter = {
           const kind = apiErrorKind(event.error, event.api_error_status, event.api_error);
           if (kind) evidence.mark(kind, text);
           else evidence.add(text);
+          // Unreachable (2.1.332 offline: `error: "server_error"`, `api_error: "connection_failed"`,
+          // "API Error: Connection refused …" / "Can't reach the API server … (ENOTFOUND)"): this
+          // message comes after its own retries are spent, and nothing after it can help. Its
+          // first `api_retry` event says only `error: "unknown"`, which is not evidence of anything.
+          if (kind === "network") {
+            stoppedFor = text;
+            return "stop";
+          }
         }
       },
       finish(exit) {
+        if (!result && stoppedFor !== undefined) return evidence.fail(`claude could not reach the API, stopped by ws: ${clip(stoppedFor, 300)}`);
         if (!result) {
           return evidence.fail(`claude ${describeExit(exit)} without a result${evidence.last ? `: ${evidence.last}` : ""}`);
         }

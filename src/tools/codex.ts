@@ -1,10 +1,11 @@
+import fs from "node:fs";
 import path from "node:path";
 import { agentEnv, commandFor, modelFor } from "./agent-env.js";
 import { parseJsonLine } from "./json-line.js";
 import { looksLikeAuth, looksLikeNetwork, looksLikeQuota } from "./quota.js";
 import { promptChars, writePromptFile } from "./prompt.js";
-import type { ToolAdapter } from "./types.js";
-import { ErrorEvidence, describeExit, exitedZero, ok } from "./verdict.js";
+import type { ToolAdapter, ToolContext } from "./types.js";
+import { ErrorEvidence, describeExit, exitedZero, hostOf, ok } from "./verdict.js";
 import { homeOf } from "./home.js";
 import { ActivityQueue, StreamEstimate, shownPath } from "./activity.js";
 import { costOf } from "./prices.js";
@@ -62,12 +63,27 @@ const TOOL_ITEMS = new Set(["command_execution", "file_change", "mcp_tool_call",
 const CODEX_AUTH_FIX = "set CODEX_API_KEY (or OPENAI_API_KEY), or run `codex login`, for the user running ws";
 
 /**
- * Codex retries a failed stream by itself ("Reconnecting... 2/5 (...)"), and without a network it
- * waits forever ("Reconnecting... waiting for network"): seen with codex-cli 0.171. A 401 or a
- * 429 cannot get better by retrying at once, so ws stops at the first such report; a network
- * error after this many in a row.
+ * The host codex sends model calls to: the `base_url` of the `model_provider` chosen in
+ * $CODEX_HOME/config.toml (codex-rs/core/src/model_provider_info.rs), else the built-in OpenAI
+ * provider's top-level `openai_base_url`, else the OpenAI API. Codex 0.171 ignores an
+ * OPENAI_BASE_URL variable (tried: it still resolved its default host). Its offline lines
+ * ("Connection failed: error sending request") name no host. Read only once an attempt ended
+ * `network`; a config it cannot read gives the default.
  */
-const NETWORK_STRIKES = 3;
+function codexApiHost(ctx: ToolContext): string {
+  const env = { ...ctx.env, ...ctx.step.env };
+  try {
+    const toml = fs.readFileSync(path.join(env.CODEX_HOME || path.join(homeOf(env), ".codex"), "config.toml"), "utf8");
+    // Top-level keys come before the first [table].
+    const top = toml.split(/^\s*\[/m)[0] ?? "";
+    const provider = /^\s*model_provider\s*=\s*"([^"]+)"/m.exec(top)?.[1] ?? "openai";
+    const section = toml.split(/^\s*\[/m).find((part) => part.startsWith(`model_providers.${provider}]`) || part.startsWith(`model_providers."${provider}"]`));
+    const base = section === undefined ? (provider === "openai" ? /^\s*openai_base_url\s*=\s*"([^"]+)"/m.exec(top)?.[1] : undefined) : /^\s*base_url\s*=\s*"([^"]+)"/m.exec(section)?.[1];
+    return hostOf(base) ?? "api.openai.com";
+  } catch {
+    return "api.openai.com";
+  }
+}
 
 export const codexAdapter: ToolAdapter = {
   name: "codex",
@@ -104,14 +120,15 @@ export const codexAdapter: ToolAdapter = {
     const evidence = new ErrorEvidence(CODEX_AUTH_FIX, ctx.now);
     let failed: string | undefined;
     let stoppedFor: string | undefined;
-    let networkStrikes = 0;
-    /** A reconnect report that retrying cannot fix: stop now (see NETWORK_STRIKES). */
-    const hopeless = (message: string): boolean => {
-      if (!/^Reconnecting\b/i.test(message)) return false;
-      if (looksLikeAuth(message) || looksLikeQuota(message)) return true;
-      networkStrikes = looksLikeNetwork(message) ? networkStrikes + 1 : 0;
-      return networkStrikes >= NETWORK_STRIKES;
-    };
+    /**
+     * Codex retries a failed stream by itself ("Reconnecting... 2/5 (...)"), and without a
+     * network it waits forever: codex-cli 0.171 offline prints "Reconnecting... waiting for
+     * network (Connection failed: error sending request)" every few seconds, for a refused port
+     * and an unknown host alike. A 401, a 429 or no network cannot get better by retrying at
+     * once, so ws stops at the first such report (ws decides whether the tool waits:
+     * circuit_breaker.network_wait).
+     */
+    const hopeless = (message: string): boolean => /^Reconnecting\b/i.test(message) && (looksLikeAuth(message) || looksLikeQuota(message) || looksLikeNetwork(message));
     let turns = 0;
     let inputTokens = 0;
     let cachedTokens = 0;
@@ -177,7 +194,8 @@ export const codexAdapter: ToolAdapter = {
         const costUsd = costOf(model, { input: inputTokens - cachedTokens, cachedInput: cachedTokens, output: outputTokens });
         const usage = turns > 0 ? { inputTokens, outputTokens, turns, ...(costUsd === undefined ? {} : { costUsd }) } : undefined;
         if (failed !== undefined) return evidence.fail(`codex turn failed: ${failed}`, usage);
-        if (stoppedFor !== undefined) return evidence.fail(`codex kept retrying, stopped by ws: ${stoppedFor}`, usage);
+        if (evidence.network !== undefined) evidence.host = codexApiHost(ctx);
+        if (stoppedFor !== undefined) return evidence.fail(`codex was retrying, stopped by ws at its first such line: ${stoppedFor}`, usage);
         if (!exitedZero(exit)) return evidence.fail(`codex ${describeExit(exit)}${evidence.last ? `: ${evidence.last}` : ""}`, usage);
         if (turns === 0) return evidence.fail(`codex exited without completing a turn${evidence.last ? `: ${evidence.last}` : ""}`);
         return ok(usage);

@@ -83,7 +83,11 @@ export function customAdapter(name: string, tool: CustomTool): ToolAdapter {
         finish(exit) {
           if (exitedZero(exit)) return ok();
           const last = evidence.last;
-          return evidence.fail(`${name} ${describeExit(exit)}${last ? `: ${last}` : ""}`);
+          const verdict = evidence.fail(`${name} ${describeExit(exit)}${last ? `: ${last}` : ""}`);
+          // A network verdict makes the tool unusable for the run. Here it would be a guess from
+          // any line of an unknown format (an ECONNREFUSED in the output of tests it ran), so it
+          // stays an error: retried as `retries` says, counted by the breaker.
+          return verdict.kind === "network" ? { kind: "error", message: verdict.message } : verdict;
         },
       };
     },

@@ -1,5 +1,5 @@
 import type { Usage } from "../events/run-event.js";
-import { agentEnv, commandFor, modelFor } from "./agent-env.js";
+import { agentEnv, commandFor, envOf, modelFor } from "./agent-env.js";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { promptChars, writePromptFile } from "./prompt.js";
@@ -8,7 +8,7 @@ import { ActivityQueue, StreamEstimate, shownPath } from "./activity.js";
 import { costOf } from "./prices.js";
 import type { ToolAdapter } from "./types.js";
 import { looksLikeAuth, looksLikeNetwork, looksLikeQuota } from "./quota.js";
-import { ErrorEvidence, clip, describeExit, exitedZero, ok } from "./verdict.js";
+import { ErrorEvidence, clip, describeExit, exitedZero, hostOf, ok } from "./verdict.js";
 import { homeOf } from "./home.js";
 
 /**
@@ -161,6 +161,9 @@ export const geminiAdapter: ToolAdapter = {
   },
   parser(ctx) {
     const evidence = new ErrorEvidence(GEMINI_AUTH_FIX, ctx.now);
+    // GOOGLE_GEMINI_BASE_URL (@google/genai's base URL override), else the Gemini API's host;
+    // its retry lines ("fetch failed sending request") name none.
+    evidence.host = hostOf(envOf(ctx, "GOOGLE_GEMINI_BASE_URL")) ?? "generativelanguage.googleapis.com";
     // Some failures (no auth method) print the JSON error document on stderr, not stdout.
     let stderr = "";
     let stoppedFor: string | undefined;
@@ -241,7 +244,7 @@ export const geminiAdapter: ToolAdapter = {
         }
       },
       finish(exit) {
-        if (stoppedFor !== undefined) return evidence.fail(`gemini kept retrying, stopped by ws: ${clip(stoppedFor, 300)}`);
+        if (stoppedFor !== undefined) return evidence.fail(`gemini was retrying, stopped by ws at its first such line: ${clip(stoppedFor, 300)}`);
         const error = result?.error ?? errorDocument(stderr)?.error;
         const usage = result ? usageOf(result, model) : undefined;
         const authExit = exit.outcome === "exited" && exit.exitCode === AUTH_EXIT;

@@ -106,8 +106,13 @@ export function looksLikeAuth(text: string): boolean {
   return AUTH.some((pattern) => pattern.test(text));
 }
 
-/** The API could not be reached at all: the network, DNS, a proxy or a wrong base URL. */
-const NETWORK = /\b(?:ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|ECONNRESET|ETIMEDOUT)\b|\bconnection[ _](?:refused|failed)\b|\bwaiting for network\b|\bfetch failed\b|\bnetwork is unreachable\b|\berror sending request\b/i;
+/**
+ * The API could not be reached at all: the network, DNS, a proxy or a wrong base URL. The
+ * resolver's words are those of getaddrinfo as Rust's std prints them (codex 0.171 on its
+ * default WebSocket transport: "failed to lookup address information: Name does not resolve" on
+ * musl, "Name or service not known" / "Temporary failure in name resolution" on glibc).
+ */
+const NETWORK = /\b(?:ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|ECONNRESET|ETIMEDOUT)\b|\bconnection[ _](?:refused|failed)\b|\bwaiting for network\b|\bfetch failed\b|\bnetwork is unreachable\b|\berror sending request\b|\bfailed to lookup address information\b|\bName does not resolve\b|\bName or service not known\b|\bTemporary failure in name resolution\b|\bdns error\b/i;
 
 export function looksLikeNetwork(text: string): boolean {
   return NETWORK.test(text);

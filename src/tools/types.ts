@@ -48,8 +48,12 @@ export type ToolVerdict =
   | { kind: "quota"; message: string; usage?: Usage; resetAt?: number | undefined }
   /** Credentials missing or rejected: retrying cannot help, nor can any other step of this tool. */
   | { kind: "auth"; message: string; fix: string; usage?: Usage }
-  /** The API could not be reached (connection refused, DNS, offline). */
-  | { kind: "network"; message: string; usage?: Usage }
+  /**
+   * The API could not be reached (connection refused, DNS, offline). `host`: the API host the
+   * tool was pointed at (its base URL setting, else its default), for the message that says
+   * what to check; the CLIs' own lines rarely name it.
+   */
+  | { kind: "network"; message: string; host?: string | undefined; usage?: Usage }
   /** The tool stopped itself at a limit ws gave it (turns, cost): the step's budget is spent. */
   | { kind: "budget"; message: string; usage?: Usage };
 

@@ -43,6 +43,8 @@ export class ErrorEvidence {
   private authLine: string | undefined;
   private networkLine: string | undefined;
   private readonly recent: string[] = [];
+  /** The API host the tool talks to, put on a `network` verdict (see ToolVerdict). */
+  host: string | undefined;
 
   /** `authFix`: what the user must do when credentials fail (log in, or set the key variable). */
   constructor(
@@ -98,7 +100,7 @@ export class ErrorEvidence {
     } else if (this.authLine !== undefined) {
       verdict = { kind: "auth", message: clip(withCause(message, this.authLine)), fix: this.authFix };
     } else if (this.networkLine !== undefined) {
-      verdict = { kind: "network", message: clip(withCause(message, this.networkLine)) };
+      verdict = { kind: "network", message: clip(withCause(message, this.networkLine)), host: this.host };
     } else {
       verdict = { kind: "error", message: clip(message) };
     }
@@ -114,4 +116,14 @@ function withCause(message: string, cause: string): string {
 
 export function ok(usage?: Usage): ToolVerdict {
   return usage ? { kind: "ok", usage } : { kind: "ok" };
+}
+
+/** `host[:port]` of a base URL setting; undefined when it is not a URL. */
+export function hostOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return new URL(url).host || undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -63,6 +63,11 @@ export interface CircuitBreakerConfig {
   cooldown: number;
   /** Seconds: the longest the run waits for a tool parked by a quota (its reset time, or the cooldown). */
   maxWait: number;
+  /**
+   * Seconds a tool that could not reach its API is parked before one probe step; 0: it is
+   * unusable for the rest of the run at once (a dead network is not a flaky call).
+   */
+  networkWait: number;
   /** Whose failures a breaker counts: each tool's across the run's steps, or each step's own attempts. */
   per: "tool" | "step";
 }
@@ -203,4 +208,5 @@ export const DEFAULTS = {
   failureThreshold: 3,
   cooldown: 60,
   maxWait: 1800,
+  networkWait: 0,
 } as const;

@@ -79,6 +79,7 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
       failureThreshold: doc.circuit_breaker?.failure_threshold ?? DEFAULTS.failureThreshold,
       cooldown: doc.circuit_breaker?.cooldown ?? DEFAULTS.cooldown,
       maxWait: doc.circuit_breaker?.max_wait ?? DEFAULTS.maxWait,
+      networkWait: doc.circuit_breaker?.network_wait ?? DEFAULTS.networkWait,
       per: doc.circuit_breaker?.per ?? "tool",
     },
     worktree: {

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { agentProject, calls, cleanup, events, outcomes, readState, run, setPlan, ws, type EventLine } from "./rig.js";
+import { agentProject, calls, cleanup, events, outcomes, readState, run, setPlan, tempDir, ws, type EventLine } from "./rig.js";
 
 afterEach(cleanup);
 
@@ -45,15 +45,68 @@ describe("agent failures a retry cannot fix", () => {
     expect(status.stdout).not.toContain("claude success");
   });
 
-  it("network: codex looping on 'waiting for network' ends early as a network failure, not at the step timeout", () => {
+  it.each(["codex", "gemini", "claude"])("network: %s's first unreachable-API line stops the attempt; no retry, its other steps not attempted, one message naming the host and how to resume", (tool) => {
+    // Where ws looks for the host each CLI was pointed at: its base URL variable, codex's config.toml.
+    const codexHome = tempDir("ws-codex-home-");
+    fs.writeFileSync(path.join(codexHome, "config.toml"), 'openai_base_url = "http://127.0.0.1:9/v1"\n');
+    const env = tool === "claude" ? { ANTHROPIC_BASE_URL: "http://127.0.0.1:9" } : tool === "gemini" ? { GOOGLE_GEMINI_BASE_URL: "http://ws-no-such-host.invalid" } : { CODEX_HOME: codexHome };
+    const host = tool === "gemini" ? "ws-no-such-host.invalid" : "127.0.0.1:9";
     const project = agentProject(
-      { id: "ws-net", steps: [{ id: "k", tool: "codex", tasks: ["x"], file_scope: ["k.txt"], timeout: 600 }] },
-      { plan: { codex: [{ network: true }] } },
+      {
+        id: `ws-net-${tool}`,
+        execution: { max_workers: 1 },
+        defaults: { retries: 2 },
+        steps: [
+          { id: "n1", tool, tasks: ["x"], file_scope: ["n1.txt"], timeout: 600, env },
+          // n1 first: the longer path.
+          { id: "n1-next", tool: "shell", run: "true", depends_on: ["n1"] },
+          { id: "n2", tool, tasks: ["y"], file_scope: ["n2.txt"], timeout: 600, env },
+          { id: "other", tool: tool === "codex" ? "claude" : "codex", tasks: ["z"], file_scope: ["o.txt"] },
+        ],
+      },
+      { plan: { claude: [{}], codex: [{}], [tool]: [{ network: true }] } },
     );
     const r = run(project);
-    expect(r.code).toBe(1);
-    expect(outcomes(project)).toEqual({ k: ["failed", 1, "network"] });
-    expect(detailOf(project, "k")).toContain("waiting for network");
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(outcomes(project)).toEqual({
+      n1: ["failed", 1, "network"],
+      "n1-next": ["blocked", 0, "blocked_by:n1"],
+      n2: ["blocked", 0, "network"],
+      other: ["passed", 1, "passed"],
+    });
+    expect(calls(project).filter((c) => c.tool === tool)).toHaveLength(1);
+    // Stopped at the first line: the fakes of codex and gemini would print the next one 2 s later.
+    const log = fs.readFileSync(path.join(project.stepDir("n1"), "attempt-1.log"), "utf8");
+    if (tool !== "claude") expect(log.match(/waiting for network|fetch failed/g)).toHaveLength(1);
+    expect(detailOf(project, "n1")).toMatch(new RegExp(`^could not reach ${host.replace(/\./g, "\\.")}: `));
+    expect(detailOf(project, "n2")).toBe(`not attempted: ${tool} could not reach ${host} (step n1); when ${host} can be reached again, continue with: ws run --ws-id ws-net-${tool} --resume (or set circuit_breaker.network_wait to wait for it)`);
+    const warnings = events(project).filter((e) => e.type === "warning" && String(e.message).includes("could not reach"));
+    expect(warnings.map((e) => e.message)).toEqual([`${tool} could not reach ${host}: no step uses ${tool} for the rest of this run; when ${host} can be reached again, continue with: ws run --ws-id ws-net-${tool} --resume (or set circuit_breaker.network_wait to wait for it)`]);
+    expect(r.stdout).toContain(`${tool} could not reach ${host}`);
+    expect(r.stdout).toContain(`ws run --ws-id ws-net-${tool} --resume`);
+  });
+
+  it("network_wait: an unreachable API parks the tool (no retry spent), then one probe step; it passes once the network is back", () => {
+    const project = agentProject(
+      {
+        id: "ws-net-wait",
+        execution: { max_workers: 2 },
+        circuit_breaker: { network_wait: 1 },
+        steps: [
+          { id: "k1", tool: "codex", tasks: ["x"], file_scope: ["k1.txt"], retries: 0 },
+          { id: "k2", tool: "codex", tasks: ["y"], file_scope: ["k2.txt"], retries: 0, depends_on: ["k1"] },
+        ],
+      },
+      { plan: { codex: [{ network: true }, {}] } },
+    );
+    const r = run(project);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(outcomes(project)).toEqual({ k1: ["passed", 2, "passed"], k2: ["passed", 1, "passed"] });
+    const first = events(project).find((e) => e.type === "attempt-end" && e.step === "k1");
+    expect([first?.reason, first?.free]).toEqual(["network", true]);
+    const breaker = events(project).filter((e) => e.type === "breaker" && e.tool === "codex").map((e) => e.state);
+    expect(breaker).toEqual(["open", "half-open", "closed"]);
+    expect(events(project).some((e) => e.type === "warning" && String(e.message).includes("could not reach"))).toBe(false);
   });
 
   it("a rate limit the CLI retries past the step timeout is quota (free attempt, breaker open), not timeout", () => {

@@ -43,6 +43,17 @@ describe("decideRetry", () => {
       { kind: "final", state: "failed", reason: because("auth"), detail: "log in", toolFault: true, counted: false },
     ],
     [
+      "an unreachable API is final with retries left (the tool is unusable for the run)",
+      { reason: because("network"), detail: "could not reach 127.0.0.1:9", retries: 2 },
+      { kind: "final", state: "failed", reason: because("network"), detail: "could not reach 127.0.0.1:9", toolFault: true, counted: false },
+    ],
+    ["with circuit_breaker.network_wait, an unreachable API is a free attempt (parked, then a probe)", { reason: because("network"), networkWait: true, retries: 0 }, { kind: "free" }],
+    [
+      "waiting for the network is bounded like quota",
+      { reason: because("network"), networkWait: true, quotaAttempts: MAX_QUOTA_ATTEMPTS - 1, retries: 0 },
+      { kind: "final", state: "failed", reason: because("network"), toolFault: true, counted: false },
+    ],
+    [
       "a budget hit during the attempt is final",
       { reason: because("budget"), detail: "over", toolFault: false, retries: 5 },
       { kind: "final", state: "failed", reason: because("budget"), detail: "over", toolFault: false, counted: false },

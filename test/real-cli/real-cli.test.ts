@@ -100,6 +100,18 @@ function codexHome(baseUrl: string): string {
   return dir;
 }
 
+/**
+ * A codex home whose built-in OpenAI provider talks to `baseUrl` (`openai_base_url`; 0.171
+ * ignores OPENAI_BASE_URL): its WebSocket transport, whose offline lines differ from a custom
+ * provider's.
+ */
+function codexBuiltInHome(baseUrl: string): string {
+  fs.mkdirSync(CODEX_HOMES, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(CODEX_HOMES, "home-"));
+  fs.writeFileSync(path.join(dir, "config.toml"), `openai_base_url = "${baseUrl}/v1"\n`);
+  return dir;
+}
+
 /** The step env that points one tool at one fake API. */
 function pointAt(tool: string, url: string): Record<string, string> {
   if (tool === "claude") return { ANTHROPIC_BASE_URL: url };
@@ -242,10 +254,9 @@ describe.skipIf(SKIP)("the real agent CLIs through ws run", { timeout: 300_000, 
     console.log(`real claude: auth run took ${r.ms} ms`);
   });
 
-  it.each(["codex", "gemini"])("%s: no network is network; 429 is quota (breaker open, no retry spent); the 1 MiB prompt reaches the API; 401 is auth", async (tool) => {
+  it.each(["codex", "gemini"])("%s: 429 is quota (breaker open, no retry spent); the 1 MiB prompt reaches the API; 401 is auth", async (tool) => {
     const limited = await api({ fail: { status: 429, retryAfterS: 1 } });
     const denied = await api({ fail: { status: 401 } });
-    const port = await closedPort();
     const project = agentProject({ id: `ws-real-${tool}`, steps: [] });
     writeWorkstream(project, {
       id: `ws-real-${tool}`,
@@ -253,16 +264,12 @@ describe.skipIf(SKIP)("the real agent CLIs through ws run", { timeout: 300_000, 
       circuit_breaker: { cooldown: 600, max_wait: 1 },
       execution: { max_workers: 1 },
       steps: [
-        { id: "offline", tool, tasks: ["x"], file_scope: ["n.txt"], retries: 0, timeout: 150, env: pointAt(tool, `http://127.0.0.1:${port}`) },
-        // A dependent makes offline the longer path, so it starts first: once quota parks the tool, nothing of it starts.
-        { id: "after-offline", tool: "shell", run: "true", depends_on: ["offline"] },
         { id: "quota", tool, tasks: ["Create q.txt", BIG_FOR(tool)], file_scope: ["q.txt"], retries: 0, timeout: 150, env: pointAt(tool, limited.url) },
       ],
     });
     const r = await runWs(project);
     expect(r.code, r.stdout + r.stderr).toBe(1);
     const o = outcomes(project);
-    expect(o.offline, attemptLogs(project, "offline")).toEqual(["failed", 1, "network"]);
     const quotaEnd = events(project).find((e) => e.type === "attempt-end" && e.step === "quota");
     expect([quotaEnd?.reason, quotaEnd?.free], attemptLogs(project, "quota")).toEqual(["quota", true]);
     expect(o.quota).toEqual(["cancelled", 1, "quota"]);
@@ -284,7 +291,56 @@ describe.skipIf(SKIP)("the real agent CLIs through ws run", { timeout: 300_000, 
     expect(auth.code).toBe(1);
     expect(outcomes(authProject).a1, attemptLogs(authProject, "a1")).toEqual(["failed", 1, "auth"]);
     expect(outcomes(authProject).a2).toEqual(["blocked", 0, "auth"]);
-    console.log(`real ${tool}: offline + quota run took ${r.ms} ms, auth run ${auth.ms} ms`);
+    console.log(`real ${tool}: quota run took ${r.ms} ms, auth run ${auth.ms} ms`);
+  });
+
+  /**
+   * Issue 31: no network ends the run fast and once. Each CLI is pointed at a closed port on
+   * 127.0.0.1 (connection refused) or at a name that cannot resolve (DNS): both fail on this
+   * machine, nothing leaves it. Offline, codex 0.171 reconnects for ever and gemini 0.61 retries
+   * for minutes; ws stops each at its first such line, spends none of the `retries: 2`, and
+   * starts none of the tool's other steps.
+   */
+  it.each([
+    ["a closed port", "refused"],
+    ["an unknown host", "dns"],
+  ])("no network (%s): claude, codex and gemini each end network at their first such line; no retry, their other steps not attempted", async (_what, kind) => {
+    const url = kind === "dns" ? "http://ws-no-such-host.invalid" : `http://127.0.0.1:${await closedPort()}`;
+    const host = new URL(url).host;
+    const id = `ws-real-offline-${kind}`;
+    const project = agentProject({ id, steps: [] });
+    const tools = ["claude", "codex", "gemini"];
+    // Codex through a custom provider (HTTP) for the closed port, its built-in one (WebSocket first) for the unknown host.
+    const envFor = (tool: string) => (tool === "codex" && kind === "dns" ? { CODEX_HOME: codexBuiltInHome(url) } : pointAt(tool, url));
+    writeWorkstream(project, {
+      id,
+      // The three CLIs at once; each tool's second step shares its first's file_scope, so it waits
+      // for the first (serialize) and then is never attempted.
+      execution: { max_workers: 3, file_conflicts: "serialize" },
+      steps: tools.flatMap((tool) => [
+        // The longer path: it starts before its tool's second step.
+        { id: tool, tool, tasks: ["x"], file_scope: [`${tool}.txt`], retries: 2, timeout: 150, env: envFor(tool) },
+        { id: `${tool}-next`, tool: "shell", run: "true", depends_on: [tool] },
+        { id: `${tool}-2`, tool, tasks: ["y"], file_scope: [`${tool}.txt`], retries: 2, timeout: 150, env: envFor(tool) },
+      ]),
+    });
+    const r = await runWs(project);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const o = outcomes(project);
+    for (const tool of tools) {
+      expect(o[tool], attemptLogs(project, tool)).toEqual(["failed", 1, "network"]);
+      expect(o[`${tool}-2`]).toEqual(["blocked", 0, "network"]);
+      expect(String(stepEnd(project, tool)?.detail)).toContain(`could not reach ${host}`);
+      expect(String(stepEnd(project, `${tool}-2`)?.detail)).toContain(`continue with: ws run --ws-id ${id} --resume`);
+      expect(r.stdout).toContain(`${tool} could not reach ${host}: no step uses ${tool} for the rest of this run`);
+    }
+    expect(events(project).filter((e) => e.type === "attempt-end").map((e) => e.step).sort()).toEqual(tools);
+    // Stopped at the first line of their reconnect loops.
+    const log = (tool: string) => fs.readFileSync(path.join(project.stepDir(tool), "attempt-1.log"), "utf8");
+    expect(log("codex").match(/Reconnecting\.\.\./g), log("codex")).toHaveLength(1);
+    expect(log("gemini").match(/Retrying with backoff/g), log("gemini")).toHaveLength(1);
+    const end = events(project).find((e) => e.type === "run-end");
+    console.log(`real CLIs offline (${kind}): the run took ${String(end?.durationMs)} ms (${r.ms} ms with ws's start)`);
   });
 });
 

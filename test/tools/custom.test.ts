@@ -48,3 +48,13 @@ describe("custom tool adapter", () => {
     expect(fs.readFileSync(promptFile, "utf8")).toBe(buildPrompt(ctx));
   });
 });
+
+describe("a custom tool's verdict", () => {
+  it("a network word in its output is no network verdict (that would make the tool unusable for the run): a plain error, retried", () => {
+    const step = makeStep({ tool: "agent" });
+    const ws = makeWorkstream([step], { tools: { agent: { command: "agent", args: [], env: {} } } });
+    const parser = adapterFor(ws, "agent").parser(makeContext(step, { ws }));
+    parser.onLine("Error: connect ECONNREFUSED 127.0.0.1:5432 (the test database)", "stdout");
+    expect(parser.finish({ exitCode: 1, signal: null, outcome: "exited" })).toEqual({ kind: "error", message: "agent exited with code 1: Error: connect ECONNREFUSED 127.0.0.1:5432 (the test database)" });
+  });
+});

@@ -1,3 +1,6 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { looksLikeAuth, looksLikeNetwork, quotaResetAt } from "../../src/tools/quota.js";
 import { adapterFor } from "../../src/tools/registry.js";
@@ -62,6 +65,9 @@ describe("auth and network evidence", () => {
   it.each([
     "API Error: Connection refused (ECONNREFUSED)",
     "Reconnecting... waiting for network (Connection failed: error sending request)",
+    "stream disconnected before completion: failed to lookup address information: Name does not resolve",
+    "failed to lookup address information: Name or service not known",
+    "dns error: failed to lookup address information: Temporary failure in name resolution",
     "TypeError: fetch failed",
   ])("network: %j", (text) => expect(looksLikeNetwork(text)).toBe(true));
 });
@@ -90,6 +96,21 @@ describe("claude: typed API errors (2.1.x stream-json)", () => {
     expect(v.kind).toBe("network");
   });
 
+  // What 2.1.332 prints offline (a closed port, an unknown host): an api_retry that says nothing, then this.
+  it.each([
+    ["API Error: Connection refused — a firewall or proxy may be blocking it (ECONNREFUSED)", "http://127.0.0.1:9", "127.0.0.1:9"],
+    ["API Error: Can't reach the API server — check your internet or DNS (ENOTFOUND)", "http://ws-no-such-host.invalid", "ws-no-such-host.invalid"],
+    ["API Error: Connection refused — a firewall or proxy may be blocking it (ECONNREFUSED)", undefined, "api.anthropic.com"],
+  ])("stops at the first connection_failed message, before the result: %j (ANTHROPIC_BASE_URL %s)", (text, baseUrl, host) => {
+    const step = makeStep({ tool: "claude", env: baseUrl === undefined ? {} : { ANTHROPIC_BASE_URL: baseUrl } });
+    const parser = adapterFor(makeWorkstream([step]), "claude").parser(makeContext(step));
+    expect(parser.onLine(JSON.stringify({ type: "system", subtype: "api_retry", attempt: 1, max_retries: 1, error_status: null, error: "unknown" }), "stdout")).toBeUndefined();
+    expect(parser.onLine(JSON.stringify({ ...JSON.parse(assistantError("server_error", text, null)), api_error: "connection_failed" }), "stdout")).toBe("stop");
+    const v = parser.finish({ exitCode: null, signal: "SIGTERM", outcome: "stopped" });
+    expect(v).toMatchObject({ kind: "network", host });
+    expect(v.kind === "network" && v.message).toContain(text);
+  });
+
   it("a timeout with a rate-limit retry in the stream is quota, not a plain timeout", () => {
     const parser = parserOf("claude");
     parser.onLine(JSON.stringify({ type: "system", subtype: "api_retry", error: "rate_limit", error_status: 429, attempt: 3 }), "stdout");
@@ -100,15 +121,31 @@ describe("claude: typed API errors (2.1.x stream-json)", () => {
 describe("codex: a hopeless reconnect loop is stopped", () => {
   const event = (message: string) => JSON.stringify({ type: "error", message });
 
-  it("asks to stop at the third network reconnect, and reports network", () => {
-    const parser = parserOf("codex");
-    const line = event("Reconnecting... waiting for network (Connection failed: error sending request)");
-    expect(parser.onLine(line, "stdout")).toBeUndefined();
-    expect(parser.onLine(line, "stdout")).toBeUndefined();
-    expect(parser.onLine(line, "stdout")).toBe("stop");
+  it("asks to stop at the first network reconnect (codex 0.171 offline, refused port and unknown host alike), and reports network with the provider's host", () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "ws-codex-home-"));
+    fs.writeFileSync(path.join(home, "config.toml"), ['model_provider = "fake"', "[model_providers.other]", 'base_url = "http://elsewhere:1/v1"', "[model_providers.fake]", 'base_url = "http://127.0.0.1:9/v1"', ""].join("\n"));
+    const step = makeStep({ tool: "codex", env: { CODEX_HOME: home } });
+    const parser = adapterFor(makeWorkstream([step]), "codex").parser(makeContext(step));
+    expect(parser.onLine(JSON.stringify({ type: "turn.started" }), "stdout")).toBeUndefined();
+    expect(parser.onLine(event("Reconnecting... waiting for network (Connection failed: error sending request)"), "stdout")).toBe("stop");
     const v = parser.finish({ exitCode: null, signal: "SIGTERM", outcome: "stopped" });
-    expect(v.kind).toBe("network");
+    expect(v).toMatchObject({ kind: "network", host: "127.0.0.1:9" });
     expect(v.kind !== "ok" && v.message).toContain("waiting for network");
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  it("on its default (WebSocket) transport, stops at the first DNS failure and names openai_base_url's host, else the OpenAI API's", () => {
+    // codex 0.171 with the built-in provider offline: its first reconnect line is this one.
+    const line = event("Reconnecting... 2/5 (stream disconnected before completion: failed to lookup address information: Name does not resolve)");
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "ws-codex-home-"));
+    fs.writeFileSync(path.join(home, "config.toml"), 'openai_base_url = "http://ws-no-such-host.invalid/v1"\n');
+    for (const [codexHome, host] of [[home, "ws-no-such-host.invalid"], ["/nonexistent", "api.openai.com"]] as const) {
+      const step = makeStep({ tool: "codex", env: { CODEX_HOME: codexHome } });
+      const parser = adapterFor(makeWorkstream([step]), "codex").parser(makeContext(step));
+      expect(parser.onLine(line, "stdout")).toBe("stop");
+      expect(parser.finish({ exitCode: null, signal: "SIGTERM", outcome: "stopped" })).toMatchObject({ kind: "network", host });
+    }
+    fs.rmSync(home, { recursive: true, force: true });
   });
 
   it("stops at the first 401 or 429 reconnect: auth and quota", () => {
@@ -151,6 +188,16 @@ describe("gemini: a hopeless retry is stopped", () => {
     const parser = parserOf("gemini");
     expect(parser.onLine(line, "stderr")).toBe("stop");
     expect(parser.finish({ exitCode: null, signal: "SIGTERM", outcome: "stopped" }).kind).toBe(kind);
+  });
+
+  it.each([
+    ["http://ws-no-such-host.invalid", "ws-no-such-host.invalid"],
+    [undefined, "generativelanguage.googleapis.com"],
+  ])("fetch failed names the API host (GOOGLE_GEMINI_BASE_URL %s)", (baseUrl, host) => {
+    const step = makeStep({ tool: "gemini", env: baseUrl === undefined ? {} : { GOOGLE_GEMINI_BASE_URL: baseUrl } });
+    const parser = adapterFor(makeWorkstream([step]), "gemini").parser(makeContext(step));
+    expect(parser.onLine("Attempt 1 failed. Retrying with backoff... Error: exception TypeError: fetch failed sending request", "stderr")).toBe("stop");
+    expect(parser.finish({ exitCode: null, signal: "SIGTERM", outcome: "stopped" })).toMatchObject({ kind: "network", host });
   });
 
   it("a 500 retry is left to gemini", () => {

@@ -9,6 +9,17 @@ describe("issue 10's fields: tool lists, budget, circuit_breaker.max_wait", () =
     expect(result.workstream.circuitBreaker.maxWait).toBe(1800);
   });
 
+  it("circuit_breaker.network_wait: seconds, default 0 (an unreachable tool is unusable for the run); a negative one is an error", async () => {
+    const set = await loadText("n.json", { id: "n", circuit_breaker: { network_wait: 120 }, steps: [{ id: "a", tool: "claude", tasks: ["x"], file_scope: ["a"] }] });
+    if (!set.ok) throw new Error("expected a valid workstream");
+    expect(set.workstream.circuitBreaker.networkWait).toBe(120);
+    const unset = await loadText("d.json", { id: "d", steps: [{ id: "a", tool: "claude", tasks: ["x"], file_scope: ["a"] }] });
+    if (!unset.ok) throw new Error("expected a valid workstream");
+    expect(unset.workstream.circuitBreaker.networkWait).toBe(0);
+    const bad = errors(await loadText("b.json", { id: "b", circuit_breaker: { network_wait: -1 }, steps: [{ id: "a", tool: "claude", tasks: ["x"], file_scope: ["a"] }] }));
+    expect(bad.map((e) => e.message).join("\n")).toContain("network_wait");
+  });
+
   it("an unknown tool in a list points at that entry; shell is no fallback", async () => {
     const unknown = errors(await loadText("u.json", { id: "u", steps: [{ id: "a", tool: ["claude", "codx"], tasks: ["x"], file_scope: ["a"] }] }));
     expect(unknown.map((e) => e.message)).toContain('unknown tool "codx"');
