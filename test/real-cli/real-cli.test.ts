@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -53,8 +54,9 @@ afterAll(async () => {
 });
 
 /** `ws run` of the built binary, asynchronously: the fake API answers from this process meanwhile. */
-function runWs(project: AgentProject, extra: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+function runWs(project: AgentProject, extra: string[] = [], moreEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const env: NodeJS.ProcessEnv = {
+    ...moreEnv,
     PATH: `${CLI_BIN}${path.delimiter}${process.env.PATH ?? ""}`,
     HOME: freshHome(),
     WS_WORKTREES_DIR: process.env.WS_WORKTREES_DIR,
@@ -231,6 +233,30 @@ describe.skipIf(SKIP)("the real agent CLIs through ws run", { timeout: 300_000, 
     expect(tokens.at(-1)).toBeGreaterThan(tokens[0] ?? 0);
     expect(server.modelCalls().length).toBeGreaterThanOrEqual(spec.calls(project.tree).length + 1);
     console.log(`real ${tool}: ${spec.expected.length} activities in ${r.ms} ms`);
+  });
+
+  it("claude installed into an npm prefix under /tmp and named by WS_CLAUDE_BIN (a .bin link) runs in the default sandbox", async () => {
+    // The prefix as `npm install --prefix /tmp/…` lays it out; hard links, not a 400 MB copy.
+    const prefix = fs.mkdtempSync("/tmp/ws-clis-");
+    try {
+      fs.mkdirSync(path.join(prefix, "node_modules", ".bin"), { recursive: true });
+      execFileSync("cp", ["-al", path.join(CLI_DIR, "node_modules", "@anthropic-ai"), path.join(prefix, "node_modules", "@anthropic-ai")]);
+      fs.symlinkSync(fs.readlinkSync(path.join(CLI_BIN, "claude")), path.join(prefix, "node_modules", ".bin", "claude"));
+      const project = agentProject({ id: "ws-real-claude-prefix", steps: [] });
+      const target = path.join(project.tree, "hello.txt");
+      const scripted = await api({ write: { path: target, content: "hello\n" } });
+      writeWorkstream(project, {
+        id: "ws-real-claude-prefix",
+        steps: [{ id: "write", tool: "claude", tasks: ["Create hello.txt containing: hello"], file_scope: ["hello.txt"], retries: 0, timeout: 120, env: pointAt("claude", scripted.url), acceptance_tests: ["grep -qx hello hello.txt"] }],
+      });
+      const r = await runWs(project, [], { WS_CLAUDE_BIN: path.join(prefix, "node_modules", ".bin", "claude") });
+      expect(r.stdout + r.stderr).not.toContain("execvp");
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      if (sandboxProblem("bwrap", true) === undefined) expect(r.stdout).toContain("agent steps run sandboxed (bubblewrap)");
+      expect(outcomes(project).write).toEqual(["passed", 1, "passed"]);
+    } finally {
+      fs.rmSync(prefix, { recursive: true, force: true });
+    }
   });
 
   it("claude: 401 is auth, not retried, and the tool's other steps are blocked with the fix", async () => {
