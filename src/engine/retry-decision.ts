@@ -14,8 +14,9 @@ export const MAX_QUOTA_ATTEMPTS = 10;
  * Outcomes no retry of the same tool can change: the step ends at once. An unreachable API is
  * one (issue 31): seconds later the network is as dead, and each retry costs the CLI's start-up
  * and its own reconnects; a workstream that expects it back sets circuit_breaker.network_wait.
+ * Nor does a program that cannot be started (not found, not executable, not visible in the sandbox).
  */
-const FINAL_KINDS = new Set<EndReason["kind"]>(["auth", "budget", "network"]);
+const FINAL_KINDS = new Set<EndReason["kind"]>(["auth", "budget", "network", "spawn_error"]);
 
 export interface AttemptFacts {
   /** The attempt's number (its log files), for the retry prompt. */

@@ -77,8 +77,22 @@ function cap(lines: string[]): string {
  * before the process outcome: a CLI that retried a 429 until the step timed out ran into a
  * quota, not a slow task, and a CLI ws stopped (hopeless reconnects) says why in its verdict.
  */
+/**
+ * bubblewrap exits 1 with "bwrap: execvp <path>: <why>" when the program is not there inside the
+ * sandbox: the tool never started, so it is a spawn error naming the path, not a tool failure
+ * (and no retry can change it; see retry-decision.ts).
+ */
+function sandboxCannotStart(proc: ProcessResult): string | undefined {
+  if (proc.exitCode !== 1) return undefined;
+  const line = proc.tail.find((l) => l.startsWith("bwrap: execvp "));
+  const found = line === undefined ? undefined : /^bwrap: execvp (.+): ([^:]+)$/.exec(line);
+  return found ? `the sandbox cannot start ${found[1]}: ${found[2]} inside it (bubblewrap); a program or its link target below /tmp, or outside the paths the sandbox mounts, is not visible there` : undefined;
+}
+
 function toolFailure(proc: ProcessResult, verdict: ToolVerdict, budgetHit: string | undefined): { reason: EndReason; detail?: string | undefined } | undefined {
   if (proc.outcome === "spawn_error") return { reason: because("spawn_error"), detail: proc.error };
+  const unstartable = sandboxCannotStart(proc);
+  if (unstartable !== undefined) return { reason: because("spawn_error"), detail: unstartable };
   if (budgetHit !== undefined) return { reason: because("budget"), detail: budgetHit };
   // The host first: what the user has to check (the CLI's own line rarely names it).
   if (verdict.kind === "network" && verdict.host !== undefined) return { reason: because("network"), detail: `could not reach ${verdict.host}: ${verdict.message}` };

@@ -79,6 +79,27 @@ describe.runIf(bwrapWorks)("ws run with isolation sandbox", () => {
     expect(git(project.dir, "show", `${readState(project).branch ?? "ws/ws-link"}:made.txt`).trim()).toBe("made-by-agent");
   });
 
+  it("a tool the sandbox cannot start (its interpreter below /tmp, not mounted) is one spawn_error naming the path, no retry", () => {
+    const prefix = fs.mkdtempSync("/tmp/ws-interp-");
+    scratch.push(prefix);
+    fs.mkdirSync(path.join(prefix, "venv", "bin"), { recursive: true });
+    fs.copyFileSync("/bin/sh", path.join(prefix, "venv", "bin", "sh"));
+    fs.chmodSync(path.join(prefix, "venv", "bin", "sh"), 0o755);
+    const tool = path.join(prefix, "tool", "agent");
+    fs.mkdirSync(path.dirname(tool));
+    fs.writeFileSync(tool, `#!${path.join(prefix, "venv", "bin", "sh")}\necho hi\n`, { mode: 0o755 });
+    const project = agentProject({
+      id: "ws-unstartable",
+      execution: { isolation: "sandbox" },
+      tools: { stuck: { command: tool, args: [] } },
+      steps: [{ id: "edit", tool: "stuck", tasks: ["x"], file_scope: ["x.txt"], retries: 2 }],
+    });
+    const r = run(project);
+    expect(r.code).toBe(1);
+    expect(outcomes(project)).toMatchObject({ edit: ["failed", 1, "spawn_error"] });
+    expect(r.stdout).toContain(`the sandbox cannot start ${tool}: No such file or directory inside it`);
+  });
+
   it("network false cuts a loopback connection to a server outside the sandbox; the default lets it through", async () => {
     const server = net.createServer((socket) => socket.end());
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
