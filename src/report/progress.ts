@@ -29,6 +29,13 @@ export interface ProgressInput {
   elapsedMs: number;
   /** Of elapsedMs, the time before the first step started (its worktree made): no part of the run's pace. */
   beforeWorkMs?: number | undefined;
+  /**
+   * For the pace only: how far a running step that reports nothing is likely to be (0..1), from
+   * how long it has run against the steps that ended. Without it, two steps running side by side
+   * counted as nothing until each ended, and the ETA at the first end was the remaining count
+   * times the whole elapsed time: 2x long on a first run of pairs.
+   */
+  inFlight?: ((step: string) => number | undefined) | undefined;
 }
 
 export function progressOf(input: ProgressInput): Progress {
@@ -49,7 +56,8 @@ export function progressOf(input: ProgressInput): Progress {
   // The pace of the work itself: the first worktree (up to a second on a loaded machine) is made
   // once, and counted into the pace it made a first run's ETA at its first step end 2-3x long.
   const working = Math.max(0, input.elapsedMs - (input.beforeWorkMs ?? 0));
-  const byPace = f > 0 ? (working * (1 - f)) / f : undefined;
+  const fPace = input.inFlight === undefined ? f : paceShare(input, weight, fraction === undefined);
+  const byPace = fPace > 0 ? (working * (1 - fPace)) / fPace : undefined;
   // Early the plan knows best; the further the run, the more its own pace tells. No plan (a
   // first run): the pace alone, once some work is done.
   let eta = byPlan === undefined ? byPace : byPace === undefined ? byPlan : (1 - f) * byPlan + f * byPace;
@@ -78,6 +86,14 @@ export function progressInput(state: RunState, nowMs: number): ProgressInput {
     if (record.startedAt !== undefined) firstStart = Math.min(firstStart, Date.parse(record.startedAt));
   }
   const startedAt = Date.parse(state.startedAt);
+  let endedMs = 0;
+  let endedCount = 0;
+  for (const record of stepRecords(state)) {
+    if (!record.selected || record.durationMs === undefined || record.state === "running" || record.state === "pending" || record.attempts === 0) continue;
+    endedMs += record.durationMs;
+    endedCount++;
+  }
+  const typicalMs = endedCount > 0 ? endedMs / endedCount : undefined;
   return {
     selected,
     ended: (id) => {
@@ -91,6 +107,12 @@ export function progressInput(state: RunState, nowMs: number): ProgressInput {
     estimateMs: state.estimateMs === undefined ? undefined : state.estimateMs - (state.setupMs ?? 0),
     elapsedMs: nowMs - startedAt,
     beforeWorkMs: firstStart === Infinity ? undefined : Math.max(0, firstStart - startedAt),
+    inFlight: (id) => {
+      const record = state.steps[id];
+      if (typicalMs === undefined || typicalMs <= 0 || record?.state !== "running" || record.startedAt === undefined) return undefined;
+      // Never whole: a step that has run as long as a typical one has still not ended.
+      return Math.min(0.9, Math.max(0, nowMs - Date.parse(record.startedAt)) / typicalMs);
+    },
   };
 }
 
@@ -107,6 +129,18 @@ export function stepShares(input: ProgressInput): Map<string, { weight: number; 
     shares.set(id, { weight: all > 0 ? weight(id) / all : 1 / input.selected.length, progress: input.ended(id) ? 1 : (input.partial?.(id) ?? 0) });
   }
   return shares;
+}
+
+/** The share of the work done for the pace: what `fraction` counts, plus the running steps' likely share (inFlight). */
+function paceShare(input: ProgressInput, weight: (id: string) => number, byCount: boolean): number {
+  const w = byCount ? () => 1 : weight;
+  let all = 0;
+  let done = 0;
+  for (const id of input.selected) {
+    all += w(id);
+    done += w(id) * (input.ended(id) ? 1 : (input.partial?.(id) ?? input.inFlight?.(id) ?? 0));
+  }
+  return all > 0 ? done / all : 0;
 }
 
 function weightOf(input: ProgressInput): (id: string) => number {
