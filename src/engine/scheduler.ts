@@ -120,16 +120,8 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
     evaluateGroup: (node, gi) => groups.evaluate(node, gi),
   });
   const groups: AnyGroups = new AnyGroups(graph, board, { clock, settle: (node, final) => readiness.settle(node, final), wake: () => wake.resolve() });
-  const admission = new Admission(graph, board, readiness, {
-    clock,
-    workers: () => workerLimit(options.maxWorkers),
-    rateLimitMs: options.rateLimitMs,
-    exclusive: options.exclusive,
-    priority: options.priority,
-    gate: options.gate,
-    onWait: options.onWait,
-    notBefore: options.notBefore,
-  });
+  const { rateLimitMs, exclusive, priority, gate, onWait, notBefore } = options;
+  const admission = new Admission(graph, board, readiness, { clock, workers: () => workerLimit(options.maxWorkers), rateLimitMs, exclusive, priority, gate, onWait, notBefore });
 
   readiness.evaluateAll();
 
@@ -139,12 +131,7 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
     readiness.sweep();
     wake.resolve();
   };
-  const externalAbort = () => stop("interrupt");
-  const hardAbort = () => stop("hard");
-  if (options.signal?.aborted) externalAbort();
-  else options.signal?.addEventListener("abort", externalAbort, { once: true });
-  if (options.hardSignal?.aborted) hardAbort();
-  else options.hardSignal?.addEventListener("abort", hardAbort, { once: true });
+  const unlisten = [onAbort(options.signal, () => stop("interrupt")), onAbort(options.hardSignal, () => stop("hard"))];
 
   const settleUnit = (node: number, result: UnitResult) => {
     running.delete(node);
@@ -200,14 +187,20 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
     timer = undefined;
     wake = deferred();
   }
-  options.signal?.removeEventListener("abort", externalAbort);
-  options.hardSignal?.removeEventListener("abort", hardAbort);
+  for (const off of unlisten) off();
   groups.dispose();
 
   readiness.settleRest();
   if (unitErrors.length > 0) throw unitErrors[0];
   for (const node of graph.groupOfNode.keys()) finals.delete(node);
   return finals;
+}
+
+/** Calls `stop` once `signal` aborts (at once if it has); returns how to stop listening. */
+function onAbort(signal: AbortSignal | undefined, stop: () => void): () => void {
+  if (signal?.aborted) stop();
+  else signal?.addEventListener("abort", stop, { once: true });
+  return () => signal?.removeEventListener("abort", stop);
 }
 
 /** Never below one: a limit of zero would leave ready steps waiting with nothing to wake them. */

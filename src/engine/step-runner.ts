@@ -77,6 +77,14 @@ function cap(lines: string[]): string {
  * before the process outcome: a CLI that retried a 429 until the step timed out ran into a
  * quota, not a slow task, and a CLI ws stopped (hopeless reconnects) says why in its verdict.
  */
+/** How the tool's own part of an attempt ended: passed so far, or why not, and whether the tool is to blame. */
+function toolOutcome(proc: ProcessResult, verdict: ToolVerdict, budgetHit: string | undefined): { reason: EndReason; detail?: string | undefined; toolFault: boolean } {
+  const failure = proc.outcome === "cancelled" ? { reason: because("cancelled"), detail: undefined } : toolFailure(proc, verdict, budgetHit);
+  if (!failure) return { reason: because("passed"), toolFault: false };
+  // Running out of budget is the step's doing, not the tool's.
+  return { ...failure, toolFault: failure.reason.kind !== "cancelled" && failure.reason.kind !== "budget" };
+}
+
 /**
  * bubblewrap exits 1 with "bwrap: execvp <path>: <why>" when the program is not there inside the
  * sandbox: the tool never started, so it is a spawn error naming the path, not a tool failure
@@ -227,17 +235,10 @@ export class StepRun {
     this.usage = addUsage(this.usage, verdict.usage);
     this.lastUsage = verdict.usage;
 
-    let reason: EndReason = because("passed");
-    let detail: string | undefined;
+    const ran = toolOutcome(proc, verdict, budgetHit);
+    let { reason, detail } = ran;
+    const { toolFault } = ran;
     let tail = proc.tail;
-    let toolFault = false;
-    const failure = proc.outcome === "cancelled" ? { reason: because("cancelled"), detail: undefined } : toolFailure(proc, verdict, budgetHit);
-    if (failure) {
-      reason = failure.reason;
-      detail = failure.detail;
-      // Running out of budget is the step's doing, not the tool's.
-      toolFault = failure.reason.kind !== "cancelled" && failure.reason.kind !== "budget";
-    }
 
     // A race's loser leaves nothing behind: only the winner's work may reach the tree and its branch.
     const checked = git && before ? await this.checkChanges(attempt, started, before, reason.kind === "cancelled" && (signal.reason as EndReason | undefined)?.kind === "lost_race") : undefined;

@@ -189,172 +189,17 @@ export function buildTimeline(input: TimelineInput): Timeline {
     ticks: [],
   };
   let last = 0;
-  const close = (b: Building, at: number) => {
-    if (b.open) {
-      b.open.end = Math.max(b.open.start, at);
-      b.open = undefined;
-    }
-  };
-  const begin = (b: Building, segment: Segment) => {
-    b.row.segments.push(segment);
-    b.open = segment;
-  };
   for (const event of events) {
     const at = rel(event.at);
     last = Math.max(last, at);
     const b = "step" in event && event.step !== undefined ? rows.get(event.step) : undefined;
-    apply(event, at, b);
-  }
-
-  function apply(event: RunEvent, at: number, b: Building | undefined): void {
-    switch (event.type) {
-      case "run-start":
-        return;
-      case "step-wait": {
-        if (!b) return;
-        close(b, at);
-        const kind = waitKind(event.wait, b);
-        begin(b, { kind, start: at, end: at, attempt: b.row.attempts.length + 1, label: waitLabel(kind) });
-        b.row.state = "pending";
-        return;
-      }
-      case "step-start": {
-        if (!b) return;
-        close(b, at);
-        const bar: AttemptBar = { attempt: event.attempt, start: at, end: at, tool: event.tool, passed: false, reason: "running", cut: false, open: true, lane: 0, tail: [], tests: [] };
-        b.row.attempts.push(bar);
-        b.bar = bar;
-        b.row.state = "running";
-        begin(b, { kind: "attempt", start: at, end: at, attempt: event.attempt, label: `attempt ${event.attempt} (${event.tool})` });
-        return;
-      }
-      case "test-start": {
-        if (!b) return;
-        close(b, at);
-        const test = { kind: "test" as const, start: at, end: at, attempt: event.attempt, test: event.index, label: event.command, command: event.command, tail: [] };
-        b.bar?.tests.push(test);
-        begin(b, test);
-        return;
-      }
-      case "test-end": {
-        if (!b) return;
-        const test = b.bar?.tests.find((t) => t.test === event.index && t.attempt === event.attempt);
-        if (test) {
-          test.passed = event.passed;
-          test.tail = event.tail;
-          test.log = event.log;
-          if (b.open === test) close(b, at);
-          else test.end = Math.max(test.start, at);
-        }
-        return;
-      }
-      case "attempt-end": {
-        if (!b) return;
-        close(b, at);
-        const bar = b.bar;
-        if (bar && bar.attempt === event.attempt) {
-          bar.end = at;
-          bar.open = false;
-          bar.passed = event.passed;
-          bar.reason = formatReason(event.reason);
-          bar.cut = event.reason.kind === "lost_race";
-          bar.detail = event.detail;
-          bar.usage = event.usage;
-          bar.log = event.log;
-          bar.tail = event.tail;
-          b.row.busyMs += event.durationMs;
-          b.row.usage = addUsage(b.row.usage, event.usage);
-        }
-        b.lastFree = event.free === true;
-        if (event.passed) begin(b, { kind: "commit", start: at, end: at, attempt: event.attempt, label: "commit and join onto the run's branch" });
-        return;
-      }
-      case "step-end": {
-        if (!b) return;
-        close(b, at);
-        b.row.state = event.state;
-        b.row.reason = formatReason(event.reason);
-        b.row.detail = event.detail;
-        b.row.durationMs = event.durationMs;
-        b.row.commit = event.commit;
-        b.row.carried = false;
-        // The engine ends a race loser's attempt as "cancelled" (its process was stopped); only
-        // the step's end says why, so the cut is read here too.
-        if (event.reason.kind === "lost_race") {
-          const loser = b.row.attempts.at(-1);
-          if (loser && !loser.passed) {
-            loser.cut = true;
-            loser.reason = "lost_race";
-          }
-        }
-        b.bar = undefined;
-        return;
-      }
-      case "approval-wait":
-        if (b) b.approvalPending = true;
-        return;
-      case "approval-end":
-        if (!b) return;
-        b.approvalPending = false;
-        if (b.open?.kind === "wait-approval") close(b, at);
-        return;
-      case "compensate-start":
-        if (!b) return;
-        close(b, at);
-        begin(b, { kind: "compensate", start: at, end: at, label: `compensate (${event.tool})` });
-        return;
-      case "compensate-end":
-        if (!b) return;
-        if (b.open?.kind === "compensate") {
-          b.open.passed = event.passed;
-          b.open.label += event.passed ? ": passed" : `: ${formatReason(event.reason)}`;
-        }
-        close(b, at);
-        return;
-      case "rollback-start":
-        timeline.rollback = { start: at, end: at };
-        return;
-      case "rollback-end":
-        if (timeline.rollback) {
-          timeline.rollback.end = at;
-          timeline.rollback.passed = event.passed;
-        }
-        return;
-      case "run-end":
-        timeline.status = event.outcome;
-        timeline.exitCode = event.exitCode;
-        timeline.makespanMs = event.durationMs;
-        return;
-      case "breaker":
-      case "warning":
-      case "progress":
-      case "activity":
-        return;
-      default:
-        unreachable(event);
-    }
+    applyEvent(timeline, event, at, b);
   }
 
   const ended = timeline.status !== "running";
   const end = ended ? Math.max(timeline.makespanMs, last) : Math.max(last, input.now !== undefined ? input.now - t0 : last);
   if (!ended) timeline.makespanMs = end;
-  for (const b of rows.values()) {
-    if (b.open) {
-      b.open.end = end;
-      if (!ended) b.open.open = true;
-      b.open = undefined;
-    }
-    for (const bar of b.row.attempts) {
-      if (bar.open) {
-        bar.end = end;
-        b.row.busyMs += bar.end - bar.start;
-        bar.open = !ended;
-        if (ended) bar.reason = "cancelled";
-      }
-    }
-    if (b.row.durationMs === 0) b.row.durationMs = b.row.busyMs;
-    timeline.rows.push(b.row);
-  }
+  for (const b of rows.values()) timeline.rows.push(finishRow(b, end, ended));
   timeline.lanes = assignLanes(timeline.rows);
   timeline.stepTimeMs = timeline.rows.reduce((sum, r) => sum + (r.carried ? 0 : r.durationMs), 0);
   timeline.speedup = timeline.makespanMs > 0 ? timeline.stepTimeMs / timeline.makespanMs : 1;
@@ -363,25 +208,193 @@ export function buildTimeline(input: TimelineInput): Timeline {
   for (const row of timeline.rows) row.critical = critical.has(row.step);
   timeline.ticks = axisTicks(timeline.makespanMs);
   return timeline;
+}
 
-  function waitKind(wait: EventOf<"step-wait">["wait"], b: Building): SegmentKind {
-    switch (wait) {
-      case "worker":
-        return "wait-worker";
-      case "rate_limit":
-        return "wait-rate";
-      case "conflict":
-      case "group":
-        return "wait-order";
-      case "lane":
-        return "wait-lane";
-      case "retry":
-        return "wait-retry";
-      case "gate":
-        return b.approvalPending ? "wait-approval" : b.lastFree ? "wait-quota" : "wait-breaker";
-      default:
-        return unreachable(wait);
+/** A row once the events end: what is still open ends there (a running run's bars stay open). */
+function finishRow(b: Building, end: number, ended: boolean): TimelineRow {
+  if (b.open) {
+    b.open.end = end;
+    if (!ended) b.open.open = true;
+    b.open = undefined;
+  }
+  for (const bar of b.row.attempts) {
+    if (bar.open) {
+      bar.end = end;
+      b.row.busyMs += bar.end - bar.start;
+      bar.open = !ended;
+      if (ended) bar.reason = "cancelled";
     }
+  }
+  if (b.row.durationMs === 0) b.row.durationMs = b.row.busyMs;
+  return b.row;
+}
+
+function closeOpen(b: Building, at: number): void {
+  if (b.open) {
+    b.open.end = Math.max(b.open.start, at);
+    b.open = undefined;
+  }
+}
+
+function beginSegment(b: Building, segment: Segment): void {
+  b.row.segments.push(segment);
+  b.open = segment;
+}
+
+function applyEvent(timeline: Timeline, event: RunEvent, at: number, b: Building | undefined): void {
+  switch (event.type) {
+    case "run-start":
+      return;
+    case "step-wait": {
+      if (!b) return;
+      closeOpen(b, at);
+      const kind = waitKind(event.wait, b);
+      beginSegment(b, { kind, start: at, end: at, attempt: b.row.attempts.length + 1, label: waitLabel(kind) });
+      b.row.state = "pending";
+      return;
+    }
+    case "step-start":
+    case "test-start":
+    case "test-end":
+    case "attempt-end":
+      if (b) applyAttemptEvent(event, at, b);
+      return;
+    case "step-end": {
+      if (!b) return;
+      closeOpen(b, at);
+      b.row.state = event.state;
+      b.row.reason = formatReason(event.reason);
+      b.row.detail = event.detail;
+      b.row.durationMs = event.durationMs;
+      b.row.commit = event.commit;
+      b.row.carried = false;
+      // The engine ends a race loser's attempt as "cancelled" (its process was stopped); only
+      // the step's end says why, so the cut is read here too.
+      if (event.reason.kind === "lost_race") {
+        const loser = b.row.attempts.at(-1);
+        if (loser && !loser.passed) {
+          loser.cut = true;
+          loser.reason = "lost_race";
+        }
+      }
+      b.bar = undefined;
+      return;
+    }
+    case "approval-wait":
+      if (b) b.approvalPending = true;
+      return;
+    case "approval-end":
+      if (!b) return;
+      b.approvalPending = false;
+      if (b.open?.kind === "wait-approval") closeOpen(b, at);
+      return;
+    case "compensate-start":
+      if (!b) return;
+      closeOpen(b, at);
+      beginSegment(b, { kind: "compensate", start: at, end: at, label: `compensate (${event.tool})` });
+      return;
+    case "compensate-end":
+      if (!b) return;
+      if (b.open?.kind === "compensate") {
+        b.open.passed = event.passed;
+        b.open.label += event.passed ? ": passed" : `: ${formatReason(event.reason)}`;
+      }
+      closeOpen(b, at);
+      return;
+    case "rollback-start":
+      timeline.rollback = { start: at, end: at };
+      return;
+    case "rollback-end":
+      if (timeline.rollback) {
+        timeline.rollback.end = at;
+        timeline.rollback.passed = event.passed;
+      }
+      return;
+    case "run-end":
+      timeline.status = event.outcome;
+      timeline.exitCode = event.exitCode;
+      timeline.makespanMs = event.durationMs;
+      return;
+    case "breaker":
+    case "warning":
+    case "progress":
+    case "activity":
+      return;
+    default:
+      unreachable(event);
+  }
+}
+
+/** An attempt's own events: its bar, its tests, and the commit of a passed one. */
+function applyAttemptEvent(event: EventOf<"step-start" | "test-start" | "test-end" | "attempt-end">, at: number, b: Building): void {
+  switch (event.type) {
+    case "step-start": {
+      closeOpen(b, at);
+      const bar: AttemptBar = { attempt: event.attempt, start: at, end: at, tool: event.tool, passed: false, reason: "running", cut: false, open: true, lane: 0, tail: [], tests: [] };
+      b.row.attempts.push(bar);
+      b.bar = bar;
+      b.row.state = "running";
+      beginSegment(b, { kind: "attempt", start: at, end: at, attempt: event.attempt, label: `attempt ${event.attempt} (${event.tool})` });
+      return;
+    }
+    case "test-start": {
+      closeOpen(b, at);
+      const test = { kind: "test" as const, start: at, end: at, attempt: event.attempt, test: event.index, label: event.command, command: event.command, tail: [] };
+      b.bar?.tests.push(test);
+      beginSegment(b, test);
+      return;
+    }
+    case "test-end": {
+      const test = b.bar?.tests.find((t) => t.test === event.index && t.attempt === event.attempt);
+      if (test) {
+        test.passed = event.passed;
+        test.tail = event.tail;
+        test.log = event.log;
+        if (b.open === test) closeOpen(b, at);
+        else test.end = Math.max(test.start, at);
+      }
+      return;
+    }
+    case "attempt-end": {
+      closeOpen(b, at);
+      const bar = b.bar;
+      if (bar && bar.attempt === event.attempt) {
+        bar.end = at;
+        bar.open = false;
+        bar.passed = event.passed;
+        bar.reason = formatReason(event.reason);
+        bar.cut = event.reason.kind === "lost_race";
+        bar.detail = event.detail;
+        bar.usage = event.usage;
+        bar.log = event.log;
+        bar.tail = event.tail;
+        b.row.busyMs += event.durationMs;
+        b.row.usage = addUsage(b.row.usage, event.usage);
+      }
+      b.lastFree = event.free === true;
+      if (event.passed) beginSegment(b, { kind: "commit", start: at, end: at, attempt: event.attempt, label: "commit and join onto the run's branch" });
+      return;
+    }
+  }
+}
+
+function waitKind(wait: EventOf<"step-wait">["wait"], b: Building): SegmentKind {
+  switch (wait) {
+    case "worker":
+      return "wait-worker";
+    case "rate_limit":
+      return "wait-rate";
+    case "conflict":
+    case "group":
+      return "wait-order";
+    case "lane":
+      return "wait-lane";
+    case "retry":
+      return "wait-retry";
+    case "gate":
+      return b.approvalPending ? "wait-approval" : b.lastFree ? "wait-quota" : "wait-breaker";
+    default:
+      return unreachable(wait);
   }
 }
 
