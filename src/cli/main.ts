@@ -44,18 +44,8 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function buildProgram(run: Run): Command {
-  const program = new Command("ws")
-    .description("Run workstreams of coding-agent steps in parallel: validate, plan, run, watch.")
-    .version(version(), "-V, --version")
-    .option("--dir <dir>", "folder holding workstream files (default: <project root>/workstreams)")
-    .option("--cwd <dir>", "project root to work in (default: the nearest folder upwards holding workstreams/ or .git)")
-    .option("--no-color", "plain output without colours")
-    .option("-q, --quiet", "print only errors and the final result")
-    .option("--verbose", "print more detail")
-    .showSuggestionAfterError(true)
-    .enablePositionalOptions(false);
-
+/** `ws run`, the command with the most flags, declared apart so the program reads as a list of commands. */
+function addRunCommand(program: Command, run: Run): void {
   withId(program.command("run"), "the workstream to run (workstreams/<id>.json)", true, run, async () => (await import("./run.js")).runCommand as Handler<object>, "run")
     .description("validate a workstream, then run its steps")
     .option("--dry-run", "print the plan (waves, critical path, estimate) and run nothing")
@@ -74,6 +64,21 @@ function buildProgram(run: Run): Command {
     .option("--junit <file>", "write a JUnit XML report")
     .option("--summary <file>", "write a Markdown summary")
     .addOption(new Option("--order <order>", "ready-queue order (for benchmarks)").choices(["critical-path", "fifo"]).hideHelp());
+}
+
+function buildProgram(run: Run): Command {
+  const program = new Command("ws")
+    .description("Run workstreams of coding-agent steps in parallel: validate, plan, run, watch.")
+    .version(version(), "-V, --version")
+    .option("--dir <dir>", "folder holding workstream files (default: <project root>/workstreams)")
+    .option("--cwd <dir>", "project root to work in (default: the nearest folder upwards holding workstreams/ or .git)")
+    .option("--no-color", "plain output without colours")
+    .option("-q, --quiet", "print only errors and the final result")
+    .option("--verbose", "print more detail")
+    .showSuggestionAfterError(true)
+    .enablePositionalOptions(false);
+
+  addRunCommand(program, run);
 
   withId(program.command("status"), "one workstream (default: every workstream with its last run)", false, run, async () => (await import("./status.js")).statusCommand as Handler<object>, "status")
     .description("show each step's state, attempts, duration and reason")

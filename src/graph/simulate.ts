@@ -93,46 +93,12 @@ export function simulateRun(input: SimulationInput): Simulation {
     return pa !== pb ? pa > pb : a < b;
   };
 
-  // What each node still waits for: its selected dependencies, and in a sequential group the
-  // selected member listed before it. One edge to that member is the whole rule: admission wants
-  // every earlier selected member ended, and that one ends only after the ones before it.
-  const pending = new Int32Array(n);
-  const after: number[][] = Array.from({ length: n }, () => []);
-  for (let node = 0; node < n; node++) {
-    if (!input.selected(node)) continue;
-    for (const dep of input.deps[node]!) {
-      if (!input.selected(dep)) continue;
-      pending[node]!++;
-      after[dep]!.push(node);
-    }
-  }
-  const limited: number[] = [];
-  const groupsOf: number[][] = Array.from({ length: n }, () => []);
-  (input.groups ?? []).forEach((group, gi) => {
-    const members = group.members.filter((m) => m < n && input.selected(m));
-    if (group.sequential) {
-      for (let k = 1; k < members.length; k++) {
-        pending[members[k]!]!++;
-        after[members[k - 1]!]!.push(members[k]!);
-      }
-    }
-    if (group.maxWorkers !== undefined && !group.sequential) {
-      limited.push(gi);
-      for (const m of members) groupsOf[m]!.push(gi);
-    }
-  });
+  const { pending, after, groupsOf, conflicts } = constraints(input, n);
   const groupRunning = new Int32Array(input.groups?.length ?? 0);
   // A node a full group holds waits in that group's own queue; a member's end lets the best one
   // back: a group of 50 000 with max_workers 2 is not scanned again at every end (that was
   // quadratic: 1.3 s for 2000 members).
   const groupQueue = (input.groups ?? []).map(() => new Heap<number>(better));
-  const conflicts: number[][] = Array.from({ length: n }, () => []);
-  for (const [a, b] of input.exclusive ?? []) {
-    if (a < n && b < n) {
-      conflicts[a]!.push(b);
-      conflicts[b]!.push(a);
-    }
-  }
   const conflictQueue = new Map<number, number[]>();
 
   const ready = new Heap<number>(better);
@@ -201,4 +167,45 @@ export function simulateRun(input: SimulationInput): Simulation {
     }
   }
   return { start, end, makespanMs: makespan };
+}
+
+/**
+ * The run's constraints as the simulation walks them: what each node still waits for, who waits
+ * on it, the capped groups each node is in, and the nodes it must not run beside.
+ */
+function constraints(input: SimulationInput, n: number): { pending: Int32Array; after: number[][]; groupsOf: number[][]; conflicts: number[][] } {
+  // What each node still waits for: its selected dependencies, and in a sequential group the
+  // selected member listed before it. One edge to that member is the whole rule: admission wants
+  // every earlier selected member ended, and that one ends only after the ones before it.
+  const pending = new Int32Array(n);
+  const after: number[][] = Array.from({ length: n }, () => []);
+  for (let node = 0; node < n; node++) {
+    if (!input.selected(node)) continue;
+    for (const dep of input.deps[node]!) {
+      if (!input.selected(dep)) continue;
+      pending[node]!++;
+      after[dep]!.push(node);
+    }
+  }
+  const groupsOf: number[][] = Array.from({ length: n }, () => []);
+  (input.groups ?? []).forEach((group, gi) => {
+    const members = group.members.filter((m) => m < n && input.selected(m));
+    if (group.sequential) {
+      for (let k = 1; k < members.length; k++) {
+        pending[members[k]!]!++;
+        after[members[k - 1]!]!.push(members[k]!);
+      }
+    }
+    if (group.maxWorkers !== undefined && !group.sequential) {
+      for (const m of members) groupsOf[m]!.push(gi);
+    }
+  });
+  const conflicts: number[][] = Array.from({ length: n }, () => []);
+  for (const [a, b] of input.exclusive ?? []) {
+    if (a < n && b < n) {
+      conflicts[a]!.push(b);
+      conflicts[b]!.push(a);
+    }
+  }
+  return { pending, after, groupsOf, conflicts };
 }

@@ -6,7 +6,7 @@ import { promptChars, writePromptFile } from "./prompt.js";
 import { parseJsonLine } from "./json-line.js";
 import { ActivityQueue, StreamEstimate, shownPath } from "./activity.js";
 import { costOf } from "./prices.js";
-import type { ToolAdapter } from "./types.js";
+import type { ProcessExit, ToolAdapter, ToolContext, ToolVerdict } from "./types.js";
 import { looksLikeAuth, looksLikeNetwork, looksLikeQuota } from "./quota.js";
 import { ErrorEvidence, clip, describeExit, exitedZero, hostOf, ok } from "./verdict.js";
 import { homeOf } from "./home.js";
@@ -243,30 +243,37 @@ export const geminiAdapter: ToolAdapter = {
             return;
         }
       },
-      finish(exit) {
-        if (stoppedFor !== undefined) return evidence.fail(`gemini was retrying, stopped by ws at its first such line: ${clip(stoppedFor, 300)}`);
-        const error = result?.error ?? errorDocument(stderr)?.error;
-        const usage = result ? usageOf(result, model) : undefined;
-        const authExit = exit.outcome === "exited" && exit.exitCode === AUTH_EXIT;
-        if (error?.message) {
-          const kind = authExit || error.code === 401 || error.code === 403 || error.code === AUTH_EXIT ? "auth" : error.code === 429 || looksLikeQuota(error.message) ? "quota" : undefined;
-          if (kind) evidence.mark(kind, error.message);
-          else evidence.add(error.message);
-        } else if (authExit) {
-          evidence.mark("auth", `exit ${AUTH_EXIT}: ${GEMINI_EXIT_CODES[AUTH_EXIT]}`);
-        }
-        if (exit.outcome === "exited" && exit.exitCode === TURN_LIMIT_EXIT && ctx.step.budget.maxTurns !== undefined) {
-          return { kind: "budget", message: `gemini ${GEMINI_EXIT_CODES[TURN_LIMIT_EXIT]} (budget max_turns ${ctx.step.budget.maxTurns})`, ...(usage ? { usage } : {}) };
-        }
-        if (!exitedZero(exit)) {
-          const meaning = exit.outcome === "exited" && exit.exitCode !== null ? GEMINI_EXIT_CODES[exit.exitCode] : undefined;
-          const detail = error?.message ?? evidence.last;
-          return evidence.fail(`gemini ${describeExit(exit)}${meaning ? ` (${meaning})` : ""}${detail ? `: ${detail}` : ""}`, usage);
-        }
-        if (error || result?.status === "error") return evidence.fail(`gemini reported an error: ${error?.message ?? error?.type ?? "unknown"}`, usage);
-        if (!result) return evidence.fail(`gemini printed no result${evidence.last ? `: ${evidence.last}` : ""}`);
-        return ok(usage);
-      },
+      finish: (exit) => geminiVerdict(exit, { ctx, evidence, stoppedFor, stderr, result, model }),
     };
   },
 };
+
+/** What a gemini attempt's end means, from what its stream and stderr said (see the parser). */
+function geminiVerdict(
+  exit: ProcessExit,
+  seen: { ctx: ToolContext; evidence: ErrorEvidence; stoppedFor: string | undefined; stderr: string; result: GeminiResult | undefined; model: string | undefined },
+): ToolVerdict {
+  const { ctx, evidence, stoppedFor, stderr, result, model } = seen;
+  if (stoppedFor !== undefined) return evidence.fail(`gemini was retrying, stopped by ws at its first such line: ${clip(stoppedFor, 300)}`);
+  const error = result?.error ?? errorDocument(stderr)?.error;
+  const usage = result ? usageOf(result, model) : undefined;
+  const authExit = exit.outcome === "exited" && exit.exitCode === AUTH_EXIT;
+  if (error?.message) {
+    const kind = authExit || error.code === 401 || error.code === 403 || error.code === AUTH_EXIT ? "auth" : error.code === 429 || looksLikeQuota(error.message) ? "quota" : undefined;
+    if (kind) evidence.mark(kind, error.message);
+    else evidence.add(error.message);
+  } else if (authExit) {
+    evidence.mark("auth", `exit ${AUTH_EXIT}: ${GEMINI_EXIT_CODES[AUTH_EXIT]}`);
+  }
+  if (exit.outcome === "exited" && exit.exitCode === TURN_LIMIT_EXIT && ctx.step.budget.maxTurns !== undefined) {
+    return { kind: "budget", message: `gemini ${GEMINI_EXIT_CODES[TURN_LIMIT_EXIT]} (budget max_turns ${ctx.step.budget.maxTurns})`, ...(usage ? { usage } : {}) };
+  }
+  if (!exitedZero(exit)) {
+    const meaning = exit.outcome === "exited" && exit.exitCode !== null ? GEMINI_EXIT_CODES[exit.exitCode] : undefined;
+    const detail = error?.message ?? evidence.last;
+    return evidence.fail(`gemini ${describeExit(exit)}${meaning ? ` (${meaning})` : ""}${detail ? `: ${detail}` : ""}`, usage);
+  }
+  if (error || result?.status === "error") return evidence.fail(`gemini reported an error: ${error?.message ?? error?.type ?? "unknown"}`, usage);
+  if (!result) return evidence.fail(`gemini printed no result${evidence.last ? `: ${evidence.last}` : ""}`);
+  return ok(usage);
+}
