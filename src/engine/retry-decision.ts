@@ -1,4 +1,5 @@
-import { because, formatReason, type EndReason } from "../events/end-reason.js";
+import { retryFeedback } from "../format/retry-feedback.js";
+import { because, type EndReason } from "../events/end-reason.js";
 
 /**
  * What follows an attempt, decided from its facts alone: no process, file or clock, so every rule
@@ -96,8 +97,6 @@ export function decideRetry(facts: AttemptFacts): RetryDecision {
   if (testFailure !== undefined && testFailure === facts.lastTestFailure) return failed(because("no_progress"));
   if (facts.spent + 1 > facts.retries) return failed(reason);
   if (facts.overBudget !== undefined) return failed(because("budget"), { detail: facts.overBudget, toolFault: false });
-  // The retry prompt gets a clean summary: the tool's own error message, or the failing test's
-  // output. Never the raw tail of an agent's run (stream-json events, progress noise).
-  const feedback = [`The previous attempt (${facts.attempt}) failed: ${formatReason(reason)}.`, detail, testFailure].filter(Boolean).join("\n");
-  return { kind: "retry", feedback };
+  // The retry prompt gets a clean summary (format/retry-feedback.ts).
+  return { kind: "retry", feedback: retryFeedback(facts.attempt, reason, detail, testFailure) };
 }

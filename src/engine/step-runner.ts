@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { capFeedback, FEEDBACK_LINES } from "../format/retry-feedback.js";
 import path from "node:path";
 import { progressFileOf } from "./step-progress.js";
 import { capOutputs, MAX_OUTPUT_BYTES, parseOutputs, type Outputs } from "./outputs.js";
@@ -64,13 +65,6 @@ export type AttemptResult = UnitResult & {
   network?: { message: string; host: string | undefined } | undefined;
 };
 
-const FEEDBACK_LINES = 40;
-const FEEDBACK_CHARS = 4000;
-
-function cap(lines: string[]): string {
-  const text = lines.slice(-FEEDBACK_LINES).join("\n");
-  return text.length > FEEDBACK_CHARS ? text.slice(-FEEDBACK_CHARS) : text;
-}
 
 /**
  * Why the tool's process ended badly, or undefined when it did its job. The verdict's kind comes
@@ -263,7 +257,7 @@ export class StepRun {
     const durationMs = deps.clock.now() - started;
     this.durationMs += durationMs;
     if (reason.kind === "cancelled") this.interrupted += 1;
-    const testFailure = reason.kind === "tests_failed" ? cap(tail) : undefined;
+    const testFailure = reason.kind === "tests_failed" ? capFeedback(tail) : undefined;
     const decision = decideRetry({
       attempt,
       reason,

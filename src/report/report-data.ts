@@ -1,3 +1,4 @@
+import { capFeedback, retryFeedback } from "../format/retry-feedback.js";
 import fs from "node:fs";
 import { readHead } from "../store/file-part.js";
 import path from "node:path";
@@ -37,8 +38,6 @@ export const DIFF_BUDGET = 384 * 1024;
  *  reads it), and so is the table of steps (the timeline's rows link to the same sections). */
 export const GRAPH_MAX_STEPS = 300;
 /** As the engine caps the failing test's output it puts in a retry's prompt (step-runner.ts). */
-const FEEDBACK_LINES = 40;
-const FEEDBACK_CHARS = 4000;
 
 export interface AttemptReport {
   bar: AttemptBar;
@@ -207,20 +206,15 @@ function addLogTails(steps: StepReport[], paths: WsPaths, mask: (l: string[]) =>
 }
 
 /**
- * What the engine's retry prompt said about the attempt before (engine/retry-decision.ts builds
- * it from the same fields): the previous counted attempt of this run, when it failed. A first
+ * What the engine's retry prompt said about the attempt before (the same retryFeedback, from the
+ * same fields): the previous counted attempt of this run, when it failed. A first
  * attempt of a resumed run starts without feedback, as the engine's does.
  */
 function feedbackFor(attempt: number, own: StepEvent[]): string | undefined {
   const before = own.findLast((e): e is EventOf<"attempt-end"> => e.type === "attempt-end" && e.attempt < attempt && e.free !== true);
   if (!before || before.passed || before.reason.kind === "cancelled") return undefined;
   const tests = before.reason.kind === "tests_failed" ? capFeedback(before.tail) : undefined;
-  return [`The previous attempt (${before.attempt}) failed: ${formatReason(before.reason)}.`, before.detail, tests].filter(Boolean).join("\n");
-}
-
-function capFeedback(lines: string[]): string {
-  const text = lines.slice(-FEEDBACK_LINES).join("\n");
-  return text.length > FEEDBACK_CHARS ? text.slice(-FEEDBACK_CHARS) : text;
+  return retryFeedback(before.attempt, before.reason, before.detail, tests);
 }
 
 /** The last `count` lines of a file, read from its end only; none for a file that is not there. */
