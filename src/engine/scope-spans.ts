@@ -28,10 +28,10 @@ export class ScopeSpans {
     for (let k = this.spans.length - 1; k >= 0; k--) if ((this.spans[k]!.end ?? Infinity) < oldest) this.spans.splice(k, 1);
   }
 
-  /** The scopes of the other steps whose attempts overlapped [since, now]; no scope claims everything. */
+  /** The scopes of the other steps whose attempts overlapped [since, now]; an agent step without a scope claims everything. */
   othersScopes(step: Step, since: number): string[][] {
     return this.spans
       .filter((x) => x.step !== step && (x.end === undefined || x.end >= since))
-      .map((x) => (x.step.hasFileScope ? x.step.fileScope : ["**"]));
+      .map((x) => (x.step.mayChangeAnything ? ["**"] : x.step.fileScope));
   }
 }

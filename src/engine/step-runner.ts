@@ -114,6 +114,13 @@ function overBudget(budget: Step["budget"], used: Usage | undefined): string | u
   return pastBudget(budget, used, "the step's budget");
 }
 
+/** What the scope check found, worded for the step: a shell step without file_scope is told why
+ *  it may change nothing and how to let it (design §1). */
+function outsideScope(step: Step): string {
+  if (step.hasFileScope) return step.fileScope.length > 0 ? "changed files outside file_scope" : "changed files, but its file_scope is []";
+  return 'changed files, but a shell step without "file_scope" may change none (list what it may write in file_scope)';
+}
+
 /** The highest N of the step's attempt-N.* files (0 without any): a fresh run has removed them. */
 function lastLoggedAttempt(stepDir: string): number {
   let names: string[];
@@ -443,7 +450,7 @@ export class StepRun {
         changed = changed.filter((f) => !links.includes(f));
       }
     }
-    if (deps.git.scopeCheck && step.hasFileScope) {
+    if (deps.git.scopeCheck && !step.mayChangeAnything) {
       const check = await enforceScope({
         cwd: workdir,
         before,
@@ -457,7 +464,7 @@ export class StepRun {
       if (check.violations.length > 0) {
         const outside = new Set(check.violations);
         changed = changed.filter((f) => !outside.has(f));
-        findings.push(`changed files outside file_scope: ${check.violations.join(", ")} (kept in ${this.rel(check.patchFile ?? "")}, then reverted)`);
+        findings.push(`${outsideScope(step)}: ${check.violations.join(", ")} (kept in ${this.rel(check.patchFile ?? "")}, then reverted)`);
       }
     }
     const violation = findings.length > 0 ? findings.join("; ") : undefined;
@@ -585,14 +592,14 @@ export class StepRun {
     return invoke({ ...this.deps, workdir: this.workdir, tree: this.lane?.root }, this.step, attempt, options, secrets);
   }
 
-  /** A step owns what it changed inside its scope; without a scope, what no other running step
-   *  claims; in a worktree of its own, all it changed (the scope check reverted the rest). */
+  /** A step owns what it changed inside its scope; an agent step without a scope, what no other
+   *  running step claims; in a worktree of its own, all it changed (the scope check reverted the rest). */
   private async ownFiles(changed: string[], since: number): Promise<string[]> {
     const { step, deps } = this;
     if (changed.length === 0 || this.lane) return changed;
     const { matchesScope } = await import("../scope/patterns.js");
     const others = deps.othersScopes(step, since).flat();
-    return step.hasFileScope ? changed.filter((f) => matchesScope(f, step.fileScope)) : changed.filter((f) => !matchesScope(f, others));
+    return step.mayChangeAnything ? changed.filter((f) => !matchesScope(f, others)) : changed.filter((f) => matchesScope(f, step.fileScope));
   }
 
   /** Commits the files of every attempt: the tests passed on the tree they left, not on the last

@@ -94,8 +94,12 @@ export interface Step {
   /** The command line of a `shell` step. */
   run: string | undefined;
   fileScope: string[];
-  /** False when the file had no `file_scope` (agent steps warn: conflicts can't be checked). */
+  /** False when the file had no `file_scope`. */
   hasFileScope: boolean;
+  /** True only for an agent step without `file_scope`: it may change anything (validate warns:
+   *  its conflicts can't be checked). Every other step is bounded by `fileScope`, and a shell step
+   *  without one claims no files (design §1): a check that rewrites code fails, it is not committed. */
+  mayChangeAnything: boolean;
   readOnly: string[];
   /** As written: step ids or step_group ids. */
   dependsOn: string[];

@@ -49,6 +49,7 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
       run: raw.run,
       fileScope: raw.file_scope ?? [],
       hasFileScope: raw.file_scope !== undefined,
+      mayChangeAnything: raw.file_scope === undefined && tools.some((tool) => tool !== "shell"),
       readOnly: raw.read_only ?? [],
       dependsOn: raw.depends_on ?? [],
       timeout: raw.timeout ?? defaultTimeout,

@@ -11,7 +11,7 @@ const TOOLS_WS = {
   execution: { max_workers: 1 },
   steps: [
     // First in file order: if anything started before the check, this marker would exist.
-    { id: "prep", tool: "shell", run: "touch prep-ran" },
+    { id: "prep", tool: "shell", run: "touch prep-ran", file_scope: ["prep-ran"] },
     { id: "c1", tool: "claude", tasks: ["c1"], file_scope: ["c1.txt"] },
     { id: "c2", tool: "claude", tasks: ["c2"], file_scope: ["c2.txt"], depends_on: ["prep"] },
     { id: "x1", tool: "codex", tasks: ["x1"], file_scope: ["x1.txt"] },

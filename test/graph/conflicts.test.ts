@@ -94,6 +94,12 @@ describe("findScopeConflicts", () => {
     ).toEqual([]);
   });
 
+  it("finds no conflict with shell steps that claim no files (no file_scope, or []), beside a step that claims everything", () => {
+    const ws = makeWs([{ id: "lint" }, { id: "test", fileScope: [] }, { id: "fix", fileScope: ["**"] }]);
+    expect(ws.steps.map((s) => s.mayChangeAnything)).toEqual([false, false, false]);
+    expect(conflicts([{ id: "lint" }, { id: "test", fileScope: [] }, { id: "fix", fileScope: ["**"] }])).toEqual([]);
+  });
+
   it("finds a path named twice among many in one folder (sorted, past SCAN_FILES), and the entries whose prefix is that path", () => {
     const many: StepInput[] = Array.from({ length: SCAN_FILES + 4 }, (_, i) => ({ id: `f${i}`, fileScope: [`src/f${i}.ts`] }));
     expect(conflicts([...many, { id: "again", fileScope: ["src/f3.ts"] }, { id: "below", fileScope: ["src/f5.ts/**"] }])).toEqual([

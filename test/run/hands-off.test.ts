@@ -144,10 +144,12 @@ describe.concurrent("the user's checkout during a run", () => {
       [
         {
           id: "w",
+          // Agent steps without a scope may change anything and their conflicts cannot be checked,
+          // so the graph check lets them run together (a shell step without one may change nothing).
+          tools: { first: { command: "sh", args: ["-c", "echo first > same.txt"] }, second: { command: "sh", args: ["-c", "sleep 1; echo second > same.txt"] } },
           steps: [
-            // Shell steps without a scope claim no files, so the graph check lets them run together.
-            { id: "first", run: "echo first > same.txt" },
-            { id: "second", run: "sleep 1; echo second > same.txt" },
+            { id: "first", tool: "first", tasks: ["write same.txt"] },
+            { id: "second", tool: "second", tasks: ["write same.txt"] },
           ],
         },
       ],

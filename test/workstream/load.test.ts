@@ -39,6 +39,7 @@ describe("normalization", () => {
       run: undefined,
       fileScope: ["examples/math_utils.py"],
       hasFileScope: true,
+      mayChangeAnything: false,
       readOnly: ["README.md"],
       dependsOn: [],
       timeout: 120,
@@ -54,8 +55,8 @@ describe("normalization", () => {
       compensate: undefined,
       approval: undefined,
     });
-    expect(ws.steps[1]).toMatchObject({ tool: "mytool", timeout: 300, retries: 1, model: "sonnet", description: "" });
-    expect(ws.steps[2]).toMatchObject({ tool: "shell", run: "echo done > done.txt", dependsOn: ["group-a"], when: { value: true } });
+    expect(ws.steps[1]).toMatchObject({ tool: "mytool", timeout: 300, retries: 1, model: "sonnet", description: "", hasFileScope: true, mayChangeAnything: false });
+    expect(ws.steps[2]).toMatchObject({ tool: "shell", run: "echo done > done.txt", dependsOn: ["group-a"], when: { value: true }, hasFileScope: true, mayChangeAnything: false });
   });
 
   it("fills defaults: shell tool, design defaults, isolation left undecided", async () => {
@@ -71,7 +72,17 @@ describe("normalization", () => {
       tools: {},
       stepGroups: [],
     });
-    expect(result.workstream.steps[0]).toMatchObject({ tool: "shell", timeout: 1800, retries: 0, fileScope: [], hasFileScope: false, acceptanceTests: [] });
+    expect(result.workstream.steps[0]).toMatchObject({ tool: "shell", timeout: 1800, retries: 0, fileScope: [], hasFileScope: false, mayChangeAnything: false, acceptanceTests: [] });
+  });
+
+  it("an agent step without file_scope may change anything; a shell step without one claims no files (design §1)", async () => {
+    const result = await loadText("s.json", {
+      id: "s",
+      tools: { mine: { command: "mine" } },
+      steps: [{ id: "lint", run: "ruff check" }, { id: "agent", tool: "claude", tasks: ["t"] }, { id: "custom", tool: "mine", tasks: ["t"] }, { id: "scoped", tool: "claude", tasks: ["t"], file_scope: [] }],
+    });
+    if (!result.ok) throw new Error("expected a valid workstream");
+    expect(result.workstream.steps.map((s) => [s.id, s.mayChangeAnything])).toEqual([["lint", false], ["agent", true], ["custom", true], ["scoped", false]]);
   });
 
   it("interpolates a step's env values; an output reference stays for the run; a bad one is an error at its line and column", async () => {
