@@ -1,6 +1,6 @@
 import { stateMark } from "../format/state-marks.js";
 import { attemptsCell } from "../format/attempts.js";
-import { formatReason } from "../events/end-reason.js";
+import { formatReason, reasonText, type EndReason } from "../events/end-reason.js";
 import { waitingText } from "../report/waiting.js";
 import { formatUsage } from "../format/usage.js";
 import type { ChalkInstance } from "chalk";
@@ -10,16 +10,15 @@ import type { History } from "../store/history.js";
 import { formatDuration } from "../format/duration.js";
 import { timeSavedText } from "../events/time-saved.js";
 import { plainTable } from "./plain-table.js";
-import { stripAnsi } from "../format/ansi.js";
 import { elide, fitColumns, type Fitted } from "./fit-columns.js";
 
 
 
 /** The reason code and its one-line message, kept short enough for a table cell. */
-function withDetail(reason: string, detail: string | undefined): string {
-  if (!detail) return reason;
-  const line = stripAnsi(detail.split("\n")[0] ?? "");
-  return `${reason}: ${line.length > 100 ? `${line.slice(0, 99)}…` : line}`;
+function withDetail(reason: EndReason, detail: string | undefined): string {
+  const text = reasonText(reason, detail);
+  const limit = formatReason(reason).length + 2 + 100;
+  return text.length > limit ? `${text.slice(0, limit - 1)}…` : text;
 }
 
 /** No rule between rows: a 30-step table should fit a screen. */
@@ -84,7 +83,7 @@ export async function stepTable(
       attemptsCell(r.attempts, r.interrupted),
       // A running step shows how long it has been going (ws status from another terminal).
       r.state === "running" && r.startedAt ? `${formatDuration(Date.now() - Date.parse(r.startedAt))} so far` : r.durationMs !== undefined && r.attempts > 0 ? formatDuration(r.durationMs) : "",
-      r.state === "passed" || r.reason === undefined ? "" : withDetail(formatReason(r.reason), r.detail),
+      r.state === "passed" || r.reason === undefined ? "" : withDetail(r.reason, r.detail),
       ...(withUsage ? [formatUsage(r.usage)] : []),
       ...(options.logs ? [r.log && options.root ? `${options.root}/${r.log}` : (r.log ?? "")] : []),
     ]);

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import { capFeedback, FEEDBACK_LINES } from "../format/retry-feedback.js";
+import { causeLine } from "../format/cause-line.js";
 import path from "node:path";
 import { progressFileOf } from "./step-progress.js";
 import { capOutputs, MAX_OUTPUT_BYTES, parseOutputs, type Outputs } from "./outputs.js";
@@ -572,10 +573,12 @@ export class StepRun {
       });
       if (reason.kind !== "passed") {
         const why = reason.kind === "timeout" ? "timed out" : reason.kind === "cancelled" ? "was cancelled" : `exited ${proc.exitCode ?? proc.signal}`;
+        // The test's own last word (pytest's `1 failed, 296 passed`) before its command line: the cause first.
+        const cause = proc.outcome === "exited" && proc.exitCode !== null ? causeLine(proc.tail, proc.exitCode) : undefined;
         return {
           reason: because(reason.kind === "cancelled" ? "cancelled" : "tests_failed"),
           tail: [`$ ${test.run}`, ...proc.tail],
-          detail: `acceptance test ${index} ${why}: ${test.run}`,
+          detail: cause !== undefined ? `acceptance test ${index} ${why}: ${cause} ($ ${test.run})` : `acceptance test ${index} ${why}: ${test.run}`,
         };
       }
     }

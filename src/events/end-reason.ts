@@ -1,3 +1,5 @@
+import { stripAnsi } from "../format/ansi.js";
+
 /**
  * Why a step or an attempt ended; shown in `ws status`. Data lives in fields (the exit code, the
  * signal, the failed dependency) so consumers never parse strings; `formatReason` gives the
@@ -58,6 +60,23 @@ export function formatReason(reason: EndReason): string {
     default:
       return reason.kind;
   }
+}
+
+/** A detail that only says again what the code says: a shell step's "command exited with code 1". */
+const RESTATES_EXIT = /^(?:command )?exited with code (\d+)$/;
+
+/**
+ * The reason as the step table, `ws status` and the Markdown summary show it: the code and the
+ * detail's first line, the cause a CI summary must show (`exit:1: 1 failed, 296 passed in 0.5s`).
+ * A detail that only restates the exit is left out, and exit 127, the shell's "no such command",
+ * says so (`exit:127: not found`) when the step printed nothing that names the command.
+ */
+export function reasonText(reason: EndReason, detail: string | undefined): string {
+  const code = formatReason(reason);
+  const line = stripAnsi(detail?.split("\n")[0] ?? "").trim();
+  const restated = RESTATES_EXIT.exec(line);
+  if (line === "" || restated) return reason.kind === "exit" && reason.code === 127 ? `${code}: not found` : code;
+  return `${code}: ${line}`;
 }
 
 /** The reason of a plain kind, for call sites that carry no data. */

@@ -1,10 +1,9 @@
-import { formatReason } from "../events/end-reason.js";
+import { formatReason, reasonText } from "../events/end-reason.js";
 import { attemptsCell } from "../format/attempts.js";
 import { formatDuration } from "../format/duration.js";
 import type { ApprovalVia, StepState } from "../events/run-event.js";
 import { isUndone, totalUsage, type RunState, type StepRecord } from "../store/run-state.js";
-import { formatUsage } from "../format/usage.js";
-import { stripAnsi } from "../format/ansi.js";
+import { formatTokens, formatUsage } from "../format/usage.js";
 import type { Workstream } from "../workstream/model.js";
 import type { Gantt } from "./gantt-mermaid.js";
 import { listedWaves, runSpans } from "./group-timing.js";
@@ -53,17 +52,15 @@ export function renderMarkdownSummary(ws: Workstream, state: RunState, mermaid: 
   totals.push(...parallelRows(state));
   const usage = totalUsage(state);
   if (usage?.costUsd !== undefined) totals.push(["cost", `$${usage.costUsd.toFixed(2)}`]);
-  if (usage?.inputTokens !== undefined || usage?.outputTokens !== undefined) {
-    totals.push(["tokens", `${usage.inputTokens ?? 0} in / ${usage.outputTokens ?? 0} out`]);
-  }
+  const tokens = formatTokens(usage);
+  if (tokens !== "") totals.push(["tokens", tokens]);
   lines.push("| | |", "|---|---|", ...totals.map(([k, v]) => `| ${k} | ${cell(v)} |`), "");
 
   const withUsage = records.some((r) => r.usage);
   lines.push("## Steps", "", `| step | state | attempts | duration | reason |${withUsage ? " cost/tokens |" : ""}`, `|---|---|---:|---:|---|${withUsage ? "---:|" : ""}`);
   for (const r of records) {
-    const code = r.reason && r.reason.kind !== r.state ? formatReason(r.reason) : "";
-    // The one-line message says what the code cannot (the tool's error, the fix).
-    const reason = code && r.detail ? `${code}: ${stripAnsi(r.detail.split("\n")[0] ?? "")}` : code;
+    // The one-line message says what the code cannot (the test's summary line, the tool's error, the fix).
+    const reason = r.reason && r.reason.kind !== r.state ? reasonText(r.reason, r.detail) : "";
     const usage = withUsage ? ` ${cell(formatUsage(r.usage))} |` : "";
     lines.push(`| ${cell(r.id)} | ${stateText(r)} | ${attemptsCell(r.attempts, r.interrupted) || "0"} | ${r.durationMs === undefined ? "" : formatDuration(r.durationMs)} | ${cell(reason)} |${usage}`);
   }

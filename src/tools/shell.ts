@@ -1,5 +1,6 @@
 import { UserError } from "../errors.js";
 import { simpleArgv } from "../proc/simple-command.js";
+import { causeLine } from "../format/cause-line.js";
 import { describeExit, exitedZero } from "./verdict.js";
 import type { ToolAdapter } from "./types.js";
 
@@ -21,7 +22,10 @@ export const shellAdapter: ToolAdapter = {
     return {
       onLine() {},
       finish(exit) {
-        return exitedZero(exit) ? { kind: "ok" } : { kind: "error", message: `command ${describeExit(exit)}` };
+        if (exitedZero(exit)) return { kind: "ok" };
+        // What the command said last is its cause (`1 failed, 296 passed`); the exit code is in the reason.
+        const cause = exit.outcome === "exited" && !exit.signal ? causeLine(exit.tail ?? [], exit.exitCode) : undefined;
+        return { kind: "error", message: cause ?? `command ${describeExit(exit)}` };
       },
     };
   },

@@ -62,6 +62,8 @@ export interface ProcessExit {
   signal: string | null;
   /** `stopped`: the parser asked for it (onLine returned "stop"). */
   outcome: "exited" | "timeout" | "cancelled" | "spawn_error" | "stopped";
+  /** The last lines it printed, when the caller kept them (a shell step's parser sees no lines). */
+  tail?: readonly string[] | undefined;
 }
 
 export interface ResultParser {

@@ -42,7 +42,8 @@ describe("renderMarkdownSummary", () => {
     expect(md).toContain("| step times summed | 1m09s |");
     expect(md).toContain("| speedup | 1.7x vs steps summed |");
     expect(md).toContain("| cost | $0.75 |");
-    expect(md).toContain("| tokens | 4000 in / 200 out |");
+    // The same total, in the same format, as the table's cells (1,200 + 3,000): never "4000 in" beside "4,200 tok".
+    expect(md).toContain("| tokens | 4,200 tok (4,000 in, 200 out) |");
   });
 
   test("one table row per step, pipes escaped, with each agent step's cost and tokens", () => {
