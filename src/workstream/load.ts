@@ -9,6 +9,7 @@ import { checkRawDocument } from "./check-raw.js";
 import { checkNulBytes, checkSemantics } from "./check-semantics.js";
 import { kindOfEntry, stemOf } from "./locate-file.js";
 import type { Workstream } from "./model.js";
+import { graphSkeleton } from "./graph-skeleton.js";
 import { normalize } from "./normalize.js";
 import { createSourceFile, formatOf, parseSource, type PositionedSource } from "./parse-source.js";
 import type { RawWorkstream } from "./raw-types.js";
@@ -126,13 +127,29 @@ function analyze(text: string, ctx: { absolute: string; shown: string; hash: str
     });
   }
   const schemaProblems = schemaDiagnostics(value, source, ctx.shown);
-  if (schemaProblems.length > 0) return finish([...diagnostics, ...schemaProblems, ...checkRawDocument(value, source, ctx.env)], undefined, value);
+  if (schemaProblems.length > 0) {
+    const raw = [...diagnostics, ...schemaProblems, ...checkRawDocument(value, source, ctx.env)];
+    return finish([...raw, ...graphDespiteSchema(value, raw, { ...ctx, source })], undefined, value);
+  }
 
   const raw = value as unknown as RawWorkstream;
   const normalized = normalize(raw, { file: ctx.absolute, hash: ctx.hash, env: ctx.env, source });
   diagnostics.push(...normalized.diagnostics, ...checkSemantics(normalized.workstream, raw, source));
   if (normalized.diagnostics.length === 0) diagnostics.push(...checkGraph(normalized.workstream, source), ...checkOutputRefs(normalized.workstream, source));
   return finish(diagnostics, normalized.workstream, value);
+}
+
+/**
+ * The graph's errors of a file the schema rejected, where its graph can still be built (every
+ * error of a file in one pass, design §2): those the raw checks already made (a duplicate id) are
+ * not said twice.
+ */
+function graphDespiteSchema(value: Record<string, unknown>, already: Diagnostic[], ctx: { absolute: string; hash: string; env: NodeJS.ProcessEnv; source: PositionedSource }): Diagnostic[] {
+  const skeleton = graphSkeleton(value);
+  if (skeleton === undefined) return [];
+  const { workstream } = normalize(skeleton, { file: ctx.absolute, hash: ctx.hash, env: ctx.env, source: ctx.source });
+  const said = new Set(already.map((d) => `${d.code}@${d.location?.offset ?? ""}`));
+  return checkGraph(workstream, ctx.source).filter((d) => !said.has(`${d.code}@${d.location?.offset ?? ""}`));
 }
 
 /** For commands that need a valid workstream: throws UserError carrying the diagnostics. */

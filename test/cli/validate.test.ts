@@ -54,6 +54,32 @@ describe("ws validate (built binary)", () => {
     expect(r.stderr + r.stdout).not.toContain("    at ");
   });
 
+  it("shows schema errors and graph errors at once, where the graph can still be built (issue 33.5)", () => {
+    const text = [
+      "{",
+      '  "id": "both",',
+      '  "steps": [',
+      '    { "id": "a", "run": "echo", "retries": "two", "depends_on": ["b"] },',
+      '    { "id": "b", "run": "echo", "depends_on": ["a", "nope"] },',
+      '    { "id": "a", "run": "echo" }',
+      "  ]",
+      "}",
+      "",
+    ].join("\n");
+    const dir = project({ "workstreams/both.json": text, "workstreams/noid.json": { id: "noid", steps: [{ run: "echo", depends_on: ["x"] }] } });
+    const r = ws(["validate", "workstreams/both.json"], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/both\.json:4:\d+: error: .*retries/);
+    expect(r.stderr).toMatch(/both\.json:5:\d+: error: .*"nope"/);
+    expect(r.stderr).toMatch(/error: cycle: a → b → a/);
+    // The duplicate id is said once, not by both the raw check and the graph check.
+    expect(r.stderr.match(/duplicate step id "a"/g)).toHaveLength(1);
+    // A step without an id leaves no graph to check: its references are not called unknown.
+    const noid = ws(["validate", "workstreams/noid.json"], dir);
+    expect(noid.code).toBe(2);
+    expect(noid.stderr).not.toContain('"x"');
+  });
+
   it("reports every bad fixture with a position and never a stack trace", () => {
     // Every file of the bad-input corpus in one command: one file's error never hides another's.
     const corpus = fileURLToPath(new URL("../faults/", import.meta.url));
