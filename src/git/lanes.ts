@@ -102,8 +102,7 @@ export class Lanes {
         if (lock === "removed") this.note(`removed a stale index.lock that an interrupted run left in ${root}`);
         if (lock === "held") throw await indexLockError(root);
         await this.saveLeftovers(root, `lane-${n}`);
-        await git(root, ["checkout", "--quiet", "--detach", "--force", "--no-recurse-submodules", base]);
-        await git(root, ["clean", "-d", "--force", "--quiet"]);
+        await cleanTree(root, base);
       }
       const unpinned = await pin;
       if (unpinned !== undefined) throw unpinned;
@@ -145,7 +144,12 @@ export class Lanes {
   /** Gives a lane back; its uncommitted work (a failed or cut-short step's) is kept as `patchFile`. */
   async release(lane: Lane, patchFile?: string): Promise<string | undefined> {
     try {
-      return patchFile === undefined ? undefined : await savePatch(lane.root, patchFile);
+      if (patchFile === undefined) return undefined;
+      const saved = await savePatch(lane.root, patchFile);
+      // Kept: the lane is cleaned now, so the next run does not find it dirty and keep the same
+      // work again as "uncommitted work an interrupted run left" (only a cut-short run leaves that).
+      if (saved !== undefined) await cleanTree(lane.root);
+      return saved;
     } finally {
       this.busy.delete(lane.n);
     }
@@ -270,6 +274,12 @@ export class Lanes {
     const saved = await savePatch(root, file);
     if (saved !== undefined) this.note(`uncommitted work an interrupted run left in ${root} is kept in ${file}`);
   }
+}
+
+/** A lane's tree as `commit` has it (HEAD by default); what git ignores (node_modules, caches) stays. */
+async function cleanTree(root: string, commit = "HEAD"): Promise<void> {
+  await git(root, ["checkout", "--quiet", "--detach", "--force", "--no-recurse-submodules", commit]);
+  await git(root, ["clean", "-d", "--force", "--quiet"]);
 }
 
 /** The uncommitted changes of a worktree (new files included) as a `git apply`-able patch, when there are any. */
