@@ -80,4 +80,9 @@ describe("how attempts are said", () => {
     expect(attemptsCell(attempts, interrupted)).toBe(cell);
     expect(attemptsPhrase(attempts, interrupted)).toBe(phrase);
   });
+
+  test("attempts of the runs a resume continued are said apart (issue 33.5: no 'after 3 attempts' for a step without retries)", () => {
+    expect(attemptsPhrase(3, 0, 2)).toBe("1 attempt (3 counting earlier runs)");
+    expect(attemptsPhrase(1, 0, 1)).toBe("1 attempt in earlier runs");
+  });
 });
