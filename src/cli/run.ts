@@ -146,7 +146,7 @@ async function printSummary(ws: Workstream, result: Extract<RunOutcome, { kind: 
   for (const line of await adviceLines(await mergeAdvice(ctx, state))) out(ctx, line);
   const held = heldSteps(state);
   if (held.length > 0 && state.status === "held") out(ctx, `held at ${held.join(", ")} (approval rejected): continue with: ws run --ws-id ${ws.id} --resume --approve ${held.join(",")}`);
-  else if (exitCode !== 0) out(ctx, `details: ws status --ws-id ${ws.id}, ws logs --ws-id ${ws.id} --step <id>; continue with: ws run --ws-id ${ws.id} --resume`);
+  else if (exitCode !== 0) out(ctx, `details: ws status --ws-id ${ws.id}, ws logs --ws-id ${ws.id} --step <id>; ${await (await import("./resume-hint.js")).resumeHint(ws.id, state, ctx.cwd)}`);
 }
 
 /** The steps whose approval gate held the run (rejected under on_reject "hold"). */

@@ -49,6 +49,16 @@ export async function resolveBase(gitRoot: string, wsId: string, ref?: string): 
   return { commit, source: "working tree", uncommitted };
 }
 
+/** Whether the working tree (as a run would take it for its base) differs from `base`'s tree: a
+ *  fix made since, which `--resume` alone would not run on. False when it cannot tell. */
+export async function workingTreeDiffers(gitRoot: string, base: string): Promise<boolean> {
+  try {
+    return (await workingTreeTree(gitRoot)) !== (await gitText(gitRoot, ["rev-parse", "--verify", "--quiet", `${base}^{tree}`]));
+  } catch {
+    return false;
+  }
+}
+
 /** The tree object of the working tree, built in a copy of the user's index (its stat cache
  *  spares re-hashing unchanged files); .gitignore'd files, ws's own .worktrees/, and the file
  *  ws's output is redirected into (`ws run > out.txt`, half-written) stay out. */

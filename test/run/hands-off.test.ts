@@ -181,11 +181,15 @@ describe.concurrent("--resume after the user changed the working tree", () => {
     );
     const first = await wsc(project, ["run", "w"]);
     expect(first.code).toBe(1);
+    // The footer says what picks up a fix (issue 33.5), not only the --resume that would not.
+    expect(first.stdout).toContain("continue with: ws run --ws-id w --resume (after fixing the code, ws run --ws-id w --resume --rebase");
     fs.writeFileSync(path.join(project.dir, "value.txt"), "fixed\n");
 
     const resumed = await wsc(project, ["run", "w", "--resume"]);
     expect(resumed.code).toBe(1);
     expect(resumed.stdout).toMatch(/your working tree changed since this run started \(value\.txt\); the unfinished steps resume on the run's old base\. `ws run --resume --rebase`/);
+    // After the warning, the footer suggests what works: --rebase, not the --resume that re-ran the old base.
+    expect(resumed.stdout).toContain("continue with: ws run --ws-id w --resume --rebase (your working tree changed since the run's base");
 
     const rebased = await wsc(project, ["run", "w", "--resume", "--rebase"]);
     expect(rebased.code, rebased.stdout + rebased.stderr).toBe(0);
