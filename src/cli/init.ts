@@ -31,7 +31,10 @@ export function starterWorkstream(id: string, schemaRef: string): object {
     },
     steps: [
       {
-        $comment: "A shell step runs `run` through a shell. Every acceptance test must exit 0 for the step to pass.",
+        $comment:
+          "A shell step runs `run` through a shell. Every acceptance test must exit 0 for the step to pass. " +
+          "Without file_scope a shell step claims no files: a check that changes a tracked file, or creates one git does not ignore " +
+          "(a linter that autofixes), fails as scope_violation and nothing is committed; a step whose job is to write lists what in file_scope.",
         id: "prepare",
         description: "Create the source folder",
         tool: "shell",

@@ -28,6 +28,8 @@ describe("ws init (built binary)", () => {
     expect(path.resolve(path.dirname(file), doc.$schema)).toBe(SCHEMA);
     expect(doc.$comment.length).toBeGreaterThan(0);
     expect(doc.steps.some((s) => s.tool === "shell" && Array.isArray(s.acceptance_tests))).toBe(true);
+    // It says what a shell step without file_scope may change: nothing (issue 33.3).
+    expect(doc.steps.find((s) => s.tool === "shell")?.$comment).toMatch(/Without file_scope a shell step claims no files.*scope_violation/);
     expect(doc.steps.some((s) => s.tool !== "shell" && Array.isArray(s.tasks) && Array.isArray(s.file_scope))).toBe(true);
     expect(doc.steps.some((s) => Array.isArray(s.depends_on) && s.depends_on.length > 0)).toBe(true);
     const check = ws(["validate"], dir);
