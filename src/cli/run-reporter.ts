@@ -233,7 +233,7 @@ export class RunReporter implements RunListener {
         const why = event.state === "passed" ? "" : ` ${c.dim(formatReason(event.reason))}${event.detail ? c.dim(` — ${stripAnsi(event.detail)}`) : ""}`;
         // A step that never started (cancelled, skipped before its turn) took no time worth a "0ms".
         const took = event.attempts === 0 ? "" : ` ${c.dim(formatDuration(event.durationMs))}`;
-        return `${mark} ${event.step}${why}${took}${event.attempts > 1 ? c.dim(` (${attemptsPhrase(event.attempts, event.interrupted, event.earlierAttempts)})`) : ""}`;
+        return `${mark} ${event.step}${why}${took}${event.attempts > 1 ? c.dim(` (${attemptsPhrase(event.attempts, event.interrupted, event.earlierTries)})`) : ""}`;
       }
       case "attempt-end":
         if (event.free) return c.yellow(`  ⏸ ${event.step} ${waitingLabel(event.resetAt)}: ${event.detail ? stripAnsi(event.detail) : formatReason(event.reason)}`);

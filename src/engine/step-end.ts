@@ -23,7 +23,7 @@ export function stepEndEvent(at: string, end: StepEnd): StepEndEvent {
     reason: end.reason,
     attempts: end.attempts ?? 0,
     interrupted: end.interrupted !== undefined && end.interrupted > 0 ? end.interrupted : undefined,
-    earlierAttempts: end.earlierAttempts !== undefined && end.earlierAttempts > 0 ? end.earlierAttempts : undefined,
+    earlierTries: end.earlierTries !== undefined && end.earlierTries > 0 ? end.earlierTries : undefined,
     durationMs: end.durationMs ?? 0,
     usage: end.usage,
     commit: end.commit,

@@ -141,7 +141,7 @@ function lastLoggedAttempt(stepDir: string): number {
 export class StepRun {
   /** Attempts made, including free (quota) and interrupted ones: numbers the log files. */
   private made = 0;
-  /** Of `made`, those of the earlier runs a resume continues. */
+  /** Tries (attempts not interrupted) of the earlier runs a resume continues. */
   private readonly earlier: number;
   /** Attempts cut short from outside (Ctrl-C, abort, a lost race, a run that died): no retry spent. */
   private interrupted = 0;
@@ -180,10 +180,10 @@ export class StepRun {
     // (skipped, blocked, cancelled before it started) records 0 attempts, and the next resume must
     // not number its attempt 1 again and write into that attempt's log. A fresh run cleared them.
     this.made = previous ? Math.max(previous.attempts, lastLoggedAttempt(deps.paths.stepDir(step.id))) : 0;
-    this.earlier = this.made;
     // Only the numbering and the count carry over: `spent` starts at 0, so a resumed step has its
     // retries again (an interrupted attempt never spent one).
     this.interrupted = previous ? interruptedAttempts(previous) : 0;
+    this.earlier = this.made - this.interrupted;
   }
 
   private rel(file: string): string {
@@ -513,7 +513,7 @@ export class StepRun {
         reason,
         attempts: this.made,
         interrupted: this.interrupted,
-        earlierAttempts: this.earlier,
+        earlierTries: this.earlier,
         durationMs: this.durationMs,
         usage: this.usage,
         commit,

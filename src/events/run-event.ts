@@ -115,9 +115,9 @@ export type RunEvent =
       attempts: number;
       /** Of `attempts`, those cut short from outside (Ctrl-C, an abort, a lost race, ws killed): no tries. */
       interrupted?: number | undefined;
-      /** Of `attempts`, those the earlier runs that this one resumed made (absent: none), so "after
-       *  3 attempts" is not said of a step without retries that ran once in each of three runs. */
-      earlierAttempts?: number | undefined;
+      /** Tries (attempts not interrupted) the earlier runs that this one resumed made (absent:
+       *  none), so "after 3 attempts" is not said of a step without retries that ran in three runs. */
+      earlierTries?: number | undefined;
       durationMs: number;
       usage?: Usage | undefined;
       /** The commit made on the run's branch for a passed step (worktree isolation). */

@@ -62,7 +62,7 @@ export function formatEventLine(event: RunEvent): string | undefined {
     case "step-end":
       if (event.state === "skipped") return `skipped ${event.step} (${event.reason.kind === "skipped" ? "its when condition is false" : formatReason(event.reason)})`;
       if (event.attempts === 0) return `${event.state.padEnd(6)} ${event.step} (${formatReason(event.reason)})${event.detail ? ` — ${stripAnsi(event.detail)}` : ""}`;
-      return `${event.state.padEnd(6)} ${event.step}${event.state === "passed" ? "" : ` (${formatReason(event.reason)})`} after ${attemptsPhrase(event.attempts, event.interrupted, event.earlierAttempts)}, ${formatDuration(event.durationMs)}${event.commit ? `, commit ${event.commit.slice(0, 8)}` : ""}${event.detail ? ` — ${stripAnsi(event.detail)}` : ""}`;
+      return `${event.state.padEnd(6)} ${event.step}${event.state === "passed" ? "" : ` (${formatReason(event.reason)})`} after ${attemptsPhrase(event.attempts, event.interrupted, event.earlierTries)}, ${formatDuration(event.durationMs)}${event.commit ? `, commit ${event.commit.slice(0, 8)}` : ""}${event.detail ? ` — ${stripAnsi(event.detail)}` : ""}`;
     case "approval-wait":
       return `waiting ${event.step} for approval: ${event.prompt}${event.timeoutAt ? ` (rejected if not decided by ${clockTime(event.timeoutAt, true)})` : ""}`;
     case "approval-end":

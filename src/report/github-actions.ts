@@ -51,7 +51,7 @@ export function githubActionsLines(event: RunEvent): string[] {
       );
     case "step-end":
       if (event.state === "failed") {
-        return [command("error", `ws step ${event.step} failed`, `${formatReason(event.reason)} after ${attemptsPhrase(event.attempts, event.interrupted, event.earlierAttempts)}`)];
+        return [command("error", `ws step ${event.step} failed`, `${formatReason(event.reason)} after ${attemptsPhrase(event.attempts, event.interrupted, event.earlierTries)}`)];
       }
       if (event.state === "blocked") return [command("warning", `ws step ${event.step} blocked`, formatReason(event.reason))];
       return [];

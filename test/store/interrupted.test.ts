@@ -84,5 +84,8 @@ describe("how attempts are said", () => {
   test("attempts of the runs a resume continued are said apart (issue 33.5: no 'after 3 attempts' for a step without retries)", () => {
     expect(attemptsPhrase(3, 0, 2)).toBe("1 attempt (3 counting earlier runs)");
     expect(attemptsPhrase(1, 0, 1)).toBe("1 attempt in earlier runs");
+    // An earlier run's interrupted attempt was no try: nothing to say apart.
+    expect(attemptsPhrase(3, 1, 0)).toBe("2 attempts and 1 interrupted");
+    expect(attemptsPhrase(4, 1, 1)).toBe("2 attempts and 1 interrupted (3 counting earlier runs)");
   });
 });
