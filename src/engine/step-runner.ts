@@ -115,11 +115,12 @@ function overBudget(budget: Step["budget"], used: Usage | undefined): string | u
   return pastBudget(budget, used, "the step's budget");
 }
 
-/** What the scope check found, worded for the step: a shell step without file_scope is told why
- *  it may change nothing and how to let it (design §1). */
-function outsideScope(step: Step): string {
-  if (step.hasFileScope) return step.fileScope.length > 0 ? "changed files outside file_scope" : "changed files, but its file_scope is []";
-  return 'changed files, but a shell step without "file_scope" may change none (list what it may write in file_scope)';
+/** What the scope check found, worded for the step, the files first (a table cell is cut at its
+ *  end): a shell step without file_scope is told why it may change nothing and how to let it (design §1). */
+function outsideScope(step: Step, files: string[], kept: string): string {
+  if (step.hasFileScope && step.fileScope.length > 0) return `changed files outside file_scope: ${files.join(", ")} (kept in ${kept}, then reverted)`;
+  if (step.hasFileScope) return `changed ${files.join(", ")}, but its file_scope is [] (kept in ${kept}, then reverted)`;
+  return `changed ${files.join(", ")}: a shell step without file_scope may change no file (kept in ${kept}, then reverted; list what it may write in file_scope)`;
 }
 
 /** The highest N of the step's attempt-N.* files (0 without any): a fresh run has removed them. */
@@ -468,7 +469,7 @@ export class StepRun {
       if (check.violations.length > 0) {
         const outside = new Set(check.violations);
         changed = changed.filter((f) => !outside.has(f));
-        findings.push(`${outsideScope(step)}: ${check.violations.join(", ")} (kept in ${this.rel(check.patchFile ?? "")}, then reverted)`);
+        findings.push(outsideScope(step, check.violations, this.rel(check.patchFile ?? "")));
       }
     }
     const violation = findings.length > 0 ? findings.join("; ") : undefined;

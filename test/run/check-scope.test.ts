@@ -36,8 +36,8 @@ describe.concurrent("a shell step without file_scope", () => {
     const lint = readState(project, "checks").steps.lint;
     expect(lint?.state).toBe("failed");
     expect(lint?.reason?.kind).toBe("scope_violation");
-    expect(lint?.detail).toContain('a shell step without "file_scope" may change none');
-    expect(lint?.detail).toContain("src/app.py");
+    expect(lint?.detail).toMatch(/^changed src\/app\.py: a shell step without file_scope may change no file \(kept in .*attempt-1\.out-of-scope\.patch, then reverted; list what it may write in file_scope\)$/);
+    expect(r.stdout).toMatch(/lint .*scope_violation: changed src\/app\.py: a shell step without file_scope/);
     const patch = path.join(project.state("checks"), "steps", "lint", "attempt-1.out-of-scope.patch");
     expect(fs.readFileSync(patch, "utf8")).toContain("-import sys");
     expect(r.stdout).not.toContain("git merge ws/checks");
