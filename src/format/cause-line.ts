@@ -21,12 +21,18 @@ const NOISE = [
   /^info Visit https:\/\/yarnpkg\.com/,
   /^make(?:\[\d+\])?: \*\*\* .*Error \d+/,
   /^(?:Error: )?Process completed with exit code \d+\.?$/,
+  // node --test's closing counts, but for "# fail N"; go test's bare closing FAIL.
+  /^# (?:tests|suites|pass|cancelled|skipped|todo|duration_ms) \d/,
+  /^FAIL$/,
 ];
 
 /** A line of only rules or box drawing (`=====`, `-----`, `───`). */
 const RULE = /^[\s=\-_*~#+|.─━═│┃]+$/;
-/** pytest's (and unittest's) count line: `1 failed, 296 passed in 0.52s`, `2 errors in 1.1s`, `FAILED (failures=1)`. */
-const COUNTS = /\b\d+ (?:failed|errors?)\b|^FAILED \((?:failures|errors)=\d+/;
+/** A test runner's count line: pytest's `1 failed, 296 passed in 0.52s`, jest's and vitest's
+ *  `Tests: 1 failed, 2 passed`, unittest's `FAILED (failures=1)`, node's `# fail 1`. */
+const COUNTS = /\b\d+ (?:failed|errors?)\b|^FAILED \((?:failures|errors)=\d+|^# fail \d/;
+/** How far back from the end a count line is looked for: past jest's `Time:` and vitest's `Duration`. */
+const COUNTS_WITHIN = 8;
 /** pytest's short test summary entries. */
 const FAILED_TEST = /^(?:FAILED|ERROR) \S+/;
 /** What sh, dash, bash and zsh say for a missing command: `/bin/sh: 1: .venv/bin/python: not found`. */
@@ -36,9 +42,10 @@ function clip(line: string): string {
   return line.length <= MAX_CHARS ? line : `${line.slice(0, MAX_CHARS - 1)}…`;
 }
 
-/** The line without colour codes, outer blanks, and the `=====` pytest frames its count with. */
+/** The line without colour codes, outer blanks, the `=====` pytest frames its count with, and
+ *  runs of blanks (jest's aligned `Tests:       1 failed`), as one line of a table cell. */
 function clean(line: string): string {
-  return stripAnsi(line).trim().replace(/^[=\-_*]{3,}\s*/, "").replace(/\s*[=\-_*]{3,}$/, "");
+  return stripAnsi(line).trim().replace(/^[=\-_*]{3,}\s*/, "").replace(/\s*[=\-_*]{3,}$/, "").replace(/\s{2,}|\t/g, " ");
 }
 
 /**
@@ -53,7 +60,8 @@ export function causeLine(tail: readonly string[], exitCode?: number | null): st
     return clip(missing !== undefined ? `not found: ${missing}` : (lines.at(-1) ?? "not found (the shell found no such command)"));
   }
   const meaningful = lines.filter((line) => !NOISE.some((noise) => noise.test(line)));
-  const last = meaningful.at(-1) ?? lines.at(-1);
+  // A runner's count says it best when it has one (timings and "Ran all test suites." follow it).
+  const last = meaningful.slice(-COUNTS_WITHIN).findLast((line) => COUNTS.test(line)) ?? meaningful.at(-1) ?? lines.at(-1);
   if (last === undefined) return undefined;
   // pytest's count says how many; its short summary says which: both fit on the line.
   const failed = COUNTS.test(last) ? meaningful.filter((line) => FAILED_TEST.test(line)) : [];

@@ -16,6 +16,15 @@ describe("causeLine", () => {
     expect(causeLine(["..F", "1 failed, 2 passed in 0.01s"], 1)).toBe("1 failed, 2 passed in 0.01s");
   });
 
+  it("takes jest's, vitest's and node's count line over the timings after it", () => {
+    const jest = ["● sum › adds", "Test Suites: 1 failed, 1 total", "Tests:       1 failed, 2 passed, 3 total", "Snapshots:   0 total", "Time:        0.5 s", "Ran all test suites."];
+    expect(causeLine(jest, 1)).toBe("Tests: 1 failed, 2 passed, 3 total");
+    const vitest = [" Test Files  1 failed (1)", "      Tests  1 failed | 2 passed (3)", "   Start at  10:00:00", "   Duration  300ms"];
+    expect(causeLine(vitest, 1)).toBe("Tests 1 failed | 2 passed (3)");
+    expect(causeLine(["# tests 3", "# suites 0", "# pass 2", "# fail 1", "# cancelled 0", "# skipped 0", "# todo 0", "# duration_ms 52.1"], 1)).toBe("# fail 1");
+    expect(causeLine(["--- FAIL: TestX (0.00s)", "FAIL\texample.com/x\t0.01s", "FAIL"], 1)).toBe("FAIL example.com/x 0.01s");
+  });
+
   it("passes over what npm, pnpm and make print after the cause", () => {
     expect(causeLine(["src/a.ts(3,1): error TS2304: Cannot find name 'x'.", "npm error Lifecycle script `typecheck` failed with error:", "npm error code 2", "npm error path /p", "npm error command failed", "npm error command sh -c tsc"], 2)).toBe(
       "src/a.ts(3,1): error TS2304: Cannot find name 'x'.",
