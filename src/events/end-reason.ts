@@ -72,11 +72,15 @@ const RESTATES_EXIT = /^(?:command )?exited with code (\d+)$/;
  * says so (`exit:127: not found`) when the step printed nothing that names the command.
  */
 export function reasonText(reason: EndReason, detail: string | undefined): string {
-  const code = formatReason(reason);
+  const line = reasonDetail(reason, detail);
+  return line === undefined ? formatReason(reason) : `${formatReason(reason)}: ${line}`;
+}
+
+/** The detail's first line as reasonText shows it after the code; undefined when it says nothing more. */
+export function reasonDetail(reason: EndReason, detail: string | undefined): string | undefined {
   const line = stripAnsi(detail?.split("\n")[0] ?? "").trim();
-  const restated = RESTATES_EXIT.exec(line);
-  if (line === "" || restated) return reason.kind === "exit" && reason.code === 127 ? `${code}: not found` : code;
-  return `${code}: ${line}`;
+  if (line !== "" && !RESTATES_EXIT.test(line)) return line;
+  return reason.kind === "exit" && reason.code === 127 ? "not found" : undefined;
 }
 
 /** The reason of a plain kind, for call sites that carry no data. */

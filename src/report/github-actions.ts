@@ -1,4 +1,4 @@
-import { formatReason } from "../events/end-reason.js";
+import { formatReason, reasonDetail } from "../events/end-reason.js";
 import { attemptsPhrase } from "../format/attempts.js";
 import { randomUUID } from "node:crypto";
 import type { RunEvent } from "../events/run-event.js";
@@ -51,7 +51,9 @@ export function githubActionsLines(event: RunEvent): string[] {
       );
     case "step-end":
       if (event.state === "failed") {
-        return [command("error", `ws step ${event.step} failed`, `${formatReason(event.reason)} after ${attemptsPhrase(event.attempts, event.interrupted, event.earlierTries)}`)];
+        // The cause on the annotation too (`exit:1 after 1 attempt: 1 failed, 2 passed`): it is what a PR's checks list shows.
+        const cause = reasonDetail(event.reason, event.detail);
+        return [command("error", `ws step ${event.step} failed`, `${formatReason(event.reason)} after ${attemptsPhrase(event.attempts, event.interrupted, event.earlierTries)}${cause === undefined ? "" : `: ${cause}`}`)];
       }
       if (event.state === "blocked") return [command("warning", `ws step ${event.step} blocked`, formatReason(event.reason))];
       return [];

@@ -51,6 +51,9 @@ describe("githubActionsLines", () => {
     if (failed?.type !== "step-end") throw new Error("not a step-end");
     expect(githubActionsLines({ ...failed, attempts: 3, interrupted: 1 })).toEqual(["::error title=ws step A failed::tests_failed after 2 attempts and 1 interrupted"]);
     expect(githubActionsLines(blocked!)).toEqual(["::warning title=ws step B blocked::blocked_by:A"]);
+    // The cause goes on the annotation (issue 33.5); a detail that only restates the exit does not.
+    expect(githubActionsLines({ ...failed!, reason: { kind: "exit", code: 1 }, detail: "1 failed, 2 passed in 0.01s" } as typeof failed)).toEqual(["::error title=ws step A failed::exit:1 after 1 attempt: 1 failed, 2 passed in 0.01s"]);
+    expect(githubActionsLines({ ...failed!, reason: { kind: "exit", code: 1 }, detail: "command exited with code 1" } as typeof failed)).toEqual(["::error title=ws step A failed::exit:1 after 1 attempt"]);
   });
 
   test("warnings are escaped; quiet events print nothing", () => {
