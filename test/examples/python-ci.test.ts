@@ -8,6 +8,7 @@ import { parse } from "yaml";
 import { actionlint } from "../export/actionlint.js";
 import { git } from "../git/make-repo.js";
 import { cleanEnv, ws } from "../helpers/cli.js";
+import { machinePipEnv, setupPythonIn } from "./python-env.js";
 import { jobOrder, runWorkflow, type JobResult, type Workflow } from "./run-workflow.js";
 
 /**
@@ -37,9 +38,8 @@ const temp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "ws-python-ci
 afterAll(() => fs.rmSync(temp, { recursive: true, force: true }));
 
 const machineNpmrc = execFileSync("npm", ["config", "get", "globalconfig"], { encoding: "utf8" }).trim();
-/** The machine's pip settings (its index mirror sits in the user's pip.conf), found before HOME moves. */
-const machinePipConf = [path.join(os.homedir(), ".config/pip/pip.conf"), path.join(os.homedir(), ".pip/pip.conf")].find((f) => fs.existsSync(f));
-const machinePipEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("PIP_")));
+const pipEnv = machinePipEnv(path.join(temp, "pip-cache"));
+const setupPython = setupPythonIn(temp);
 
 function baseEnv(): NodeJS.ProcessEnv {
   const home = path.join(temp, "home");
@@ -47,10 +47,7 @@ function baseEnv(): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}),
-    ...machinePipEnv,
-    ...(machinePipConf ? { PIP_CONFIG_FILE: machinePipConf } : {}),
-    PIP_RETRIES: "0",
-    PIP_CACHE_DIR: path.join(temp, "pip-cache"),
+    ...pipEnv,
     npm_config_globalconfig: machineNpmrc,
     HOME: home,
     XDG_CACHE_HOME: path.join(temp, "xdg-cache"),
@@ -79,17 +76,6 @@ function origin(): string {
   return dir;
 }
 
-/** What setup-python does: that Python first on the PATH as `python` and `python3`. */
-function setupPython(version: string): string {
-  const real = execFileSync(`python${version}`, ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim();
-  const bin = path.join(temp, `python-${version}`, "bin");
-  if (!fs.existsSync(bin)) {
-    fs.mkdirSync(bin, { recursive: true });
-    for (const name of ["python", "python3"]) fs.symlinkSync(real, path.join(bin, name));
-  }
-  return bin;
-}
-
 function run(text: string, name: string): JobResult[] {
   const setupPnpm = (): string => {
     throw new Error("the python-ci workflow must not set up pnpm");
@@ -114,6 +100,11 @@ describe("examples/python-ci: the exported workflow, run as GitHub would", () =>
     expect(text).toContain("      - name: Set up Python\n        uses: actions/setup-python@v5\n        with:\n          python-version-file: .python-version\n      - name: Set up uv\n        uses: astral-sh/setup-uv@v6\n      - name: Install from uv.lock\n        run: uv sync --frozen\n");
     expect(text).not.toMatch(/npm ci|cache: npm/);
     expect(text).toContain("# Node: only to run ws (the repository has no package.json).");
+  }, 120_000);
+
+  it("its uv.lock is what scripts/uv-lock-from-mirror.py makes from the PyPI mirror (real files, their sha256 and URLs)", () => {
+    const out = execFileSync("python3", ["scripts/uv-lock-from-mirror.py", "examples/python-ci", "--check"], { cwd: ROOT, encoding: "utf8" });
+    expect(out).toBe("examples/python-ci/uv.lock: up to date\n");
   }, 120_000);
 
   it("a job's setup makes .venv in its fresh clone from uv.lock: the locked versions and the package, editable", () => {
