@@ -6,6 +6,7 @@ import { UserError } from "../errors.js";
 import { uninstallableTools } from "../export/agent-clis.js";
 import { exportFlags, renderGithubWorkflow } from "../export/github.js";
 import { detectPackageManager } from "../export/package-manager.js";
+import { detectToolchains } from "../export/toolchain.js";
 import { parseTriggers } from "../export/triggers.js";
 import { resolveWsSource } from "../export/ws-source.js";
 import { gitStatusSync } from "../git/run-git.js";
@@ -60,7 +61,7 @@ export async function exportGithubCommand(options: ExportGithubOptions, ctx: Cli
   const source = resolveWsSource(ctx.cwd, options.wsFrom, packageManager, trackedByGit(ctx.cwd));
   if (!source.ok) throw new UserError(source.message, { fix: source.fix });
   for (const warning of source.warnings) err(ctx, `warning: ${warning}`);
-  const renderOptions = { dir, ws: source.source, packageManager, triggers: triggers.triggers, toolsInstalled: options.toolInstalled };
+  const renderOptions = { dir, ws: source.source, packageManager, toolchains: detectToolchains(ctx.cwd), triggers: triggers.triggers, toolsInstalled: options.toolInstalled };
   const text = renderGithubWorkflow(workstream, buildGraph(workstream), renderOptions);
 
   if (options.output === undefined) {

@@ -5,6 +5,7 @@ import type { Step, Workstream } from "../workstream/model.js";
 import { outputRefs } from "../workstream/interpolate.js";
 import { agentInstalls } from "./agent-clis.js";
 import { installCommand, pnpmForLockfile, type PackageManager } from "./package-manager.js";
+import { describeToolchains, toolchainSteps, type Toolchain } from "./toolchain.js";
 import { DEFAULT_TRIGGERS, onMap, triggerFlags, type Triggers } from "./triggers.js";
 import { wsCommand, wsFromFlag, type WsSource } from "./ws-source.js";
 
@@ -27,6 +28,8 @@ export interface RenderOptions {
   ws: WsSource;
   /** The repository's package manager: set up and installed with in every step's job. Default none. */
   packageManager?: PackageManager | undefined;
+  /** Python, Go, Rust as the repository holds them (detectToolchains): set up in every step's job. */
+  toolchains?: readonly Toolchain[] | undefined;
   /** What starts the workflow; default workflow_dispatch. */
   triggers?: Triggers | undefined;
   /** The workstreams folder relative to the repository root, when it is not `workstreams`. */
@@ -200,7 +203,8 @@ export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: Rend
   const ids = jobIds(graph.ids);
   const dirFlag = options.dir && options.dir !== "workstreams" ? ` --dir ${singleQuoted(options.dir)}` : "";
   const pm = options.packageManager ?? { name: "none" };
-  const ctx: JobContext = { ws, graph, ids, dirFlag, nodeVersion: options.nodeVersion ?? "20", refs: outputReads(ws, graph), pm, source: options.ws };
+  const toolchains = options.toolchains ?? [];
+  const ctx: JobContext = { ws, graph, ids, dirFlag, nodeVersion: options.nodeVersion ?? "20", refs: outputReads(ws, graph), pm, source: options.ws, toolchains };
   const jobs: Record<string, unknown> = {};
   ws.steps.forEach((step, node) => (jobs[ids[node]!] = stepJob(ctx, step, node)));
   jobs[REPORT_JOB] = reportJob(ws, topological(graph).map((n) => ids[n]!));
@@ -216,8 +220,10 @@ export function renderGithubWorkflow(ws: Workstream, graph: Graph, options: Rend
     // URL). `./` keeps npm from reading `vendor/x.tgz` as a GitHub repository `vendor/x.tgz`.
     ...(wsPackage === undefined ? {} : { env: { WS_PACKAGE: wsPackage } }),
     jobs,
-  });
-  doc.commentBefore = headerComment(ws, exportFlags(options), options.ws, pm);
+    // Every job repeats the same setup objects (ci.setup, the toolchain's): written out in each,
+    // not as YAML anchors and aliases, which a reader of one job would have to chase.
+  }, { aliasDuplicateObjects: false });
+  doc.commentBefore = headerComment(ws, exportFlags(options), options.ws, pm, toolchains);
   // A blank line between jobs, for the reader of a long file.
   const jobsNode = doc.get("jobs", true);
   if (isMap(jobsNode)) {
@@ -239,6 +245,7 @@ interface JobContext {
   refs: ReturnType<typeof outputReads>;
   pm: PackageManager;
   source: WsSource;
+  toolchains: readonly Toolchain[];
 }
 
 /**
@@ -263,9 +270,30 @@ function setupSteps(pm: PackageManager, nodeVersion: string): unknown[] {
   return steps;
 }
 
+/**
+ * What a step's job has before the step runs: the checkout, Node and the package manager's
+ * install, the project's toolchains, the workstream's own `ci.setup`, the agent CLIs and ws.
+ */
+function environmentSteps(ctx: JobContext, step: Step): unknown[] {
+  const { ws, nodeVersion, pm, source, toolchains } = ctx;
+  return [
+    { uses: "actions/checkout@v4", with: { "fetch-depth": 0 } },
+    ...setupSteps(pm, nodeVersion),
+    ...toolchainSteps(toolchains),
+    ...(ws.ci?.setup ?? []),
+    ...agentInstalls(ws, step).map((install) =>
+      install.kind === "npm"
+        ? { name: `Install ${install.spec}`, run: `npm install --global --no-audit --no-fund ${install.spec}` }
+        : { name: `Install ${install.spec}`, run: `pipx install ${install.spec}` },
+    ),
+    // A dependency of the repository came with its install; anything else is installed globally.
+    ...(source.kind === "dependency" ? [] : [{ name: "Install ws", run: 'npm install --global --no-audit --no-fund "$WS_PACKAGE"' }]),
+  ];
+}
+
 /** One step's job: install ws, apply the ancestors' patches, run the step, hand on its patch. */
 function stepJob(ctx: JobContext, step: Step, node: number): Record<string, unknown> {
-  const { ws, graph, ids, dirFlag, nodeVersion, refs, pm, source } = ctx;
+  const { ws, graph, ids, dirFlag, refs, pm, source } = ctx;
   const stepId = step.id;
   const patchDir = PATCH_DIR;
   const job = ids[node]!;
@@ -279,17 +307,7 @@ function stepJob(ctx: JobContext, step: Step, node: number): Record<string, unkn
   const junit = `$RUNNER_TEMP/ws-junit-${job}.xml`;
   const patch = `$RUNNER_TEMP/ws-patch-${job}.patch`;
   const report = `$RUNNER_TEMP/ws-report-${job}.html`;
-  const steps: unknown[] = [
-    { uses: "actions/checkout@v4", with: { "fetch-depth": 0 } },
-    ...setupSteps(pm, nodeVersion),
-    ...agentInstalls(ws, step).map((install) =>
-      install.kind === "npm"
-        ? { name: `Install ${install.spec}`, run: `npm install --global --no-audit --no-fund ${install.spec}` }
-        : { name: `Install ${install.spec}`, run: `pipx install ${install.spec}` },
-    ),
-    // A dependency of the repository came with its install; anything else is installed globally.
-    ...(source.kind === "dependency" ? [] : [{ name: "Install ws", run: 'npm install --global --no-audit --no-fund "$WS_PACKAGE"' }]),
-  ];
+  const steps = environmentSteps(ctx, step);
   if (ancestors.length > 0) {
     steps.push(
       {
@@ -420,7 +438,15 @@ function reportJob(ws: Workstream, all: string[]): Record<string, unknown> {
   };
 }
 
-function headerComment(ws: Workstream, flags: string, source: WsSource, pm: PackageManager): string {
+/** What the jobs set up, for the header: the reader sees at once why a tool is (not) there. */
+function environmentLines(pm: PackageManager, toolchains: readonly Toolchain[], ciSetup: number): string[] {
+  const lines = describeToolchains(toolchains).map((t) => ` ${t}.`);
+  if (lines.length > 0 && pm.name === "none") lines.push(` Node: only to run ws (the repository has no package.json).`);
+  if (ciSetup > 0) lines.push(` ci.setup of the workstream: ${ciSetup} step${ciSetup === 1 ? "" : "s"}, after the toolchains.`);
+  return lines;
+}
+
+function headerComment(ws: Workstream, flags: string, source: WsSource, pm: PackageManager, toolchains: readonly Toolchain[]): string {
   const from =
     source.kind === "dependency"
       ? `ws: the repository's own dependency (${source.spec}), installed by ${pm.name}`
@@ -432,6 +458,7 @@ function headerComment(ws: Workstream, flags: string, source: WsSource, pm: Pack
     `   ws export github --ws-id ${ws.id}${flags} -o <this file>`,
     ` ${ws.name}${ws.description ? `: ${ws.description}` : ""}`.replace(/\s*\n\s*/g, " "),
     ` ${from}.`,
+    ...environmentLines(pm, toolchains, ws.ci?.setup.length ?? 0),
     ``,
     ` One job per step; "needs" follows depends_on. Each job applies the patches of the step's`,
     ` ancestors, runs "ws run --only <step>" and uploads its own changes as ws-patch-<job>.`,

@@ -33,6 +33,19 @@ function checkCompensation(step: Workstream["steps"][number], i: number, isKnown
   if (c.tool !== "shell" && c.tasks.length === 0) error(at, `the compensation of ${name} uses the ${c.tool} tool but has no "tasks"`, `add "tasks": ["undo ..."]`);
 }
 
+/** A GitHub step runs a command or an action: GitHub refuses a step with both or neither. */
+function checkCiSetup(raw: RawWorkstream, error: Report): void {
+  const setup = raw.ci?.setup;
+  if (!Array.isArray(setup)) return;
+  setup.forEach((s, k) => {
+    const has = ["run", "uses"].filter((key) => s[key] !== undefined);
+    if (has.length === 1) return;
+    const at: DocPath = ["ci", "setup", k];
+    if (has.length === 0) error(at, `ci.setup step ${k + 1} has neither "run" nor "uses": GitHub Actions would refuse the workflow`, `add "run": "<command>" or "uses": "owner/action@version"`);
+    else error([...at, "uses"], `ci.setup step ${k + 1} has both "run" and "uses": a GitHub Actions step is one or the other`, `split it into two steps`, "key");
+  });
+}
+
 export function checkSemantics(ws: Workstream, raw: RawWorkstream, source: SourceFile): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const error = (path: DocPath, message: string, fix?: string, part: "key" | "value" = "value"): void => {
@@ -53,6 +66,7 @@ export function checkSemantics(ws: Workstream, raw: RawWorkstream, source: Sourc
   });
 
   ws.steps.forEach((step, i) => checkCompensation(step, i, isKnown, error));
+  checkCiSetup(raw, error);
 
   ws.steps.forEach((step, i) => {
     const rawStep = raw.steps[i];

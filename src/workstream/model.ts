@@ -165,6 +165,15 @@ export interface WorktreeSettings {
   setup: string | undefined;
 }
 
+/** A GitHub Actions step as the workstream wrote it (`run` or `uses`, with its options). */
+export type CiStep = Record<string, unknown>;
+
+/** `ci`: what `ws export github` adds to every job beyond the toolchain it detects. */
+export interface CiSettings {
+  /** After the toolchain's setup, before the step; a command string is one `run` step. */
+  setup: CiStep[];
+}
+
 export interface StepGroup {
   id: string;
   steps: string[];
@@ -191,6 +200,8 @@ export interface Workstream {
   circuitBreaker: CircuitBreakerConfig;
   /** Always set by the loader; absent only in workstreams built by hand (tests). */
   worktree?: WorktreeSettings | undefined;
+  /** Always set by the loader; absent only in workstreams built by hand (tests). */
+  ci?: CiSettings | undefined;
   /** The whole run's limits: once spent, no further agent step starts. */
   budget: Budget;
   tools: Record<string, CustomTool>;

@@ -89,6 +89,7 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
       link: (doc.worktree?.link ?? []).map(cleanPath),
       setup: doc.worktree?.setup,
     },
+    ci: { setup: ciSetupOf(doc.ci?.setup) },
     budget: budgetOf(doc.budget),
     tools: Object.fromEntries(
       Object.entries(doc.tools ?? {}).map(([name, t]) => [name, { command: t.command, args: t.args ?? [], env: t.env ?? {} }]),
@@ -105,6 +106,12 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
     })),
   };
   return { workstream, diagnostics };
+}
+
+/** A command is one step; steps are kept as written (the export copies them into every job). */
+function ciSetupOf(setup: string | Array<Record<string, unknown>> | undefined): Array<Record<string, unknown>> {
+  if (setup === undefined) return [];
+  return typeof setup === "string" ? [{ name: "ci.setup", run: setup }] : setup;
 }
 
 function cleanPath(entry: string): string {

@@ -52,6 +52,7 @@ export interface RawWorkstream {
   defaults?: { tool?: string; model?: string; retries?: number; timeout?: number; retry_delay?: number; retry_backoff?: number; retry_delay_max?: number };
   circuit_breaker?: { failure_threshold?: number; cooldown?: number; max_wait?: number; network_wait?: number; per?: "tool" | "step" };
   worktree?: { copy?: string[]; link?: string[]; setup?: string };
+  ci?: { setup?: string | Array<Record<string, unknown>> };
   budget?: RawBudget;
   tools?: Record<string, { command: string; args?: string[]; env?: Record<string, string> }>;
   steps: RawStep[];

@@ -9,8 +9,11 @@ import { git } from "../git/make-repo.js";
  * a fresh clone, the way a runner would: `run:` steps through bash (`-eo pipefail`, as GitHub's
  * default shell), `uses:` steps emulated. checkout = the clone; setup-node = nothing (this node
  * is there); pnpm/action-setup = a pnpm of the version package.json's `packageManager` names;
- * upload/download-artifact = copies through a folder. Anything else (another action, an
- * expression other than runner.temp) throws: the emulation must not pass by skipping it.
+ * setup-python = a Python of the version asked for, first on the PATH (options.setupPython);
+ * setup-uv = options.setupUv's bin folder first on the PATH (a stand-in where uv cannot be had);
+ * upload/download-artifact = copies through a folder. $GITHUB_PATH and $GITHUB_ENV written by a
+ * step reach the later steps, as on a runner. Anything else (another action, an expression other
+ * than runner.temp) throws: the emulation must not pass by skipping it.
  */
 
 interface WorkflowStep {
@@ -59,6 +62,10 @@ export interface RunOptions {
   env: NodeJS.ProcessEnv;
   /** Puts a pnpm of this version on the PATH and returns its bin folder. */
   setupPnpm(version: string): string;
+  /** A folder whose `python` and `python3` are a Python of this version (as setup-python's `3.11`). */
+  setupPython?(version: string): string;
+  /** A folder holding the `uv` that astral-sh/setup-uv would put on the PATH. */
+  setupUv?(): string;
   timeoutMs: number;
 }
 
@@ -113,12 +120,16 @@ function runJob(job: string, spec: WorkflowJob, needResults: boolean[], workflow
   // The runner's own global prefix: `npm install --global` in this job installs here, fresh.
   const globalPrefix = path.join(base, "global");
   const extraPath: string[] = [path.join(globalPrefix, "bin")];
+  // What steps wrote to $GITHUB_ENV: the later steps' environment.
+  const jobEnv: Record<string, string> = {};
   const steps: StepResult[] = [];
   let failed = false;
 
   const expand = (value: string): string =>
     value.replace(/\$\{\{\s*([^}]*?)\s*\}\}/g, (_m, expr: string) => {
       if (expr === "runner.temp") return runnerTemp;
+      // A secret the repository does not have is the empty string on GitHub too.
+      if (/^secrets\.[A-Za-z_][A-Za-z0-9_]*$/.test(expr)) return "";
       throw new NotEmulated(`job ${job}: the expression \${{ ${expr} }} is not emulated`);
     });
 
@@ -137,6 +148,7 @@ function runJob(job: string, spec: WorkflowJob, needResults: boolean[], workflow
           ...options.env,
           ...workflowEnv,
           ...spec.env,
+          ...jobEnv,
           ...Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, expand(v)])),
           PATH: [...extraPath, options.env.PATH].join(":"),
           npm_config_prefix: globalPrefix,
@@ -153,6 +165,7 @@ function runJob(job: string, spec: WorkflowJob, needResults: boolean[], workflow
         output = `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}`;
         ok = r.status === 0;
         for (const line of fs.readFileSync(files.path, "utf8").split("\n").filter(Boolean)) if (!extraPath.includes(line)) extraPath.unshift(line);
+        Object.assign(jobEnv, readEnvFile(fs.readFileSync(files.env, "utf8")));
       } else {
         output = emulate(step, { job, workspace, artifacts, expand, options, extraPath });
       }
@@ -168,6 +181,35 @@ function runJob(job: string, spec: WorkflowJob, needResults: boolean[], workflow
 }
 
 class NotEmulated extends Error {}
+
+/** $GITHUB_ENV's two forms: `NAME=value` and `NAME<<DELIMITER` … `DELIMITER`. */
+export function readEnvFile(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
+    if (heredoc) {
+      const end = lines.indexOf(heredoc[2]!, i + 1);
+      if (end < 0) throw new Error(`$GITHUB_ENV: ${heredoc[1]}<<${heredoc[2]} is never closed`);
+      env[heredoc[1]!] = lines.slice(i + 1, end).join("\n");
+      i = end;
+    } else if (line.includes("=")) {
+      env[line.slice(0, line.indexOf("="))] = line.slice(line.indexOf("=") + 1);
+    }
+  }
+  return env;
+}
+
+/** setup-python's version: `python-version`, or the first line of `python-version-file` in the checkout. */
+function pythonVersionOf(withs: Record<string, string>, workspace: string): string {
+  if (withs["python-version"]) return withs["python-version"];
+  const file = withs["python-version-file"];
+  if (!file) throw new Error("setup-python: neither python-version nor python-version-file");
+  const version = fs.readFileSync(path.join(workspace, file), "utf8").split("\n").map((l) => l.trim()).find((l) => l && !l.startsWith("#"));
+  if (!version) throw new Error(`setup-python: ${file} names no version`);
+  return version;
+}
 
 interface EmulateContext {
   job: string;
@@ -193,16 +235,29 @@ function emulate(step: WorkflowStep, ctx: EmulateContext): string {
     ctx.extraPath.unshift(ctx.options.setupPnpm(version));
     return `pnpm ${version}`;
   }
+  if (uses === "actions/setup-python@v5") {
+    if (!ctx.options.setupPython) throw new NotEmulated(`job ${ctx.job}: setup-python is not emulated in this test (no setupPython)`);
+    const version = pythonVersionOf(withs, ctx.workspace);
+    ctx.extraPath.unshift(ctx.options.setupPython(version));
+    return `python ${version}`;
+  }
+  if (uses === "astral-sh/setup-uv@v6") {
+    if (!ctx.options.setupUv) throw new NotEmulated(`job ${ctx.job}: setup-uv is not emulated in this test (no setupUv)`);
+    ctx.extraPath.unshift(ctx.options.setupUv());
+    return "uv (stand-in)";
+  }
   if (uses === "actions/upload-artifact@v4") {
-    const file = withs.path!;
+    // One path a line, relative to the workspace (no globs: the workflows here name files).
+    const files = withs.path!.split("\n").map((l) => l.trim()).filter(Boolean).map((f) => path.resolve(ctx.workspace, f));
     const name = withs.name!;
-    if (!fs.existsSync(file)) {
-      if (withs["if-no-files-found"] === "error") throw new Error(`upload-artifact: ${file} does not exist`);
-      return `nothing to upload at ${file}`;
+    const present = files.filter((f) => fs.existsSync(f));
+    if (present.length === 0) {
+      if (withs["if-no-files-found"] === "error") throw new Error(`upload-artifact: ${files.join(", ")} does not exist`);
+      return `nothing to upload at ${files.join(", ")}`;
     }
     const target = path.join(ctx.artifacts, name);
     fs.mkdirSync(target, { recursive: true });
-    fs.cpSync(file, fs.statSync(file).isDirectory() ? target : path.join(target, path.basename(file)), { recursive: true });
+    for (const file of present) fs.cpSync(file, fs.statSync(file).isDirectory() ? target : path.join(target, path.basename(file)), { recursive: true });
     return `uploaded ${name}`;
   }
   if (uses === "actions/download-artifact@v4") {
