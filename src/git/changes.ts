@@ -59,10 +59,11 @@ async function hashFiles(cwd: string, files: string[]): Promise<string[]> {
   return shas;
 }
 
-export async function snapshot(cwd: string): Promise<Snapshot> {
+/** `head`: what HEAD is known to be (a lane's, which ws keeps), spared a git process. */
+export async function snapshot(cwd: string, head?: string): Promise<Snapshot> {
   const prefix = await repoPrefix(cwd);
   const files = [...new Set((await statusPaths(cwd)).map((p) => toCwdRelative(prefix, p)))].filter((f) => !isStateFolder(f));
-  const result: Snapshot = new Map([[HEAD_KEY, (await headCommit(cwd)) ?? ""]]);
+  const result: Snapshot = new Map([[HEAD_KEY, head ?? (await headCommit(cwd)) ?? ""]]);
   const regular: Array<{ file: string; mode: string }> = [];
   const linkedDirs = new Map<string, boolean>();
   for (const file of files) {

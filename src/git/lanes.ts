@@ -4,14 +4,15 @@ import os from "node:os";
 import path from "node:path";
 import type { WorktreeSettings } from "../workstream/model.js";
 import { timestamp } from "./branch-name.js";
-import { changedBetween, snapshot } from "./changes.js";
+import { readTreeIdentity, type TreeIdentity } from "./branch-guard.js";
+import { changedBetween, HEAD_KEY, snapshot, type Snapshot } from "./changes.js";
 import { commitFiles } from "./commit.js";
 import { readGitDir, type GitDirFiles } from "./git-dir-guard.js";
 import { clearStaleIndexLock, indexLockError } from "./index-lock.js";
 import { checkLaneGitDir, laneDotGit, laneGitDir, laneWatch, ownLaneGitDir, readText, readUserInfo } from "./lane-git-dir.js";
 export { pinsOf } from "./lane-git-dir.js";
 import { binaryDiff, git, gitText } from "./run-git.js";
-import { scratchTree } from "./scratch-index.js";
+import { copyIndex, scratchTree } from "./scratch-index.js";
 import { provisionWorktree } from "./worktree-setup.js";
 
 /**
@@ -31,6 +32,12 @@ export interface Lane {
   workdir: string;
   /** What HEAD must be at: the step's base, then the commit ws made for it. */
   head: string;
+  /** Where the lane is and how its `.git` file reads, as git reports it. */
+  identity: TreeIdentity;
+  /** A copy of the lane's index holding exactly `head`'s tree (see Lanes.keepHeadIndex). */
+  headIndex?: string | undefined;
+  /** The lane's state before the step, when ws knows it without looking (a clean lane at its base). */
+  before?: Snapshot | undefined;
 }
 
 /**
@@ -95,31 +102,73 @@ export class Lanes {
       // which the lane only borrows (the base of a step below a join is on no branch of its own).
       // It runs beside the lane's own git work; its failure is waited for below, never left unhandled.
       const pin = this.pin(n, base).then(() => undefined, (error: unknown) => error);
+      // The look at the lane when it was given back comes first: no git of it may still run there.
+      const wasClean = (await this.clean.get(n)) === true;
+      this.clean.delete(n);
       const created = await this.ensure(root, gitDir, base);
-      if (!created) {
-        // A kill -9 of ws mid-git leaves index.lock behind, and every git command would fail on it.
-        const lock = await clearStaleIndexLock(root);
-        if (lock === "removed") this.note(`removed a stale index.lock that an interrupted run left in ${root}`);
-        if (lock === "held") throw await indexLockError(root);
-        await this.saveLeftovers(root, `lane-${n}`);
-        await git(root, ["checkout", "--quiet", "--detach", "--force", "--no-recurse-submodules", base]);
-        await git(root, ["clean", "-d", "--force", "--quiet"]);
-      }
+      const clean = !created && wasClean;
+      if (!created) await this.reset(n, root, base, clean);
       const unpinned = await pin;
       if (unpinned !== undefined) throw unpinned;
       const workdir = path.join(root, path.relative(this.options.gitRoot, this.options.projectDir));
       fs.mkdirSync(workdir, { recursive: true });
+      const headIndex = await this.keepHeadIndex(n, gitDir);
+      // Known clean and provisioned before: the step's "before" is its base, nothing to ask git.
+      const before: Snapshot | undefined = clean && this.ready.has(n) ? new Map([[HEAD_KEY, base]]) : undefined;
       if (!this.ready.has(n)) {
         this.ready.add(n);
         await this.provision(n, workdir, created);
       }
       // What the step is handed, to tell afterwards what it changed in the lane's git dir.
       const gitDirBaseline = await readGitDir(laneWatch(gitDir));
-      return { n, root, gitDir, gitDirBaseline, workdir, head: base, created };
+      const identity = await this.identityOf(n, root);
+      return { n, root, gitDir, gitDirBaseline, workdir, head: base, created, identity, headIndex, before };
     } catch (error) {
       this.busy.delete(n);
       throw error;
     }
+  }
+
+  /**
+   * A reused lane moved to `base`. One that the last step left clean (its tests wrote nothing
+   * git sees, ws looked when it was given back) needs only the checkout; otherwise a stale
+   * index.lock is cleared, leftovers are kept as a patch, and what is untracked is removed.
+   */
+  private async reset(n: number, root: string, base: string, clean: boolean): Promise<void> {
+    if (!clean) {
+      // A kill -9 of ws mid-git leaves index.lock behind, and every git command would fail on it.
+      const lock = await clearStaleIndexLock(root);
+      if (lock === "removed") this.note(`removed a stale index.lock that an interrupted run left in ${root}`);
+      if (lock === "held") throw await indexLockError(root);
+      await this.saveLeftovers(root, `lane-${n}`);
+    }
+    await git(root, ["checkout", "--quiet", "--detach", "--force", "--no-recurse-submodules", base]);
+    if (!clean) await git(root, ["clean", "-d", "--force", "--quiet"]);
+  }
+
+  /** Whether each lane given back was clean (nothing untracked or changed): looked at when it was given back, off the next step's way. */
+  private readonly clean = new Map<number, Promise<boolean>>();
+  private readonly identities = new Map<number, TreeIdentity>();
+
+  /** The lane's identity as git reports it (its top with symlinks resolved), asked once per lane and run. */
+  private async identityOf(n: number, root: string): Promise<TreeIdentity> {
+    let identity = this.identities.get(n);
+    if (identity === undefined || identity.dotGit !== laneDotGit(root)) {
+      identity = await readTreeIdentity(root);
+      this.identities.set(n, identity);
+    }
+    return identity;
+  }
+
+  /**
+   * A copy of the lane's index as the checkout left it (HEAD's tree, with the files' stat data),
+   * kept in ws's state folder, out of the step's tree and git dir: the step's commit starts its
+   * scratch index from it instead of a `read-tree`. Undefined when it cannot be copied.
+   */
+  private async keepHeadIndex(n: number, gitDir: string): Promise<string | undefined> {
+    const file = path.join(this.options.stateDir, "lanes", `lane-${n}`, "head-index");
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    return (await copyIndex(path.join(gitDir, "index"), file)) ? file : undefined;
   }
 
   /**
@@ -133,7 +182,8 @@ export class Lanes {
    */
   async commit(lane: Lane, files: string[], message: string, onCommit: (sha: string) => void): Promise<string | undefined> {
     const env = { GIT_OBJECT_DIRECTORY: await this.userObjects() };
-    return commitFiles({ cwd: lane.workdir, files, message, onCommit, env, identityFrom: this.options.gitRoot });
+    const laneFiles = { head: lane.head, top: lane.identity.root, headIndex: lane.headIndex, gitDir: lane.gitDir };
+    return commitFiles({ cwd: lane.workdir, files, message, onCommit, env, identityFrom: this.options.gitRoot, lane: laneFiles });
   }
 
   /** After an attempt, before any git command in the lane: what the step changed in the lane's
@@ -145,7 +195,15 @@ export class Lanes {
   /** Gives a lane back; its uncommitted work (a failed or cut-short step's) is kept as `patchFile`. */
   async release(lane: Lane, patchFile?: string): Promise<string | undefined> {
     try {
-      return patchFile === undefined ? undefined : await savePatch(lane.root, patchFile);
+      if (patchFile === undefined) {
+        // A passed step's lane is looked at now, beside what follows: the next step to take it
+        // then needs no look of its own before the checkout.
+        const look = git(lane.root, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"], { allowFailure: true });
+        this.clean.set(lane.n, look.then((result) => result.code === 0 && result.stdout.length === 0, () => false));
+        return undefined;
+      }
+      this.clean.delete(lane.n);
+      return await savePatch(lane.root, patchFile);
     } finally {
       this.busy.delete(lane.n);
     }

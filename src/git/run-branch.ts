@@ -1,6 +1,7 @@
 import { trailerLine } from "./branch-name.js";
 import { identityEnv } from "./commit.js";
-import { isAncestor } from "./repo.js";
+import { knownHistory } from "./known-history.js";
+import { isAncestor as askGit } from "./repo.js";
 import { binaryDiff, git, gitText, splitNul } from "./run-git.js";
 import { scratchTree } from "./scratch-index.js";
 import { serialized } from "./tree-queue.js";
@@ -37,8 +38,22 @@ export class RunBranch {
     return this.tip;
   }
 
+  /** Bases asked for already, by their dependencies' results: steps with the same dependencies
+   *  (the fan-out after a join) start from one join, made once. */
+  private readonly bases = new Map<string, Promise<{ commit: string } | { conflict: MergeConflict }>>();
+
   /** The commit a step starts from; a conflict between two of its dependencies fails it before it runs. */
-  async baseFor(parents: StepResult[]): Promise<{ commit: string } | { conflict: MergeConflict }> {
+  baseFor(parents: StepResult[]): Promise<{ commit: string } | { conflict: MergeConflict }> {
+    const key = parents.map((p) => `${p.step}\0${p.commit}`).join("\0");
+    let base = this.bases.get(key);
+    if (base === undefined) {
+      this.bases.set(key, (base = this.join(parents)));
+      base.catch(() => this.bases.delete(key));
+    }
+    return base;
+  }
+
+  private async join(parents: StepResult[]): Promise<{ commit: string } | { conflict: MergeConflict }> {
     let commit = this.base;
     const merged: StepResult[] = [];
     for (const parent of parents) {
@@ -53,7 +68,9 @@ export class RunBranch {
   /** Puts a passed step's commit on the branch; one at a time. */
   integrate(step: string, commit: string): Promise<{ ok: true } | { conflict: MergeConflict }> {
     return serialized(async () => {
-      const next = (await this.replay(commit)) ?? (await mergeCommits(this.gitRoot, this.tip, commit, `ws: merge ${step}\n\n${trailerLine(this.wsId)}\n`));
+      // A step that started from the tip (a chain's next step) goes on by fast-forward, unasked.
+      const fastForward = knownHistory.parentsOf(commit)?.[0] === this.tip ? { commit } : undefined;
+      const next = fastForward ?? (await this.replay(commit)) ?? (await mergeCommits(this.gitRoot, this.tip, commit, `ws: merge ${step}\n\n${trailerLine(this.wsId)}\n`));
       if ("conflict" in next) return { conflict: { steps: [...(await this.stepsOnBranch(next.conflict)), step], files: next.conflict } };
       if (next.commit !== this.tip) {
         await git(this.gitRoot, ["update-ref", "-m", `ws: ${step}`, `refs/heads/${this.name}`, next.commit, this.tip]);
@@ -68,10 +85,12 @@ export class RunBranch {
    * goes onto the branch as a copy of its commit, keeping the history linear; undefined otherwise.
    */
   private async replay(commit: string): Promise<{ commit: string } | undefined> {
-    const [tree = "", parentTree = "", tipTree = ""] = (await gitText(this.gitRoot, ["rev-parse", `${commit}^{tree}`, `${commit}^1^{tree}`, `${this.tip}^{tree}`])).split("\n");
+    const parent = knownHistory.parentsOf(commit)?.[0] ?? `${commit}^1`;
+    const [tree = "", parentTree = "", tipTree = ""] = await knownHistory.treesOf(this.gitRoot, [commit, parent, this.tip]);
     if (parentTree !== tipTree || (await isAncestor(this.gitRoot, commit, this.tip)) || (await isAncestor(this.gitRoot, this.tip, commit))) return undefined;
-    const message = await gitText(this.gitRoot, ["log", "-1", "--format=%B", commit]);
+    const message = knownHistory.messageOf(commit) ?? (await gitText(this.gitRoot, ["log", "-1", "--format=%B", commit]));
     const copy = await gitText(this.gitRoot, ["commit-tree", tree, "--no-gpg-sign", "-p", this.tip, "-F", "-"], { input: `${message}\n`, env: await identityEnv(this.gitRoot) });
+    knownHistory.add(copy, [this.tip], tree, message);
     return { commit: copy };
   }
 
@@ -91,6 +110,7 @@ export class RunBranch {
       });
       if (!applied) return undefined;
       const undone = await gitText(this.gitRoot, ["commit-tree", tree, "--no-gpg-sign", "-p", this.tip, "-F", "-"], { input: `ws(${step}): undo (compensated)\n\n${trailerLine(this.wsId)}\n`, env: await identityEnv(this.gitRoot) });
+      knownHistory.add(undone, [this.tip], tree);
       await git(this.gitRoot, ["update-ref", "-m", `ws: undo ${step}`, `refs/heads/${this.name}`, undone, this.tip]);
       this.tip = undone;
       return undone;
@@ -124,5 +144,11 @@ export async function mergeCommits(cwd: string, a: string, b: string, message: s
   if (result.code === 1) return { conflict: [...new Set(rest.filter(Boolean))] };
   if (result.code !== 0) throw new Error(`git merge-tree ${a} ${b} failed: ${result.stderr}`);
   const commit = await gitText(cwd, ["commit-tree", tree, "--no-gpg-sign", "-p", a, "-p", b, "-F", "-"], { input: message, env: await identityEnv(cwd) });
+  knownHistory.add(commit, [a, b], tree);
   return { commit };
+}
+
+/** Whether `commit` is in the history of `of`: from what ws made in this process when that tells, else from git. */
+async function isAncestor(cwd: string, commit: string, of: string): Promise<boolean> {
+  return knownHistory.isAncestor(commit, of) ?? (await askGit(cwd, commit, of));
 }
