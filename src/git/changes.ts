@@ -1,6 +1,7 @@
 import { lstat, readlink } from "node:fs/promises";
 import path from "node:path";
 import { STATE_FOLDER } from "../store/paths.js";
+import { hashBlobs } from "./object-writer.js";
 import { headCommit, repoPrefix } from "./repo.js";
 import { git, splitNul } from "./run-git.js";
 
@@ -50,6 +51,9 @@ function isStateFolder(file: string): boolean {
 }
 
 async function hashFiles(cwd: string, files: string[]): Promise<string[]> {
+  // A few files (a step's own): a line each to a running git, no process of their own.
+  const served = files.length > 0 && files.length <= HASH_BATCH ? await hashBlobs(cwd, files) : undefined;
+  if (served !== undefined) return served;
   const shas: string[] = [];
   for (let i = 0; i < files.length; i += HASH_BATCH) {
     // --no-filters: the blob holds the exact bytes on disk, so a restore writes them back as they were.

@@ -1,10 +1,11 @@
 import fs from "node:fs";
 import { lstat, rename, rm } from "node:fs/promises";
 import path from "node:path";
+import { makeCommit } from "./object-writer.js";
 import { knownHistory } from "./known-history.js";
 import { pointsOutside } from "./links.js";
 import { branchCommit, headCommit, repoTop } from "./repo.js";
-import { git, gitText, gitWithIndexLock } from "./run-git.js";
+import { git, gitWithIndexLock } from "./run-git.js";
 import { copyIndex, scratchTree } from "./scratch-index.js";
 import { serialized } from "./tree-queue.js";
 
@@ -73,11 +74,9 @@ async function commitNow({ cwd, files, message, branch, onCommit, env: extra, id
       if (!(await index?.commit())) await gitWithIndexLock(cwd, updateArgs, { input, env: extra });
       return undefined;
     }
-    // --no-gpg-sign: a signing prompt would hang an unattended run; the branch is for review anyway.
-    const commitArgs = ["commit-tree", tree, "--no-gpg-sign", "-F", "-"];
-    if (parent !== undefined) commitArgs.push("-p", parent);
+    // Never signed: a signing prompt would hang an unattended run; the branch is for review anyway.
     const text = message.endsWith("\n") ? message : `${message}\n`;
-    const sha = await gitText(cwd, commitArgs, { input: text, env: { ...extra, ...(await identityEnv(identityFrom ?? cwd)) } });
+    const sha = await makeCommit(cwd, tree, parent === undefined ? [] : [parent], text, { ...extra, ...(await identityEnv(identityFrom ?? cwd)) });
     // The next step's commit usually sits on this one: its tree and history are known without asking git.
     knownHistory.add(sha, parent === undefined ? [] : [parent], tree, text);
     const subject = message.split("\n")[0] ?? "";

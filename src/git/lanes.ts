@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type { WorktreeSettings } from "../workstream/model.js";
 import { timestamp } from "./branch-name.js";
-import { readTreeIdentity, type TreeIdentity } from "./branch-guard.js";
+import type { TreeIdentity } from "./branch-guard.js";
 import { changedBetween, HEAD_KEY, snapshot, type Snapshot } from "./changes.js";
 import { commitFiles } from "./commit.js";
 import { readGitDir, type GitDirFiles } from "./git-dir-guard.js";
@@ -92,9 +92,13 @@ export class Lanes {
 
   /** A free lane checked out (detached) at `base`; anything a cut-short run left in it is kept as a patch first. */
   async acquire(base: string): Promise<Lane & { created: boolean }> {
-    let n = 1;
-    while (this.busy.has(n)) n++;
+    // A free lane already at `base` first (a chain's next step: no checkout at all), then one
+    // already seen clean (the look at one just given back may still be running), else the lowest.
+    const free = (k: number) => !this.busy.has(k);
+    let n = [...this.heads].find(([k, head]) => head === base && free(k))?.[0] ?? Math.min(...[...this.seenClean].filter(free));
+    if (!Number.isFinite(n)) for (n = 1; this.busy.has(n); ) n++;
     this.busy.add(n);
+    this.seenClean.delete(n);
     try {
       const root = path.join(this.options.home, `lane-${n}`);
       const gitDir = laneGitDir(root);
@@ -113,15 +117,19 @@ export class Lanes {
       const workdir = path.join(root, path.relative(this.options.gitRoot, this.options.projectDir));
       fs.mkdirSync(workdir, { recursive: true });
       const headIndex = await this.keepHeadIndex(n, gitDir);
-      // Known clean and provisioned before: the step's "before" is its base, nothing to ask git.
-      const before: Snapshot | undefined = clean && this.ready.has(n) ? new Map([[HEAD_KEY, base]]) : undefined;
+      // Seen clean when given back, and nothing brought in by `worktree` settings since: the
+      // step's "before" is its base, nothing to ask git. (Not a lane made now: a file committed
+      // with line endings its attributes would change shows as modified right after a checkout.)
+      const settings = this.options.settings;
+      const provisioning = !this.ready.has(n) && settings !== undefined && (settings.copy.length > 0 || settings.link.length > 0 || settings.setup !== undefined);
+      const before: Snapshot | undefined = clean && !provisioning ? new Map([[HEAD_KEY, base]]) : undefined;
       if (!this.ready.has(n)) {
         this.ready.add(n);
         await this.provision(n, workdir, created);
       }
       // What the step is handed, to tell afterwards what it changed in the lane's git dir.
       const gitDirBaseline = await readGitDir(laneWatch(gitDir));
-      const identity = await this.identityOf(n, root);
+      const identity = this.identityOf(n, root);
       return { n, root, gitDir, gitDirBaseline, workdir, head: base, created, identity, headIndex, before };
     } catch (error) {
       this.busy.delete(n);
@@ -135,6 +143,10 @@ export class Lanes {
    * index.lock is cleared, leftovers are kept as a patch, and what is untracked is removed.
    */
   private async reset(n: number, root: string, base: string, clean: boolean): Promise<void> {
+    const head = this.heads.get(n);
+    this.heads.delete(n);
+    // Clean, and its HEAD (which ws keeps: a step that moved it was put back) already the base.
+    if (clean && head === base) return;
     if (!clean) {
       // A kill -9 of ws mid-git leaves index.lock behind, and every git command would fail on it.
       const lock = await clearStaleIndexLock(root);
@@ -150,14 +162,44 @@ export class Lanes {
   private readonly clean = new Map<number, Promise<boolean>>();
   private readonly identities = new Map<number, TreeIdentity>();
 
-  /** The lane's identity as git reports it (its top with symlinks resolved), asked once per lane and run. */
-  private async identityOf(n: number, root: string): Promise<TreeIdentity> {
+  /** The lane's identity as git would report it (`rev-parse --show-toplevel --absolute-git-dir`
+   *  resolves symlinks, and so does realpath), read once per lane and run. */
+  private identityOf(n: number, root: string): TreeIdentity {
     let identity = this.identities.get(n);
-    if (identity === undefined || identity.dotGit !== laneDotGit(root)) {
-      identity = await readTreeIdentity(root);
+    if (identity === undefined) {
+      identity = { root: fs.realpathSync(root), gitDir: fs.realpathSync(laneGitDir(root)), dotGit: laneDotGit(root) };
       this.identities.set(n, identity);
     }
     return identity;
+  }
+
+  /**
+   * Looks, in the background, at the lanes an earlier run left (beyond the first, which the run
+   * has just taken and given back): a lane found clean then needs only its checkout when a step
+   * takes it, so the first fan-out of a run does not wait for a look at each of its lanes.
+   */
+  warm(): void {
+    const home = this.options.home;
+    const entries = fs.existsSync(home) ? fs.readdirSync(home) : [];
+    for (const entry of entries) {
+      const n = Number(/^lane-(\d+)$/.exec(entry)?.[1] ?? 0);
+      if (n === 0 || this.busy.has(n) || this.clean.has(n)) continue;
+      const root = path.join(home, entry);
+      if (readText(path.join(root, ".git")) !== laneDotGit(root) || fs.existsSync(path.join(laneGitDir(root), "index.lock"))) continue;
+      this.clean.set(n, this.lookClean(n, root));
+    }
+  }
+
+  /** What HEAD of each free lane was when it was given back (the commit ws made there, or its base). */
+  private readonly heads = new Map<number, string>();
+
+  /** Lanes free and seen clean, whose look is over. */
+  private readonly seenClean = new Set<number>();
+
+  private async lookClean(n: number, root: string): Promise<boolean> {
+    const clean = await lookClean(root);
+    if (clean && !this.busy.has(n)) this.seenClean.add(n);
+    return clean;
   }
 
   /**
@@ -183,8 +225,15 @@ export class Lanes {
   async commit(lane: Lane, files: string[], message: string, onCommit: (sha: string) => void): Promise<string | undefined> {
     const env = { GIT_OBJECT_DIRECTORY: await this.userObjects() };
     const laneFiles = { head: lane.head, top: lane.identity.root, headIndex: lane.headIndex, gitDir: lane.gitDir };
-    return commitFiles({ cwd: lane.workdir, files, message, onCommit, env, identityFrom: this.options.gitRoot, lane: laneFiles });
+    const sha = await commitFiles({ cwd: lane.workdir, files, message, onCommit, env, identityFrom: this.options.gitRoot, lane: laneFiles });
+    // The lane is as the step leaves it: the look for the next step to take it starts now,
+    // beside the join onto the run's branch, instead of after it (release takes it over).
+    this.looks.set(lane, this.lookClean(lane.n, lane.root));
+    return sha;
   }
+
+  /** Looks started at a passed step's commit, for release. */
+  private readonly looks = new WeakMap<Lane, Promise<boolean>>();
 
   /** After an attempt, before any git command in the lane: what the step changed in the lane's
    *  git dir (hooks, config, refs other than HEAD), put back around `meanwhile` (see checkLaneGitDir). */
@@ -198,11 +247,15 @@ export class Lanes {
       if (patchFile === undefined) {
         // A passed step's lane is looked at now, beside what follows: the next step to take it
         // then needs no look of its own before the checkout.
-        const look = git(lane.root, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"], { allowFailure: true });
-        this.clean.set(lane.n, look.then((result) => result.code === 0 && result.stdout.length === 0, () => false));
+        const look = this.looks.get(lane) ?? this.lookClean(lane.n, lane.root);
+        this.clean.set(lane.n, look);
+        this.heads.set(lane.n, lane.head);
+        void look.then((clean) => clean && !this.busy.has(lane.n) && this.seenClean.add(lane.n));
         return undefined;
       }
       this.clean.delete(lane.n);
+      this.seenClean.delete(lane.n);
+      this.heads.delete(lane.n);
       return await savePatch(lane.root, patchFile);
     } finally {
       this.busy.delete(lane.n);
@@ -328,6 +381,12 @@ export class Lanes {
     const saved = await savePatch(root, file);
     if (saved !== undefined) this.note(`uncommitted work an interrupted run left in ${root} is kept in ${file}`);
   }
+}
+
+/** Whether git sees nothing changed or untracked in a lane (false when it cannot tell). */
+async function lookClean(root: string): Promise<boolean> {
+  const look = git(root, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"], { allowFailure: true });
+  return look.then((result) => result.code === 0 && result.stdout.length === 0, () => false);
 }
 
 /** The uncommitted changes of a worktree (new files included) as a `git apply`-able patch, when there are any. */

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import type { Result } from "execa";
 import { clearStaleIndexLock, indexLockError } from "./index-lock.js";
 
@@ -128,6 +128,13 @@ export async function git(cwd: string, args: readonly string[], options: GitOpti
 export function gitStatusSync(cwd: string, args: readonly string[]): number | undefined {
   const run = spawnSync("git", gitArgv(args), { cwd, env: gitEnv(undefined), stdio: "ignore", timeout: GIT_TIMEOUT_MS });
   return run.error ? undefined : (run.status ?? 128);
+}
+
+/** A long-lived git that answers on stdout what it is fed on stdin (`hash-object --stdin-paths`),
+ *  built like every other git of ws; its stdin closing (ws ending, however) ends it. */
+export function gitServer(cwd: string, args: readonly string[], env?: Record<string, string>): ChildProcessWithoutNullStreams {
+  // A process group of its own, like git(): Ctrl-C is ws's to handle, and ws closes its stdin.
+  return spawn("git", gitArgv(args), { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"], detached: true });
 }
 
 /** `git diff` of two tree-ish as a patch `git apply` takes back (binary files, full index lines),
