@@ -134,8 +134,18 @@ export function gitStatusSync(cwd: string, args: readonly string[]): number | un
  *  built like every other git of ws; its stdin closing (ws ending, however) ends it. */
 export function gitServer(cwd: string, args: readonly string[], env?: Record<string, string>): ChildProcessWithoutNullStreams {
   // A process group of its own, like git(): Ctrl-C is ws's to handle, and ws closes its stdin.
-  return spawn("git", gitArgv(args), { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"], detached: true });
+  const child = spawn("git", gitArgv(args), { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"], detached: true });
+  const pid = child.pid;
+  if (pid !== undefined) {
+    SERVERS.add(pid);
+    child.once("exit", () => SERVERS.delete(pid));
+  }
+  return child;
 }
+
+/** The long-lived gits of this ws (they never take index.lock: index-lock.ts does not count them
+ *  among the processes that may hold one). */
+export const SERVERS = new Set<number>();
 
 /** `git diff` of two tree-ish as a patch `git apply` takes back (binary files, full index lines),
  *  with explicit options so user config (noprefix, colour, external diff, renames) can't change the format. */
