@@ -256,6 +256,9 @@ export class Lanes {
       this.clean.delete(lane.n);
       this.seenClean.delete(lane.n);
       this.heads.delete(lane.n);
+      // A look started at the step's commit (its join then failed) must be over before the
+      // lane's next git: its `status` may be refreshing the lane's index under index.lock.
+      await this.looks.get(lane);
       return await savePatch(lane.root, patchFile);
     } finally {
       this.busy.delete(lane.n);
