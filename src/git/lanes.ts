@@ -11,7 +11,7 @@ import { readGitDir, type GitDirFiles } from "./git-dir-guard.js";
 import { clearStaleIndexLock, indexLockError } from "./index-lock.js";
 import { checkLaneGitDir, laneDotGit, laneGitDir, laneWatch, ownLaneGitDir, readText, readUserInfo } from "./lane-git-dir.js";
 export { pinsOf } from "./lane-git-dir.js";
-import { binaryDiff, git, gitText } from "./run-git.js";
+import { binaryDiff, git, gitText, splitNul } from "./run-git.js";
 import { copyIndex, scratchTree } from "./scratch-index.js";
 import { provisionWorktree } from "./worktree-setup.js";
 
@@ -225,10 +225,11 @@ export class Lanes {
   async commit(lane: Lane, files: string[], message: string, onCommit: (sha: string) => void): Promise<string | undefined> {
     const env = { GIT_OBJECT_DIRECTORY: await this.userObjects() };
     const laneFiles = { head: lane.head, top: lane.identity.root, headIndex: lane.headIndex, gitDir: lane.gitDir };
+    // The look for the next step to take the lane runs beside the commit, on the other core:
+    // what git lists now must be exactly what the commit takes (release takes the answer over).
+    const look = git(lane.root, ["--no-optional-locks", ...STATUS], { allowFailure: true }).catch(() => undefined);
     const sha = await commitFiles({ cwd: lane.workdir, files, message, onCommit, env, identityFrom: this.options.gitRoot, lane: laneFiles });
-    // The lane is as the step leaves it: the look for the next step to take it starts now,
-    // beside the join onto the run's branch, instead of after it (release takes it over).
-    this.looks.set(lane, this.lookClean(lane.n, lane.root));
+    this.looks.set(lane, look.then((result) => result !== undefined && result.code === 0 && cleanOnceCommitted(lane, result.stdout, files)));
     return sha;
   }
 
@@ -386,10 +387,28 @@ export class Lanes {
   }
 }
 
+const STATUS = ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"];
+
 /** Whether git sees nothing changed or untracked in a lane (false when it cannot tell). */
 async function lookClean(root: string): Promise<boolean> {
-  const look = git(root, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"], { allowFailure: true });
+  const look = git(root, STATUS, { allowFailure: true });
   return look.then((result) => result.code === 0 && result.stdout.length === 0, () => false);
+}
+
+/**
+ * Whether a lane is clean once `files` (relative to its workdir) are committed, from a look
+ * taken just before the commit: every path git listed is one of them, a file (a folder, a nested
+ * repository, stays uncommitted). Anything else (what an acceptance test left) is not clean.
+ */
+function cleanOnceCommitted(lane: Lane, status: Buffer, files: readonly string[]): boolean {
+  const prefix = path.relative(lane.root, lane.workdir);
+  const committed = new Set(files.map((file) => path.posix.normalize(prefix === "" ? file : `${prefix.split(path.sep).join("/")}/${file}`)));
+  for (const field of splitNul(status)) {
+    const file = field.slice(3);
+    if (!committed.has(file)) return false;
+    if (fs.lstatSync(path.join(lane.root, file), { throwIfNoEntry: false })?.isDirectory()) return false;
+  }
+  return true;
 }
 
 /** The uncommitted changes of a worktree (new files included) as a `git apply`-able patch, when there are any. */
