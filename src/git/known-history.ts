@@ -51,6 +51,48 @@ class KnownHistory {
     return this.parents.has(commit) || !frontier ? false : undefined;
   }
 
+  /** The tree of `commit` when known without git. */
+  knownTree(commit: string): string | undefined {
+    return this.trees.get(commit);
+  }
+
+  /**
+   * The one best common ancestor of `a` and `b` (what `git merge-base` says), when what is known
+   * tells: everything behind both reaches a single commit ws did not make (the run's base), and
+   * exactly one common ancestor has no other common one below it. Undefined otherwise.
+   */
+  mergeBase(a: string, b: string): string | undefined {
+    const frontier = new Set<string>();
+    const behind = (start: string): Set<string> => {
+      const seen = new Set<string>();
+      const todo = [start];
+      while (todo.length > 0) {
+        const next = todo.pop()!;
+        if (seen.has(next)) continue;
+        seen.add(next);
+        const parents = this.parents.get(next);
+        if (parents === undefined) frontier.add(next);
+        else todo.push(...parents);
+      }
+      return seen;
+    };
+    const fromA = behind(a);
+    const fromB = behind(b);
+    if (frontier.size !== 1) return undefined;
+    const common = [...fromA].filter((c) => fromB.has(c));
+    // A common ancestor behind another one is not a best one: all that lies behind the parents of the common ones.
+    const below = new Set<string>();
+    const todo = common.flatMap((c) => [...(this.parents.get(c) ?? [])]);
+    while (todo.length > 0) {
+      const next = todo.pop()!;
+      if (below.has(next)) continue;
+      below.add(next);
+      todo.push(...(this.parents.get(next) ?? []));
+    }
+    const best = common.filter((c) => !below.has(c));
+    return best.length === 1 ? best[0] : undefined;
+  }
+
   /** The tree of `commit`, asked of git once per commit (`cwd`: a repository that has it). */
   async treeOf(cwd: string, commit: string): Promise<string> {
     const known = this.trees.get(commit);

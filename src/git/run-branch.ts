@@ -161,13 +161,33 @@ export class RunBranch {
 export async function mergeCommits(cwd: string, a: string, b: string, message: string): Promise<{ commit: string } | { conflict: string[] }> {
   if (a === b || (await isAncestor(cwd, b, a))) return { commit: a };
   if (await isAncestor(cwd, a, b)) return { commit: b };
-  const result = await git(cwd, ["merge-tree", "--write-tree", "--name-only", "-z", "--no-messages", a, b], { allowFailure: true });
-  const [tree = "", ...rest] = splitNul(result.stdout);
-  if (result.code === 1) return { conflict: [...new Set(rest.filter(Boolean))] };
-  if (result.code !== 0) throw new Error(`git merge-tree ${a} ${b} failed: ${result.stderr}`);
+  const merged = await mergeTrees(cwd, a, b);
+  if ("conflict" in merged) return merged;
+  const { tree } = merged;
   const commit = await makeCommit(cwd, tree, [a, b], message, await identityEnv(cwd));
   knownHistory.add(commit, [a, b], tree);
   return { commit };
+}
+
+/**
+ * Three-way merges already made, by the trees of both sides and their merge base: the result of
+ * `merge-tree` depends on nothing else (one merge base, the same repository). The join a
+ * dependent starts from often merges the same trees as the join its last dependency just made
+ * onto the run's branch (issue 32): that merge is not made again.
+ */
+const mergedTrees = new Map<string, { tree: string } | { conflict: string[] }>();
+
+async function mergeTrees(cwd: string, a: string, b: string): Promise<{ tree: string } | { conflict: string[] }> {
+  const [treeA, treeB, base] = [knownHistory.knownTree(a), knownHistory.knownTree(b), knownHistory.mergeBase(a, b)];
+  const key = treeA && treeB && base ? `${cwd}\0${treeA}\0${treeB}\0${base}` : undefined;
+  const known = key === undefined ? undefined : mergedTrees.get(key);
+  if (known !== undefined) return known;
+  const result = await git(cwd, ["merge-tree", "--write-tree", "--name-only", "-z", "--no-messages", a, b], { allowFailure: true });
+  const [tree = "", ...rest] = splitNul(result.stdout);
+  if (result.code > 1) throw new Error(`git merge-tree ${a} ${b} failed: ${result.stderr}`);
+  const merged = result.code === 1 ? { conflict: [...new Set(rest.filter(Boolean))] } : { tree };
+  if (key !== undefined) mergedTrees.set(key, merged);
+  return merged;
 }
 
 /** Whether `commit` is in the history of `of`: from what ws made in this process when that tells, else from git. */

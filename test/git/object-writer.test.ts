@@ -53,4 +53,23 @@ describe("knownHistory", () => {
     // Not ours and not reached: only git knows (it may be behind base0).
     expect(knownHistory.isAncestor("older", "b1")).toBeUndefined();
   });
+
+  it("names the merge base of two of its commits only when one best common ancestor is certain", () => {
+    // base <- p <- x, p <- y, j = x + y; p <- z. Another root r <- q.
+    knownHistory.add("p2", ["base2"], "t");
+    knownHistory.add("x2", ["p2"], "t");
+    knownHistory.add("y2", ["p2"], "t");
+    knownHistory.add("j2", ["x2", "y2"], "t");
+    knownHistory.add("z2", ["p2"], "t");
+    knownHistory.add("q2", ["r2"], "t");
+    expect(knownHistory.mergeBase("x2", "y2")).toBe("p2");
+    expect(knownHistory.mergeBase("j2", "z2")).toBe("p2");
+    expect(knownHistory.mergeBase("j2", "x2")).toBe("x2");
+    // Two commits ws did not make behind them: git knows how they relate, ws does not.
+    expect(knownHistory.mergeBase("x2", "q2")).toBeUndefined();
+    // Criss-cross: two best common ancestors, left to git.
+    knownHistory.add("m2", ["x2", "y2"], "t");
+    knownHistory.add("n2", ["y2", "x2"], "t");
+    expect(knownHistory.mergeBase("m2", "n2")).toBeUndefined();
+  });
 });
