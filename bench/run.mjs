@@ -16,9 +16,10 @@ import { scale } from "./scale.mjs";
 import { isolation } from "./isolation.mjs";
 import { report as reportBench } from "./report.mjs";
 import { activity } from "./activity.mjs";
+import { deploy } from "./deploy.mjs";
 
 // Quick ones first: a run cut short by the clock still holds the most goals.
-const BENCHMARKS = { startup, validation, scale, seed, overhead, memory, scheduling, isolation, activity, report: reportBench };
+const BENCHMARKS = { startup, validation, scale, seed, overhead, memory, scheduling, isolation, deploy, activity, report: reportBench };
 
 function parseArgs(argv) {
   const options = { only: Object.keys(BENCHMARKS), write: undefined, update: false };
@@ -171,6 +172,8 @@ function headline(s) {
       return `worst reading command ${s.ratio.toFixed(2)}× node -e 0 (≤ 1.7×); one-step run ${s.runRatio.toFixed(2)}× (≤ 2×)`;
     case "isolation":
       return Object.entries(s.perStep).filter(([m]) => m !== "none").map(([m, v]) => `${m} ${v >= 0 ? "+" : ""}${fmtMs(v)} a step`).join(", ") + " over running in place (measured, no goal)";
+    case "deploy":
+      return `deploy demo in a git repository ${fmtMs(s.gitMs)} = ${fmtRatio(s.vsPath)} its ${fmtMs(s.pathMs)} critical path (≤ 1.15×), ${fmtRatio(s.paired)} in place (≤ 1.1×); hop ${fmtMs(s.hopMs)}, tail ${fmtMs(s.tailMs)} (each ≤ 30 ms)`;
     case "report":
       return `1000-step run's HTML report ${fmtMs(s.htmlMs)} (< 1 s), ${(s.htmlBytes / 1024).toFixed(0)} KiB (< 2 MB), ${fmtRatio(s.ratio)} ws status; trace ${(s.traceBytes / 1024).toFixed(0)} KiB`;
     case "activity":

@@ -21,7 +21,6 @@ import type { Snapshot } from "../git/changes.js";
 import { invoke, type InvokeOptions, type Secrets } from "./invoke.js";
 import { agentStateDirs } from "../proc/attempt-containment.js";
 import type { Lane } from "../git/lanes.js";
-import type { TreeIdentity } from "../git/branch-guard.js";
 import type { MergeConflict } from "../git/run-branch.js";
 import { countsAgainstRetries, decideRetry, retryDelayMs } from "./retry-decision.js";
 import { stepEndEvent } from "./step-end.js";
@@ -162,7 +161,7 @@ export class StepRun {
   private folderMade = false;
 
   /** Worktree runs: the step's own worktree, from its first attempt to its end. */
-  private lane: (Lane & { identity: TreeIdentity }) | undefined;
+  private lane: Lane | undefined;
   get stepId(): string {
     return this.step.id;
   }
@@ -206,9 +205,7 @@ export class StepRun {
       const { steps, files } = base.conflict;
       return this.end("failed", because("merge_conflict"), undefined, false, `the work of ${steps.join(" and ")} conflicts in ${files.join(", ")}; git cannot merge them for this step (make one depend on the other, or give them file_scopes that do not overlap)`);
     }
-    const lane = await pool.acquire(base.commit);
-    const { readTreeIdentity } = await import("../git/branch-guard.js");
-    this.lane = { ...lane, identity: await readTreeIdentity(lane.root) };
+    this.lane = await pool.acquire(base.commit);
     this.result = base.commit;
     return undefined;
   }
@@ -236,7 +233,10 @@ export class StepRun {
     deps.emit({ type: "step-start", at: this.now(), step: step.id, attempt, tool });
 
     const git = deps.git.scopeCheck || deps.git.commit ? await import("../git/changes.js") : undefined;
-    const before = git ? await git.snapshot(this.workdir) : undefined;
+    // A lane handed over clean at its base comes with its "before": the first attempt needs no look.
+    const known = this.lane?.before;
+    if (this.lane) this.lane.before = undefined;
+    const before = git ? (known ?? (await git.snapshot(this.workdir))) : undefined;
     const { proc, verdict, log, budgetHit, outputFile } = await this.runTool(tool, attempt, signal);
     this.usage = addUsage(this.usage, verdict.usage);
     this.lastUsage = verdict.usage;
@@ -440,7 +440,8 @@ export class StepRun {
     const findings = this.lane ? await this.checkLane(keepDir) : guard ? await guard.check(keepDir) : [];
     const workdir = this.workdir;
     const git = await import("../git/changes.js");
-    const after = await git.snapshot(workdir);
+    // In a lane, HEAD is where checkLane just put it.
+    const after = await git.snapshot(workdir, this.lane?.head);
     let changed = git.changedBetween(before, after);
     const { enforceScope, revertChanges } = await import("../git/scope-check.js");
     let links: string[] = [];

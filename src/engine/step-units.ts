@@ -10,6 +10,9 @@ import { ScopeSpans } from "./scope-spans.js";
 import { StepRun, type StepRunnerDeps } from "./step-runner.js";
 import { stepEndEvent } from "./step-end.js";
 
+/** The least time between two looks at the user's checkout while steps run. */
+const LOOK_GAP_MS = 1000;
+
 type StepUnitsDeps = Omit<StepRunnerDeps, "adapter" | "othersScopes"> & {
   ids: readonly string[];
   /** The step in the run being resumed (attempts made, a commit cut short). */
@@ -103,6 +106,7 @@ export class StepUnits {
       const result = await run.attempt(signal, tool);
       this.tools.record(result, step, trial, run.lastUsage);
       if (result.final) await run.releaseLane(result.state === "passed");
+      if (result.final) this.joinAhead(node);
       // Not on the step's way: the next step may start while ws looks at the checkout.
       this.lookOutsideSoon();
       return result;
@@ -113,10 +117,59 @@ export class StepUnits {
 
   /** What changed outside the steps' worktrees is said, never charged to a step (outside-watch.ts). */
   private looking: Promise<void> | undefined;
+  private lastLook = 0;
+  private nextLook: NodeJS.Timeout | undefined;
 
-  /** One look at a time; an attempt that ends meanwhile is covered by the look after it, or the last one (settle). */
+  /**
+   * One look at a time, and at most one a second (a look is three git processes and a read of
+   * the git dir, which on two cores slowed the steps that start as another ends, issue 32); an
+   * attempt that ends meanwhile is covered by the look after it, or the last one (settle).
+   */
   private lookOutsideSoon(): void {
-    this.looking ??= this.lookOutside().finally(() => (this.looking = undefined));
+    if (this.looking !== undefined || this.nextLook !== undefined || !this.deps.git.lanes) return;
+    const wait = this.lastLook + LOOK_GAP_MS - Date.now();
+    if (wait > 0) {
+      this.nextLook = setTimeout(() => {
+        this.nextLook = undefined;
+        this.lookOutsideSoon();
+      }, wait);
+      this.nextLook.unref();
+      return;
+    }
+    this.lastLook = Date.now();
+    this.looking = this.lookOutside().finally(() => (this.looking = undefined));
+  }
+
+  /** Children of each node, for joinAhead. */
+  private children: number[][] | undefined;
+
+  /**
+   * Worktree runs: the join of a dependent's first dependencies, made as soon as they have all
+   * ended, while the rest still run (RunBranch keeps it): when the last ends, one merge is left
+   * between it and the dependent's start instead of one per dependency.
+   */
+  private joinAhead(node: number): void {
+    const branch = this.deps.git.lanes?.branch;
+    if (!branch) return;
+    if (this.children === undefined) {
+      const children: number[][] = this.deps.ids.map(() => []);
+      this.deps.ids.forEach((_, child) => {
+        for (const parent of this.deps.parents(child)) children[parent]?.push(child);
+      });
+      this.children = children;
+    }
+    for (const child of this.children[node] ?? []) {
+      const parents = this.deps.parents(child);
+      const ended = parents.findIndex((p) => !(this.runs.get(p)?.ended ?? this.deps.previous(this.deps.ids[p] ?? "")?.state === "passed"));
+      const done = ended === -1 ? parents : parents.slice(0, ended);
+      // One dependency is its own join: nothing to make.
+      if (done.length < 2) continue;
+      void (async () => {
+        const results = [];
+        for (const p of done) results.push({ step: this.deps.ids[p] ?? String(p), commit: await this.resultOf(p) });
+        await branch.baseFor(results);
+      })().catch(() => undefined);
+    }
   }
 
   private async lookOutside(): Promise<void> {
@@ -132,6 +185,8 @@ export class StepUnits {
 
   /** Waits until every worktree of a step that ended between attempts is given back. */
   async settle(): Promise<void> {
+    clearTimeout(this.nextLook);
+    this.nextLook = undefined;
     await Promise.all(this.releases);
     await this.looking;
     // The last look: what changed while the last steps ran is said before the run ends.

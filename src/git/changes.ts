@@ -1,6 +1,7 @@
 import { lstat, readlink } from "node:fs/promises";
 import path from "node:path";
 import { STATE_FOLDER } from "../store/paths.js";
+import { hashBlobs } from "./object-writer.js";
 import { headCommit, repoPrefix } from "./repo.js";
 import { git, splitNul } from "./run-git.js";
 
@@ -50,6 +51,9 @@ function isStateFolder(file: string): boolean {
 }
 
 async function hashFiles(cwd: string, files: string[]): Promise<string[]> {
+  // A few files (a step's own): a line each to a running git, no process of their own.
+  const served = files.length > 0 && files.length <= HASH_BATCH ? await hashBlobs(cwd, files) : undefined;
+  if (served !== undefined) return served;
   const shas: string[] = [];
   for (let i = 0; i < files.length; i += HASH_BATCH) {
     // --no-filters: the blob holds the exact bytes on disk, so a restore writes them back as they were.
@@ -59,10 +63,11 @@ async function hashFiles(cwd: string, files: string[]): Promise<string[]> {
   return shas;
 }
 
-export async function snapshot(cwd: string): Promise<Snapshot> {
+/** `head`: what HEAD is known to be (a lane's, which ws keeps), spared a git process. */
+export async function snapshot(cwd: string, head?: string): Promise<Snapshot> {
   const prefix = await repoPrefix(cwd);
   const files = [...new Set((await statusPaths(cwd)).map((p) => toCwdRelative(prefix, p)))].filter((f) => !isStateFolder(f));
-  const result: Snapshot = new Map([[HEAD_KEY, (await headCommit(cwd)) ?? ""]]);
+  const result: Snapshot = new Map([[HEAD_KEY, head ?? (await headCommit(cwd)) ?? ""]]);
   const regular: Array<{ file: string; mode: string }> = [];
   const linkedDirs = new Map<string, boolean>();
   for (const file of files) {

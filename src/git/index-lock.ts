@@ -1,6 +1,7 @@
 import { readdir, readFile, readlink, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../errors.js";
+import { SERVERS } from "./run-git.js";
 
 type IndexLockState = "none" | "removed" | "held";
 
@@ -31,7 +32,8 @@ async function lockPath(cwd: string): Promise<{ lock: string; top: string } | un
 async function mayBeHeld(lock: string, top: string): Promise<boolean> {
   const pids = await readdir("/proc").catch(() => undefined);
   if (pids === undefined || !(await stat("/proc/self/fd").catch(() => undefined))) return true;
-  for (const pid of pids.filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)) {
+  // ws's own long-lived gits (hash-object servers) work in the tree but never lock its index.
+  for (const pid of pids.filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid && !SERVERS.has(Number(p)))) {
     const comm = (await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "")).trim();
     if (comm === "git") {
       const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => "");

@@ -4,14 +4,15 @@ import os from "node:os";
 import path from "node:path";
 import type { WorktreeSettings } from "../workstream/model.js";
 import { timestamp } from "./branch-name.js";
-import { changedBetween, snapshot } from "./changes.js";
+import type { TreeIdentity } from "./branch-guard.js";
+import { changedBetween, HEAD_KEY, snapshot, type Snapshot } from "./changes.js";
 import { commitFiles } from "./commit.js";
 import { readGitDir, type GitDirFiles } from "./git-dir-guard.js";
 import { clearStaleIndexLock, indexLockError } from "./index-lock.js";
 import { checkLaneGitDir, laneDotGit, laneGitDir, laneWatch, ownLaneGitDir, readText, readUserInfo } from "./lane-git-dir.js";
 export { pinsOf } from "./lane-git-dir.js";
-import { binaryDiff, git, gitText } from "./run-git.js";
-import { scratchTree } from "./scratch-index.js";
+import { binaryDiff, git, gitText, splitNul } from "./run-git.js";
+import { copyIndex, scratchTree } from "./scratch-index.js";
 import { provisionWorktree } from "./worktree-setup.js";
 
 /**
@@ -31,6 +32,12 @@ export interface Lane {
   workdir: string;
   /** What HEAD must be at: the step's base, then the commit ws made for it. */
   head: string;
+  /** Where the lane is and how its `.git` file reads, as git reports it. */
+  identity: TreeIdentity;
+  /** A copy of the lane's index holding exactly `head`'s tree (see Lanes.keepHeadIndex). */
+  headIndex?: string | undefined;
+  /** The lane's state before the step, when ws knows it without looking (a clean lane at its base). */
+  before?: Snapshot | undefined;
 }
 
 /**
@@ -85,9 +92,13 @@ export class Lanes {
 
   /** A free lane checked out (detached) at `base`; anything a cut-short run left in it is kept as a patch first. */
   async acquire(base: string): Promise<Lane & { created: boolean }> {
-    let n = 1;
-    while (this.busy.has(n)) n++;
+    // A free lane already at `base` first (a chain's next step: no checkout at all), then one
+    // already seen clean (the look at one just given back may still be running), else the lowest.
+    const free = (k: number) => !this.busy.has(k);
+    let n = [...this.heads].find(([k, head]) => head === base && free(k))?.[0] ?? Math.min(...[...this.seenClean].filter(free));
+    if (!Number.isFinite(n)) for (n = 1; this.busy.has(n); ) n++;
     this.busy.add(n);
+    this.seenClean.delete(n);
     try {
       const root = path.join(this.options.home, `lane-${n}`);
       const gitDir = laneGitDir(root);
@@ -95,30 +106,111 @@ export class Lanes {
       // which the lane only borrows (the base of a step below a join is on no branch of its own).
       // It runs beside the lane's own git work; its failure is waited for below, never left unhandled.
       const pin = this.pin(n, base).then(() => undefined, (error: unknown) => error);
+      // The look at the lane when it was given back comes first: no git of it may still run there.
+      const wasClean = (await this.clean.get(n)) === true;
+      this.clean.delete(n);
       const created = await this.ensure(root, gitDir, base);
-      if (!created) {
-        // A kill -9 of ws mid-git leaves index.lock behind, and every git command would fail on it.
-        const lock = await clearStaleIndexLock(root);
-        if (lock === "removed") this.note(`removed a stale index.lock that an interrupted run left in ${root}`);
-        if (lock === "held") throw await indexLockError(root);
-        await this.saveLeftovers(root, `lane-${n}`);
-        await cleanTree(root, base);
-      }
+      const clean = !created && wasClean;
+      if (!created) await this.reset(n, root, base, clean);
       const unpinned = await pin;
       if (unpinned !== undefined) throw unpinned;
       const workdir = path.join(root, path.relative(this.options.gitRoot, this.options.projectDir));
       fs.mkdirSync(workdir, { recursive: true });
+      const headIndex = await this.keepHeadIndex(n, gitDir);
+      // Seen clean when given back, and nothing brought in by `worktree` settings since: the
+      // step's "before" is its base, nothing to ask git. (Not a lane made now: a file committed
+      // with line endings its attributes would change shows as modified right after a checkout.)
+      const settings = this.options.settings;
+      const provisioning = !this.ready.has(n) && settings !== undefined && (settings.copy.length > 0 || settings.link.length > 0 || settings.setup !== undefined);
+      const before: Snapshot | undefined = clean && !provisioning ? new Map([[HEAD_KEY, base]]) : undefined;
       if (!this.ready.has(n)) {
         this.ready.add(n);
         await this.provision(n, workdir, created);
       }
       // What the step is handed, to tell afterwards what it changed in the lane's git dir.
       const gitDirBaseline = await readGitDir(laneWatch(gitDir));
-      return { n, root, gitDir, gitDirBaseline, workdir, head: base, created };
+      const identity = this.identityOf(n, root);
+      return { n, root, gitDir, gitDirBaseline, workdir, head: base, created, identity, headIndex, before };
     } catch (error) {
       this.busy.delete(n);
       throw error;
     }
+  }
+
+  /**
+   * A reused lane moved to `base`. One that the last step left clean (its tests wrote nothing
+   * git sees, ws looked when it was given back) needs only the checkout; otherwise a stale
+   * index.lock is cleared, leftovers are kept as a patch, and what is untracked is removed.
+   */
+  private async reset(n: number, root: string, base: string, clean: boolean): Promise<void> {
+    const head = this.heads.get(n);
+    this.heads.delete(n);
+    // Clean, and its HEAD (which ws keeps: a step that moved it was put back) already the base.
+    if (clean && head === base) return;
+    if (!clean) {
+      // A kill -9 of ws mid-git leaves index.lock behind, and every git command would fail on it.
+      const lock = await clearStaleIndexLock(root);
+      if (lock === "removed") this.note(`removed a stale index.lock that an interrupted run left in ${root}`);
+      if (lock === "held") throw await indexLockError(root);
+      await this.saveLeftovers(root, `lane-${n}`);
+    }
+    await git(root, ["checkout", "--quiet", "--detach", "--force", "--no-recurse-submodules", base]);
+    if (!clean) await git(root, ["clean", "-d", "--force", "--quiet"]);
+  }
+
+  /** Whether each lane given back was clean (nothing untracked or changed): looked at when it was given back, off the next step's way. */
+  private readonly clean = new Map<number, Promise<boolean>>();
+  private readonly identities = new Map<number, TreeIdentity>();
+
+  /** The lane's identity as git would report it (`rev-parse --show-toplevel --absolute-git-dir`
+   *  resolves symlinks, and so does realpath), read once per lane and run. */
+  private identityOf(n: number, root: string): TreeIdentity {
+    let identity = this.identities.get(n);
+    if (identity === undefined) {
+      identity = { root: fs.realpathSync(root), gitDir: fs.realpathSync(laneGitDir(root)), dotGit: laneDotGit(root) };
+      this.identities.set(n, identity);
+    }
+    return identity;
+  }
+
+  /**
+   * Looks, in the background, at the lanes an earlier run left (beyond the first, which the run
+   * has just taken and given back): a lane found clean then needs only its checkout when a step
+   * takes it, so the first fan-out of a run does not wait for a look at each of its lanes.
+   */
+  warm(): void {
+    const home = this.options.home;
+    const entries = fs.existsSync(home) ? fs.readdirSync(home) : [];
+    for (const entry of entries) {
+      const n = Number(/^lane-(\d+)$/.exec(entry)?.[1] ?? 0);
+      if (n === 0 || this.busy.has(n) || this.clean.has(n)) continue;
+      const root = path.join(home, entry);
+      if (readText(path.join(root, ".git")) !== laneDotGit(root) || fs.existsSync(path.join(laneGitDir(root), "index.lock"))) continue;
+      this.clean.set(n, this.lookClean(n, root));
+    }
+  }
+
+  /** What HEAD of each free lane was when it was given back (the commit ws made there, or its base). */
+  private readonly heads = new Map<number, string>();
+
+  /** Lanes free and seen clean, whose look is over. */
+  private readonly seenClean = new Set<number>();
+
+  private async lookClean(n: number, root: string): Promise<boolean> {
+    const clean = await lookClean(root);
+    if (clean && !this.busy.has(n)) this.seenClean.add(n);
+    return clean;
+  }
+
+  /**
+   * A copy of the lane's index as the checkout left it (HEAD's tree, with the files' stat data),
+   * kept in ws's state folder, out of the step's tree and git dir: the step's commit starts its
+   * scratch index from it instead of a `read-tree`. Undefined when it cannot be copied.
+   */
+  private async keepHeadIndex(n: number, gitDir: string): Promise<string | undefined> {
+    const file = path.join(this.options.stateDir, "lanes", `lane-${n}`, "head-index");
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    return (await copyIndex(path.join(gitDir, "index"), file)) ? file : undefined;
   }
 
   /**
@@ -132,8 +224,17 @@ export class Lanes {
    */
   async commit(lane: Lane, files: string[], message: string, onCommit: (sha: string) => void): Promise<string | undefined> {
     const env = { GIT_OBJECT_DIRECTORY: await this.userObjects() };
-    return commitFiles({ cwd: lane.workdir, files, message, onCommit, env, identityFrom: this.options.gitRoot });
+    const laneFiles = { head: lane.head, top: lane.identity.root, headIndex: lane.headIndex, gitDir: lane.gitDir };
+    // The look for the next step to take the lane runs beside the commit, on the other core:
+    // what git lists now must be exactly what the commit takes (release takes the answer over).
+    const look = git(lane.root, ["--no-optional-locks", ...STATUS], { allowFailure: true }).catch(() => undefined);
+    const sha = await commitFiles({ cwd: lane.workdir, files, message, onCommit, env, identityFrom: this.options.gitRoot, lane: laneFiles });
+    this.looks.set(lane, look.then((result) => result !== undefined && result.code === 0 && cleanOnceCommitted(lane, result.stdout, files)));
+    return sha;
   }
+
+  /** Looks started at a passed step's commit, for release. */
+  private readonly looks = new WeakMap<Lane, Promise<boolean>>();
 
   /** After an attempt, before any git command in the lane: what the step changed in the lane's
    *  git dir (hooks, config, refs other than HEAD), put back around `meanwhile` (see checkLaneGitDir). */
@@ -144,7 +245,21 @@ export class Lanes {
   /** Gives a lane back; its uncommitted work (a failed or cut-short step's) is kept as `patchFile`. */
   async release(lane: Lane, patchFile?: string): Promise<string | undefined> {
     try {
-      if (patchFile === undefined) return undefined;
+      if (patchFile === undefined) {
+        // A passed step's lane is looked at now, beside what follows: the next step to take it
+        // then needs no look of its own before the checkout.
+        const look = this.looks.get(lane) ?? this.lookClean(lane.n, lane.root);
+        this.clean.set(lane.n, look);
+        this.heads.set(lane.n, lane.head);
+        void look.then((clean) => clean && !this.busy.has(lane.n) && this.seenClean.add(lane.n));
+        return undefined;
+      }
+      this.clean.delete(lane.n);
+      this.seenClean.delete(lane.n);
+      this.heads.delete(lane.n);
+      // A look started at the step's commit (its join then failed) must be over before the
+      // lane's next git: its `status` may be refreshing the lane's index under index.lock.
+      await this.looks.get(lane);
       const saved = await savePatch(lane.root, patchFile);
       // Kept: the lane is cleaned now, so the next run does not find it dirty and keep the same
       // work again as "uncommitted work an interrupted run left" (only a cut-short run leaves that).
@@ -276,10 +391,34 @@ export class Lanes {
   }
 }
 
-/** A lane's tree as `commit` has it (HEAD by default); what git ignores (node_modules, caches) stays. */
-async function cleanTree(root: string, commit = "HEAD"): Promise<void> {
-  await git(root, ["checkout", "--quiet", "--detach", "--force", "--no-recurse-submodules", commit]);
+/** A lane's tree as its HEAD has it; what git ignores (node_modules, caches) stays. */
+async function cleanTree(root: string): Promise<void> {
+  await git(root, ["checkout", "--quiet", "--detach", "--force", "--no-recurse-submodules", "HEAD"]);
   await git(root, ["clean", "-d", "--force", "--quiet"]);
+}
+
+const STATUS = ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"];
+
+/** Whether git sees nothing changed or untracked in a lane (false when it cannot tell). */
+async function lookClean(root: string): Promise<boolean> {
+  const look = git(root, STATUS, { allowFailure: true });
+  return look.then((result) => result.code === 0 && result.stdout.length === 0, () => false);
+}
+
+/**
+ * Whether a lane is clean once `files` (relative to its workdir) are committed, from a look
+ * taken just before the commit: every path git listed is one of them, a file (a folder, a nested
+ * repository, stays uncommitted). Anything else (what an acceptance test left) is not clean.
+ */
+function cleanOnceCommitted(lane: Lane, status: Buffer, files: readonly string[]): boolean {
+  const prefix = path.relative(lane.root, lane.workdir);
+  const committed = new Set(files.map((file) => path.posix.normalize(prefix === "" ? file : `${prefix.split(path.sep).join("/")}/${file}`)));
+  for (const field of splitNul(status)) {
+    const file = field.slice(3);
+    if (!committed.has(file)) return false;
+    if (fs.lstatSync(path.join(lane.root, file), { throwIfNoEntry: false })?.isDirectory()) return false;
+  }
+  return true;
 }
 
 /** The uncommitted changes of a worktree (new files included) as a `git apply`-able patch, when there are any. */

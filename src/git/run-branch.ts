@@ -1,6 +1,10 @@
+import fs from "node:fs";
+import path from "node:path";
 import { trailerLine } from "./branch-name.js";
 import { identityEnv } from "./commit.js";
-import { isAncestor } from "./repo.js";
+import { makeCommit, when } from "./object-writer.js";
+import { knownHistory } from "./known-history.js";
+import { isAncestor as askGit } from "./repo.js";
 import { binaryDiff, git, gitText, splitNul } from "./run-git.js";
 import { scratchTree } from "./scratch-index.js";
 import { serialized } from "./tree-queue.js";
@@ -37,28 +41,42 @@ export class RunBranch {
     return this.tip;
   }
 
+  /** Bases asked for already, by their dependencies' results: steps with the same dependencies
+   *  (the fan-out after a join) start from one join, made once, and a join of the first
+   *  dependencies made while the last one still runs (see StepUnits) is not made again. */
+  private readonly bases = new Map<string, Promise<{ commit: string } | { conflict: MergeConflict }>>();
+
   /** The commit a step starts from; a conflict between two of its dependencies fails it before it runs. */
-  async baseFor(parents: StepResult[]): Promise<{ commit: string } | { conflict: MergeConflict }> {
-    let commit = this.base;
-    const merged: StepResult[] = [];
-    for (const parent of parents) {
-      const next = await mergeCommits(this.gitRoot, commit, parent.commit, `ws: join ${[...merged, parent].map((p) => p.step).join(" + ")}\n\n${trailerLine(this.wsId)}\n`);
-      if ("conflict" in next) return { conflict: { steps: [...(await this.touching(merged, next.conflict)), parent.step], files: next.conflict } };
-      commit = next.commit;
-      merged.push(parent);
+  baseFor(parents: StepResult[]): Promise<{ commit: string } | { conflict: MergeConflict }> {
+    if (parents.length === 0) return Promise.resolve({ commit: this.base });
+    const key = parents.map((p) => `${p.step}\0${p.commit}`).join("\0");
+    let base = this.bases.get(key);
+    if (base === undefined) {
+      this.bases.set(key, (base = this.extend(parents)));
+      base.catch(() => this.bases.delete(key));
     }
-    return { commit };
+    return base;
+  }
+
+  /** The join of all but the last dependency, merged with the last. */
+  private async extend(parents: StepResult[]): Promise<{ commit: string } | { conflict: MergeConflict }> {
+    const merged = parents.slice(0, -1);
+    const parent = parents.at(-1)!;
+    const prefix = await this.baseFor(merged);
+    if ("conflict" in prefix) return prefix;
+    const next = await mergeCommits(this.gitRoot, prefix.commit, parent.commit, `ws: join ${parents.map((p) => p.step).join(" + ")}\n\n${trailerLine(this.wsId)}\n`);
+    if ("conflict" in next) return { conflict: { steps: [...(await this.touching(merged, next.conflict)), parent.step], files: next.conflict } };
+    return { commit: next.commit };
   }
 
   /** Puts a passed step's commit on the branch; one at a time. */
   integrate(step: string, commit: string): Promise<{ ok: true } | { conflict: MergeConflict }> {
     return serialized(async () => {
-      const next = (await this.replay(commit)) ?? (await mergeCommits(this.gitRoot, this.tip, commit, `ws: merge ${step}\n\n${trailerLine(this.wsId)}\n`));
+      // A step that started from the tip (a chain's next step) goes on by fast-forward, unasked.
+      const fastForward = knownHistory.parentsOf(commit)?.[0] === this.tip ? { commit } : undefined;
+      const next = fastForward ?? (await this.replay(commit)) ?? (await mergeCommits(this.gitRoot, this.tip, commit, `ws: merge ${step}\n\n${trailerLine(this.wsId)}\n`));
       if ("conflict" in next) return { conflict: { steps: [...(await this.stepsOnBranch(next.conflict)), step], files: next.conflict } };
-      if (next.commit !== this.tip) {
-        await git(this.gitRoot, ["update-ref", "-m", `ws: ${step}`, `refs/heads/${this.name}`, next.commit, this.tip]);
-        this.tip = next.commit;
-      }
+      if (next.commit !== this.tip) await this.moveTip(next.commit, `ws: ${step}`);
       return { ok: true };
     });
   }
@@ -68,10 +86,12 @@ export class RunBranch {
    * goes onto the branch as a copy of its commit, keeping the history linear; undefined otherwise.
    */
   private async replay(commit: string): Promise<{ commit: string } | undefined> {
-    const [tree = "", parentTree = "", tipTree = ""] = (await gitText(this.gitRoot, ["rev-parse", `${commit}^{tree}`, `${commit}^1^{tree}`, `${this.tip}^{tree}`])).split("\n");
+    const parent = knownHistory.parentsOf(commit)?.[0] ?? `${commit}^1`;
+    const [tree = "", parentTree = "", tipTree = ""] = await knownHistory.treesOf(this.gitRoot, [commit, parent, this.tip]);
     if (parentTree !== tipTree || (await isAncestor(this.gitRoot, commit, this.tip)) || (await isAncestor(this.gitRoot, this.tip, commit))) return undefined;
-    const message = await gitText(this.gitRoot, ["log", "-1", "--format=%B", commit]);
-    const copy = await gitText(this.gitRoot, ["commit-tree", tree, "--no-gpg-sign", "-p", this.tip, "-F", "-"], { input: `${message}\n`, env: await identityEnv(this.gitRoot) });
+    const message = knownHistory.messageOf(commit) ?? (await gitText(this.gitRoot, ["log", "-1", "--format=%B", commit]));
+    const copy = await makeCommit(this.gitRoot, tree, [this.tip], `${message}\n`, await identityEnv(this.gitRoot));
+    knownHistory.add(copy, [this.tip], tree, message);
     return { commit: copy };
   }
 
@@ -90,11 +110,33 @@ export class RunBranch {
         applied = (await git(this.gitRoot, ["apply", "--cached", "--reverse", "-"], { env, input: patch, allowFailure: true })).code === 0;
       });
       if (!applied) return undefined;
-      const undone = await gitText(this.gitRoot, ["commit-tree", tree, "--no-gpg-sign", "-p", this.tip, "-F", "-"], { input: `ws(${step}): undo (compensated)\n\n${trailerLine(this.wsId)}\n`, env: await identityEnv(this.gitRoot) });
-      await git(this.gitRoot, ["update-ref", "-m", `ws: undo ${step}`, `refs/heads/${this.name}`, undone, this.tip]);
-      this.tip = undone;
+      const undone = await makeCommit(this.gitRoot, tree, [this.tip], `ws(${step}): undo (compensated)\n\n${trailerLine(this.wsId)}\n`, await identityEnv(this.gitRoot));
+      knownHistory.add(undone, [this.tip], tree);
+      await this.moveTip(undone, `ws: undo ${step}`);
       return undone;
     });
+  }
+
+  private common: Promise<string> | undefined;
+
+  /**
+   * The branch moved from the tip to `next`, as `update-ref -m <why> <ref> <next> <tip>` would:
+   * the loose ref written under `<ref>.lock` (git's own lock, which a concurrent `git pack-refs`
+   * or `git branch` of the user respects) after checking it still holds the tip, with a reflog
+   * line when the branch has a reflog. A git process fewer between a step's tests and its end
+   * (issue 32). Anything else (a packed or reftable ref, the lock held, the ref moved) goes to
+   * update-ref, which fails loudly when the ref moved.
+   */
+  private async moveTip(next: string, why: string): Promise<void> {
+    this.common ??= gitText(this.gitRoot, ["rev-parse", "--path-format=absolute", "--git-common-dir"]);
+    const common = await this.common.catch(() => undefined);
+    const identity = await identityEnv(this.gitRoot);
+    const who = `${process.env.GIT_COMMITTER_NAME || identity.GIT_COMMITTER_NAME} <${process.env.GIT_COMMITTER_EMAIL || identity.GIT_COMMITTER_EMAIL}> ${when(new Date())}`;
+    const ref = `refs/heads/${this.name}`;
+    if (common === undefined || !writeRef(common, ref, next, this.tip, `${this.tip} ${next} ${who}\t${why.replace(/\n/g, " ")}\n`)) {
+      await git(this.gitRoot, ["update-ref", "-m", why, ref, next, this.tip]);
+    }
+    this.tip = next;
   }
 
   /** Which of `results` changed one of `files` since the run's base. */
@@ -119,10 +161,59 @@ export class RunBranch {
 export async function mergeCommits(cwd: string, a: string, b: string, message: string): Promise<{ commit: string } | { conflict: string[] }> {
   if (a === b || (await isAncestor(cwd, b, a))) return { commit: a };
   if (await isAncestor(cwd, a, b)) return { commit: b };
+  const merged = await mergeTrees(cwd, a, b);
+  if ("conflict" in merged) return merged;
+  const { tree } = merged;
+  const commit = await makeCommit(cwd, tree, [a, b], message, await identityEnv(cwd));
+  knownHistory.add(commit, [a, b], tree);
+  return { commit };
+}
+
+/**
+ * Three-way merges already made, by the trees of both sides and their merge base: the result of
+ * `merge-tree` depends on nothing else (one merge base, the same repository). The join a
+ * dependent starts from often merges the same trees as the join its last dependency just made
+ * onto the run's branch (issue 32): that merge is not made again.
+ */
+const mergedTrees = new Map<string, { tree: string } | { conflict: string[] }>();
+
+async function mergeTrees(cwd: string, a: string, b: string): Promise<{ tree: string } | { conflict: string[] }> {
+  const [treeA, treeB, base] = [knownHistory.knownTree(a), knownHistory.knownTree(b), knownHistory.mergeBase(a, b)];
+  const key = treeA && treeB && base ? `${cwd}\0${treeA}\0${treeB}\0${base}` : undefined;
+  const known = key === undefined ? undefined : mergedTrees.get(key);
+  if (known !== undefined) return known;
   const result = await git(cwd, ["merge-tree", "--write-tree", "--name-only", "-z", "--no-messages", a, b], { allowFailure: true });
   const [tree = "", ...rest] = splitNul(result.stdout);
-  if (result.code === 1) return { conflict: [...new Set(rest.filter(Boolean))] };
-  if (result.code !== 0) throw new Error(`git merge-tree ${a} ${b} failed: ${result.stderr}`);
-  const commit = await gitText(cwd, ["commit-tree", tree, "--no-gpg-sign", "-p", a, "-p", b, "-F", "-"], { input: message, env: await identityEnv(cwd) });
-  return { commit };
+  if (result.code > 1) throw new Error(`git merge-tree ${a} ${b} failed: ${result.stderr}`);
+  const merged = result.code === 1 ? { conflict: [...new Set(rest.filter(Boolean))] } : { tree };
+  if (key !== undefined) mergedTrees.set(key, merged);
+  return merged;
+}
+
+/** Whether `commit` is in the history of `of`: from what ws made in this process when that tells, else from git. */
+async function isAncestor(cwd: string, commit: string, of: string): Promise<boolean> {
+  return knownHistory.isAncestor(commit, of) ?? (await askGit(cwd, commit, of));
+}
+
+/** `ref` in the git dir `common` moved from `from` to `to` by git's lock protocol; false when
+ *  that cannot be done here (no loose ref at `from`, a reftable repository, the lock held). */
+function writeRef(common: string, ref: string, to: string, from: string, reflogLine: string): boolean {
+  if (fs.existsSync(path.join(common, "reftable"))) return false;
+  const file = path.join(common, ref);
+  const lock = `${file}.lock`;
+  try {
+    fs.writeFileSync(lock, `${to}\n`, { flag: "wx" });
+  } catch {
+    return false;
+  }
+  try {
+    if (fs.readFileSync(file, "utf8").trim() !== from) throw new Error("moved or packed");
+    const log = path.join(common, "logs", ref);
+    if (fs.existsSync(log)) fs.appendFileSync(log, reflogLine);
+    fs.renameSync(lock, file);
+    return true;
+  } catch {
+    fs.rmSync(lock, { force: true });
+    return false;
+  }
 }

@@ -83,6 +83,7 @@ export async function prepareRunTree(opts: {
   const lanes = new Lanes({ gitRoot, pins: pinsOf(name), projectDir, home: lanesHome(gitRoot, name, opts.env), stateDir: paths.root, settings: opts.settings, setupTimeoutMs: opts.setupTimeoutMs, env: opts.env, signal: opts.signal });
   const first = await lanes.acquire(base);
   await lanes.release(first);
+  lanes.warm();
   notes.push(...lanes.notes.splice(0));
   return { branch, lanes, base: started, reused: !first.created, notes };
 }

@@ -1,3 +1,4 @@
+import { constants } from "node:fs";
 import { copyFile, mkdtemp, rm, stat, utimes } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -17,14 +18,23 @@ interface ScratchSeed {
  * result, and the file is removed. The repository's real index is never read or locked, so
  * whatever the user has staged stays out of the tree and undisturbed.
  */
-export async function scratchTree(cwd: string, seed: ScratchSeed, fill: (env: { GIT_INDEX_FILE: string }) => Promise<unknown>, extraEnv: Record<string, string> = {}): Promise<string> {
+export async function scratchTree(
+  cwd: string,
+  seed: ScratchSeed,
+  fill: (env: { GIT_INDEX_FILE: string }) => Promise<unknown>,
+  extraEnv: Record<string, string> = {},
+  /** Given the filled index file before it is removed (to keep a copy of it). */
+  keep?: (indexFile: string) => Promise<unknown>,
+): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "ws-index-"));
   try {
     const env = { GIT_INDEX_FILE: path.join(dir, "index") };
     const copied = seed.copyOf !== undefined && (await copyIndex(seed.copyOf, env.GIT_INDEX_FILE));
     if (!copied && seed.tree !== undefined) await git(cwd, ["read-tree", seed.tree], { env: { ...extraEnv, ...env } });
     await fill(env);
-    return await gitText(cwd, ["write-tree"], { env: { ...extraEnv, ...env } });
+    const tree = await gitText(cwd, ["write-tree"], { env: { ...extraEnv, ...env } });
+    await keep?.(env.GIT_INDEX_FILE);
+    return tree;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -39,14 +49,18 @@ export async function scratchTree(cwd: string, seed: ScratchSeed, fill: (env: { 
  * more entries are re-hashed), from a stat taken before the copy, so an index rewritten meanwhile
  * makes the copy's content newer than its mtime, never the reverse.
  */
-async function copyIndex(from: string, to: string): Promise<boolean> {
+export async function copyIndex(from: string, to: string, exclusive = false): Promise<boolean> {
+  let made = false;
   try {
     const { mtimeNs } = await stat(from, { bigint: true });
-    await copyFile(from, to);
+    // Exclusive: `to` is a lock file (`index.lock`), made only when nobody holds it.
+    await copyFile(from, to, exclusive ? constants.COPYFILE_EXCL : 0);
+    made = true;
     const seconds = Number(mtimeNs / 1_000_000_000n);
     await utimes(to, seconds, seconds);
     return true;
   } catch {
+    if (made && exclusive) await rm(to, { force: true });
     return false;
   }
 }

@@ -1,0 +1,161 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import { gitServer, gitText } from "./run-git.js";
+
+/**
+ * Commit objects written by one long-lived `git hash-object -w -t commit --stdin-paths` per
+ * object store instead of a `git commit-tree` each (issue 32: a step's commit, its join onto the
+ * run's branch and a dependent's join each made one, 3-4 ms apiece on a loaded machine; a line
+ * to a running git is ~0.1 ms). The object is the one commit-tree writes: git checks its format
+ * before it writes it. Anything commit-tree would do differently falls back to commit-tree: a
+ * date or identity set through the environment in a form ws does not write itself, an identity
+ * git would clean up, a git that cannot be started.
+ */
+export async function makeCommit(cwd: string, tree: string, parents: readonly string[], message: string, env: Record<string, string>): Promise<string> {
+  const text = commitText(tree, parents, message, env);
+  if (text !== undefined) {
+    const written = await writerFor(cwd, env).write(text).catch(() => undefined);
+    if (written !== undefined) return written;
+  }
+  const args = ["commit-tree", tree, "--no-gpg-sign", "-F", "-", ...parents.flatMap((p) => ["-p", p])];
+  return gitText(cwd, args, { input: message, env });
+}
+
+/** Characters git strips from the ends of a name or email, or refuses inside one ("crud"). */
+const CRUD = /^[\s.,:;<>"\\']|[\s.,:;<>"\\']$|[<>\n\0]/;
+
+/** The commit as commit-tree would write it now, or undefined when ws should leave it to commit-tree. */
+function commitText(tree: string, parents: readonly string[], message: string, env: Record<string, string>): string | undefined {
+  const value = (name: string) => env[name] ?? process.env[name];
+  if (value("GIT_AUTHOR_DATE") || value("GIT_COMMITTER_DATE")) return undefined;
+  const people: string[] = [];
+  for (const role of ["AUTHOR", "COMMITTER"]) {
+    const name = value(`GIT_${role}_NAME`);
+    const email = value(`GIT_${role}_EMAIL`);
+    if (!name || !email || CRUD.test(name) || CRUD.test(email)) return undefined;
+    people.push(`${name} <${email}> ${when(new Date())}`);
+  }
+  const head = [`tree ${tree}`, ...parents.map((p) => `parent ${p}`), `author ${people[0]}`, `committer ${people[1]}`];
+  return `${head.join("\n")}\n\n${message}`;
+}
+
+/** Seconds since the epoch and the local offset, as git writes a date (`1700000000 +0100`). */
+export function when(date: Date): string {
+  const offset = -date.getTimezoneOffset();
+  const abs = Math.abs(offset);
+  const zone = `${offset < 0 ? "-" : "+"}${String(Math.floor(abs / 60)).padStart(2, "0")}${String(abs % 60).padStart(2, "0")}`;
+  return `${Math.floor(date.getTime() / 1000)} ${zone}`;
+}
+
+const writers = new Map<string, ObjectWriter>();
+
+// The writers' files live in the OS temp folder: gone with ws, however it exits normally.
+process.once("exit", () => {
+  for (const writer of writers.values()) writer.removeFile();
+});
+
+function writerFor(cwd: string, env: Record<string, string>, type: "commit" | "blob" = "commit"): ObjectWriter {
+  const objects = env.GIT_OBJECT_DIRECTORY ?? "";
+  const key = `${type}\0${cwd}\0${objects}`;
+  let writer = writers.get(key);
+  if (writer === undefined || writer.dead) writers.set(key, (writer = new ObjectWriter(cwd, type, objects === "" ? {} : { GIT_OBJECT_DIRECTORY: objects })));
+  return writer;
+}
+
+/**
+ * The blobs of files in `cwd` (their exact bytes: no filters), written into its object store by
+ * one long-lived `hash-object --stdin-paths` per folder instead of a process per look at a tree
+ * (changes.ts). Undefined when a path cannot go on a line (a newline, a leading quote) or the
+ * writer failed (a file gone meanwhile ends it): the caller then hashes them the usual way.
+ */
+export async function hashBlobs(cwd: string, files: readonly string[]): Promise<string[] | undefined> {
+  if (files.some((file) => file.includes("\n") || file.startsWith('"'))) return undefined;
+  const writer = writerFor(cwd, {}, "blob");
+  try {
+    const shas: string[] = [];
+    for (const file of files) shas.push(await writer.write(file));
+    return shas;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One `hash-object --stdin-paths`, one object at a time: a commit is handed over in a file of its own. */
+class ObjectWriter {
+  dead = false;
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly file: string | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private waiting: ((line: string | undefined) => void) | undefined;
+  private buffered = "";
+
+  constructor(cwd: string, type: "commit" | "blob", env: Record<string, string>) {
+    this.file = type === "commit" ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ws-commit-")), "commit") : undefined;
+    this.child = gitServer(cwd, ["hash-object", "-w", "-t", type, "--no-filters", "--stdin-paths"], env);
+    this.child.stdout.setEncoding("utf8");
+    this.child.stdout.on("data", (chunk: string) => this.take(chunk));
+    const end = () => this.stop();
+    this.child.on("error", end);
+    this.child.on("exit", end);
+    this.child.stdin.on("error", end);
+    this.child.stderr.resume();
+    this.idle();
+  }
+
+  /** The id of the object: a commit's text (type commit), or a file's path (type blob). */
+  write(what: string): Promise<string> {
+    const next = this.queue.then(() => this.ask(what));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private ask(what: string): Promise<string> {
+    if (this.dead) return Promise.reject(new Error("the object writer has ended"));
+    if (this.file !== undefined) fs.writeFileSync(this.file, what);
+    this.busy();
+    return new Promise<string>((resolve, reject) => {
+      this.waiting = (line) => {
+        this.idle();
+        if (line !== undefined && /^[0-9a-f]{40,64}$/.test(line)) resolve(line);
+        else reject(new Error("the object writer gave no object id"));
+      };
+      this.child.stdin.write(`${this.file ?? what}\n`);
+    });
+  }
+
+  private take(chunk: string): void {
+    this.buffered += chunk;
+    for (let newline = this.buffered.indexOf("\n"); newline >= 0; newline = this.buffered.indexOf("\n")) {
+      const line = this.buffered.slice(0, newline);
+      this.buffered = this.buffered.slice(newline + 1);
+      const waiting = this.waiting;
+      this.waiting = undefined;
+      waiting?.(line);
+    }
+  }
+
+  private stop(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.waiting?.(undefined);
+    this.waiting = undefined;
+    this.removeFile();
+  }
+
+  removeFile(): void {
+    if (this.file !== undefined) fs.rmSync(path.dirname(this.file), { recursive: true, force: true });
+  }
+
+  // Between objects the writer must not keep ws alive: its stdin closes when ws exits, and it ends.
+  private idle(): void {
+    this.child.unref();
+    for (const stream of [this.child.stdout, this.child.stdin, this.child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
+  }
+
+  private busy(): void {
+    this.child.ref();
+    (this.child.stdout as unknown as { ref?: () => void }).ref?.();
+  }
+}
