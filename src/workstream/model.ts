@@ -97,6 +97,8 @@ export interface Step {
   /** False when the file had no `file_scope` (agent steps warn: conflicts can't be checked). */
   hasFileScope: boolean;
   readOnly: string[];
+  /** Globs (from the step's working directory) of files copied to .worktrees/<id>/artifacts/<step>/ once it passes. */
+  artifacts: string[];
   /** As written: step ids or step_group ids. */
   dependsOn: string[];
   /** Seconds for one attempt; 0 = none. Resolved from step.timeout ?? defaults ?? execution.timeout_per_step. */

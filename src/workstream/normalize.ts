@@ -50,6 +50,7 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
       fileScope: raw.file_scope ?? [],
       hasFileScope: raw.file_scope !== undefined,
       readOnly: raw.read_only ?? [],
+      artifacts: raw.artifacts ?? [],
       dependsOn: raw.depends_on ?? [],
       timeout: raw.timeout ?? defaultTimeout,
       retries: raw.retries ?? defaults.retries,
