@@ -38,6 +38,12 @@ describe("ws run: a step's artifacts", () => {
     const status = ws(p, ["status", "arts"]);
     expect(status.stdout).toContain(`build: ${path.join(".worktrees", "arts", "artifacts", "build")}/ (dist/pkg-1.0.tar.gz, dist/sub/pkg-1.0-py3-none-any.whl)`);
     expect(JSON.parse(ws(p, ["status", "arts", "--json"]).stdout).steps.build.artifacts).toHaveLength(2);
+    const page = path.join(p.dir, "report.html");
+    expect(ws(p, ["report", "arts", "-o", page]).code).toBe(0);
+    const html = fs.readFileSync(page, "utf8");
+    const section = html.slice(html.indexOf('id="step-build"'), html.indexOf("</section>", html.indexOf('id="step-build"')));
+    expect(section).toContain("artifacts in <code>.worktrees/arts/artifacts/build/</code>");
+    expect(section).toContain("<li><code>dist/sub/pkg-1.0-py3-none-any.whl</code></li>");
 
     // The next pass replaces them: a file the build no longer makes does not linger, though the
     // reused lane still holds it (ignored files stay in a lane).
