@@ -177,7 +177,7 @@ function headline(s) {
     case "activity":
       return `parsing ${s.worstUsPerLine.toFixed(2)} µs a line at most (in process); a chatty claude step ${s.perCallMs.toFixed(3)} ms of CPU a tool call over all processes (measured, no goal)`;
     case "python":
-      return `examples/python-ci's checks: ws ${fmtRatio(s.ratio)} make -j2 (≤ 1.1×; make ${fmtMs(s.makeMs)}), one after another ${fmtRatio(s.sequential)}`;
+      return `examples/python-ci's checks: ws ${fmtRatio(s.ratio)} make -j2 (≤ 1.1×; make ${fmtMs(s.makeMs)}; ws run-start to run-end ${fmtMs(s.spanMs)}), one after another ${fmtRatio(s.sequential)}`;
     default:
       return "";
   }
