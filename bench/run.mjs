@@ -17,9 +17,10 @@ import { isolation } from "./isolation.mjs";
 import { report as reportBench } from "./report.mjs";
 import { activity } from "./activity.mjs";
 import { deploy } from "./deploy.mjs";
+import { python } from "./python.mjs";
 
 // Quick ones first: a run cut short by the clock still holds the most goals.
-const BENCHMARKS = { startup, validation, scale, seed, overhead, memory, scheduling, isolation, deploy, activity, report: reportBench };
+const BENCHMARKS = { startup, validation, scale, seed, overhead, memory, scheduling, isolation, deploy, activity, report: reportBench, python };
 
 function parseArgs(argv) {
   const options = { only: Object.keys(BENCHMARKS), write: undefined, update: false };
@@ -178,6 +179,8 @@ function headline(s) {
       return `1000-step run's HTML report ${fmtMs(s.htmlMs)} (< 1 s), ${(s.htmlBytes / 1024).toFixed(0)} KiB (< 2 MB), ${fmtRatio(s.ratio)} ws status; trace ${(s.traceBytes / 1024).toFixed(0)} KiB`;
     case "activity":
       return `parsing ${s.worstUsPerLine.toFixed(2)} µs a line at most (in process); a chatty claude step ${s.perCallMs.toFixed(3)} ms of CPU a tool call over all processes (measured, no goal)`;
+    case "python":
+      return `examples/python-ci's checks: ws ${fmtRatio(s.ratio)} make -j2 (≤ 1.1×; make ${fmtMs(s.makeMs)}; ws run-start to run-end ${fmtMs(s.spanMs)}), one after another ${fmtRatio(s.sequential)}`;
     default:
       return "";
   }

@@ -68,24 +68,43 @@ export function starterWorkstream(id: string, schemaRef: string): object {
   };
 }
 
+/** Where `ws init` keeps its copy of the schema, inside the workstreams folder (a folder, so never listed as a workstream). */
+export const SCHEMA_COPY = path.join("schema", "workstream.schema.json");
+
 /**
- * `$schema` for a workstream in `dir`: through the package's own name in the nearest
- * node_modules, which survives reinstalls, rather than the real path Node ran ws from (pnpm's
- * store, node_modules/.pnpm/ws-orchestrator@<version>/..., gone at the next version); the
- * real path only when no node_modules above `dir` holds ws (a global install).
+ * `$schema` for a workstream in `dir`, a relative path every clone resolves offline (VS Code
+ * reads a relative `$schema` from disk; a URL it must download, and the package is not
+ * published yet). Through the package's own name in the nearest node_modules when the project
+ * depends on ws (it follows upgrades; pnpm's store path the binary runs from is gone at the next
+ * version), the shipped file when `dir` is inside ws's own package, and otherwise (a global
+ * install, npx) a copy written into `dir`, committed with the workstreams: a path into the
+ * global prefix or npx's cache breaks on every other machine.
  */
-export function schemaRef(dir: string): string {
+export function schemaRef(dir: string): { ref: string; copy?: string } {
   const packageRoot = path.dirname(path.dirname(SCHEMA_PATH));
   const name = packageName(packageRoot);
   const real = realpath(SCHEMA_PATH);
   for (let at = dir; name !== undefined; ) {
     const linked = path.join(at, "node_modules", ...name.split("/"), path.relative(packageRoot, SCHEMA_PATH));
-    if (realpath(linked) === real) return relativeRef(dir, linked);
+    if (realpath(linked) === real) return { ref: relativeRef(dir, linked) };
     const parent = path.dirname(at);
     if (parent === at) break;
     at = parent;
   }
-  return relativeRef(dir, SCHEMA_PATH);
+  const fromRoot = path.relative(packageRoot, dir);
+  if (!fromRoot.startsWith("..") && !path.isAbsolute(fromRoot) && !fromRoot.split(path.sep).includes("node_modules")) {
+    return { ref: relativeRef(dir, SCHEMA_PATH) };
+  }
+  return { ref: relativeRef(dir, path.join(dir, SCHEMA_COPY)), copy: path.join(dir, SCHEMA_COPY) };
+}
+
+/** Writes (or refreshes, after an upgrade of ws) the schema copy; whether it changed. */
+function writeSchemaCopy(file: string): boolean {
+  const shipped = fs.readFileSync(SCHEMA_PATH, "utf8");
+  if (fs.existsSync(file) && fs.readFileSync(file, "utf8") === shipped) return false;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, shipped);
+  return true;
 }
 
 function relativeRef(from: string, to: string): string {
@@ -125,8 +144,12 @@ export async function initCommand(options: InitOptions, ctx: CliContext): Promis
     throw new UserError(`${displayPath(existing, ctx.cwd)} already exists`, { fix: "pass --force to overwrite it, or choose another id: ws init <id>" });
   }
   fs.mkdirSync(ctx.dir, { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(starterWorkstream(options.id, schemaRef(ctx.dir)), null, 2) + "\n");
+  const schema = schemaRef(ctx.dir);
+  fs.writeFileSync(file, JSON.stringify(starterWorkstream(options.id, schema.ref), null, 2) + "\n");
   out(ctx, `created ${shown}`);
+  if (schema.copy !== undefined && writeSchemaCopy(schema.copy)) {
+    out(ctx, `wrote ${displayPath(schema.copy, ctx.cwd)} (the schema $schema names, for your editor: commit it with the workstream)`);
+  }
   if (!ctx.quiet) {
     const dirFlag = path.resolve(ctx.cwd, "workstreams") === ctx.dir ? "" : ` --dir ${displayPath(ctx.dir, ctx.cwd)}`;
     out(ctx, "");

@@ -130,11 +130,15 @@ export async function statusCommand(options: StatusOptions, ctx: CliContext): Pr
     // A plain loop: an array per step, for 50 000 steps of which a handful have outputs, was a
     // tenth of `ws status` (bench/scale.mjs).
     const outputs: string[] = [];
+    const artifacts: string[] = [];
     for (const id of report.state.order) {
-      const values = report.state.steps[id]?.outputs;
+      const record = report.state.steps[id];
+      const values = record?.outputs;
       if (values) for (const [k, v] of Object.entries(values)) outputs.push(`  ${id}.${k} = ${JSON.stringify(v)}`);
+      if (record?.artifacts) artifacts.push(artifactLine(id, record.artifacts, path.relative(ctx.cwd, wsPaths(ctx.cwd, wsId).artifactsDir(id))));
     }
     if (outputs.length > 0) lines.push("outputs:", ...outputs);
+    if (artifacts.length > 0) lines.push("artifacts:", ...artifacts);
     lines.push(...timingLines(report.state));
     const rollback = report.state.rollback;
     if (rollback) {
@@ -314,6 +318,12 @@ function withProgress(state: RunState): Omit<RunState, "groups" | "waves"> & { p
 }
 
 /** Each step group's and each wave's start, end and duration (waves only when one holds several steps). */
+/** One passed step's artifacts: where they are and the first few names. */
+function artifactLine(id: string, files: string[], dir: string): string {
+  const shown = files.slice(0, 4).join(", ") + (files.length > 4 ? `, +${files.length - 4} more` : "");
+  return `  ${id}: ${dir}/ (${shown})`;
+}
+
 function timingLines(state: RunState): string[] {
   const { groups, waves } = runSpans(state);
   return [...spanLines("groups", groups, formatDuration), ...spanLines("waves", listedWaves(waves), formatDuration)];

@@ -28,6 +28,7 @@ import { planRun, type Plan } from "./plan.js";
 import { schedule, type Final, type SchedulerGroup } from "./scheduler.js";
 import { selectSteps, workerCount, type Selection, type UnknownStep } from "./select.js";
 import { StepUnits } from "./step-units.js";
+import { givenNeeds, needsOf, toldNeeds, withNeeds } from "./needs.js";
 import { resolveStepOutputs, usesOutputs } from "./outputs.js";
 import { rollbackOrder, runCompensations } from "./compensation.js";
 import { ApprovalGates, type ApprovalSettings } from "./approvals.js";
@@ -173,8 +174,9 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   // Before anything is written: a malformed WS_STEP_OUTPUTS is the user's to fix (exit 2).
   // The last run's outputs stand in for steps this one leaves out, if a selected step reads any:
   // reading them is reading the last run's whole state (6 MB at 50 000 steps, bench/scale.mjs).
-  const lastOutputs = selected.size < graph.ids.length && [...selected].some((node) => usesOutputs(ws.steps[node]!));
-  const stepAt = runStepResolver(ws, graph, () => dispatcher.state, p.previous ?? (lastOutputs ? loadRunState(paths) : undefined), p.env);
+  // A run_if step told of a dependency left out (WS_NEEDS) reads it there too.
+  const lastOutputs = selected.size < graph.ids.length && [...selected].some((node) => usesOutputs(ws.steps[node]!) || (toldNeeds(ws.steps[node]!) && (graph.deps[node] ?? []).some((d) => !selected.has(d))));
+  const stepAt = runStepResolver(ws, graph, () => dispatcher.state, p.previous ?? (lastOutputs ? loadRunState(paths) : undefined), p.env, paths.stepDir);
   const place: Workplace & { sandboxAgents?: boolean } = await chooseWorkplace(ws, options.cwd, paths, { resume: Boolean(options.resume || options.rollback), previousBase: p.previous?.base, rebase: options.rebase, baseRef: options.base, env: p.env, signal: options.signal });
   if (place.git.lanes) {
     const agents = defaultAgentSandbox(ws, ws.steps.filter((_, i) => selected.has(i)), p.env);
@@ -387,7 +389,7 @@ function workerLimit(options: RunOptions, p: Prepared, plan: Plan, emit: Dispatc
  * outputs are those of its passed members. Resolved once, when the step is first asked about:
  * the scheduler asks only once its dependencies have ended.
  */
-function runStepResolver(ws: Workstream, graph: Graph, current: () => RunState | undefined, last: RunState | undefined, env: NodeJS.ProcessEnv): (node: number) => Step | undefined {
+function runStepResolver(ws: Workstream, graph: Graph, current: () => RunState | undefined, last: RunState | undefined, env: NodeJS.ProcessEnv, stepDir: (id: string) => string): (node: number) => Step | undefined {
   let external = idRecord<Record<string, string>>();
   try {
     const given = env.WS_STEP_OUTPUTS ? (JSON.parse(env.WS_STEP_OUTPUTS) as typeof external | null) : null;
@@ -402,12 +404,19 @@ function runStepResolver(ws: Workstream, graph: Graph, current: () => RunState |
     // A group's members in listed order; a later member's value for the same key wins.
     return group?.steps.map((m) => ofStep(m)?.[key]).filter((v) => v !== undefined).at(-1);
   };
+  const given = givenNeeds(env.WS_NEEDS);
+  const records = [(id: string) => current()?.steps[id], (id: string) => last?.steps[id]];
+  const told = (step: Step, node: number): Step => {
+    if (!toldNeeds(step) || (graph.deps[node] ?? []).length === 0) return step;
+    const deps = (graph.deps[node] ?? []).map((d) => graph.ids[d] ?? "");
+    return withNeeds(step, needsOf(deps, records, given), stepDir(step.id));
+  };
   const cache = new Map<number, Step>();
   return (node) => {
     const step = ws.steps[node];
     if (!step) return undefined;
     let resolved = cache.get(node);
-    if (!resolved) cache.set(node, (resolved = resolveStepOutputs(step, lookup)));
+    if (!resolved) cache.set(node, (resolved = told(resolveStepOutputs(step, lookup), node)));
     return resolved;
   };
 }

@@ -28,6 +28,7 @@ export function stepEndEvent(at: string, end: StepEnd): StepEndEvent {
     usage: end.usage,
     commit: end.commit,
     outputs,
+    artifacts: end.state === "passed" && end.artifacts !== undefined && end.artifacts.length > 0 ? end.artifacts : undefined,
     detail: end.detail,
   };
 }

@@ -3,6 +3,7 @@ import { capFeedback, FEEDBACK_LINES } from "../format/retry-feedback.js";
 import { causeLine } from "../format/cause-line.js";
 import path from "node:path";
 import { progressFileOf } from "./step-progress.js";
+import { collectArtifacts } from "./artifacts.js";
 import { capOutputs, MAX_OUTPUT_BYTES, parseOutputs, type Outputs } from "./outputs.js";
 import type { Clock } from "./clock.js";
 import type { RunEvent } from "../events/run-event.js";
@@ -158,6 +159,9 @@ export class StepRun {
   private readonly owned = new Set<string>();
   ended = false;
   private outputs: Outputs = {};
+  private artifacts: string[] | undefined;
+  /** Wall time the latest attempt started: an artifact is a file written since (the run's clock may be virtual). */
+  private attemptStartedAt = 0;
   private folderMade = false;
 
   /** Worktree runs: the step's own worktree, from its first attempt to its end. */
@@ -230,6 +234,7 @@ export class StepRun {
     const { step, deps } = this;
     const attempt = ++this.made;
     const started = deps.clock.now();
+    this.attemptStartedAt = Date.now();
     deps.emit({ type: "step-start", at: this.now(), step: step.id, attempt, tool });
 
     const git = deps.git.scopeCheck || deps.git.commit ? await import("../git/changes.js") : undefined;
@@ -334,7 +339,21 @@ export class StepRun {
       return this.end("failed", because("merge_conflict"), undefined, false, `its work conflicts with ${others} in ${files.join(", ")}; it passed its tests but cannot join the run's branch (kept as commit ${this.result?.slice(0, 12) ?? "?"})`);
     }
     this.outputs = this.readOutputs(outputFile);
+    this.artifacts = this.collectArtifacts();
     return this.end("passed", because("passed"), commit, false);
+  }
+
+  /** Copies what the step's `artifacts` match out of its worktree before the worktree is reused. */
+  private collectArtifacts(): string[] | undefined {
+    const { step, deps } = this;
+    if (step.artifacts.length === 0) return undefined;
+    const to = deps.paths.artifactsDir(step.id);
+    const { files, unmatched, stale } = collectArtifacts({ cwd: this.workdir, patterns: step.artifacts, to, since: this.attemptStartedAt });
+    if (unmatched.length > 0) {
+      const older = stale > 0 ? ` (${stale} matching file${stale === 1 ? " is" : "s are"} older than the attempt: not made by it)` : "";
+      deps.emit({ type: "warning", at: this.now(), step: step.id, message: `artifacts of ${step.id}: no file the step wrote matches ${unmatched.map((g) => JSON.stringify(g)).join(", ")} in its working directory${older}` });
+    }
+    return files;
   }
 
   /**
@@ -520,6 +539,7 @@ export class StepRun {
         usage: this.usage,
         commit,
         outputs: this.outputs,
+        artifacts: this.artifacts,
         detail,
       }),
     );

@@ -124,6 +124,8 @@ export type RunEvent =
       commit?: string | undefined;
       /** What the passed attempt wrote to $WS_OUTPUT: recorded here so --resume restores it. */
       outputs?: Record<string, string> | undefined;
+      /** A passed step's `artifacts`: the files copied to .worktrees/<id>/artifacts/<step>/, relative to it. */
+      artifacts?: string[] | undefined;
       /** One line saying why a failed step failed (the tool's message, the failing test, the fix). */
       detail?: string | undefined;
     })

@@ -8,6 +8,7 @@ import { installCommand, pnpmForLockfile, type PackageManager } from "./package-
 import { describeToolchains, toolchainSteps, type Toolchain } from "./toolchain.js";
 import { DEFAULT_TRIGGERS, onMap, triggerFlags, type Triggers } from "./triggers.js";
 import { wsCommand, wsFromFlag, type WsSource } from "./ws-source.js";
+import { artifactUpload, needsEnv } from "./artifact-upload.js";
 
 /**
  * A GitHub Actions workflow running a workstream with one job per step. Each job checks out the
@@ -324,11 +325,12 @@ function stepJob(ctx: JobContext, step: Step, node: number): Record<string, unkn
   steps.push(
     {
       name: `ws run --only ${stepId}`,
-      ...(reads.size > 0 ? { env: { WS_STEP_OUTPUTS: importedOutputs(reads, graph, ids) } } : {}),
+      ...(reads.size > 0 || step.runIf !== "success" ? { env: { ...(reads.size > 0 ? { WS_STEP_OUTPUTS: importedOutputs(reads, graph, ids) } : {}), ...needsEnv(step) } } : {}),
       // The environment's reviewers approved before the job started: ws must not wait again.
       run: `${wsCommand(source, pm)} run --ws-id ${singleQuoted(ws.id)}${dirFlag} --only ${singleQuoted(stepId)}${step.approval ? ` --approve ${singleQuoted(stepId)}` : ""} --junit "${junit}"`,
     },
     ...(published ? [publishOutputsStep(ws.id, stepId)] : []),
+    ...artifactUpload(ws.id, step, job),
     {
       name: "Record the step's changes as a patch",
       // With worktree isolation ws commits a passed step on branch ws/<id>; otherwise the

@@ -334,9 +334,16 @@ function stepSection(step: StepReport, data: ReportData): Html {
   const detail = r.carried ? step.record?.detail : r.detail !== r.attempts.at(-1)?.detail ? r.detail : undefined;
   return h`<section id="step-${r.step}" class="step st-${state}">
 <h3>${r.step} ${stateBadge(state)}${why !== undefined ? h` <span class="reason">${why}</span>` : ""}</h3>
-${facts.length > 0 ? h`<p class="facts">${facts.join(" · ")}</p>` : ""}${step.description ? h`<p class="description">${step.description}</p>` : ""}${detail ? h`<p class="detail">${detail}</p>` : ""}${activity(step, data)}${approval(step)}${step.attempts.length > 0 ? h`<ol class="attempts">${step.attempts.map((a) => attempt(a))}</ol>` : ""}${step.compensation ? compensation(step) : ""}${step.diff ? diff(step.diff, data) : ""}
+${facts.length > 0 ? h`<p class="facts">${facts.join(" · ")}</p>` : ""}${step.description ? h`<p class="description">${step.description}</p>` : ""}${detail ? h`<p class="detail">${detail}</p>` : ""}${artifacts(step, data)}${activity(step, data)}${approval(step)}${step.attempts.length > 0 ? h`<ol class="attempts">${step.attempts.map((a) => attempt(a))}</ol>` : ""}${step.compensation ? compensation(step) : ""}${step.diff ? diff(step.diff, data) : ""}
 </section>
 `;
+}
+
+/** A passed step's artifacts: where ws copied them, and their names. */
+function artifacts(step: StepReport, data: ReportData): Html | "" {
+  const files = step.record?.artifacts;
+  if (!files || files.length === 0) return "";
+  return h`<div class="artifacts">artifacts in <code>.worktrees/${data.wsId}/artifacts/${step.row.step}/</code><ul>${files.map((f) => h`<li><code>${f}</code></li>`)}</ul></div>`;
 }
 
 /** What a running agent did last (its adapter's activity events, folded into the step's record). */

@@ -17,6 +17,8 @@ export interface WsPaths {
   approvals: string;
   steps: string;
   stepDir(stepId: string): string;
+  /** `artifacts/<step>/`: the files a passed step's `artifacts` globs matched. */
+  artifactsDir(stepId: string): string;
   attemptLog(stepId: string, attempt: number): string;
   testLog(stepId: string, attempt: number, test: number): string;
 }
@@ -39,6 +41,7 @@ export function wsPaths(projectRoot: string, wsId: string): WsPaths {
     approvals: path.join(root, "approvals"),
     steps,
     stepDir,
+    artifactsDir: (stepId) => path.join(root, "artifacts", stepId),
     attemptLog: (stepId, attempt) => path.join(stepDir(stepId), `attempt-${attempt}.log`),
     testLog: (stepId, attempt, test) => path.join(stepDir(stepId), `attempt-${attempt}.test-${test}.log`),
   };

@@ -31,6 +31,8 @@ export interface StepRecord {
   compensation?: { state: "running" | "passed" | "failed"; reason?: EndReason | undefined; log?: string | undefined } | undefined;
   /** A passed step's outputs ($WS_OUTPUT). */
   outputs?: Record<string, string> | undefined;
+  /** A passed step's artifacts, relative to .worktrees/<id>/artifacts/<step>/. */
+  artifacts?: string[] | undefined;
   /** Why a failed, blocked or cancelled step ended, in one line (the tool's message, the fix). */
   detail?: string | undefined;
   /** The tool of the latest attempt (a step may fall back to another of its list). */
@@ -191,6 +193,7 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
         step.commit = event.commit;
         step.commitPending = undefined;
         step.outputs = event.outputs;
+        step.artifacts = event.artifacts;
         step.detail = event.detail ?? (event.state === "passed" ? undefined : step.detail);
         // Cancelled in its retry delay: a resume still owes the step the rest of the wait.
         if (event.state !== "cancelled" || step.waiting?.reason !== "retry") step.waiting = undefined;
@@ -361,6 +364,7 @@ const OPTIONAL = Object.keys({
   commitPending: true,
   compensation: true,
   outputs: true,
+  artifacts: true,
   detail: true,
   tool: true,
   waiting: true,

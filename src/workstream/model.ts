@@ -101,6 +101,8 @@ export interface Step {
    *  without one claims no files (design §1): a check that rewrites code fails, it is not committed. */
   mayChangeAnything: boolean;
   readOnly: string[];
+  /** Globs (from the step's working directory) of files copied to .worktrees/<id>/artifacts/<step>/ once it passes. */
+  artifacts: string[];
   /** As written: step ids or step_group ids. */
   dependsOn: string[];
   /** Seconds for one attempt; 0 = none. Resolved from step.timeout ?? defaults ?? execution.timeout_per_step. */

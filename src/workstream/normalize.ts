@@ -51,6 +51,7 @@ export function normalize(doc: RawWorkstream, opts: NormalizeOptions): { workstr
       hasFileScope: raw.file_scope !== undefined,
       mayChangeAnything: raw.file_scope === undefined && tools.some((tool) => tool !== "shell"),
       readOnly: raw.read_only ?? [],
+      artifacts: raw.artifacts ?? [],
       dependsOn: raw.depends_on ?? [],
       timeout: raw.timeout ?? defaultTimeout,
       retries: raw.retries ?? defaults.retries,

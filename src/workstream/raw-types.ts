@@ -23,6 +23,7 @@ export interface RawStep {
   run?: string;
   file_scope?: string[];
   read_only?: string[];
+  artifacts?: string[];
   depends_on?: string[];
   timeout?: number;
   retries?: number;

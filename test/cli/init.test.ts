@@ -25,7 +25,11 @@ describe("ws init (built binary)", () => {
     const file = path.join(dir, "workstreams", "ws-hello.json");
     const doc = JSON.parse(fs.readFileSync(file, "utf8")) as { $schema: string; $comment: string; id: string; steps: Array<Record<string, unknown>> };
     expect(doc.id).toBe("ws-hello");
-    expect(path.resolve(path.dirname(file), doc.$schema)).toBe(SCHEMA);
+    // Not a path into wherever this ws is installed (a global prefix, npx's cache): a copy
+    // beside the workstream, which every clone resolves offline once committed.
+    expect(doc.$schema).toBe("schema/workstream.schema.json");
+    expect(fs.readFileSync(path.resolve(path.dirname(file), doc.$schema), "utf8")).toBe(fs.readFileSync(SCHEMA, "utf8"));
+    expect(r.stdout).toContain(`wrote ${path.join("workstreams", "schema", "workstream.schema.json")}`);
     expect(doc.$comment.length).toBeGreaterThan(0);
     expect(doc.steps.some((s) => s.tool === "shell" && Array.isArray(s.acceptance_tests))).toBe(true);
     // It says what a shell step without file_scope may change: nothing (issue 33.3).
@@ -71,6 +75,25 @@ describe("ws init (built binary)", () => {
     expect(ws(["--dir", "flows", "validate", "--ws-id", "ws-a"], dir).code).toBe(0);
   });
 
+  it("refreshes a stale schema copy (ws upgraded), and a moved clone still resolves it", () => {
+    const dir = tmp();
+    expect(ws(["init", "ws-a"], dir).code).toBe(0);
+    const copy = path.join(dir, "workstreams", "schema", "workstream.schema.json");
+    fs.writeFileSync(copy, "{}");
+    const again = ws(["init", "ws-b"], dir);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("wrote ");
+    expect(fs.readFileSync(copy, "utf8")).toBe(fs.readFileSync(SCHEMA, "utf8"));
+    expect(ws(["init", "ws-c"], dir).stdout).not.toContain("wrote ");
+    const moved = tmp();
+    fs.cpSync(path.join(dir, "workstreams"), path.join(moved, "workstreams"), { recursive: true });
+    const doc = JSON.parse(fs.readFileSync(path.join(moved, "workstreams", "ws-a.json"), "utf8")) as { $schema: string };
+    expect(fs.existsSync(path.resolve(moved, "workstreams", doc.$schema))).toBe(true);
+    const check = ws(["validate"], moved);
+    expect(check.stderr).toBe("");
+    expect(check.code).toBe(0);
+  });
+
   it("names the schema through node_modules/<package>, not pnpm's store path the binary runs from", () => {
     const dir = tmp();
     // pnpm's layout: node_modules/ws-orchestrator links into node_modules/.pnpm/<name>@<version>/...
@@ -82,5 +105,6 @@ describe("ws init (built binary)", () => {
     const doc = JSON.parse(fs.readFileSync(path.join(dir, "workstreams", "ws-linked.json"), "utf8")) as { $schema: string };
     expect(doc.$schema).toBe("../node_modules/ws-orchestrator/schemas/workstream.schema.json");
     expect(fs.realpathSync(path.resolve(dir, "workstreams", doc.$schema))).toBe(fs.realpathSync(SCHEMA));
+    expect(fs.existsSync(path.join(dir, "workstreams", "schema"))).toBe(false);
   });
 });

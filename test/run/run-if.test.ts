@@ -34,6 +34,54 @@ describe("ws run: run_if", () => {
     expect(status.stdout).toMatch(/calm .*skipped.*run_if:failure/);
   });
 
+  it("an always step is told its dependencies' results, as GitHub's needs context: WS_NEEDS and WS_NEEDS_FILE", () => {
+    const p = makeProject([
+      {
+        id: "needs",
+        steps: [
+          { id: "lint", run: "exit 3" },
+          { id: "unit", run: "echo 'n=4' >> \"$WS_OUTPUT\"" },
+          { id: "build", run: "true", depends_on: ["lint"] },
+          {
+            id: "report",
+            run: "printf %s \"$WS_NEEDS\" > needs.env.json && cp \"$WS_NEEDS_FILE\" needs.file.json",
+            depends_on: ["lint", "unit", "build"],
+            run_if: "always",
+            acceptance_tests: ["test -n \"$WS_NEEDS\""],
+          },
+          { id: "plain", run: "printf %s \"${WS_NEEDS-unset}\" > plain.txt", depends_on: ["unit"] },
+        ],
+      },
+    ]);
+    const r = ws(p, ["run", "--ws-id", "needs"]);
+    expect(r.code).toBe(1);
+    expect(readState(p, "needs").steps.report).toMatchObject({ state: "passed" });
+    const told = JSON.parse(fs.readFileSync(path.join(p.dir, "needs.env.json"), "utf8")) as Record<string, Record<string, unknown>>;
+    expect(told).toEqual({
+      lint: { result: "failure", outputs: {}, state: "failed", reason: expect.stringMatching(/^exit:3/) },
+      unit: { result: "success", outputs: { n: "4" }, state: "passed" },
+      // GitHub calls a job skipped when a job it needs failed; ws's own word says why.
+      build: { result: "skipped", outputs: {}, state: "blocked", reason: "blocked_by:lint" },
+    });
+    expect(JSON.parse(fs.readFileSync(path.join(p.dir, "needs.file.json"), "utf8"))).toEqual(told);
+    // A run_if: success step's dependencies all passed: it is not told.
+    expect(fs.readFileSync(path.join(p.dir, "plain.txt"), "utf8")).toBe("unset");
+
+    // --only the report: its dependencies' results come from the last run.
+    fs.rmSync(path.join(p.dir, "needs.env.json"));
+    expect(ws(p, ["run", "--ws-id", "needs", "--only", "report"]).code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(p.dir, "needs.env.json"), "utf8"))).toEqual(told);
+  });
+
+  it("a dependency this run does not know is taken from the WS_NEEDS ws was given (an exported job's toJSON(needs))", () => {
+    const p = makeProject([
+      { id: "given", steps: [{ id: "test", run: "true" }, { id: "notify", run: "printf %s \"$WS_NEEDS\" > told.json", depends_on: ["test"], run_if: "always" }] },
+    ]);
+    const needs = JSON.stringify({ test: { result: "failure", outputs: {} } });
+    expect(ws(p, ["run", "--ws-id", "given", "--only", "notify"], { WS_NEEDS: needs }).code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(p.dir, "told.json"), "utf8"))).toEqual({ test: { result: "failure", outputs: {} } });
+  });
+
   it("Ctrl-C: running steps are cancelled, the always step still runs once before exit 130", async () => {
     const p = makeProject([
       {
