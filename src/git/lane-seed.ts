@@ -119,8 +119,7 @@ export interface SeedResult {
 /**
  * Copies `paths` (relative, from ignoredEntries) from the workdir `from` into the workdir `to`,
  * each replacing what `to` had there. With `check` (the source may be in use by a running step),
- * both sides are compared afterwards (type, size, mtime, link target) and what differs is copied
- * again, up to three times; what still differs is returned in `unequal`, for the caller to set
+ * what changed in the source since the copy began is copied again, up to three times; what still differs is returned in `unequal`, for the caller to set
  * the lane up instead. `to` gets no record here: the caller writes it last, so a copy cut short
  * (Ctrl-C, kill -9) leaves a lane that does not look set up.
  */
@@ -131,6 +130,7 @@ export async function seedLane(opts: { from: string; to: string; paths: readonly
   const skipped = opts.paths.filter((p) => tracked.has(p) || !fs.existsSync(path.dirname(path.join(to, p))));
   const copied = opts.paths.filter((p) => !skipped.includes(p));
   for (const entry of copied) await fs.promises.rm(path.join(to, entry), { recursive: true, force: true });
+  const copyStarted = Date.now() - SLACK_MS;
   let how: CloneKind = opts.clone ? "reflink" : "copy";
   if (how === "reflink" && !(await copyEntries(from, to, copied, true, opts.signal))) {
     // A clone refused for one of these folders (another file system below it): copied instead.
@@ -141,14 +141,14 @@ export async function seedLane(opts: { from: string; to: string; paths: readonly
   let files = 0;
   let unequal: string[] = [];
   if (opts.check) {
+    let since = copyStarted;
     for (let round = 0; round < 4; round++) {
-      const [was, now] = [await fingerprint(from, copied), await fingerprint(to, copied)];
-      files = was.size;
-      unequal = differing(was, now);
+      const look = await changedSince(from, to, copied, since);
+      files = look.seen;
+      unequal = look.changed;
       if (unequal.length === 0 || round === 3) break;
-      for (const file of unequal) await fs.promises.rm(path.join(to, file), { recursive: true, force: true });
-      const back = unequal.filter((file) => was.has(file) && fs.existsSync(path.dirname(path.join(to, file))));
-      await copyEntries(from, to, back, how === "reflink", opts.signal);
+      since = Date.now() - SLACK_MS;
+      await repair(from, to, unequal, how === "reflink", opts.signal);
     }
   }
   return { copied, skipped, how, unequal, files, ms: performance.now() - started };
@@ -163,7 +163,7 @@ async function trackedIn(workdir: string, paths: readonly string[]): Promise<Set
 
 /**
  * One `cp` per folder the entries sit in (`cp -R -P -p`: links kept as links, modes and times
- * kept, which build caches and the check compare), cloning with `--reflink=always` (GNU) or `-c`
+ * kept, which build caches compare), cloning with `--reflink=always` (GNU) or `-c`
  * (macOS). False when cp fails; killed with the run's signal.
  */
 async function copyEntries(from: string, to: string, entries: readonly string[], clone: boolean, signal: AbortSignal | undefined): Promise<boolean> {
@@ -179,35 +179,56 @@ async function copyEntries(from: string, to: string, entries: readonly string[],
   return true;
 }
 
-/** Every file and folder below `entries` of `root`: type, size, mtime (µs) or link target. Yields
- *  to the event loop between folders: a node_modules is ~10⁴ files, and the run goes on meanwhile. */
-async function fingerprint(root: string, entries: readonly string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+/** The kernel stamps ctime from a coarse clock (a tick, a few ms, behind Date.now()): a change
+ *  made just after a copy began may carry a ctime just before it. */
+const SLACK_MS = 50;
+
+/**
+ * What below `entries` of `from` changed since `since` and is not as in `to`. A ctime (which no
+ * tool can set back: written, replaced, renamed, chmod'ed; a folder's when an entry came or went)
+ * at or after `since` picks the candidates in one walk of the source, and each is compared with
+ * its copy (type, size, mtime kept by `cp -p`, link target, a folder's names): what changed just
+ * before the copy began was copied as it is now. Yields every 2000 entries (a node_modules is ~10⁴).
+ */
+async function changedSince(from: string, to: string, entries: readonly string[], since: number): Promise<{ changed: string[]; seen: number }> {
+  const changed: string[] = [];
   const stack = [...entries];
   let seen = 0;
   while (stack.length > 0) {
     const rel = stack.pop()!;
-    const stat = fs.lstatSync(path.join(root, rel), { bigint: true, throwIfNoEntry: false });
-    if (stat === undefined) continue;
-    if (stat.isDirectory()) {
-      out.set(rel, "d");
-      for (const name of fs.readdirSync(path.join(root, rel))) stack.push(`${rel}/${name}`);
-    } else if (stat.isSymbolicLink()) out.set(rel, `l ${fs.readlinkSync(path.join(root, rel))}`);
-    else if (stat.isFile()) out.set(rel, `f ${stat.size} ${stat.mtimeNs / 1000n}`);
+    const stat = fs.lstatSync(path.join(from, rel), { throwIfNoEntry: false, bigint: true });
+    if ((stat === undefined || Number(stat.ctimeNs / 1_000_000n) >= since) && !sameAs(from, to, rel, stat)) changed.push(rel);
+    if (stat?.isDirectory()) for (const name of fs.readdirSync(path.join(from, rel))) stack.push(`${rel}/${name}`);
     if (++seen % 2000 === 0) await yieldNow();
   }
-  return out;
+  return { changed: changed.sort(), seen };
 }
 
-/** Paths whose fingerprint differs, or that are on one side only; a path below one of them is not listed again. */
-function differing(was: Map<string, string>, now: Map<string, string>): string[] {
-  const out: string[] = [];
-  for (const file of [...new Set([...was.keys(), ...now.keys()])].sort()) {
-    if (was.get(file) === now.get(file)) continue;
-    if (out.length > 0 && file.startsWith(`${out.at(-1)}/`)) continue;
-    out.push(file);
+function sameAs(from: string, to: string, rel: string, source: fs.BigIntStats | undefined): boolean {
+  const copy = fs.lstatSync(path.join(to, rel), { throwIfNoEntry: false, bigint: true });
+  if (source === undefined || copy === undefined) return source === copy;
+  if (source.isDirectory()) return copy.isDirectory() && fs.readdirSync(path.join(from, rel)).sort().join("\0") === fs.readdirSync(path.join(to, rel)).sort().join("\0");
+  if (source.isSymbolicLink()) return copy.isSymbolicLink() && fs.readlinkSync(path.join(from, rel)) === fs.readlinkSync(path.join(to, rel));
+  return copy.isFile() && source.size === copy.size && source.mtimeNs / 1000n === copy.mtimeNs / 1000n;
+}
+
+/** Makes `to` match `from` again at the `changed` paths: a changed file copied anew, a changed
+ *  folder's entries added or removed (its unchanged entries are left as copied). */
+async function repair(from: string, to: string, changed: readonly string[], clone: boolean, signal: AbortSignal | undefined): Promise<void> {
+  for (const rel of changed) {
+    const source = fs.lstatSync(path.join(from, rel), { throwIfNoEntry: false });
+    const target = path.join(to, rel);
+    if (!fs.existsSync(path.dirname(target))) continue; // its folder is copied whole below
+    if (source?.isDirectory() && fs.lstatSync(target, { throwIfNoEntry: false })?.isDirectory()) {
+      const [was, now] = [fs.readdirSync(path.join(from, rel)), fs.readdirSync(target)];
+      for (const gone of now.filter((name) => !was.includes(name))) await fs.promises.rm(path.join(target, gone), { recursive: true, force: true });
+      const added = was.filter((name) => !now.includes(name)).map((name) => `${rel}/${name}`);
+      if (!(await copyEntries(from, to, added, clone, signal))) throw new Error(`cp could not copy ${added.join(", ")} from ${from}`);
+      continue;
+    }
+    await fs.promises.rm(target, { recursive: true, force: true });
+    if (source !== undefined && !(await copyEntries(from, to, [rel], clone, signal))) throw new Error(`cp could not copy ${rel} from ${from}`);
   }
-  return out;
 }
 
 /**

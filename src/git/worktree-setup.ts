@@ -272,6 +272,11 @@ function seedNote(how: CloneKind, mode: "auto" | "copy", home: string, paths: re
   return `worktree.setup: new lanes get a set-up lane's ignored files (${what}) ${by} instead of running "${command}" again; it runs again in a lane when a lockfile or the command changes`;
 }
 
+/** A copy measured clearly slower than the setup it stood for (not by the noise of a loaded machine). */
+function slower(copyMs: number, setupMs: number): boolean {
+  return copyMs > setupMs * 1.25 && copyMs > setupMs + 500;
+}
+
 interface Source {
   n: number;
   workdir: string;
@@ -289,7 +294,7 @@ function findSource(opts: ProvisionOptions, lane: LaneId, command: string, input
   let source: Source | undefined;
   for (const m of siblings) {
     const record = readRecord(path.join(path.dirname(opts.stateDir), `lane-${m}`, "setup.json"));
-    if (record?.how === "copy" && record.ms !== undefined && record.setupMs !== undefined && record.ms > record.setupMs) slowCopy = { copyMs: record.ms, setupMs: record.setupMs };
+    if (record?.how === "copy" && record.ms !== undefined && record.setupMs !== undefined && slower(record.ms, record.setupMs)) slowCopy = { copyMs: record.ms, setupMs: record.setupMs };
     const workdir = path.join(lane.home, `lane-${m}`, inside);
     if (source !== undefined || !isDone(record, command, workdir, inputs)) continue;
     // A step there may have changed a lockfile since (and installed what it names).

@@ -150,6 +150,25 @@ describe("where no clone can be had", () => {
     expect(said).toEqual([`worktree.setup: new lanes get a set-up lane's ignored files (build, node_modules) by a plain copy (the file system of ${home} has no copy-on-write clone, cp --reflink) instead of running "${installer(root)}" again; it runs again in a lane when a lockfile or the command changes`]);
   });
 
+  it("runs the setup in later lanes once a plain copy was measured clearly slower than the setup", async () => {
+    cloneProbe.probe = () => Promise.resolve(false);
+    const root = project();
+    const lanes = pool(root, lanesHome());
+    const base = git(root, "rev-parse", "HEAD");
+    await lanes.acquire(base);
+    const restore = fakeCp(`PATH=${process.env.PATH}; sleep 1.5; cp "$@"`);
+    try {
+      await lanes.acquire(base);
+    } finally {
+      restore();
+    }
+    expect(record(root, 2).how).toBe("copy");
+    await lanes.acquire(base);
+    expect(record(root, 3).how).toBe("setup");
+    expect(runs(root)).toBe(2);
+    expect(lanes.notes.join("\n")).toMatch(/a plain copy of a set-up lane's ignored files took 1\.\d+s, longer than .*; new lanes run the setup instead/);
+  });
+
   it("falls back to a plain copy when the clone the probe promised is refused", async () => {
     cloneProbe.probe = () => Promise.resolve(true);
     const root = project();
