@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fmtMs, median, removeDir, runTimed, table, tempDir, writeWorkstream, wsBin } from "./lib.mjs";
 
-const ROUNDS = 2;
+const ROUNDS = 3;
 // Moderate and real: a linting and typing toolchain plus a web framework, ~270 packages, ~110 MB.
 const DEPENDENCIES = { express: "^4.21.0" };
 const DEV_DEPENDENCIES = {
@@ -94,6 +94,10 @@ export async function laneSetup({ log }) {
     };
     const times = { setup: [], first: [], second: [], old: [] };
     const copies = [];
+    // Paired within a round (the load here swings between rounds): the first run against the npm ci
+    // just before it, and against lane 1's own setup inside that very run (its record's setupMs).
+    const paired = [];
+    const inRun = [];
     for (let r = 0; r < ROUNDS; r++) {
       removeDir(path.join(scratch, "node_modules"));
       times.setup.push((await runTimed("npm", SETUP.split(" ").slice(1), { cwd: scratch })).wallMs);
@@ -101,25 +105,28 @@ export async function laneSetup({ log }) {
       const first = await fourthStart(dir, env);
       times.first.push(first.ms);
       copies.push(...first.records.filter((rec) => rec.how !== "setup").map((rec) => rec.ms));
+      paired.push(first.ms / times.setup[r]);
+      const own = first.records.find((rec) => rec.how === "setup")?.setupMs;
+      if (own !== undefined) inRun.push(first.ms / own);
       times.second.push((await fourthStart(dir, env)).ms);
       fresh();
       times.old.push((await fourthStart(dir, { ...env, WS_LANE_SEED: "setup" })).ms);
       log(`  lane-setup round ${r + 1}: npm ci ${fmtMs(times.setup[r])}, first run ${fmtMs(times.first[r])}, second ${fmtMs(times.second[r])}, every lane its own npm ci ${fmtMs(times.old[r])}`);
     }
     const setupMs = median(times.setup);
-    const ratio = median(times.first) / setupMs;
+    const ratio = median(paired);
     const secondMs = median(times.second);
     const clone = cloneWorks(trees);
     const rows = [
       ["one `npm ci` alone (warm cache)", fmtMs(setupMs), "1.00×"],
-      ["first run: lane 1 sets up, lanes 2–4 get its node_modules", fmtMs(median(times.first)), `${ratio.toFixed(2)}×`],
+      ["first run: lane 1 sets up, lanes 2–4 get its node_modules", fmtMs(median(times.first)), `${ratio.toFixed(2)}× (paired; ${inRun.length > 0 ? `${median(inRun).toFixed(2)}× lane 1's own npm ci in that run` : "n/a"})`],
       ["second run (lanes set up, lockfile unchanged)", fmtMs(secondMs), `${(secondMs / setupMs).toFixed(2)}×`],
       ["first run, every lane its own npm ci (WS_LANE_SEED=setup, before issue 32)", fmtMs(median(times.old)), `${(median(times.old) / setupMs).toFixed(2)}×`],
     ];
     const md = [
       "## 11. New lanes without a second setup",
       "",
-      `A project of ${packages} real npm packages (package.json in bench/lane-setup.mjs, lockfile resolved by npm at bench time), four parallel \`sleep 0.2\` steps, \`worktree.setup: "${SETUP}"\`, the npm cache warm. Time from spawning \`ws run\` to the fourth step-start in events.jsonl; median of ${ROUNDS} interleaved rounds. The file system of the lanes ${clone ? "clones files (reflink): lanes 2–4 get copy-on-write clones" : "has no copy-on-write clone (cp --reflink fails): lanes 2–4 get a plain copy"}; each such copy took ${copies.length > 0 ? `${fmtMs(median(copies))} (median of ${copies.length}, three at once)` : "n/a"} against ${fmtMs(setupMs)} for npm ci.`,
+      `A project of ${packages} real npm packages (package.json in bench/lane-setup.mjs, lockfile resolved by npm at bench time), four parallel \`sleep 0.2\` steps, \`worktree.setup: "${SETUP}"\`, the npm cache warm. Time from spawning \`ws run\` to the fourth step-start in events.jsonl; median of ${ROUNDS} interleaved rounds (npm ci, first run, second run, the old way), the first run's ratio paired with the npm ci of its own round (per round: ${paired.map((v) => `${v.toFixed(2)}×`).join(", ")}). The file system of the lanes ${clone ? "clones files (reflink): lanes 2–4 get copy-on-write clones" : "has no copy-on-write clone (cp --reflink fails): lanes 2–4 get a plain copy"}; each such copy took ${copies.length > 0 ? `${fmtMs(median(copies))} (median of ${copies.length}, three at once)` : "n/a"} against ${fmtMs(setupMs)} for npm ci.`,
       "",
       table(["run", "ws run → 4th step starts", "vs one npm ci"], rows),
       "",
