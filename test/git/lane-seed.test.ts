@@ -113,6 +113,23 @@ describe("a new lane is seeded from a set-up lane", () => {
     expect(runs(root)).toBe(2);
   });
 
+  it("leaves out a folder under which git tracks a file in the new lane (a lane at another base)", async () => {
+    const root = project();
+    const home = lanesHome();
+    const lanes = pool(root, home);
+    const one = await lanes.acquire(git(root, "rev-parse", "HEAD"));
+    writeFiles(root, { "build/keep.txt": "tracked\n" });
+    git(root, "add", "-f", "build/keep.txt");
+    git(root, "commit", "-qm", "track a file in build/");
+    const two = await lanes.acquire(git(root, "rev-parse", "HEAD"));
+    expect(runs(root)).toBe(1);
+    expect(read(two.root, "build/keep.txt")).toBe("tracked\n");
+    expect(fs.existsSync(path.join(two.root, "build/cache.txt"))).toBe(false);
+    expect(read(two.root, "node_modules/dep/index.js")).toBe('{"v":1}\n');
+    expect(fs.existsSync(path.join(one.root, "build/keep.txt"))).toBe(false);
+    expect(read(root, ".worktrees/t/lanes/lane-2/setup.log")).toMatch(/left out \(tracked in this lane, or its folder is not here\): build/);
+  });
+
   it("sets up once when two new lanes need the same inputs at once: the other waits and copies", async () => {
     const root = project();
     const home = lanesHome();
