@@ -18,9 +18,10 @@ import { report as reportBench } from "./report.mjs";
 import { activity } from "./activity.mjs";
 import { deploy } from "./deploy.mjs";
 import { python } from "./python.mjs";
+import { laneSetup } from "./lane-setup.mjs";
 
 // Quick ones first: a run cut short by the clock still holds the most goals.
-const BENCHMARKS = { startup, validation, scale, seed, overhead, memory, scheduling, isolation, deploy, activity, report: reportBench, python };
+const BENCHMARKS = { startup, validation, scale, seed, overhead, memory, scheduling, isolation, deploy, activity, report: reportBench, python, "lane-setup": laneSetup };
 
 function parseArgs(argv) {
   const options = { only: Object.keys(BENCHMARKS), write: undefined, update: false };
@@ -181,6 +182,8 @@ function headline(s) {
       return `parsing ${s.worstUsPerLine.toFixed(2)} µs a line at most (in process); a chatty claude step ${s.perCallMs.toFixed(3)} ms of CPU a tool call over all processes (measured, no goal)`;
     case "python":
       return `examples/python-ci's checks: ws ${fmtRatio(s.ratio)} make -j2 (≤ 1.1×; make ${fmtMs(s.makeMs)}; ws run-start to run-end ${fmtMs(s.spanMs)}), one after another ${fmtRatio(s.sequential)}`;
+    case "lane-setup":
+      return s.skipped ? "skipped: the npm registry is unreachable" : `4 lanes, npm ci: 4th step starts at ${fmtRatio(s.ratio)} one npm ci on a first run (≤ 1.3×), after ${fmtMs(s.secondMs)} on the second (≤ 2 s)`;
     default:
       return "";
   }

@@ -370,6 +370,7 @@ export class Lanes {
       env: this.options.env,
       signal: this.options.signal,
       timeoutMs: this.options.setupTimeoutMs,
+      lane: { home: this.options.home, n },
     });
     // The same words for every lane: said once.
     for (const note of provisioned.notes) this.note(note);

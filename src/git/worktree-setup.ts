@@ -3,6 +3,7 @@ import path from "node:path";
 import { UserError } from "../errors.js";
 import { formatDuration } from "../format/duration.js";
 import type { WorktreeSettings } from "../workstream/model.js";
+import { cloneSupport, ignoredEntries, relocateVenvs, seedLane, setupInputs, type CloneKind } from "./lane-seed.js";
 import { git } from "./run-git.js";
 
 /** What the run's worktree was given beyond its checkout (for the run header). */
@@ -10,20 +11,39 @@ interface Provisioned {
   notes: string[];
 }
 
+/** A lane's setup record (`setup.json`), written last: present means its ignored files are whole. */
 interface SetupRecord {
   command: string;
   tree: string;
+  /** setupInputs(): the command and the lockfiles the lane was set up for. */
+  inputs?: string | undefined;
   at: string;
   exitCode: number;
+  /** Set up by the command, or given a set-up lane's files (cloned, copied); `from` that lane's workdir. */
+  how?: "setup" | CloneKind | undefined;
+  from?: string | undefined;
+  /** How long that took, and how long the setup it stands for took (to tell a slow copy). */
+  ms?: number | undefined;
+  setupMs?: number | undefined;
 }
+
+/** Which lane a worktree is: `<home>/lane-<n>`, its state folder `<states>/lane-<n>` beside its siblings'. */
+export interface LaneId {
+  home: string;
+  n: number;
+}
+
+type ProvisionOptions = Parameters<typeof provisionWorktree>[0];
 
 /**
  * Brings into the run's worktree what git ignores but the steps need: `copy` entries are copied
  * afresh each run (an edited `.env` reaches the next run), `link` entries are symlinks to the
  * project's own folder (one node_modules for both), and `setup` runs once per worktree: its success
- * is recorded in `<state>/setup.json` and it runs again only when the tree is new or the command
- * changed. Its output goes to `<state>/setup.log`. Paths are relative to the project folder and
- * were checked by the schema (relative, no `..`).
+ * is recorded in `<state>/setup.json` and it runs again only when the tree is new, the command
+ * changed or a lockfile changed. A lane (`lane`) is first given the ignored files of a sibling
+ * lane set up for the same inputs (lane-seed.ts), and the setup runs only when there is none.
+ * Its output goes to `<state>/setup.log`. Paths are relative to the project folder and were
+ * checked by the schema (relative, no `..`).
  */
 export async function provisionWorktree(opts: {
   projectDir: string;
@@ -36,6 +56,8 @@ export async function provisionWorktree(opts: {
   signal?: AbortSignal | undefined;
   /** A hung setup (a registry that never answers) must not hold the run forever; 0 = none. */
   timeoutMs?: number | undefined;
+  /** The lane this is, so that it can be seeded from its siblings; without it, setup only. */
+  lane?: LaneId | undefined;
 }): Promise<Provisioned> {
   const { projectDir, workdir, settings } = opts;
   const notes: string[] = [];
@@ -62,8 +84,7 @@ export async function provisionWorktree(opts: {
     const visible = await notIgnored(workdir, brought);
     if (visible.length > 0) notes.push(`worktree: ${visible.join(", ")} ${visible.length === 1 ? "is" : "are"} not ignored by git in the worktree (a symlink needs a pattern without a trailing "/"); steps see ${visible.length === 1 ? "it" : "them"} as untracked`);
   }
-  const setupNote = settings.setup === undefined ? undefined : await runSetup(opts, settings.setup);
-  if (setupNote !== undefined) notes.push(setupNote);
+  if (settings.setup !== undefined) await runSetup(opts, settings.setup, notes);
   return { notes };
 }
 
@@ -87,16 +108,39 @@ async function notIgnored(workdir: string, entries: string[]): Promise<string[]>
   return entries.filter((e) => !ignored.has(e));
 }
 
-/** A note when setup ran; nothing when it had already run here (said every run, for every worktree, it was noise). */
-async function runSetup(opts: Parameters<typeof provisionWorktree>[0], command: string): Promise<string | undefined> {
+/** A note when setup ran or a lane was seeded; nothing when this lane's setup was already done
+ *  for these inputs (said every run, for every worktree, it was noise). */
+async function runSetup(opts: ProvisionOptions, command: string, notes: string[]): Promise<void> {
   const recordFile = path.join(opts.stateDir, "setup.json");
   const logFile = path.join(opts.stateDir, "setup.log");
   if (opts.created) fs.rmSync(recordFile, { force: true });
+  const inputs = setupInputs(inputDirs(opts.workdir, opts.lane), command);
   const record = readRecord(recordFile);
-  if (record?.command === command && record.tree === opts.workdir && record.exitCode === 0) return undefined;
+  if (isDone(record, command, opts.workdir, inputs)) return;
+  // Gone before anything in the lane changes: a copy or setup cut short leaves no record behind.
+  fs.rmSync(recordFile, { force: true });
   fs.rmSync(logFile, { force: true });
+  const seeded = opts.lane === undefined ? undefined : await seedFromLane(opts, opts.lane, command, inputs, logFile, notes);
+  if (seeded !== undefined && "how" in seeded) {
+    writeRecord(recordFile, { command, tree: opts.workdir, inputs, at: new Date().toISOString(), exitCode: 0, ...seeded });
+    return;
+  }
+  const flight = seeded?.flight;
+  try {
+    const setupMs = await setUp(opts, command, logFile);
+    writeRecord(recordFile, { command, tree: opts.workdir, inputs, at: new Date().toISOString(), exitCode: 0, how: "setup", ms: setupMs, setupMs });
+    await flight?.land(true);
+  } finally {
+    await flight?.land(false);
+  }
+  notes.push(`worktree.setup "${command}" ran in the worktree (output: ${logFile})`);
+}
+
+/** Runs the setup command in the lane; its time in ms, or a UserError (exit 1, 130 when cancelled). */
+async function setUp(opts: ProvisionOptions, command: string, logFile: string): Promise<number> {
   const { runProcess } = await import("../proc/run-process.js");
   const env = Object.fromEntries(Object.entries(opts.env).filter((e): e is [string, string] => e[1] !== undefined));
+  const started = performance.now();
   const result = await runProcess({ command: "/bin/sh", args: ["-c", command], cwd: opts.workdir, env, logFile, signal: opts.signal, timeoutMs: opts.timeoutMs, tailLines: 20 });
   if (result.outcome !== "exited" || result.exitCode !== 0) {
     const how =
@@ -110,9 +154,23 @@ async function runSetup(opts: Parameters<typeof provisionWorktree>[0], command: 
       fix: "fix the command (it runs in the run's worktree) and run again; setup is retried until it succeeds once",
     });
   }
-  const done: SetupRecord = { command, tree: opts.workdir, at: new Date().toISOString(), exitCode: 0 };
-  fs.writeFileSync(recordFile, JSON.stringify(done) + "\n");
-  return `worktree.setup "${command}" ran in the worktree (output: ${logFile})`;
+  return Math.round(performance.now() - started);
+}
+
+function isDone(record: SetupRecord | undefined, command: string, tree: string, inputs: string): boolean {
+  return record?.command === command && record.tree === tree && record.exitCode === 0 && record.inputs === inputs;
+}
+
+/** Where the lockfiles are looked for: the project folder, and the lane's top when the project is below it. */
+function inputDirs(workdir: string, lane: LaneId | undefined): string[] {
+  return lane === undefined ? [workdir] : [workdir, path.join(lane.home, `lane-${lane.n}`)];
+}
+
+/** Written to a temporary name and renamed: a record is whole or absent, never torn. */
+function writeRecord(file: string, record: SetupRecord): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, JSON.stringify(record) + "\n");
+  fs.renameSync(temporary, file);
 }
 
 function readRecord(file: string): SetupRecord | undefined {
@@ -121,4 +179,127 @@ function readRecord(file: string): SetupRecord | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A lane's setup under way, for the lanes that need the same inputs meanwhile: they wait for it
+ *  and copy from it, and it is handed to its step only once those copies are done (a step that
+ *  writes node_modules/.cache while it is copied would make the copies differ). */
+interface Flight {
+  n: number;
+  done: Promise<boolean>;
+  holds: Promise<void>[];
+}
+
+const flights = new Map<string, Flight>();
+
+function takeOff(home: string, n: number, inputs: string): { land(ok: boolean): Promise<void> } {
+  const key = `${home}\0${inputs}`;
+  let settle: (ok: boolean) => void = () => undefined;
+  const flight: Flight = { n, done: new Promise<boolean>((resolve) => (settle = resolve)), holds: [] };
+  flights.set(key, flight);
+  let landed = false;
+  return {
+    async land(ok) {
+      if (landed) return;
+      landed = true;
+      if (flights.get(key) === flight) flights.delete(key);
+      settle(ok);
+      if (ok) await Promise.allSettled(flight.holds);
+    },
+  };
+}
+
+/** `WS_LANE_SEED`: `setup` runs the setup in every lane (no copy), `copy` copies without cloning; else both as the file system allows. */
+function seedMode(env: NodeJS.ProcessEnv): "auto" | "copy" | "setup" {
+  return env.WS_LANE_SEED === "setup" || env.WS_LANE_SEED === "copy" ? env.WS_LANE_SEED : "auto";
+}
+
+type Seeded = { how: CloneKind; from: string; ms: number; setupMs: number | undefined };
+
+/**
+ * Gives the lane the ignored files of a sibling set up for the same inputs (waiting for one being
+ * set up now), or, when there is none, the flight this lane's own setup is (so that the lanes that
+ * come meanwhile wait for it). Nothing when seeding is off (WS_LANE_SEED=setup).
+ */
+async function seedFromLane(opts: ProvisionOptions, lane: LaneId, command: string, inputs: string, logFile: string, notes: string[]): Promise<Seeded | { flight?: ReturnType<typeof takeOff> }> {
+  const mode = seedMode(opts.env);
+  if (mode === "setup") return {};
+  const flight = flights.get(`${lane.home}\0${inputs}`);
+  let release = (): void => undefined;
+  if (flight !== undefined) {
+    flight.holds.push(new Promise<void>((resolve) => (release = resolve)));
+    await flight.done;
+  }
+  try {
+    const source = findSource(opts, lane, command, inputs);
+    // Checked and taken in one go (no await between): two lanes never both set up for the same inputs.
+    if (source === undefined) return { flight: takeOff(lane.home, lane.n, inputs) };
+    const clone = mode === "auto" && (await cloneSupport(lane.home));
+    if (!clone && source.slowCopy !== undefined) {
+      notes.push(`worktree.setup: a plain copy of a set-up lane's ignored files took ${formatDuration(source.slowCopy.copyMs)}, longer than "${command}" (${formatDuration(source.slowCopy.setupMs)}); new lanes run the setup instead`);
+      return {};
+    }
+    const paths = await ignoredEntries(source.workdir, [...opts.settings.copy, ...opts.settings.link]);
+    if (paths.length === 0) return {};
+    const check = flight === undefined || flight.n !== source.n;
+    const result = await seedLane({ from: source.workdir, to: opts.workdir, paths, clone, check, signal: opts.signal }).catch((error: unknown) => {
+      if (!opts.signal?.aborted) throw error;
+      throw new UserError(`worktree.setup: copying lane-${source.n}'s ignored files into lane-${lane.n} was cancelled; no step ran`, { exitCode: 130 });
+    });
+    const copied = `${result.copied.join(", ")} from ${source.workdir} (${result.how === "reflink" ? "copy-on-write clone" : "plain copy"}, ${formatDuration(result.ms)})`;
+    if (result.unequal.length > 0) {
+      fs.appendFileSync(logFile, `ws: copied ${copied}, but ${result.unequal.length} file(s) changed there meanwhile (${result.unequal.slice(0, 3).join(", ")}); running the setup instead\n`);
+      notes.push(`worktree.setup: lane-${source.n}'s ignored files kept changing while they were copied (a step is writing there: ${result.unequal[0] ?? ""}); lane-${lane.n} ran "${command}" instead`);
+      return {};
+    }
+    const [fromRoot, toRoot] = [source.n, lane.n].map((m) => path.join(lane.home, `lane-${m}`)) as [string, string];
+    relocateVenvs(opts.workdir, result.copied, fromRoot, toRoot);
+    fs.appendFileSync(logFile, `ws: copied ${copied}; "${command}" not run${result.skipped.length > 0 ? `; left out (tracked in this lane, or its folder is not here): ${result.skipped.join(", ")}` : ""}\n`);
+    notes.push(seedNote(result.how, mode, lane.home, paths, command));
+    return { how: result.how, from: source.workdir, ms: Math.round(result.ms), setupMs: source.setupMs };
+  } finally {
+    release();
+  }
+}
+
+/** Said once a run (the same words for every lane): how new lanes got their files, and where no clone could be had, why. */
+function seedNote(how: CloneKind, mode: "auto" | "copy", home: string, paths: readonly string[], command: string): string {
+  const what = paths.length > 3 ? `${paths.slice(0, 3).join(", ")}, …` : paths.join(", ");
+  const by =
+    how === "reflink" ? "as copy-on-write clones"
+    : mode === "copy" ? "by a plain copy (WS_LANE_SEED=copy)"
+    : `by a plain copy (the file system of ${home} has no copy-on-write clone, cp --reflink)`;
+  return `worktree.setup: new lanes get a set-up lane's ignored files (${what}) ${by} instead of running "${command}" again; it runs again in a lane when a lockfile or the command changes`;
+}
+
+/** A copy measured clearly slower than the setup it stood for (not by the noise of a loaded machine). */
+function slower(copyMs: number, setupMs: number): boolean {
+  return copyMs > setupMs * 1.25 && copyMs > setupMs + 500;
+}
+
+interface Source {
+  n: number;
+  workdir: string;
+  setupMs: number | undefined;
+  /** A plain copy into a sibling that took longer than the setup it replaced. */
+  slowCopy: { copyMs: number; setupMs: number } | undefined;
+}
+
+/** The lowest sibling lane set up for these inputs whose lockfiles are still the ones it was set up for. */
+function findSource(opts: ProvisionOptions, lane: LaneId, command: string, inputs: string): Source | undefined {
+  const own = path.join(lane.home, `lane-${lane.n}`);
+  const inside = path.relative(own, opts.workdir);
+  const siblings = fs.readdirSync(lane.home).map((name) => /^lane-(\d+)$/.exec(name)?.[1]).filter((m) => m !== undefined).map(Number).filter((m) => m !== lane.n).sort((a, b) => a - b);
+  let slowCopy: Source["slowCopy"];
+  let source: Source | undefined;
+  for (const m of siblings) {
+    const record = readRecord(path.join(path.dirname(opts.stateDir), `lane-${m}`, "setup.json"));
+    if (record?.how === "copy" && record.ms !== undefined && record.setupMs !== undefined && slower(record.ms, record.setupMs)) slowCopy = { copyMs: record.ms, setupMs: record.setupMs };
+    const workdir = path.join(lane.home, `lane-${m}`, inside);
+    if (source !== undefined || !isDone(record, command, workdir, inputs)) continue;
+    // A step there may have changed a lockfile since (and installed what it names).
+    if (!fs.existsSync(workdir) || setupInputs(inputDirs(workdir, { home: lane.home, n: m }), command) !== inputs) continue;
+    source = { n: m, workdir, setupMs: record?.setupMs, slowCopy: undefined };
+  }
+  return source === undefined ? undefined : { ...source, slowCopy };
 }
