@@ -17,6 +17,7 @@
 // write-file-atomic (required at run time through createRequire) stay in node_modules.
 // test/cli/startup-imports.test.ts checks what each command loads.
 import fs from "node:fs";
+import { builtinModules } from "node:module";
 import path from "node:path";
 import * as esbuild from "esbuild";
 
@@ -69,13 +70,58 @@ const vendorExternal = {
   },
 };
 
+/**
+ * `import { spawn } from "node:child_process"` → a require() run when the importing module is
+ * first evaluated. In an ES module bundle every import of Node's own modules is hoisted to the
+ * top and loaded before anything runs, also those of the modules a command loads lazily (or never):
+ * `ws status` loaded 70 of Node's internal modules (child_process, crypto, net, readline, ...)
+ * where it needs a handful.
+ */
+const lazyBuiltins = {
+  name: "lazy-builtins",
+  setup(build) {
+    const names = new Set(builtinModules);
+    build.onResolve({ filter: /^[a-z_:/]+$/ }, (args) => {
+      const name = args.path.replace(/^node:/, "");
+      if (!names.has(name) || args.kind !== "import-statement") return undefined;
+      return { path: `node:${name}`, namespace: "lazy-builtin" };
+    });
+    // Getters, one per export the module has here, so that even the importing module's
+    // evaluation loads nothing: only a first call does (e.g. spawnSync in a lock check).
+    build.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, async (args) => {
+      const keys = Object.keys(await import(args.path)).filter((k) => k !== "default");
+      const getters = keys.map((k) => `${JSON.stringify(k)}: { get: () => load()[${JSON.stringify(k)}], enumerable: true }`);
+      const contents = `let m;\nconst load = () => (m ??= require(${JSON.stringify(args.path)}));\nmodule.exports = Object.defineProperties({}, {\n${getters.join(",\n")}\n});\n`;
+      return { contents, loader: "js" };
+    });
+  },
+};
+
+/**
+ * commander requires node:child_process (and with it net, dgram, streams) when it loads, for the
+ * executable subcommands ws does not have: every ws command paid for it, `ws --help` included.
+ * Here it is required on first use. A commander whose line differs is bundled as it is.
+ */
+const lazyCommanderSpawn = {
+  name: "lazy-commander-spawn",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const text = await fs.promises.readFile(args.path, "utf8");
+      const line = "const childProcess = require('node:child_process');";
+      const lazy = "let childProcessModule;\nconst childProcess = { spawn: (...a) => (childProcessModule ??= require('node:child_process')).spawn(...a) };";
+      if (!text.includes(line)) console.warn(`bundle: ${line} not found in ${args.path}; commander loads child_process eagerly`);
+      return { contents: text.replace(line, lazy), loader: "js" };
+    });
+  },
+};
+
 export async function bundle({ outdir = OUT_DIR } = {}) {
   fs.rmSync(outdir, { recursive: true, force: true });
   const names = commandModules();
   const builds = await Promise.all([
-    esbuild.build({ ...common, entryPoints: { main: path.join(src, "cli", "main.ts") }, outdir, plugins: [commandsExternal(names)] }),
-    esbuild.build({ ...common, entryPoints: Object.fromEntries(names.map((n) => [n, path.join(src, "cli", `${n}.ts`)])), outdir, plugins: [vendorExternal] }),
-    esbuild.build({ ...common, entryPoints: Object.fromEntries(VENDOR.map((p) => [`vendor-${p}`, p])), outdir }),
+    esbuild.build({ ...common, entryPoints: { main: path.join(src, "cli", "main.ts") }, outdir, plugins: [commandsExternal(names), lazyBuiltins, lazyCommanderSpawn] }),
+    esbuild.build({ ...common, entryPoints: Object.fromEntries(names.map((n) => [n, path.join(src, "cli", `${n}.ts`)])), outdir, plugins: [vendorExternal, lazyBuiltins] }),
+    esbuild.build({ ...common, entryPoints: Object.fromEntries(VENDOR.map((p) => [`vendor-${p}`, p])), outdir, plugins: [lazyBuiltins] }),
   ]);
   // src/workstream/schema.ts requires its prebuilt validators from beside itself (its bundle).
   fs.copyFileSync(path.join(root, "dist", "workstream", "schema-validators.cjs"), path.join(outdir, "schema-validators.cjs"));
