@@ -109,7 +109,7 @@ const lazyCommanderSpawn = {
       const text = await fs.promises.readFile(args.path, "utf8");
       const line = "const childProcess = require('node:child_process');";
       const lazy = "let childProcessModule;\nconst childProcess = { spawn: (...a) => (childProcessModule ??= require('node:child_process')).spawn(...a) };";
-      if (!text.includes(line)) console.warn(`bundle: ${line} not found in ${args.path}; commander loads child_process eagerly`);
+      if (!text.includes(line)) process.stderr.write(`bundle: ${line} not found in ${args.path}; commander loads child_process eagerly\n`);
       return { contents: text.replace(line, lazy), loader: "js" };
     });
   },
