@@ -6,7 +6,8 @@
 // The files: main.js (commander and the command table, all `ws --help` loads); one file per
 // command module that main.ts imports (status.js, run.js, ...), each holding everything that
 // command runs; and a file per package that only some runs need (vendor-execa.js: git is
-// started only in a repository; vendor-ora.js: the spinner only in a terminal). esbuild's own
+// started only in a repository; vendor-ora.js: the spinner only in a terminal; vendor-cli-table3.js:
+// tables plainTable cannot draw). esbuild's own
 // code splitting was tried first: it cut the shared code into a chunk per set of commands using
 // it, 33 files for `ws status`, which was no faster than tsc's modules.
 //
@@ -26,7 +27,7 @@ const src = path.join(root, "src");
 export const OUT_DIR = path.join(root, "dist", "bundle");
 
 /** Packages imported with import() that get a file of their own, loaded only when called for. */
-const VENDOR = ["execa", "ora"];
+const VENDOR = ["execa", "ora", "cli-table3"];
 
 const common = {
   bundle: true,
