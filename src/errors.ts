@@ -1,5 +1,9 @@
 import type { Diagnostic } from "./diagnostics.js";
 
+/** Marks a UserError for isUserError. The CLI's bundle gives each command its own copy of this
+ * module (scripts/bundle.mjs), so `instanceof` in main.ts would not see a command's errors. */
+const BRAND = Symbol.for("ws-orchestrator.UserError");
+
 /**
  * A mistake the user can fix (bad flag, unknown workstream id, invalid file). The CLI prints the
  * message (and diagnostics, if any) without a stack trace and exits with `exitCode` (2 by default).
@@ -7,6 +11,7 @@ import type { Diagnostic } from "./diagnostics.js";
  */
 export class UserError extends Error {
   override readonly name = "UserError";
+  readonly [BRAND] = true;
   constructor(
     message: string,
     readonly options: { exitCode?: number; diagnostics?: Diagnostic[]; fix?: string } = {},
@@ -19,5 +24,5 @@ export class UserError extends Error {
 }
 
 export function isUserError(error: unknown): error is UserError {
-  return error instanceof UserError;
+  return error instanceof Error && (error as Partial<Record<typeof BRAND, boolean>>)[BRAND] === true;
 }

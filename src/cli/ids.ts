@@ -2,16 +2,7 @@ import { UserError } from "../errors.js";
 import { knownIds } from "../store/query.js";
 import type { CliContext } from "./context.js";
 
-/**
- * The workstream id of a command, from its positional argument or `--ws-id` (the same thing two
- * ways: `ws run ci` and `ws run --ws-id ci`). Undefined when neither was given.
- */
-export function pickId(positional: string | undefined, flag: string | undefined, command: string): string | undefined {
-  if (positional !== undefined && flag !== undefined && positional !== flag) {
-    throw new UserError(`two workstream ids given: ${positional} and --ws-id ${flag}`, { fix: `give one: ws ${command} ${flag}` });
-  }
-  return positional ?? flag;
-}
+export { pickId } from "./pick-id.js";
 
 /** A command that needs an id got none: say so and list the ids there are. */
 export function missingIdError(ctx: CliContext, command: string): UserError {

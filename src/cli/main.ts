@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { createContext, type CliContext, type GlobalFlags } from "./context.js";
 import { isUserError } from "../errors.js";
 import { version } from "../version.js";
+import { pickId } from "./pick-id.js";
 
 /**
  * The one place that declares commands and maps outcomes to exit codes. Command modules are
@@ -24,7 +25,6 @@ function withId(cmd: Command, what: string, required: boolean, run: Run, load: (
     .argument("[id]", `${what} (same as --ws-id)`)
     .option("--ws-id <id>", what)
     .action(async (id: string | undefined, options: { wsId?: string }) => {
-      const { pickId } = await import("./ids.js");
       const wsId = pickId(id, options.wsId, name);
       await run(load)({ ...options, wsId, ...(required && wsId === undefined ? { [NEEDS_ID]: name } : {}) });
     });

@@ -1,4 +1,8 @@
+import fs from "node:fs";
+import path from "node:path";
 import type { CliContext } from "./context.js";
+import { gitDirsOf, readHead, readRef } from "../git/read-refs.js";
+import { wsPaths } from "../store/paths.js";
 import type { MergeCheck } from "../git/merge-check.js";
 import type { RunState } from "../store/run-state.js";
 
@@ -19,10 +23,59 @@ export async function mergeAdvice(ctx: CliContext, state: RunState): Promise<Mer
   if (branch === undefined || state.status === "running") return { kind: "none" };
   // A compensated step's commit was undone on the branch: there is no work of it to merge.
   if (!Object.values(state.steps).some((record) => record.commit !== undefined && record.compensation?.state !== "passed")) return { kind: "nothing", branch };
+  const cache = path.join(wsPaths(ctx.cwd, state.wsId).root, ADVICE_FILE);
+  const before = commitsNow(ctx, branch);
+  if (before !== undefined && isCachedUpToDate(cache, branch, before)) return { kind: "checked", branch, check: { kind: "up-to-date" } };
   const { gitRoot } = await import("../git/repo.js");
   const { checkMerge } = await import("../git/merge-check.js");
   const root = (await gitRoot(ctx.cwd)) ?? ctx.cwd;
-  return { kind: "checked", branch, check: await checkMerge(root, branch) };
+  const check = await checkMerge(root, branch);
+  // Kept only when HEAD and the branch did not move while git looked.
+  if (check.kind === "up-to-date" && before !== undefined && sameCommits(before, commitsNow(ctx, branch))) writeUpToDate(cache, branch, before);
+  return { kind: "checked", branch, check };
+}
+
+/**
+ * "Nothing to merge" depends on two commits alone (the branch's tip is in HEAD's history), so it
+ * is kept in the run's state folder with those commits, read from `.git` without git: the next
+ * `ws status` or `ws list` of a merged run starts no git process. The other answers depend on the
+ * checkout's uncommitted and untracked files too, so they are asked of git every time.
+ */
+const ADVICE_FILE = "merge-advice.json";
+
+interface Commits {
+  head: string;
+  tip: string;
+}
+
+function commitsNow(ctx: CliContext, branch: string): Commits | undefined {
+  const dirs = gitDirsOf(ctx.cwd, ctx.env);
+  const head = dirs && readHead(dirs);
+  const tip = dirs && readRef(dirs, `refs/heads/${branch}`);
+  return head !== undefined && tip !== undefined ? { head, tip } : undefined;
+}
+
+function sameCommits(a: Commits, b: Commits | undefined): boolean {
+  return b !== undefined && a.head === b.head && a.tip === b.tip;
+}
+
+function isCachedUpToDate(file: string, branch: string, now: Commits): boolean {
+  try {
+    const kept = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<Commits> & { branch?: string; kind?: string };
+    return kept.kind === "up-to-date" && kept.branch === branch && sameCommits(now, kept as Commits);
+  } catch {
+    return false;
+  }
+}
+
+function writeUpToDate(file: string, branch: string, commits: Commits): void {
+  try {
+    const temp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, `${JSON.stringify({ kind: "up-to-date", branch, ...commits })}\n`);
+    fs.renameSync(temp, file);
+  } catch {
+    // A state folder this user cannot write: git is asked again next time, no more.
+  }
 }
 
 /** The closing lines: `git merge <branch>` when it would work, otherwise what blocks it; none when there is nothing to merge. */

@@ -12,6 +12,7 @@ import { formatDuration } from "../format/duration.js";
 import { formatUsage } from "../format/usage.js";
 import { COMPACT, notSelected, UNSELECTED_ROWS } from "./summary-table.js";
 import { fitColumns } from "./fit-columns.js";
+import { plainTable } from "./plain-table.js";
 import type { LiveSteps } from "../report/live-steps.js";
 import type { EventTail } from "../store/event-log.js";
 import type { RunEvent } from "../events/run-event.js";
@@ -66,10 +67,17 @@ async function overview(options: StatusOptions, ctx: CliContext, chalk: ChalkIns
   // The ids stay whole: when and how long give way.
   const fit = width === undefined ? { rows: [head, ...cells] } : fitColumns([head, ...cells], width, [{ drop: 3 }, { drop: 4 }]);
   const [shownHead = [], ...shown] = fit.rows;
-  const { default: Table } = await import("cli-table3");
-  const table = new Table({ head: shownHead.map((h) => chalk.bold(h)), style: { head: [], border: [] }, chars: COMPACT });
-  table.push(...shown);
-  out(ctx, table.toString());
+  const boldHead = shownHead.map((h) => chalk.bold(h));
+  // cli-table3 only for what plainTable cannot measure (wide characters): loading and laying it
+  // out was a tenth of `ws status`.
+  let text = plainTable(boldHead, shown);
+  if (text === undefined) {
+    const { default: Table } = await import("cli-table3");
+    const table = new Table({ head: boldHead, style: { head: [], border: [] }, chars: COMPACT });
+    table.push(...shown);
+    text = table.toString();
+  }
+  out(ctx, text);
   const { mergeAdvice, pendingMerge, pendingMergeLine } = await import("./merge-hint.js");
   for (const { id, report } of rows) {
     const pending = report ? pendingMerge(await mergeAdvice(ctx, report.state)) : undefined;

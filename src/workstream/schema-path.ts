@@ -1,4 +1,5 @@
-import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { packageRoot } from "../package-root.js";
 
-/** Where the schema ships: `<package>/schemas/`, two levels above both src/workstream and dist/workstream. */
-export const SCHEMA_PATH = fileURLToPath(new URL("../../schemas/workstream.schema.json", import.meta.url));
+/** Where the schema ships: `<package>/schemas/`. */
+export const SCHEMA_PATH = path.join(packageRoot(), "schemas", "workstream.schema.json");

@@ -4,11 +4,27 @@ import module from "node:module";
 import path from "node:path";
 import { removeTempProjects, tempProjectOf, ws } from "../helpers/cli.js";
 
+/**
+ * What each command loads. The CLI runs from the bundle (scripts/bundle.mjs, dist/bundle/): a
+ * trace of what the process resolves names the bundle's files it loads, and the build's metafile
+ * (dist/bundle-meta.json) says which sources and packages each of those files holds.
+ */
 const repo = path.resolve(import.meta.dirname, "../..");
-const HEAVY = ["ajv", "yaml", "execa", "ora", "@hpcc-js/wasm-graphviz", "@resvg/resvg-js", "cli-table3", "picomatch"];
+const HEAVY = ["ajv", "yaml", "execa", "ora", "@hpcc-js/wasm-graphviz", "@resvg/resvg-js", "cli-table3", "picomatch", "write-file-atomic"];
+/** Sources a read-only command has no use for: the renderers, the report page, the engine, the spawn layer, git plumbing. */
+const NOT_FOR_STATUS = [/^src\/render\//, /^src\/report\/html-report\.ts$/, /^src\/engine\//, /^src\/proc\/(spawn-server|run-process)\.ts$/, /^node_modules\/(execa|ora|@hpcc-js|@resvg)\//];
 
-function importsOf(args: string[], files: Record<string, object> = {}): string[] {
+interface Meta {
+  outputs: Record<string, { inputs: Record<string, unknown> }>;
+}
+
+function bundleMeta(): Meta {
+  return JSON.parse(fs.readFileSync(path.join(repo, "dist", "bundle-meta.json"), "utf8")) as Meta;
+}
+
+function importsOf(args: string[], files: Record<string, object> = {}, before: string[][] = []): string[] {
   const dir = tempProjectOf("ws-imports-", files);
+  for (const call of before) expect(ws(call, { cwd: dir, env: process.env }).code).toBe(0);
   const trace = path.join(dir, "trace.txt");
   fs.writeFileSync(trace, "");
   try {
@@ -20,16 +36,49 @@ function importsOf(args: string[], files: Record<string, object> = {}): string[]
   }
 }
 
+/** The bundle's files a trace shows loaded (main.js and what it imported: ./status.js ...). */
+function bundleFiles(loaded: string[]): string[] {
+  return [...new Set(loaded.filter((s) => /^(\.\.\/dist\/bundle\/|\.\/)[\w-]+\.(js|cjs)$/.test(s)).map((s) => `dist/bundle/${path.basename(s)}`))];
+}
+
+/** Every source and package file those bundle files were made of. */
+function inputsOf(files: string[]): string[] {
+  const { outputs } = bundleMeta();
+  return files.flatMap((f) => Object.keys(outputs[f]?.inputs ?? {}));
+}
+
+const packageOf = (loaded: string[], pkg: string) => loaded.filter((s) => s === pkg || s.startsWith(pkg + "/"));
+const ONE_RUN = { "workstreams/w.json": { id: "w", steps: [{ id: "a", run: "true" }] } };
+
 describe("start-up cost", () => {
-  it("ws --help loads none of the heavy packages (they are imported inside the commands)", () => {
+  it("ws --help loads the bundle's main.js alone, and no package from node_modules", () => {
     const loaded = importsOf(["--help"]);
-    expect(loaded).toContain("commander");
-    for (const pkg of HEAVY) expect(loaded.filter((s) => s === pkg || s.startsWith(pkg + "/"))).toEqual([]);
+    expect(bundleFiles(loaded)).toEqual(["dist/bundle/main.js"]);
+    for (const pkg of HEAVY) expect(packageOf(loaded, pkg)).toEqual([]);
+    // commander is in main.js: the metafile says so (and that main.js holds no command).
+    const inputs = inputsOf(["dist/bundle/main.js"]);
+    expect(inputs.some((f) => f.startsWith("node_modules/commander/"))).toBe(true);
+    expect(inputs.filter((f) => f.startsWith("src/") && !/^src\/(cli\/(main|context|pick-id)|errors|version|package-root)\.ts$/.test(f))).toEqual([]);
   });
 
-  it("the trace does see a heavy package when a command needs it (the test can fail)", () => {
-    const loaded = importsOf(["validate", "--ws-id", "w"], { "workstreams/w.json": { id: "w", steps: [{ id: "a", run: "true" }] } });
-    expect(loaded.some((s) => s === "ajv" || s.startsWith("ajv/"))).toBe(true);
+  it("ws status, with and without an id, loads main.js and status.js: no renderer, engine, spawn server or git package", () => {
+    for (const args of [["status"], ["status", "w"]]) {
+      // After a run (outside git: no branch, so no merge advice to ask git for).
+      const loaded = importsOf(args, ONE_RUN, [["run", "w"]]);
+      expect(bundleFiles(loaded)).toEqual(["dist/bundle/main.js", "dist/bundle/status.js"]);
+      for (const pkg of HEAVY) expect(packageOf(loaded, pkg)).toEqual([]);
+      const inputs = inputsOf(bundleFiles(loaded));
+      expect(inputs).toContain("src/cli/status.ts");
+      for (const pattern of NOT_FOR_STATUS) expect(inputs.filter((f) => pattern.test(f))).toEqual([]);
+    }
+  });
+
+  it("the trace does see what a command needs from outside the bundle (the test can fail)", () => {
+    const loaded = importsOf(["validate", "--ws-id", "w"], ONE_RUN);
+    expect(packageOf(loaded, "ajv").length).toBeGreaterThan(0);
+    expect(bundleFiles(loaded)).toEqual(["dist/bundle/main.js", "dist/bundle/validate.js", "dist/bundle/schema-validators.cjs"]);
+    // And the metafile check sees a renderer where one is bundled.
+    expect(inputsOf(["dist/bundle/graph.js"]).some((f) => f.startsWith("src/render/"))).toBe(true);
   });
 
   it("ws validate of a JSON file never compiles the schema (it uses the validators the build generated) and never loads yaml", () => {
@@ -37,19 +86,13 @@ describe("start-up cost", () => {
     const invalid = { id: "w", execution: { max_workers: "many", rate_limit_delay: 1e9 }, steps: [{ id: "a", run: "true", retries: -1 }] };
     for (const doc of [valid, invalid]) {
       const loaded = importsOf(["validate", "--ws-id", "w"], { "workstreams/w.json": doc });
-      const ajv = loaded.filter((s) => s === "ajv" || s.startsWith("ajv/"));
+      const ajv = packageOf(loaded, "ajv");
       expect(ajv.length).toBeGreaterThan(0);
       expect(ajv.filter((s) => !s.startsWith("ajv/dist/runtime/"))).toEqual([]);
+      expect(loaded).toContain("./schema-validators.cjs");
       // Nor the yaml package, for a JSON file.
-      expect(loaded.filter((s) => s === "yaml" || s.startsWith("yaml/"))).toEqual([]);
+      expect(packageOf(loaded, "yaml")).toEqual([]);
     }
-  });
-
-  it("ws validate --json does not load chalk (CI reads JSON); the text report does", () => {
-    const files = { "workstreams/w.json": { id: "w", steps: [{ id: "a", run: "true" }] } };
-    const chalkOf = (args: string[]) => importsOf(args, files).filter((s) => s === "chalk" || s.startsWith("chalk/"));
-    expect(chalkOf(["validate", "--ws-id", "w", "--json"])).toEqual([]);
-    expect(chalkOf(["validate", "--ws-id", "w"]).length).toBeGreaterThan(0);
   });
 
   it("keeps compiled code for the next start where Node can (22.1+), and writes nothing where it cannot", () => {
