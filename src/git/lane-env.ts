@@ -4,6 +4,7 @@ import { UserError } from "../errors.js";
 import { infoNote } from "../events/note-level.js";
 import type { WorktreeSettings } from "../workstream/model.js";
 import type { UserInfo } from "./lane-git-dir.js";
+import { farmNodeModules, needsFarm } from "./lane-node.js";
 import { isPythonProject, pythonLaneEnv, pythonRoots, writePythonHook, type PythonLane } from "./lane-python.js";
 import { git } from "./run-git.js";
 
@@ -75,7 +76,7 @@ export async function planLaneEnv(opts: { gitRoot: string; projectDir: string; s
 }
 
 function linkedNote(entries: LaneEnvEntry[], python: PythonLane | undefined): string {
-  const what = entries.map((e) => `${e.rel} (${e.kind === "python" ? "Python venv" : "Node packages"})`).join(", ");
+  const what = entries.map((e) => `${e.rel} (${e.kind === "python" ? "Python venv" : "Node packages, the lane's own workspace packages"})`).join(", ");
   const code = python ? `; each lane imports its own code first (PYTHONPATH=${python.roots.join(path.delimiter)} of the lane, editable installs pointed at the lane)` : "";
   return `linked your checkout's ${what} into each lane${code}. A step that installs packages would change yours: give lanes their own with worktree.copy or worktree.setup`;
 }
@@ -117,7 +118,7 @@ export function withLaneExcludes(info: UserInfo, plan: LaneEnvPlan | undefined):
   return new Map([...info, ["exclude", Buffer.from(text)]]);
 }
 
-/** Links ws's own entries into a lane (a real file or folder already there is left as it is); returns what it could not link. */
+/** Links ws's own entries into a lane (node_modules as a folder of links, see lane-node.ts) (a real file or folder already there is left as it is); returns what it could not link. */
 export function provideLaneEnv(plan: LaneEnvPlan, laneRoot: string): string[] {
   const notes: string[] = [];
   for (const entry of plan.unlinked) {
@@ -126,6 +127,10 @@ export function provideLaneEnv(plan: LaneEnvPlan, laneRoot: string): string[] {
     if (fs.lstatSync(to, { throwIfNoEntry: false })?.isSymbolicLink() && fs.readlinkSync(to) === path.join(plan.gitRoot, entry.rel)) fs.rmSync(to);
   }
   for (const entry of plan.entries) {
+    if (entry.kind === "node" && needsFarm(plan.gitRoot, laneRoot, entry.rel)) {
+      farmNodeModules(plan.gitRoot, laneRoot, entry.rel);
+      continue;
+    }
     const from = path.join(plan.gitRoot, entry.rel);
     const to = path.join(laneRoot, entry.rel);
     const existing = fs.lstatSync(to, { throwIfNoEntry: false });
