@@ -246,7 +246,7 @@ export class RunReporter implements RunListener {
       case "breaker":
         return c.magenta(`  ⚡ ${formatEventLine(event) ?? ""}`);
       case "warning":
-        return c.yellow(`  ! ${formatEventLine(event) ?? ""}`);
+        return event.level === "info" ? c.dim(`  i ${formatEventLine(event) ?? ""}`) : c.yellow(`  ! ${formatEventLine(event) ?? ""}`);
       case "rollback-start":
       case "rollback-end":
         return c.magenta(`  ⟲ ${formatEventLine(event) ?? ""}`);

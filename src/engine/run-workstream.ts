@@ -15,6 +15,7 @@ import { spawnServer } from "../proc/spawn-server.js";
 import { containmentNotes, defaultAgentSandbox, sandboxUnavailable } from "../proc/run-checks.js";
 import { redactDeep, secretValues } from "../proc/secrets.js";
 import type { RunEvent } from "../events/run-event.js";
+import { noteLevel } from "../events/note-level.js";
 import { stepRecords, type RunState } from "../store/run-state.js";
 import { adapterFor, findMissingTools, preflightProblem } from "../tools/registry.js";
 import type { Budget, Step, Workstream } from "../workstream/model.js";
@@ -214,9 +215,9 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
     // Waves cost ~30 ms and a list of every step at 50 000 steps; a wave table that long helps nobody.
     waves: selected.size <= WAVE_STEPS ? plan.waves : undefined,
   });
-  for (const message of startWarnings(options, p, place)) emit({ type: "warning", at: at(), message });
+  for (const message of startWarnings(options, p, place)) emit({ type: "warning", at: at(), message, ...noteLevel(message) });
   const lanes = place.git.lanes?.pool;
-  if (lanes) lanes.onNote = (message) => emit({ type: "warning", at: at(), message });
+  if (lanes) lanes.onNote = (message) => emit({ type: "warning", at: at(), message, ...noteLevel(message) });
   if (!options.resume) {
     // A fresh run starts the numbering again: old attempt logs of the steps it runs would mix in.
     for (const node of selected) fs.rmSync(paths.stepDir(graph.ids[node] ?? ""), { recursive: true, force: true });

@@ -27,6 +27,7 @@ import { countsAgainstRetries, decideRetry, retryDelayMs } from "./retry-decisio
 import { stepEndEvent } from "./step-end.js";
 import { ActivityPace } from "./activity-pace.js";
 import { hasLimit, pastBudget, type RunSpend } from "./run-spend.js";
+import { withLaneVariables } from "../git/lane-variables.js";
 
 export interface StepRunnerDeps {
   workstream: Workstream;
@@ -271,6 +272,8 @@ export class StepRun {
       }
     }
 
+    const hint = this.lane && ((reason.kind === "exit" && reason.code === 127) || / exited 127: /.test(detail ?? "")) ? deps.git.lanes?.pool.missingPathHint(tail, this.workdir) : undefined;
+    if (hint !== undefined) detail = `${detail ?? ""}; ${hint}`;
     const durationMs = deps.clock.now() - started;
     this.durationMs += durationMs;
     if (reason.kind === "cancelled") this.interrupted += 1;
@@ -618,7 +621,8 @@ export class StepRun {
   }
 
   private spawn(attempt: number, options: InvokeOptions, secrets: Secrets): Promise<ProcessResult> {
-    return invoke({ ...this.deps, workdir: this.workdir, tree: this.lane?.root }, this.step, attempt, options, secrets);
+    const env = withLaneVariables(this.lane?.env, options.env, this.deps.inherited.PYTHONPATH);
+    return invoke({ ...this.deps, workdir: this.workdir, tree: this.lane?.root }, this.step, attempt, { ...options, env }, secrets);
   }
 
   /** A step owns what it changed inside its scope; an agent step without a scope, what no other

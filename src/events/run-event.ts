@@ -153,7 +153,8 @@ export type RunEvent =
       /** circuit_breaker.per "step": the step whose own breaker this is (absent: the tool's, shared). */
       step?: string | undefined;
     })
-  | (Base & { type: "warning"; message: string; step?: string | undefined })
+  /** level "info": something the user should know once, that needs nothing done (a linked environment). */
+  | (Base & { type: "warning"; message: string; step?: string | undefined; level?: "info" | undefined })
   /**
    * What a running agent is doing, from its CLI's own stream (its adapter parses it): a file it
    * edits or reads, a command it runs, another tool it calls, a message, or a shell step's last

@@ -14,6 +14,7 @@ export { pinsOf } from "./lane-git-dir.js";
 import { binaryDiff, git, gitText, splitNul } from "./run-git.js";
 import { copyIndex, scratchTree } from "./scratch-index.js";
 import { provisionWorktree } from "./worktree-setup.js";
+import { environmentStamp, laneVariables, missingPathHint, planLaneEnv, provideLaneEnv, refuseSetupIntoLinks, withLaneExcludes, type LaneEnvPlan } from "./lane-env.js";
 
 /**
  * One running step's own worktree: a detached checkout of the step's base (the run's base plus
@@ -38,6 +39,8 @@ export interface Lane {
   headIndex?: string | undefined;
   /** The lane's state before the step, when ws knows it without looking (a clean lane at its base). */
   before?: Snapshot | undefined;
+  /** Variables every process in the lane gets (lane-env.ts: PYTHONPATH to the lane's code). */
+  env?: Record<string, string> | undefined;
 }
 
 /**
@@ -100,6 +103,7 @@ export class Lanes {
     this.busy.add(n);
     this.seenClean.delete(n);
     try {
+      const env = await this.envPlan();
       const root = path.join(this.options.home, `lane-${n}`);
       const gitDir = laneGitDir(root);
       // The pin first: from here on the user's `git gc --prune=now` keeps the base's objects,
@@ -117,11 +121,11 @@ export class Lanes {
       const workdir = path.join(root, path.relative(this.options.gitRoot, this.options.projectDir));
       fs.mkdirSync(workdir, { recursive: true });
       const headIndex = await this.keepHeadIndex(n, gitDir);
-      // Seen clean when given back, and nothing brought in by `worktree` settings since: the
+      // Seen clean when given back, and nothing brought in by `worktree` settings or the project's environments since: the
       // step's "before" is its base, nothing to ask git. (Not a lane made now: a file committed
       // with line endings its attributes would change shows as modified right after a checkout.)
       const settings = this.options.settings;
-      const provisioning = !this.ready.has(n) && settings !== undefined && (settings.copy.length > 0 || settings.link.length > 0 || settings.setup !== undefined);
+      const provisioning = !this.ready.has(n) && (env.entries.length > 0 || (settings !== undefined && (settings.copy.length > 0 || settings.link.length > 0 || settings.setup !== undefined)));
       const before: Snapshot | undefined = clean && !provisioning ? new Map([[HEAD_KEY, base]]) : undefined;
       if (!this.ready.has(n)) {
         this.ready.add(n);
@@ -130,7 +134,7 @@ export class Lanes {
       // What the step is handed, to tell afterwards what it changed in the lane's git dir.
       const gitDirBaseline = await readGitDir(laneWatch(gitDir));
       const identity = this.identityOf(n, root);
-      return { n, root, gitDir, gitDirBaseline, workdir, head: base, created, identity, headIndex, before };
+      return { n, root, gitDir, gitDirBaseline, workdir, head: base, created, identity, headIndex, before, env: laneVariables(env, root) };
     } catch (error) {
       this.busy.delete(n);
       throw error;
@@ -242,6 +246,11 @@ export class Lanes {
     return checkLaneGitDir(lane.gitDir, lane.gitDirBaseline, keepDir, meanwhile);
   }
 
+  /** For a step that ended "not found" (exit 127): the setting that brings a path the checkout has and the lane lacks. */
+  missingPathHint(tail: readonly string[], workdir: string): string | undefined {
+    return missingPathHint(tail, workdir, this.plan);
+  }
+
   /** Gives a lane back; its uncommitted work (a failed or cut-short step's) is kept as `patchFile`. */
   async release(lane: Lane, patchFile?: string): Promise<string | undefined> {
     try {
@@ -282,7 +291,7 @@ export class Lanes {
     if (dotGit === laneDotGit(root) && fs.existsSync(path.join(gitDir, "HEAD"))) {
       const objects = await this.userObjects();
       // The user's ignores as they are now (a step of theirs may have added one since the last run).
-      const owned = ownLaneGitDir(gitDir, objects, readUserInfo(objects)).filter((what) => what !== "info");
+      const owned = ownLaneGitDir(gitDir, objects, withLaneExcludes(readUserInfo(objects), this.plan)).filter((what) => what !== "info");
       if (owned.length > 0) this.note(`put back the git dir of ${root}, which an interrupted run's step had changed (${owned.join(", ")})`);
       return false;
     }
@@ -300,7 +309,7 @@ export class Lanes {
       // objects); no template: a lane has no hooks, not even the samples.
       const format = `--object-format=${await this.objectFormat()}`;
       await git(path.dirname(root), ["init", "--quiet", "--template=", format, "--separate-git-dir", gitDir, root]);
-      ownLaneGitDir(gitDir, objects, readUserInfo(objects));
+      ownLaneGitDir(gitDir, objects, withLaneExcludes(readUserInfo(objects), this.plan));
       await git(root, ["checkout", "--quiet", "--detach", "--force", "--no-recurse-submodules", base]);
     });
     this.creating = work.catch(() => undefined);
@@ -356,9 +365,24 @@ export class Lanes {
     return (await this.userRepo()).format;
   }
 
+  private plan: LaneEnvPlan | undefined;
+  private planning: Promise<LaneEnvPlan> | undefined;
+
+  /** The project's environments every lane gets (lane-env.ts), found once per run. */
+  private async envPlan(): Promise<LaneEnvPlan> {
+    this.planning ??= planLaneEnv(this.options).then((plan) => {
+      refuseSetupIntoLinks(this.options.settings, plan);
+      for (const note of plan.notes) this.note(note);
+      return (this.plan = plan);
+    });
+    return this.planning;
+  }
+
   private async provision(n: number, workdir: string, created: boolean): Promise<void> {
     const { settings } = this.options;
+    if (this.plan) for (const note of provideLaneEnv(this.plan, path.join(this.options.home, `lane-${n}`))) this.note(note);
     if (!settings) return;
+    const stamp = environmentStamp(this.plan);
     const stateDir = path.join(this.options.stateDir, "lanes", `lane-${n}`);
     fs.mkdirSync(stateDir, { recursive: true });
     const provisioned = await provisionWorktree({
@@ -374,6 +398,7 @@ export class Lanes {
     });
     // The same words for every lane: said once.
     for (const note of provisioned.notes) this.note(note);
+    if (settings.setup !== undefined && environmentStamp(this.plan) !== stamp) this.note(`worktree.setup "${settings.setup}" changed an environment of your checkout that the lanes share (${this.plan?.envPaths.join(", ")}): it installs into yours; give the lanes their own (worktree.copy, or a setup that makes one)`);
   }
 
   /** Notes for the run header (before the first step) or, later, a warning; each said once. */

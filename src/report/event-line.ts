@@ -80,7 +80,7 @@ export function formatEventLine(event: RunEvent): string | undefined {
     case "progress":
       return `progress ${event.step}: ${Math.floor(event.fraction * 100)}%`;
     case "warning":
-      return `warning${event.step ? ` ${event.step}` : ""}: ${event.message}`;
+      return `${event.level === "info" ? "info" : "warning"}${event.step ? ` ${event.step}` : ""}: ${event.message}`;
     case "run-end":
       return `run ${event.outcome} in ${formatDuration(event.durationMs)} (step times summed: ${formatDuration(event.sequentialMs)}), exit ${event.exitCode}`;
     default:

@@ -58,7 +58,7 @@ export function githubActionsLines(event: RunEvent): string[] {
       if (event.state === "blocked") return [command("warning", `ws step ${event.step} blocked`, formatReason(event.reason))];
       return [];
     case "warning":
-      return [command("warning", event.step ? `ws step ${event.step}` : "ws", event.message)];
+      return [command(event.level === "info" ? "notice" : "warning", event.step ? `ws step ${event.step}` : "ws", event.message)];
     case "breaker":
       return event.state === "open"
         ? [command("warning", "ws circuit breaker", `${event.tool}: open after ${event.failures} consecutive failure(s)`)]
