@@ -515,6 +515,8 @@ export class StepRun {
   /** The passed attempt's $WS_OUTPUT; a malformed line or an oversized value is a warning, not a failure. */
   private readOutputs(file: string): Outputs {
     let text: string;
+    // Most steps write none: a failed read builds an exception, several times the cost of asking.
+    if (!fs.existsSync(file)) return {};
     try {
       text = fs.readFileSync(file, "utf8");
     } catch {
