@@ -16,6 +16,8 @@ interface LaunchOptions {
   stdinFile?: string | undefined;
   /** Cookie, withheld variables, sandbox: applied to argv and env before either spawn path. */
   contain?: Containment | undefined;
+  /** A file to create, with its folder, before the child starts (the attempt's log, made by the python server off ws's main thread). */
+  createFile?: string | undefined;
 }
 
 type LaunchResult = Launched | { error: string };
@@ -100,6 +102,8 @@ function resolveProgram(command: string, cwd: string, env: Record<string, string
 
 async function launchDirect(options: LaunchOptions, env: Record<string, string>): Promise<LaunchResult> {
   const { command, args, cwd } = options;
+  // The server meant to make it died under this job: the child may write beside it ($WS_OUTPUT).
+  if (options.createFile !== undefined) fs.mkdirSync(path.dirname(options.createFile), { recursive: true });
   let stdin: "ignore" | number = "ignore";
   if (options.stdinFile !== undefined) {
     try {

@@ -17,7 +17,8 @@ import { pythonServerCommand } from "./server-python.js";
  * Protocol: ws writes one record per job, a line `<id> <length>` and then that many bytes of
  * fields separated by NUL bytes (no field can hold one: launch() refuses a NUL beforehand): `R`,
  * the job's stdin, stdout and stderr paths, its cwd, the program, argc, argv (argv[0] as given)
- * and its whole environment as `NAME=value`; or `F` and the paths of FIFOs to make. The server
+ * and its whole environment as `NAME=value`; or `F` and the paths of FIFOs to make; python also
+ * takes `L`, a file to create (with its folder) before the job starts, then R's fields. The server
  * starts the job in a process group of its own, answers `S <id> <pid>` and, when it has been
  * reaped, `E <id> <status>` (128+n for signal n, as a shell reports it); python may answer
  * `X <id> <errno> <message>` instead when nothing could be started. The job's stdout and stderr
@@ -42,6 +43,8 @@ interface LaunchRequest {
   /** The child's whole environment (not a delta). */
   env: Record<string, string>;
   stdinFile?: string | undefined;
+  /** Created with its folder before the job starts: by the python server, else here. */
+  createFile?: string | undefined;
 }
 
 export interface Launched {
@@ -145,7 +148,9 @@ export class SpawnServer {
     const errFd = openFifo(errPath);
     let ended: (status: number) => void = () => {};
     const status = new Promise<number>((resolve) => (ended = resolve));
-    const record = ["R", req.stdinFile ?? "/dev/null", outPath, errPath, req.cwd, program, req.args.length + 1, req.command, ...req.args];
+    const job = [req.stdinFile ?? "/dev/null", outPath, errPath, req.cwd, program, req.args.length + 1, req.command, ...req.args];
+    if (req.createFile !== undefined && this.kind !== "python") fs.mkdirSync(path.dirname(req.createFile), { recursive: true });
+    const record = req.createFile !== undefined && this.kind === "python" ? ["L", req.createFile, ...job] : ["R", ...job];
     const pid = await this.send(record, req.env, (s) => ended(s));
     if (typeof pid !== "number" || pid < 0) {
       fs.closeSync(outFd);
@@ -320,6 +325,11 @@ export function spawnServer(): SpawnServer | undefined {
 /** A server of its own, outside the process's (tests of the protocol); undefined where it cannot run. */
 export function startSpawnServer(kind: ServerKind): SpawnServer | undefined {
   return SpawnServer.start(kind);
+}
+
+/** Whether the next job's server creates the files launch() is asked to (createFile): python's does. */
+export function serverMakesFiles(): boolean {
+  return spawnServer()?.kind === "python";
 }
 
 /** Which path the next job takes: what the tests and the benchmarks check they measured. */

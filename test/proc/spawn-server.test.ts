@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { spawnPaths, startSpawnServer, type Launched, type NotStarted, type ServerKind, type SpawnServer } from "../../src/proc/spawn-server.js";
 import { runProcess } from "../../src/proc/run-process.js";
+import { launch } from "../../src/proc/launch.js";
 import { tempDir, waitFor, waitGone } from "./helpers.js";
 
 /**
@@ -108,6 +109,26 @@ describe.each<ServerKind>(["python", "perl"])("the %s spawn server", (kind) => {
     const launched = await server().launch({ command: script, args: ["arg"], cwd: dir, env }, script);
     if (launched === undefined || "errno" in launched) throw new Error(`not started: ${JSON.stringify(launched)}`);
     expect((await collect(launched)).out).toBe("plain-arg\n");
+  });
+});
+
+describe.each(["python", "perl", "direct"])("launch() on the %s path", (mode) => {
+  it("creates the file asked for, with its folder, before the child starts (an attempt's log beside its $WS_OUTPUT)", async () => {
+    const saved = process.env.WS_SPAWN;
+    process.env.WS_SPAWN = mode;
+    try {
+      const file = path.join(dir, "steps", "s1", "attempt-1.log");
+      const launched = await launch({ command: "/bin/sh", args: ["-c", `ls "${path.dirname(file)}"; echo made >> "${path.dirname(file)}/attempt-1.outputs"`], cwd: dir, createFile: file });
+      if ("error" in launched) throw new Error(launched.error);
+      const got = await collect(launched);
+      expect(got.status).toEqual([0, null]);
+      // python's server made the log too; elsewhere runProcess opens it before launch.
+      expect(got.out).toBe(mode === "python" ? "attempt-1.log\n" : "");
+      expect(fs.readFileSync(path.join(path.dirname(file), "attempt-1.outputs"), "utf8")).toBe("made\n");
+    } finally {
+      if (saved === undefined) delete process.env.WS_SPAWN;
+      else process.env.WS_SPAWN = saved;
+    }
   });
 });
 
