@@ -45,7 +45,7 @@ const SHARED = [
 ];
 
 /**
- * Part of the fault suite (CI runs both again with WS_SPAWN=server), but timing-free: bad inputs,
+ * Part of the fault suite (CI runs both again on each spawn path, WS_SPAWN=perl and direct), but timing-free: bad inputs,
  * and disk trouble, whose runs are held at each point by the step fixture's marker files.
  */
 const INPUTS = ["test/faults/bad-inputs.test.ts", "test/faults/disk.test.ts"];

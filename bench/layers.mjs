@@ -1,7 +1,7 @@
 // The layers under `ws run`, for the overhead benchmark: ws's own modules (dist/) driving N no-op
 // processes, `concurrency` at a time, with nothing of the engine around them. The gap between two
 // layers is what the upper one adds per step.
-//   server:  the spawn server alone (not with WS_SPAWN=direct): launch, read both streams to EOF,
+//   server:  the spawn server WS_SPAWN selects, alone (not with WS_SPAWN=direct): launch, read both streams to EOF,
 //            wait for the exit.
 //   process: runProcess as the engine calls it, on the spawn path WS_SPAWN selects: the step's folder, its log, the FIFOs, the tail,
 //            the attempt's cookie and the escaped-process sweep after it ends.
@@ -20,7 +20,7 @@ const env = {};
 for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
 const program = command.includes("/") ? command : findOnPath(command, env);
 const server = layer === "server" ? spawnServer() : undefined;
-if (layer === "server" && server === undefined) throw new Error("no spawn server here (not Linux, no perl, or WS_SPAWN=direct)");
+if (layer === "server" && server === undefined) throw new Error("no spawn server here (not Linux, no python3 nor perl, or WS_SPAWN=direct)");
 
 async function viaServer() {
   const launched = await server.launch({ command, args, cwd: dir, env }, program);

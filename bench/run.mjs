@@ -159,7 +159,7 @@ function fmtRatio(v) {
 function headline(s) {
   switch (s.name) {
     case "overhead":
-      return `ws ${fmtMs(s.wsMs)} = ${fmtRatio(s.ratio)} make -j2 (≤ 2×, stretch 1.2×), ${fmtRatio(s.wireitRatio)} wireit (≤ 0.5×), ${fmtRatio(s.wsMs / s.ninjaMs)} ninja -j2; CPU over all its processes ${s.wsCpuMs === undefined ? "n/a" : `${(s.wsCpuMs / s.steps).toFixed(2)} ms`} a step, wall ${(s.wsMs / s.steps).toFixed(2)} ms; WS_SPAWN=direct ${fmtRatio(s.otherMs / s.wsMs)} the wall, ${s.otherCpuMs === undefined || s.wsCpuMs === undefined ? "n/a" : fmtRatio(s.otherCpuMs / s.wsCpuMs)} the CPU`;
+      return `ws ${fmtMs(s.wsMs)} = ${fmtRatio(s.ratio)} make -j2 (≤ 2.5×, stretch 1.5×), ${fmtRatio(s.wireitRatio)} wireit (≤ 0.5×), ${fmtRatio(s.wsMs / s.ninjaMs)} ninja -j2; CPU over all its processes ${s.wsCpuMs === undefined ? "n/a" : `${(s.wsCpuMs / s.steps).toFixed(2)} ms`} a step, wall ${(s.wsMs / s.steps).toFixed(2)} ms; WS_SPAWN=perl ${fmtRatio(s.perlMs / s.wsMs)} the wall, WS_SPAWN=direct ${fmtRatio(s.otherMs / s.wsMs)} the wall, ${s.otherCpuMs === undefined || s.wsCpuMs === undefined ? "n/a" : fmtRatio(s.otherCpuMs / s.wsCpuMs)} the CPU`;
     case "seed":
       return `speedup ${s.speedup.toFixed(2)}× (≥ 3.6×)`;
     case "scheduling":

@@ -25,6 +25,7 @@ import { adaptiveWorkers, systemLoad } from "./adaptive-workers.js";
 import { ProgressWatch } from "./step-progress.js";
 import { OutputTail } from "./output-tail.js";
 import { Dispatcher } from "./dispatch.js";
+import { trimHeap } from "./heap-trim.js";
 import { planRun, type Plan } from "./plan.js";
 import { schedule, type Final, type SchedulerGroup } from "./scheduler.js";
 import { selectSteps, workerCount, type Selection, type UnknownStep } from "./select.js";
@@ -171,6 +172,7 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
     progress.observe(event);
     tails.observe(event);
     send(event);
+    if (event.type === "step-end") trimHeap();
   };
   // Before anything is written: a malformed WS_STEP_OUTPUTS is the user's to fix (exit 2).
   // The last run's outputs stand in for steps this one leaves out, if a selected step reads any:

@@ -371,9 +371,11 @@ export class StepRun {
     const { step, deps } = this;
     // A path per attempt, so only the passed attempt's outputs count. Not created beforehand: `>>`
     // creates it, most steps never write one, and on a busy file system each new file costs more
-    // than the step (bench/NOTES.md). The step's folder is made once, for its first attempt's log.
+    // than the step (bench/NOTES.md). The step's folder is made once, for its first attempt's log:
+    // for a shell step by runProcess, before the child starts (on the python spawn path by the
+    // server, off ws's main thread: issue 32); an agent's adapter may write into it first.
     const outputFile = path.join(deps.paths.stepDir(step.id), `attempt-${attempt}.outputs`);
-    if (!this.folderMade) fs.mkdirSync(path.dirname(outputFile), { recursive: true });
+    if (!this.folderMade && tool !== "shell") fs.mkdirSync(path.dirname(outputFile), { recursive: true });
     this.folderMade = true;
     const adapter = deps.adapter(tool);
     const ctx = this.toolContext(attempt);
@@ -552,6 +554,8 @@ export class StepRun {
   /** The passed attempt's $WS_OUTPUT; a malformed line or an oversized value is a warning, not a failure. */
   private readOutputs(file: string): Outputs {
     let text: string;
+    // Most steps write none: a failed read builds an exception, several times the cost of asking.
+    if (!fs.existsSync(file)) return {};
     try {
       text = fs.readFileSync(file, "utf8");
     } catch {

@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import util from "node:util";
 import { findOnPath } from "../tools/binary.js";
 import { containLaunch, type Containment } from "./containment.js";
-import { spawnServer, type Launched } from "./spawn-server.js";
+import { spawnServer, type Launched, type NotStarted } from "./spawn-server.js";
 
 interface LaunchOptions {
   command: string;
@@ -15,13 +16,15 @@ interface LaunchOptions {
   stdinFile?: string | undefined;
   /** Cookie, withheld variables, sandbox: applied to argv and env before either spawn path. */
   contain?: Containment | undefined;
+  /** A file to create, with its folder, before the child starts (the attempt's log, made by the python server off ws's main thread). */
+  createFile?: string | undefined;
 }
 
 type LaunchResult = Launched | { error: string };
 
 /**
- * Starts a child in its own process group through the spawn server, or with Node's spawn where
- * the server cannot run or with `WS_SPAWN=direct`. Both paths get the same final argv
+ * Starts a child in its own process group through a spawn server (python's posix_spawn, else
+ * perl's fork), or with Node's spawn where none can run or with `WS_SPAWN=direct`. Both paths get the same final argv
  * and environment and report a missing or non-executable binary with the same message.
  */
 export async function launch(given: LaunchOptions): Promise<LaunchResult> {
@@ -30,14 +33,24 @@ export async function launch(given: LaunchOptions): Promise<LaunchResult> {
   if (nul !== undefined) return { error: `cannot start ${given.command}: ${nul}` };
   const { command, args, env } = containLaunch({ command: given.command, args: given.args, env: inherited }, given.contain);
   const options = { ...given, command, args };
-  const server = spawnServer();
-  if (server) {
+  // A server that died under this job gives it back (undefined): the next kind takes it, or Node.
+  for (let server = spawnServer(); server; server = spawnServer()) {
     const program = resolveProgram(options.command, options.cwd, env);
     if (typeof program !== "string") return program;
     const launched = await server.launch({ ...options, env }, program);
+    if (launched && "errno" in launched) return { error: notStartedMessage(options, launched) };
     if (launched) return launched;
   }
   return launchDirect(options, env);
+}
+
+/** Why the python server started nothing, in the words launchDirect uses for the same errors. */
+function notStartedMessage(options: LaunchOptions, failed: NotStarted): string {
+  const code = util.getSystemErrorName(-failed.errno);
+  if (code === "ENOENT" && options.stdinFile !== undefined && !fs.existsSync(options.stdinFile)) {
+    return `cannot open the input ${options.stdinFile}: ${failed.message}`;
+  }
+  return spawnErrorMessage(options.command, Object.assign(new Error(failed.message), { code }));
 }
 
 /**
@@ -89,6 +102,8 @@ function resolveProgram(command: string, cwd: string, env: Record<string, string
 
 async function launchDirect(options: LaunchOptions, env: Record<string, string>): Promise<LaunchResult> {
   const { command, args, cwd } = options;
+  // The server meant to make it died under this job: the child may write beside it ($WS_OUTPUT).
+  if (options.createFile !== undefined) fs.mkdirSync(path.dirname(options.createFile), { recursive: true });
   let stdin: "ignore" | number = "ignore";
   if (options.stdinFile !== undefined) {
     try {

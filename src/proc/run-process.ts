@@ -5,7 +5,7 @@ import type { Containment } from "./containment.js";
 import { killGroup } from "./kill-tree.js";
 import { decodeLine, LineSplitter } from "./line-splitter.js";
 import { launch } from "./launch.js";
-import type { Launched } from "./spawn-server.js";
+import { serverMakesFiles, type Launched } from "./spawn-server.js";
 import { addLiveGroup, removeLiveGroup } from "./live-groups.js";
 import { shellQuote } from "../format/shell-quote.js";
 import { StepLog, type OutputStream } from "./step-log.js";
@@ -70,16 +70,21 @@ const FULL_SCAN_AFTER_MS = 10_000;
  */
 export async function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
   const { command, args, cwd } = options;
-  const log = StepLog.open(options.logFile, `$ ${shellQuote([command, ...args])} (cwd: ${cwd})`);
+  const header = `$ ${shellQuote([command, ...args])} (cwd: ${cwd})`;
+  // The python server creates the log and its folder before the child starts (serverMakesFiles).
+  const early = serverMakesFiles();
+  let log = early ? undefined : StepLog.open(options.logFile, header);
+  const theLog = (): StepLog => (log ??= StepLog.open(options.logFile, header));
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const tailLines = options.tailLines ?? 50;
   const tail = new Tail(tailLines);
 
   const finish = (result: ProcessResult, footer: string): ProcessResult => {
-    log.note(footer);
-    log.close();
-    if (log.error) throw log.error;
+    const written = theLog();
+    written.note(footer);
+    written.close();
+    if (written.error) throw written.error;
     return result;
   };
   const notStarted = (outcome: "cancelled" | "spawn_error", error?: string): ProcessResult =>
@@ -92,8 +97,9 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
   // Spawning in a missing folder fails with ENOENT too, which would read as "command not found".
   if (!isDirectory(cwd)) return notStarted("spawn_error", `working directory not found: ${cwd}`);
 
-  const launched = await launch(options);
+  const launched = await launch({ ...options, createFile: early ? options.logFile : undefined });
   if ("error" in launched) return notStarted("spawn_error", launched.error);
+  log ??= openStarted(options.logFile, header, launched);
   const { pid } = launched;
   addLiveGroup(pid);
   options.onSpawn?.(pid);
@@ -114,7 +120,7 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
       // A read error ends the stream like EOF does; what was read is in the log.
     });
     stream.on("data", (chunk: Buffer) => {
-      log.write(chunk, name);
+      log!.write(chunk, name);
       splitter.push(chunk);
     });
     return once(stream, "close").then(() => splitter.end());
@@ -163,6 +169,23 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
   const done = finish(result, footerOf(result, timeoutMs, forced));
   if (callbackError) throw callbackError.error;
   return done;
+}
+
+/**
+ * The log of a child that already runs (its file made by the python server, so this open is of an
+ * existing file: no new inode on ws's main thread). If even that fails, the child must not
+ * outlive the error.
+ */
+function openStarted(file: string, header: string, launched: Launched): StepLog {
+  try {
+    return StepLog.open(file, header);
+  } catch (error) {
+    killGroup(launched.pid, "SIGKILL");
+    launched.stdout.destroy();
+    launched.stderr.destroy();
+    launched.release(false);
+    throw error;
+  }
 }
 
 /**

@@ -3,98 +3,38 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { findOnPath } from "../tools/binary.js";
+import { perlServerCommand } from "./server-perl.js";
+import { pythonServerCommand } from "./server-python.js";
 
 /**
- * The spawn server: one long-lived perl that forks each attempt for ws, once, and execs it with no
- * shell in between. Node forks itself for every spawn (libuv copies ws's page tables, on the main
- * thread, and blocks there until the child has exec'd); with the server ws's main thread only
- * writes a record. Measured in bench/ (issue 24): ~10 % less wall than Node's spawn for 1000
- * no-op steps, but 12–26 % more CPU (forking is the kernel's work wherever it happens), one read
- * buffer per stream instead of one per read, and a kill -9 of ws ends the jobs at once. The
- * default where it can run; `WS_SPAWN=direct` spawns from Node instead. (It replaced a bash
- * server that forked twice per job and parsed each job's code: 1.45× the wall of Node's spawn.)
+ * The spawn server: one long-lived helper process that starts each attempt for ws, with no shell
+ * in between. Node forks itself for every spawn (libuv copies ws's page tables, on the main
+ * thread, and blocks there until the child has exec'd); with a server ws's main thread only writes
+ * a record. Two helpers speak the same protocol: python3 starting each job with posix_spawn
+ * (vfork: nothing copied; server-python.ts), and perl forking it (server-perl.ts). `WS_SPAWN`
+ * picks the path (spawnServer below); the default was chosen by measurement (bench/NOTES.md).
  *
  * Protocol: ws writes one record per job, a line `<id> <length>` and then that many bytes of
  * fields separated by NUL bytes (no field can hold one: launch() refuses a NUL beforehand): `R`,
  * the job's stdin, stdout and stderr paths, its cwd, the program, argc, argv (argv[0] as given)
- * and its whole environment as `NAME=value`; or `F` and the paths of FIFOs to make. perl forks
- * the job into a process group of its own, answers `S <id> <pid>` and, when it has been reaped,
- * `E <id> <status>` (128+n for signal n, as a shell reports it). The job's stdout and stderr are
- * FIFOs ws opened for reading beforehand, so ws still reads both streams apart (timestamped log,
- * tail, the agents' parsers) exactly as with a direct spawn. Timeouts and group kills stay in ws (`process.kill(-pid)`): perl only forks and reaps.
- * perl reads its stdin from ws: when ws dies, even by kill -9, the read ends and perl SIGKILLs the
- * group of every job still out.
+ * and its whole environment as `NAME=value`; or `F` and the paths of FIFOs to make; python also
+ * takes `L`, a file to create (with its folder) before the job starts, then R's fields. The server
+ * starts the job in a process group of its own, answers `S <id> <pid>` and, when it has been
+ * reaped, `E <id> <status>` (128+n for signal n, as a shell reports it); python may answer
+ * `X <id> <errno> <message>` instead when nothing could be started. The job's stdout and stderr
+ * are FIFOs ws opened for reading beforehand, so ws still reads both streams apart (timestamped
+ * log, tail, the agents' parsers) exactly as with a direct spawn. Timeouts and group kills stay in
+ * ws (`process.kill(-pid)`): the server only starts and reaps. It reads its stdin from ws: when ws
+ * dies, even by kill -9, the read ends and it SIGKILLs the group of every job still out.
  *
- * perl is started with an empty environment (PERL5OPT and friends in the user's environment must
- * not change it). SIGCHLD wakes its select(); a signal that lands between perl's check for pending
- * signals and the select() itself would be seen only at the next record, so while jobs are out it
- * also looks every 100 ms.
- *
- * Linux only: it relies on a FIFO opened with O_NONBLOCK reporting no hang-up until a writer has
- * come and gone (Linux's pipe_poll); elsewhere, or without perl, ws spawns directly.
+ * The server is started with an empty environment. Linux only: it relies on a FIFO opened with
+ * O_NONBLOCK reporting no hang-up until a writer has come and gone (Linux's pipe_poll); elsewhere,
+ * or without python3 and perl, ws spawns directly.
  */
-const SERVER_SCRIPT = `use strict;
-use POSIX ();
-$| = 1;
-my (%jobs, %early);
-my $buf = '';
-sub status_of { my $w = shift; return ($w & 127) ? 128 + ($w & 127) : $w >> 8 }
-sub reap {
-  while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
-    my $w = $?;
-    my $id = delete $jobs{$pid};
-    if (defined $id) { print "E $id ", status_of($w), "\\n" } else { $early{$pid} = $w }
-  }
-}
-# A CHLD handler can run in the middle of the main loop's reap(): it must leave that reap's $? alone.
-$SIG{CHLD} = sub { local ($?, $!); reap() };
-$SIG{PIPE} = 'IGNORE';
-sub start {
-  my ($id, $record) = @_;
-  my ($kind, @fields) = split /\\0/, $record, -1;
-  if ($kind eq 'F') {
-    my $made = grep { POSIX::mkfifo($_, 0600) } @fields;
-    print "S $id 0\\nE $id ", ($made == @fields ? 0 : 1), "\\n";
-    return;
-  }
-  my ($in, $out, $err, $cwd, $program, $argc, @rest) = @fields;
-  my @argv = splice @rest, 0, $argc;
-  my $pid = fork;
-  if (!defined $pid) { print "S $id -1\\nE $id 126\\n"; return }
-  if ($pid == 0) {
-    $SIG{CHLD} = 'DEFAULT'; $SIG{PIPE} = 'DEFAULT';
-    POSIX::setpgid(0, 0);
-    open(STDIN, '<', $in) && open(STDOUT, '>', $out) && open(STDERR, '>', $err) or POSIX::_exit(126);
-    chdir($cwd) or POSIX::_exit(127);
-    %ENV = map { split /=/, $_, 2 } @rest;
-    exec { $program } @argv;
-    POSIX::_exit(127);
-  }
-  POSIX::setpgid($pid, $pid);
-  print "S $id $pid\\n";
-  $jobs{$pid} = $id;
-  if (exists $early{$pid}) { delete $jobs{$pid}; print "E $id ", status_of(delete $early{$pid}), "\\n" }
-}
-my $rin = ''; vec($rin, 0, 1) = 1;
-for (;;) {
-  my $ready = select(my $rout = $rin, undef, undef, %jobs ? 0.1 : undef);
-  reap();
-  next if $ready <= 0;
-  my $got = sysread(STDIN, $buf, 65536, length $buf);
-  if (!defined $got) { next if $!{EINTR}; last }
-  last if $got == 0;
-  while ($buf =~ /\\A(\\d+) (\\d+)\\n/ && length($buf) >= $+[0] + $2) {
-    my ($id, $head, $len) = ($1, $+[0], $2);
-    my $record = substr($buf, $head, $len);
-    substr($buf, 0, $head + $len) = '';
-    start($id, $record);
-  }
-}
-kill 'KILL', map { -$_ } keys %jobs;
-`;
-
 const FIFO_BATCH = 32;
+const READ_BUFFER = 64 * 1024;
+/** Spare read buffers kept: two per job of a busy run's worker count is plenty. */
+const MAX_SPARE_BUFFERS = 32;
 
 interface LaunchRequest {
   command: string;
@@ -103,6 +43,8 @@ interface LaunchRequest {
   /** The child's whole environment (not a delta). */
   env: Record<string, string>;
   stdinFile?: string | undefined;
+  /** Created with its folder before the job starts: by the python server, else here. */
+  createFile?: string | undefined;
 }
 
 export interface Launched {
@@ -114,21 +56,37 @@ export interface Launched {
   release(clean: boolean): void;
 }
 
+/** A spawn path: a server by name, or Node's own spawn. */
+export type SpawnPath = "python" | "perl" | "direct";
+export type ServerKind = Exclude<SpawnPath, "direct">;
+
+/** Nothing was started: the program or a file of the job could not be had (python's `X`). */
+export interface NotStarted {
+  errno: number;
+  message: string;
+}
+
 interface Job {
-  started: (pid: number) => void;
+  /** The pid; -1 when the server died or could not fork; a NotStarted when python said why. */
+  started: (pid: number | NotStarted) => void;
   ended: (status: number) => void;
 }
 
-class SpawnServer {
+export class SpawnServer {
   private readonly jobs = new Map<number, Job>();
   private nextId = 1;
   private buffered = "";
   private dead = false;
   private free: string[] = [];
+  /** Read buffers of jobs that ended, for the next ones: a 64 KiB malloc per stream per job piled up as garbage outside V8's heap until a major GC (bench/: memory). */
+  private buffers: Buffer[] = [];
   private fifoCount = 0;
   private refilling: Promise<boolean> | undefined;
+  /** Whether it ever answered: one that died before that (python without posix_spawn) gives way to the next kind. */
+  private answered = false;
 
   private constructor(
+    readonly kind: ServerKind,
     private readonly child: ChildProcess,
     private readonly fifoDir: string,
   ) {
@@ -142,16 +100,16 @@ class SpawnServer {
     (child.stdin as net.Socket & { unref(): void }).unref();
   }
 
-  /** Starts a server, or undefined where it cannot run (not Linux, no perl). */
-  static start(): SpawnServer | undefined {
+  /** Starts a server of that kind, or undefined where it cannot run (not Linux, no interpreter). */
+  static start(kind: ServerKind): SpawnServer | undefined {
     if (process.platform !== "linux") return undefined;
-    const perl = findOnPath("perl", process.env);
-    if (perl === undefined) return undefined;
+    const how = kind === "python" ? pythonServerCommand(process.env) : perlServerCommand(process.env);
+    if (how === undefined) return undefined;
     const fifoDir = fs.mkdtempSync(path.join(os.tmpdir(), "ws-spawn-"));
-    process.once("exit", () => fs.rmSync(fifoDir, { recursive: true, force: true }));
+    removeAtExit(fifoDir);
     // detached: the terminal's Ctrl-C must not kill the server before ws has killed the jobs.
-    const child = spawn(perl, ["-e", SERVER_SCRIPT], { env: {}, detached: true, stdio: ["pipe", "pipe", "ignore"] });
-    const server = new SpawnServer(child, fifoDir);
+    const child = spawn(how.command, how.args, { env: {}, detached: true, stdio: ["pipe", "pipe", "ignore"] });
+    const server = new SpawnServer(kind, child, fifoDir);
     // The first FIFOs are asked for at once, so the first job does not wait for them.
     void server.refillOnce();
     return server;
@@ -161,11 +119,24 @@ class SpawnServer {
     return !this.dead;
   }
 
+  /** Closes its input, as ws's death does: the server kills every job still out and exits. */
+  stop(): void {
+    this.child.stdin!.end();
+    fifoDirs.delete(this.fifoDir);
+    fs.rmSync(this.fifoDir, { recursive: true, force: true });
+  }
+
+  /** Dead without ever answering: it could not run here (e.g. a python3 without posix_spawn). */
+  get stillborn(): boolean {
+    return this.dead && !this.answered;
+  }
+
   /**
    * Forks one job. `command` must already be resolved to a file (the caller reports a missing
-   * binary as a spawn error before asking). Undefined: not possible through the server.
+   * binary as a spawn error before asking). Undefined: not possible through the server (it died);
+   * a NotStarted: the server says why nothing started (python only).
    */
-  async launch(req: LaunchRequest, program: string): Promise<Launched | undefined> {
+  async launch(req: LaunchRequest, program: string): Promise<Launched | NotStarted | undefined> {
     if (this.dead) return undefined;
     const pair = await this.takeFifos();
     if (pair === undefined) return undefined;
@@ -177,31 +148,43 @@ class SpawnServer {
     const errFd = openFifo(errPath);
     let ended: (status: number) => void = () => {};
     const status = new Promise<number>((resolve) => (ended = resolve));
-    const record = ["R", req.stdinFile ?? "/dev/null", outPath, errPath, req.cwd, program, req.args.length + 1, req.command, ...req.args];
+    const job = [req.stdinFile ?? "/dev/null", outPath, errPath, req.cwd, program, req.args.length + 1, req.command, ...req.args];
+    if (req.createFile !== undefined && this.kind !== "python") fs.mkdirSync(path.dirname(req.createFile), { recursive: true });
+    const record = req.createFile !== undefined && this.kind === "python" ? ["L", req.createFile, ...job] : ["R", ...job];
     const pid = await this.send(record, req.env, (s) => ended(s));
-    if (pid < 0) {
+    if (typeof pid !== "number" || pid < 0) {
       fs.closeSync(outFd);
       fs.closeSync(errFd);
-      return undefined;
+      // Never written to: the FIFOs can serve the next job.
+      if (typeof pid !== "number" && !this.dead) this.free.push(outPath, errPath);
+      return typeof pid === "number" ? undefined : pid;
     }
-    const stdout = readerOf(outFd);
-    const stderr = readerOf(errFd);
+    const outBuffer = this.buffers.pop() ?? Buffer.allocUnsafe(READ_BUFFER);
+    const errBuffer = this.buffers.pop() ?? Buffer.allocUnsafe(READ_BUFFER);
+    const stdout = readerOf(outFd, outBuffer);
+    const stderr = readerOf(errFd, errBuffer);
     const exit = status.then(decodeStatus);
     const release = (clean: boolean) => {
       if (clean && !this.dead) this.free.push(outPath, errPath);
       else for (const file of [outPath, errPath]) fs.rmSync(file, { force: true });
+      // Both sockets are closed (or destroyed): no read lands in these buffers any more.
+      if (this.buffers.length < MAX_SPARE_BUFFERS) this.buffers.push(outBuffer, errBuffer);
     };
     return { pid, stdout, stderr, exit, release };
   }
 
   /** The job's pid once forked; -1 when the server died first. */
-  private send(fields: Array<string | number>, env: Record<string, string>, ended: (status: number) => void): Promise<number> {
+  private send(fields: Array<string | number>, env: Record<string, string>, ended: (status: number) => void): Promise<number | NotStarted> {
     const id = this.nextId++;
     // Replies keep ws alive only while a job is out.
     if (this.jobs.size === 0) (this.child.stdout as net.Socket).ref();
     return new Promise((resolve) => {
       this.jobs.set(id, {
-        started: resolve,
+        started: (pid) => {
+          // An X ends the job: no E follows.
+          if (typeof pid !== "number") this.jobs.get(id)?.ended(-1);
+          resolve(pid);
+        },
         ended: (status) => {
           this.jobs.delete(id);
           if (this.jobs.size === 0) (this.child.stdout as net.Socket).unref();
@@ -217,16 +200,21 @@ class SpawnServer {
   private onReply(text: string): void {
     this.buffered += text;
     let nl: number;
-    while ((nl = this.buffered.indexOf("\n")) !== -1) {
-      const [kind, id, value] = this.buffered.slice(0, nl).split(" ");
-      this.buffered = this.buffered.slice(nl + 1);
+    this.answered = true;
+    let from = 0;
+    while ((nl = this.buffered.indexOf("\n", from)) !== -1) {
+      const line = this.buffered.slice(from, nl);
+      from = nl + 1;
+      const [kind, id, value] = line.split(" ", 3);
       const job = this.jobs.get(Number(id));
-      if (kind === "S") job?.started(Number(value)); // -1: perl could not fork; its E follows
+      if (kind === "S") job?.started(Number(value)); // -1: the server could not fork; its E follows
       else if (kind === "E") job?.ended(Number(value));
+      else if (kind === "X") job?.started({ errno: Number(value), message: line.split(" ").slice(3).join(" ") });
     }
+    this.buffered = this.buffered.slice(from);
   }
 
-  /** Jobs it still had were killed by perl on its way out (or are reaped by the group registry). */
+  /** Jobs it still had were killed by the server on its way out (or are reaped by the group registry). */
   private onDeath(): void {
     this.dead = true;
     for (const job of this.jobs.values()) {
@@ -236,7 +224,7 @@ class SpawnServer {
     this.jobs.clear();
   }
 
-  /** Two FIFOs for one job; made in batches by perl, reused once drained. */
+  /** Two FIFOs for one job; made in batches by the server, reused once drained. */
   private async takeFifos(): Promise<[string, string] | undefined> {
     while (this.free.length < 2) if (!(await this.refillOnce())) return undefined;
     return [this.free.pop()!, this.free.pop()!];
@@ -252,7 +240,7 @@ class SpawnServer {
     let ended: (status: number) => void = () => {};
     const status = new Promise<number>((resolve) => (ended = resolve));
     const pid = await this.send(["F", ...files], {}, (s) => ended(s));
-    if (pid < 0 || (await status) !== 0) return false;
+    if (typeof pid !== "number" || pid < 0 || (await status) !== 0) return false;
     this.free.push(...files);
     return true;
   }
@@ -260,12 +248,12 @@ class SpawnServer {
 
 /**
  * A FIFO's reading end. Each read lands in one buffer per stream, handed on as a view (`data`
- * listeners must copy what they keep, as run-process does): Node otherwise allocates 64 KiB per
- * read outside V8's heap, and a step printing without newlines made little garbage inside it, so
- * nothing collected those buffers until ~40 MB had piled up (bench/: memory).
+ * listeners must copy what they keep, as run-process does, and by the time release() is called
+ * nothing may hold one): Node otherwise allocates 64 KiB per read outside V8's heap, and a step
+ * printing without newlines made little garbage inside it, so nothing collected those buffers
+ * until ~40 MB had piled up (bench/: memory). The buffer is reused by later jobs.
  */
-function readerOf(fd: number): net.Socket {
-  const buffer = Buffer.allocUnsafe(64 * 1024);
+function readerOf(fd: number, buffer: Buffer): net.Socket {
   const onread: net.OnReadOpts = {
     buffer,
     callback: (size) => {
@@ -293,21 +281,58 @@ function decodeStatus(status: number): [number | null, NodeJS.Signals | null] {
   return [status, null];
 }
 
-let server: SpawnServer | undefined;
-let tried = false;
+const servers = new Map<ServerKind, SpawnServer | undefined>();
+const fifoDirs = new Set<string>();
+
+/** One exit hook for every server's FIFO folder. */
+let exitHook = false;
+function removeAtExit(dir: string): void {
+  if (!exitHook) process.once("exit", () => fifoDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  exitHook = true;
+  fifoDirs.add(dir);
+}
 
 /**
- * The process's spawn server, started on first use; undefined with WS_SPAWN=direct or where it
- * cannot run (then Node spawns each job). The default by measurement (bench/NOTES.md, issue 24):
- * less wall than Node's own spawn, one read buffer per stream instead of one per read, and a
- * kill -9 of ws kills the running jobs' groups at once instead of at the next run.
+ * The spawn paths `WS_SPAWN` names, in the order they are tried: `python` (posix_spawn), `perl`
+ * (fork), `direct` (Node's spawn). Unset or empty: the default, python, then perl, then direct
+ * (bench/NOTES.md, issue 32: posix_spawn measured best here). A named server that cannot run here
+ * gives way to the paths after it; `server` is the default's old name; any other value is the default.
+ */
+export function spawnPaths(env: NodeJS.ProcessEnv = process.env): SpawnPath[] {
+  const wanted = env.WS_SPAWN;
+  if (wanted === "direct") return ["direct"];
+  if (wanted === "perl") return ["perl", "direct"];
+  return ["python", "perl", "direct"];
+}
+
+/**
+ * The process's spawn server of the first kind `WS_SPAWN` allows that runs here, started on first
+ * use (one per kind: a test may switch WS_SPAWN); undefined with WS_SPAWN=direct or where no
+ * server can run (then Node spawns each job). One that died before it ever answered (it cannot run
+ * here) gives way to the next kind; one that died later (killed) is not started again.
  */
 export function spawnServer(): SpawnServer | undefined {
-  if (process.env.WS_SPAWN === "direct") return undefined;
-  if (server && !server.alive) server = undefined;
-  if (!server && !tried) {
-    tried = true;
-    server = SpawnServer.start();
+  for (const kind of spawnPaths()) {
+    if (kind === "direct") return undefined;
+    if (!servers.has(kind)) servers.set(kind, SpawnServer.start(kind));
+    const server = servers.get(kind);
+    if (server === undefined || server.stillborn) continue;
+    return server.alive ? server : undefined;
   }
-  return server;
+  return undefined;
+}
+
+/** A server of its own, outside the process's (tests of the protocol); undefined where it cannot run. */
+export function startSpawnServer(kind: ServerKind): SpawnServer | undefined {
+  return SpawnServer.start(kind);
+}
+
+/** Whether the next job's server creates the files launch() is asked to (createFile): python's does. */
+export function serverMakesFiles(): boolean {
+  return spawnServer()?.kind === "python";
+}
+
+/** Which path the next job takes: what the tests and the benchmarks check they measured. */
+export function spawnPathInUse(): SpawnPath {
+  return spawnServer()?.kind ?? "direct";
 }

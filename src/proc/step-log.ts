@@ -17,6 +17,8 @@ function openAppend(file: string): number {
 
 const TAGS: Record<OutputStream, string> = { stdout: "out", stderr: "err" };
 
+let shared = Buffer.alloc(0);
+
 /**
  * One attempt's output file: a `#` header, every output line prefixed with a UTC time and its
  * stream (`12:01:02.345 out| text`), a `#` footer. Chunks are written through synchronously as
@@ -27,7 +29,6 @@ export class StepLog {
   /** The stream whose line is unterminated in the file (the next chunk of the other one starts a new line). */
   private openLine: OutputStream | undefined;
   private failure: UserError | undefined;
-  private buffer: Buffer | undefined;
 
   private constructor(
     private readonly file: string,
@@ -80,10 +81,14 @@ export class StepLog {
     this.put(out.subarray(0, at));
   }
 
-  /** A buffer of at least `size` bytes, kept for the next chunk (chunks are 64 KiB at most, mostly). */
+  /**
+   * A buffer of at least `size` bytes, shared by every log of the process (chunks are 64 KiB at
+   * most, mostly): write() fills and writes it synchronously, so no two users overlap, and a
+   * 64 KiB allocation per attempt piled up outside V8's heap until a major GC (bench/: memory).
+   */
   private scratch(size: number): Buffer {
-    if (this.buffer === undefined || this.buffer.length < size) this.buffer = Buffer.allocUnsafe(Math.max(size, 64 * 1024));
-    return this.buffer;
+    if (shared.length < size) shared = Buffer.allocUnsafe(Math.max(size, 64 * 1024));
+    return shared;
   }
 
   /** A `# <ISO time> text` line (header, footer). */

@@ -22,22 +22,59 @@ import { runProcess, type ProcessResult, type RunProcessOptions } from "../proc/
  * daemon before that; a kill -9 of ws in between must still leave the daemon findable.
  */
 export async function runRecorded(journal: string, options: Omit<RunProcessOptions, "onSpawn">): Promise<ProcessResult> {
-  if (options.contain?.mark !== undefined) fs.appendFileSync(journal, `m ${options.contain.mark}\n`);
-  let recorded = false;
-  const proc = await runProcess({ ...options, onSpawn: (pid) => (recorded = recordGroup(journal, pid)) });
-  if (recorded && proc.pid !== undefined) forgetGroup(journal, proc.pid);
-  return proc;
+  const writer = openJournal(journal);
+  try {
+    if (options.contain?.mark !== undefined) writer.line(`m ${options.contain.mark}\n`);
+    let recorded = false;
+    const proc = await runProcess({ ...options, onSpawn: (pid) => (recorded = recordGroup(writer, pid)) });
+    if (recorded && proc.pid !== undefined) writer.line(`- ${proc.pid}\n`);
+    return proc;
+  } finally {
+    writer.done();
+  }
 }
 
-function recordGroup(journal: string, pid: number): boolean {
+function recordGroup(writer: JournalWriter, pid: number): boolean {
   const started = startTicks(pid);
   if (started === undefined) return false;
-  fs.appendFileSync(journal, `+ ${pid} ${started}\n`);
+  writer.line(`+ ${pid} ${started}\n`);
   return true;
 }
 
-function forgetGroup(journal: string, pid: number): void {
-  fs.appendFileSync(journal, `- ${pid}\n`);
+interface JournalWriter {
+  line(text: string): void;
+  done(): void;
+}
+
+/**
+ * One descriptor per journal while any attempt of it runs, instead of an open, a write and a
+ * close per line (three lines an attempt: bench/NOTES.md, issue 32). Each line is still one
+ * write() on an O_APPEND descriptor, in the kernel before the attempt goes on, so a kill -9 loses
+ * nothing. Closed when its last attempt ends, so no descriptor outlives the attempts that use it
+ * (nor points at a journal reapGroups removed).
+ */
+const writers = new Map<string, { fd: number; users: number }>();
+
+function openJournal(journal: string): JournalWriter {
+  let open = writers.get(journal);
+  if (open === undefined) {
+    open = { fd: fs.openSync(journal, "a"), users: 0 };
+    writers.set(journal, open);
+  }
+  open.users += 1;
+  const entry = open;
+  let closed = false;
+  return {
+    line: (text) => void fs.writeSync(entry.fd, text),
+    done: () => {
+      if (closed) return;
+      closed = true;
+      entry.users -= 1;
+      if (entry.users > 0) return;
+      writers.delete(journal);
+      fs.closeSync(entry.fd);
+    },
+  };
 }
 
 /** The groups recorded and not forgotten (pid → start ticks), and every cookie recorded. A line cut short by a kill -9 is skipped. */

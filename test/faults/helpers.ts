@@ -50,8 +50,8 @@ export function killIfStill(pid: number, marks: string[]): void {
 
 function baseEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   // CI=1: plain lines, no spinner. No inherited FAULT_* switches. WS_SPAWN is passed on: CI runs
-  // this suite a second time with WS_SPAWN=direct, which must reach the ws under test; and a third
-  // time with WS_BWRAP=none (bubblewrap hidden, as on macOS), which must too.
+  // this suite again with WS_SPAWN=perl and WS_SPAWN=direct, which must reach the ws under test;
+  // and with WS_BWRAP=none (bubblewrap hidden, as on macOS), which must too.
   return { PATH: process.env.PATH, HOME: process.env.HOME, WS_WORKTREES_DIR: process.env.WS_WORKTREES_DIR, NO_COLOR: "1", CI: "1", WS_SPAWN: process.env.WS_SPAWN, WS_BWRAP: process.env.WS_BWRAP, ...env };
 }
 

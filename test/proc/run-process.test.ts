@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runProcess, type RunProcessOptions } from "../../src/proc/run-process.js";
 import { launch } from "../../src/proc/launch.js";
+import { spawnPathInUse } from "../../src/proc/spawn-server.js";
 import { killAllLiveGroups, liveGroupCount } from "../../src/proc/live-groups.js";
 import { UserError } from "../../src/errors.js";
 import { fixture, isGone, tempDir, waitFor, waitGone } from "./helpers.js";
@@ -24,10 +25,9 @@ const node = (script: string, ...args: string[]): Pick<RunProcessOptions, "comma
 const sh = (line: string): Pick<RunProcessOptions, "command" | "args"> => ({ command: "/bin/sh", args: ["-c", line] });
 const readLog = () => fs.readFileSync(logFile, "utf8");
 
-describe.each(["server", "direct"])("runProcess (%s spawn)", (mode) => {
+describe.each(["python", "perl", "direct"])("runProcess (%s spawn)", (mode) => {
   beforeEach(() => {
-    if (mode === "direct") process.env.WS_SPAWN = "direct";
-    else delete process.env.WS_SPAWN;
+    process.env.WS_SPAWN = mode;
   });
   afterEach(() => {
     delete process.env.WS_SPAWN;
@@ -42,12 +42,13 @@ describe.each(["server", "direct"])("runProcess (%s spawn)", (mode) => {
     expect(fed.tail).toEqual(["line one", "line 'two' $HOME"]);
   });
 
-  it("forks through the spawn server unless WS_SPAWN=direct", async () => {
+  it("starts through the server WS_SPAWN names (python, perl), or from Node with direct", async () => {
     const result = await runProcess({ ...sh("echo $PPID; echo $$"), cwd: dir, logFile });
     const [ppid, pid] = result.tail.map(Number);
     expect(pid).toBe(result.pid);
     if (mode === "direct") expect(ppid).toBe(process.pid);
-    else expect(ppid).not.toBe(process.pid);
+    else expect(fs.readFileSync(`/proc/${ppid}/comm`, "utf8")).toMatch(mode === "python" ? /^python3/ : /^perl$/m);
+    expect(spawnPathInUse()).toBe(mode);
   });
 
   it("through the spawn server, reads each stream into one reused buffer (no 64 KiB allocation per read)", async () => {
