@@ -34,7 +34,8 @@ const common = {
   platform: "node",
   format: "esm",
   target: "node20",
-  external: ["@hpcc-js/wasm-graphviz", "@resvg/resvg-js"],
+  // write-file-atomic names __filename, which an ES module bundle has not.
+  external: ["@hpcc-js/wasm-graphviz", "@resvg/resvg-js", "write-file-atomic"],
   // Bundled CommonJS packages (commander, cli-table3) call require() for Node's modules.
   banner: { js: 'import { createRequire as __wsCreateRequire } from "node:module";\nconst require = __wsCreateRequire(import.meta.url);' },
   legalComments: "none",
