@@ -1,4 +1,3 @@
-import fs from "node:fs";
 import { lstat, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { makeCommit } from "./object-writer.js";
@@ -8,6 +7,7 @@ import { branchCommit, headCommit, repoTop } from "./repo.js";
 import { git, gitWithIndexLock } from "./run-git.js";
 import { copyIndex, scratchTree } from "./scratch-index.js";
 import { serialized } from "./tree-queue.js";
+import { writeRefFile } from "./ref-file.js";
 
 export const FALLBACK_AUTHOR = { name: "ws", email: "ws@localhost" };
 
@@ -81,7 +81,7 @@ async function commitNow({ cwd, files, message, branch, onCommit, env: extra, id
     knownHistory.add(sha, parent === undefined ? [] : [parent], tree, text);
     const subject = message.split("\n")[0] ?? "";
     // The old value makes the update fail instead of silently dropping a commit made meanwhile.
-    if (!(lane !== undefined && ref === "HEAD" && parent !== undefined && writeLaneHead(lane.gitDir, sha, parent))) {
+    if (!(lane !== undefined && ref === "HEAD" && parent !== undefined && writeRefFile(path.join(lane.gitDir, "HEAD"), sha, { from: parent }))) {
       await git(cwd, ["update-ref", "-m", `commit: ${subject}`, ref, sha, parent ?? ""], { env: extra });
     }
     onCommit?.(sha);
@@ -128,25 +128,6 @@ class LaneIndex {
   }
 }
 
-/** The lane's detached HEAD moved from `from` to `to` under `HEAD.lock`, as `update-ref` would
- *  (no reflog: the lane is ws's own); false when the lock is held or HEAD is not at `from`. */
-function writeLaneHead(gitDir: string, to: string, from: string): boolean {
-  const file = path.join(gitDir, "HEAD");
-  const lock = `${file}.lock`;
-  try {
-    fs.writeFileSync(lock, `${to}\n`, { flag: "wx" });
-  } catch {
-    return false;
-  }
-  try {
-    if (fs.readFileSync(file, "utf8").trim() !== from) throw new Error("HEAD moved");
-    fs.renameSync(lock, file);
-    return true;
-  } catch {
-    fs.rmSync(lock, { force: true });
-    return false;
-  }
-}
 
 /** user.name and user.email as git config gives them for `cwd` ("" when unset), asked once per folder and run. */
 const identities = new Map<string, Promise<{ name: string; email: string }>>();

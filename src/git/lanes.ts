@@ -15,6 +15,7 @@ import { binaryDiff, git, gitText, splitNul } from "./run-git.js";
 import { copyIndex, scratchTree } from "./scratch-index.js";
 import { provisionWorktree } from "./worktree-setup.js";
 import { environmentStamp, laneVariables, missingPathHint, planLaneEnv, provideLaneEnv, refuseSetupIntoLinks, withLaneExcludes, type LaneEnvPlan } from "./lane-env.js";
+import { writeRefFile } from "./ref-file.js";
 
 /**
  * One running step's own worktree: a detached checkout of the step's base (the run's base plus
@@ -341,7 +342,7 @@ export class Lanes {
     if (this.pinned.get(n) === base) return;
     const ref = `${this.options.pins}/lane-${n}`;
     const common = path.dirname(await this.userObjects());
-    if (fs.existsSync(path.join(common, "reftable")) || !writeLooseRef(path.join(common, ref), base)) {
+    if (fs.existsSync(path.join(common, "reftable")) || !writeRefFile(path.join(common, ref), base, { makeFolder: true })) {
       await git(this.options.gitRoot, ["update-ref", ref, base]);
     }
     this.pinned.set(n, base);
@@ -485,22 +486,4 @@ function splitLines(text: string): string[] {
   return text.split("\n").filter(Boolean);
 }
 
-/** Writes a loose ref as git does (lock, write, rename); false when the lock is held (git is
- *  writing that ref right now) or the folder cannot be made, for update-ref to do it instead. */
-function writeLooseRef(file: string, sha: string): boolean {
-  const lock = `${file}.lock`;
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(lock, `${sha}\n`, { flag: "wx" });
-  } catch {
-    return false;
-  }
-  try {
-    fs.renameSync(lock, file);
-    return true;
-  } catch {
-    fs.rmSync(lock, { force: true });
-    return false;
-  }
-}
 

@@ -8,6 +8,7 @@ import { isAncestor as askGit } from "./repo.js";
 import { binaryDiff, git, gitText, splitNul } from "./run-git.js";
 import { scratchTree } from "./scratch-index.js";
 import { serialized } from "./tree-queue.js";
+import { writeRefFile } from "./ref-file.js";
 
 /** Two steps' work that git cannot merge: which steps, which files. */
 export interface MergeConflict {
@@ -133,7 +134,7 @@ export class RunBranch {
     const identity = await identityEnv(this.gitRoot);
     const who = `${process.env.GIT_COMMITTER_NAME || identity.GIT_COMMITTER_NAME} <${process.env.GIT_COMMITTER_EMAIL || identity.GIT_COMMITTER_EMAIL}> ${when(new Date())}`;
     const ref = `refs/heads/${this.name}`;
-    if (common === undefined || !writeRef(common, ref, next, this.tip, `${this.tip} ${next} ${who}\t${why.replace(/\n/g, " ")}\n`)) {
+    if (common === undefined || fs.existsSync(path.join(common, "reftable")) || !writeRefFile(path.join(common, ref), next, { from: this.tip, reflog: { file: path.join(common, "logs", ref), line: `${this.tip} ${next} ${who}\t${why.replace(/\n/g, " ")}\n` } })) {
       await git(this.gitRoot, ["update-ref", "-m", why, ref, next, this.tip]);
     }
     this.tip = next;
@@ -195,25 +196,3 @@ async function isAncestor(cwd: string, commit: string, of: string): Promise<bool
   return knownHistory.isAncestor(commit, of) ?? (await askGit(cwd, commit, of));
 }
 
-/** `ref` in the git dir `common` moved from `from` to `to` by git's lock protocol; false when
- *  that cannot be done here (no loose ref at `from`, a reftable repository, the lock held). */
-function writeRef(common: string, ref: string, to: string, from: string, reflogLine: string): boolean {
-  if (fs.existsSync(path.join(common, "reftable"))) return false;
-  const file = path.join(common, ref);
-  const lock = `${file}.lock`;
-  try {
-    fs.writeFileSync(lock, `${to}\n`, { flag: "wx" });
-  } catch {
-    return false;
-  }
-  try {
-    if (fs.readFileSync(file, "utf8").trim() !== from) throw new Error("moved or packed");
-    const log = path.join(common, "logs", ref);
-    if (fs.existsSync(log)) fs.appendFileSync(log, reflogLine);
-    fs.renameSync(lock, file);
-    return true;
-  } catch {
-    fs.rmSync(lock, { force: true });
-    return false;
-  }
-}
