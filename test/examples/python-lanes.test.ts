@@ -129,4 +129,28 @@ describe("examples/python-ci in lanes, with the maintainer's venv (issue 33)", (
     expect(r.stderr).toContain("fix: ");
     expect(venvPointers()).toEqual(pointers);
   });
+
+  it("runs the checks in lanes (the build's wheel and sdist kept as artifacts), and fails the lint step that autofixes a file instead of committing the fix", () => {
+    const clean = run(["run", "ws-python-checks"]);
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
+    const artifacts = fs.readdirSync(path.join(repo, ".worktrees/ws-python-checks/artifacts/build/dist")).sort();
+    expect(artifacts).toEqual(["textkit-0.1.0-py3-none-any.whl", "textkit-0.1.0.tar.gz"]);
+
+    // Imports out of order: ruff's isort rule, which the project's `fix = true` rewrites in place.
+    const words = path.join(repo, "src/textkit/words.py");
+    const unsorted = 'import sys\nimport os\n\n\ndef word_count(text: str) -> int:\n    """The number of words in text."""\n    return len(text.split(os.sep if sys.argv is None else None))\n';
+    fs.writeFileSync(words, unsorted);
+    commitAll("imports out of order");
+    const r = run(["run", "ws-python-checks", "--only", "lint"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/lint\s*│ ✖ failed.*scope_violation/);
+    expect(r.stdout).toContain("src/textkit/words.py");
+    expect(r.stdout).not.toMatch(/git merge ws\/ws-python-checks/);
+    // Nothing committed, the checkout's file as it was, the fix kept as a patch.
+    expect(git(repo, "rev-list", "main..ws/ws-python-checks").trim()).toBe("");
+    expect(git(repo, "show", "ws/ws-python-checks:src/textkit/words.py").trimEnd()).toBe(unsorted.trimEnd());
+    expect(fs.readFileSync(words, "utf8")).toBe(unsorted);
+    const stepDir = path.join(repo, ".worktrees/ws-python-checks/steps/lint");
+    expect(fs.readdirSync(stepDir).some((f) => f.endsWith(".out-of-scope.patch"))).toBe(true);
+  });
 });
