@@ -54,6 +54,7 @@ describe("normalization", () => {
       runIf: "success",
       compensate: undefined,
       approval: undefined,
+      artifacts: [],
     });
     expect(ws.steps[1]).toMatchObject({ tool: "mytool", timeout: 300, retries: 1, model: "sonnet", description: "", hasFileScope: true, mayChangeAnything: false });
     expect(ws.steps[2]).toMatchObject({ tool: "shell", run: "echo done > done.txt", dependsOn: ["group-a"], when: { value: true }, hasFileScope: true, mayChangeAnything: false });
