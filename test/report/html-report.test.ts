@@ -43,9 +43,13 @@ describe("ws report", () => {
     expect(rowOf(html, "prepare")).toMatch(/data-attempt="1"[^>]*>.*data-kind="test" data-test="1"/);
     expect(segments(html, "prepare").map((s) => s.kind)).toEqual(["wait-lane", "commit"]);
     expect(segments(html, "prepare")[1]!.x).toBeGreaterThan(segments(html, "prepare")[0]!.x);
-    for (const step of ["prepare", "e2e-tests", "deploy-staging", "smoke-tests"]) expect(rowOf(html, step)).toContain('class="label critical"');
-    expect(rowOf(html, "unit-tests")).not.toContain('class="label critical"');
-    expect(html).toMatch(/<dt>critical path<\/dt><dd>[\d.]+m?s of [\d.]+m?s \(\d+%\)<small>prepare → e2e-tests → deploy-staging → smoke-tests<\/small>/);
+    // The critical path is the longest chain by the durations measured (which of the parallel
+    // test steps is longest depends on the machine's load): the header names it, its rows are marked.
+    const chain = /<dt>critical path<\/dt><dd>[\d.]+m?s of [\d.]+m?s \(\d+%\)<small>([^<]+)<\/small>/.exec(html)?.[1]?.split(" → ") ?? [];
+    expect(chain[0]).toBe("prepare");
+    expect(chain.at(-1)).toBe("smoke-tests");
+    expect(["unit-tests", "integration-tests", "e2e-tests"]).toContain(chain[1]);
+    for (const step of barIds(html).map((b) => b.split("/")[0]!)) expect(rowOf(html, step).includes('class="label critical"'), step).toBe(chain.includes(step));
     expect(html).toMatch(/<dt>branch<\/dt><dd><code>ws\/ws-deploy-pipeline<\/code>/);
     expect(html).toMatch(/<dt>workers<\/dt><dd>4/);
     for (const step of ["prepare", "unit-tests", "deploy-production", "post-deploy"]) expect(html).toContain(`<section id="step-${step}"`);
