@@ -12,12 +12,10 @@ const ROUNDS = 7;
 const GOAL = 1.1;
 const ID = "ws-python-checks";
 /**
- * Until lanes get the checkout's venv by themselves, the workstream links it (`worktree.link`),
- * and the ignore file names `.venv` without a slash (with `.venv/`, ws swept the link). Once the
- * default lands, set LINK_VENV = false (or WS_BENCH_PY_LINK=0) to measure what a user gets
- * with the example as it is.
+ * The example as it is: lanes get the checkout's venv by default (linked, `.venv/` ignored with
+ * its slash). WS_BENCH_PY_LINK=1 links it through `worktree.link` instead, as before that default.
  */
-const LINK_VENV = process.env.WS_BENCH_PY_LINK !== "0";
+const LINK_VENV = process.env.WS_BENCH_PY_LINK === "1";
 const PY = ".venv/bin/python -m";
 const COMMANDS = {
   lint: `${PY} ruff check`,
@@ -83,7 +81,7 @@ export async function python({ log }) {
     const md = [
       "## 12. A Python project's checks",
       "",
-      `examples/python-ci's \`${ID}\` (ruff, mypy --strict and pytest at once, then \`python -m build\`; \`max_workers: 2\`) in a temp git repository with a venv made by pip (an editable install and the dev tools), against \`make -j2\` of the same four commands (build after the three) and the four one after another. Median (and best) of ${ROUNDS} interleaved rounds after a warm-up round (tools' caches warm on every side; ws's lanes made). ws runs each step in a lane of its own and commits nothing (the checks change no file). ${LINK_VENV ? "The venv reaches the lanes through `\"worktree\": {\"link\": [\".venv\"]}` in a copy of the workstream (`.venv` ignored without a slash), until lanes get it by default." : "The workstream as the example has it: lanes get the checkout's venv by default."} Goal: ws ≤ ${GOAL}× \`make -j2\`.`,
+      `examples/python-ci's \`${ID}\` (ruff, mypy --strict and pytest at once, then \`python -m build\`; \`max_workers: 2\`) in a temp git repository with a venv made by pip (an editable install and the dev tools), against \`make -j2\` of the same four commands (build after the three) and the four one after another. Median (and best) of ${ROUNDS} interleaved rounds after a warm-up round (tools' caches warm on every side; ws's lanes made). ws runs each step in a lane of its own and commits nothing (the checks change no file). ${LINK_VENV ? "The venv reaches the lanes through `\"worktree\": {\"link\": [\".venv\"]}` in a copy of the workstream (`.venv` ignored without a slash)." : "The workstream as the example has it: lanes get the checkout's venv by default."} Goal: ws ≤ ${GOAL}× \`make -j2\`.`,
       "",
       table(["command", "median", "best", "vs make -j2", "goal"], rows),
       "",
