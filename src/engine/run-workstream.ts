@@ -246,12 +246,11 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const heldNodes = [...finals.entries()].filter(([, f]) => f.reason.kind === "held").map(([node]) => node);
   const onHold = heldNodes.length > 0 ? descendants(graph, heldNodes) : new Set<number>();
   const anyBad = [...finals.entries()].some(([node, f]) => selected.has(node) && !forgiven.has(node) && (f.state === "failed" || f.state === "blocked" || (f.state === "cancelled" && !onHold.has(node))));
-  // 128 + the signal's number, as a shell reports it.
   const rolledBack = await rollbackIfDue(options, p, place, dispatcher, anyBad || interrupted);
   // Rolling back a failed run undoes its work; it does not make the run pass.
   const failed = anyBad || rolledBack === "failed" || (rolledBack !== undefined && !options.rollback) || (options.rollback === true && p.previous?.status === "failed");
   const held = !failed && heldNodes.length > 0;
-  const exitCode = interrupted ? (options.signal?.reason === "SIGTERM" ? 143 : 130) : failed ? 1 : held ? HELD_EXIT : 0;
+  const exitCode = interrupted ? /* 128 + the signal's number, as a shell reports it */ (options.signal?.reason === "SIGTERM" ? 143 : 130) : failed ? 1 : held ? HELD_EXIT : 0;
   const sequentialMs = (dispatcher.state ? stepRecords(dispatcher.state) : []).reduce((sum, r) => sum + (r.selected ? (r.durationMs ?? 0) : 0), 0);
   dispatcher.ending(at());
   // A rollback that undid a passed run's work is no pass: the work is gone.

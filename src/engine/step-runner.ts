@@ -239,10 +239,7 @@ export class StepRun {
     deps.emit({ type: "step-start", at: this.now(), step: step.id, attempt, tool });
 
     const git = deps.git.scopeCheck || deps.git.commit ? await import("../git/changes.js") : undefined;
-    // A lane handed over clean at its base comes with its "before": the first attempt needs no look.
-    const known = this.lane?.before;
-    if (this.lane) this.lane.before = undefined;
-    const before = git ? (known ?? (await git.snapshot(this.workdir))) : undefined;
+    const before = git ? await this.before(git.snapshot) : undefined;
     const { proc, verdict, log, budgetHit, outputFile } = await this.runTool(tool, attempt, signal);
     this.usage = addUsage(this.usage, verdict.usage);
     this.lastUsage = verdict.usage;
@@ -272,8 +269,7 @@ export class StepRun {
       }
     }
 
-    const hint = this.lane && ((reason.kind === "exit" && reason.code === 127) || / exited 127: /.test(detail ?? "")) ? deps.git.lanes?.pool.missingPathHint(tail, this.workdir) : undefined;
-    if (hint !== undefined) detail = `${detail ?? ""}; ${hint}`;
+    detail = this.withMissingPathHint(reason, detail, tail);
     const durationMs = deps.clock.now() - started;
     this.durationMs += durationMs;
     if (reason.kind === "cancelled") this.interrupted += 1;
@@ -331,6 +327,20 @@ export class StepRun {
     this.feedback = decision.feedback;
     // `spent` counts this attempt: the first retry waits retry_delay, each later one backs off.
     return { final: false, delayMs: retryDelayMs(step, this.spent), ...base };
+  }
+
+  /** The tree before an attempt. A lane handed over clean at its base comes with it: the first attempt needs no look. */
+  private async before(snapshot: (cwd: string) => Promise<Snapshot>): Promise<Snapshot> {
+    const known = this.lane?.before;
+    if (this.lane) this.lane.before = undefined;
+    return known ?? (await snapshot(this.workdir));
+  }
+
+  /** A command "not found" (127) on a path the checkout has, ignored, and the lane lacks: the detail names the setting. */
+  private withMissingPathHint(reason: EndReason, detail: string | undefined, tail: string[]): string | undefined {
+    const missing = (reason.kind === "exit" && reason.code === 127) || / exited 127: /.test(detail ?? "");
+    const hint = this.lane && missing ? this.deps.git.lanes?.pool.missingPathHint(tail, this.workdir) : undefined;
+    return hint === undefined ? detail : `${detail ?? ""}; ${hint}`;
   }
 
   /** A passed attempt's files become the step's commit on the run's branch; work git cannot merge there fails the step. */

@@ -155,20 +155,25 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
   clearTimeout(graceTimer);
   options.signal?.removeEventListener("abort", onAbort);
 
-  // The final sweep, in every outcome: background grandchildren must not outlive their step, and
-  // while they live they hold the pipes open.
-  killGroup(pid, "SIGKILL");
-  // What left the group (setsid) still carries the attempt's cookie. Its pid came after the
-  // leader's, unless the pids wrapped around more than once meanwhile: only a long run reads them all.
-  const mark = options.contain?.mark;
-  if (mark !== undefined) killMarked((found) => found === mark, durationMs < FULL_SCAN_AFTER_MS ? pid : undefined);
-  removeLiveGroup(pid);
+  sweep(pid, durationMs, options.contain?.mark);
   await drainOrCut(drained, launched);
 
   const result: ProcessResult = { exitCode, signal, outcome, durationMs, tail: tail.lines(), pid };
   const done = finish(result, footerOf(result, timeoutMs, forced));
   if (callbackError) throw callbackError.error;
   return done;
+}
+
+/**
+ * The final sweep, in every outcome: background grandchildren must not outlive their step, and
+ * while they live they hold the pipes open. What left the group (setsid) still carries the
+ * attempt's cookie. Its pid came after the leader's, unless the pids wrapped around more than once
+ * meanwhile: only a long run reads them all.
+ */
+function sweep(pid: number, durationMs: number, mark: string | undefined): void {
+  killGroup(pid, "SIGKILL");
+  if (mark !== undefined) killMarked((found) => found === mark, durationMs < FULL_SCAN_AFTER_MS ? pid : undefined);
+  removeLiveGroup(pid);
 }
 
 /**
