@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { actionlint } from "../export/actionlint.js";
 import { git } from "../git/make-repo.js";
 import { cleanEnv, ws } from "../helpers/cli.js";
-import { jobOrder, runWorkflow, type JobResult, type Workflow } from "./run-workflow.js";
+import { exampleRepo, failures, isolatedEnv, jobOrder, runWorkflow, type JobResult, type Workflow } from "./run-workflow.js";
 import { parse } from "yaml";
 
 /**
@@ -36,44 +36,16 @@ afterAll(() => fs.rmSync(temp, { recursive: true, force: true }));
  */
 const machineNpmrc = execFileSync("npm", ["config", "get", "globalconfig"], { encoding: "utf8" }).trim();
 
-/** Caches, config and HOME inside the temp root: nothing of the developer's, nothing left behind. */
 function baseEnv(): NodeJS.ProcessEnv {
-  const home = path.join(temp, "home");
-  fs.mkdirSync(home, { recursive: true });
-  return {
-    PATH: process.env.PATH,
-    ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}),
-    npm_config_globalconfig: machineNpmrc,
-    HOME: home,
-    XDG_CACHE_HOME: path.join(temp, "xdg-cache"),
-    XDG_DATA_HOME: path.join(temp, "xdg-data"),
-    XDG_STATE_HOME: path.join(temp, "xdg-state"),
-    XDG_CONFIG_HOME: path.join(temp, "xdg-config"),
-    npm_config_cache: path.join(temp, "npm-cache"),
-    npm_config_store_dir: path.join(temp, "pnpm-store"),
-    npm_config_update_notifier: "false",
-    npm_config_fund: "false",
-    npm_config_audit: "false",
-  };
+  return isolatedEnv(temp, { npm_config_globalconfig: machineNpmrc, npm_config_store_dir: path.join(temp, "pnpm-store") });
 }
 
 function npm(args: string[], cwd: string): string {
   return execFileSync("npm", [...args, "--loglevel=error"], { cwd, encoding: "utf8", env: baseEnv(), timeout: INSTALL_MS });
 }
 
-/** The user's repository: the example as committed, with ws packed from this checkout at vendor/ws-orchestrator.tgz. */
 function origin(): string {
-  const dir = path.join(temp, "origin");
-  if (fs.existsSync(dir)) return dir;
-  fs.cpSync(EXAMPLE, dir, { recursive: true, filter: (src) => ![".worktrees", "dist", "node_modules", "vendor"].includes(path.basename(src)) });
-  // dist/ is built before the tests; `prepare` would build it again.
-  const packed = npm(["pack", "--ignore-scripts", "--pack-destination", temp], ROOT).trim().split("\n").at(-1)!;
-  fs.mkdirSync(path.join(dir, "vendor"));
-  fs.copyFileSync(path.join(temp, packed), path.join(dir, "vendor/ws-orchestrator.tgz"));
-  git(dir, "init", "-q", "-b", "main");
-  git(dir, "add", "-A");
-  git(dir, "-c", "user.name=Example", "-c", "user.email=example@example.com", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "pnpm-ci example");
-  return dir;
+  return exampleRepo({ example: EXAMPLE, root: ROOT, temp, env: baseEnv(), skip: (name) => [".worktrees", "dist", "node_modules", "vendor"].includes(name) });
 }
 
 /** What pnpm/action-setup does: the version package.json names, installed with npm. */
@@ -85,12 +57,6 @@ function setupPnpm(version: string): string {
 
 function run(text: string, name: string): JobResult[] {
   return runWorkflow(text, { origin: origin(), root: path.join(temp, name), env: baseEnv(), setupPnpm, timeoutMs: INSTALL_MS });
-}
-
-function failures(results: JobResult[]): string {
-  return results
-    .flatMap((r) => r.steps.filter((s) => !s.ok).map((s) => `${r.job} / ${s.name}:\n${s.output}`))
-    .join("\n\n");
 }
 
 describe("examples/pnpm-ci: the exported workflow, run as GitHub would", () => {

@@ -9,7 +9,7 @@ import { actionlint } from "../export/actionlint.js";
 import { git } from "../git/make-repo.js";
 import { cleanEnv, ws } from "../helpers/cli.js";
 import { machinePipEnv, setupPythonIn } from "./python-env.js";
-import { jobOrder, runWorkflow, type JobResult, type Workflow } from "./run-workflow.js";
+import { exampleRepo, failures, isolatedEnv, jobOrder, runWorkflow, type JobResult, type Workflow } from "./run-workflow.js";
 
 /**
  * examples/python-ci: a src-layout Python package (uv.lock, .python-version 3.11, steps that run
@@ -42,38 +42,12 @@ const pipEnv = machinePipEnv(path.join(temp, "pip-cache"));
 const setupPython = setupPythonIn(temp);
 
 function baseEnv(): NodeJS.ProcessEnv {
-  const home = path.join(temp, "home");
-  fs.mkdirSync(home, { recursive: true });
-  return {
-    PATH: process.env.PATH,
-    ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}),
-    ...pipEnv,
-    npm_config_globalconfig: machineNpmrc,
-    HOME: home,
-    XDG_CACHE_HOME: path.join(temp, "xdg-cache"),
-    XDG_DATA_HOME: path.join(temp, "xdg-data"),
-    XDG_STATE_HOME: path.join(temp, "xdg-state"),
-    XDG_CONFIG_HOME: path.join(temp, "xdg-config"),
-    npm_config_cache: path.join(temp, "npm-cache"),
-    npm_config_update_notifier: "false",
-    npm_config_fund: "false",
-    npm_config_audit: "false",
-  };
+  return isolatedEnv(temp, { ...pipEnv, npm_config_globalconfig: machineNpmrc });
 }
 
-/** The user's repository: the example as committed, with ws packed from this checkout. */
+const SKIP = [".worktrees", ".venv", "dist", "vendor", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"];
 function origin(): string {
-  const dir = path.join(temp, "origin");
-  if (fs.existsSync(dir)) return dir;
-  const skip = [".worktrees", ".venv", "dist", "vendor", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"];
-  fs.cpSync(EXAMPLE, dir, { recursive: true, filter: (src) => !skip.includes(path.basename(src)) && !src.endsWith(".egg-info") });
-  const packed = execFileSync("npm", ["pack", "--ignore-scripts", "--pack-destination", temp, "--loglevel=error"], { cwd: ROOT, encoding: "utf8", env: baseEnv() }).trim().split("\n").at(-1)!;
-  fs.mkdirSync(path.join(dir, "vendor"));
-  fs.copyFileSync(path.join(temp, packed), path.join(dir, "vendor/ws-orchestrator.tgz"));
-  git(dir, "init", "-q", "-b", "main");
-  git(dir, "add", "-A");
-  git(dir, "-c", "user.name=Example", "-c", "user.email=example@example.com", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "python-ci example");
-  return dir;
+  return exampleRepo({ example: EXAMPLE, root: ROOT, temp, env: baseEnv(), skip: (name) => SKIP.includes(name) || name.endsWith(".egg-info") });
 }
 
 function run(text: string, name: string): JobResult[] {
@@ -81,10 +55,6 @@ function run(text: string, name: string): JobResult[] {
     throw new Error("the python-ci workflow must not set up pnpm");
   };
   return runWorkflow(text, { origin: origin(), root: path.join(temp, name), env: baseEnv(), setupPnpm, setupPython, setupUv: () => UV_STAND_IN, timeoutMs: INSTALL_MS });
-}
-
-function failures(results: JobResult[]): string {
-  return results.flatMap((r) => r.steps.filter((s) => !s.ok).map((s) => `${r.job} / ${s.name}:\n${s.output}`)).join("\n\n");
 }
 
 describe("examples/python-ci: the exported workflow, run as GitHub would", () => {

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
@@ -272,4 +272,63 @@ function emulate(step: WorkflowStep, ctx: EmulateContext): string {
     return `downloaded ${names.join(", ")}`;
   }
   throw new NotEmulated(`job ${ctx.job}: ${uses} is not emulated`);
+}
+
+/** Every failed step of a run, with its output: "" when all passed, so a test's diff shows the cause. */
+export function failures(results: JobResult[]): string {
+  return results
+    .flatMap((r) => r.steps.filter((s) => !s.ok).map((s) => `${r.job} / ${s.name}:\n${s.output}`))
+    .join("\n\n");
+}
+
+/** Caches, config and HOME inside the temp root: nothing of the developer's, nothing left behind. */
+export function isolatedEnv(temp: string, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const home = path.join(temp, "home");
+  fs.mkdirSync(home, { recursive: true });
+  return {
+    PATH: process.env.PATH,
+    ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}),
+    HOME: home,
+    XDG_CACHE_HOME: path.join(temp, "xdg-cache"),
+    XDG_DATA_HOME: path.join(temp, "xdg-data"),
+    XDG_STATE_HOME: path.join(temp, "xdg-state"),
+    XDG_CONFIG_HOME: path.join(temp, "xdg-config"),
+    npm_config_cache: path.join(temp, "npm-cache"),
+    npm_config_update_notifier: "false",
+    npm_config_fund: "false",
+    npm_config_audit: "false",
+    ...extra,
+  };
+}
+
+export interface ExampleRepoOptions {
+  /** The example's folder in this checkout. */
+  example: string;
+  /** This checkout (what `npm pack` packs). */
+  root: string;
+  temp: string;
+  env: NodeJS.ProcessEnv;
+  /** Names never copied (build output, environments, caches). */
+  skip: (name: string) => boolean;
+}
+
+/**
+ * The user's repository: the example as committed, with ws packed from this checkout at
+ * vendor/ws-orchestrator.tgz, made once per temp root.
+ */
+export function exampleRepo(options: ExampleRepoOptions): string {
+  const dir = path.join(options.temp, "origin");
+  if (fs.existsSync(dir)) return dir;
+  fs.cpSync(options.example, dir, { recursive: true, filter: (src) => src === options.example || !options.skip(path.basename(src)) });
+  // dist/ is built before the tests; `prepare` would build it again.
+  const packed = execFileSync("npm", ["pack", "--ignore-scripts", "--pack-destination", options.temp, "--loglevel=error"], { cwd: options.root, encoding: "utf8", env: options.env })
+    .trim()
+    .split("\n")
+    .at(-1)!;
+  fs.mkdirSync(path.join(dir, "vendor"));
+  fs.copyFileSync(path.join(options.temp, packed), path.join(dir, "vendor/ws-orchestrator.tgz"));
+  git(dir, "init", "-q", "-b", "main");
+  git(dir, "add", "-A");
+  git(dir, "-c", "user.name=Example", "-c", "user.email=example@example.com", "-c", "commit.gpgsign=false", "commit", "-q", "-m", `${path.basename(options.example)} example`);
+  return dir;
 }
