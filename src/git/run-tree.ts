@@ -6,7 +6,7 @@ import { runBranch } from "./branch-name.js";
 import { Lanes, lanesHome, pinsOf } from "./lanes.js";
 import { RunBranch } from "./run-branch.js";
 import { git, splitNul } from "./run-git.js";
-import { resolveBase, type RunBase } from "./working-tree-base.js";
+import { resolveBase, type KnownCheckout, type RunBase } from "./working-tree-base.js";
 import { ensureExcluded, prepareRunBranch } from "./worktree.js";
 
 export interface RunTree {
@@ -43,6 +43,8 @@ export async function prepareRunTree(opts: {
   setupTimeoutMs?: number | undefined;
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal | undefined;
+  /** What the run saw of the checkout before this (see resolveBase). */
+  known?: KnownCheckout | undefined;
 }): Promise<RunTree> {
   const { gitRoot, wsId, paths } = opts;
   // git reports its top folder with symlinks resolved: so must the project be, or the relative
@@ -53,7 +55,7 @@ export async function prepareRunTree(opts: {
   }
   // Before the base is taken: ws's own state must never be part of it.
   await ensureExcluded(gitRoot);
-  const current = await resolveBase(gitRoot, wsId, opts.baseRef);
+  const current = await resolveBase(gitRoot, wsId, opts.baseRef, opts.known);
   const name = runBranch(gitRoot, projectDir, wsId);
   const prepared = await prepareRunBranch({ projectRoot: gitRoot, wsId, branch: name, resume: opts.resume, base: current.commit, oldTree: paths.tree });
   const notes = [...prepared.notes];
@@ -81,8 +83,11 @@ export async function prepareRunTree(opts: {
     tip = branch.head;
   }
   const lanes = new Lanes({ gitRoot, pins: pinsOf(name), projectDir, home: lanesHome(gitRoot, name, opts.env), stateDir: paths.root, settings: opts.settings, setupTimeoutMs: opts.setupTimeoutMs, env: opts.env, signal: opts.signal });
+  // The lanes an earlier run left are looked at all at once, the first among them: one found
+  // clean at the base is taken with no checkout, and a first run's lane is made meanwhile.
+  lanes.warm();
   const first = await lanes.acquire(base);
-  await lanes.release(first);
+  await lanes.giveBackUntouched(first);
   lanes.warm();
   notes.push(...lanes.notes.splice(0));
   return { branch, lanes, base: started, reused: !first.created, notes };
