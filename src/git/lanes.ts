@@ -94,6 +94,12 @@ export class Lanes {
     return this.options.home;
   }
 
+  /** Starts what every lane needs of the checkout, asked once a run (see acquire, which waits for it): before the first lane is wanted. */
+  prefetch(): void {
+    this.envPlan().catch(() => undefined);
+    this.userRepo().catch(() => undefined);
+  }
+
   /** A free lane checked out (detached) at `base`; anything a cut-short run left in it is kept as a patch first. */
   async acquire(base: string): Promise<Lane & { created: boolean }> {
     // A free lane already at `base` first (a chain's next step: no checkout at all), then one

@@ -38,7 +38,10 @@ const excludeFiles = new Map<string, Promise<string>>();
 function excludeFile(projectRoot: string): Promise<string> {
   let file = excludeFiles.get(projectRoot);
   if (file === undefined) {
-    file = gitText(projectRoot, ["rev-parse", "--git-path", "info/exclude"]).then((rel) => path.resolve(projectRoot, rel));
+    // Where git keeps it (the common git dir's info/, shared by linked worktrees), read from the
+    // `.git` files; anything unusual (GIT_DIR, reftable) is asked of git.
+    const dirs = gitDirsOf(projectRoot);
+    file = dirs ? Promise.resolve(path.join(dirs.commonDir, "info", "exclude")) : gitText(projectRoot, ["rev-parse", "--git-path", "info/exclude"]).then((rel) => path.resolve(projectRoot, rel));
     excludeFiles.set(projectRoot, file);
     file.catch(() => excludeFiles.delete(projectRoot));
   }
