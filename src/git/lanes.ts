@@ -123,8 +123,11 @@ export class Lanes {
       const wasClean = (await this.clean.get(n)) === true;
       this.clean.delete(n);
       const env = await planned;
-      const created = await this.ensure(root, gitDir, base);
-      const clean = !created && wasClean;
+      const made = await this.ensure(root, gitDir, base);
+      const created = made === "made";
+      // A look taken before ws put the lane's git dir back (its ignores, its config) may have
+      // been told "clean" by what it put back: then it is not trusted.
+      const clean = made === "kept" && wasClean;
       if (!created) await this.reset(n, root, base, clean);
       const unpinned = await pin;
       if (unpinned !== undefined) throw unpinned;
@@ -312,16 +315,18 @@ export class Lanes {
    * was cut short may have planted something there) before any git command runs in it. A worktree
    * an older ws made there (registered in the user's repository, sharing its git dir) has its
    * uncommitted work kept as a patch, is removed from the repository's worktree list and replaced.
-   * Returns whether the lane was made now (checked out at `base`).
+   * Returns whether the lane was made now (checked out at `base`), kept as it was, or kept with
+   * something of its git dir put back (the user's ignores changed since, or a step's doing).
    */
-  private async ensure(root: string, gitDir: string, base: string): Promise<boolean> {
+  private async ensure(root: string, gitDir: string, base: string): Promise<"made" | "kept" | "restored"> {
     const dotGit = readText(path.join(root, ".git"));
     if (dotGit === laneDotGit(root) && fs.existsSync(path.join(gitDir, "HEAD"))) {
       const objects = await this.userObjects();
       // The user's ignores as they are now (a step of theirs may have added one since the last run).
-      const owned = ownLaneGitDir(gitDir, objects, withLaneExcludes(readUserInfo(objects), this.plan)).filter((what) => what !== "info");
+      const changed = ownLaneGitDir(gitDir, objects, withLaneExcludes(readUserInfo(objects), this.plan));
+      const owned = changed.filter((what) => what !== "info");
       if (owned.length > 0) this.note(`put back the git dir of ${root}, which an interrupted run's step had changed (${owned.join(", ")})`);
-      return false;
+      return changed.length > 0 ? "restored" : "kept";
     }
     const work = this.creating.then(async () => {
       if (dotGit !== undefined && dotGit.startsWith("gitdir: ")) await this.retireWorktree(root);
@@ -342,7 +347,7 @@ export class Lanes {
     });
     this.creating = work.catch(() => undefined);
     await work;
-    return true;
+    return "made";
   }
 
   /** An older ws's worktree at `root`: its uncommitted work kept, then unregistered and deleted. */
