@@ -107,6 +107,7 @@ export class StepUnits {
       this.tools.record(result, step, trial, run.lastUsage);
       if (result.final) await run.releaseLane(result.state === "passed");
       if (result.final) this.joinAhead(node);
+      this.attemptsEnded++;
       // Not on the step's way: the next step may start while ws looks at the checkout.
       this.lookOutsideSoon();
       return result;
@@ -118,6 +119,9 @@ export class StepUnits {
   /** What changed outside the steps' worktrees is said, never charged to a step (outside-watch.ts). */
   private looking: Promise<void> | undefined;
   private lastLook = 0;
+  /** Attempts ended so far, and how many had when the look now running began. */
+  private attemptsEnded = 0;
+  private lookedAfter = -1;
   private nextLook: NodeJS.Timeout | undefined;
 
   /**
@@ -137,6 +141,7 @@ export class StepUnits {
       return;
     }
     this.lastLook = Date.now();
+    this.lookedAfter = this.attemptsEnded;
     this.looking = this.lookOutside().finally(() => (this.looking = undefined));
   }
 
@@ -188,9 +193,12 @@ export class StepUnits {
     clearTimeout(this.nextLook);
     this.nextLook = undefined;
     await Promise.all(this.releases);
+    // A look begun (running or done) once the last attempt had ended is the last look already (the
+    // last step's end starts one): a second, right after, is three more git processes before run-end.
+    const last = this.lookedAfter === this.attemptsEnded;
     await this.looking;
     // The last look: what changed while the last steps ran is said before the run ends.
-    await this.lookOutside();
+    if (!last) await this.lookOutside();
   }
 
   /**

@@ -2,7 +2,8 @@ import type { RunEvent } from "../events/run-event.js";
 import { UserError } from "../errors.js";
 import type { WsPaths } from "../store/paths.js";
 import type { Workstream } from "../workstream/model.js";
-import { gitRoot } from "./repo.js";
+import { gitDirsOf, readHead } from "./read-refs.js";
+import { gitRoot, headCommit } from "./repo.js";
 import type { Lanes } from "./lanes.js";
 import type { OutsideWatch } from "./outside-watch.js";
 import type { RepoGuard } from "./repo-guard.js";
@@ -75,16 +76,25 @@ export async function chooseWorkplace(ws: Workstream, cwd: string, paths: WsPath
     const guard = root ? await RepoGuard.open({ workdir: cwd }) : undefined;
     return { workdir: cwd, git: { scopeCheck: Boolean(root), commit: false, guard }, notes: [...notes, inPlaceNote(Boolean(root))] };
   }
-  const { prepareRunTree } = await import("./run-tree.js");
+  const { openLanes, prepareRunTree } = await import("./run-tree.js");
   const { NoCommitsError } = await import("./working-tree-base.js");
   // Before the base is taken: whatever changes in the checkout from then on is news.
   const { OutsideWatch } = await import("./outside-watch.js");
   const { ensureExcluded, STATE_HINT } = await import("./worktree.js");
   // ws's own state folder is hidden first: the watch and the base must never see it.
+  // HEAD beside the first looks: the base is HEAD itself when the checkout is clean.
+  const dirs = gitDirsOf(root);
+  const read = dirs && readHead(dirs);
+  const head = read !== undefined ? Promise.resolve(read) : headCommit(root);
+  head.catch(() => undefined);
+  const lanesOf = { gitRoot: root, projectDir: cwd, wsId: ws.id, paths, settings: ws.worktree, setupTimeoutMs: ws.execution.timeoutPerStep * 1000, env: opts.env, signal: opts.signal };
+  // The lanes' own git work (a look at each, the checkout's object folder and ignores) beside the looks at the checkout.
+  const opened = openLanes(lanesOf);
+  opened.catch(() => undefined);
   const firstRun = await ensureExcluded(root);
   const watch = await OutsideWatch.open(root);
   try {
-    const tree = await prepareRunTree({ gitRoot: root, projectDir: cwd, wsId: ws.id, paths, resume: opts.resume, previousBase: opts.previousBase, rebase: opts.rebase, baseRef: opts.baseRef, settings: ws.worktree, setupTimeoutMs: ws.execution.timeoutPerStep * 1000, env: opts.env, signal: opts.signal });
+    const tree = await prepareRunTree({ ...lanesOf, resume: opts.resume, previousBase: opts.previousBase, rebase: opts.rebase, baseRef: opts.baseRef, known: { clean: watch.checkoutClean, head }, opened });
     const base = tree.base && { source: tree.base.source, commit: tree.base.commit, uncommitted: tree.base.uncommitted.length, sample: tree.base.uncommitted.slice(0, 5) };
     const git = { scopeCheck: true, commit: true, lanes: { pool: tree.lanes, branch: tree.branch, watch } };
     return { workdir: tree.lanes.home, branch: tree.branch.name, git, notes: [...(firstRun ? [STATE_HINT] : []), ...tree.notes], base, reused: tree.reused, runBase: tree.branch.base };

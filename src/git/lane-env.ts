@@ -118,17 +118,26 @@ export function withLaneExcludes(info: UserInfo, plan: LaneEnvPlan | undefined):
   return new Map([...info, ["exclude", Buffer.from(text)]]);
 }
 
-/** Links ws's own entries into a lane (node_modules as a folder of links, see lane-node.ts) (a real file or folder already there is left as it is); returns what it could not link. */
-export function provideLaneEnv(plan: LaneEnvPlan, laneRoot: string): string[] {
+/**
+ * Links ws's own entries into a lane (node_modules as a folder of links, see lane-node.ts) (a real
+ * file or folder already there is left as it is). Returns what it could not link, and whether it
+ * changed anything in the lane (a lane an earlier run linked already is left exactly as it was).
+ */
+export function provideLaneEnv(plan: LaneEnvPlan, laneRoot: string): { notes: string[]; changed: boolean } {
   const notes: string[] = [];
+  let changed = false;
   for (const entry of plan.unlinked) {
     // A setup that makes the lane's own (python -m venv .venv) would write through ws's old link into the user's.
     const to = path.join(laneRoot, entry.rel);
-    if (fs.lstatSync(to, { throwIfNoEntry: false })?.isSymbolicLink() && fs.readlinkSync(to) === path.join(plan.gitRoot, entry.rel)) fs.rmSync(to);
+    if (fs.lstatSync(to, { throwIfNoEntry: false })?.isSymbolicLink() && fs.readlinkSync(to) === path.join(plan.gitRoot, entry.rel)) {
+      fs.rmSync(to);
+      changed = true;
+    }
   }
   for (const entry of plan.entries) {
     if (entry.kind === "node" && needsFarm(plan.gitRoot, laneRoot, entry.rel)) {
       farmNodeModules(plan.gitRoot, laneRoot, entry.rel);
+      changed = true;
       continue;
     }
     const from = path.join(plan.gitRoot, entry.rel);
@@ -143,8 +152,9 @@ export function provideLaneEnv(plan: LaneEnvPlan, laneRoot: string): string[] {
     }
     fs.mkdirSync(path.dirname(to), { recursive: true });
     fs.symlinkSync(from, to);
+    changed = true;
   }
-  return notes;
+  return { notes, changed };
 }
 
 /** The variables every process of a step in this lane gets (none for a project that is not Python); see withLaneVariables. */

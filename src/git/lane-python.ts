@@ -140,12 +140,17 @@ def _ws_lane():
             if isinstance(table, dict):
                 for k, v in list(table.items()):
                     table[k] = moved(v)
-    # The next sitecustomize on the path (the user's Python may have one) still runs.
-    import importlib.machinery, importlib.util
+    # The next sitecustomize on the path (the user's Python may have one) still runs. The import
+    # system's own frozen modules, already loaded: importing importlib (warnings, contextlib, ...)
+    # cost every Python process in a lane a few milliseconds.
+    bootstrap = sys.modules.get("_frozen_importlib")
+    external = sys.modules.get("_frozen_importlib_external")
+    if bootstrap is None or external is None:
+        import importlib._bootstrap as bootstrap, importlib._bootstrap_external as external
     rest = [p for p in sys.path if p and os.path.abspath(p) != here]
-    spec2 = importlib.machinery.PathFinder.find_spec("sitecustomize", rest)
+    spec2 = external.PathFinder.find_spec("sitecustomize", rest)
     if spec2 is not None and spec2.loader is not None:
-        module = importlib.util.module_from_spec(spec2)
+        module = bootstrap.module_from_spec(spec2)
         sys.modules["sitecustomize"] = module
         spec2.loader.exec_module(module)
 

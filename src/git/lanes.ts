@@ -94,6 +94,12 @@ export class Lanes {
     return this.options.home;
   }
 
+  /** Starts what every lane needs of the checkout, asked once a run (see acquire, which waits for it): before the first lane is wanted. */
+  prefetch(): void {
+    this.envPlan().catch(() => undefined);
+    this.userRepo().catch(() => undefined);
+  }
+
   /** A free lane checked out (detached) at `base`; anything a cut-short run left in it is kept as a patch first. */
   async acquire(base: string): Promise<Lane & { created: boolean }> {
     // A free lane already at `base` first (a chain's next step: no checkout at all), then one
@@ -104,18 +110,24 @@ export class Lanes {
     this.busy.add(n);
     this.seenClean.delete(n);
     try {
-      const env = await this.envPlan();
       const root = path.join(this.options.home, `lane-${n}`);
       const gitDir = laneGitDir(root);
       // The pin first: from here on the user's `git gc --prune=now` keeps the base's objects,
       // which the lane only borrows (the base of a step below a join is on no branch of its own).
       // It runs beside the lane's own git work; its failure is waited for below, never left unhandled.
       const pin = this.pin(n, base).then(() => undefined, (error: unknown) => error);
+      // The run's environment plan (a check-ignore) beside the pin and the look: none needs the others.
+      const planned = this.envPlan();
+      planned.catch(() => undefined);
       // The look at the lane when it was given back comes first: no git of it may still run there.
       const wasClean = (await this.clean.get(n)) === true;
       this.clean.delete(n);
-      const created = await this.ensure(root, gitDir, base);
-      const clean = !created && wasClean;
+      const env = await planned;
+      const made = await this.ensure(root, gitDir, base);
+      const created = made === "made";
+      // A look taken before ws put the lane's git dir back (its ignores, its config) may have
+      // been told "clean" by what it put back: then it is not trusted.
+      const clean = made === "kept" && wasClean;
       if (!created) await this.reset(n, root, base, clean);
       const unpinned = await pin;
       if (unpinned !== undefined) throw unpinned;
@@ -125,13 +137,12 @@ export class Lanes {
       // Seen clean when given back, and nothing brought in by `worktree` settings or the project's environments since: the
       // step's "before" is its base, nothing to ask git. (Not a lane made now: a file committed
       // with line endings its attributes would change shows as modified right after a checkout.)
-      const settings = this.options.settings;
-      const provisioning = !this.ready.has(n) && (env.entries.length > 0 || (settings !== undefined && (settings.copy.length > 0 || settings.link.length > 0 || settings.setup !== undefined)));
-      const before: Snapshot | undefined = clean && !provisioning ? new Map([[HEAD_KEY, base]]) : undefined;
+      let provisioned = false;
       if (!this.ready.has(n)) {
         this.ready.add(n);
-        await this.provision(n, workdir, created);
+        provisioned = await this.provision(n, workdir, created);
       }
+      const before: Snapshot | undefined = clean && !provisioned ? new Map([[HEAD_KEY, base]]) : undefined;
       // What the step is handed, to tell afterwards what it changed in the lane's git dir.
       const gitDirBaseline = await readGitDir(laneWatch(gitDir));
       const identity = this.identityOf(n, root);
@@ -192,6 +203,10 @@ export class Lanes {
       const root = path.join(home, entry);
       if (readText(path.join(root, ".git")) !== laneDotGit(root) || fs.existsSync(path.join(laneGitDir(root), "index.lock"))) continue;
       this.clean.set(n, this.lookClean(n, root));
+      // Where the last run left it (ws writes a lane's HEAD detached, as a sha): a clean lane
+      // already at the step's base then needs no checkout (reset), as within a run.
+      const head = readText(path.join(laneGitDir(root), "HEAD"))?.trim();
+      if (head !== undefined && LANE_HEAD.test(head) && !this.heads.has(n)) this.heads.set(n, head);
     }
   }
 
@@ -252,6 +267,21 @@ export class Lanes {
     return missingPathHint(tail, workdir, this.plan);
   }
 
+  /**
+   * Gives back a lane taken and not worked in (the run's first, provisioned before any step) that
+   * was known clean at its base when taken (`before`): it still is, so no look of its own.
+   */
+  async giveBackUntouched(lane: Lane): Promise<void> {
+    if (lane.before === undefined) {
+      await this.release(lane);
+      return;
+    }
+    this.clean.set(lane.n, Promise.resolve(true));
+    this.heads.set(lane.n, lane.head);
+    this.seenClean.add(lane.n);
+    this.busy.delete(lane.n);
+  }
+
   /** Gives a lane back; its uncommitted work (a failed or cut-short step's) is kept as `patchFile`. */
   async release(lane: Lane, patchFile?: string): Promise<string | undefined> {
     try {
@@ -285,16 +315,18 @@ export class Lanes {
    * was cut short may have planted something there) before any git command runs in it. A worktree
    * an older ws made there (registered in the user's repository, sharing its git dir) has its
    * uncommitted work kept as a patch, is removed from the repository's worktree list and replaced.
-   * Returns whether the lane was made now (checked out at `base`).
+   * Returns whether the lane was made now (checked out at `base`), kept as it was, or kept with
+   * something of its git dir put back (the user's ignores changed since, or a step's doing).
    */
-  private async ensure(root: string, gitDir: string, base: string): Promise<boolean> {
+  private async ensure(root: string, gitDir: string, base: string): Promise<"made" | "kept" | "restored"> {
     const dotGit = readText(path.join(root, ".git"));
     if (dotGit === laneDotGit(root) && fs.existsSync(path.join(gitDir, "HEAD"))) {
       const objects = await this.userObjects();
       // The user's ignores as they are now (a step of theirs may have added one since the last run).
-      const owned = ownLaneGitDir(gitDir, objects, withLaneExcludes(readUserInfo(objects), this.plan)).filter((what) => what !== "info");
+      const changed = ownLaneGitDir(gitDir, objects, withLaneExcludes(readUserInfo(objects), this.plan));
+      const owned = changed.filter((what) => what !== "info");
       if (owned.length > 0) this.note(`put back the git dir of ${root}, which an interrupted run's step had changed (${owned.join(", ")})`);
-      return false;
+      return changed.length > 0 ? "restored" : "kept";
     }
     const work = this.creating.then(async () => {
       if (dotGit !== undefined && dotGit.startsWith("gitdir: ")) await this.retireWorktree(root);
@@ -315,7 +347,7 @@ export class Lanes {
     });
     this.creating = work.catch(() => undefined);
     await work;
-    return true;
+    return "made";
   }
 
   /** An older ws's worktree at `root`: its uncommitted work kept, then unregistered and deleted. */
@@ -379,10 +411,12 @@ export class Lanes {
     return this.planning;
   }
 
-  private async provision(n: number, workdir: string, created: boolean): Promise<void> {
+  /** Brings the project's environments and what `worktree` settings name into lane n; whether that may have changed the lane. */
+  private async provision(n: number, workdir: string, created: boolean): Promise<boolean> {
     const { settings } = this.options;
-    if (this.plan) for (const note of provideLaneEnv(this.plan, path.join(this.options.home, `lane-${n}`))) this.note(note);
-    if (!settings) return;
+    const provided = this.plan ? provideLaneEnv(this.plan, path.join(this.options.home, `lane-${n}`)) : { notes: [], changed: false };
+    for (const note of provided.notes) this.note(note);
+    if (!settings) return provided.changed;
     const stamp = environmentStamp(this.plan);
     const stateDir = path.join(this.options.stateDir, "lanes", `lane-${n}`);
     fs.mkdirSync(stateDir, { recursive: true });
@@ -400,6 +434,7 @@ export class Lanes {
     // The same words for every lane: said once.
     for (const note of provisioned.notes) this.note(note);
     if (settings.setup !== undefined && environmentStamp(this.plan) !== stamp) this.note(`worktree.setup "${settings.setup}" changed an environment of your checkout that the lanes share (${this.plan?.envPaths.join(", ")}): it installs into yours; give the lanes their own (worktree.copy, or a setup that makes one)`);
+    return provided.changed || settings.copy.length > 0 || settings.link.length > 0 || settings.setup !== undefined;
   }
 
   /** Notes for the run header (before the first step) or, later, a warning; each said once. */
@@ -423,6 +458,9 @@ async function cleanTree(root: string): Promise<void> {
   await git(root, ["checkout", "--quiet", "--detach", "--force", "--no-recurse-submodules", "HEAD"]);
   await git(root, ["clean", "-d", "--force", "--quiet"]);
 }
+
+/** A detached HEAD as ws leaves a lane's (a symbolic one, a step's `git switch`, is not trusted). */
+const LANE_HEAD = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 
 const STATUS = ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"];
 

@@ -24,10 +24,11 @@ export class OutsideWatch {
     private refs: Refs,
     private look: Map<string, string>,
     private readonly own: Set<string>,
-  ) {}
+  ) {
+    this.firstClean = look.size === 0;
+  }
 
   static async open(checkout: string): Promise<OutsideWatch> {
-    const gitDir = await gitDirWatch(checkout);
     const own = new Set<string>();
     for (const fd of [1, 2]) {
       try {
@@ -37,19 +38,31 @@ export class OutsideWatch {
         // closed: nothing of ws's own to leave out
       }
     }
-    return new OutsideWatch(checkout, gitDir, await readGitDir(gitDir.watch), await readRefs(checkout, isRunBranch), await quickLook(checkout, own), own);
+    // Three git processes that read different things: at once, on a run's way to its first step.
+    const [gitDir, refs, look] = await Promise.all([gitDirWatch(checkout), readRefs(checkout, isRunBranch), quickLook(checkout, own)]);
+    return new OutsideWatch(checkout, gitDir, await readGitDir(gitDir.watch), refs, look, own);
   }
+
+  /**
+   * Whether the first look found nothing `git status` lists (no change to a tracked file, staged
+   * or not, and no untracked file git does not ignore; ws's own output file aside): the working
+   * tree as a run takes it for its base is then HEAD's tree, and no scratch index need say so.
+   */
+  get checkoutClean(): boolean {
+    return this.firstClean;
+  }
+
+  private readonly firstClean: boolean;
 
   /** What changed since the last look and was not reported yet, as paths and ref names; looks again. */
   async changes(): Promise<string[]> {
     const found: string[] = [];
-    const look = await quickLook(this.checkout, this.own);
+    // The last look comes between the last step's end and run-end: its parts at once.
+    const [look, files, refs] = await Promise.all([quickLook(this.checkout, this.own), readGitDir(this.gitDir.watch), readRefs(this.checkout, isRunBranch)]);
     for (const file of new Set([...look.keys(), ...this.look.keys()])) if (look.get(file) !== this.look.get(file)) found.push(file);
     this.look = look;
-    const files = await readGitDir(this.gitDir.watch);
     for (const file of gitDirChanges(this.files, files)) found.push(path.relative(this.checkout, file) || file);
     this.files = files;
-    const refs = await readRefs(this.checkout, isRunBranch);
     for (const ref of new Set([...refs.keys(), ...this.refs.keys()])) if (refs.get(ref) !== this.refs.get(ref)) found.push(ref);
     this.refs = refs;
     const fresh = found.filter((item) => !this.reported.has(item)).sort();

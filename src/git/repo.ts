@@ -7,15 +7,24 @@ export async function gitRoot(cwd: string): Promise<string | undefined> {
   // No `.git` in cwd or above it: git would say the same (ws runs it without GIT_DIR), and asking
   // it loads the process library and forks git, a third of a short run's start-up (bench/).
   if (!hasGitMarker(cwd)) return undefined;
+  const known = roots.get(cwd);
+  if (known !== undefined) return known;
   try {
     const result = await git(cwd, ["rev-parse", "--show-toplevel"], { allowFailure: true });
     const root = result.stdout.toString("utf8").trim();
-    return result.code === 0 && root !== "" ? path.resolve(root) : undefined;
+    if (result.code !== 0 || root === "") return undefined;
+    roots.set(cwd, path.resolve(root));
+    return path.resolve(root);
   } catch {
     // git not installed, or cwd gone: either way there is no repository to work with.
     return undefined;
   }
 }
+
+// A run asks it for the project and again for the repository's top on its way to the first step;
+// a folder's repository top does not change while ws runs (a `.git` removed meanwhile is still
+// seen above: no marker, no answer). Only answers are kept: "not a repository" is asked again.
+const roots = new Map<string, string>();
 
 function hasGitMarker(cwd: string): boolean {
   for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {

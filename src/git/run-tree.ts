@@ -6,7 +6,7 @@ import { runBranch } from "./branch-name.js";
 import { Lanes, lanesHome, pinsOf } from "./lanes.js";
 import { RunBranch } from "./run-branch.js";
 import { git, splitNul } from "./run-git.js";
-import { resolveBase, type RunBase } from "./working-tree-base.js";
+import { resolveBase, type KnownCheckout, type RunBase } from "./working-tree-base.js";
 import { ensureExcluded, prepareRunBranch } from "./worktree.js";
 
 export interface RunTree {
@@ -43,18 +43,19 @@ export async function prepareRunTree(opts: {
   setupTimeoutMs?: number | undefined;
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal | undefined;
+  /** What the run saw of the checkout before this (see resolveBase). */
+  known?: KnownCheckout | undefined;
+  /** The run's lanes, opened (openLanes) while the run looked at the checkout. */
+  opened?: Promise<OpenedLanes> | undefined;
 }): Promise<RunTree> {
   const { gitRoot, wsId, paths } = opts;
-  // git reports its top folder with symlinks resolved: so must the project be, or the relative
-  // path (the branch name, the step's folder in the tree) would climb out through "..".
-  const projectDir = await realpath(opts.projectDir).catch(() => opts.projectDir);
   if (opts.resume && opts.baseRef !== undefined) {
     throw new UserError(`--base ${opts.baseRef} can't be combined with --resume: a resumed run goes on from where it stopped`, { fix: "drop --base to resume, or drop --resume to start a fresh run from that base" });
   }
+  const { lanes, name } = await (opts.opened ?? openLanes(opts));
   // Before the base is taken: ws's own state must never be part of it.
   await ensureExcluded(gitRoot);
-  const current = await resolveBase(gitRoot, wsId, opts.baseRef);
-  const name = runBranch(gitRoot, projectDir, wsId);
+  const current = await resolveBase(gitRoot, wsId, opts.baseRef, opts.known);
   const prepared = await prepareRunBranch({ projectRoot: gitRoot, wsId, branch: name, resume: opts.resume, base: current.commit, oldTree: paths.tree });
   const notes = [...prepared.notes];
   let base = opts.resume ? (opts.previousBase ?? prepared.tip) : current.commit;
@@ -80,12 +81,35 @@ export async function prepareRunTree(opts: {
     }
     tip = branch.head;
   }
-  const lanes = new Lanes({ gitRoot, pins: pinsOf(name), projectDir, home: lanesHome(gitRoot, name, opts.env), stateDir: paths.root, settings: opts.settings, setupTimeoutMs: opts.setupTimeoutMs, env: opts.env, signal: opts.signal });
   const first = await lanes.acquire(base);
-  await lanes.release(first);
+  await lanes.giveBackUntouched(first);
   lanes.warm();
   notes.push(...lanes.notes.splice(0));
   return { branch, lanes, base: started, reused: !first.created, notes };
+}
+
+export interface OpenedLanes {
+  lanes: Lanes;
+  /** The run's branch. */
+  name: string;
+}
+
+/**
+ * The run's pool of lanes, and what it asks of git that depends on nothing else: the checkout's
+ * object folder, the environments it ignores, and a look at each lane an earlier run left (one
+ * found clean at the base is taken with no checkout). Started before the run looks at the
+ * checkout and takes its base, so these git processes run beside those, not after them.
+ */
+export async function openLanes(opts: { gitRoot: string; projectDir: string; wsId: string; paths: WsPaths; settings?: WorktreeSettings | undefined; setupTimeoutMs?: number | undefined; env: NodeJS.ProcessEnv; signal?: AbortSignal | undefined }): Promise<OpenedLanes> {
+  const { gitRoot, paths } = opts;
+  // git reports its top folder with symlinks resolved: so must the project be, or the relative
+  // path (the branch name, the step's folder in the tree) would climb out through "..".
+  const projectDir = await realpath(opts.projectDir).catch(() => opts.projectDir);
+  const name = runBranch(gitRoot, projectDir, opts.wsId);
+  const lanes = new Lanes({ gitRoot, pins: pinsOf(name), projectDir, home: lanesHome(gitRoot, name, opts.env), stateDir: paths.root, settings: opts.settings, setupTimeoutMs: opts.setupTimeoutMs, env: opts.env, signal: opts.signal });
+  lanes.prefetch();
+  lanes.warm();
+  return { lanes, name };
 }
 
 async function changedFiles(gitRoot: string, from: string, to: string): Promise<string[]> {

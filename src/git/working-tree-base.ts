@@ -19,13 +19,21 @@ export interface RunBase {
   uncommitted: string[];
 }
 
+/** What the run already knows of the checkout when it takes its base (outside-watch.ts looked). */
+export interface KnownCheckout {
+  /** `git status` listed nothing (ws's own output file aside): the working tree is HEAD's tree. */
+  clean?: boolean | undefined;
+  /** HEAD's commit, asked beside that look (undefined: no commits yet). */
+  head?: Promise<string | undefined> | undefined;
+}
+
 /**
  * The commit a run starts from. Without a ref: the working tree as the user sees it (tracked
  * changes, and untracked files git does not ignore) as a commit whose parent is HEAD, made the way
  * `git stash create` does it but through a scratch index, so the user's index, checkout and stash
  * are left exactly as they were. When nothing differs from HEAD, HEAD itself. With a ref: that commit.
  */
-export async function resolveBase(gitRoot: string, wsId: string, ref?: string): Promise<RunBase> {
+export async function resolveBase(gitRoot: string, wsId: string, ref?: string, known: KnownCheckout = {}): Promise<RunBase> {
   if (ref !== undefined) {
     const result = await git(gitRoot, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], { allowFailure: true });
     const commit = result.stdout.toString("utf8").trim();
@@ -34,12 +42,15 @@ export async function resolveBase(gitRoot: string, wsId: string, ref?: string): 
     }
     return { commit, source: ref, uncommitted: [] };
   }
-  const head = await headCommit(gitRoot);
+  const head = await (known.head ?? headCommit(gitRoot));
   if (head === undefined) {
     throw new NoCommitsError(`the git repository at ${gitRoot} has no commits yet, so there is nothing to start the worktree from`, {
       fix: 'make a first commit, or set "isolation": "none" under "execution"',
     });
   }
+  // Nothing git would stage: the snapshot (a copy of the index, `add --all`, write-tree, a diff)
+  // would be HEAD's tree, four processes on the way to the first step for nothing.
+  if (known.clean === true) return { commit: head, source: "working tree", uncommitted: [] };
   const tree = await workingTreeTree(gitRoot);
   const uncommitted = splitNul((await git(gitRoot, ["diff-tree", "-r", "-z", "--no-renames", "--name-only", head, tree])).stdout);
   if (uncommitted.length === 0) return { commit: head, source: "working tree", uncommitted };

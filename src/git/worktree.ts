@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { appendFile, mkdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../errors.js";
@@ -6,6 +7,7 @@ import { changedBetween, snapshot } from "./changes.js";
 import { commitFiles } from "./commit.js";
 import { listBackups, MAX_BACKUPS, newBackupName, trailerLine } from "./branch-name.js";
 import { branchCommit, gitRoot, isAncestor } from "./repo.js";
+import { gitDirsOf, readHead, readRef } from "./read-refs.js";
 import { git, gitText, splitNul } from "./run-git.js";
 
 interface RegisteredWorktree {
@@ -20,13 +22,30 @@ const EXCLUDE_LINE = `${STATE_FOLDER}/`;
 /** Adds `.worktrees/` to the repository's info/exclude (once), so ws's state and trees never show
  *  up in the user's `git status`. Also needed with `isolation: none`. */
 export async function ensureExcluded(projectRoot: string): Promise<boolean> {
-  const file = path.resolve(projectRoot, await gitText(projectRoot, ["rev-parse", "--git-path", "info/exclude"]));
+  const file = await excludeFile(projectRoot);
   const text = await readFile(file, "utf8").catch(() => "");
   const present = text.split(/\r?\n/).some((line) => [EXCLUDE_LINE, STATE_FOLDER].includes(line.trim().replace(/^\//, "")));
   if (present) return false;
   await mkdir(path.dirname(file), { recursive: true });
   await appendFile(file, `${text === "" || text.endsWith("\n") ? "" : "\n"}${EXCLUDE_LINE}\n`);
   return true;
+}
+
+// A run makes sure of the line three times on its way to the first step (the watch, the base, the
+// branch): where the file is does not change for a repository, so git is asked once per process.
+const excludeFiles = new Map<string, Promise<string>>();
+
+function excludeFile(projectRoot: string): Promise<string> {
+  let file = excludeFiles.get(projectRoot);
+  if (file === undefined) {
+    // Where git keeps it (the common git dir's info/, shared by linked worktrees), read from the
+    // `.git` files; anything unusual (GIT_DIR, reftable) is asked of git.
+    const dirs = gitDirsOf(projectRoot);
+    file = dirs ? Promise.resolve(path.join(dirs.commonDir, "info", "exclude")) : gitText(projectRoot, ["rev-parse", "--git-path", "info/exclude"]).then((rel) => path.resolve(projectRoot, rel));
+    excludeFiles.set(projectRoot, file);
+    file.catch(() => excludeFiles.delete(projectRoot));
+  }
+  return file;
 }
 
 /** Said once, on the first run in a repository: the one thing ws leaves in the project. */
@@ -59,20 +78,25 @@ export async function prepareRunBranch(opts: RunBranchOptions): Promise<{ tip: s
   const notes: string[] = [];
   if ((await gitRoot(projectRoot)) === undefined) throw new UserError(`${projectRoot} is not inside a git repository`);
   await ensureExcluded(projectRoot);
-  const old = await findWorktree(projectRoot, path.resolve(opts.oldTree));
+  let trees = await listWorktrees(projectRoot);
+  const old = await findWorktree(trees, path.resolve(opts.oldTree));
   if (old !== undefined) {
     await retire(projectRoot, old, base, branch, notes);
     notes.push(`removed the worktree ${old.path} inside the project: each step now gets a worktree of its own outside it`);
+    trees = await listWorktrees(projectRoot);
   }
-  const holder = await checkedOutAt(projectRoot, branch);
+  const holder = trees.find((tree) => tree.branch === branch)?.path;
   if (holder !== undefined) {
     throw new UserError(`branch ${branch} is checked out in ${holder}, so ws can't run the workstream on it`, {
       fix: `switch that checkout to another branch (e.g. \`git switch -\`; merge the work first with \`git merge ${branch}\` if you want it), then run again`,
     });
   }
-  const tip = await branchCommit(projectRoot, branch);
+  const tip = await branchTip(projectRoot, branch);
   if (opts.resume && tip !== undefined) return { tip, notes };
-  await backupIfNeeded(projectRoot, opts, notes);
+  // Already at the base (the last run of a clean checkout that committed nothing): no commit to
+  // keep, nothing to move.
+  if (tip === base) return { tip: base, notes };
+  await backupIfNeeded(projectRoot, opts, tip, notes);
   await git(projectRoot, ["branch", "--force", "--no-track", branch, base]);
   return { tip: base, notes };
 }
@@ -89,8 +113,7 @@ export async function foreignCommits(cwd: string, base: string, tip: string, wsI
 }
 
 /** Keeps the old branch as `<branch>-<date>` when it holds foreign commits; prunes old backups. */
-async function backupIfNeeded(projectRoot: string, opts: RunBranchOptions, notes: string[]): Promise<void> {
-  const tip = await branchCommit(projectRoot, opts.branch);
+async function backupIfNeeded(projectRoot: string, opts: RunBranchOptions, tip: string | undefined, notes: string[]): Promise<void> {
   if (tip === undefined) return;
   const foreign = await foreignCommits(projectRoot, opts.base, tip, opts.wsId);
   if (foreign.length === 0) return;
@@ -127,6 +150,8 @@ async function retire(projectRoot: string, tree: RegisteredWorktree, base: strin
 }
 
 async function listWorktrees(projectRoot: string): Promise<RegisteredWorktree[]> {
+  const alone = onlyCheckout(projectRoot);
+  if (alone !== undefined) return [alone];
   const text = await gitText(projectRoot, ["worktree", "list", "--porcelain"]);
   return text
     .split(/\n\n+/)
@@ -138,6 +163,25 @@ async function listWorktrees(projectRoot: string): Promise<RegisteredWorktree[]>
     });
 }
 
+/**
+ * The repository's one worktree, read from its files, when it has no linked worktree (no
+ * `worktrees/` folder in the git dir: `git worktree list` would list the checkout alone). Each
+ * fresh run asks this; anything unusual (GIT_DIR, reftable, a linked worktree) is asked of git.
+ */
+function onlyCheckout(projectRoot: string): RegisteredWorktree | undefined {
+  const dirs = gitDirsOf(projectRoot);
+  if (dirs === undefined || dirs.gitDir !== dirs.commonDir || fs.existsSync(path.join(dirs.commonDir, "worktrees"))) return undefined;
+  const head = fs.readFileSync(path.join(dirs.gitDir, "HEAD"), "utf8").trim();
+  const branch = /^ref: refs\/heads\/(\S+)$/.exec(head)?.[1];
+  return { path: dirs.top, head: readHead(dirs), branch };
+}
+
+/** A branch's commit, read from the ref files when they have it, else asked of git. */
+async function branchTip(projectRoot: string, branch: string): Promise<string | undefined> {
+  const dirs = gitDirsOf(projectRoot);
+  return (dirs && readRef(dirs, `refs/heads/${branch}`)) ?? branchCommit(projectRoot, branch);
+}
+
 async function isDirectory(p: string): Promise<boolean> {
   return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
 }
@@ -146,15 +190,11 @@ async function canonical(p: string): Promise<string> {
   return realpath(p).catch(() => path.resolve(p));
 }
 
-async function findWorktree(projectRoot: string, treePath: string): Promise<RegisteredWorktree | undefined> {
+async function findWorktree(trees: RegisteredWorktree[], treePath: string): Promise<RegisteredWorktree | undefined> {
   const wanted = await canonical(treePath);
-  for (const tree of await listWorktrees(projectRoot)) {
+  for (const tree of trees) {
     if ((await canonical(tree.path)) === wanted) return tree;
   }
   return undefined;
-}
-
-async function checkedOutAt(projectRoot: string, branch: string): Promise<string | undefined> {
-  return (await listWorktrees(projectRoot)).find((tree) => tree.branch === branch)?.path;
 }
 

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { farmNodeModules, needsFarm } from "../../src/git/lane-node.js";
-import { namedRoots } from "../../src/git/lane-python.js";
+import { namedRoots, pythonLaneEnv, writePythonHook } from "../../src/git/lane-python.js";
 
 const temp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "ws-lane-env-")));
 afterAll(() => fs.rmSync(temp, { recursive: true, force: true }));
@@ -18,6 +18,31 @@ describe("the lane's Python source roots", () => {
     expect(namedRoots('packages = [{ include = "app", from = "src" }]\n')).toEqual(["src"]);
     expect(namedRoots('[tool.setuptools]\npackages = ["textkit"]\n')).toEqual([]);
     expect(namedRoots('where = ["../outside"]\n')).toEqual([]);
+  });
+});
+
+describe("ws's sitecustomize in a lane", () => {
+  it("points a path into the checkout at the lane, leaves the venv's alone, and still runs the user's own sitecustomize", () => {
+    const checkout = path.join(temp, "py-checkout");
+    const lane = path.join(temp, "py-lane");
+    const hookDir = path.join(temp, "py-hook");
+    const userDir = path.join(temp, "py-user");
+    for (const dir of [path.join(checkout, "src"), path.join(lane, "src"), path.join(checkout, ".venv"), userDir]) fs.mkdirSync(dir, { recursive: true });
+    writePythonHook(hookDir);
+    // The user's own hook: it must still run after ws's, from the rest of the path.
+    fs.writeFileSync(path.join(userDir, "sitecustomize.py"), "import os\nos.environ['USER_HOOK_RAN'] = '1'\n");
+    const env = pythonLaneEnv({ roots: ["src"], hookDir }, lane, checkout, lane, [path.join(checkout, ".venv")]);
+    const script = "import os, sys; print(os.environ.get('USER_HOOK_RAN')); print(sys.modules['sitecustomize'].__file__); print('\\n'.join(sys.path))";
+    const out = execFileSync("python3", ["-c", script], {
+      env: { PATH: process.env.PATH, ...env, PYTHONPATH: [env.PYTHONPATH, path.join(checkout, "src"), path.join(checkout, ".venv"), userDir].join(path.delimiter) },
+      encoding: "utf8",
+    }).split("\n");
+    expect(out[0]).toBe("1");
+    expect(out[1]).toBe(path.join(userDir, "sitecustomize.py"));
+    const sysPath = out.slice(2);
+    expect(sysPath).toContain(path.join(lane, "src"));
+    expect(sysPath).not.toContain(path.join(checkout, "src"));
+    expect(sysPath).toContain(path.join(checkout, ".venv"));
   });
 });
 
