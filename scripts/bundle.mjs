@@ -73,12 +73,43 @@ const vendorExternal = {
 };
 
 /**
- * `import { spawn } from "node:child_process"` → a require() run when the importing module is
- * first evaluated. In an ES module bundle every import of Node's own modules is hoisted to the
- * top and loaded before anything runs, also those of the modules a command loads lazily (or never):
- * `ws status` loaded 70 of Node's internal modules (child_process, crypto, net, readline, ...)
- * where it needs a handful.
+ * Node's own modules as ES modules of the bundle, so esbuild hoists them into the importing code:
+ * an import of a CommonJS-shaped module becomes a `__toESM` copy of its whole export object at
+ * every importing module (173 of them in run.js: ~15 ms of a start, bench/NOTES.md), and every
+ * call then went through two getters.
+ * - A module Node has loaded before any user code runs (fs, path, url, ...) is required at once:
+ *   nothing to save by waiting. Its data properties are exported by name (an accessor such as
+ *   `fs.promises` or `process.stdout` is read only through the default export, as it would be).
+ * - The others (child_process, crypto, net, readline, ...) are required on first use: in an ES
+ *   module bundle every import of Node's modules is hoisted to the top and loaded before anything
+ *   runs, also those of the modules a command loads lazily (or never): `ws status` loaded 70 of
+ *   Node's internal modules where it needs a handful. The default export is an object of getters;
+ *   a named function export is a function that calls the module's on first use (with `new`, it
+ *   constructs: `new Transform(...)`; what it makes is an instance of the real class, not of this
+ *   stand-in, so `instanceof` of a named import from such a module would be false: none here).
  */
+const PRELOADED = new Set(["fs", "path", "url", "util", "events", "buffer", "timers", "module", "querystring", "async_hooks", "process"]);
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+const RESERVED = new Set(["default", "arguments", "eval", "await", "yield", "let", "static", "enum", "implements", "interface", "package", "private", "protected", "public"]);
+
+function builtinModuleSource(specifier, real) {
+  const require = `require(${JSON.stringify(specifier)})`;
+  const own = Object.getOwnPropertyDescriptors(real);
+  const names = Object.keys(real).filter((k) => IDENTIFIER.test(k) && !RESERVED.has(k));
+  if (PRELOADED.has(specifier.slice(5))) {
+    const data = names.filter((k) => own[k] !== undefined && !own[k].get);
+    const read = names.filter((k) => !data.includes(k)).map((k) => `export const ${k} = /* @__PURE__ */ (() => __wsBuiltin.${k})();`);
+    return [`const __wsBuiltin = ${require};`, "export default __wsBuiltin;", `export const { ${data.join(", ")} } = __wsBuiltin;`, ...read, ""].join("\n");
+  }
+  const getters = names.map((k) => `${JSON.stringify(k)}: { get: () => __wsLoad()[${JSON.stringify(k)}], enumerable: true }`);
+  const callable = (k) => own[k] !== undefined && !own[k].get && typeof own[k].value === "function";
+  const calls = names.filter(callable).map((k) => `export function ${k}(...a) { return new.target ? Reflect.construct(__wsLoad().${k}, a) : __wsLoad().${k}(...a); }`);
+  // A value (os.constants, timers/promises' scheduler) cannot wait: a bundle that imports one by
+  // name loads the module when it starts; one that does not drops the line (pure).
+  const values = names.filter((k) => !callable(k)).map((k) => `export const ${k} = /* @__PURE__ */ (() => __wsLoad().${k})();`);
+  return [`let __wsBuiltin;`, `const __wsLoad = () => (__wsBuiltin ??= ${require});`, `export default /* @__PURE__ */ Object.defineProperties({}, {\n${getters.join(",\n")}\n});`, ...calls, ...values, ""].join("\n");
+}
+
 const lazyBuiltins = {
   name: "lazy-builtins",
   setup(build) {
@@ -88,13 +119,9 @@ const lazyBuiltins = {
       if (!names.has(name) || args.kind !== "import-statement") return undefined;
       return { path: `node:${name}`, namespace: "lazy-builtin" };
     });
-    // Getters, one per export the module has here, so that even the importing module's
-    // evaluation loads nothing: only a first call does (e.g. spawnSync in a lock check).
     build.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, async (args) => {
-      const keys = Object.keys(await import(args.path)).filter((k) => k !== "default");
-      const getters = keys.map((k) => `${JSON.stringify(k)}: { get: () => load()[${JSON.stringify(k)}], enumerable: true }`);
-      const contents = `let m;\nconst load = () => (m ??= require(${JSON.stringify(args.path)}));\nmodule.exports = Object.defineProperties({}, {\n${getters.join(",\n")}\n});\n`;
-      return { contents, loader: "js" };
+      const ns = await import(args.path);
+      return { contents: builtinModuleSource(args.path, ns.default ?? ns), loader: "js" };
     });
   },
 };
