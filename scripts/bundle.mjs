@@ -3,15 +3,15 @@
 // reading and compiling each was most of `ws status`; bench/NOTES.md, "Start-up"). tsc's dist/
 // stays as it was: the modules others import, their types, the validators.
 //
-// The files: main.js (commander and the command table, all `ws --help` loads); one file per
-// command module that main.ts imports (status.js, run.js, ...), each holding everything that
-// command runs; and a file per package that only some runs need (vendor-execa.js: git is
-// started only in a repository; vendor-ora.js: the spinner only in a terminal; vendor-cli-table3.js:
+// The files, CommonJS: main.cjs (commander and the command table, all `ws --help` loads); one file
+// per command module that main.ts imports (status.cjs, run.cjs, ...), each holding everything that
+// command runs; and a file per package that only some runs need (vendor-execa.cjs: git is
+// started only in a repository; vendor-ora.cjs: the spinner only in a terminal; vendor-cli-table3.cjs:
 // tables plainTable cannot draw). esbuild's own
 // code splitting was tried first: it cut the shared code into a chunk per set of commands using
 // it, 33 files for `ws status`, which was no faster than tsc's modules.
 //
-// So a command's file and main.js each have their own copy of the few modules both use
+// So a command's file and main.cjs each have their own copy of the few modules both use
 // (errors.ts, context.ts): nothing may rely on one module instance across that line (isUserError
 // checks a brand, not instanceof). The graph renderers' packages (@hpcc-js/wasm-graphviz: 1.4 MB
 // of WebAssembly in JavaScript; @resvg/resvg-js: a native addon), and ajv, yaml and
@@ -32,16 +32,50 @@ const VENDOR = ["execa", "ora", "cli-table3"];
 const common = {
   bundle: true,
   platform: "node",
-  format: "esm",
+  // CommonJS, not ES modules: on Node 20 an ES module of the bundle's size cost ~20 ms more to
+  // load than the same code as CommonJS, and ~3 MB more memory (bench/NOTES.md, issue 32,
+  // start-up); a CommonJS entry (bin/ws.js) needs no ES module loader at all.
+  format: "cjs",
+  outExtension: { ".js": ".cjs" },
   target: "node20",
-  // write-file-atomic names __filename, which an ES module bundle has not.
+  // write-file-atomic, the renderers: required from node_modules when called for.
   external: ["@hpcc-js/wasm-graphviz", "@resvg/resvg-js", "write-file-atomic"],
-  // Bundled CommonJS packages (commander, cli-table3) call require() for Node's modules.
-  banner: { js: 'import { createRequire as __wsCreateRequire } from "node:module";\nconst require = __wsCreateRequire(import.meta.url);' },
+  // The sources ask createRequire(import.meta.url) for packages and for schema-validators.cjs.
+  define: { "import.meta.url": "__wsModuleUrl" },
+  banner: { js: '"use strict";\nconst __wsModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   legalComments: "none",
   logLevel: "warning",
   metafile: true,
 };
+
+/**
+ * `import("./run.cjs")` of a file of the bundle → a `require`: import() of CommonJS from CommonJS
+ * would start Node's ES module loader for nothing. What it resolves to is the same object the
+ * call sites read (`.runCommand`, `.default`): each file's module.exports.
+ */
+function requireOwnFiles(outdir) {
+  for (const name of fs.readdirSync(outdir).filter((f) => f.endsWith(".cjs"))) {
+    const file = path.join(outdir, name);
+    const text = fs.readFileSync(file, "utf8");
+    const next = text.replace(/\bimport\("(\.\/[\w-]+\.cjs)"\)/g, (_, f) => `Promise.resolve().then(() => require("${f}"))`);
+    if (next !== text) fs.writeFileSync(file, next);
+  }
+}
+
+/** vendor-<package>.cjs: the package's exports, its default among them where it has one. */
+function vendorEntries() {
+  return {
+    name: "vendor-entries",
+    setup(build) {
+      build.onResolve({ filter: /^vendor:/ }, (args) => ({ path: args.path.slice(7), namespace: "vendor" }));
+      build.onLoad({ filter: /.*/, namespace: "vendor" }, async (args) => {
+        const hasDefault = "default" in (await import(args.path));
+        const contents = `export * from ${JSON.stringify(args.path)};\n${hasDefault ? `export { default } from ${JSON.stringify(args.path)};\n` : ""}`;
+        return { contents, loader: "js", resolveDir: root };
+      });
+    },
+  };
+}
 
 /** The modules main.ts imports with import(): each becomes a file of its own. */
 function commandModules() {
@@ -49,26 +83,26 @@ function commandModules() {
   return [...new Set([...text.matchAll(/import\("\.\/([\w-]+)\.js"\)/g)].map((m) => m[1]))];
 }
 
-/** In main.ts: `import("./status.js")` names the bundle dist/bundle/status.js, not the source. */
+/** In main.ts: `import("./status.js")` names the bundle dist/bundle/status.cjs, not the source. */
 function commandsExternal(names) {
   return {
     name: "commands-external",
     setup(build) {
       build.onResolve({ filter: /^\.\/[\w-]+\.js$/ }, (args) => {
         const name = args.path.slice(2, -3);
-        if (args.kind === "dynamic-import" && path.relative(src, args.importer) === path.join("cli", "main.ts") && names.includes(name)) return { path: args.path, external: true };
+        if (args.kind === "dynamic-import" && path.relative(src, args.importer) === path.join("cli", "main.ts") && names.includes(name)) return { path: `./${name}.cjs`, external: true };
         return undefined;
       });
     },
   };
 }
 
-/** `import("execa")` → `import("./vendor-execa.js")`: the package's bundle beside the command's. */
+/** `import("execa")` → `import("./vendor-execa.cjs")`: the package's bundle beside the command's. */
 const vendorExternal = {
   name: "vendor-external",
   setup(build) {
     const filter = new RegExp(`^(${VENDOR.join("|")})$`);
-    build.onResolve({ filter }, (args) => (args.kind === "dynamic-import" ? { path: `./vendor-${args.path}.js`, external: true } : undefined));
+    build.onResolve({ filter }, (args) => (args.kind === "dynamic-import" ? { path: `./vendor-${args.path}.cjs`, external: true } : undefined));
   },
 };
 
@@ -150,8 +184,9 @@ export async function bundle({ outdir = OUT_DIR } = {}) {
   const builds = await Promise.all([
     esbuild.build({ ...common, entryPoints: { main: path.join(src, "cli", "main.ts") }, outdir, plugins: [commandsExternal(names), lazyBuiltins, lazyCommanderSpawn] }),
     esbuild.build({ ...common, entryPoints: Object.fromEntries(names.map((n) => [n, path.join(src, "cli", `${n}.ts`)])), outdir, plugins: [vendorExternal, lazyBuiltins] }),
-    esbuild.build({ ...common, entryPoints: Object.fromEntries(VENDOR.map((p) => [`vendor-${p}`, p])), outdir, plugins: [lazyBuiltins] }),
+    esbuild.build({ ...common, entryPoints: Object.fromEntries(VENDOR.map((p) => [`vendor-${p}`, `vendor:${p}`])), outdir, plugins: [vendorEntries(), lazyBuiltins] }),
   ]);
+  requireOwnFiles(outdir);
   // src/workstream/schema.ts requires its prebuilt validators from beside itself (its bundle).
   fs.copyFileSync(path.join(root, "dist", "workstream", "schema-validators.cjs"), path.join(outdir, "schema-validators.cjs"));
   // What each file holds, for the test that proves which code a command loads (not packed).
