@@ -14,9 +14,10 @@
 // So a command's file and main.cjs each have their own copy of the few modules both use
 // (errors.ts, context.ts): nothing may rely on one module instance across that line (isUserError
 // checks a brand, not instanceof). The graph renderers' packages (@hpcc-js/wasm-graphviz: 1.4 MB
-// of WebAssembly in JavaScript; @resvg/resvg-js: a native addon), and ajv, yaml and
-// write-file-atomic (required at run time through createRequire) stay in node_modules.
+// of WebAssembly in JavaScript; @resvg/resvg-js: a native addon), and ajv and yaml (required at
+// run time through createRequire) stay in node_modules.
 // test/cli/startup-imports.test.ts checks what each command loads.
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import { builtinModules } from "node:module";
 import path from "node:path";
@@ -38,8 +39,8 @@ const common = {
   format: "cjs",
   outExtension: { ".js": ".cjs" },
   target: "node20",
-  // write-file-atomic, the renderers: required from node_modules when called for.
-  external: ["@hpcc-js/wasm-graphviz", "@resvg/resvg-js", "write-file-atomic"],
+  // The renderers: required from node_modules when called for.
+  external: ["@hpcc-js/wasm-graphviz", "@resvg/resvg-js"],
   // The sources ask createRequire(import.meta.url) for packages and for schema-validators.cjs.
   define: { "import.meta.url": "__wsModuleUrl" },
   banner: { js: '"use strict";\nconst __wsModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
@@ -126,21 +127,40 @@ const PRELOADED = new Set(["fs", "path", "url", "util", "events", "buffer", "tim
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 const RESERVED = new Set(["default", "arguments", "eval", "await", "yield", "let", "static", "enum", "implements", "interface", "package", "private", "protected", "public"]);
 
-function builtinModuleSource(specifier, real) {
-  const require = `require(${JSON.stringify(specifier)})`;
+/**
+ * Each of Node's modules' exports, told apart as a fresh process sees them: `accessor` (a lazy
+ * getter: fs.promises, process.allowedNodeEnvironmentFlags, which would load more if read),
+ * `function` or `value`. Not in this process: importing a module as an ES module reads every
+ * property for its namespace, and Node's lazy getters turn into plain values once read.
+ */
+let shapes;
+function builtinShapes() {
+  const script = `const out = {};
+for (const name of require("node:module").builtinModules) {
+  if (name.startsWith("_") || ["sys", "wasi", "punycode", "test"].includes(name)) continue;
+  let real;
+  try { real = require("node:" + name); } catch { continue; }
   const own = Object.getOwnPropertyDescriptors(real);
-  const names = Object.keys(real).filter((k) => IDENTIFIER.test(k) && !RESERVED.has(k));
+  out[name] = Object.fromEntries(Object.keys(real).map((k) => [k, own[k].get ? "accessor" : typeof own[k].value === "function" ? "function" : "value"]));
+}
+process.stdout.write(JSON.stringify(out));`;
+  return (shapes ??= JSON.parse(execFileSync(process.execPath, ["-e", script], { encoding: "utf8", maxBuffer: 1 << 26, stdio: ["ignore", "pipe", "inherit"] })));
+}
+
+function builtinModuleSource(specifier) {
+  const require = `require(${JSON.stringify(specifier)})`;
+  const shape = builtinShapes()[specifier.slice(5)] ?? {};
+  const names = Object.keys(shape).filter((k) => IDENTIFIER.test(k) && !RESERVED.has(k));
   if (PRELOADED.has(specifier.slice(5))) {
-    const data = names.filter((k) => own[k] !== undefined && !own[k].get);
-    const read = names.filter((k) => !data.includes(k)).map((k) => `export const ${k} = /* @__PURE__ */ (() => __wsBuiltin.${k})();`);
+    const data = names.filter((k) => shape[k] !== "accessor");
+    const read = names.filter((k) => shape[k] === "accessor").map((k) => `export const ${k} = /* @__PURE__ */ (() => __wsBuiltin.${k})();`);
     return [`const __wsBuiltin = ${require};`, "export default __wsBuiltin;", `export const { ${data.join(", ")} } = __wsBuiltin;`, ...read, ""].join("\n");
   }
   const getters = names.map((k) => `${JSON.stringify(k)}: { get: () => __wsLoad()[${JSON.stringify(k)}], enumerable: true }`);
-  const callable = (k) => own[k] !== undefined && !own[k].get && typeof own[k].value === "function";
-  const calls = names.filter(callable).map((k) => `export function ${k}(...a) { return new.target ? Reflect.construct(__wsLoad().${k}, a) : __wsLoad().${k}(...a); }`);
+  const calls = names.filter((k) => shape[k] === "function").map((k) => `export function ${k}(...a) { return new.target ? Reflect.construct(__wsLoad().${k}, a) : __wsLoad().${k}(...a); }`);
   // A value (os.constants, timers/promises' scheduler) cannot wait: a bundle that imports one by
   // name loads the module when it starts; one that does not drops the line (pure).
-  const values = names.filter((k) => !callable(k)).map((k) => `export const ${k} = /* @__PURE__ */ (() => __wsLoad().${k})();`);
+  const values = names.filter((k) => shape[k] !== "function").map((k) => `export const ${k} = /* @__PURE__ */ (() => __wsLoad().${k})();`);
   return [`let __wsBuiltin;`, `const __wsLoad = () => (__wsBuiltin ??= ${require});`, `export default /* @__PURE__ */ Object.defineProperties({}, {\n${getters.join(",\n")}\n});`, ...calls, ...values, ""].join("\n");
 }
 
@@ -153,10 +173,7 @@ const lazyBuiltins = {
       if (!names.has(name) || args.kind !== "import-statement") return undefined;
       return { path: `node:${name}`, namespace: "lazy-builtin" };
     });
-    build.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, async (args) => {
-      const ns = await import(args.path);
-      return { contents: builtinModuleSource(args.path, ns.default ?? ns), loader: "js" };
-    });
+    build.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, (args) => ({ contents: builtinModuleSource(args.path), loader: "js" }));
   },
 };
 

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import writeFileAtomic from "write-file-atomic";
+import { writeFileAtomicSync } from "./atomic-write.js";
 import { storeError } from "./store-error.js";
 import { idRecord } from "../id-record.js";
 import type { Workstream } from "../workstream/model.js";
@@ -86,7 +86,7 @@ export function recordDurations(file: string, durations: Record<string, number>,
   }
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    writeFileAtomic.sync(file, JSON.stringify(history, null, 2) + "\n");
+    writeFileAtomicSync(file, JSON.stringify(history, null, 2) + "\n");
   } catch (error) {
     throw storeError("write the duration history", file, error);
   }
