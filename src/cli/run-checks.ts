@@ -15,11 +15,14 @@ export interface RunChecks {
 
 export function checkRun(cwd: string, ws: Workstream, selection: Selection & { resume?: boolean | undefined }, env: NodeJS.ProcessEnv): RunChecks {
   const graph = buildGraph(ws);
-  const last = lastRun(cwd, ws.id)?.state;
-  const selected = selectSteps(ws, graph, selection, selection.resume ? last : undefined);
+  // The last run is read only when it can matter: a resume, or a selection that leaves
+  // dependencies out (reading it is reading the run's state, or folding its whole event log).
+  let last: ReturnType<typeof lastRun> | null = null;
+  const lastState = () => (last ??= lastRun(cwd, ws.id))?.state;
+  const selected = selectSteps(ws, graph, selection, selection.resume ? lastState() : undefined);
   // An unknown step is the engine's refusal to word; nothing to add here.
   if (!(selected instanceof Set)) return { unmet: [], skipped: [], missingTools: [] };
-  const unmet = unmetDependencies(ws, graph, selected, last).map(({ step, missing }) => {
+  const unmet = (selected.size < graph.ids.length ? unmetDependencies(ws, graph, selected, lastState()) : []).map(({ step, missing }) => {
     const list = missing.join(", ");
     return `${step} runs without ${list}: ${missing.length === 1 ? "it is" : "they are"} not selected and ${missing.length === 1 ? "has" : "have"} not passed in the last run (--with-deps runs ${missing.length === 1 ? "it" : "them"} too)`;
   });
