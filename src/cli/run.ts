@@ -107,7 +107,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
       signal: controller.signal,
       listeners,
       hardSignal: hardController.signal,
-      approvals: { preApproved, user: (await import("../store/approvals.js")).currentUser(ctx.env), ask: reporter.asker(process.stdin) },
+      approvals: { preApproved, user: (await import("../store/approvals.js")).currentUser(ctx.env), ask: reporter.asker(() => process.stdin) },
       // --json prints events only: a step's own lines would break the one-event-a-line stream.
       onOutput: options.stream && extras ? (step, line) => extras.output(step, line) : undefined,
     });

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import fs from "node:fs/promises";
+import fs from "node:fs";
 import path from "node:path";
 import type { Diagnostic, SourceFile } from "../diagnostics.js";
 import { UserError } from "../errors.js";
@@ -57,11 +57,13 @@ export async function loadWorkstream(file: string, opts: LoadOptions): Promise<L
   let bytes: Buffer;
   try {
     // Stat first: reading a FIFO named like a workstream would block until someone writes to it.
-    const stat = await fs.stat(absolute);
+    // Synchronous: node:fs/promises loads 8 of Node's internal modules (~1 MB of a start; bench/NOTES.md,
+    // issue 32) for two calls that take microseconds.
+    const stat = fs.statSync(absolute);
     if (!stat.isFile() && !stat.isDirectory()) {
       return { ok: false, source: undefined, diagnostics: [{ severity: "error", code: "io", message: `is ${kindOfEntry(stat)}, not a workstream file`, file: shown, fix: "give a regular .json or .yaml file" }] };
     }
-    bytes = await fs.readFile(absolute);
+    bytes = fs.readFileSync(absolute);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const message = code === "ENOENT" ? "file not found" : code === "EISDIR" ? "is a folder, not a workstream file" : `cannot read the file (${code ?? String(error)})`;
