@@ -86,7 +86,10 @@ export function recordDurations(file: string, durations: Record<string, number>,
   }
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    writeFileAtomicSync(file, JSON.stringify(history, null, 2) + "\n");
+    // Not flushed (as state.json): estimates, which a power cut may lose; the rename still keeps
+    // a reader from half a file. The flush held the end of every run 0.3-3.5 ms (median) here, tens of
+    // ms at worst on a busy disk (bench/NOTES.md, issue 32).
+    writeFileAtomicSync(file, JSON.stringify(history, null, 2) + "\n", { fsync: false });
   } catch (error) {
     throw storeError("write the duration history", file, error);
   }
