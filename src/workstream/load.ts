@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { Diagnostic, SourceFile } from "../diagnostics.js";
@@ -14,6 +13,7 @@ import { normalize } from "./normalize.js";
 import { createSourceFile, formatOf, parseSource, type PositionedSource } from "./parse-source.js";
 import type { RawWorkstream } from "./raw-types.js";
 import { schemaDiagnostics } from "./schema.js";
+import { fileDigest } from "./digest.js";
 
 export interface LoadOptions {
   cwd: string;
@@ -76,7 +76,7 @@ export async function loadWorkstream(file: string, opts: LoadOptions): Promise<L
     const source = createSourceFile(shown, "");
     return { ok: false, source, diagnostics: [{ severity: "error", code: "encoding", message: "the file is not valid UTF-8 text", file: shown, location: source.position(0, 0), fix: "save it as UTF-8" }] };
   }
-  const hash = createHash("sha256").update(bytes).digest("hex");
+  const hash = fileDigest(bytes);
   try {
     return analyze(text, { absolute, shown, hash, env: opts.env ?? process.env });
   } catch (error) {
