@@ -57,6 +57,12 @@ export default tseslint.config(
     rules: layerRules("workstream", FORBIDDEN.workstream.filter((f) => f !== "graph")),
   },
   {
+    // The launcher is CommonJS (bin/package.json), as the bundle it loads.
+    files: ["bin/**/*.js"],
+    languageOptions: { sourceType: "commonjs", globals: { require: "readonly" } },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+  {
     // Only the CLI layer, launchers, fixtures and benchmarks talk to the terminal.
     files: ["src/cli/**", "bin/**", "test/**", "bench/**"],
     rules: { "no-console": "off" },

@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import standaloneCode from "ajv/dist/standalone/index.js";
-import { readSchemaText, schemaAjv, schemaHash, SCHEMA_ENTRIES, SCHEMA_KEY } from "../dist/workstream/schema-compile.js";
+import { readSchemaText, schemaAjv, SCHEMA_ENTRIES, SCHEMA_KEY } from "../dist/workstream/schema-compile.js";
 
 const text = readSchemaText();
 const ajv = schemaAjv(JSON.parse(text), true);
@@ -14,4 +14,6 @@ const pointers = [...Object.values(SCHEMA_ENTRIES), ...Object.keys(JSON.parse(te
 const refs = Object.fromEntries(pointers.map((pointer) => [pointer, `${SCHEMA_KEY}${pointer}`]));
 const code = standaloneCode.default(ajv, refs);
 const out = path.join(import.meta.dirname, "..", "dist", "workstream", "schema-validators.cjs");
-fs.writeFileSync(out, `${code}\nmodule.exports.schemaHash = ${JSON.stringify(schemaHash(text))};\n`);
+// The schema text itself, not a hash of it: a run compares the two strings (microseconds) where
+// a hash loaded node:crypto (~10 ms and 1 MB of a start; bench/NOTES.md, issue 32).
+fs.writeFileSync(out, `${code}\nmodule.exports.schemaText = ${JSON.stringify(text)};\n`);

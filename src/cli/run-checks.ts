@@ -15,14 +15,14 @@ export interface RunChecks {
 
 export function checkRun(cwd: string, ws: Workstream, selection: Selection & { resume?: boolean | undefined }, env: NodeJS.ProcessEnv): RunChecks {
   const graph = buildGraph(ws);
-  // The last run is read (its events folded, which grows with every run kept) only when asked
-  // about: a resume, or a selection that leaves dependencies out. A whole run needs neither.
-  const last = selection.resume ? lastRun(cwd, ws.id)?.state : undefined;
-  const selected = selectSteps(ws, graph, selection, last);
+  // The last run is read only when it can matter: a resume, or a selection that leaves
+  // dependencies out (reading it is reading the run's state, or folding its whole event log).
+  let last: ReturnType<typeof lastRun> | null = null;
+  const lastState = () => (last ??= lastRun(cwd, ws.id))?.state;
+  const selected = selectSteps(ws, graph, selection, selection.resume ? lastState() : undefined);
   // An unknown step is the engine's refusal to word; nothing to add here.
   if (!(selected instanceof Set)) return { unmet: [], skipped: [], missingTools: [] };
-  const whole = selected.size === graph.ids.length;
-  const unmet = (whole ? [] : unmetDependencies(ws, graph, selected, selection.resume ? last : lastRun(cwd, ws.id)?.state)).map(({ step, missing }) => {
+  const unmet = (selected.size < graph.ids.length ? unmetDependencies(ws, graph, selected, lastState()) : []).map(({ step, missing }) => {
     const list = missing.join(", ");
     return `${step} runs without ${list}: ${missing.length === 1 ? "it is" : "they are"} not selected and ${missing.length === 1 ? "has" : "have"} not passed in the last run (--with-deps runs ${missing.length === 1 ? "it" : "them"} too)`;
   });

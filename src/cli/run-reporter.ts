@@ -136,8 +136,11 @@ export class RunReporter implements RunListener {
    * Asks approval questions at the terminal when the run has one for input and output; undefined
    * otherwise (piped, CI, --json): gates then wait for `ws approve` or their timeout.
    */
-  asker(input: NodeJS.ReadableStream & { isTTY?: boolean }): AskApproval | undefined {
-    if (this.mode !== "tty" || !input.isTTY) return undefined;
+  /** A getter of the input: process.stdin is made on first read (for a file or /dev/null a read stream, which loads node:fs/promises and more), and only a terminal run asks. */
+  asker(stdin: () => NodeJS.ReadableStream & { isTTY?: boolean }): AskApproval | undefined {
+    if (this.mode !== "tty") return undefined;
+    const input = stdin();
+    if (!input.isTTY) return undefined;
     this.prompter = new TerminalPrompter(input, (line) => this.print(this.chalk.cyan(line)), (step) => decideHint(this.wsId, step));
     return this.prompter.ask;
   }

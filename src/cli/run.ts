@@ -43,6 +43,10 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   const { locateWorkstream } = await import("../workstream/locate-file.js");
   const { loadValidWorkstream } = await import("../workstream/load.js");
   const file = locateWorkstream(options.wsId, { dir: ctx.dir });
+  // The spawn server's start-up (python's ~10 ms) overlaps loading and checking the file, instead
+  // of the first step waiting for it (bench/NOTES.md, issue 32); it is the one the engine then uses,
+  // and it exits with ws if the run never starts.
+  if (!options.dryRun) (await import("../proc/spawn-server.js")).spawnServer();
   youngGenerationFor(file);
   const { workstream: ws, warnings } = await loadValidWorkstream(file, { cwd: ctx.cwd, env: ctx.env });
   if (warnings.length > 0 && !ctx.quiet && !options.json) {
@@ -103,7 +107,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
       signal: controller.signal,
       listeners,
       hardSignal: hardController.signal,
-      approvals: { preApproved, user: (await import("../store/approvals.js")).currentUser(ctx.env), ask: reporter.asker(process.stdin) },
+      approvals: { preApproved, user: (await import("../store/approvals.js")).currentUser(ctx.env), ask: reporter.asker(() => process.stdin) },
       // --json prints events only: a step's own lines would break the one-event-a-line stream.
       onOutput: options.stream && extras ? (step, line) => extras.output(step, line) : undefined,
     });

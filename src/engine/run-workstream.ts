@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import { randomUUID } from "node:crypto";
 import type { RunListener } from "../events/listener.js";
 import type { Graph } from "../graph/graph.js";
 import { buildGraph } from "../graph/graph.js";
@@ -20,6 +19,7 @@ import { stepRecords, type RunState } from "../store/run-state.js";
 import { adapterFor, findMissingTools, preflightProblem } from "../tools/registry.js";
 import type { Budget, Step, Workstream } from "../workstream/model.js";
 import { UserError } from "../errors.js";
+import { sameFile } from "../workstream/digest.js";
 import { systemClock, type Clock } from "./clock.js";
 import { adaptiveWorkers, systemLoad } from "./adaptive-workers.js";
 import { ProgressWatch } from "./step-progress.js";
@@ -37,6 +37,13 @@ import { ApprovalGates, type ApprovalSettings } from "./approvals.js";
 import { idRecord } from "../id-record.js";
 import { descendants } from "../graph/reachability.js";
 import { timeSaved } from "../events/time-saved.js";
+
+/** Hex digits to tell runs of one second apart: Math.random, not node:crypto (~10 ms and 1 MB of a start, bench/NOTES.md). */
+function randomHex(digits: number): string {
+  let out = "";
+  while (out.length < digits) out += Math.floor(Math.random() * 0x10000).toString(16).padStart(4, "0");
+  return out.slice(0, digits);
+}
 
 /** Past this many selected steps, run-start carries no waves (nor does status time them). */
 const WAVE_STEPS = 2000;
@@ -119,7 +126,7 @@ function prepare(options: RunOptions): Prepared | Exclude<RunOutcome, { kind: "f
   const previous = options.resume || options.rollback ? loadRunState(paths) : undefined;
   if (options.resume || options.rollback) {
     if (!previous) return { kind: "no_previous_run" };
-    if (previous.hash !== ws.hash && !options.force) return { kind: "changed_since_run", runId: previous.runId };
+    if (!sameFile(previous.hash, ws) && !options.force) return { kind: "changed_since_run", runId: previous.runId };
   }
   // A rollback (asked for, or one a kill -9 interrupted) runs compensations only: no step again.
   const rollbackOnly = options.rollback === true || (options.resume === true && previous?.rollback?.state === "running");
@@ -188,7 +195,7 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   }
   const maxWorkers = workerCount(ws, options.maxWorkers);
   const plan = planRun(ws, graph, readHistory(paths.history), maxWorkers, selected);
-  const runId = `${new Date(started).toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${randomUUID().slice(0, 6)}`;
+  const runId = `${new Date(started).toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${randomHex(6)}`;
   emit({
     type: "run-start",
     at: at(),

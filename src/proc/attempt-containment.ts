@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { Step, Workstream } from "../workstream/model.js";
@@ -6,8 +5,9 @@ import { attemptMark } from "./attempt-mark.js";
 import type { Containment } from "./containment.js";
 import { withheldSecrets } from "./secrets.js";
 
-/** Names this ws process's cookies: unique per run, so a later run reaps only what it recorded. */
-const RUN_TOKEN = `${process.pid.toString(36)}${randomBytes(4).toString("hex")}`;
+/** Names this ws process's cookies: unique per run, so a later run reaps only what it recorded.
+ *  Math.random, not node:crypto: unlikely to repeat is all it needs (node:crypto: ~10 ms, 1 MB of a start). */
+const RUN_TOKEN = `${process.pid.toString(36)}${Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, "0")}`;
 
 export interface AttemptPlace {
   workstream: Workstream;

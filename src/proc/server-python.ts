@@ -22,6 +22,8 @@ import path from "node:path";
  * - SIGCHLD writes to a wake-up pipe (`signal.set_wakeup_fd`) that select() watches, so a child's
  *   exit is never missed between two selects and no polling is needed.
  * - Replies of one turn of its loop go in one write: fewer wake-ups of ws's event loop.
+ * - It imports `_signal`, the C module under `signal`: `signal` wraps it in enums and loads enum,
+ *   functools and collections, ~4 ms of the server's start-up, which the first step waits for.
  * - An `L` record names a file to create, with its folder, before the job starts: the attempt's
  *   log. A new inode on a busy ext4 held ws's main thread ~0.5 ms a step (its folder and its log);
  *   here it costs the server's core, and ws then opens an existing file.
@@ -31,7 +33,8 @@ import path from "node:path";
  * even by kill -9) it SIGKILLs the group of every job still out. A python3 without
  * `os.posix_spawn` exits 3 at once; ws then takes the next path.
  */
-export const PYTHON_SERVER = String.raw`import os, select, signal, sys
+export const PYTHON_SERVER = String.raw`import os, select, sys
+import _signal as signal
 def main():
     if not hasattr(os, "posix_spawn"):
         sys.exit(3)

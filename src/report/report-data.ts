@@ -12,6 +12,7 @@ import { lastRun } from "../store/query.js";
 import type { StepRecord } from "../store/run-state.js";
 import type { Workstream } from "../workstream/model.js";
 import { buildTimeline, lastRunEvents, stepDeps, type AttemptBar, type Timeline, type TimelineRow } from "./timeline.js";
+import { sameFile } from "../workstream/digest.js";
 
 /**
  * What `ws report` shows, gathered from the state folder and the repository: the timeline, and
@@ -110,7 +111,7 @@ export async function readReportData(input: ReportInput): Promise<ReportData | u
   const notes: string[] = [];
   const runs = all.filter((e) => e.type === "run-start").length;
   const start = events[0] as EventOf<"run-start">;
-  if (ws && ws.hash !== start.hash) {
+  if (ws && !sameFile(start.hash, ws)) {
     notes.push("the workstream file changed since this run: the graph and the critical path follow the file as it is now");
   }
   const graph = ws ? buildGraph(ws) : undefined;

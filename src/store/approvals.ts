@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import writeFileAtomic from "write-file-atomic";
+import { writeFileAtomicSync } from "./atomic-write.js";
 import { wsPaths, type WsPaths } from "./paths.js";
 import { lastRun } from "./query.js";
 
@@ -22,7 +22,7 @@ function decisionFile(paths: WsPaths, step: string): string {
 /** Written whole or not at all: the run polls the file and must never read half a decision. */
 export function writeDecision(paths: WsPaths, step: string, decision: ApprovalDecision): void {
   fs.mkdirSync(paths.approvals, { recursive: true });
-  writeFileAtomic.sync(decisionFile(paths, step), JSON.stringify(decision) + "\n");
+  writeFileAtomicSync(decisionFile(paths, step), JSON.stringify(decision) + "\n");
 }
 
 /** The decision for `step` in run `runId`, if one was made; anything unreadable counts as none yet. */

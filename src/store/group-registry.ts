@@ -11,7 +11,7 @@ import { runProcess, type ProcessResult, type RunProcessOptions } from "../proc/
  * trusted together with its start time (pids are reused); a cookie names one attempt of one run.
  *
  * One append-only journal (`m <cookie>` before an attempt's process starts, `+ <pid> <start>`
- * when its group starts, `- <pid>` when it is swept) rather than a file per group: a new file per
+ * when its group starts, `- <pid> <cookie>` when it and its cookie were swept) rather than a file per group: a new file per
  * attempt was, on a busy ext4, a large part of a short step's cost (bench/NOTES.md). Only the run
  * holding the workstream's lock writes it.
  */
@@ -27,7 +27,11 @@ export async function runRecorded(journal: string, options: Omit<RunProcessOptio
     if (options.contain?.mark !== undefined) writer.line(`m ${options.contain.mark}\n`);
     let recorded = false;
     const proc = await runProcess({ ...options, onSpawn: (pid) => (recorded = recordGroup(writer, pid)) });
-    if (recorded && proc.pid !== undefined) writer.line(`- ${proc.pid}\n`);
+    // runProcess returns after its final sweep (the group and whatever carries the cookie, killed):
+    // the cookie goes with the group's line, so the next run reads /proc for it no more. A run that
+    // ended cleanly then starts without reading every process's environment (~0.1 ms each; a
+    // one-step run on a shared machine spent ~13 ms there, bench/NOTES.md, issue 32).
+    if (recorded && proc.pid !== undefined) writer.line(`- ${proc.pid}${options.contain?.mark !== undefined ? ` ${options.contain.mark}` : ""}\n`);
     return proc;
   } finally {
     writer.done();
@@ -92,7 +96,10 @@ function readJournal(journal: string): { groups: Map<number, string>; marks: Set
     if (sign === "m" && first) marks.add(first);
     const pid = Number(first);
     if (!Number.isInteger(pid) || pid <= 1) continue;
-    if (sign === "-") groups.delete(pid);
+    if (sign === "-") {
+      groups.delete(pid);
+      if (started) marks.delete(started); // swept with its group
+    }
     else if (sign === "+" && started) {
       groups.set(pid, started);
       if (mark) marks.add(mark); // a cookie on the group's line: journals of ws before `m` lines

@@ -1,14 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
-import { createRequire } from "node:module";
 import { readEvents } from "./event-log.js";
 import type { WsPaths } from "./paths.js";
 import { foldEvents, isUntouched, pendingRecord, stepRecords, type RunState, type StepRecord } from "./run-state.js";
 import { storeError } from "./store-error.js";
+import { writeFileAtomicSync } from "./atomic-write.js";
 import { idRecord } from "../id-record.js";
-
-// Loaded on the first write: `ws status` and `ws list` only read snapshots (start-up, bench/).
-let atomic: typeof import("write-file-atomic") | undefined;
 
 /** state.json, replaced atomically (temp file + rename): a reader sees the old or the new one, never half. */
 export function writeState(file: string, state: RunState): void {
@@ -16,8 +13,7 @@ export function writeState(file: string, state: RunState): void {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     // Atomic (temp file + rename) but not fsynced: events.jsonl is the source of truth and a
     // stale snapshot is refolded from it, so a flush per write would only slow big runs (bench/).
-    atomic ??= createRequire(import.meta.url)("write-file-atomic") as typeof import("write-file-atomic");
-    atomic.sync(file, JSON.stringify({ ...state, steps: touchedSteps(state) }) + "\n", { fsync: false });
+    writeFileAtomicSync(file, JSON.stringify({ ...state, steps: touchedSteps(state) }) + "\n", { fsync: false });
   } catch (error) {
     throw storeError("write the run state", file, error);
   }

@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import fs from "node:fs/promises";
+import fs from "node:fs";
 import path from "node:path";
 import type { Diagnostic, SourceFile } from "../diagnostics.js";
 import { UserError } from "../errors.js";
@@ -14,6 +13,7 @@ import { normalize } from "./normalize.js";
 import { createSourceFile, formatOf, parseSource, type PositionedSource } from "./parse-source.js";
 import type { RawWorkstream } from "./raw-types.js";
 import { schemaDiagnostics } from "./schema.js";
+import { fileDigest } from "./digest.js";
 
 export interface LoadOptions {
   cwd: string;
@@ -57,11 +57,13 @@ export async function loadWorkstream(file: string, opts: LoadOptions): Promise<L
   let bytes: Buffer;
   try {
     // Stat first: reading a FIFO named like a workstream would block until someone writes to it.
-    const stat = await fs.stat(absolute);
+    // Synchronous: node:fs/promises loads 8 of Node's internal modules (~1 MB of a start; bench/NOTES.md,
+    // issue 32) for two calls that take microseconds.
+    const stat = fs.statSync(absolute);
     if (!stat.isFile() && !stat.isDirectory()) {
       return { ok: false, source: undefined, diagnostics: [{ severity: "error", code: "io", message: `is ${kindOfEntry(stat)}, not a workstream file`, file: shown, fix: "give a regular .json or .yaml file" }] };
     }
-    bytes = await fs.readFile(absolute);
+    bytes = fs.readFileSync(absolute);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const message = code === "ENOENT" ? "file not found" : code === "EISDIR" ? "is a folder, not a workstream file" : `cannot read the file (${code ?? String(error)})`;
@@ -74,7 +76,7 @@ export async function loadWorkstream(file: string, opts: LoadOptions): Promise<L
     const source = createSourceFile(shown, "");
     return { ok: false, source, diagnostics: [{ severity: "error", code: "encoding", message: "the file is not valid UTF-8 text", file: shown, location: source.position(0, 0), fix: "save it as UTF-8" }] };
   }
-  const hash = createHash("sha256").update(bytes).digest("hex");
+  const hash = fileDigest(bytes);
   try {
     return analyze(text, { absolute, shown, hash, env: opts.env ?? process.env });
   } catch (error) {

@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import type { Ajv2020, AnySchemaObject } from "ajv/dist/2020.js";
 import { SCHEMA_PATH } from "./schema-path.js";
@@ -12,11 +11,6 @@ export const SCHEMA_ENTRIES = { workstream: "#", resolvedExecution: "#/$defs/res
 
 export function readSchemaText(): string {
   return fs.readFileSync(SCHEMA_PATH, "utf8");
-}
-
-/** Ties a generated validator to the schema text it was made from (a stale build is not used). */
-export function schemaHash(text: string): string {
-  return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
 
 /**

@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import type { Ajv2020, AnySchemaObject, ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import type { Diagnostic, DocPath, SourceFile } from "../diagnostics.js";
 import { locateNearest } from "./parse-source.js";
-import { readSchemaText, schemaAjv, schemaHash, SCHEMA_ENTRIES, SCHEMA_KEY } from "./schema-compile.js";
+import { readSchemaText, schemaAjv, SCHEMA_ENTRIES, SCHEMA_KEY } from "./schema-compile.js";
 import { didYouMean } from "./suggest.js";
 
 /**
@@ -35,7 +35,7 @@ function generated(): Record<string, ValidateFunction | undefined> {
   prebuilt = {};
   try {
     const mod = createRequire(import.meta.url)("./schema-validators.cjs") as Record<string, unknown>;
-    if (mod.schemaHash === schemaHash(readSchemaText())) prebuilt = mod as Record<string, ValidateFunction | undefined>;
+    if (mod.schemaText === readSchemaText()) prebuilt = mod as Record<string, ValidateFunction | undefined>;
   } catch {
     // Not built: compile instead.
   }

@@ -36,7 +36,7 @@ function importsOf(args: string[], files: Record<string, object> = {}, before: s
   }
 }
 
-/** The bundle's files a trace shows loaded (main.js and what it imported: ./status.js ...). */
+/** The bundle's files a trace shows loaded (main.cjs and what it imported: ./status.cjs ...). */
 function bundleFiles(loaded: string[]): string[] {
   return [...new Set(loaded.filter((s) => /^(\.\.\/dist\/bundle\/|\.\/)[\w-]+\.(js|cjs)$/.test(s)).map((s) => `dist/bundle/${path.basename(s)}`))];
 }
@@ -51,21 +51,21 @@ const packageOf = (loaded: string[], pkg: string) => loaded.filter((s) => s === 
 const ONE_RUN = { "workstreams/w.json": { id: "w", steps: [{ id: "a", run: "true" }] } };
 
 describe("start-up cost", () => {
-  it("ws --help loads the bundle's main.js alone, and no package from node_modules", () => {
+  it("ws --help loads the bundle's main.cjs alone, and no package from node_modules", () => {
     const loaded = importsOf(["--help"]);
-    expect(bundleFiles(loaded)).toEqual(["dist/bundle/main.js"]);
+    expect(bundleFiles(loaded)).toEqual(["dist/bundle/main.cjs"]);
     for (const pkg of HEAVY) expect(packageOf(loaded, pkg)).toEqual([]);
-    // commander is in main.js: the metafile says so (and that main.js holds no command).
-    const inputs = inputsOf(["dist/bundle/main.js"]);
+    // commander is in main.cjs: the metafile says so (and that main.cjs holds no command).
+    const inputs = inputsOf(["dist/bundle/main.cjs"]);
     expect(inputs.some((f) => f.startsWith("node_modules/commander/"))).toBe(true);
     expect(inputs.filter((f) => f.startsWith("src/") && !/^src\/(cli\/(main|context|pick-id)|errors|version|package-root)\.ts$/.test(f))).toEqual([]);
   });
 
-  it("ws status, with and without an id, loads main.js and status.js: no renderer, engine, spawn server or git package", () => {
+  it("ws status, with and without an id, loads main.cjs and status.cjs: no renderer, engine, spawn server or git package", () => {
     for (const args of [["status"], ["status", "w"]]) {
       // After a run (outside git: no branch, so no merge advice to ask git for).
       const loaded = importsOf(args, ONE_RUN, [["run", "w"]]);
-      expect(bundleFiles(loaded)).toEqual(["dist/bundle/main.js", "dist/bundle/status.js"]);
+      expect(bundleFiles(loaded)).toEqual(["dist/bundle/main.cjs", "dist/bundle/status.cjs"]);
       for (const pkg of HEAVY) expect(packageOf(loaded, pkg)).toEqual([]);
       const inputs = inputsOf(bundleFiles(loaded));
       expect(inputs).toContain("src/cli/status.ts");
@@ -76,9 +76,9 @@ describe("start-up cost", () => {
   it("the trace does see what a command needs from outside the bundle (the test can fail)", () => {
     const loaded = importsOf(["validate", "--ws-id", "w"], ONE_RUN);
     expect(packageOf(loaded, "ajv").length).toBeGreaterThan(0);
-    expect(bundleFiles(loaded)).toEqual(["dist/bundle/main.js", "dist/bundle/validate.js", "dist/bundle/schema-validators.cjs"]);
+    expect(bundleFiles(loaded)).toEqual(["dist/bundle/main.cjs", "dist/bundle/validate.cjs", "dist/bundle/schema-validators.cjs"]);
     // And the metafile check sees a renderer where one is bundled.
-    expect(inputsOf(["dist/bundle/graph.js"]).some((f) => f.startsWith("src/render/"))).toBe(true);
+    expect(inputsOf(["dist/bundle/graph.cjs"]).some((f) => f.startsWith("src/render/"))).toBe(true);
   });
 
   it("ws validate of a JSON file never compiles the schema (it uses the validators the build generated) and never loads yaml", () => {

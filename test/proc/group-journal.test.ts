@@ -81,7 +81,26 @@ describe.runIf(process.platform === "linux")("group journal", () => {
       contain: { mark: "r:s:9" },
     });
     expect(proc.exitCode).toBe(0);
-    expect(fs.readFileSync(journal, "utf8").trim().split("\n")).toEqual(["m r:s:9", expect.stringMatching(new RegExp(`^\\+ ${proc.pid} \\d+$`)), `- ${proc.pid}`]);
+    expect(fs.readFileSync(journal, "utf8").trim().split("\n")).toEqual(["m r:s:9", expect.stringMatching(new RegExp(`^\\+ ${proc.pid} \\d+$`)), `- ${proc.pid} r:s:9`]);
+  });
+
+  it("does not look for a cookie again once its attempt's own sweep took it, and still does for one not swept", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const journal = path.join(dir, "groups.log");
+    const [swept, unswept] = [`r${process.pid}-${Date.now()}:s:4`, `r${process.pid}-${Date.now()}:s:5`];
+    // Stand-ins that carry each cookie (a real sweep would have killed the first one).
+    const carriers = [swept, unswept].map((mark) => {
+      const child = spawn("sleep", ["300"], { detached: true, stdio: "ignore", env: { ...process.env, WS_ATTEMPT_COOKIE: mark } });
+      child.unref();
+      pids.push(child.pid!);
+      return child.pid!;
+    });
+    for (const [k, mark] of [swept, unswept].entries()) await waitFor(() => (fs.readFileSync(`/proc/${carriers[k]}/environ`).includes(mark) ? true : undefined));
+    fs.writeFileSync(journal, [`m ${swept}`, `+ 12345678 1`, `- 12345678 ${swept}`, `m ${unswept}`].join("\n"));
+    expect(reapGroups(journal)).toBe(1);
+    await waitGone(carriers[1]!);
+    expect(isGone(carriers[0]!)).toBe(false);
   });
 
   it("records a group while it runs and sweeps it when it ends", async () => {

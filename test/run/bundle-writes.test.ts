@@ -6,10 +6,10 @@ import { cleanup, makeProject, ws } from "./rig.js";
 afterEach(cleanup);
 
 /**
- * The CLI runs from an esbuild bundle (scripts/bundle.mjs), an ES module: a CommonJS package
- * bundled into it that names __filename fails only when its code runs (write-file-atomic did,
- * at the duration history's write after the last step). A run through the binary writes every
- * file of its state, none of them said to have failed.
+ * The CLI runs from an esbuild bundle (scripts/bundle.mjs): code that works from tsc's modules can
+ * fail only when it runs there (write-file-atomic named __filename in the ES module bundle, at the
+ * duration history's write after the last step; the CommonJS bundle stands in for import.meta.url).
+ * A run through the binary writes every file of its state, none of them said to have failed.
  */
 describe("the bundled binary", () => {
   it("writes the run's duration history and state without a failed write", () => {

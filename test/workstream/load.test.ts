@@ -20,7 +20,7 @@ describe("normalization", () => {
       id: "full",
       name: "Every field",
       file,
-      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      hash: expect.stringMatching(/^fnv2-\d+-[0-9a-f]{16}$/),
       execution: { parallel: true, maxWorkers: 3, timeoutPerStep: 300, rateLimitDelay: 0.5, onFailure: "stop", fileConflicts: "serialize", isolation: "none" },
       defaults: { tool: "aider", model: "sonnet", retries: 1 },
       circuitBreaker: { failureThreshold: 2, cooldown: 30, maxWait: 600, networkWait: 0 },
