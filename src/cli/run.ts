@@ -1,5 +1,6 @@
 import path from "node:path";
 import { steadyYoungGeneration, youngGenerationFor } from "./young-generation.js";
+import { holdOptimizerFor } from "../proc/optimizer-hold.js";
 import type { CliContext } from "./context.js";
 import { err, out, terminalWidth } from "./context.js";
 import { UserError } from "../errors.js";
@@ -44,6 +45,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   const { loadValidWorkstream } = await import("../workstream/load.js");
   const file = locateWorkstream(options.wsId, { dir: ctx.dir });
   youngGenerationFor(file);
+  holdOptimizerFor(file);
   const { workstream: ws, warnings } = await loadValidWorkstream(file, { cwd: ctx.cwd, env: ctx.env });
   if (warnings.length > 0 && !ctx.quiet && !options.json) {
     const { formatDiagnostics } = await import("./format-diagnostics.js");
