@@ -1,5 +1,6 @@
 import path from "node:path";
 import { steadyYoungGeneration, youngGenerationFor } from "./young-generation.js";
+import { holdOptimizerFor } from "../proc/optimizer-hold.js";
 import type { CliContext } from "./context.js";
 import { err, out, terminalWidth } from "./context.js";
 import { UserError } from "../errors.js";
@@ -48,6 +49,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
   // and it exits with ws if the run never starts.
   if (!options.dryRun) (await import("../proc/spawn-server.js")).spawnServer();
   youngGenerationFor(file);
+  holdOptimizerFor(file);
   const { workstream: ws, warnings } = await loadValidWorkstream(file, { cwd: ctx.cwd, env: ctx.env });
   if (warnings.length > 0 && !ctx.quiet && !options.json) {
     const { formatDiagnostics } = await import("./format-diagnostics.js");

@@ -26,6 +26,7 @@ import { ProgressWatch } from "./step-progress.js";
 import { OutputTail } from "./output-tail.js";
 import { Dispatcher } from "./dispatch.js";
 import { trimHeap } from "./heap-trim.js";
+import { holdOptimizer } from "../proc/optimizer-hold.js";
 import { planRun, type Plan } from "./plan.js";
 import { schedule, type Final, type SchedulerGroup } from "./scheduler.js";
 import { selectSteps, workerCount, type Selection, type UnknownStep } from "./select.js";
@@ -152,9 +153,13 @@ export async function runWorkstream(options: RunOptions): Promise<RunOutcome> {
   try {
     const dispatcher = new Dispatcher(options.listeners ?? [], prepared.previous);
     let outcome: RunOutcome;
+    // Validated and planned by now: TurboFan waits for hot work while the steps run (optimizer-hold.ts).
+    const releaseOptimizer = holdOptimizer();
     try {
       outcome = await execute(options, prepared, dispatcher);
+      releaseOptimizer();
     } catch (error) {
+      releaseOptimizer();
       // The run's own failure is the one to report; a listener that cannot close adds nothing.
       await dispatcher.close().catch(() => undefined);
       throw error;

@@ -42,7 +42,7 @@ export function attemptContainment(place: AttemptPlace, keyVariables: readonly s
   return {
     mark: attemptMark(RUN_TOKEN, step.id, place.attempt),
     // The inherited environment: what runProcess passes on, whatever the run was given as its env.
-    withhold: withheldSecrets({ ...place.inherited, ...place.env }, [...keyVariables, ...step.inheritEnv], given),
+    withhold: withheldSecrets([place.inherited, place.env], [...keyVariables, ...step.inheritEnv], given),
     sandbox:
       execution.isolation === "sandbox" || byDefault
         ? {

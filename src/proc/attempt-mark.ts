@@ -43,13 +43,20 @@ export function markIn(environ: Buffer): string | undefined {
   }
 }
 
+const chunk = Buffer.alloc(64 * 1024);
+
 /** The pid the kernel handed out last (Linux >= 3.3); undefined where it cannot be read. */
 function lastPid(): number | undefined {
+  let fd: number | undefined;
   try {
-    const value = Number(fs.readFileSync("/proc/sys/kernel/ns_last_pid", "utf8"));
+    // Into the reused buffer: readFileSync's fstat, second read and string cost more than the read (once an attempt).
+    fd = fs.openSync("/proc/sys/kernel/ns_last_pid", "r");
+    const value = Number(chunk.toString("latin1", 0, fs.readSync(fd, chunk, 0, 32, 0)));
     return Number.isInteger(value) && value > 0 ? value : undefined;
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
@@ -58,13 +65,15 @@ function lastPid(): number | undefined {
  * environment costs ~0.1 ms each (bench/proc-scan.mjs), so a caller that knows the attempt's
  * first pid passes it as `after`: pids are handed out in increasing order, wrapping at pid_max,
  * so every process the attempt started since has a pid in the window (after, last pid], and only
- * those are read. Without `after` (reaping a crashed run), every process is read.
+ * those are read. Without `after` (reaping a crashed run), every process is read. `others`: pids
+ * known to be another attempt's (the leaders of the groups still running, whose cookie is their
+ * own), not read: with two workers the other job's leader is in almost every window.
  */
-export function findMarked(matches: (mark: string) => boolean, after?: number): number[] {
+export function findMarked(matches: (mark: string) => boolean, after?: number, others?: (pid: number) => boolean): number[] {
   const last = after === undefined ? undefined : lastPid();
   const found: number[] = [];
   const probe = (pid: number): void => {
-    if (pid === process.pid) return;
+    if (pid === process.pid || others?.(pid)) return;
     const environ = readEnviron(String(pid));
     const mark = environ && environ.length > 0 ? markIn(environ) : undefined; // a zombie's environ is empty
     if (mark !== undefined && matches(mark)) found.push(pid);
@@ -95,8 +104,6 @@ export function findMarked(matches: (mark: string) => boolean, after?: number): 
 /** Up to this many pids handed out since an attempt started, each is probed instead of listing /proc. */
 const PROBE_WINDOW = 64;
 
-const chunk = Buffer.alloc(64 * 1024);
-
 /**
  * One process's environment image, or undefined when it ended meanwhile or is not ours to read.
  * open/read/close into one reused buffer: readFileSync's fstat and allocation per file made a scan
@@ -126,10 +133,10 @@ function readEnviron(pid: string): Buffer | undefined {
  * SIGKILLs every process carrying a matching cookie; returns how many. Scans again after each
  * round: a marked process may fork between the scan and the kill.
  */
-export function killMarked(matches: (mark: string) => boolean, after?: number): number {
+export function killMarked(matches: (mark: string) => boolean, after?: number, others?: (pid: number) => boolean): number {
   const killed = new Set<number>();
   for (let round = 0; round < ROUNDS; round++) {
-    const pids = findMarked(matches, after);
+    const pids = findMarked(matches, after, others);
     if (pids.length === 0) break;
     for (const pid of pids) {
       try {

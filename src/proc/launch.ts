@@ -69,15 +69,33 @@ export function plainEnv(...layers: Array<Readonly<Record<string, string | undef
  * server would never see the end of its record (bash drops the byte and reads on into the next),
  * and the attempt would hang. Checked before either path, so both give this same spawn error.
  */
-function nulByteIn(given: LaunchOptions, env: Record<string, string>): string | undefined {
+function nulByteIn(given: LaunchOptions, merged: Record<string, string>): string | undefined {
   const has = (text: string) => text.includes("\0");
   if (has(given.command)) return "the command holds a NUL byte, which no command line can carry";
   const arg = given.args.findIndex(has);
   if (arg >= 0) return `argument ${arg + 1} holds a NUL byte, which no command line can carry`;
-  for (const [name, value] of Object.entries(env)) {
-    if (has(name) || has(value)) return `the environment variable ${JSON.stringify(name)} holds a NUL byte, which no environment can carry`;
-  }
+  // A clean inherited environment leaves the step's own variables to look at; else the merged one
+  // is read as before (a step's variable may replace an inherited one that holds the byte).
+  const clean = given.inherit !== undefined && (cleanInherited.has(given.inherit) || (nulVariable(given.inherit) === undefined && cleanInherited.add(given.inherit) !== undefined));
+  const nulIn = clean ? nulVariable(given.env) : nulVariable(merged);
+  if (nulIn !== undefined) return `the environment variable ${JSON.stringify(nulIn)} holds a NUL byte, which no environment can carry`;
   if (has(given.cwd) || (given.stdinFile !== undefined && has(given.stdinFile))) return "a path holds a NUL byte";
+  return undefined;
+}
+
+/**
+ * The run's copy of the environment (`inherit`, read-only, the same object for every attempt)
+ * once found free of NUL bytes: not read again for each attempt.
+ */
+const cleanInherited = new WeakSet<object>();
+
+/** The first variable whose name or value holds a NUL byte (unset ones carry nothing). */
+function nulVariable(env: Readonly<Record<string, string | undefined>> | undefined): string | undefined {
+  if (env === undefined) return undefined;
+  for (const name of Object.keys(env)) {
+    const value = env[name];
+    if (value !== undefined && (name.includes("\0") || value.includes("\0"))) return name;
+  }
   return undefined;
 }
 

@@ -27,6 +27,11 @@ export function killAllLiveGroups(signal: NodeJS.Signals): number {
   return live.size;
 }
 
+/** Whether `pid` leads a group runProcess started and has not swept yet. */
+export function isLiveGroup(pid: number): boolean {
+  return live.has(pid);
+}
+
 export function liveGroupCount(): number {
   return live.size;
 }

@@ -11,14 +11,24 @@ const TICKS_PER_SECOND = 100;
 
 /** The start time in clock ticks since boot (/proc/<pid>/stat field 22); undefined if gone or not Linux. */
 export function startTicks(pid: number): string | undefined {
+  let fd: number | undefined;
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // One read into a reused buffer (the line is under 1 KiB; a comm of 64 bytes at most): read for
+    // every attempt's group, where readFileSync's fstat, second read and whole-line string showed.
+    fd = fs.openSync(`/proc/${pid}/stat`, "r");
+    const size = fs.readSync(fd, statBuffer, 0, statBuffer.length, 0);
     // The command name (field 2) may hold spaces and parentheses: fields resume after the last ")".
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    const from = statBuffer.lastIndexOf(41, size - 1) + 2; // ")"
+    if (from < 2) return undefined;
+    return statBuffer.toString("latin1", from, size).split(" ", 20)[19];
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
+
+const statBuffer = Buffer.alloc(4096);
 
 let bootMs: number | undefined;
 

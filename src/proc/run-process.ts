@@ -5,8 +5,9 @@ import type { Containment } from "./containment.js";
 import { killGroup } from "./kill-tree.js";
 import { decodeLine, LineSplitter } from "./line-splitter.js";
 import { launch } from "./launch.js";
+import { countAttempt, countOutput } from "./optimizer-hold.js";
 import { serverMakesFiles, type Launched } from "./spawn-server.js";
-import { addLiveGroup, removeLiveGroup } from "./live-groups.js";
+import { addLiveGroup, isLiveGroup, removeLiveGroup } from "./live-groups.js";
 import { shellQuote } from "../format/shell-quote.js";
 import { StepLog, type OutputStream } from "./step-log.js";
 
@@ -101,6 +102,7 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
   if ("error" in launched) return notStarted("spawn_error", launched.error);
   log ??= openStarted(options.logFile, header, launched);
   const { pid } = launched;
+  countAttempt();
   addLiveGroup(pid);
   options.onSpawn?.(pid);
 
@@ -120,6 +122,7 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
       // A read error ends the stream like EOF does; what was read is in the log.
     });
     stream.on("data", (chunk: Buffer) => {
+      countOutput(chunk.length);
       log!.write(chunk, name);
       splitter.push(chunk);
     });
@@ -172,8 +175,9 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
  */
 function sweep(pid: number, durationMs: number, mark: string | undefined): void {
   killGroup(pid, "SIGKILL");
-  if (mark !== undefined) killMarked((found) => found === mark, durationMs < FULL_SCAN_AFTER_MS ? pid : undefined);
   removeLiveGroup(pid);
+  // The other attempts' leaders still running carry their own cookies: not read.
+  if (mark !== undefined) killMarked((found) => found === mark, durationMs < FULL_SCAN_AFTER_MS ? pid : undefined, isLiveGroup);
 }
 
 /**

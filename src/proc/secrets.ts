@@ -28,8 +28,17 @@ const KNOWN_SECRETS: readonly string[] = [
 /** Any other name that says it holds a secret. */
 const SECRET_SHAPE = /_(API_KEY|TOKEN|SECRET|SECRET_KEY|PASSWORD)$/;
 
+/** Names seen, and whether each is a secret's: every attempt asks again about the same few dozen (bench/NOTES.md, issue 32). */
+const secretNames = new Map<string, boolean>();
+
 function isSecretName(name: string): boolean {
-  return KNOWN_SECRETS.includes(name) || SECRET_SHAPE.test(name.toUpperCase());
+  let secret = secretNames.get(name);
+  if (secret === undefined) {
+    secret = KNOWN_SECRETS.includes(name) || SECRET_SHAPE.test(name.toUpperCase());
+    // Bounded: names come from environments, a few dozen each; a step's env is only ever added.
+    if (secretNames.size < 10_000) secretNames.set(name, secret);
+  }
+  return secret;
 }
 
 /** `NAME` matches itself; `PREFIX_*` / `*_SUFFIX` match by prefix / suffix (how inherit_env and adapters name groups of keys). */
@@ -43,11 +52,22 @@ function matchesName(pattern: string, name: string): boolean {
  * The secret-looking variables of `env` that a process does not get: every one not matched by
  * `allowed` (the tool's key variables, inherit_env) and not set explicitly (`given`: the step's env).
  */
-export function withheldSecrets(env: NodeJS.ProcessEnv, allowed: readonly string[], given: Iterable<string> = []): string[] {
-  const explicit = new Set(given);
-  return Object.keys(env)
-    .filter((name) => env[name] !== undefined && isSecretName(name) && !explicit.has(name) && !allowed.some((p) => matchesName(p, name)))
-    .sort();
+export function withheldSecrets(env: NodeJS.ProcessEnv | readonly NodeJS.ProcessEnv[], allowed: readonly string[], given: Iterable<string> = []): string[] {
+  // Layers (the run's inherited environment, then its own) read as `{ ...a, ...b }` would be, without a copy per attempt.
+  const layers: readonly NodeJS.ProcessEnv[] = Array.isArray(env) ? env : [env as NodeJS.ProcessEnv];
+  const decided = new Set<string>();
+  const withheld: string[] = [];
+  let explicit: Set<string> | undefined;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const layer = layers[i]!;
+    for (const name of Object.keys(layer)) {
+      if (!isSecretName(name) || decided.has(name)) continue;
+      decided.add(name); // the last layer holding the name decides, as in a spread
+      explicit ??= new Set(given);
+      if (layer[name] !== undefined && !explicit.has(name) && !allowed.some((p) => matchesName(p, name))) withheld.push(name);
+    }
+  }
+  return withheld.sort();
 }
 
 /**

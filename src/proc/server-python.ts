@@ -43,6 +43,7 @@ def main():
     RD, WR = os.O_RDONLY | os.O_CLOEXEC, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC
     MAKE = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
     defaults = [s for s in (signal.SIGPIPE, getattr(signal, "SIGXFSZ", None)) if s is not None]
+    null = os.open("/dev/null", RD)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
@@ -76,12 +77,15 @@ def main():
 
     def create(job, name):
         try:
+            # The folder first: it is new for almost every attempt (a failed open, then makedirs'
+            # stat and mkdir, cost two more calls and an exception).
             try:
-                fd = os.open(name, MAKE, 0o666)
+                os.mkdir(os.path.dirname(name), 0o777)
+            except FileExistsError:
+                pass
             except FileNotFoundError:
                 os.makedirs(os.path.dirname(name), exist_ok=True)
-                fd = os.open(name, MAKE, 0o666)
-            os.close(fd)
+            os.close(os.open(name, MAKE, 0o666))
             return True
         except OSError as error:
             out.append(b"X %s %d %s\n" % (job, error.errno or 5, (error.strerror or str(error)).encode("utf-8", "replace")))
@@ -94,7 +98,8 @@ def main():
         env = dict(e.split(b"=", 1) for e in fields[6 + argc:] if b"=" in e)
         fds = []
         try:
-            fds.append(os.open(stdin, RD))
+            # /dev/null, most jobs' stdin, stays open (close-on-exec; dup2 gives the child its own).
+            fds.append(null if stdin == b"/dev/null" else os.open(stdin, RD))
             for name in (stdout, stderr):
                 fds.append(os.open(name, WR))
                 os.set_blocking(fds[-1], True)
@@ -114,7 +119,8 @@ def main():
             return
         finally:
             for fd in fds:
-                os.close(fd)
+                if fd != null:
+                    os.close(fd)
         jobs[pid] = job
         out.append(b"S %s %d\n" % (job, pid))
 

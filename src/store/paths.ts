@@ -28,7 +28,18 @@ export const STATE_FOLDER = ".worktrees";
 export function wsPaths(projectRoot: string, wsId: string): WsPaths {
   const root = path.join(projectRoot, STATE_FOLDER, wsId);
   const steps = path.join(root, "steps");
-  const stepDir = (stepId: string) => path.join(steps, stepId);
+  // Asked for several times an attempt (its log, outputs, progress, tail, the sandbox): path.join's
+  // normalization each time was ~0.1 ms of a no-op step's main thread (bench/NOTES.md, issue 32).
+  const dirs = new Map<string, string>();
+  const stepDir = (stepId: string) => {
+    let dir = dirs.get(stepId);
+    if (dir === undefined) {
+      // The steps running now are what is asked about; a status of 50 000 steps keeps no map of them.
+      if (dirs.size >= 256) dirs.clear();
+      dirs.set(stepId, (dir = path.join(steps, stepId)));
+    }
+    return dir;
+  };
   return {
     root,
     log: path.join(root, "orchestrator.log"),
