@@ -47,6 +47,8 @@ interface WorkplaceOptions {
   baseRef?: string | undefined;
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal | undefined;
+  /** How many lanes the run's first steps take at once (see prepareRunTree). */
+  lanesAtOnce?: number | undefined;
 }
 
 /**
@@ -84,7 +86,7 @@ export async function chooseWorkplace(ws: Workstream, cwd: string, paths: WsPath
   const firstRun = await ensureExcluded(root);
   const watch = await OutsideWatch.open(root);
   try {
-    const tree = await prepareRunTree({ gitRoot: root, projectDir: cwd, wsId: ws.id, paths, resume: opts.resume, previousBase: opts.previousBase, rebase: opts.rebase, baseRef: opts.baseRef, settings: ws.worktree, setupTimeoutMs: ws.execution.timeoutPerStep * 1000, env: opts.env, signal: opts.signal });
+    const tree = await prepareRunTree({ gitRoot: root, projectDir: cwd, wsId: ws.id, paths, resume: opts.resume, previousBase: opts.previousBase, rebase: opts.rebase, baseRef: opts.baseRef, settings: ws.worktree, setupTimeoutMs: ws.execution.timeoutPerStep * 1000, env: opts.env, signal: opts.signal, lanesAtOnce: opts.lanesAtOnce });
     const base = tree.base && { source: tree.base.source, commit: tree.base.commit, uncommitted: tree.base.uncommitted.length, sample: tree.base.uncommitted.slice(0, 5) };
     const git = { scopeCheck: true, commit: true, lanes: { pool: tree.lanes, branch: tree.branch, watch } };
     return { workdir: tree.lanes.home, branch: tree.branch.name, git, notes: [...(firstRun ? [STATE_HINT] : []), ...tree.notes], base, reused: tree.reused, runBase: tree.branch.base };

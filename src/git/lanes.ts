@@ -56,6 +56,12 @@ export function lanesHome(gitRoot: string, branch: string, env: NodeJS.ProcessEn
   return path.join(base, key, branch.replace(/^ws\//, "").replace(/\//g, "+"));
 }
 
+/** How acquire provisions a new lane: see provisionWorktree's seedOnly and onSetup. */
+interface Ahead {
+  seedOnly?: boolean | undefined;
+  onSetup?: (() => Promise<unknown> | undefined) | undefined;
+}
+
 export interface LanesOptions {
   gitRoot: string;
   /** The refs that keep each lane's base alive in the user's repository: `<pins>/lane-<n>` (see pinsOf). */
@@ -95,7 +101,7 @@ export class Lanes {
   }
 
   /** A free lane checked out (detached) at `base`; anything a cut-short run left in it is kept as a patch first. */
-  async acquire(base: string): Promise<Lane & { created: boolean }> {
+  async acquire(base: string, how: Ahead = {}): Promise<Lane & { created: boolean }> {
     // A free lane already at `base` first (a chain's next step: no checkout at all), then one
     // already seen clean (the look at one just given back may still be running), else the lowest.
     const free = (k: number) => !this.busy.has(k);
@@ -130,7 +136,7 @@ export class Lanes {
       const before: Snapshot | undefined = clean && !provisioning ? new Map([[HEAD_KEY, base]]) : undefined;
       if (!this.ready.has(n)) {
         this.ready.add(n);
-        await this.provision(n, workdir, created);
+        if (!(await this.provision(n, workdir, created, how))) this.ready.delete(n);
       }
       // What the step is handed, to tell afterwards what it changed in the lane's git dir.
       const gitDirBaseline = await readGitDir(laneWatch(gitDir));
@@ -379,10 +385,21 @@ export class Lanes {
     return this.planning;
   }
 
-  private async provision(n: number, workdir: string, created: boolean): Promise<void> {
+  /**
+   * The lanes the run's first steps will take besides the first (`count` of them), made and
+   * seeded while the first lane's setup runs, so that they are ready when it is: called from
+   * that setup's start (acquire's `onSetup`). A lane that cannot be had so is left for its step.
+   */
+  ahead(base: string, count: number): Promise<void> {
+    const made = Array.from({ length: count }, () => this.acquire(base, { seedOnly: true }).then((lane) => this.release(lane)));
+    return Promise.allSettled(made).then(() => undefined);
+  }
+
+  /** False when a seedOnly lane was left without its setup. */
+  private async provision(n: number, workdir: string, created: boolean, how: Ahead): Promise<boolean> {
     const { settings } = this.options;
     if (this.plan) for (const note of provideLaneEnv(this.plan, path.join(this.options.home, `lane-${n}`))) this.note(note);
-    if (!settings) return;
+    if (!settings) return true;
     const stamp = environmentStamp(this.plan);
     const stateDir = path.join(this.options.stateDir, "lanes", `lane-${n}`);
     fs.mkdirSync(stateDir, { recursive: true });
@@ -396,10 +413,13 @@ export class Lanes {
       signal: this.options.signal,
       timeoutMs: this.options.setupTimeoutMs,
       lane: { home: this.options.home, n },
+      seedOnly: how.seedOnly,
+      onSetup: how.onSetup,
     });
     // The same words for every lane: said once.
     for (const note of provisioned.notes) this.note(note);
     if (settings.setup !== undefined && environmentStamp(this.plan) !== stamp) this.note(`worktree.setup "${settings.setup}" changed an environment of your checkout that the lanes share (${this.plan?.envPaths.join(", ")}): it installs into yours; give the lanes their own (worktree.copy, or a setup that makes one)`);
+    return provisioned.done;
   }
 
   /** Notes for the run header (before the first step) or, later, a warning; each said once. */

@@ -43,6 +43,9 @@ export async function prepareRunTree(opts: {
   setupTimeoutMs?: number | undefined;
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal | undefined;
+  /** The lanes the first steps will take at once: when the first lane runs its setup, the others
+   *  are made meanwhile and get its files once it is done (lanes.ahead), all before the first step. */
+  lanesAtOnce?: number | undefined;
 }): Promise<RunTree> {
   const { gitRoot, wsId, paths } = opts;
   // git reports its top folder with symlinks resolved: so must the project be, or the relative
@@ -81,7 +84,15 @@ export async function prepareRunTree(opts: {
     tip = branch.head;
   }
   const lanes = new Lanes({ gitRoot, pins: pinsOf(name), projectDir, home: lanesHome(gitRoot, name, opts.env), stateDir: paths.root, settings: opts.settings, setupTimeoutMs: opts.setupTimeoutMs, env: opts.env, signal: opts.signal });
-  const first = await lanes.acquire(base);
+  const wave = opts.lanesAtOnce ?? 1;
+  let ahead: Promise<void> | undefined;
+  const onSetup = wave > 1 ? () => (ahead = lanes.ahead(base, wave - 1)) : undefined;
+  let first;
+  try {
+    first = await lanes.acquire(base, { onSetup });
+  } finally {
+    await ahead;
+  }
   await lanes.release(first);
   lanes.warm();
   notes.push(...lanes.notes.splice(0));
