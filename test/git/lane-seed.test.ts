@@ -301,6 +301,32 @@ describe("a copy that is cut short or disturbed", () => {
     }
   });
 
+  it("copies again a folder the source's step renamed into place during the copy, though its files keep their old times", async () => {
+    const root = project();
+    const home = lanesHome();
+    const base = git(root, "rev-parse", "HEAD");
+    const lanes = pool(root, home);
+    const one = await lanes.acquire(base);
+    // Made before the copy: same names, same size, same times as node_modules/dep, other bytes.
+    const staged = path.join(one.root, "node_modules/.staged");
+    fs.cpSync(path.join(one.root, "node_modules/dep"), staged, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    fs.writeFileSync(path.join(staged, "index.js"), '{"v":9}\n');
+    const old = fs.statSync(path.join(one.root, "node_modules/dep/index.js"));
+    fs.utimesSync(path.join(staged, "index.js"), old.atime, old.mtime);
+    const once = path.join(home, "once");
+    await new Promise((resolve) => setTimeout(resolve, 80)); // the staged files well before the copy
+    const dep = path.join(one.root, "node_modules/dep");
+    const restore = fakeCp(`PATH=${process.env.PATH}; cp "$@" || exit 1; [ -e ${once} ] || { touch ${once}; rm -r ${dep}; mv ${staged} ${dep}; }`);
+    try {
+      const two = await lanes.acquire(base);
+      expect(read(two.root, "node_modules/dep/index.js")).toBe('{"v":9}\n');
+      expect(fs.existsSync(path.join(two.root, "node_modules/.staged"))).toBe(false);
+      expect(runs(root)).toBe(1);
+    } finally {
+      restore();
+    }
+  });
+
   it("runs the setup when the source keeps changing while it is copied", async () => {
     const root = project();
     const home = lanesHome();
