@@ -192,7 +192,9 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   // A run_if step told of a dependency left out (WS_NEEDS) reads it there too.
   const lastOutputs = selected.size < graph.ids.length && [...selected].some((node) => usesOutputs(ws.steps[node]!) || (toldNeeds(ws.steps[node]!) && (graph.deps[node] ?? []).some((d) => !selected.has(d))));
   const stepAt = runStepResolver(ws, graph, () => dispatcher.state, p.previous ?? (lastOutputs ? loadRunState(paths) : undefined), p.env, paths.stepDir);
-  const place: Workplace & { sandboxAgents?: boolean } = await chooseWorkplace(ws, options.cwd, paths, { resume: Boolean(options.resume || options.rollback), previousBase: p.previous?.base, rebase: options.rebase, baseRef: options.base, env: p.env, signal: options.signal });
+  // The lanes the first steps take at once: made and seeded while the first lane's setup runs.
+  const lanesAtOnce = Math.min(workerCount(ws, options.maxWorkers), [...selected].filter((node) => !(graph.deps[node] ?? []).some((d) => selected.has(d))).length);
+  const place: Workplace & { sandboxAgents?: boolean } = await chooseWorkplace(ws, options.cwd, paths, { resume: Boolean(options.resume || options.rollback), previousBase: p.previous?.base, rebase: options.rebase, baseRef: options.base, env: p.env, signal: options.signal, lanesAtOnce });
   if (place.git.lanes) {
     const agents = defaultAgentSandbox(ws, ws.steps.filter((_, i) => selected.has(i)), p.env);
     place.sandboxAgents = agents.on;

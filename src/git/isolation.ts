@@ -48,6 +48,8 @@ interface WorkplaceOptions {
   baseRef?: string | undefined;
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal | undefined;
+  /** How many lanes the run's first steps take at once (see prepareRunTree). */
+  lanesAtOnce?: number | undefined;
 }
 
 /**
@@ -94,7 +96,7 @@ export async function chooseWorkplace(ws: Workstream, cwd: string, paths: WsPath
   const firstRun = await ensureExcluded(root);
   const watch = await OutsideWatch.open(root);
   try {
-    const tree = await prepareRunTree({ ...lanesOf, resume: opts.resume, previousBase: opts.previousBase, rebase: opts.rebase, baseRef: opts.baseRef, known: { clean: watch.checkoutClean, head }, opened });
+    const tree = await prepareRunTree({ ...lanesOf, resume: opts.resume, previousBase: opts.previousBase, rebase: opts.rebase, baseRef: opts.baseRef, known: { clean: watch.checkoutClean, head }, opened, lanesAtOnce: opts.lanesAtOnce });
     const base = tree.base && { source: tree.base.source, commit: tree.base.commit, uncommitted: tree.base.uncommitted.length, sample: tree.base.uncommitted.slice(0, 5) };
     const git = { scopeCheck: true, commit: true, lanes: { pool: tree.lanes, branch: tree.branch, watch } };
     return { workdir: tree.lanes.home, branch: tree.branch.name, git, notes: [...(firstRun ? [STATE_HINT] : []), ...tree.notes], base, reused: tree.reused, runBase: tree.branch.base };

@@ -143,11 +143,13 @@ export async function seedLane(opts: { from: string; to: string; paths: readonly
   if (opts.check) {
     let since = copyStarted;
     for (let round = 0; round < 4; round++) {
+      // The walk vouches for each path as it finds it: what changes from its start on is the next round's.
+      const walkStarted = Date.now() - SLACK_MS;
       const look = await changedSince(from, to, copied, since);
       files = look.seen;
       unequal = look.changed;
       if (unequal.length === 0 || round === 3) break;
-      since = Date.now() - SLACK_MS;
+      since = walkStarted;
       await repair(from, to, unequal, how === "reflink", opts.signal);
     }
   }
@@ -186,20 +188,29 @@ const SLACK_MS = 50;
 /**
  * What below `entries` of `from` changed since `since` and is not as in `to`. A ctime (which no
  * tool can set back: written, replaced, renamed, chmod'ed; a folder's when an entry came or went)
- * at or after `since` picks the candidates in one walk of the source, and each is compared with
- * its copy (type, size, mtime kept by `cp -p`, link target, a folder's names): what changed just
+ * at or after `since` picks the candidates in one walk of the source, and so does being below such
+ * a folder (one renamed into place keeps its files' old ctimes); each is compared with its copy
+ * (type, size, mtime kept by `cp -p`, bytes, link target, a folder's names): what changed just
  * before the copy began was copied as it is now. Yields every 2000 entries (a node_modules is ~10⁴).
  */
 async function changedSince(from: string, to: string, entries: readonly string[], since: number): Promise<{ changed: string[]; seen: number }> {
   const changed: string[] = [];
-  const stack = [...entries];
+  const stack = entries.map((rel) => ({ rel, below: false }));
   let seen = 0;
   while (stack.length > 0) {
-    const rel = stack.pop()!;
-    const stat = fs.lstatSync(path.join(from, rel), { throwIfNoEntry: false, bigint: true });
-    if ((stat === undefined || Number(stat.ctimeNs / 1_000_000n) >= since) && !sameAs(from, to, rel, stat)) changed.push(rel);
-    if (stat?.isDirectory()) for (const name of fs.readdirSync(path.join(from, rel))) stack.push(`${rel}/${name}`);
+    const { rel, below } = stack.pop()!;
     if (++seen % 2000 === 0) await yieldNow();
+    const stat = fs.lstatSync(path.join(from, rel), { throwIfNoEntry: false, bigint: true });
+    const candidate = below || stat === undefined || Number(stat.ctimeNs / 1_000_000n) >= since;
+    const differs = candidate && !sameAs(from, to, rel, stat);
+    if (differs) changed.push(rel);
+    if (!stat?.isDirectory()) continue;
+    // A folder that differs is mended by its names (repair): what it shares with its copy is still looked at.
+    const copy = fs.lstatSync(path.join(to, rel), { throwIfNoEntry: false });
+    if (differs && !copy?.isDirectory()) continue; // copied whole
+    for (const name of fs.readdirSync(path.join(from, rel))) {
+      if (!differs || fs.lstatSync(path.join(to, rel, name), { throwIfNoEntry: false }) !== undefined) stack.push({ rel: `${rel}/${name}`, below: candidate });
+    }
   }
   return { changed: changed.sort(), seen };
 }
@@ -209,7 +220,13 @@ function sameAs(from: string, to: string, rel: string, source: fs.BigIntStats | 
   if (source === undefined || copy === undefined) return source === copy;
   if (source.isDirectory()) return copy.isDirectory() && fs.readdirSync(path.join(from, rel)).sort().join("\0") === fs.readdirSync(path.join(to, rel)).sort().join("\0");
   if (source.isSymbolicLink()) return copy.isSymbolicLink() && fs.readlinkSync(path.join(from, rel)) === fs.readlinkSync(path.join(to, rel));
-  return copy.isFile() && source.size === copy.size && source.mtimeNs / 1000n === copy.mtimeNs / 1000n;
+  if (!copy.isFile() || source.size !== copy.size || source.mtimeNs / 1000n !== copy.mtimeNs / 1000n) return false;
+  // Same size and time can still be other bytes (a file moved in with the old one's time kept).
+  try {
+    return fs.readFileSync(path.join(from, rel)).equals(fs.readFileSync(path.join(to, rel)));
+  } catch {
+    return false;
+  }
 }
 
 /** Makes `to` match `from` again at the `changed` paths: a changed file copied anew, a changed

@@ -56,6 +56,12 @@ export function lanesHome(gitRoot: string, branch: string, env: NodeJS.ProcessEn
   return path.join(base, key, branch.replace(/^ws\//, "").replace(/\//g, "+"));
 }
 
+/** How acquire provisions a new lane: see provisionWorktree's seedOnly and onSetup. */
+interface Ahead {
+  seedOnly?: boolean | undefined;
+  onSetup?: (() => Promise<unknown> | undefined) | undefined;
+}
+
 export interface LanesOptions {
   gitRoot: string;
   /** The refs that keep each lane's base alive in the user's repository: `<pins>/lane-<n>` (see pinsOf). */
@@ -101,7 +107,7 @@ export class Lanes {
   }
 
   /** A free lane checked out (detached) at `base`; anything a cut-short run left in it is kept as a patch first. */
-  async acquire(base: string): Promise<Lane & { created: boolean }> {
+  async acquire(base: string, how: Ahead = {}): Promise<Lane & { created: boolean }> {
     // A free lane already at `base` first (a chain's next step: no checkout at all), then one
     // already seen clean (the look at one just given back may still be running), else the lowest.
     const free = (k: number) => !this.busy.has(k);
@@ -140,7 +146,9 @@ export class Lanes {
       let provisioned = false;
       if (!this.ready.has(n)) {
         this.ready.add(n);
-        provisioned = await this.provision(n, workdir, created);
+        const result = await this.provision(n, workdir, created, how);
+        provisioned = result.changed;
+        if (!result.done) this.ready.delete(n);
       }
       const before: Snapshot | undefined = clean && !provisioned ? new Map([[HEAD_KEY, base]]) : undefined;
       // What the step is handed, to tell afterwards what it changed in the lane's git dir.
@@ -411,12 +419,25 @@ export class Lanes {
     return this.planning;
   }
 
-  /** Brings the project's environments and what `worktree` settings name into lane n; whether that may have changed the lane. */
-  private async provision(n: number, workdir: string, created: boolean): Promise<boolean> {
+  /**
+   * The lanes the run's first steps will take besides the first (`count` of them), made and
+   * seeded while the first lane's setup runs, so that they are ready when it is: called from
+   * that setup's start (acquire's `onSetup`). A lane that cannot be had so is left for its step.
+   */
+  ahead(base: string, count: number): Promise<void> {
+    const made = Array.from({ length: count }, () => this.acquire(base, { seedOnly: true }).then((lane) => this.release(lane)));
+    return Promise.allSettled(made).then(() => undefined);
+  }
+
+  /**
+   * Brings the project's environments and what `worktree` settings name into lane n: whether that
+   * may have changed the lane, and whether it is done (not when a seedOnly lane was left without its setup).
+   */
+  private async provision(n: number, workdir: string, created: boolean, how: Ahead): Promise<{ changed: boolean; done: boolean }> {
     const { settings } = this.options;
     const provided = this.plan ? provideLaneEnv(this.plan, path.join(this.options.home, `lane-${n}`)) : { notes: [], changed: false };
     for (const note of provided.notes) this.note(note);
-    if (!settings) return provided.changed;
+    if (!settings) return { changed: provided.changed, done: true };
     const stamp = environmentStamp(this.plan);
     const stateDir = path.join(this.options.stateDir, "lanes", `lane-${n}`);
     fs.mkdirSync(stateDir, { recursive: true });
@@ -430,11 +451,13 @@ export class Lanes {
       signal: this.options.signal,
       timeoutMs: this.options.setupTimeoutMs,
       lane: { home: this.options.home, n },
+      seedOnly: how.seedOnly,
+      onSetup: how.onSetup,
     });
     // The same words for every lane: said once.
     for (const note of provisioned.notes) this.note(note);
     if (settings.setup !== undefined && environmentStamp(this.plan) !== stamp) this.note(`worktree.setup "${settings.setup}" changed an environment of your checkout that the lanes share (${this.plan?.envPaths.join(", ")}): it installs into yours; give the lanes their own (worktree.copy, or a setup that makes one)`);
-    return provided.changed || settings.copy.length > 0 || settings.link.length > 0 || settings.setup !== undefined;
+    return { changed: provided.changed || settings.copy.length > 0 || settings.link.length > 0 || settings.setup !== undefined, done: provisioned.done };
   }
 
   /** Notes for the run header (before the first step) or, later, a warning; each said once. */

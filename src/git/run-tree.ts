@@ -47,6 +47,9 @@ export async function prepareRunTree(opts: {
   known?: KnownCheckout | undefined;
   /** The run's lanes, opened (openLanes) while the run looked at the checkout. */
   opened?: Promise<OpenedLanes> | undefined;
+  /** The lanes the first steps will take at once: when the first lane runs its setup, the others
+   *  are made meanwhile and get its files once it is done (lanes.ahead), all before the first step. */
+  lanesAtOnce?: number | undefined;
 }): Promise<RunTree> {
   const { gitRoot, wsId, paths } = opts;
   if (opts.resume && opts.baseRef !== undefined) {
@@ -81,7 +84,15 @@ export async function prepareRunTree(opts: {
     }
     tip = branch.head;
   }
-  const first = await lanes.acquire(base);
+  const wave = opts.lanesAtOnce ?? 1;
+  let ahead: Promise<void> | undefined;
+  const onSetup = wave > 1 ? () => (ahead = lanes.ahead(base, wave - 1)) : undefined;
+  let first;
+  try {
+    first = await lanes.acquire(base, { onSetup });
+  } finally {
+    await ahead;
+  }
   await lanes.giveBackUntouched(first);
   lanes.warm();
   notes.push(...lanes.notes.splice(0));

@@ -9,6 +9,8 @@ import { git } from "./run-git.js";
 /** What the run's worktree was given beyond its checkout (for the run header). */
 interface Provisioned {
   notes: string[];
+  /** False when a seedOnly lane could not be seeded: left without its setup, for its step to run it. */
+  done: boolean;
 }
 
 /** A lane's setup record (`setup.json`), written last: present means its ignored files are whole. */
@@ -58,6 +60,11 @@ export async function provisionWorktree(opts: {
   timeoutMs?: number | undefined;
   /** The lane this is, so that it can be seeded from its siblings; without it, setup only. */
   lane?: LaneId | undefined;
+  /** Seeded from a sibling or nothing: a lane made ahead of its step never runs the setup itself. */
+  seedOnly?: boolean | undefined;
+  /** Told when this lane's setup starts (the other lanes of the run's start can be made meanwhile);
+   *  what it returns is waited for before the lane is handed to its step. */
+  onSetup?: (() => Promise<unknown> | undefined) | undefined;
 }): Promise<Provisioned> {
   const { projectDir, workdir, settings } = opts;
   const notes: string[] = [];
@@ -84,8 +91,8 @@ export async function provisionWorktree(opts: {
     const visible = await notIgnored(workdir, brought);
     if (visible.length > 0) notes.push(`worktree: ${visible.join(", ")} ${visible.length === 1 ? "is" : "are"} not ignored by git in the worktree (a symlink needs a pattern without a trailing "/"); steps see ${visible.length === 1 ? "it" : "them"} as untracked`);
   }
-  if (settings.setup !== undefined) await runSetup(opts, settings.setup, notes);
-  return { notes };
+  const done = settings.setup === undefined || (await runSetup(opts, settings.setup, notes));
+  return { notes, done };
 }
 
 /** A symlink at `to` pointing at `from`; false when `to` is a real file or folder (never deleted). */
@@ -109,23 +116,27 @@ async function notIgnored(workdir: string, entries: string[]): Promise<string[]>
 }
 
 /** A note when setup ran or a lane was seeded; nothing when this lane's setup was already done
- *  for these inputs (said every run, for every worktree, it was noise). */
-async function runSetup(opts: ProvisionOptions, command: string, notes: string[]): Promise<void> {
+ *  for these inputs (said every run, for every worktree, it was noise). False: a seedOnly lane
+ *  that no sibling could seed, left as it was. */
+async function runSetup(opts: ProvisionOptions, command: string, notes: string[]): Promise<boolean> {
   const recordFile = path.join(opts.stateDir, "setup.json");
   const logFile = path.join(opts.stateDir, "setup.log");
   if (opts.created) fs.rmSync(recordFile, { force: true });
   const inputs = setupInputs(inputDirs(opts.workdir, opts.lane), command);
   const record = readRecord(recordFile);
-  if (isDone(record, command, opts.workdir, inputs)) return;
+  if (isDone(record, command, opts.workdir, inputs)) return true;
   // Gone before anything in the lane changes: a copy or setup cut short leaves no record behind.
   fs.rmSync(recordFile, { force: true });
   fs.rmSync(logFile, { force: true });
   const seeded = opts.lane === undefined ? undefined : await seedFromLane(opts, opts.lane, command, inputs, logFile, notes);
   if (seeded !== undefined && "how" in seeded) {
     writeRecord(recordFile, { command, tree: opts.workdir, inputs, at: new Date().toISOString(), exitCode: 0, ...seeded });
-    return;
+    return true;
   }
+  if (opts.seedOnly) return false;
   const flight = seeded?.flight;
+  const alongside = flight && opts.onSetup?.();
+  if (alongside) flight?.hold(alongside);
   try {
     const setupMs = await setUp(opts, command, logFile);
     writeRecord(recordFile, { command, tree: opts.workdir, inputs, at: new Date().toISOString(), exitCode: 0, how: "setup", ms: setupMs, setupMs });
@@ -134,6 +145,7 @@ async function runSetup(opts: ProvisionOptions, command: string, notes: string[]
     await flight?.land(false);
   }
   notes.push(`worktree.setup "${command}" ran in the worktree (output: ${logFile})`);
+  return true;
 }
 
 /** Runs the setup command in the lane; its time in ms, or a UserError (exit 1, 130 when cancelled). */
@@ -192,7 +204,13 @@ interface Flight {
 
 const flights = new Map<string, Flight>();
 
-function takeOff(home: string, n: number, inputs: string): { land(ok: boolean): Promise<void> } {
+interface Takeoff {
+  land(ok: boolean): Promise<void>;
+  /** Something else the lane waits for, once its setup has succeeded, before its step has it. */
+  hold(work: Promise<unknown>): void;
+}
+
+function takeOff(home: string, n: number, inputs: string): Takeoff {
   const key = `${home}\0${inputs}`;
   let settle: (ok: boolean) => void = () => undefined;
   const flight: Flight = { n, done: new Promise<boolean>((resolve) => (settle = resolve)), holds: [] };
@@ -205,6 +223,9 @@ function takeOff(home: string, n: number, inputs: string): { land(ok: boolean): 
       if (flights.get(key) === flight) flights.delete(key);
       settle(ok);
       if (ok) await Promise.allSettled(flight.holds);
+    },
+    hold(work) {
+      flight.holds.push(work.then(() => undefined, () => undefined));
     },
   };
 }
@@ -221,7 +242,7 @@ type Seeded = { how: CloneKind; from: string; ms: number; setupMs: number | unde
  * set up now), or, when there is none, the flight this lane's own setup is (so that the lanes that
  * come meanwhile wait for it). Nothing when seeding is off (WS_LANE_SEED=setup).
  */
-async function seedFromLane(opts: ProvisionOptions, lane: LaneId, command: string, inputs: string, logFile: string, notes: string[]): Promise<Seeded | { flight?: ReturnType<typeof takeOff> }> {
+async function seedFromLane(opts: ProvisionOptions, lane: LaneId, command: string, inputs: string, logFile: string, notes: string[]): Promise<Seeded | { flight?: Takeoff }> {
   const mode = seedMode(opts.env);
   if (mode === "setup") return {};
   const flight = flights.get(`${lane.home}\0${inputs}`);
@@ -233,7 +254,7 @@ async function seedFromLane(opts: ProvisionOptions, lane: LaneId, command: strin
   try {
     const source = findSource(opts, lane, command, inputs);
     // Checked and taken in one go (no await between): two lanes never both set up for the same inputs.
-    if (source === undefined) return { flight: takeOff(lane.home, lane.n, inputs) };
+    if (source === undefined) return opts.seedOnly ? {} : { flight: takeOff(lane.home, lane.n, inputs) };
     const clone = mode === "auto" && (await cloneSupport(lane.home));
     if (!clone && source.slowCopy !== undefined) {
       notes.push(`worktree.setup: a plain copy of a set-up lane's ignored files took ${formatDuration(source.slowCopy.copyMs)}, longer than "${command}" (${formatDuration(source.slowCopy.setupMs)}); new lanes run the setup instead`);

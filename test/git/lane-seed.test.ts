@@ -141,6 +141,36 @@ describe("a new lane is seeded from a set-up lane", () => {
     expect(read(two.root, "node_modules/dep/index.js")).toBe('{"v":1}\n');
   });
 
+  it("makes the run's other first lanes while the first one sets up, and hands the first over only once they are seeded", async () => {
+    const root = project();
+    const home = lanesHome();
+    const base = git(root, "rev-parse", "HEAD");
+    const lanes = pool(root, home);
+    let ahead: Promise<void> | undefined;
+    const one = await lanes.acquire(base, { onSetup: () => (ahead = lanes.ahead(base, 2)) });
+    expect(ahead).toBeDefined();
+    // Seeded before the first lane was handed over: records there, the setup run once.
+    expect([2, 3].map((n) => record(root, n))).toEqual([expect.objectContaining({ from: one.workdir }), expect.objectContaining({ from: one.workdir })]);
+    expect(runs(root)).toBe(1);
+    await lanes.release(one);
+    const taken = await Promise.all([lanes.acquire(base), lanes.acquire(base), lanes.acquire(base)]);
+    expect(taken.map((lane) => lane.n).sort()).toEqual([1, 2, 3]);
+    expect(taken.map((lane) => read(lane.root, "node_modules/dep/index.js"))).toEqual(['{"v":1}\n', '{"v":1}\n', '{"v":1}\n']);
+    expect(runs(root)).toBe(1);
+  });
+
+  it("a lane made ahead never runs a setup that failed in the first lane: the run stops after one try", async () => {
+    const root = project();
+    const home = lanesHome();
+    const base = git(root, "rev-parse", "HEAD");
+    const lanes = pool(root, home, { setup: `echo ran >> ${root}/count; exit 3` });
+    let ahead: Promise<void> | undefined;
+    await expect(lanes.acquire(base, { onSetup: () => (ahead = lanes.ahead(base, 2)) })).rejects.toThrow(/failed \(exit 3\)/);
+    await ahead;
+    expect(runs(root)).toBe(1);
+    expect([2, 3].map((n) => hasRecord(root, n))).toEqual([false, false]);
+  });
+
   it("with WS_LANE_SEED=setup runs the setup in every lane", async () => {
     const root = project();
     const lanes = pool(root, lanesHome(), { env: { ...process.env, WS_LANE_SEED: "setup" } });
@@ -265,6 +295,32 @@ describe("a copy that is cut short or disturbed", () => {
     try {
       const two = await lanes.acquire(base);
       expect(read(two.root, "build/cache.txt")).toBe("newer\n");
+      expect(runs(root)).toBe(1);
+    } finally {
+      restore();
+    }
+  });
+
+  it("copies again a folder the source's step renamed into place during the copy, though its files keep their old times", async () => {
+    const root = project();
+    const home = lanesHome();
+    const base = git(root, "rev-parse", "HEAD");
+    const lanes = pool(root, home);
+    const one = await lanes.acquire(base);
+    // Made before the copy: same names, same size, same times as node_modules/dep, other bytes.
+    const staged = path.join(one.root, "node_modules/.staged");
+    fs.cpSync(path.join(one.root, "node_modules/dep"), staged, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    fs.writeFileSync(path.join(staged, "index.js"), '{"v":9}\n');
+    const old = fs.statSync(path.join(one.root, "node_modules/dep/index.js"));
+    fs.utimesSync(path.join(staged, "index.js"), old.atime, old.mtime);
+    const once = path.join(home, "once");
+    await new Promise((resolve) => setTimeout(resolve, 80)); // the staged files well before the copy
+    const dep = path.join(one.root, "node_modules/dep");
+    const restore = fakeCp(`PATH=${process.env.PATH}; cp "$@" || exit 1; [ -e ${once} ] || { touch ${once}; rm -r ${dep}; mv ${staged} ${dep}; }`);
+    try {
+      const two = await lanes.acquire(base);
+      expect(read(two.root, "node_modules/dep/index.js")).toBe('{"v":9}\n');
+      expect(fs.existsSync(path.join(two.root, "node_modules/.staged"))).toBe(false);
       expect(runs(root)).toBe(1);
     } finally {
       restore();
