@@ -16,7 +16,7 @@ import { gitServer, gitText } from "./run-git.js";
 export async function makeCommit(cwd: string, tree: string, parents: readonly string[], message: string, env: Record<string, string>): Promise<string> {
   const text = commitText(tree, parents, message, env);
   if (text !== undefined) {
-    const written = await writerFor(cwd, env).write(text).catch(() => undefined);
+    const written = await writerFor(cwd, env, "commit").write(text).catch(() => undefined);
     if (written !== undefined) return written;
   }
   const args = ["commit-tree", tree, "--no-gpg-sign", "-F", "-", ...parents.flatMap((p) => ["-p", p])];
@@ -56,44 +56,95 @@ process.once("exit", () => {
   for (const writer of writers.values()) writer.removeFile();
 });
 
-function writerFor(cwd: string, env: Record<string, string>, type: "commit" | "blob" = "commit"): ObjectWriter {
+/**
+ * What a writer writes: a commit's or a tree's bytes (handed over in a file), or a file's blob by
+ * its path, either as its exact bytes (`blob`: a snapshot, which a restore writes back as it was)
+ * or as `git add` would store it (`checkin`: the filters and line endings its attributes name).
+ */
+type WriterKind = "commit" | "tree" | "blob" | "checkin";
+
+function writerFor(cwd: string, env: Record<string, string>, kind: WriterKind = "commit"): ObjectWriter {
   const objects = env.GIT_OBJECT_DIRECTORY ?? "";
-  const key = `${type}\0${cwd}\0${objects}`;
+  const key = `${kind}\0${cwd}\0${objects}`;
   let writer = writers.get(key);
-  if (writer === undefined || writer.dead) writers.set(key, (writer = new ObjectWriter(cwd, type, objects === "" ? {} : { GIT_OBJECT_DIRECTORY: objects })));
+  if (writer === undefined || writer.dead) writers.set(key, (writer = new ObjectWriter(cwd, kind, objects === "" ? {} : { GIT_OBJECT_DIRECTORY: objects })));
   return writer;
 }
 
 /**
- * The blobs of files in `cwd` (their exact bytes: no filters), written into its object store by
- * one long-lived `hash-object --stdin-paths` per folder instead of a process per look at a tree
- * (changes.ts). Undefined when a path cannot go on a line (a newline, a leading quote) or the
- * writer failed (a file gone meanwhile ends it): the caller then hashes them the usual way.
+ * The blobs of files in the work tree holding `cwd` (their exact bytes: no filters), written into
+ * its object store by one long-lived `hash-object --stdin-paths` per folder instead of a process
+ * per look at a tree (changes.ts). `files` are relative to the work tree's top: git reads the
+ * paths it is fed there, wherever it was started. Undefined when a path cannot go on a line (a
+ * newline, a leading quote) or the writer failed (a file gone meanwhile ends it): the caller then
+ * hashes them the usual way.
  */
 export async function hashBlobs(cwd: string, files: readonly string[]): Promise<string[] | undefined> {
+  return writeBlobs(cwd, files, "blob", {});
+}
+
+/**
+ * The blobs `git update-index --add` would store for `files` (relative to the top of the work
+ * tree holding `cwd`): the same code in git (the path's attributes, core.autocrlf), objects
+ * written where `env` says (a lane writes into the user's store). Undefined as for hashBlobs.
+ */
+export async function checkInBlobs(cwd: string, files: readonly string[], env: Record<string, string>): Promise<string[] | undefined> {
+  return writeBlobs(cwd, files, "checkin", env);
+}
+
+async function writeBlobs(cwd: string, files: readonly string[], kind: "blob" | "checkin", env: Record<string, string>): Promise<string[] | undefined> {
   if (files.some((file) => file.includes("\n") || file.startsWith('"'))) return undefined;
-  const writer = writerFor(cwd, {}, "blob");
+  const writer = writerFor(cwd, env, kind);
   try {
-    const shas: string[] = [];
-    for (const file of files) shas.push(await writer.write(file));
-    return shas;
+    // Pipelined: every path goes to git at once, the answers come back in order.
+    return await Promise.all(files.map((file) => writer.write(file)));
   } catch {
     return undefined;
   }
 }
 
-/** One `hash-object --stdin-paths`, one object at a time: a commit is handed over in a file of its own. */
+/**
+ * Starts the long-lived gits a run's commits and joins go through before the first step needs
+ * them (a process start is 2-4 ms, on the way from the first step's tests to its end otherwise):
+ * the commit and tree writers of the user's repository, or a lane's blob writer (`lane`).
+ */
+export function warmWriters(cwd: string, lane?: { env: Record<string, string> }): void {
+  try {
+    if (lane === undefined) for (const kind of ["commit", "tree"] as const) writerFor(cwd, {}, kind);
+    else writerFor(cwd, lane.env, "checkin");
+  } catch {
+    // Started again when first needed, or the work goes to git the usual way.
+  }
+}
+
+/** A tree object's bytes written by the long-lived writer of `cwd`'s object store (git checks
+ *  the tree's format before writing it); undefined when the writer failed. */
+export async function writeTreeObject(cwd: string, content: Buffer, env: Record<string, string> = {}): Promise<string | undefined> {
+  return writerFor(cwd, env, "tree").write(content).catch(() => undefined);
+}
+
+const WRITER_ARGS: Record<WriterKind, readonly string[]> = {
+  commit: ["-t", "commit", "--no-filters"],
+  tree: ["-t", "tree", "--no-filters"],
+  blob: ["-t", "blob", "--no-filters"],
+  checkin: [],
+};
+
+/**
+ * One `hash-object -w --stdin-paths`. A commit or a tree is handed over in a file of its own, one
+ * object at a time; paths are pipelined (each answer is the next line, in the order asked).
+ */
 class ObjectWriter {
   dead = false;
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly file: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  private waiting: ((line: string | undefined) => void) | undefined;
+  private readonly waiting: Array<(line: string | undefined) => void> = [];
   private buffered = "";
 
-  constructor(cwd: string, type: "commit" | "blob", env: Record<string, string>) {
-    this.file = type === "commit" ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ws-commit-")), "commit") : undefined;
-    this.child = gitServer(cwd, ["hash-object", "-w", "-t", type, "--no-filters", "--stdin-paths"], env);
+  constructor(cwd: string, kind: WriterKind, env: Record<string, string>) {
+    this.file = kind === "commit" || kind === "tree" ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), `ws-${kind}-`)), kind) : undefined;
+    this.child = gitServer(cwd, ["hash-object", "-w", ...WRITER_ARGS[kind], "--stdin-paths"], env);
     this.child.stdout.setEncoding("utf8");
     this.child.stdout.on("data", (chunk: string) => this.take(chunk));
     const end = () => this.stop();
@@ -104,24 +155,25 @@ class ObjectWriter {
     this.idle();
   }
 
-  /** The id of the object: a commit's text (type commit), or a file's path (type blob). */
-  write(what: string): Promise<string> {
+  /** The id of the object: a commit's text or a tree's bytes (kept in the writer's file), or a file's path. */
+  write(what: string | Buffer): Promise<string> {
+    if (this.file === undefined) return this.ask(what);
     const next = this.queue.then(() => this.ask(what));
     this.queue = next.catch(() => undefined);
     return next;
   }
 
-  private ask(what: string): Promise<string> {
+  private ask(what: string | Buffer): Promise<string> {
     if (this.dead) return Promise.reject(new Error("the object writer has ended"));
     if (this.file !== undefined) fs.writeFileSync(this.file, what);
     this.busy();
     return new Promise<string>((resolve, reject) => {
-      this.waiting = (line) => {
-        this.idle();
+      this.waiting.push((line) => {
+        if (this.waiting.length === 0) this.idle();
         if (line !== undefined && /^[0-9a-f]{40,64}$/.test(line)) resolve(line);
         else reject(new Error("the object writer gave no object id"));
-      };
-      this.child.stdin.write(`${this.file ?? what}\n`);
+      });
+      this.child.stdin.write(`${this.file ?? what.toString()}\n`);
     });
   }
 
@@ -130,17 +182,14 @@ class ObjectWriter {
     for (let newline = this.buffered.indexOf("\n"); newline >= 0; newline = this.buffered.indexOf("\n")) {
       const line = this.buffered.slice(0, newline);
       this.buffered = this.buffered.slice(newline + 1);
-      const waiting = this.waiting;
-      this.waiting = undefined;
-      waiting?.(line);
+      this.waiting.shift()?.(line);
     }
   }
 
   private stop(): void {
     if (this.dead) return;
     this.dead = true;
-    this.waiting?.(undefined);
-    this.waiting = undefined;
+    for (const waiting of this.waiting.splice(0)) waiting(undefined);
     this.removeFile();
   }
 
