@@ -188,9 +188,12 @@ export class StepUnits {
     clearTimeout(this.nextLook);
     this.nextLook = undefined;
     await Promise.all(this.releases);
+    // The lanes' last index updates run beside the last look at the checkout.
+    const lanes = this.deps.git.lanes?.pool.settled();
     await this.looking;
     // The last look: what changed while the last steps ran is said before the run ends.
     await this.lookOutside();
+    await lanes;
   }
 
   /**
