@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -12,15 +13,68 @@ import { gitServer, gitText } from "./run-git.js";
  * before it writes it. Anything commit-tree would do differently falls back to commit-tree: a
  * date or identity set through the environment in a form ws does not write itself, an identity
  * git would clean up, a git that cannot be started.
+ *
+ * The commit's id is named in process (the hash of its bytes, as git names it) and returned once
+ * git has written it and every tree handed over before it (writeTreeLater): whatever a commit id
+ * leads a git process to (a ref, a checkout) is in the store by then.
  */
 export async function makeCommit(cwd: string, tree: string, parents: readonly string[], message: string, env: Record<string, string>): Promise<string> {
   const text = commitText(tree, parents, message, env);
   if (text !== undefined) {
-    const written = await writerFor(cwd, env, "commit").write(text).catch(() => undefined);
-    if (written !== undefined) return written;
+    const content = Buffer.from(text, "utf8");
+    const id = objectId("commit", content, tree.length);
+    writeLater(cwd, "commit", content, id, env);
+    await Promise.all([flushObjects(cwd), flushObjects(cwd, env)]);
+    return id;
   }
+  // commit-tree reads the tree: it must be written first.
+  await flushObjects(cwd);
   const args = ["commit-tree", tree, "--no-gpg-sign", "-F", "-", ...parents.flatMap((p) => ["-p", p])];
   return gitText(cwd, args, { input: message, env });
+}
+
+/** The id git gives an object of `type` and `content` in a store whose ids have `hexLength` digits (SHA-1 or SHA-256). */
+export function objectId(type: string, content: Buffer, hexLength: number): string {
+  const hash = createHash(hexLength === 64 ? "sha256" : "sha1");
+  hash.update(`${type} ${content.length}\0`);
+  hash.update(content);
+  return hash.digest("hex");
+}
+
+/** Objects handed to a writer and not yet confirmed, per object store: each settles once git has it. */
+const unconfirmed = new Map<string, Set<Promise<void>>>();
+
+/**
+ * A tree's bytes handed to the long-lived writer of `cwd`'s store, its id named in process and
+ * returned at once: the trees of a commit go to git one after another without waiting for each
+ * answer, and the commit that names them (makeCommit) waits for all (one wait instead of one a tree).
+ */
+export function writeTreeLater(cwd: string, content: Buffer, hexLength: number): string {
+  const id = objectId("tree", content, hexLength);
+  writeLater(cwd, "tree", content, id, {});
+  return id;
+}
+
+function writeLater(cwd: string, type: "tree" | "commit", content: Buffer, id: string, env: Record<string, string>): void {
+  const key = `${cwd}\0${env.GIT_OBJECT_DIRECTORY ?? ""}`;
+  let set = unconfirmed.get(key);
+  if (set === undefined) unconfirmed.set(key, (set = new Set()));
+  const objects: Record<string, string> = env.GIT_OBJECT_DIRECTORY === undefined ? {} : { GIT_OBJECT_DIRECTORY: env.GIT_OBJECT_DIRECTORY };
+  const answer = (async () => writerFor(cwd, objects, type).write(content))().catch(() => undefined);
+  const written: Promise<void> = answer.then(async (named) => {
+    // The writer ended (or git named it otherwise): a git of its own writes it, and must name it the same.
+    if (named === id) return;
+    const again = await gitText(cwd, ["hash-object", "-w", "-t", type, "--stdin"], { input: content, env: objects });
+    if (again !== id) throw new Error(`git named a ${type} ${again} that ws named ${id}`);
+  });
+  const settled = written.finally(() => set.delete(settled));
+  settled.catch(() => undefined);
+  set.add(settled);
+}
+
+/** Waits until every object handed over for `cwd`'s store so far is written (throws when git could not write one). */
+export async function flushObjects(cwd: string, env: Record<string, string> = {}): Promise<void> {
+  await Promise.all([...(unconfirmed.get(`${cwd}\0${env.GIT_OBJECT_DIRECTORY ?? ""}`) ?? [])]);
 }
 
 /** Characters git strips from the ends of a name or email, or refuses inside one ("crud"). */
@@ -117,12 +171,6 @@ export function warmWriters(cwd: string, lane?: { env: Record<string, string> })
   }
 }
 
-/** A tree object's bytes written by the long-lived writer of `cwd`'s object store (git checks
- *  the tree's format before writing it); undefined when the writer failed. */
-export async function writeTreeObject(cwd: string, content: Buffer, env: Record<string, string> = {}): Promise<string | undefined> {
-  return writerFor(cwd, env, "tree").write(content).catch(() => undefined);
-}
-
 const WRITER_ARGS: Record<WriterKind, readonly string[]> = {
   commit: ["-t", "commit", "--no-filters"],
   tree: ["-t", "tree", "--no-filters"],
@@ -131,19 +179,20 @@ const WRITER_ARGS: Record<WriterKind, readonly string[]> = {
 };
 
 /**
- * One `hash-object -w --stdin-paths`. A commit or a tree is handed over in a file of its own, one
- * object at a time; paths are pipelined (each answer is the next line, in the order asked).
+ * One `hash-object -w --stdin-paths`, its answers in the order asked, so objects are pipelined: a
+ * commit or a tree is handed over in a file of its own (removed once git has answered), a blob by
+ * its file's path.
  */
 class ObjectWriter {
   dead = false;
   private readonly child: ChildProcessWithoutNullStreams;
-  private readonly file: string | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly dir: string | undefined;
+  private made = 0;
   private readonly waiting: Array<(line: string | undefined) => void> = [];
   private buffered = "";
 
   constructor(cwd: string, kind: WriterKind, env: Record<string, string>) {
-    this.file = kind === "commit" || kind === "tree" ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), `ws-${kind}-`)), kind) : undefined;
+    this.dir = kind === "commit" || kind === "tree" ? fs.mkdtempSync(path.join(os.tmpdir(), `ws-${kind}-`)) : undefined;
     this.child = gitServer(cwd, ["hash-object", "-w", ...WRITER_ARGS[kind], "--stdin-paths"], env);
     this.child.stdout.setEncoding("utf8");
     this.child.stdout.on("data", (chunk: string) => this.take(chunk));
@@ -155,25 +204,20 @@ class ObjectWriter {
     this.idle();
   }
 
-  /** The id of the object: a commit's text or a tree's bytes (kept in the writer's file), or a file's path. */
+  /** The id of the object: a commit's text or a tree's bytes, or a file's path. */
   write(what: string | Buffer): Promise<string> {
-    if (this.file === undefined) return this.ask(what);
-    const next = this.queue.then(() => this.ask(what));
-    this.queue = next.catch(() => undefined);
-    return next;
-  }
-
-  private ask(what: string | Buffer): Promise<string> {
     if (this.dead) return Promise.reject(new Error("the object writer has ended"));
-    if (this.file !== undefined) fs.writeFileSync(this.file, what);
+    const file = this.dir === undefined ? undefined : path.join(this.dir, String(++this.made));
+    if (file !== undefined) fs.writeFileSync(file, what);
     this.busy();
     return new Promise<string>((resolve, reject) => {
       this.waiting.push((line) => {
+        if (file !== undefined) fs.rmSync(file, { force: true });
         if (this.waiting.length === 0) this.idle();
         if (line !== undefined && /^[0-9a-f]{40,64}$/.test(line)) resolve(line);
         else reject(new Error("the object writer gave no object id"));
       });
-      this.child.stdin.write(`${this.file ?? what.toString()}\n`);
+      this.child.stdin.write(`${file ?? what.toString()}\n`);
     });
   }
 
@@ -194,7 +238,7 @@ class ObjectWriter {
   }
 
   removeFile(): void {
-    if (this.file !== undefined) fs.rmSync(path.dirname(this.file), { recursive: true, force: true });
+    if (this.dir !== undefined) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
   // Between objects the writer must not keep ws alive: its stdin closes when ws exits, and it ends.

@@ -43,13 +43,13 @@ export class OutsideWatch {
   /** What changed since the last look and was not reported yet, as paths and ref names; looks again. */
   async changes(): Promise<string[]> {
     const found: string[] = [];
-    const look = await quickLook(this.checkout, this.own);
+    // The two git processes at once: the last look stands between the last step's end and the run's.
+    const [look, refs] = await Promise.all([quickLook(this.checkout, this.own), readRefs(this.checkout, isRunBranch)]);
     for (const file of new Set([...look.keys(), ...this.look.keys()])) if (look.get(file) !== this.look.get(file)) found.push(file);
     this.look = look;
     const files = await readGitDir(this.gitDir.watch);
     for (const file of gitDirChanges(this.files, files)) found.push(path.relative(this.checkout, file) || file);
     this.files = files;
-    const refs = await readRefs(this.checkout, isRunBranch);
     for (const ref of new Set([...refs.keys(), ...this.refs.keys()])) if (refs.get(ref) !== this.refs.get(ref)) found.push(ref);
     this.refs = refs;
     const fresh = found.filter((item) => !this.reported.has(item)).sort();

@@ -1,4 +1,4 @@
-import { lstat, readFile } from "node:fs/promises";
+import fs from "node:fs";
 import path from "node:path";
 import { checkInBlobs } from "./object-writer.js";
 import { editTree, type PathChange } from "./trees.js";
@@ -32,18 +32,20 @@ export interface StagingLane {
  * core.precomposeUnicode), or what the tree edit does not decide (trees.ts).
  */
 export async function stagedTree(lane: StagingLane, parentTree: string, files: readonly string[]): Promise<string | undefined> {
-  if (!(await trustsFileSystem(lane.gitDir))) return undefined;
+  // File system calls here are synchronous: a few small ones, on the way to the step's end, where
+  // each trip through the event loop waits for a turn on a loaded machine.
+  if (!trustsFileSystem(lane.gitDir)) return undefined;
   const paths: string[] = [];
   for (const file of files) {
     const top = path.posix.normalize(lane.prefix + file);
     if (!validPath(top)) return undefined;
     paths.push(top);
   }
-  const folders = new Map<string, Promise<"folder" | "missing" | "other">>();
+  const folders = new Map<string, "folder" | "missing" | "other">();
   const modes: Array<string | null> = [];
   for (const file of paths) {
-    if (!(await throughFolders(lane.top, file, folders))) return undefined;
-    const stats = await lstat(path.join(lane.top, file)).catch((error: NodeJS.ErrnoException) => (error.code === "ENOENT" || error.code === "ENOTDIR" ? null : undefined));
+    if (!throughFolders(lane.top, file, folders)) return undefined;
+    const stats = lstatOf(path.join(lane.top, file));
     if (stats === undefined || (stats !== null && !stats.isFile())) return undefined;
     modes.push(stats === null ? null : stats.mode & 0o100 ? "100755" : "100644");
   }
@@ -76,31 +78,42 @@ function isDotGit(part: string): boolean {
   return /^\.git\.*$/.test(bare) || /^git~\d+$/.test(bare);
 }
 
+/** A path's lstat; null when nothing is there, undefined when it cannot be told. */
+function lstatOf(file: string): fs.Stats | null | undefined {
+  try {
+    return fs.lstatSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "ENOENT" || code === "ENOTDIR" ? null : undefined;
+  }
+}
+
 /** Every folder on the way to `file` a real folder (or, from some point on, missing: a deleted file's). */
-async function throughFolders(top: string, file: string, cache: Map<string, Promise<"folder" | "missing" | "other">>): Promise<boolean> {
+function throughFolders(top: string, file: string, cache: Map<string, "folder" | "missing" | "other">): boolean {
   const parts = file.split("/").slice(0, -1);
   let missing = false;
   for (let k = 1; k <= parts.length; k++) {
     const dir = parts.slice(0, k).join("/");
     let kind = cache.get(dir);
     if (kind === undefined) {
-      kind = lstat(path.join(top, dir)).then(
-        (stats) => (stats.isDirectory() ? "folder" : "other"),
-        (error: NodeJS.ErrnoException) => (error.code === "ENOENT" ? "missing" : "other"),
-      );
+      const stats = lstatOf(path.join(top, dir));
+      kind = stats === null ? "missing" : stats?.isDirectory() ? "folder" : "other";
       cache.set(dir, kind);
     }
-    const found = await kind;
-    if (found === "other" || (missing && found === "folder")) return false;
-    missing = found === "missing";
+    if (kind === "other" || (missing && kind === "folder")) return false;
+    missing = kind === "missing";
   }
   return true;
 }
 
 /** Whether the lane's config (ws's own, lane-git-dir.ts) lets git take modes and names from the file system as they are. */
-async function trustsFileSystem(gitDir: string): Promise<boolean> {
-  const text = await readFile(path.join(gitDir, "config"), "utf8").catch(() => undefined);
-  if (text === undefined) return false;
+function trustsFileSystem(gitDir: string): boolean {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(gitDir, "config"), "utf8");
+  } catch {
+    return false;
+  }
   const core = new Map<string, string>();
   let section = "";
   for (const raw of text.split(/\r?\n/)) {

@@ -19,7 +19,7 @@ export async function mergeTreesInProcess(repo: string, base: string, ours: stri
     if (!(await changesOf(repo, base, side, count)) || (count.added > 0 && count.deleted > 0)) return undefined;
   }
   const merged = await merge3(repo, base, ours, theirs);
-  return merged === null ? writeTree(repo, []) : merged;
+  return merged === null ? writeTree(repo, [], base.length) : merged;
 }
 
 /** The kind of an entry, for what git sees as a type change. */
@@ -72,5 +72,5 @@ async function merge3(repo: string, base: string | undefined, ours: string | und
     if (entry !== undefined) merged.push(entry);
   }
   if (merged.length === 0) return null;
-  return (await writeTree(repo, merged)) ?? undefined;
+  return writeTree(repo, merged, (base ?? ours ?? theirs ?? "").length);
 }

@@ -1,5 +1,5 @@
 import { readObject } from "./object-reader.js";
-import { writeTreeObject } from "./object-writer.js";
+import { writeTreeLater } from "./object-writer.js";
 
 /**
  * Tree objects read, edited and written in process (issue 32): the tree of a step's commit and
@@ -83,12 +83,16 @@ export async function treeOfCommit(repo: string, commit: string): Promise<string
   return object.id;
 }
 
-/** Writes a tree of `entries` (sorted here) into `repo`'s objects; undefined when the writer failed. */
-export async function writeTree(repo: string, entries: readonly TreeEntry[]): Promise<string | undefined> {
+/**
+ * A tree of `entries` (sorted here) handed to `repo`'s long-lived writer, named in process
+ * (`hexLength`: the store's ids, 40 or 64 digits); the commit made of it waits until git has it
+ * (object-writer.ts). Undefined when the entries are not a tree git would write.
+ */
+export function writeTree(repo: string, entries: readonly TreeEntry[], hexLength: number): string | undefined {
   const sorted = [...entries].sort(compareEntries);
   if (!isCanonical(sorted)) return undefined;
-  const id = await writeTreeObject(repo, serializeTree(sorted));
-  if (id !== undefined) known.set(id, sorted);
+  const id = writeTreeLater(repo, serializeTree(sorted), hexLength);
+  known.set(id, sorted);
   return id;
 }
 
@@ -104,8 +108,8 @@ export type PathChange = { mode: string; id: string } | null;
  */
 export async function editTree(repo: string, tree: string, changes: ReadonlyMap<string, PathChange>): Promise<string | undefined> {
   const edits = [...changes].map(([file, change]) => ({ parts: file.split("/"), change }));
-  const result = await rewrite(repo, tree, edits);
-  return result === null ? writeTree(repo, []) : result;
+  const result = await rewrite(repo, tree, edits, tree.length);
+  return result === null ? writeTree(repo, [], tree.length) : result;
 }
 
 interface Edit {
@@ -114,7 +118,7 @@ interface Edit {
 }
 
 /** The tree below one folder rewritten; null when it ends up empty. */
-async function rewrite(repo: string, tree: string | undefined, edits: readonly Edit[]): Promise<string | null | undefined> {
+async function rewrite(repo: string, tree: string | undefined, edits: readonly Edit[], hexLength: number): Promise<string | null | undefined> {
   const entries = tree === undefined ? [] : await treeEntries(repo, tree);
   if (entries === undefined) return undefined;
   const byName = new Map(entries.map((e) => [e.name, e]));
@@ -137,14 +141,14 @@ async function rewrite(repo: string, tree: string | undefined, edits: readonly E
     }
     if (existing !== undefined && existing.mode !== TREE_MODE) return undefined;
     if (existing === undefined && below.every((edit) => edit.change === null)) continue;
-    const sub = await rewrite(repo, existing?.id, below);
+    const sub = await rewrite(repo, existing?.id, below, hexLength);
     if (sub === undefined) return undefined;
     if (sub === null) byName.delete(name);
     else byName.set(name, { mode: TREE_MODE, name, id: sub });
   }
   const next = [...byName.values()].sort(compareEntries);
   if (tree !== undefined && sameEntries(next, entries)) return tree;
-  return next.length === 0 ? null : ((await writeTree(repo, next)) ?? undefined);
+  return next.length === 0 ? null : writeTree(repo, next, hexLength);
 }
 
 function sameEntries(a: readonly TreeEntry[], b: readonly TreeEntry[]): boolean {
