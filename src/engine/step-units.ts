@@ -12,6 +12,8 @@ import { stepEndEvent } from "./step-end.js";
 
 /** The least time between two looks at the user's checkout while steps run. */
 const LOOK_GAP_MS = 1000;
+/** How long after a step's end the look at the checkout waits at least (the hop to its dependents is on the run's critical path). */
+const AFTER_HOP_MS = 50;
 
 type StepUnitsDeps = Omit<StepRunnerDeps, "adapter" | "othersScopes"> & {
   ids: readonly string[];
@@ -127,17 +129,16 @@ export class StepUnits {
    */
   private lookOutsideSoon(): void {
     if (this.looking !== undefined || this.nextLook !== undefined || !this.deps.git.lanes) return;
-    const wait = this.lastLook + LOOK_GAP_MS - Date.now();
-    if (wait > 0) {
-      this.nextLook = setTimeout(() => {
-        this.nextLook = undefined;
-        this.lookOutsideSoon();
-      }, wait);
-      this.nextLook.unref();
-      return;
-    }
-    this.lastLook = Date.now();
-    this.looking = this.lookOutside().finally(() => (this.looking = undefined));
+    // Never at once: a step just ended, and the hop to its dependents (their base, lanes, starts)
+    // goes first; starting two git processes holds ws's thread for a while on a loaded machine.
+    const wait = Math.max(this.lastLook + LOOK_GAP_MS - Date.now(), AFTER_HOP_MS);
+    this.nextLook = setTimeout(() => {
+      this.nextLook = undefined;
+      if (this.looking !== undefined) return;
+      this.lastLook = Date.now();
+      this.looking = this.lookOutside().finally(() => (this.looking = undefined));
+    }, wait);
+    this.nextLook.unref();
   }
 
   /** Children of each node, for joinAhead. */
