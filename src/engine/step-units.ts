@@ -12,6 +12,8 @@ import { stepEndEvent } from "./step-end.js";
 
 /** The least time between two looks at the user's checkout while steps run. */
 const LOOK_GAP_MS = 1000;
+/** How long after a step's end the look at the checkout waits at least (the hop to its dependents is on the run's critical path). */
+const AFTER_HOP_MS = 50;
 
 type StepUnitsDeps = Omit<StepRunnerDeps, "adapter" | "othersScopes"> & {
   ids: readonly string[];
@@ -131,18 +133,17 @@ export class StepUnits {
    */
   private lookOutsideSoon(): void {
     if (this.looking !== undefined || this.nextLook !== undefined || !this.deps.git.lanes) return;
-    const wait = this.lastLook + LOOK_GAP_MS - Date.now();
-    if (wait > 0) {
-      this.nextLook = setTimeout(() => {
-        this.nextLook = undefined;
-        this.lookOutsideSoon();
-      }, wait);
-      this.nextLook.unref();
-      return;
-    }
-    this.lastLook = Date.now();
-    this.lookedAfter = this.attemptsEnded;
-    this.looking = this.lookOutside().finally(() => (this.looking = undefined));
+    // Never at once: a step just ended, and the hop to its dependents (their base, lanes, starts)
+    // goes first; starting two git processes holds ws's thread for a while on a loaded machine.
+    const wait = Math.max(this.lastLook + LOOK_GAP_MS - Date.now(), AFTER_HOP_MS);
+    this.nextLook = setTimeout(() => {
+      this.nextLook = undefined;
+      if (this.looking !== undefined) return;
+      this.lastLook = Date.now();
+      this.lookedAfter = this.attemptsEnded;
+      this.looking = this.lookOutside().finally(() => (this.looking = undefined));
+    }, wait);
+    this.nextLook.unref();
   }
 
   /** Children of each node, for joinAhead. */
@@ -193,12 +194,15 @@ export class StepUnits {
     clearTimeout(this.nextLook);
     this.nextLook = undefined;
     await Promise.all(this.releases);
+    // The lanes' last index updates run beside the last look at the checkout.
+    const lanes = this.deps.git.lanes?.pool.settled();
     // A look begun (running or done) once the last attempt had ended is the last look already (the
     // last step's end starts one): a second, right after, is three more git processes before run-end.
     const last = this.lookedAfter === this.attemptsEnded;
     await this.looking;
     // The last look: what changed while the last steps ran is said before the run ends.
     if (!last) await this.lookOutside();
+    await lanes;
   }
 
   /**

@@ -50,9 +50,10 @@ function isStateFolder(file: string): boolean {
   return file === STATE_FOLDER || file.startsWith(`${STATE_FOLDER}/`);
 }
 
-async function hashFiles(cwd: string, files: string[]): Promise<string[]> {
-  // A few files (a step's own): a line each to a running git, no process of their own.
-  const served = files.length > 0 && files.length <= HASH_BATCH ? await hashBlobs(cwd, files) : undefined;
+async function hashFiles(cwd: string, prefix: string, files: string[]): Promise<string[]> {
+  // A few files (a step's own): a line each to a running git, no process of their own. It reads
+  // the paths from the top of the work tree, not from `cwd` (a project below the top).
+  const served = files.length > 0 && files.length <= HASH_BATCH ? await hashBlobs(cwd, files.map((file) => path.posix.normalize(prefix + file))) : undefined;
   if (served !== undefined) return served;
   const shas: string[] = [];
   for (let i = 0; i < files.length; i += HASH_BATCH) {
@@ -82,7 +83,7 @@ export async function snapshot(cwd: string, head?: string): Promise<Snapshot> {
       result.set(file, `${sha} 120000`);
     } else regular.push({ file, mode: stats.mode & 0o100 ? "100755" : "100644" });
   }
-  const shas = await hashFiles(cwd, regular.map((r) => r.file));
+  const shas = await hashFiles(cwd, prefix, regular.map((r) => r.file));
   regular.forEach(({ file, mode }, i) => result.set(file, mode === "100644" ? `${shas[i]}` : `${shas[i]} ${mode}`));
   return result;
 }

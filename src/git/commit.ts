@@ -6,6 +6,7 @@ import { pointsOutside } from "./links.js";
 import { branchCommit, headCommit, repoTop } from "./repo.js";
 import { git, gitWithIndexLock } from "./run-git.js";
 import { copyIndex, scratchTree } from "./scratch-index.js";
+import { stagedTree } from "./staged-tree.js";
 import { serialized } from "./tree-queue.js";
 import { writeRefFile } from "./ref-file.js";
 
@@ -46,9 +47,20 @@ export interface LaneFiles {
   top: string;
   headIndex: string | undefined;
   gitDir: string;
+  /** Where the step ran, relative to `top` ("" or "sub/dir/"). */
+  prefix: string;
+  /** The user's repository: the lane's trees and commits are written there by its long-lived gits. */
+  repo: string;
+  /**
+   * Given the lane's index update when the commit's tree was made in process (staged-tree.ts):
+   * the index learns the committed files in the background, off the step's way to its end, and
+   * the lane must not be taken again before that settles (true: the index holds the commit).
+   */
+  indexLater?: ((update: Promise<boolean>) => void) | undefined;
 }
 
-async function commitNow({ cwd, files, message, branch, onCommit, env: extra, identityFrom, lane }: CommitOptions): Promise<string | undefined> {
+async function commitNow(opts: CommitOptions): Promise<string | undefined> {
+  const { cwd, files, branch, env: extra, lane } = opts;
   // A nested repository can't be committed as content; everything else (deleted or not) can.
   const committable: string[] = [];
   const top = lane?.top ?? (await repoTop(cwd));
@@ -60,37 +72,64 @@ async function commitNow({ cwd, files, message, branch, onCommit, env: extra, id
     committable.push(file);
   }
   if (committable.length === 0) return undefined;
-  const ref = branch === undefined ? "HEAD" : `refs/heads/${branch}`;
   const parent = lane !== undefined && branch === undefined ? lane.head : branch === undefined ? await headCommit(cwd) : await branchCommit(cwd, branch);
   const input = committable.map((file) => `${file}\0`).join("");
-  const updateArgs = ["update-index", "--add", "--remove", "-z", "--stdin"];
+  const updateIndex = () => gitWithIndexLock(cwd, UPDATE_ARGS, { input, env: extra });
+  const later = lane?.indexLater;
+  if (lane !== undefined && later !== undefined && branch === undefined && parent !== undefined) {
+    const staging = { top: lane.top, prefix: lane.prefix, gitDir: lane.gitDir, repo: lane.repo, env: extra ?? {} };
+    const tree = await stagedTree(staging, await knownHistory.treeOf(lane.repo, parent), committable);
+    if (tree !== undefined) {
+      return record(opts, tree, parent, async () => {
+        later(updateIndex().then(() => true, () => false));
+        return true;
+      });
+    }
+  }
   const index = lane === undefined ? undefined : new LaneIndex(lane.gitDir);
   try {
     // Built in a scratch index from the parent, so whatever else is staged in the real index stays out.
     const seed = { tree: parent, copyOf: lane?.headIndex };
-    const tree = await scratchTree(cwd, seed, (env) => git(cwd, updateArgs, { env: { ...extra, ...env }, input }), extra, index && ((file) => index.take(file)));
-    if (parent !== undefined && tree === (await knownHistory.treeOf(cwd, parent))) {
-      // Already in history (a commit whose index update a kill -9 cut short): the index catches up.
-      if (!(await index?.commit())) await gitWithIndexLock(cwd, updateArgs, { input, env: extra });
-      return undefined;
-    }
-    // Never signed: a signing prompt would hang an unattended run; the branch is for review anyway.
-    const text = message.endsWith("\n") ? message : `${message}\n`;
-    const sha = await makeCommit(cwd, tree, parent === undefined ? [] : [parent], text, { ...extra, ...(await identityEnv(identityFrom ?? cwd)) });
-    // The next step's commit usually sits on this one: its tree and history are known without asking git.
-    knownHistory.add(sha, parent === undefined ? [] : [parent], tree, text);
-    const subject = message.split("\n")[0] ?? "";
-    // The old value makes the update fail instead of silently dropping a commit made meanwhile.
-    if (!(lane !== undefined && ref === "HEAD" && parent !== undefined && writeRefFile(path.join(lane.gitDir, "HEAD"), sha, { from: parent }))) {
-      await git(cwd, ["update-ref", "-m", `commit: ${subject}`, ref, sha, parent ?? ""], { env: extra });
-    }
-    onCommit?.(sha);
-    // The real index learns the committed files, so `git status` in the tree shows them clean.
-    if (!(await index?.commit())) await gitWithIndexLock(cwd, updateArgs, { input, env: extra });
-    return sha;
+    const tree = await scratchTree(cwd, seed, (env) => git(cwd, UPDATE_ARGS, { env: { ...extra, ...env }, input }), extra, index && ((file) => index.take(file)));
+    return await record(opts, tree, parent, async () => {
+      if (!(await index?.commit())) await updateIndex();
+      return true;
+    });
   } finally {
     await index?.abandon();
   }
+}
+
+const UPDATE_ARGS = ["update-index", "--add", "--remove", "-z", "--stdin"];
+
+/**
+ * `tree` made the commit on the parent (the branch, HEAD, or the lane's HEAD), and the real index
+ * told by `updateIndex`; undefined when the tree is the parent's (nothing new: a commit whose index
+ * update a kill -9 cut short, and the index catches up). A lane's commit object is written by the
+ * user's repository, whose store the lane writes its objects into anyway: one writer for the run.
+ */
+async function record(opts: CommitOptions, tree: string, parent: string | undefined, updateIndex: () => Promise<boolean>): Promise<string | undefined> {
+  const { cwd, message, branch, onCommit, env: extra, identityFrom, lane } = opts;
+  const [repo, objects] = lane === undefined ? [cwd, extra] : [lane.repo, {}];
+  if (parent !== undefined && tree === (await knownHistory.treeOf(repo, parent))) {
+    await updateIndex();
+    return undefined;
+  }
+  const ref = branch === undefined ? "HEAD" : `refs/heads/${branch}`;
+  // Never signed: a signing prompt would hang an unattended run; the branch is for review anyway.
+  const text = message.endsWith("\n") ? message : `${message}\n`;
+  const sha = await makeCommit(repo, tree, parent === undefined ? [] : [parent], text, { ...objects, ...(await identityEnv(identityFrom ?? cwd)) });
+  // The next step's commit usually sits on this one: its tree and history are known without asking git.
+  knownHistory.add(sha, parent === undefined ? [] : [parent], tree, text);
+  const subject = message.split("\n")[0] ?? "";
+  // The old value makes the update fail instead of silently dropping a commit made meanwhile.
+  if (!(lane !== undefined && ref === "HEAD" && parent !== undefined && writeRefFile(path.join(lane.gitDir, "HEAD"), sha, { from: parent }))) {
+    await git(cwd, ["update-ref", "-m", `commit: ${subject}`, ref, sha, parent ?? ""], { env: extra });
+  }
+  onCommit?.(sha);
+  // The real index learns the committed files, so `git status` in the tree shows them clean.
+  await updateIndex();
+  return sha;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { chmod, cp, lstat, mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import fs from "node:fs";
+import { chmod, cp, lstat, mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { git } from "./run-git.js";
 
@@ -23,27 +24,45 @@ export interface GitDirWatch {
 const MAX_ENTRIES = 5000;
 
 async function entryAt(file: string): Promise<Entry | undefined> {
-  const stats = await lstat(file).catch(() => undefined);
-  if (stats === undefined) return undefined;
-  if (stats.isDirectory()) return { kind: "dir" };
-  if (stats.isSymbolicLink()) return { kind: "link", target: await readlink(file) };
-  if (stats.isFile()) return { kind: "file", bytes: await readFile(file), mode: stats.mode & 0o7777 };
-  return { kind: "other" };
+  return entryNow(file);
 }
 
-async function walk(root: string, into: GitDirFiles): Promise<void> {
-  const entry = await entryAt(root);
+/**
+ * What is at `file`, read synchronously: a git dir's watched part is a few dozen small files
+ * (hooks, config, info/), read before and after every step, and one await a file made that a
+ * trip through the event loop each, which waits for a turn when the machine is loaded (issue 32).
+ */
+function entryNow(file: string): Entry | undefined {
+  try {
+    const stats = fs.lstatSync(file);
+    if (stats.isDirectory()) return { kind: "dir" };
+    if (stats.isSymbolicLink()) return { kind: "link", target: fs.readlinkSync(file) };
+    if (stats.isFile()) return { kind: "file", bytes: fs.readFileSync(file), mode: stats.mode & 0o7777 };
+    return { kind: "other" };
+  } catch {
+    return undefined;
+  }
+}
+
+function walk(root: string, into: GitDirFiles): void {
+  const entry = entryNow(root);
   if (entry === undefined) return;
   into.set(root, entry);
   if (entry.kind !== "dir" || into.size > MAX_ENTRIES) return;
-  for (const name of await readdir(root).catch(() => [] as string[])) await walk(path.join(root, name), into);
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(root);
+  } catch {
+    // gone meanwhile, or unreadable: nothing below it to compare
+  }
+  for (const name of names) walk(path.join(root, name), into);
 }
 
 export async function readGitDir(watch: GitDirWatch): Promise<GitDirFiles> {
   const files: GitDirFiles = new Map();
-  for (const folder of watch.folders) await walk(folder, files);
+  for (const folder of watch.folders) walk(folder, files);
   for (const file of watch.files) {
-    const entry = await entryAt(file);
+    const entry = entryNow(file);
     if (entry !== undefined) files.set(file, entry);
   }
   return files;

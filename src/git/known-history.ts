@@ -1,4 +1,5 @@
 import { gitText } from "./run-git.js";
+import { treeOfCommit } from "./trees.js";
 
 /**
  * The commits ws made in this process (a step's commit, a join, a copy, an undo), with their
@@ -93,18 +94,18 @@ class KnownHistory {
     return best.length === 1 ? best[0] : undefined;
   }
 
-  /** The tree of `commit`, asked of git once per commit (`cwd`: a repository that has it). */
+  /** The tree of `commit`, asked of git once per commit (`cwd`: a repository that has it): a line
+   *  to the long-lived object reader, or a `rev-parse` when it cannot answer. */
   async treeOf(cwd: string, commit: string): Promise<string> {
-    const known = this.trees.get(commit);
-    if (known !== undefined) return known;
-    const tree = await gitText(cwd, ["rev-parse", `${commit}^{tree}`]);
-    this.trees.set(commit, tree);
-    return tree;
+    return (await this.treesOf(cwd, [commit]))[0] ?? "";
   }
 
-  /** Trees of several commits in one git process for those not known yet. */
+  /** Trees of several commits: those not known yet from the object reader, else one git process. */
   async treesOf(cwd: string, commits: readonly string[]): Promise<string[]> {
-    const missing = [...new Set(commits.filter((c) => !this.trees.has(c)))];
+    let missing = [...new Set(commits.filter((c) => !this.trees.has(c)))];
+    const read = await Promise.all(missing.map((c) => treeOfCommit(cwd, c)));
+    missing.forEach((c, i) => read[i] !== undefined && this.trees.set(c, read[i]));
+    missing = missing.filter((c) => !this.trees.has(c));
     if (missing.length > 0) {
       const trees = (await gitText(cwd, ["rev-parse", ...missing.map((c) => `${c}^{tree}`)])).split("\n");
       missing.forEach((c, i) => this.trees.set(c, trees[i] ?? ""));

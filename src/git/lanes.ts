@@ -16,6 +16,8 @@ import { copyIndex, scratchTree } from "./scratch-index.js";
 import { provisionWorktree } from "./worktree-setup.js";
 import { environmentStamp, laneVariables, missingPathHint, planLaneEnv, provideLaneEnv, refuseSetupIntoLinks, withLaneExcludes, type LaneEnvPlan } from "./lane-env.js";
 import { writeRefFile } from "./ref-file.js";
+import { warmWriters } from "./object-writer.js";
+import { knowFolder } from "./repo.js";
 
 /**
  * One running step's own worktree: a detached checkout of the step's base (the run's base plus
@@ -154,7 +156,11 @@ export class Lanes {
       // What the step is handed, to tell afterwards what it changed in the lane's git dir.
       const gitDirBaseline = await readGitDir(laneWatch(gitDir));
       const identity = this.identityOf(n, root);
-      return { n, root, gitDir, gitDirBaseline, workdir, head: base, created, identity, headIndex, before, env: laneVariables(env, root) };
+      const lane = { n, root, gitDir, gitDirBaseline, workdir, head: base, created, identity, headIndex, before, env: laneVariables(env, root) };
+      // What git would say of the lane's folders, known: no `rev-parse` at the step's first look.
+      knowFolder(workdir, { prefix: lanePrefix(lane), top: identity.root });
+      this.warmLater(lane);
+      return lane;
     } catch (error) {
       this.busy.delete(n);
       throw error;
@@ -252,13 +258,33 @@ export class Lanes {
    */
   async commit(lane: Lane, files: string[], message: string, onCommit: (sha: string) => void): Promise<string | undefined> {
     const env = { GIT_OBJECT_DIRECTORY: await this.userObjects() };
-    const laneFiles = { head: lane.head, top: lane.identity.root, headIndex: lane.headIndex, gitDir: lane.gitDir };
+    // The index update a commit made in process leaves for later: the lane is not taken again before it is over.
+    let indexed: Promise<boolean> = Promise.resolve(true);
+    const indexLater = (update: Promise<boolean>) => (indexed = update);
+    const laneFiles = { head: lane.head, top: lane.identity.root, headIndex: lane.headIndex, gitDir: lane.gitDir, prefix: lanePrefix(lane), repo: this.options.gitRoot, indexLater };
     // The look for the next step to take the lane runs beside the commit, on the other core:
     // what git lists now must be exactly what the commit takes (release takes the answer over).
     const look = git(lane.root, ["--no-optional-locks", ...STATUS], { allowFailure: true }).catch(() => undefined);
     const sha = await commitFiles({ cwd: lane.workdir, files, message, onCommit, env, identityFrom: this.options.gitRoot, lane: laneFiles });
-    this.looks.set(lane, look.then((result) => result !== undefined && result.code === 0 && cleanOnceCommitted(lane, result.stdout, files)));
+    const clean = look.then((result) => result !== undefined && result.code === 0 && cleanOnceCommitted(lane, result.stdout, files));
+    this.looks.set(lane, Promise.all([clean, indexed]).then(([looked, index]) => looked && index));
     return sha;
+  }
+
+  /** Lanes whose blob writer runs (started once, kept for the run). */
+  private readonly warmed = new Set<number>();
+
+  /**
+   * Starts the lane's long-lived blob writer (its commit hashes the step's files through it) once
+   * the step's command is under way: a process start costs ws's thread ~1 ms, which the step's
+   * start should not wait for. A step that ends sooner starts it itself.
+   */
+  private warmLater(lane: Lane): void {
+    if (this.warmed.has(lane.n)) return;
+    this.warmed.add(lane.n);
+    setTimeout(() => {
+      this.userObjects().then((objects) => warmWriters(lane.identity.root, { env: { GIT_OBJECT_DIRECTORY: objects } }), () => undefined);
+    }, WARM_AFTER_MS).unref();
   }
 
   /** Looks started at a passed step's commit, for release. */
@@ -288,6 +314,12 @@ export class Lanes {
     this.heads.set(lane.n, lane.head);
     this.seenClean.add(lane.n);
     this.busy.delete(lane.n);
+  }
+
+  /** Resolves once the looks at the lanes given back and the index updates of their commits are
+   *  over: none of them may be cut short by ws's exit (an update-index killed leaves index.lock). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.clean.values()].map((look) => look.catch(() => false)));
   }
 
   /** Gives a lane back; its uncommitted work (a failed or cut-short step's) is kept as `patchFile`. */
@@ -476,6 +508,12 @@ export class Lanes {
   }
 }
 
+/** Where a lane's step runs, relative to its top, as git spells a prefix ("" or "sub/dir/"). */
+function lanePrefix(lane: Lane): string {
+  const relative = path.relative(lane.root, lane.workdir).split(path.sep).join("/");
+  return relative === "" ? "" : `${relative}/`;
+}
+
 /** A lane's tree as its HEAD has it; what git ignores (node_modules, caches) stays. */
 async function cleanTree(root: string): Promise<void> {
   await git(root, ["checkout", "--quiet", "--detach", "--force", "--no-recurse-submodules", "HEAD"]);
@@ -484,6 +522,9 @@ async function cleanTree(root: string): Promise<void> {
 
 /** A detached HEAD as ws leaves a lane's (a symbolic one, a step's `git switch`, is not trusted). */
 const LANE_HEAD = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+
+/** How long after a lane is handed over its blob writer starts (see warmLater). */
+const WARM_AFTER_MS = 30;
 
 const STATUS = ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"];
 

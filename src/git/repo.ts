@@ -64,6 +64,12 @@ export function repoTop(cwd: string): Promise<string> {
 // folder, so each is asked of git once per folder; a failure is not cached, so the next call asks again.
 const answers = new Map<string, Promise<string>>();
 
+/** What git would answer for a folder of a work tree ws made itself (a lane): its prefix and top. */
+export function knowFolder(cwd: string, answer: { prefix: string; top: string }): void {
+  answers.set(`--show-prefix\0${cwd}`, Promise.resolve(answer.prefix));
+  answers.set(`--show-toplevel\0${cwd}`, Promise.resolve(answer.top));
+}
+
 function askedOnce(cwd: string, flag: "--show-prefix" | "--show-toplevel"): Promise<string> {
   const key = `${flag}\0${cwd}`;
   let answer = answers.get(key);

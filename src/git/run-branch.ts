@@ -2,11 +2,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { trailerLine } from "./branch-name.js";
 import { identityEnv } from "./commit.js";
-import { makeCommit, when } from "./object-writer.js";
+import { makeCommit, warmWriters, when } from "./object-writer.js";
+import { warmReader } from "./object-reader.js";
 import { knownHistory } from "./known-history.js";
 import { isAncestor as askGit } from "./repo.js";
 import { binaryDiff, git, gitText, splitNul } from "./run-git.js";
 import { scratchTree } from "./scratch-index.js";
+import { mergeTreesInProcess } from "./tree-merge.js";
 import { serialized } from "./tree-queue.js";
 import { writeRefFile } from "./ref-file.js";
 
@@ -121,6 +123,19 @@ export class RunBranch {
   private common: Promise<string> | undefined;
 
   /**
+   * Asks, while the run sets up, what the first commit and join would otherwise ask on their way
+   * (issue 32): the long-lived reader and writers started, the git dir, who authors, the base's tree.
+   */
+  warm(): void {
+    warmReader(this.gitRoot);
+    warmWriters(this.gitRoot);
+    this.common ??= gitText(this.gitRoot, ["rev-parse", "--path-format=absolute", "--git-common-dir"]);
+    this.common.catch(() => (this.common = undefined));
+    identityEnv(this.gitRoot).catch(() => undefined);
+    knownHistory.treeOf(this.gitRoot, this.base).catch(() => undefined);
+  }
+
+  /**
    * The branch moved from the tip to `next`, as `update-ref -m <why> <ref> <next> <tip>` would:
    * the loose ref written under `<ref>.lock` (git's own lock, which a concurrent `git pack-refs`
    * or `git branch` of the user respects) after checking it still holds the tip, with a reflog
@@ -158,15 +173,26 @@ export class RunBranch {
   }
 }
 
+/**
+ * Merge commits ws made, by their parents: a join a dependent starts from and the merge that put
+ * the same step onto the run's branch are one commit (whichever was asked for first, its message
+ * naming what it was made for), not two of the same tree. Two would give the next merge two best
+ * common ancestors, which git merges into a base of its own and ws leaves to git (issue 32).
+ */
+const merges = new Map<string, string>();
+
 /** `a` and `b` merged: one of them when it holds the other, else a merge commit; or the files in conflict. */
 export async function mergeCommits(cwd: string, a: string, b: string, message: string): Promise<{ commit: string } | { conflict: string[] }> {
   if (a === b || (await isAncestor(cwd, b, a))) return { commit: a };
   if (await isAncestor(cwd, a, b)) return { commit: b };
+  const made = merges.get(`${a}\0${b}`);
+  if (made !== undefined) return { commit: made };
   const merged = await mergeTrees(cwd, a, b);
   if ("conflict" in merged) return merged;
   const { tree } = merged;
   const commit = await makeCommit(cwd, tree, [a, b], message, await identityEnv(cwd));
   knownHistory.add(commit, [a, b], tree);
+  merges.set(`${a}\0${b}`, commit);
   return { commit };
 }
 
@@ -183,6 +209,14 @@ async function mergeTrees(cwd: string, a: string, b: string): Promise<{ tree: st
   const key = treeA && treeB && base ? `${cwd}\0${treeA}\0${treeB}\0${base}` : undefined;
   const known = key === undefined ? undefined : mergedTrees.get(key);
   if (known !== undefined) return known;
+  // Two sides that changed different files: merged in process, as merge-tree would (tree-merge.ts).
+  const [baseTree] = base === undefined ? [] : await knownHistory.treesOf(cwd, [base]);
+  const [ours, theirs] = treeA && treeB ? [treeA, treeB] : await knownHistory.treesOf(cwd, [a, b]);
+  const inProcess = baseTree && ours && theirs ? await mergeTreesInProcess(cwd, baseTree, ours, theirs) : undefined;
+  if (inProcess !== undefined) {
+    if (key !== undefined) mergedTrees.set(key, { tree: inProcess });
+    return { tree: inProcess };
+  }
   const result = await git(cwd, ["merge-tree", "--write-tree", "--name-only", "-z", "--no-messages", a, b], { allowFailure: true });
   const [tree = "", ...rest] = splitNul(result.stdout);
   if (result.code > 1) throw new Error(`git merge-tree ${a} ${b} failed: ${result.stderr}`);

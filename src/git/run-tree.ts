@@ -77,6 +77,7 @@ export async function prepareRunTree(opts: {
     }
   }
   const branch = new RunBranch(gitRoot, name, base, tip, wsId);
+  branch.warm();
   if (base !== opts.previousBase && opts.resume && opts.rebase) {
     const joined = await branch.integrate("the working tree", base);
     if ("conflict" in joined) {

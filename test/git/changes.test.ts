@@ -87,4 +87,16 @@ describe("snapshot / changedBetween", () => {
     writeFiles(root, { "src/tool.sh": "echo changed\n", "keep.txt": "outside\n" });
     expect(changedBetween(before, await snapshot(cwd))).toEqual(["../keep.txt", "tool.sh"]);
   });
+
+  it("hashes the files of a cwd below the root, not the root's files of the same names", async () => {
+    // The long-lived hash-object reads the paths it is fed from the top of the work tree.
+    const root = makeRepo({ ...FILES, "tool.sh": "top\n" });
+    const cwd = path.join(root, "src");
+    writeFiles(root, { "src/tool.sh": "echo changed\n" });
+    expect((await snapshot(cwd)).get("tool.sh")).toBe(git(root, "hash-object", "src/tool.sh"));
+    writeFiles(root, { "keep.txt": "outside\n" });
+    const after = await snapshot(cwd);
+    expect(after.get("tool.sh")).toBe(git(root, "hash-object", "src/tool.sh"));
+    expect(after.get("../keep.txt")).toBe(git(root, "hash-object", "keep.txt"));
+  });
 });

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { makeCommit } from "../../src/git/object-writer.js";
+import { execFileSync } from "node:child_process";
+import { makeCommit, writeTreeLater } from "../../src/git/object-writer.js";
+import { SERVERS } from "../../src/git/run-git.js";
 import { knownHistory } from "../../src/git/known-history.js";
 import { git, makeRepo, removeRepos } from "./make-repo.js";
 
@@ -35,6 +37,26 @@ describe("makeCommit (issue 32: commits by a long-lived git, not a commit-tree e
     expect(git(root, "log", "-1", "--format=%at %ct", dated)).toBe("981173106 981173106");
     const crud = await makeCommit(root, tree, [head], "crud\n", { ...WHO, GIT_AUTHOR_NAME: " Ann. " });
     expect(git(root, "log", "-1", "--format=%an", crud)).toBe("Ann");
+  });
+});
+
+describe("writeTreeLater (issue 32: trees named in process, written without waiting for each)", () => {
+  it("names a tree as git does, and the commit made of it returns once both are written, even when the writer ends midway", async () => {
+    const root = makeRepo({ "a.txt": "a\n", "d/b.txt": "b\n" });
+    const head = git(root, "rev-parse", "HEAD");
+    const bytes = (rev: string) => execFileSync("git", ["cat-file", "tree", rev], { cwd: root });
+    const first = writeTreeLater(root, bytes("HEAD:d"), 40);
+    expect(first).toBe(git(root, "rev-parse", "HEAD:d"));
+    // A tree git has not seen: HEAD's root with one more entry.
+    const extra = Buffer.concat([bytes("HEAD^{tree}"), Buffer.from("100644 z.txt\0", "latin1"), Buffer.from(git(root, "rev-parse", "HEAD:a.txt"), "hex")]);
+    // The long-lived gits end (killed) while the trees are on their way: each is written again by a git of its own.
+    for (const pid of SERVERS) process.kill(pid, "SIGKILL");
+    const tree = writeTreeLater(root, extra, 40);
+    const commit = await makeCommit(root, tree, [head], "extra\n", WHO);
+    expect(git(root, "cat-file", "-t", tree)).toBe("tree");
+    expect(git(root, "rev-parse", `${commit}^{tree}`)).toBe(tree);
+    expect(git(root, "ls-tree", "--name-only", commit).split("\n")).toEqual(["a.txt", "d", "z.txt"]);
+    git(root, "fsck", "--strict", "--no-dangling");
   });
 });
 

@@ -44,5 +44,14 @@ describe.concurrent("the hop between steps in a git repository", () => {
     const commits = readEvents(project, "f").filter((e) => e.type === "step-end" && ["j1", "j2", "j3"].includes(String(e.step))).map((e) => String(e.commit));
     const bases = new Set(commits.map((sha) => git(project.dir, "rev-parse", `${sha}^1`)));
     expect(bases.size).toBe(1);
+    // Every merge ws made (its tree made in process where it could) is the tree git's merge-tree
+    // makes of the same two parents, and every step's commit changed exactly its own file.
+    const merges = git(project.dir, "rev-list", "--merges", "--all").split("\n").filter(Boolean);
+    expect(merges.length).toBeGreaterThan(0);
+    for (const merge of merges) expect(git(project.dir, "rev-parse", `${merge}^{tree}`)).toBe(git(project.dir, "merge-tree", "--write-tree", `${merge}^1`, `${merge}^2`));
+    for (const event of readEvents(project, "f").filter((e) => e.type === "step-end" && e.commit !== undefined)) {
+      expect(git(project.dir, "diff-tree", "--no-commit-id", "--name-only", "-r", String(event.commit))).toBe(`${String(event.step)}.txt`);
+    }
+    git(project.dir, "fsck", "--strict", "--no-dangling");
   });
 });
