@@ -171,6 +171,12 @@ export async function runWorkstream(options: RunOptions): Promise<RunOutcome> {
   }
 }
 
+/** The lanes the first steps take at once: made and seeded while the first lane's setup runs. */
+function firstWave(ws: Prepared["ws"], graph: Prepared["graph"], selected: Set<number>, maxWorkers: number | undefined): number {
+  const roots = [...selected].filter((node) => !(graph.deps[node] ?? []).some((d) => selected.has(d)));
+  return Math.min(workerCount(ws, maxWorkers), roots.length);
+}
+
 async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher): Promise<RunOutcome> {
   const { ws, clock, paths, graph, selected } = p;
   const started = clock.now();
@@ -192,9 +198,7 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   // A run_if step told of a dependency left out (WS_NEEDS) reads it there too.
   const lastOutputs = selected.size < graph.ids.length && [...selected].some((node) => usesOutputs(ws.steps[node]!) || (toldNeeds(ws.steps[node]!) && (graph.deps[node] ?? []).some((d) => !selected.has(d))));
   const stepAt = runStepResolver(ws, graph, () => dispatcher.state, p.previous ?? (lastOutputs ? loadRunState(paths) : undefined), p.env, paths.stepDir);
-  // The lanes the first steps take at once: made and seeded while the first lane's setup runs.
-  const lanesAtOnce = Math.min(workerCount(ws, options.maxWorkers), [...selected].filter((node) => !(graph.deps[node] ?? []).some((d) => selected.has(d))).length);
-  const place: Workplace & { sandboxAgents?: boolean } = await chooseWorkplace(ws, options.cwd, paths, { resume: Boolean(options.resume || options.rollback), previousBase: p.previous?.base, rebase: options.rebase, baseRef: options.base, env: p.env, signal: options.signal, lanesAtOnce });
+  const place: Workplace & { sandboxAgents?: boolean } = await chooseWorkplace(ws, options.cwd, paths, { resume: Boolean(options.resume || options.rollback), previousBase: p.previous?.base, rebase: options.rebase, baseRef: options.base, env: p.env, signal: options.signal, lanesAtOnce: firstWave(ws, graph, selected, options.maxWorkers) });
   if (place.git.lanes) {
     const agents = defaultAgentSandbox(ws, ws.steps.filter((_, i) => selected.has(i)), p.env);
     place.sandboxAgents = agents.on;

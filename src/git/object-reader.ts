@@ -1,5 +1,5 @@
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
-import { gitServer } from "./run-git.js";
+import { gitServer, keepAlive } from "./run-git.js";
 
 /** An object as `git cat-file --batch` gives it: its id, its type and its bytes. */
 export interface GitObject {
@@ -58,14 +58,14 @@ class ObjectReader {
     this.child.on("exit", end);
     this.child.stdin.on("error", end);
     this.child.stderr.resume();
-    this.idle();
+    keepAlive(this.child, false);
   }
 
   read(name: string): Promise<GitObject | undefined> {
     if (this.dead) return Promise.reject(new Error("the object reader has ended"));
     return new Promise<GitObject | undefined>((resolve, reject) => {
       this.waiting.push((answer) => (answer instanceof Error ? reject(answer) : resolve(answer)));
-      this.busy();
+      keepAlive(this.child, true);
       this.child.stdin.write(`${name}\n`);
     });
   }
@@ -88,7 +88,7 @@ class ObjectReader {
       }
       this.buffered = this.buffered.subarray(used);
       this.waiting.shift()?.(answer);
-      if (this.waiting.length === 0) this.idle();
+      if (this.waiting.length === 0) keepAlive(this.child, false);
     }
   }
 
@@ -101,16 +101,5 @@ class ObjectReader {
   stop(): void {
     this.end();
     this.child.stdin.end();
-  }
-
-  // Between questions the reader must not keep ws alive: its stdin closes when ws exits, and it ends.
-  private idle(): void {
-    this.child.unref();
-    for (const stream of [this.child.stdout, this.child.stdin, this.child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
-  }
-
-  private busy(): void {
-    this.child.ref();
-    (this.child.stdout as unknown as { ref?: () => void }).ref?.();
   }
 }

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
-import { gitServer, gitText } from "./run-git.js";
+import { gitServer, gitText, keepAlive } from "./run-git.js";
 
 /**
  * Commit objects written by one long-lived `git hash-object -w -t commit --stdin-paths` per
@@ -201,7 +201,7 @@ class ObjectWriter {
     this.child.on("exit", end);
     this.child.stdin.on("error", end);
     this.child.stderr.resume();
-    this.idle();
+    keepAlive(this.child, false);
   }
 
   /** The id of the object: a commit's text or a tree's bytes, or a file's path. */
@@ -209,11 +209,11 @@ class ObjectWriter {
     if (this.dead) return Promise.reject(new Error("the object writer has ended"));
     const file = this.dir === undefined ? undefined : path.join(this.dir, String(++this.made));
     if (file !== undefined) fs.writeFileSync(file, what);
-    this.busy();
+    keepAlive(this.child, true);
     return new Promise<string>((resolve, reject) => {
       this.waiting.push((line) => {
         if (file !== undefined) fs.rmSync(file, { force: true });
-        if (this.waiting.length === 0) this.idle();
+        if (this.waiting.length === 0) keepAlive(this.child, false);
         if (line !== undefined && /^[0-9a-f]{40,64}$/.test(line)) resolve(line);
         else reject(new Error("the object writer gave no object id"));
       });
@@ -239,16 +239,5 @@ class ObjectWriter {
 
   removeFile(): void {
     if (this.dir !== undefined) fs.rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  // Between objects the writer must not keep ws alive: its stdin closes when ws exits, and it ends.
-  private idle(): void {
-    this.child.unref();
-    for (const stream of [this.child.stdout, this.child.stdin, this.child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
-  }
-
-  private busy(): void {
-    this.child.ref();
-    (this.child.stdout as unknown as { ref?: () => void }).ref?.();
   }
 }

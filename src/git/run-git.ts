@@ -187,6 +187,21 @@ export function gitServer(cwd: string, args: readonly string[], env?: Record<str
   return child;
 }
 
+/**
+ * Whether a long-lived git keeps ws alive: while a question is out it must (its answer is
+ * awaited), between questions it must not: its stdin closes when ws exits, and it ends.
+ */
+export function keepAlive(child: ChildProcessWithoutNullStreams, on: boolean): void {
+  type Handle = { ref?: () => void; unref?: () => void };
+  if (on) {
+    child.ref();
+    (child.stdout as unknown as Handle).ref?.();
+    return;
+  }
+  child.unref();
+  for (const stream of [child.stdout, child.stdin, child.stderr]) (stream as unknown as Handle).unref?.();
+}
+
 /** The long-lived gits of this ws (they never take index.lock: index-lock.ts does not count them
  *  among the processes that may hold one). */
 export const SERVERS = new Set<number>();
