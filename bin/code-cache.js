@@ -63,11 +63,21 @@ function save(which, set, v8) {
   }
 }
 
+/** Past this, another build's cache of the same file is taken for gone (each build is a new name). */
+const STALE_MS = 7 * 24 * 3600 * 1000;
+
 function write(data, file) {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
   const tmp = `${file}.${process.pid}`;
   fs.writeFileSync(tmp, data);
   fs.renameSync(tmp, file);
+  // A miss is rare (a new build), so the folder is tidied then: older builds' files of this name.
+  const prefix = path.basename(file).split("-").slice(0, 2).join("-") + "-";
+  for (const name of fs.readdirSync(dir)) {
+    const other = path.join(dir, name);
+    if (name.startsWith(prefix) && other !== file && Date.now() - fs.statSync(other).mtimeMs > STALE_MS) fs.rmSync(other, { force: true });
+  }
 }
 
 /** names: the bundle's files to cache; tag: what tells this start's V8 flags apart; v8 if loaded. */
