@@ -16,6 +16,7 @@ enableCompileCache?.();
 // optimized a little later. Set before the bundle loads (later, the function is already hot);
 // only for a run, which loads node:v8 anyway (its young generation), while --help and status
 // compile nothing with TurboFan and would only pay for loading it.
-if (process.argv.includes("run")) require("node:v8").setFlagsFromString("--ticks-before-optimization=6");
+// V8 11 (Node 20) only: later V8s count invocations instead and print an error for this flag.
+if (process.argv.includes("run") && Number.parseInt(process.versions.v8, 10) <= 11) require("node:v8").setFlagsFromString("--ticks-before-optimization=6");
 
 require("../dist/bundle/main.cjs").main(process.argv.slice(2));
