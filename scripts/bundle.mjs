@@ -152,9 +152,11 @@ function builtinModuleSource(specifier) {
   const shape = builtinShapes()[specifier.slice(5)] ?? {};
   const names = Object.keys(shape).filter((k) => IDENTIFIER.test(k) && !RESERVED.has(k));
   if (PRELOADED.has(specifier.slice(5))) {
-    const data = names.filter((k) => shape[k] !== "accessor");
-    const read = names.filter((k) => shape[k] === "accessor").map((k) => `export const ${k} = /* @__PURE__ */ (() => __wsBuiltin.${k})();`);
-    return [`const __wsBuiltin = ${require};`, "export default __wsBuiltin;", `export const { ${data.join(", ")} } = __wsBuiltin;`, ...read, ""].join("\n");
+    // Each name read only if the bundle imports it (pure, so esbuild drops the others): the shapes
+    // are this Node's, and another may make a plain value a deprecated getter (fs.F_OK on Node 24
+    // warns when read).
+    const read = names.map((k) => `export const ${k} = /* @__PURE__ */ (() => __wsBuiltin.${k})();`);
+    return [`const __wsBuiltin = ${require};`, "export default __wsBuiltin;", ...read, ""].join("\n");
   }
   const getters = names.map((k) => `${JSON.stringify(k)}: { get: () => __wsLoad()[${JSON.stringify(k)}], enumerable: true }`);
   const calls = names.filter((k) => shape[k] === "function").map((k) => `export function ${k}(...a) { return new.target ? Reflect.construct(__wsLoad().${k}, a) : __wsLoad().${k}(...a); }`);

@@ -14,7 +14,8 @@ import v8 from "node:v8";
  *
  * V8 reads `--turbofan` each time it considers a function for optimization, so the flag can be
  * flipped at run time (Node's `v8.setFlagsFromString`, as heap-trim.ts does for `--expose-gc`).
- * Left alone when the process was started with a say of its own about V8's tiers.
+ * Left alone when the process was started with a say of its own about V8's tiers. Node 22+ also
+ * has Maglev, a cheaper tier the hold leaves on (measured on Node 20, which has none).
  *
  * The run command holds it from before the workstream is loaded when the file is not big
  * (holdOptimizerFor): loading and checking 1000 or 10 000 steps cost less CPU without TurboFan
