@@ -17,6 +17,11 @@ enableCompileCache?.();
 // only for a run, which loads node:v8 anyway (its young generation), while --help and status
 // compile nothing with TurboFan and would only pay for loading it.
 // V8 11 (Node 20) only: later V8s count invocations instead and print an error for this flag.
-if (process.argv.includes("run") && Number.parseInt(process.versions.v8, 10) <= 11) require("node:v8").setFlagsFromString("--ticks-before-optimization=6");
+const run = process.argv.includes("run");
+const v8 = run ? require("node:v8") : undefined;
+if (run && Number.parseInt(process.versions.v8, 10) <= 11) v8.setFlagsFromString("--ticks-before-optimization=6");
+
+// Node 20 (no compile cache): V8's code of the bundle's largest files from disk (bin/code-cache.js).
+if (!enableCompileCache) require("./code-cache.js").install(new Set(["main.cjs", "run.cjs", "status.cjs", "schema-validators.cjs"]), run ? "run" : "cli", v8);
 
 require("../dist/bundle/main.cjs").main(process.argv.slice(2));

@@ -38,7 +38,8 @@ function importsOf(args: string[], files: Record<string, object> = {}, before: s
 
 /** The bundle's files a trace shows loaded (main.cjs and what it imported: ./status.cjs ...). */
 function bundleFiles(loaded: string[]): string[] {
-  return [...new Set(loaded.filter((s) => /^(\.\.\/dist\/bundle\/|\.\/)[\w-]+\.(js|cjs)$/.test(s)).map((s) => `dist/bundle/${path.basename(s)}`))];
+  // .cjs: the launcher's own ./code-cache.js (bin/) is not the bundle's.
+  return [...new Set(loaded.filter((s) => /^(\.\.\/dist\/bundle\/|\.\/)[\w-]+\.cjs$/.test(s)).map((s) => `dist/bundle/${path.basename(s)}`))];
 }
 
 /** Every source and package file those bundle files were made of. */
@@ -95,10 +96,11 @@ describe("start-up cost", () => {
     }
   });
 
-  it("keeps compiled code for the next start where Node can (22.1+), and writes nothing where it cannot", () => {
+  it("keeps compiled code for the next start: Node's cache where Node has one (22.1+), else ws's (bin/code-cache.js)", () => {
     const dir = tempProjectOf("ws-compile-cache-", {});
     try {
-      const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: dir };
+      const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: dir, XDG_CACHE_HOME: dir };
+      delete env.WS_CODE_CACHE;
       delete env.NODE_COMPILE_CACHE; // that variable alone would turn the cache on
       delete env.NODE_DISABLE_COMPILE_CACHE;
       expect(ws(["--help"], { cwd: dir, env }).code).toBe(0);
@@ -106,6 +108,18 @@ describe("start-up cost", () => {
       // Not in @types/node 20: the API came with Node 22.1.
       const hasCache = typeof (module as { enableCompileCache?: unknown }).enableCompileCache === "function";
       expect(fs.existsSync(cache)).toBe(hasCache);
+      // Node 20: V8's code of each cached bundle file the command loaded, named for the file.
+      const own = path.join(dir, "ws", "v8");
+      const written = () => (fs.existsSync(own) ? fs.readdirSync(own).map((f) => f.split("-")[0]) : []);
+      expect(written()).toEqual(hasCache ? [] : ["main.cjs"]);
+      // The next start reads it and does the same; a run keeps its own (its V8 flags differ).
+      const first = ws(["--help"], { cwd: dir, env });
+      expect(first.code).toBe(0);
+      expect(ws(["--help"], { cwd: dir, env }).stdout).toBe(first.stdout);
+      expect(written()).toEqual(hasCache ? [] : ["main.cjs"]);
+      fs.rmSync(own, { recursive: true, force: true });
+      expect(ws(["--help"], { cwd: dir, env: { ...env, WS_CODE_CACHE: "0" } }).code).toBe(0);
+      expect(written()).toEqual([]);
     } finally {
       removeTempProjects();
     }
