@@ -108,7 +108,7 @@ export type RunOutcome =
 interface Prepared {
   ws: Workstream;
   env: NodeJS.ProcessEnv;
-  inherited: Record<string, string>;
+  inherited: Readonly<Record<string, string>>;
   clock: Clock;
   paths: WsPaths;
   graph: Graph;
@@ -120,8 +120,10 @@ interface Prepared {
 function prepare(options: RunOptions): Prepared | Exclude<RunOutcome, { kind: "finished" | "locked" }> {
   const ws = options.workstream;
   // Copied once for the run: every attempt reads both, and process.env is slow to read (plainEnv).
-  const inherited = plainEnv(process.env);
-  const env = options.env === undefined ? inherited : plainEnv(options.env);
+  // Frozen: read-only for the whole run, so what every attempt derives from them (the secret names,
+  // secrets.ts; the NUL check, launch.ts) is worked out once.
+  const inherited = Object.freeze(plainEnv(process.env));
+  const env = options.env === undefined ? inherited : Object.freeze(plainEnv(options.env));
   const paths = wsPaths(options.cwd, ws.id);
   const graph = buildGraph(ws);
   const previous = options.resume || options.rollback ? loadRunState(paths) : undefined;
@@ -240,7 +242,13 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   if (lanes) lanes.onNote = (message) => emit({ type: "warning", at: at(), message, ...noteLevel(message) });
   if (!options.resume) {
     // A fresh run starts the numbering again: old attempt logs of the steps it runs would mix in.
-    for (const node of selected) fs.rmSync(paths.stepDir(graph.ids[node] ?? ""), { recursive: true, force: true });
+    // Only the folders there (one listing): an rmSync of a missing folder is an lstat and an
+    // error thrown and caught inside Node, ~1000 of them before a fresh 1000-step run's first step.
+    const present = existingNames(paths.steps);
+    for (const node of selected) {
+      const id = graph.ids[node] ?? "";
+      if (present === undefined || present.has(id.toLowerCase())) fs.rmSync(paths.stepDir(id), { recursive: true, force: true });
+    }
   }
 
   const approvals = new ApprovalGates({ paths, runId, clock, emit, settings: options.approvals ?? { user: "ws" } });
@@ -477,4 +485,17 @@ function schedulerGroups(ws: Workstream, graph: Graph): SchedulerGroup[] {
     cancelRest: g.cancelRest,
     timeoutMs: g.timeout === undefined ? undefined : g.timeout * 1000,
   }));
+}
+
+/**
+ * The names in a folder, lower-cased (a case-insensitive file system finds `S1/` for `s1`; a false
+ * match only costs an rmSync); an empty set when it is missing; undefined when it cannot be listed
+ * (then every removal is tried).
+ */
+function existingNames(dir: string): Set<string> | undefined {
+  try {
+    return new Set(fs.readdirSync(dir).map((name) => name.toLowerCase()));
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ENOENT" ? new Set() : undefined;
+  }
 }

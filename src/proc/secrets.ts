@@ -41,6 +41,22 @@ function isSecretName(name: string): boolean {
   return secret;
 }
 
+/**
+ * The secret-looking names of a frozen layer (the run's copies of its environment, made once):
+ * every attempt asked the same ~36 names of the same object again, 0.1-0.15 ms a step in a
+ * 1000-step run's profile (bench/NOTES.md, issue 32 point 4, third round). A layer that is not
+ * frozen (a step's own env, a caller's object) may change between calls and is read each time.
+ */
+const frozenSecretNames = new WeakMap<object, readonly string[]>();
+
+function secretNamesOf(layer: NodeJS.ProcessEnv): readonly string[] {
+  const known = frozenSecretNames.get(layer);
+  if (known !== undefined) return known;
+  const names = Object.keys(layer).filter(isSecretName);
+  if (Object.isFrozen(layer)) frozenSecretNames.set(layer, names);
+  return names;
+}
+
 /** `NAME` matches itself; `PREFIX_*` / `*_SUFFIX` match by prefix / suffix (how inherit_env and adapters name groups of keys). */
 function matchesName(pattern: string, name: string): boolean {
   if (pattern.endsWith("*")) return name.startsWith(pattern.slice(0, -1));
@@ -60,8 +76,10 @@ export function withheldSecrets(env: NodeJS.ProcessEnv | readonly NodeJS.Process
   let explicit: Set<string> | undefined;
   for (let i = layers.length - 1; i >= 0; i--) {
     const layer = layers[i]!;
-    for (const name of Object.keys(layer)) {
-      if (!isSecretName(name) || decided.has(name)) continue;
+    // The same object twice (the run's env is its inherited one when none was given): the later decided every name.
+    if (layers.indexOf(layer, i + 1) > i) continue;
+    for (const name of secretNamesOf(layer)) {
+      if (decided.has(name)) continue;
       decided.add(name); // the last layer holding the name decides, as in a spread
       explicit ??= new Set(given);
       if (layer[name] !== undefined && !explicit.has(name) && !allowed.some((p) => matchesName(p, name))) withheld.push(name);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { redactDeep, secretValues } from "../../src/proc/secrets.js";
+import { redactDeep, secretValues, withheldSecrets } from "../../src/proc/secrets.js";
 
 describe("secret values in events", () => {
   it("takes the values of secret-looking names from 3 characters on, longest first", () => {
@@ -34,5 +34,18 @@ describe("secret values in events", () => {
   it("gives back the very object when no secret occurs", () => {
     const event = { type: "warning", message: "nothing to hide here" };
     expect(redactDeep(event, ["hunter2", "ghp_0123456789"])).toBe(event);
+  });
+});
+
+describe("withheld secrets", () => {
+  it("answers the same for a frozen layer asked again, and reads a layer that is not frozen anew", () => {
+    const inherited = Object.freeze({ HOME: "/h", OPENAI_API_KEY: "k1", MY_TOKEN: "t" });
+    const own: Record<string, string> = { PATH: "/bin" };
+    expect(withheldSecrets([inherited, own], [])).toEqual(["MY_TOKEN", "OPENAI_API_KEY"]);
+    own.GITHUB_TOKEN = "g";
+    expect(withheldSecrets([inherited, own], ["OPENAI_*"])).toEqual(["GITHUB_TOKEN", "MY_TOKEN"]);
+    // The later layer decides, as in a spread: an unset value there leaves nothing to withhold.
+    expect(withheldSecrets([inherited, { MY_TOKEN: undefined }], [], [])).toEqual(["OPENAI_API_KEY"]);
+    expect(withheldSecrets([inherited, inherited], [], ["MY_TOKEN"])).toEqual(["OPENAI_API_KEY"]);
   });
 });
