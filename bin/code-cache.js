@@ -63,6 +63,16 @@ function save(which, set, v8) {
   }
 }
 
+/**
+ * A script of vm's gets a loader for import() only behind an experimental flag or warning on Node
+ * 20, so a file with one is left to Node (uncached) rather than break at its import() (the build
+ * keeps the cached files free of them: test/cli/code-cache.test.ts).
+ */
+function cacheable(content) {
+  return !/\bimport\s*\(/.test(content);
+}
+exports.cacheable = cacheable;
+
 /** Past this, another build's cache of the same file is taken for gone (each build is a new name). */
 const STALE_MS = 7 * 24 * 3600 * 1000;
 
@@ -95,7 +105,7 @@ exports.install = function install(names, tag, v8) {
   }
   const compile = Module.prototype._compile;
   Module.prototype._compile = function (content, filename) {
-    if (!names.has(path.basename(filename)) || path.dirname(filename) !== bundleDir) return compile.call(this, content, filename);
+    if (!names.has(path.basename(filename)) || path.dirname(filename) !== bundleDir || !cacheable(content)) return compile.call(this, content, filename);
     return compileCached(this, content, filename, tag);
   };
   process.once("exit", () => {

@@ -522,7 +522,7 @@ export class StepRun {
     const { recoverTree, restoreHead } = await import("../git/branch-guard.js");
     const tree = async (): Promise<string[]> => {
       const findings = await recoverTree(lane.identity, lane.head, keepDir);
-      if ((await import("node:fs")).existsSync(lane.workdir) === false) {
+      if (!fs.existsSync(lane.workdir)) {
         fs.mkdirSync(lane.workdir, { recursive: true });
         findings.push(`the step's working folder ${lane.workdir} was deleted; recreated it`);
       }
