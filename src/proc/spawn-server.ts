@@ -338,3 +338,19 @@ export function serverMakesFiles(): boolean {
 export function spawnPathInUse(): SpawnPath {
   return spawnServer()?.kind ?? "direct";
 }
+
+/**
+ * The server the next job would take, only if it has been started already (a run's steps start
+ * it): ws's own short gits go through it then (run-git.ts), so starting one never forks ws's
+ * thread on the hop; a command that starts no step (`ws status`) does not pay a server's start-up
+ * for its gits. Undefined: Node spawns them as before.
+ */
+export function startedSpawnServer(): SpawnServer | undefined {
+  for (const kind of spawnPaths()) {
+    if (kind === "direct" || !servers.has(kind)) return undefined;
+    const server = servers.get(kind);
+    if (server === undefined || server.stillborn) continue;
+    return server.alive ? server : undefined;
+  }
+  return undefined;
+}
