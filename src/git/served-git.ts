@@ -18,7 +18,9 @@ export interface ServedLimits {
  * and holds its thread until git has exec'd (~6 ms at load), and on the hop between steps that
  * is the time a dependent's start waits. The server (python's posix_spawn, or perl) starts it in
  * a process group of its own, as `detached` does; its stdout and stderr come back on FIFOs, its
- * input (if any) from a file written beforehand. Undefined when no server runs yet (a command
+ * input (if any) from a file written beforehand. Asked to outlive ws (`G`): a kill -9 of ws
+ * leaves it to finish, as a direct spawn's git would, not killed mid-write with a lock left in
+ * the user's .git or a lane's. Undefined when no server runs yet (a command
  * that starts no step: no server is started for its gits) or the server died: the caller spawns.
  */
 export async function runServedGit(
@@ -36,7 +38,7 @@ export async function runServedGit(
   const stdinFile = input !== undefined && input.length > 0 ? inputFile(input) : undefined;
   const started = Date.now();
   try {
-    const launched = await server.launch({ command: "git", args: argv, cwd, env: whole, stdinFile }, program);
+    const launched = await server.launch({ command: "git", args: argv, cwd, env: whole, stdinFile, outlive: true }, program);
     if (launched === undefined) return undefined;
     if ("errno" in launched) return spawnFailure(launched.message, started);
     return await collect(launched, limits, started);
