@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { runServedGit } from "./served-git.js";
 import { clearStaleIndexLock, indexLockError } from "./index-lock.js";
 
 interface GitResult {
@@ -7,7 +8,7 @@ interface GitResult {
   stderr: string;
 }
 
-interface GitOptions {
+export interface GitOptions {
   /** Bytes for git's stdin (e.g. `--stdin -z` lists). */
   input?: string | Buffer;
   /** Extra environment, e.g. GIT_INDEX_FILE for a scratch index. */
@@ -62,7 +63,7 @@ const GIT_TIMEOUT_MS = 10 * 60_000;
 /** `cat-file blob` of a large file restored by the scope check goes through memory. */
 const MAX_BUFFER = 1024 * 1024 * 1024;
 
-function gitEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
+export function gitEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of REDIRECTING_ENV) delete env[name];
   // Never wait for a password prompt; file names are data, never pathspec globs.
@@ -81,14 +82,26 @@ export class GitError extends Error {
   }
 }
 
-/** Gits running now, ended (TERM) if ws exits while one runs, as execa's cleanup did. */
-const running = new Set<ChildProcessWithoutNullStreams>();
+/** Gits running now (their kill), ended (TERM) if ws exits while one runs, as execa's cleanup did. */
+const running = new Set<(signal: NodeJS.Signals) => void>();
 let exitHook = false;
 
-/** How long a git asked to stop (timeout) has before it is killed. */
-const KILL_AFTER_MS = 2000;
+/** Counts a running git among those ws ends at exit; the returned function forgets it. */
+export function trackGit(kill: (signal: NodeJS.Signals) => void): () => void {
+  running.add(kill);
+  if (!exitHook) {
+    exitHook = true;
+    process.once("exit", () => {
+      for (const live of running) live("SIGTERM");
+    });
+  }
+  return () => running.delete(kill);
+}
 
-interface RawRun {
+/** How long a git asked to stop (timeout) has before it is killed. */
+export const KILL_AFTER_MS = 2000;
+
+export interface RawRun {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: Buffer;
@@ -99,12 +112,20 @@ interface RawRun {
   spawnError?: string | undefined;
 }
 
+/** One git process: through the run's spawn server when one runs (no fork of ws's thread, which
+ *  held it ~6 ms a git at load on the hop, issue 32), else by Node's own spawn. */
+async function runGit(cwd: string, args: readonly string[], options: GitOptions): Promise<RawRun> {
+  const env = gitEnv(options.env);
+  const limits = { timeoutMs: options.timeoutMs ?? GIT_TIMEOUT_MS, killAfterMs: KILL_AFTER_MS, maxBuffer: MAX_BUFFER, track: trackGit };
+  return (await runServedGit(cwd, gitArgv(args), env, options.input, limits)) ?? runGitDirect(cwd, args, env, options);
+}
+
 /**
  * One git process, by Node's own spawn: execa cost 1-2 ms more of ws's own CPU a call (measured
  * with 40 `git rev-parse` in a row: 2.4-3.0 ms against 1.0-1.4 ms), and a run of the deploy demo
  * makes a hundred calls on the thread that also schedules its steps (issue 32).
  */
-function runGit(cwd: string, args: readonly string[], options: GitOptions): Promise<RawRun> {
+function runGitDirect(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv, options: GitOptions): Promise<RawRun> {
   return new Promise((resolve) => {
     const started = Date.now();
     const out: Buffer[] = [];
@@ -116,13 +137,14 @@ function runGit(cwd: string, args: readonly string[], options: GitOptions): Prom
     // A process group of its own: Ctrl-C in the terminal reaches the whole foreground group, and a
     // git killed mid-write leaves index.lock behind and fails the look or commit it was making.
     // ws stops its steps on Ctrl-C; its own short git commands finish.
-    const child = spawn("git", gitArgv(args), { cwd, env: gitEnv(options.env), stdio: ["pipe", "pipe", "pipe"], detached: true });
+    const child = spawn("git", gitArgv(args), { cwd, env, stdio: ["pipe", "pipe", "pipe"], detached: true });
+    let forget: () => void = () => undefined;
     const finish = (run: Omit<RawRun, "stdout" | "stderr" | "timedOut" | "durationMs">) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       clearTimeout(killer);
-      running.delete(child);
+      forget();
       resolve({ ...run, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8"), timedOut, durationMs: Date.now() - started });
     };
     const timer = setTimeout(() => {
@@ -141,13 +163,7 @@ function runGit(cwd: string, args: readonly string[], options: GitOptions): Prom
     });
     child.on("close", (code, signal) => finish({ code, signal }));
     if (child.pid === undefined) return;
-    running.add(child);
-    if (!exitHook) {
-      exitHook = true;
-      process.once("exit", () => {
-        for (const live of running) live.kill("SIGTERM");
-      });
-    }
+    forget = trackGit((signal) => child.kill(signal));
     // git may exit before reading all of its input (an error): the broken pipe is its answer, not ws's.
     child.stdin.on("error", () => undefined);
     child.stdin.end(options.input ?? "");

@@ -18,13 +18,14 @@ import { findOnPath } from "../tools/binary.js";
 export const PERL_SERVER = `use strict;
 use POSIX ();
 $| = 1;
-my (%jobs, %early);
+my (%jobs, %early, %keep);
 my $buf = '';
 sub status_of { my $w = shift; return ($w & 127) ? 128 + ($w & 127) : $w >> 8 }
 sub reap {
   while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
     my $w = $?;
     my $id = delete $jobs{$pid};
+    delete $keep{$id} if defined $id;
     if (defined $id) { print "E $id ", status_of($w), "\\n" } else { $early{$pid} = $w }
   }
 }
@@ -39,6 +40,7 @@ sub start {
     print "S $id 0\\nE $id ", ($made == @fields ? 0 : 1), "\\n";
     return;
   }
+  $keep{$id} = 1 if $kind eq 'G';
   my ($in, $out, $err, $cwd, $program, $argc, @rest) = @fields;
   my @argv = splice @rest, 0, $argc;
   my $pid = fork;
@@ -72,7 +74,7 @@ for (;;) {
     start($id, $record);
   }
 }
-kill 'KILL', map { -$_ } keys %jobs;
+kill 'KILL', map { -$_ } grep { !$keep{$jobs{$_}} } keys %jobs;
 `;
 
 /** perl from PATH, started with an empty environment (PERL5OPT and friends must not change it). */

@@ -50,6 +50,7 @@ def main():
     signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
     signal.signal(signal.SIGCHLD, lambda n, f: None)
     jobs = {}
+    keep = set()
     out = []
 
     def reap():
@@ -61,6 +62,7 @@ def main():
             if pid == 0:
                 return
             job = jobs.pop(pid, None)
+            keep.discard(job)
             if job is not None:
                 status = 128 + os.WTERMSIG(w) if os.WIFSIGNALED(w) else os.WEXITSTATUS(w)
                 out.append(b"E %s %d\n" % (job, status))
@@ -158,6 +160,8 @@ def main():
                     if create(job, fields[1]):
                         run(job, fields[2:])
                 else:
+                    if fields[0] == b"G":
+                        keep.add(job)
                     run(job, fields[1:])
         if out:
             data = b"".join(out)
@@ -167,7 +171,9 @@ def main():
                     data = data[write(1, data):]
             except OSError:
                 break
-    for pid in jobs:
+    for pid, job in jobs.items():
+        if job in keep:
+            continue
         try:
             os.killpg(pid, signal.SIGKILL)
         except OSError:

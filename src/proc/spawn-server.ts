@@ -25,7 +25,8 @@ import { pythonServerCommand } from "./server-python.js";
  * are FIFOs ws opened for reading beforehand, so ws still reads both streams apart (timestamped
  * log, tail, the agents' parsers) exactly as with a direct spawn. Timeouts and group kills stay in
  * ws (`process.kill(-pid)`): the server only starts and reaps. It reads its stdin from ws: when ws
- * dies, even by kill -9, the read ends and it SIGKILLs the group of every job still out.
+ * dies, even by kill -9, the read ends and it SIGKILLs the group of every job still out, but for
+ * those started by a `G` record (R's fields): ws's own gits, left to finish as a direct spawn's would.
  *
  * The server is started with an empty environment. Linux only: it relies on a FIFO opened with
  * O_NONBLOCK reporting no hang-up until a writer has come and gone (Linux's pipe_poll); elsewhere,
@@ -45,6 +46,8 @@ interface LaunchRequest {
   stdinFile?: string | undefined;
   /** Created with its folder before the job starts: by the python server, else here. */
   createFile?: string | undefined;
+  /** Not killed when ws dies (record `G`): ws's own short gits, which a kill mid-write would leave a lock behind. */
+  outlive?: boolean | undefined;
 }
 
 export interface Launched {
@@ -150,7 +153,7 @@ export class SpawnServer {
     const status = new Promise<number>((resolve) => (ended = resolve));
     const job = [req.stdinFile ?? "/dev/null", outPath, errPath, req.cwd, program, req.args.length + 1, req.command, ...req.args];
     if (req.createFile !== undefined && this.kind !== "python") fs.mkdirSync(path.dirname(req.createFile), { recursive: true });
-    const record = req.createFile !== undefined && this.kind === "python" ? ["L", req.createFile, ...job] : ["R", ...job];
+    const record = req.createFile !== undefined && this.kind === "python" ? ["L", req.createFile, ...job] : [req.outlive ? "G" : "R", ...job];
     const pid = await this.send(record, req.env, (s) => ended(s));
     if (typeof pid !== "number" || pid < 0) {
       fs.closeSync(outFd);
@@ -337,4 +340,20 @@ export function serverMakesFiles(): boolean {
 /** Which path the next job takes: what the tests and the benchmarks check they measured. */
 export function spawnPathInUse(): SpawnPath {
   return spawnServer()?.kind ?? "direct";
+}
+
+/**
+ * The server the next job would take, only if it has been started already (a run's steps start
+ * it): ws's own short gits go through it then (run-git.ts), so starting one never forks ws's
+ * thread on the hop; a command that starts no step (`ws status`) does not pay a server's start-up
+ * for its gits. Undefined: Node spawns them as before.
+ */
+export function startedSpawnServer(): SpawnServer | undefined {
+  for (const kind of spawnPaths()) {
+    if (kind === "direct" || !servers.has(kind)) return undefined;
+    const server = servers.get(kind);
+    if (server === undefined || server.stillborn) continue;
+    return server.alive ? server : undefined;
+  }
+  return undefined;
 }

@@ -42,8 +42,8 @@ describe.each<ServerKind>(["python", "perl"])("the %s spawn server", (kind) => {
   };
   afterAll(() => made.forEach((s) => s.stop()));
 
-  const start = async (s: SpawnServer, line: string, extra: Partial<{ stdinFile: string; cwd: string }> = {}): Promise<Launched> => {
-    const launched = await s.launch({ command: "sh", args: ["-c", line], cwd: extra.cwd ?? dir, env, stdinFile: extra.stdinFile }, "/bin/sh");
+  const start = async (s: SpawnServer, line: string, extra: Partial<{ stdinFile: string; cwd: string; outlive: boolean }> = {}): Promise<Launched> => {
+    const launched = await s.launch({ command: "sh", args: ["-c", line], cwd: extra.cwd ?? dir, env, stdinFile: extra.stdinFile, outlive: extra.outlive }, "/bin/sh");
     if (launched === undefined || "errno" in launched) throw new Error(`not started: ${JSON.stringify(launched)}`);
     return launched;
   };
@@ -90,6 +90,17 @@ describe.each<ServerKind>(["python", "perl"])("the %s spawn server", (kind) => {
     s.stop();
     expect(await waitGone(grandchild)).toBe(true);
     expect(await waitGone(launched.pid)).toBe(true);
+  });
+
+  it("leaves a job asked to outlive ws (ws's own gits, record G) running when its input closes, and kills the others", async () => {
+    const s = server();
+    const kept = await start(s, "exec sleep 30", { outlive: true });
+    const killed = await start(s, "exec sleep 30");
+    s.stop();
+    expect(await waitGone(killed.pid)).toBe(true);
+    expect(() => process.kill(kept.pid, 0)).not.toThrow();
+    process.kill(-kept.pid, "SIGKILL");
+    expect(await waitGone(kept.pid)).toBe(true);
   });
 
   it("gives a program it cannot run back as not started (python says why; perl's child exits 127)", async () => {
