@@ -94,8 +94,16 @@ describe.each<ServerKind>(["python", "perl"])("the %s spawn server", (kind) => {
 
   it("leaves a job asked to outlive ws (ws's own gits, record G) running when its input closes, and kills the others", async () => {
     const s = server();
-    const kept = await start(s, "exec sleep 30", { outlive: true });
-    const killed = await start(s, "exec sleep 30");
+    // Each job has opened its streams (perl's child opens them after the pid is known) before the
+    // server's input closes and its FIFO folder goes.
+    const up = async (launched: Launched): Promise<Launched> => {
+      let text = "";
+      launched.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      await waitFor(() => (text.includes("up\n") ? true : undefined));
+      return launched;
+    };
+    const kept = await up(await start(s, "echo up; exec sleep 30", { outlive: true }));
+    const killed = await up(await start(s, "echo up; exec sleep 30"));
     s.stop();
     expect(await waitGone(killed.pid)).toBe(true);
     expect(() => process.kill(kept.pid, 0)).not.toThrow();
