@@ -4,6 +4,7 @@ import type { Graph } from "../graph/graph.js";
 import { buildGraph } from "../graph/graph.js";
 import { findScopeConflicts } from "../graph/conflicts.js";
 import { chooseWorkplace, type Workplace } from "../git/isolation.js";
+import { serveGits } from "../git/served-git.js";
 import { wsPaths, type WsPaths } from "../store/paths.js";
 import { loadRunState } from "../store/snapshot.js";
 import { acquireLock } from "../store/lock.js";
@@ -151,7 +152,10 @@ export async function runWorkstream(options: RunOptions): Promise<RunOutcome> {
   const lock = acquireLock(prepared.paths.lock);
   if (!lock.ok) return { kind: "locked", holder: lock.holder, lockFile: prepared.paths.lock };
   // bash and its first FIFOs start while the run sets up (worktree, reaping, the header).
-  if (prepared.selected.size > 0) spawnServer();
+  if (prepared.selected.size > 0) {
+    spawnServer();
+    serveGits();
+  }
   try {
     const dispatcher = new Dispatcher(options.listeners ?? [], prepared.previous);
     let outcome: RunOutcome;

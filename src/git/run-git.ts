@@ -1,5 +1,4 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { runServedGit } from "./served-git.js";
 import { clearStaleIndexLock, indexLockError } from "./index-lock.js";
 
 interface GitResult {
@@ -8,7 +7,7 @@ interface GitResult {
   stderr: string;
 }
 
-export interface GitOptions {
+interface GitOptions {
   /** Bytes for git's stdin (e.g. `--stdin -z` lists). */
   input?: string | Buffer;
   /** Extra environment, e.g. GIT_INDEX_FILE for a scratch index. */
@@ -63,7 +62,7 @@ const GIT_TIMEOUT_MS = 10 * 60_000;
 /** `cat-file blob` of a large file restored by the scope check goes through memory. */
 const MAX_BUFFER = 1024 * 1024 * 1024;
 
-export function gitEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
+function gitEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of REDIRECTING_ENV) delete env[name];
   // Never wait for a password prompt; file names are data, never pathspec globs.
@@ -87,7 +86,7 @@ const running = new Set<(signal: NodeJS.Signals) => void>();
 let exitHook = false;
 
 /** Counts a running git among those ws ends at exit; the returned function forgets it. */
-export function trackGit(kill: (signal: NodeJS.Signals) => void): () => void {
+function trackGit(kill: (signal: NodeJS.Signals) => void): () => void {
   running.add(kill);
   if (!exitHook) {
     exitHook = true;
@@ -99,7 +98,7 @@ export function trackGit(kill: (signal: NodeJS.Signals) => void): () => void {
 }
 
 /** How long a git asked to stop (timeout) has before it is killed. */
-export const KILL_AFTER_MS = 2000;
+const KILL_AFTER_MS = 2000;
 
 export interface RawRun {
   code: number | null;
@@ -112,12 +111,30 @@ export interface RawRun {
   spawnError?: string | undefined;
 }
 
+/** What starts a git other than Node's spawn; undefined from it: Node's spawn after all. */
+export type GitLauncher = (cwd: string, argv: string[], env: NodeJS.ProcessEnv, input: string | Buffer | undefined, limits: ServedLimits) => Promise<RawRun | undefined>;
+
+/** What run-git.ts decides for every git: its timeout, kill delay, output cap and exit registry. */
+export interface ServedLimits {
+  timeoutMs: number;
+  killAfterMs: number;
+  maxBuffer: number;
+  track: (kill: (signal: NodeJS.Signals) => void) => () => void;
+}
+
+/** Set by a run (served-git.ts): a command that starts no step loads no spawn server for its gits. */
+let launcher: GitLauncher | undefined;
+export function launchGitsWith(next: GitLauncher | undefined): void {
+  launcher = next;
+}
+
 /** One git process: through the run's spawn server when one runs (no fork of ws's thread, which
  *  held it ~6 ms a git at load on the hop, issue 32), else by Node's own spawn. */
 async function runGit(cwd: string, args: readonly string[], options: GitOptions): Promise<RawRun> {
   const env = gitEnv(options.env);
   const limits = { timeoutMs: options.timeoutMs ?? GIT_TIMEOUT_MS, killAfterMs: KILL_AFTER_MS, maxBuffer: MAX_BUFFER, track: trackGit };
-  return (await runServedGit(cwd, gitArgv(args), env, options.input, limits)) ?? runGitDirect(cwd, args, env, options);
+  const served = launcher === undefined ? undefined : await launcher(cwd, gitArgv(args), env, options.input, limits);
+  return served ?? runGitDirect(cwd, args, env, options);
 }
 
 /**

@@ -3,15 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { findOnPath } from "../tools/binary.js";
 import { startedSpawnServer, type Launched } from "../proc/spawn-server.js";
-import type { RawRun } from "./run-git.js";
-
-/** What run-git.ts decides for every git: its timeout, kill delay, output cap and exit registry. */
-export interface ServedLimits {
-  timeoutMs: number;
-  killAfterMs: number;
-  maxBuffer: number;
-  track: (kill: (signal: NodeJS.Signals) => void) => () => void;
-}
+import { launchGitsWith, type RawRun, type ServedLimits } from "./run-git.js";
 
 /**
  * One of ws's own short gits started by the run's spawn server (issue 32): Node's spawn forks ws
@@ -23,7 +15,7 @@ export interface ServedLimits {
  * the user's .git or a lane's. Undefined when no server runs yet (a command
  * that starts no step: no server is started for its gits) or the server died: the caller spawns.
  */
-export async function runServedGit(
+async function runServedGit(
   cwd: string,
   argv: string[],
   env: NodeJS.ProcessEnv,
@@ -117,4 +109,9 @@ function inputFile(input: string | Buffer): string {
   const file = path.join(os.tmpdir(), `ws-git-input-${process.pid}-${inputs++}`);
   fs.writeFileSync(file, input, { flag: "wx", mode: 0o600 });
   return file;
+}
+
+/** From here on, ws's gits go through the run's spawn server once it runs (a run calls this). */
+export function serveGits(): void {
+  launchGitsWith(runServedGit);
 }

@@ -1,9 +1,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { spawnServer, startedSpawnServer } from "../../src/proc/spawn-server.js";
 import { git as runGit, GitError } from "../../src/git/run-git.js";
+import { serveGits } from "../../src/git/served-git.js";
 import { git, makeRepo, removeRepos } from "./make-repo.js";
 
 afterEach(() => removeRepos());
@@ -16,6 +17,8 @@ async function gitParent(root: string): Promise<number> {
 
 // The spawn server runs on Linux only (spawn-server.ts); elsewhere every git is Node's.
 describe.runIf(process.platform === "linux")("ws's gits once a run's spawn server runs", () => {
+  // What a run does (run-workstream.ts); other commands never load the spawn server for their gits.
+  beforeAll(() => serveGits());
   it("are started by the server, not forked from ws, and answer as a direct git does", async () => {
     const root = makeRepo({ "a.txt": "a\n" });
     // Before any server: Node's spawn (a command that starts no step starts no server for its gits).
