@@ -244,16 +244,8 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   for (const message of startWarnings(options, p, place)) emit({ type: "warning", at: at(), message, ...noteLevel(message) });
   const lanes = place.git.lanes?.pool;
   if (lanes) lanes.onNote = (message) => emit({ type: "warning", at: at(), message, ...noteLevel(message) });
-  if (!options.resume) {
-    // A fresh run starts the numbering again: old attempt logs of the steps it runs would mix in.
-    // Only the folders there (one listing): an rmSync of a missing folder is an lstat and an
-    // error thrown and caught inside Node, ~1000 of them before a fresh 1000-step run's first step.
-    const present = existingNames(paths.steps);
-    for (const node of selected) {
-      const id = graph.ids[node] ?? "";
-      if (present === undefined || present.has(id.toLowerCase())) fs.rmSync(paths.stepDir(id), { recursive: true, force: true });
-    }
-  }
+  // A fresh run starts the numbering again: old attempt logs of the steps it runs would mix in.
+  if (!options.resume) clearStepFolders(paths, graph.ids, selected);
 
   const approvals = new ApprovalGates({ paths, runId, clock, emit, settings: options.approvals ?? { user: "ws" } });
   let finals: Map<number, Final>;
@@ -288,6 +280,16 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   const durationMs = clock.now() - started;
   emit({ type: "run-end", at: at(), outcome, exitCode, durationMs, sequentialMs, ...timeSaved(durationMs, sequentialMs, plan.maxWorkers) });
   return { kind: "finished", state: dispatcher.state!, exitCode, branch: place.branch };
+}
+
+/** Only the folders there (one listing): an rmSync of a missing folder is an lstat and an error
+ *  thrown and caught inside Node, ~1000 of them before a fresh 1000-step run's first step. */
+function clearStepFolders(paths: WsPaths, ids: readonly string[], selected: ReadonlySet<number>): void {
+  const present = existingNames(paths.steps);
+  for (const node of selected) {
+    const id = ids[node] ?? "";
+    if (present === undefined || present.has(id.toLowerCase())) fs.rmSync(paths.stepDir(id), { recursive: true, force: true });
+  }
 }
 
 /**

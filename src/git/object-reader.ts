@@ -51,14 +51,8 @@ class ObjectReader {
   constructor(cwd: string) {
     // Objects read as every other git of ws reads them (replace refs included), never fetched from a
     // promisor remote of a partial clone: ws talks to no remote (git before 2.44 ignores the variable).
-    this.child = gitServer(cwd, ["cat-file", "--batch"], { GIT_NO_LAZY_FETCH: "1" });
+    this.child = gitServer(cwd, ["cat-file", "--batch"], { GIT_NO_LAZY_FETCH: "1" }, () => this.end());
     this.child.stdout.on("data", (chunk: Buffer) => this.take(chunk));
-    const end = () => this.end();
-    this.child.on("error", end);
-    this.child.on("exit", end);
-    this.child.stdin.on("error", end);
-    this.child.stderr.resume();
-    keepAlive(this.child, false);
   }
 
   read(name: string): Promise<GitObject | undefined> {

@@ -193,15 +193,9 @@ class ObjectWriter {
 
   constructor(cwd: string, kind: WriterKind, env: Record<string, string>) {
     this.dir = kind === "commit" || kind === "tree" ? fs.mkdtempSync(path.join(os.tmpdir(), `ws-${kind}-`)) : undefined;
-    this.child = gitServer(cwd, ["hash-object", "-w", ...WRITER_ARGS[kind], "--stdin-paths"], env);
+    this.child = gitServer(cwd, ["hash-object", "-w", ...WRITER_ARGS[kind], "--stdin-paths"], env, () => this.stop());
     this.child.stdout.setEncoding("utf8");
     this.child.stdout.on("data", (chunk: string) => this.take(chunk));
-    const end = () => this.stop();
-    this.child.on("error", end);
-    this.child.on("exit", end);
-    this.child.stdin.on("error", end);
-    this.child.stderr.resume();
-    keepAlive(this.child, false);
   }
 
   /** The id of the object: a commit's text or a tree's bytes, or a file's path. */

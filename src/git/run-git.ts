@@ -208,8 +208,9 @@ export function gitStatusSync(cwd: string, args: readonly string[]): number | un
 }
 
 /** A long-lived git that answers on stdout what it is fed on stdin (`hash-object --stdin-paths`),
- *  built like every other git of ws; its stdin closing (ws ending, however) ends it. */
-export function gitServer(cwd: string, args: readonly string[], env?: Record<string, string>): ChildProcessWithoutNullStreams {
+ *  built like every other git of ws; its stdin closing (ws ending, however) ends it. `onEnd`: it
+ *  failed to start, exited or stopped reading. It keeps ws alive only while asked (keepAlive). */
+export function gitServer(cwd: string, args: readonly string[], env: Record<string, string> | undefined, onEnd: () => void): ChildProcessWithoutNullStreams {
   // A process group of its own, like git(): Ctrl-C is ws's to handle, and ws closes its stdin.
   const child = spawn("git", gitArgv(args), { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"], detached: true });
   const pid = child.pid;
@@ -217,6 +218,11 @@ export function gitServer(cwd: string, args: readonly string[], env?: Record<str
     SERVERS.add(pid);
     child.once("exit", () => SERVERS.delete(pid));
   }
+  child.on("error", onEnd);
+  child.on("exit", onEnd);
+  child.stdin.on("error", onEnd);
+  child.stderr.resume();
+  keepAlive(child, false);
   return child;
 }
 
