@@ -24,17 +24,16 @@ export interface CollectedArtifacts {
 /** Folders never searched: git's, and ws's own run state. */
 const NEVER = new Set([".git", ".worktrees"]);
 
-/** `since`: when the passing attempt started (ms since the epoch; whole seconds are compared, for file systems that keep no finer times). */
+/** `since`: when the passing attempt started (ms since the epoch). */
 export function collectArtifacts(options: { cwd: string; patterns: readonly string[]; to: string; since: number }): CollectedArtifacts {
-  const { cwd, patterns, to } = options;
-  const since = Math.floor(options.since / 1000) * 1000;
+  const { cwd, patterns, to, since } = options;
   let stale = 0;
   fs.rmSync(to, { recursive: true, force: true });
   const files = new Set<string>();
   const unmatched: string[] = [];
   for (const pattern of patterns) {
     const found = matches(cwd, pattern);
-    const fresh = found.filter((file) => fs.statSync(path.join(cwd, file)).mtimeMs >= since);
+    const fresh = found.filter((file) => writtenSince(fs.statSync(path.join(cwd, file)).mtimeMs, since));
     stale += found.length - fresh.length;
     if (fresh.length === 0) unmatched.push(pattern);
     for (const file of fresh) files.add(file);
@@ -47,6 +46,18 @@ export function collectArtifacts(options: { cwd: string; patterns: readonly stri
   }
   return { files: sorted, unmatched, stale };
 }
+
+/**
+ * A file system that keeps whole seconds only (HFS+, FAT) gives a time with no milliseconds, and
+ * then only the second is compared. Others are compared to the millisecond: a run one second
+ * after the last would otherwise take the last run's files as its own. The slack is the kernel's
+ * coarse clock, which stamps a file up to a tick (4-10 ms) behind the time ws read.
+ */
+function writtenSince(mtimeMs: number, since: number): boolean {
+  if (mtimeMs % 1000 === 0) return mtimeMs >= Math.floor(since / 1000) * 1000;
+  return mtimeMs >= since - CLOCK_SLACK_MS;
+}
+const CLOCK_SLACK_MS = 10;
 
 /**
  * Regular files under `cwd` that `pattern` matches. The walk starts at the glob's literal prefix
