@@ -1,3 +1,5 @@
+import { isZombie } from "./process-start.js";
+
 /**
  * Signal a whole process group (a child spawned with `detached: true` leads its own group, so
  * `-pid` reaches its shell, the agent and every background grandchild at once).
@@ -17,13 +19,13 @@ export function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Whether a process exists (EPERM: it exists but belongs to someone else). */
+/** Whether a process exists and has not exited (EPERM: it exists but belongs to someone else). */
 export function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    return (error as NodeJS.ErrnoException).code === "EPERM" && !isZombie(pid);
   }
+  return !isZombie(pid);
 }

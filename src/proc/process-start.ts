@@ -11,6 +11,21 @@ const TICKS_PER_SECOND = 100;
 
 /** The start time in clock ticks since boot (/proc/<pid>/stat field 22); undefined if gone or not Linux. */
 export function startTicks(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
+/**
+ * Exited but not yet reaped by its parent (Linux; elsewhere false: telling would cost a `ps`).
+ * A killed ws stays a zombie until whoever started it waits for it, and a zombie still answers
+ * `kill(pid, 0)`.
+ */
+export function isZombie(pid: number): boolean {
+  const state = statFields(pid)?.[0];
+  return state === "Z" || state === "X";
+}
+
+/** /proc/<pid>/stat from field 3 (the state) on; undefined if gone or not Linux. */
+function statFields(pid: number): string[] | undefined {
   let fd: number | undefined;
   try {
     // One read into a reused buffer (the line is under 1 KiB; a comm of 64 bytes at most): read for
@@ -20,7 +35,7 @@ export function startTicks(pid: number): string | undefined {
     // The command name (field 2) may hold spaces and parentheses: fields resume after the last ")".
     const from = statBuffer.lastIndexOf(41, size - 1) + 2; // ")"
     if (from < 2) return undefined;
-    return statBuffer.toString("latin1", from, size).split(" ", 20)[19];
+    return statBuffer.toString("latin1", from, size).split(" ", 20);
   } catch {
     return undefined;
   } finally {

@@ -10,6 +10,7 @@ const PROC_MODULES = [
   "proc/run-process.ts", "proc/kill-tree.ts", "proc/line-splitter.ts", "proc/live-groups.ts", "proc/step-log.ts",
   "proc/launch.ts", "proc/spawn-server.ts", "tools/binary.ts", "format/shell-quote.ts", "format/duration.ts", "errors.ts",
   "proc/attempt-mark.ts", "proc/containment.ts", "proc/sandbox.ts", "proc/server-perl.ts", "proc/server-python.ts", "proc/optimizer-hold.ts",
+  "proc/process-start.ts",
 ];
 
 let dir: string;

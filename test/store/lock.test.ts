@@ -67,9 +67,19 @@ function deadPid(): number {
   return Number(spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout);
 }
 
-function writeLock(pid: number, host = os.hostname()): void {
+function writeLock(pid: number, host = os.hostname(), startedAt = "2026-11-21T00:00:00.000Z"): void {
   fs.mkdirSync(path.dirname(lockFile), { recursive: true });
-  fs.writeFileSync(lockFile, JSON.stringify({ pid, startedAt: "2026-11-21T00:00:00.000Z", host }));
+  fs.writeFileSync(lockFile, JSON.stringify({ pid, startedAt, host }));
+}
+
+/** A process that has exited and that its parent never reaps (a python that forks and sleeps), and that parent. */
+async function zombie(): Promise<{ pid: number; parent: ChildProcess }> {
+  const script = "import os, time\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nprint(pid, flush=True)\ntime.sleep(30)";
+  const parent = spawn("python3", ["-c", script], { stdio: ["ignore", "pipe", "ignore"] });
+  children.push(parent);
+  const pid = await new Promise<number>((resolve) => parent.stdout!.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+  for (let waited = 0; waited < 5000 && !fs.readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z "); waited += 10) await new Promise((r) => setTimeout(r, 10));
+  return { pid, parent };
 }
 
 describe("acquireLock", () => {
@@ -135,6 +145,22 @@ describe("acquireLock", () => {
     const again = acquireLock(lockFile);
     expect(again.ok).toBe(true);
     if (again.ok) again.release();
+  });
+
+  // A run killed with kill -9 stays a zombie until whoever started it waits: ws status must not
+  // call it running, nor may a new run wait for it (Linux, where /proc tells).
+  it.runIf(process.platform === "linux")("takes over a lock whose holder exited and is not reaped yet (a zombie answers kill 0)", async () => {
+    const { pid, parent } = await zombie();
+    // A start stamp after both processes began: neither reads as a reused pid, only the zombie check decides.
+    const now = new Date(Date.now() + 60_000).toISOString();
+    writeLock(parent.pid!, os.hostname(), now);
+    expect(acquireLock(lockFile)).toMatchObject({ ok: false, holder: { pid: parent.pid } });
+    expect(readLockHolder(lockFile)?.alive).toBe(true);
+    writeLock(pid, os.hostname(), now);
+    expect(readLockHolder(lockFile)?.alive).toBe(false);
+    const taken = acquireLock(lockFile);
+    expect(taken.ok).toBe(true);
+    if (taken.ok) taken.release();
   });
 
   it("leaves a stale lock alone while a live taker holds the takeover guard", () => {
