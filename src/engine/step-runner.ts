@@ -392,7 +392,12 @@ export class StepRun {
     const invocation = await adapter.prepare(ctx);
     const parser = adapter.parser(ctx);
     const log = deps.paths.attemptLog(step.id, attempt);
+    // The run's signal stops the attempt too: forwarded by hand, as AbortSignal.any cost ~25 us an
+    // attempt on Node 20 (a 1000-step run's profile) and keeps its signals until a GC.
     const stopper = new AbortController();
+    const forward = () => stopper.abort();
+    if (signal.aborted) stopper.abort();
+    else signal.addEventListener("abort", forward, { once: true });
     let budgetHit: string | undefined;
     const runSpend = deps.runSpend && hasLimit(deps.runSpend.budget) ? deps.runSpend : undefined;
     const watchBudget = (hasLimit(step.budget) || runSpend !== undefined) && parser.usageSoFar !== undefined;
@@ -422,12 +427,13 @@ export class StepRun {
       stdinFile: invocation.stdinFile,
       timeoutMs: step.timeout * 1000,
       logFile: log,
-      signal: AbortSignal.any([signal, stopper.signal]),
+      signal: stopper.signal,
       // A shell step's output says nothing to ws: don't decode every line of it (bench/: memory,
       // speed), unless someone watches it (--stream).
       onLine: deps.onOutput ? this.streamed(tool, onLine) : tool === "shell" ? undefined : onLine,
     }, { keyVariables: adapter.keyVariables ?? [], given: Object.keys(invocation.env), agentState: this.agentState(tool, adapter) });
     unwatch?.();
+    signal.removeEventListener("abort", forward);
     // The activity still waiting for its slot is the attempt's last: it goes out before attempt-end.
     pace?.flush();
     const stopped = proc.outcome === "cancelled" && !signal.aborted;

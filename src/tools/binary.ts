@@ -25,6 +25,17 @@ function isExecutableFile(file: string): boolean {
   }
 }
 
+/** A hit checked again: it was a regular file when found, so the permission is all that is asked
+ *  (one access() instead of a stat and an access, twice an attempt). */
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Where `name` was last found for a PATH. A step's command is looked up twice per attempt (is it
  * a simple command, what to exec): walking PATH is a stat per folder, and in a 1000-step run those
@@ -38,7 +49,7 @@ const found = new Map<string, string>();
 export function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   const key = `${env.PATH ?? ""}\0${name}`;
   const known = found.get(key);
-  if (known !== undefined && isExecutableFile(known)) return known;
+  if (known !== undefined && isExecutable(known)) return known;
   for (const dir of (env.PATH ?? "").split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);
