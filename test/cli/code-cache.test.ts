@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { tempDirs } from "../helpers/temp-dirs.js";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { cleanEnv, ws } from "../helpers/cli.js";
 
@@ -10,20 +10,11 @@ import { cleanEnv, ws } from "../helpers/cli.js";
  * what it compiles must behave as what Node compiles, on a miss (written at exit) and on a hit.
  */
 const repo = path.resolve(import.meta.dirname, "../..");
-const made: string[] = [];
-afterEach(() => {
-  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function temp(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
+const temp = tempDirs("ws-code-cache-");
 
 /** A copy of the launcher's layout (bin/ beside dist/bundle/) holding one module of the test's. */
 function layout(source: string): string {
-  const dir = temp("ws-code-cache-");
+  const dir = temp();
   fs.mkdirSync(path.join(dir, "bin"));
   fs.mkdirSync(path.join(dir, "dist", "bundle"), { recursive: true });
   fs.copyFileSync(path.join(repo, "bin", "code-cache.js"), path.join(dir, "bin", "code-cache.js"));
@@ -49,7 +40,7 @@ const CACHED = ["main.cjs", "run.cjs", "status.cjs", "schema-validators.cjs"];
 describe("the V8 code cache of the bundle (Node 20)", () => {
   it("a cached module's require, __filename and exports work on a miss (cache written) and on a hit", () => {
     const driver = layout(`const path = require("node:path");\nexports.go = async () => ({ sep: path.sep, file: path.basename(__filename) });`);
-    const cache = temp("ws-code-cache-home-");
+    const cache = temp();
     const want = { sep: "/", file: "probe.cjs" };
     const miss = start(driver, cache);
     expect(miss.stderr).toBe("");
@@ -66,7 +57,7 @@ describe("the V8 code cache of the bundle (Node 20)", () => {
 
   it("a module with import() is left to Node: it works, uncached (vm has no loader for it on Node 20)", () => {
     const driver = layout(`exports.go = async () => ({ sep: (await import("node:path")).sep });`);
-    const cache = temp("ws-code-cache-home-");
+    const cache = temp();
     for (let i = 0; i < 2; i++) {
       const r = start(driver, cache);
       expect(r.stderr).toBe("");
@@ -82,14 +73,14 @@ describe("the V8 code cache of the bundle (Node 20)", () => {
   });
 
   it("ws itself: the cache is written on Node 20, Node's own used on 22+, and WS_CODE_CACHE=0 writes none", () => {
-    const cache = temp("ws-code-cache-home-");
-    const cwd = temp("ws-code-cache-cwd-");
+    const cache = temp();
+    const cwd = temp();
     for (let i = 0; i < 2; i++) expect(ws(["--help"], { cwd, env: cleanEnv({ XDG_CACHE_HOME: cache }) }).code).toBe(0);
     const v8Dir = path.join(cache, "ws", "v8");
     const written = fs.existsSync(v8Dir) ? fs.readdirSync(v8Dir) : [];
     if (Number.parseInt(process.versions.node, 10) < 22) expect(written.some((f) => f.startsWith("main.cjs-cli-"))).toBe(true);
     else expect(written).toEqual([]);
-    const off = temp("ws-code-cache-off-");
+    const off = temp();
     expect(ws(["--help"], { cwd, env: cleanEnv({ XDG_CACHE_HOME: off, WS_CODE_CACHE: "0" }) }).code).toBe(0);
     expect(fs.existsSync(path.join(off, "ws", "v8"))).toBe(false);
   });

@@ -1,18 +1,14 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { tempDirs } from "../helpers/temp-dirs.js";
 import { collectArtifacts } from "../../src/engine/artifacts.js";
 
-const made: string[] = [];
-afterEach(() => {
-  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
+const temp = tempDirs("ws-artifacts-");
 
 /** A lane with dist/ files stamped at the given times (ms since the epoch). */
 function lane(files: Record<string, number>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ws-artifacts-"));
-  made.push(dir);
+  const dir = temp();
   for (const [name, at] of Object.entries(files)) {
     const file = path.join(dir, "dist", name);
     fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -1,19 +1,10 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { tempDirs } from "../helpers/temp-dirs.js";
 import { writeFileAtomicSync } from "../../src/store/atomic-write.js";
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ws-atomic-"));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs("ws-atomic-");
 
 describe("writeFileAtomicSync", () => {
   it("writes a new file and replaces an old one whole, leaving no temporary file", () => {

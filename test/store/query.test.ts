@@ -1,21 +1,12 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { tempDirs } from "../helpers/temp-dirs.js";
 import { isUserError } from "../../src/errors.js";
 import { wsPaths } from "../../src/store/paths.js";
 import { attemptLogs, knownIds, lastRun, parseLegacyReason } from "../../src/store/query.js";
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function project(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ws-query-"));
-  dirs.push(dir);
-  return dir;
-}
+const project = tempDirs("ws-query-");
 
 describe("the store query layer", () => {
   it("refuses an id that is a path before reading anything", () => {

@@ -1,19 +1,10 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { tempDirs } from "../helpers/temp-dirs.js";
 import { findOnPath } from "../../src/tools/binary.js";
 
-const made: string[] = [];
-afterEach(() => {
-  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function folder(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ws-path-"));
-  made.push(dir);
-  return dir;
-}
+const folder = tempDirs("ws-path-");
 
 function tool(dir: string, name: string, mode = 0o755): string {
   const file = path.join(dir, name);
