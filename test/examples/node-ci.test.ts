@@ -51,11 +51,19 @@ function run(clone: string) {
   return { r, steps, report: report.stdout };
 }
 
-/** The four checks ran at the same time: each started before any of them ended. */
-function ranInParallel(steps: Record<string, StepJson>): boolean {
-  const starts = CHECKS.map((id) => Date.parse(steps[id]?.startedAt ?? ""));
-  const ends = CHECKS.map((id) => Date.parse(steps[id]?.endedAt ?? ""));
-  return Math.max(...starts) < Math.min(...ends);
+/**
+ * The four checks ran in parallel: ws started each without making it wait for another (no wait
+ * for a worker, a file-scope conflict or a group), and at least two ran at the same time. Not
+ * "all four at once": on a loaded 2-core machine a check of ~350 ms can end before the fourth
+ * start, ~10 ms apart here, has come.
+ */
+function ranInParallel(clone: string, steps: Record<string, StepJson>): boolean {
+  const events = fs.readFileSync(path.join(clone, ".worktrees", ID, "events.jsonl"), "utf8").split("\n").filter(Boolean);
+  const waited = events.map((line) => JSON.parse(line) as { type: string; step?: string; wait?: string })
+    .some((e) => e.type === "step-wait" && CHECKS.includes(e.step ?? "") && ["worker", "conflict", "group"].includes(e.wait ?? ""));
+  const spans = CHECKS.map((id) => [Date.parse(steps[id]?.startedAt ?? ""), Date.parse(steps[id]?.endedAt ?? "")] as const);
+  const overlapped = spans.some(([start, end], i) => spans.some(([s2, e2], j) => i !== j && start < e2 && s2 < end));
+  return !waited && overlapped;
 }
 
 describe("examples/node-ci from a fresh clone", () => {
@@ -64,7 +72,7 @@ describe("examples/node-ci from a fresh clone", () => {
     const { r, steps, report } = run(clone);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     for (const id of [...CHECKS, "report"]) expect(steps[id], id).toMatchObject({ state: "passed" });
-    expect(ranInParallel(steps)).toBe(true);
+    expect(ranInParallel(clone, steps)).toBe(true);
     // Each check did its real work and handed its summary to the report.
     expect(steps.test?.outputs?.summary).toBe("6 tests passed in 2 files");
     expect(steps.build?.outputs?.summary).toMatch(/^dist\/: 3 modules, \d+ bytes, exports slugify, wordCount$/);
@@ -93,7 +101,7 @@ describe("examples/node-ci from a fresh clone", () => {
     expect(steps.typecheck).toMatchObject({ state: "passed" });
     expect(steps.build).toMatchObject({ state: "passed" });
     expect(steps.report).toMatchObject({ state: "passed" });
-    expect(ranInParallel(steps)).toBe(true);
+    expect(ranInParallel(clone, steps)).toBe(true);
     // The failing lines are printed where the user looks, and the report names what failed.
     expect(r.stdout).toContain("src/word-count.js:6: use let or const, not var");
     expect(r.stdout).toContain("test: 1 of 6 tests failed");
