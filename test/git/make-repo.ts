@@ -50,5 +50,6 @@ export function status(cwd: string): string[] {
 }
 
 export function removeRepos(): void {
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  // Retried: a git ws started may still be writing into .git/objects (CI once saw ENOTEMPTY).
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
 }

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { knownHistory } from "../../src/git/known-history.js";
 import { mergeCommits } from "../../src/git/run-branch.js";
 import { mergeTreesInProcess } from "../../src/git/tree-merge.js";
+import { flushObjects } from "../../src/git/object-writer.js";
 import { git, makeRepo, removeRepos, writeFiles } from "./make-repo.js";
 
 afterEach(() => {
@@ -76,6 +77,9 @@ describe("three-way merges in process (issue 32)", () => {
       const { root, base, a, b } = sides(FILES, ours, theirs);
       const merged = await mergeTreesInProcess(root, tree(root, base), tree(root, a), tree(root, b));
       expect(merged).toBe(gitMerge(root, a, b));
+      // The repo's long-lived writer writes the tree after the answer: waited for, so it is not
+      // still writing into .git/objects when the repo is removed (CI once saw ENOTEMPTY).
+      await flushObjects(root);
       git(root, "fsck", "--strict", "--no-dangling");
     });
   }
