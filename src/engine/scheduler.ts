@@ -1,4 +1,5 @@
 import type { Clock } from "./clock.js";
+import { onAbort } from "./on-abort.js";
 import { because, type EndReason } from "../events/end-reason.js";
 import type { OnFailure } from "../workstream/model.js";
 import type { WaitKind } from "../events/run-event.js";
@@ -197,12 +198,6 @@ export async function schedule(options: SchedulerOptions): Promise<Map<number, F
 }
 
 /** Calls `stop` once `signal` aborts (at once if it has); returns how to stop listening. */
-function onAbort(signal: AbortSignal | undefined, stop: () => void): () => void {
-  if (signal?.aborted) stop();
-  else signal?.addEventListener("abort", stop, { once: true });
-  return () => signal?.removeEventListener("abort", stop);
-}
-
 /** Never below one: a limit of zero would leave ready steps waiting with nothing to wake them. */
 function workerLimit(maxWorkers: number | (() => number)): number {
   return Math.max(1, typeof maxWorkers === "number" ? maxWorkers : maxWorkers());

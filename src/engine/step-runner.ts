@@ -26,6 +26,7 @@ import type { MergeConflict } from "../git/run-branch.js";
 import { countsAgainstRetries, decideRetry, retryDelayMs } from "./retry-decision.js";
 import { stepEndEvent } from "./step-end.js";
 import { ActivityPace } from "./activity-pace.js";
+import { onAbort } from "./on-abort.js";
 import { hasLimit, pastBudget, type RunSpend } from "./run-spend.js";
 import { withLaneVariables } from "../git/lane-variables.js";
 
@@ -395,9 +396,7 @@ export class StepRun {
     // The run's signal stops the attempt too: forwarded by hand, as AbortSignal.any cost ~25 us an
     // attempt on Node 20 (a 1000-step run's profile) and keeps its signals until a GC.
     const stopper = new AbortController();
-    const forward = () => stopper.abort();
-    if (signal.aborted) stopper.abort();
-    else signal.addEventListener("abort", forward, { once: true });
+    const unforward = onAbort(signal, () => stopper.abort());
     let budgetHit: string | undefined;
     const runSpend = deps.runSpend && hasLimit(deps.runSpend.budget) ? deps.runSpend : undefined;
     const watchBudget = (hasLimit(step.budget) || runSpend !== undefined) && parser.usageSoFar !== undefined;
@@ -433,7 +432,7 @@ export class StepRun {
       onLine: deps.onOutput ? this.streamed(tool, onLine) : tool === "shell" ? undefined : onLine,
     }, { keyVariables: adapter.keyVariables ?? [], given: Object.keys(invocation.env), agentState: this.agentState(tool, adapter) });
     unwatch?.();
-    signal.removeEventListener("abort", forward);
+    unforward();
     // The activity still waiting for its slot is the attempt's last: it goes out before attempt-end.
     pace?.flush();
     const stopped = proc.outcome === "cancelled" && !signal.aborted;

@@ -77,7 +77,7 @@ export function withheldSecrets(env: NodeJS.ProcessEnv | readonly NodeJS.Process
   for (let i = layers.length - 1; i >= 0; i--) {
     const layer = layers[i]!;
     // The same object twice (the run's env is its inherited one when none was given): the later decided every name.
-    if (layers.indexOf(layer, i + 1) > i) continue;
+    if (layers.indexOf(layer, i + 1) !== -1) continue;
     for (const name of secretNamesOf(layer)) {
       if (decided.has(name)) continue;
       decided.add(name); // the last layer holding the name decides, as in a spread

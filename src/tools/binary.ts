@@ -18,11 +18,10 @@ export function wantedBinary(ws: Workstream, toolName: string, env: NodeJS.Proce
 function isExecutableFile(file: string): boolean {
   try {
     if (!fs.statSync(file).isFile()) return false;
-    fs.accessSync(file, fs.constants.X_OK);
-    return true;
   } catch {
-    return false;
+    return false; // missing, or a PATH entry that is a file or unreadable
   }
+  return isExecutable(file);
 }
 
 /** A hit checked again: it was a regular file when found, so the permission is all that is asked
