@@ -126,11 +126,11 @@ export function timesLine(wsId: string, state: RunState, history?: Pick<History,
   const total = state.durationMs ?? 0;
   const summed = state.sequentialMs ?? 0;
   // Below 1.1x (tiny or resumed runs, one step at a time) the ratio is start-up overhead, not speed.
-  const speedup = (base: number, what: string) => (total > 0 && base / total >= 1.1 ? ` (${(base / total).toFixed(2)}x vs ${what})` : "");
+  const speedup = (base: number) => (total > 0 && base / total >= 1.1 ? `, ${(base / total).toFixed(2)}x this run's time` : "");
   const one = history?.oneWorker;
   const comparable = one !== undefined && one.hash === state.hash && one.runId !== state.runId && stepRecords(state).every((r) => r.selected);
-  const measured = comparable ? `; a one-worker run took ${formatDuration(one.wallMs)}${speedup(one.wallMs, "one worker")}` : "";
-  const sum = `; step times summed: ${formatDuration(summed)}${comparable ? "" : speedup(summed, "steps summed")}`;
+  const measured = comparable ? `; a one-worker run took ${formatDuration(one.wallMs)}${speedup(one.wallMs)}` : "";
+  const sum = `; step times summed: ${formatDuration(summed)}${comparable ? "" : speedup(summed)}`;
   // The estimate beside the real time: how far the history-based ETA can be trusted next time.
   const estimate = state.estimateMs !== undefined ? `; estimated ${formatDuration(state.estimateMs)}, took ${formatDuration(total)}` : "";
   // The seeds' "Time Saved" and parallel efficiency, once steps did overlap: a one-step run or a

@@ -43,12 +43,12 @@ describe("timesLine", () => {
   const state = { runId: "r2", hash: "h", status: "passed", durationMs: 10_000, sequentialMs: 26_300, order: ["a"], steps: { a: { id: "a", state: "passed", attempts: 1, selected: true } } } as unknown as RunState;
 
   it("says what the speed-up compares: the summed step times", () => {
-    expect(timesLine("w", state)).toBe("w: passed in 10s; step times summed: 26.3s (2.63x vs steps summed)");
+    expect(timesLine("w", state)).toBe("w: passed in 10s; step times summed: 26.3s, 2.63x this run's time");
   });
 
   it("compares with a measured one-worker run of the same file when there is one", () => {
     const oneWorker = { runId: "r1", hash: "h", wallMs: 24_000 };
-    expect(timesLine("w", state, { oneWorker })).toBe("w: passed in 10s; a one-worker run took 24s (2.40x vs one worker); step times summed: 26.3s");
+    expect(timesLine("w", state, { oneWorker })).toBe("w: passed in 10s; a one-worker run took 24s, 2.40x this run's time; step times summed: 26.3s");
     // Not with itself, not with another version of the file, not for a partial run.
     for (const other of [{ ...oneWorker, runId: "r2" }, { ...oneWorker, hash: "changed" }]) expect(timesLine("w", state, { oneWorker: other })).not.toContain("one-worker");
     const partial = { ...state, steps: { a: { ...state.steps.a!, selected: false } } } as RunState;
@@ -63,7 +63,7 @@ describe.concurrent("the measured one-worker run through the built binary", () =
     expect(one.code).toBe(0);
     expect(one.stdout).not.toContain("one-worker");
     const parallel = await wsc(p, ["run", "two"]);
-    expect(parallel.stdout).toMatch(/two: passed in \S+; a one-worker run took \S+( \(\d+\.\d\dx vs one worker\))?; step times summed: \S+/);
+    expect(parallel.stdout).toMatch(/two: passed in \S+; a one-worker run took \S+(, \d+\.\d\dx this run's time)?; step times summed: \S+/);
     // A partial run has nothing to compare with it.
     expect((await wsc(p, ["run", "two", "--only", "a"])).stdout).not.toContain("one-worker");
   });
