@@ -231,11 +231,16 @@ function rowCells(row: TimelineRow, scale: Scale, used: Set<string>): Array<Cell
     after = last;
     const style = barStyle(bar);
     for (let c = first; c <= last; c++) cells[c] = { ch: CHAR[style], style };
+    // A test draws inside the bar's ends: one that ends the attempt would otherwise fall under
+    // its `]` and vanish, so it moves in a column (at most a column earlier than its time).
+    const inner: [number, number] = [first + 1, last - 1];
     for (const test of bar.tests) {
+      if (inner[0] > inner[1]) continue;
+      used.add("test");
       const [from, until] = columns(test.start, test.end, scale);
       const tested: Style = test.passed === false ? "test-failed" : "test";
-      for (let c = Math.max(from, first); c <= Math.min(until, last); c++) cells[c] = { ch: CHAR[tested], style: tested };
-      used.add("test");
+      const lo = Math.min(Math.max(from, inner[0]), inner[1]);
+      for (let c = lo; c <= Math.max(lo, Math.min(until, inner[1])); c++) cells[c] = { ch: CHAR[tested], style: tested };
     }
     if (last > first) cells[first] = { ch: GLYPH.open, style };
     const end = bar.open ? GLYPH.running : bar.cut ? GLYPH.cut : bar.passed ? GLYPH.passed : GLYPH.failed;

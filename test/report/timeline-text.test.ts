@@ -111,6 +111,24 @@ describe("renderTimelineText", () => {
     expect(text).toContain("  step-with-…umber-two ▶ [");
   });
 
+  it("keeps a short acceptance test that ends its attempt visible inside the bar, not under its ]", () => {
+    // 1 s of tool, then a 5 ms test at the attempt's very end: on 60 columns it rounds into the last column.
+    const t = buildTimeline({
+      events: [
+        { type: "run-start", at: at(0), runId: "r", wsId: "w", file: "/w.json", hash: "0", steps: ["s"], selected: ["s"], maxWorkers: 1, pid: 1, resume: false, workdir: "/tmp" },
+        { type: "step-start", at: at(0), step: "s", attempt: 1, tool: "shell" },
+        { type: "test-start", at: at(995), step: "s", attempt: 1, index: 1, command: "true" },
+        { type: "test-end", at: at(1000), step: "s", attempt: 1, index: 1, command: "true", passed: true, reason: passed, exitCode: 0, durationMs: 5, log: "l", tail: [] },
+        { type: "attempt-end", at: at(1000), step: "s", attempt: 1, passed: true, reason: passed, exitCode: 0, signal: null, durationMs: 1000, log: "l", tail: [] },
+        { type: "step-end", at: at(1000), step: "s", state: "passed", reason: passed, attempts: 1, durationMs: 1000 },
+        { type: "run-end", at: at(1000), outcome: "passed", exitCode: 0, durationMs: 1000, sequentialMs: 1000 },
+      ],
+    });
+    const text = renderTimelineText(t, { width: 60, chalk: plain });
+    expect(text.split("\n").find((l) => l.slice(2).startsWith("s "))).toMatch(/✔ \[=+#\]/);
+    expect(text).toContain("# tests");
+  });
+
   it("names an interrupted run so, and draws a run with nothing run in it", () => {
     const ended = buildTimeline({ events: events.slice(0, 5) });
     expect(renderTimelineText(ended, { width: 80, chalk: plain, status: "interrupted" }).split("\n")[0]).toMatch(/^tl: interrupted · run r1 · 0ms ·/);
