@@ -41,6 +41,8 @@ export interface LaneEnvPlan {
   unlinked: LaneEnvEntry[];
   /** Everything ws brings into a lane (its own entries and worktree.copy/link) and every environment the checkout ignores, relative to the lane's root: excluded there. */
   brought: string[];
+  /** What `worktree.setup` left untracked that the project does not ignore (`.venv/` without a .gitignore entry), relative to the lane's root: excluded there too, and kept for the next runs (setupMadeFile). */
+  setupMade: string[];
   /** Absolute paths in the checkout that hold environments (a venv may sit in the checkout: never mapped to the lane). */
   envPaths: string[];
   python: PythonLane | undefined;
@@ -72,7 +74,37 @@ export async function planLaneEnv(opts: { gitRoot: string; projectDir: string; s
   const brought = [...new Set([...found.map((e) => e.rel), ...named])];
   const envPaths = [...found.map((e) => path.join(gitRoot, e.rel)), ...[...named].map((rel) => path.join(gitRoot, rel)).filter(isEnvironment)];
   const unlinked = found.filter((e) => !entries.includes(e) && !named.has(e.rel));
-  return { gitRoot, projectDir, entries, unlinked, brought, envPaths, python, notes };
+  const setupMade = settings.setup === undefined ? [] : readSetupMade(opts.stateDir, settings.setup);
+  return { gitRoot, projectDir, entries, unlinked, brought, setupMade, envPaths, python, notes };
+}
+
+function setupMadeFile(stateDir: string): string {
+  return path.join(stateDir, "lane-env", "setup-made.json");
+}
+
+/** What the setup was seen to leave in a lane by an earlier run; nothing once the command changed. */
+function readSetupMade(stateDir: string, command: string): string[] {
+  try {
+    const saved = JSON.parse(fs.readFileSync(setupMadeFile(stateDir), "utf8")) as { command?: unknown; paths?: unknown };
+    return saved.command === command && Array.isArray(saved.paths) ? saved.paths.filter((p): p is string => typeof p === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Adds what a lane's setup left untracked to the plan (every lane excludes it from now on) and
+ * keeps it for the next runs. Returns the entries that are new to the plan.
+ */
+export function addSetupMade(plan: LaneEnvPlan, stateDir: string, command: string, made: readonly string[]): string[] {
+  const added = made.map((entry) => entry.replace(/\/$/, "")).filter((entry) => !plan.setupMade.includes(entry));
+  if (added.length === 0) return [];
+  plan.setupMade.push(...added);
+  const file = setupMadeFile(stateDir);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify({ command, paths: plan.setupMade }) + "\n");
+  fs.renameSync(`${file}.${process.pid}.tmp`, file);
+  return added;
 }
 
 function linkedNote(entries: LaneEnvEntry[], python: PythonLane | undefined): string {
@@ -111,10 +143,12 @@ async function ignoredInCheckout(gitRoot: string, paths: string[]): Promise<Set<
 
 /** The user's info files for a lane, its `exclude` ending with what ws brought (anchored, so a symlink matches too). */
 export function withLaneExcludes(info: UserInfo, plan: LaneEnvPlan | undefined): UserInfo {
-  if (plan === undefined || plan.brought.length === 0) return info;
+  if (plan === undefined || plan.brought.length + plan.setupMade.length === 0) return info;
   const before = info.get("exclude")?.toString("utf8") ?? "";
-  const lines = plan.brought.map((rel) => `/${rel.replace(/([\\*?[\] !#])/g, "\\$1")}`);
-  const text = `${before}${before === "" || before.endsWith("\n") ? "" : "\n"}# brought into this lane by ws (see lane-env.ts)\n${lines.join("\n")}\n`;
+  const anchored = (paths: readonly string[]) => paths.map((rel) => `/${rel.replace(/([\\*?[\] !#])/g, "\\$1")}\n`).join("");
+  const brought = plan.brought.length > 0 ? `# brought into this lane by ws (see lane-env.ts)\n${anchored(plan.brought)}` : "";
+  const made = plan.setupMade.length > 0 ? `# made by worktree.setup, which your .gitignore does not ignore\n${anchored(plan.setupMade)}` : "";
+  const text = `${before}${before === "" || before.endsWith("\n") ? "" : "\n"}${brought}${made}`;
   return new Map([...info, ["exclude", Buffer.from(text)]]);
 }
 

@@ -14,7 +14,7 @@ export { pinsOf } from "./lane-git-dir.js";
 import { binaryDiff, git, gitText, splitNul } from "./run-git.js";
 import { copyIndex, scratchTree } from "./scratch-index.js";
 import { provisionWorktree } from "./worktree-setup.js";
-import { environmentStamp, laneVariables, missingPathHint, planLaneEnv, provideLaneEnv, refuseSetupIntoLinks, withLaneExcludes, type LaneEnvPlan } from "./lane-env.js";
+import { addSetupMade, environmentStamp, laneVariables, missingPathHint, planLaneEnv, provideLaneEnv, refuseSetupIntoLinks, withLaneExcludes, type LaneEnvPlan } from "./lane-env.js";
 import { writeRefFile } from "./ref-file.js";
 import { warmWriters } from "./object-writer.js";
 import { knowFolder } from "./repo.js";
@@ -77,6 +77,14 @@ export interface LanesOptions {
   setupTimeoutMs?: number | undefined;
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal | undefined;
+  onSetupStart?: ((setup: SetupStart) => void) | undefined;
+}
+
+/** A lane's `worktree.setup` starting: which lane, the command, where its output goes. */
+export interface SetupStart {
+  lane: number;
+  command: string;
+  logFile: string;
 }
 
 /**
@@ -473,6 +481,7 @@ export class Lanes {
     const stamp = environmentStamp(this.plan);
     const stateDir = path.join(this.options.stateDir, "lanes", `lane-${n}`);
     fs.mkdirSync(stateDir, { recursive: true });
+    const objects = await this.userObjects();
     const provisioned = await provisionWorktree({
       projectDir: this.options.projectDir,
       workdir,
@@ -485,11 +494,25 @@ export class Lanes {
       lane: { home: this.options.home, n },
       seedOnly: how.seedOnly,
       onSetup: how.onSetup,
+      onSetupStart: (logFile) => this.options.onSetupStart?.({ lane: n, command: settings.setup ?? "", logFile }),
+      onSetUp: (made) => {
+        if (this.plan === undefined || settings.setup === undefined) return;
+        const added = addSetupMade(this.plan, this.options.stateDir, settings.setup, made);
+        if (added.length > 0) this.note(setupMadeNote(added));
+        this.excludeSetupMade(n, objects);
+      },
     });
+    // A lane seeded from one whose setup made them, or made before the first setup said so.
+    if (this.plan !== undefined && this.plan.setupMade.length > 0) this.excludeSetupMade(n, objects);
     // The same words for every lane: said once.
     for (const note of provisioned.notes) this.note(note);
     if (settings.setup !== undefined && environmentStamp(this.plan) !== stamp) this.note(`worktree.setup "${settings.setup}" changed an environment of your checkout that the lanes share (${this.plan?.envPaths.join(", ")}): it installs into yours; give the lanes their own (worktree.copy, or a setup that makes one)`);
     return { changed: provided.changed || settings.copy.length > 0 || settings.link.length > 0 || settings.setup !== undefined, done: provisioned.done };
+  }
+
+  /** The lane's ignores with what the setup makes: it is no step's work, and no reset removes it. */
+  private excludeSetupMade(n: number, objects: string): void {
+    ownLaneGitDir(laneGitDir(path.join(this.options.home, `lane-${n}`)), objects, withLaneExcludes(readUserInfo(objects), this.plan));
   }
 
   /** Notes for the run header (before the first step) or, later, a warning; each said once. */
@@ -506,6 +529,11 @@ export class Lanes {
     const saved = await savePatch(root, file);
     if (saved !== undefined) this.note(`uncommitted work an interrupted run left in ${root} is kept in ${file}`);
   }
+}
+
+function setupMadeNote(added: readonly string[]): string {
+  const [them, are] = added.length === 1 ? ["it", "is"] : ["them", "are"];
+  return `worktree.setup made ${added.join(", ")}, which your .gitignore does not ignore: ${them} ${are} ignored in the lanes (no step's work, and copied to new lanes instead of running the setup again); add ${them} to .gitignore to say so in your checkout too`;
 }
 
 /** Where a lane's step runs, relative to its top, as git spells a prefix ("" or "sub/dir/"). */

@@ -4,7 +4,7 @@ import { UserError } from "../errors.js";
 import { formatDuration } from "../format/duration.js";
 import type { WorktreeSettings } from "../workstream/model.js";
 import { cloneSupport, ignoredEntries, relocateVenvs, seedLane, setupInputs, type CloneKind } from "./lane-seed.js";
-import { git } from "./run-git.js";
+import { git, splitNul } from "./run-git.js";
 
 /** What the run's worktree was given beyond its checkout (for the run header). */
 interface Provisioned {
@@ -65,6 +65,15 @@ export async function provisionWorktree(opts: {
   /** Told when this lane's setup starts (the other lanes of the run's start can be made meanwhile);
    *  what it returns is waited for before the lane is handed to its step. */
   onSetup?: (() => Promise<unknown> | undefined) | undefined;
+  /**
+   * Told, once the setup has succeeded and before any lane copies from this one, what it left
+   * untracked that git does not ignore (`.venv/` where the project's .gitignore has no entry for
+   * it), relative to the repository's top: the lane must ignore those, or they read as a step's
+   * work and the next reset removes them.
+   */
+  onSetUp?: ((made: string[]) => void) | undefined;
+  /** Told as the setup command starts in this lane (a long `npm ci` must not be a silent terminal), with its log. */
+  onSetupStart?: ((logFile: string) => void) | undefined;
 }): Promise<Provisioned> {
   const { projectDir, workdir, settings } = opts;
   const notes: string[] = [];
@@ -138,7 +147,11 @@ async function runSetup(opts: ProvisionOptions, command: string, notes: string[]
   const alongside = flight && opts.onSetup?.();
   if (alongside) flight?.hold(alongside);
   try {
+    const before = new Set(await untracked(opts.workdir));
+    opts.onSetupStart?.(logFile);
     const setupMs = await setUp(opts, command, logFile);
+    const made = (await untracked(opts.workdir)).filter((entry) => !before.has(entry));
+    if (made.length > 0) opts.onSetUp?.(made);
     writeRecord(recordFile, { command, tree: opts.workdir, inputs, at: new Date().toISOString(), exitCode: 0, how: "setup", ms: setupMs, setupMs });
     await flight?.land(true);
   } finally {
@@ -154,19 +167,27 @@ async function setUp(opts: ProvisionOptions, command: string, logFile: string): 
   const env = Object.fromEntries(Object.entries(opts.env).filter((e): e is [string, string] => e[1] !== undefined));
   const started = performance.now();
   const result = await runProcess({ command: "/bin/sh", args: ["-c", command], cwd: opts.workdir, env, logFile, signal: opts.signal, timeoutMs: opts.timeoutMs, tailLines: 20 });
+  if (result.outcome === "cancelled") {
+    throw new UserError(`worktree.setup "${command}" was cancelled; no step ran. Output: ${logFile}`, { exitCode: 130, fix: "run again: the setup starts over in that lane" });
+  }
   if (result.outcome !== "exited" || result.exitCode !== 0) {
     const how =
       result.outcome === "exited" ? `exit ${result.exitCode ?? "?"}`
       : result.outcome === "spawn_error" ? (result.error ?? "spawn error")
-      : result.outcome === "timeout" ? `timed out after ${formatDuration(opts.timeoutMs ?? 0)}, execution.timeout_per_step`
-      : result.outcome;
+      : `timed out after ${formatDuration(opts.timeoutMs ?? 0)}, execution.timeout_per_step`;
     const tail = result.tail.length > 0 ? `\n${result.tail.map((l) => `  | ${l}`).join("\n")}` : "";
     throw new UserError(`worktree.setup "${command}" failed (${how}); no step ran. Output: ${logFile}${tail}`, {
-      exitCode: result.outcome === "cancelled" ? 130 : 1,
+      exitCode: 1,
       fix: "fix the command (it runs in the run's worktree) and run again; setup is retried until it succeeds once",
     });
   }
   return Math.round(performance.now() - started);
+}
+
+/** What git sees as untracked in the lane (folders as `dir/`), relative to the repository's top. */
+async function untracked(workdir: string): Promise<string[]> {
+  const listed = await git(workdir, ["ls-files", "-z", "--others", "--exclude-standard", "--directory", "--no-empty-directory", "--full-name"]);
+  return splitNul(listed.stdout);
 }
 
 function isDone(record: SetupRecord | undefined, command: string, tree: string, inputs: string): boolean {

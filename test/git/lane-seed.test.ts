@@ -361,3 +361,68 @@ describe("a Python virtual environment", () => {
     expect(read(two.root, ".venv/lib/python3.12/site-packages/_p.pth")).toBe(`${two.root}/src\n`);
   });
 });
+
+describe("what worktree.setup makes that the project does not ignore", () => {
+  // pallets/itsdangerous ignores no .venv: `python3 -m venv .venv` (before Python 3.13, which
+  // writes a .gitignore into it) leaves it untracked in the lane.
+  const venvSetup = (project: string) => `echo ran >> ${project}/count; mkdir -p .venv/bin && echo '#!/bin/sh' > .venv/bin/python && chmod +x .venv/bin/python`;
+  const repo = () => makeRepo({ ".gitignore": "dist/\n", "README.md": "# p\n", "requirements.txt": "pytest\n" });
+
+  it("is ignored in the lanes: it survives the lane's reset and is copied to new lanes, and the checkout's git dir is untouched", async () => {
+    const root = repo();
+    const home = lanesHome();
+    const base = git(root, "rev-parse", "HEAD");
+    const userExclude = read(root, ".git/info/exclude");
+    const lanes = pool(root, home, { setup: venvSetup(root) });
+    const one = await lanes.acquire(base);
+    expect(runs(root)).toBe(1);
+    expect(status(one.root)).toEqual([]);
+    expect(lanes.notes.join("\n")).toMatch(/worktree.setup made \.venv, which your \.gitignore does not ignore: it is ignored in the lanes/);
+    // Given back and taken again: not "uncommitted work an interrupted run left", not cleaned away.
+    await lanes.release(one);
+    const again = await lanes.acquire(base);
+    expect(again.n).toBe(1);
+    expect(fs.existsSync(path.join(again.root, ".venv/bin/python"))).toBe(true);
+    expect(fs.existsSync(path.join(root, ".worktrees/t/leftovers"))).toBe(false);
+    // A second lane gets it by a copy, ignored there too.
+    const two = await lanes.acquire(base);
+    expect(runs(root)).toBe(1);
+    expect(fs.existsSync(path.join(two.root, ".venv/bin/python"))).toBe(true);
+    expect(status(two.root)).toEqual([]);
+    expect(read(root, ".git/info/exclude")).toBe(userExclude);
+    expect(fs.existsSync(path.join(root, ".venv"))).toBe(false);
+  });
+
+  it("is still ignored in the next run's lanes, and a lane that never ran the setup gets it by a copy", async () => {
+    const root = repo();
+    const home = lanesHome();
+    const base = git(root, "rev-parse", "HEAD");
+    const first = pool(root, home, { setup: venvSetup(root) });
+    await first.release(await first.acquire(base));
+    await first.settled();
+    const next = pool(root, home, { setup: venvSetup(root) });
+    const [one, two] = await Promise.all([next.acquire(base), next.acquire(base)]);
+    expect(runs(root)).toBe(1);
+    for (const lane of [one, two]) {
+      expect(fs.existsSync(path.join(lane.root, ".venv/bin/python"))).toBe(true);
+      expect(status(lane.root)).toEqual([]);
+    }
+  });
+
+  it("is forgotten when the command changes: what the new one makes is found instead", async () => {
+    const root = repo();
+    const home = lanesHome();
+    const base = git(root, "rev-parse", "HEAD");
+    const first = pool(root, home, { setup: venvSetup(root) });
+    await first.release(await first.acquire(base));
+    await first.settled();
+    const other = pool(root, home, { setup: `echo ran >> ${root}/count; mkdir -p env && touch env/python` });
+    const lane = await other.acquire(base);
+    expect(runs(root)).toBe(2);
+    expect(other.notes.join("\n")).toMatch(/worktree.setup made env, which/);
+    // The old setup's .venv is no longer ignored: kept as leftovers, the lane reset as a new one would be.
+    expect(fs.existsSync(path.join(lane.root, ".venv"))).toBe(false);
+    expect(read(lane.gitDir, "info/exclude")).toMatch(/# made by worktree.setup, which your .gitignore does not ignore\n\/env\n$/);
+    expect(status(lane.root)).toEqual([]);
+  });
+});

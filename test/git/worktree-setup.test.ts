@@ -80,4 +80,30 @@ describe("provisionWorktree", () => {
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).message).toMatch(/failed \(timed out after 300ms, execution.timeout_per_step\)/);
   });
+
+  it("says a setup cut short by Ctrl-C was cancelled (exit 130), tells as it starts, and advises no fix to the command", async () => {
+    const project = makeRepo();
+    const tree = makeRepo();
+    const controller = new AbortController();
+    const started: string[] = [];
+    const running = provisionWorktree({
+      projectDir: project,
+      workdir: tree,
+      settings: { copy: [], link: [], setup: "sleep 30" },
+      created: true,
+      stateDir: path.join(project, ".worktrees", "w"),
+      env: process.env,
+      signal: controller.signal,
+      onSetupStart: (logFile) => {
+        started.push(logFile);
+        setTimeout(() => controller.abort("SIGINT"), 100);
+      },
+    });
+    const error = await running.catch((e: unknown) => e);
+    expect(started).toEqual([path.join(project, ".worktrees/w/setup.log")]);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).exitCode).toBe(130);
+    expect((error as UserError).message).toMatch(/^worktree.setup "sleep 30" was cancelled; no step ran/);
+    expect((error as UserError).options.fix).toBe("run again: the setup starts over in that lane");
+  });
 });
