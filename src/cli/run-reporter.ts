@@ -18,6 +18,7 @@ import { LiveSteps, fitText, liveLines, runSpendText } from "../report/live-step
 import { ActivityThrottle, throttledLine } from "../report/activity-throttle.js";
 import type { AskApproval } from "../engine/approvals.js";
 import type { RunConsole } from "./run-console.js";
+import type { SetupStart } from "../git/lanes.js";
 
 /** How to decide a gate from another terminal. */
 function decideHint(wsId: string, step: string): string {
@@ -54,6 +55,8 @@ export class RunReporter implements RunListener {
   private wsId = "";
   /** Steps waiting at their approval gate. */
   private readonly gated = new Set<string>();
+  /** Steps admitted and waiting for their lane (a checkout, or a new lane's setup), since when. */
+  private readonly laneWait = new Map<string, number>();
   private prompter: TerminalPrompter | undefined;
   /** What each running step does and spends (the live view's lines). */
   private readonly live = new LiveSteps();
@@ -145,6 +148,40 @@ export class RunReporter implements RunListener {
     return this.prompter.ask;
   }
 
+  /**
+   * A lane's worktree.setup starting. The first lane's runs before the run starts (the header
+   * names the lane), and an `npm ci` or a pip install can take minutes: said at once, and in a
+   * terminal the spinner counts its time until the run starts.
+   */
+  setupStarted(setup: SetupStart, now = Date.now()): void {
+    const what = `setting up lane-${setup.lane}: worktree.setup "${setup.command}"`;
+    const output = ` (output: ${setup.logFile})`;
+    const text = what + output;
+    if (this.mode === "plain" && !this.ctx.quiet) this.plainLine(`${new Date(now).toISOString().slice(11, 23)} ${text}`, now);
+    if (this.mode !== "tty" || !this.spinner) return;
+    if (this.startedAt !== 0) return this.print(this.chalk.dim(text));
+    const width = () => Math.max(20, ((this.ctx.stderr as NodeJS.WriteStream).columns ?? 80) - 3);
+    const draw = () => {
+      const seconds = Math.floor((Date.now() - now) / 1000);
+      if (this.spinner) this.spinner.text = fitText(`${what} · ${seconds === 0 ? "0s" : formatDuration(seconds * 1000)}${output}`, width());
+    };
+    draw();
+    this.spinner.start();
+    clearInterval(this.ticker);
+    this.ticker = setInterval(draw, FRAME_MS);
+    this.ticker.unref();
+  }
+
+  /** Whether the run has started (run-start seen): before it, the first lane is being set up. */
+  get started(): boolean {
+    return this.startedAt !== 0;
+  }
+
+  /** Clears the spinner's frame for a line written around the reporter (the Ctrl-C notice); the next frame draws it again. */
+  pause(): void {
+    this.spinner?.clear();
+  }
+
   /** A line of the run's own from outside the reporter (run-console.ts), between the spinner's redraws. */
   say(line: string): void {
     if (this.mode === "plain") this.plainLine(line);
@@ -169,6 +206,8 @@ export class RunReporter implements RunListener {
       this.estimateMs = event.estimateMs;
       this.expectedMs = event.expectedMs;
       this.weights = event.weights;
+      // The setup's own ticker (setupStarted), if the first lane was set up.
+      clearInterval(this.ticker);
       if (this.spinner) {
         this.spinner.start();
         this.ticker = setInterval(() => this.render(), FRAME_MS);
@@ -176,13 +215,18 @@ export class RunReporter implements RunListener {
         this.ticker = setInterval(() => this.quietTick(Date.now()), 1000);
       }
       this.ticker?.unref();
-    } else if (event.type === "step-start") this.running.add(event.step);
+    } else if (event.type === "step-wait" && event.wait === "lane") this.laneWait.set(event.step, Date.parse(event.at));
+    else if (event.type === "step-start") {
+      this.running.add(event.step);
+      this.laneWait.delete(event.step);
+    }
     else if (event.type === "progress") this.partial.set(event.step, event.fraction);
     // A retry starts its work again.
     else if (event.type === "attempt-end") this.partial.delete(event.step);
     else if (event.type === "step-end") {
       this.throttle.end(event.step);
       this.running.delete(event.step);
+      this.laneWait.delete(event.step);
       this.partial.delete(event.step);
       this.ended.add(event.step);
     }
@@ -225,7 +269,13 @@ export class RunReporter implements RunListener {
     });
     const shown = names.slice(0, 4).join(", ") + (names.length > 4 ? ` +${names.length - 4}` : "");
     const gated = this.gated.size > 0 ? ` · awaiting approval: ${[...this.gated].join(", ")}` : "";
-    return `${text.done} · running: ${shown || "-"}${gated} · ${formatDuration(elapsed)}${text.eta ? ` · ${text.eta}` : ""}`;
+    return `${text.done} · running: ${shown || "-"}${gated}${this.laneWaitText(now)} · ${formatDuration(elapsed)}${text.eta ? ` · ${text.eta}` : ""}`;
+  }
+
+  /** A checkout takes milliseconds; a step still without its lane after a second waits for that lane's setup. */
+  private laneWaitText(now: number): string {
+    const waiting = [...this.laneWait].filter(([, since]) => now - since >= 1000).map(([step]) => step);
+    return waiting.length > 0 ? ` · lane being set up for: ${waiting.join(", ")}` : "";
   }
 
   private ttyLine(event: RunEvent): string | undefined {
@@ -297,7 +347,7 @@ export class RunReporter implements RunListener {
     const gated = this.gated.size > 0 ? ` · awaiting approval: ${[...this.gated].join(", ")}` : "";
     // Whole seconds, as on the step lines: tenths changing every frame make the line flicker.
     const seconds = Math.floor(Math.max(0, elapsed) / 1000);
-    return `${text.done} · ${this.running.size} running${gated} · ${seconds === 0 ? "0s" : formatDuration(seconds * 1000)}${text.eta ? ` · ${text.eta}` : ""}`;
+    return `${text.done} · ${this.running.size} running${gated}${this.laneWaitText(now)} · ${seconds === 0 ? "0s" : formatDuration(seconds * 1000)}${text.eta ? ` · ${text.eta}` : ""}`;
   }
 
   close(): void {

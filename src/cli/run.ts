@@ -85,7 +85,12 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
       return;
     }
     received = signal;
-    if (reporter.mode !== "json") err(ctx, `\nws: ${signal} received: stopping running steps (state is saved; continue with ws run --ws-id ${ws.id} --resume)`);
+    // Before run-start (the first lane's setup) there is no run to resume yet.
+    const next = reporter.started ? `stopping running steps (state is saved; continue with ws run --ws-id ${ws.id} --resume)` : "stopping before any step started";
+    if (reporter.mode !== "json") {
+      reporter.pause();
+      err(ctx, `\nws: ${signal} received: ${next}`);
+    }
     controller.abort(signal);
   };
   process.on("SIGINT", onSignal);
@@ -112,6 +117,7 @@ export async function runCommand(options: RunCommandOptions, ctx: CliContext): P
       approvals: { preApproved, user: (await import("../store/approvals.js")).currentUser(ctx.env), ask: reporter.asker(() => process.stdin) },
       // --json prints events only: a step's own lines would break the one-event-a-line stream.
       onOutput: options.stream && extras ? (step, line) => extras.output(step, line) : undefined,
+      onSetupStart: (setup) => reporter.setupStarted(setup),
     });
   } finally {
     reporter.close();

@@ -4,6 +4,7 @@ import type { Graph } from "../graph/graph.js";
 import { buildGraph } from "../graph/graph.js";
 import { findScopeConflicts } from "../graph/conflicts.js";
 import { chooseWorkplace, type Workplace } from "../git/isolation.js";
+import type { SetupStart } from "../git/lanes.js";
 import { serveGits } from "../git/served-git.js";
 import { wsPaths, type WsPaths } from "../store/paths.js";
 import { loadRunState } from "../store/snapshot.js";
@@ -85,6 +86,8 @@ export interface RunOptions extends Selection {
   /** Each line a running step's tool prints, as it comes (`ws run --stream`), secrets masked. Turns
    *  on line decoding for shell steps too, which costs (see step-runner.ts runTool). */
   onOutput?: ((step: string, line: string, stream: "stdout" | "stderr") => void) | undefined;
+  /** Told as a lane's `worktree.setup` starts: the first lane's runs before run-start, which waits for it. */
+  onSetupStart?: ((setup: SetupStart) => void) | undefined;
 }
 
 export interface MissingTool {
@@ -204,7 +207,7 @@ async function execute(options: RunOptions, p: Prepared, dispatcher: Dispatcher)
   // A run_if step told of a dependency left out (WS_NEEDS) reads it there too.
   const lastOutputs = selected.size < graph.ids.length && [...selected].some((node) => usesOutputs(ws.steps[node]!) || (toldNeeds(ws.steps[node]!) && (graph.deps[node] ?? []).some((d) => !selected.has(d))));
   const stepAt = runStepResolver(ws, graph, () => dispatcher.state, p.previous ?? (lastOutputs ? loadRunState(paths) : undefined), p.env, paths.stepDir);
-  const place: Workplace & { sandboxAgents?: boolean } = await chooseWorkplace(ws, options.cwd, paths, { resume: Boolean(options.resume || options.rollback), previousBase: p.previous?.base, rebase: options.rebase, baseRef: options.base, env: p.env, signal: options.signal, lanesAtOnce: firstWave(ws, graph, selected, options.maxWorkers) });
+  const place: Workplace & { sandboxAgents?: boolean } = await chooseWorkplace(ws, options.cwd, paths, { resume: Boolean(options.resume || options.rollback), previousBase: p.previous?.base, rebase: options.rebase, baseRef: options.base, env: p.env, signal: options.signal, lanesAtOnce: firstWave(ws, graph, selected, options.maxWorkers), onSetupStart: options.onSetupStart });
   if (place.git.lanes) {
     const agents = defaultAgentSandbox(ws, ws.steps.filter((_, i) => selected.has(i)), p.env);
     place.sandboxAgents = agents.on;

@@ -4,7 +4,7 @@ import type { WsPaths } from "../store/paths.js";
 import type { Workstream } from "../workstream/model.js";
 import { gitDirsOf, readHead } from "./read-refs.js";
 import { gitRoot, headCommit } from "./repo.js";
-import type { Lanes } from "./lanes.js";
+import type { Lanes, SetupStart } from "./lanes.js";
 import type { OutsideWatch } from "./outside-watch.js";
 import type { RepoGuard } from "./repo-guard.js";
 import type { RunBranch } from "./run-branch.js";
@@ -50,6 +50,8 @@ interface WorkplaceOptions {
   signal?: AbortSignal | undefined;
   /** How many lanes the run's first steps take at once (see prepareRunTree). */
   lanesAtOnce?: number | undefined;
+  /** Told as a lane's `worktree.setup` starts (the first one runs before the run does). */
+  onSetupStart?: ((setup: SetupStart) => void) | undefined;
 }
 
 /**
@@ -89,7 +91,7 @@ export async function chooseWorkplace(ws: Workstream, cwd: string, paths: WsPath
   const read = dirs && readHead(dirs);
   const head = read !== undefined ? Promise.resolve(read) : headCommit(root);
   head.catch(() => undefined);
-  const lanesOf = { gitRoot: root, projectDir: cwd, wsId: ws.id, paths, settings: ws.worktree, setupTimeoutMs: ws.execution.timeoutPerStep * 1000, env: opts.env, signal: opts.signal };
+  const lanesOf = { gitRoot: root, projectDir: cwd, wsId: ws.id, paths, settings: ws.worktree, setupTimeoutMs: ws.execution.timeoutPerStep * 1000, env: opts.env, signal: opts.signal, onSetupStart: opts.onSetupStart };
   // The lanes' own git work (a look at each, the checkout's object folder and ignores) beside the looks at the checkout.
   const opened = openLanes(lanesOf);
   opened.catch(() => undefined);

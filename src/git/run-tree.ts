@@ -3,7 +3,7 @@ import { UserError } from "../errors.js";
 import type { WsPaths } from "../store/paths.js";
 import type { WorktreeSettings } from "../workstream/model.js";
 import { runBranch } from "./branch-name.js";
-import { Lanes, lanesHome, pinsOf } from "./lanes.js";
+import { Lanes, lanesHome, pinsOf, type SetupStart } from "./lanes.js";
 import { RunBranch } from "./run-branch.js";
 import { git, splitNul } from "./run-git.js";
 import { resolveBase, type KnownCheckout, type RunBase } from "./working-tree-base.js";
@@ -50,6 +50,7 @@ export async function prepareRunTree(opts: {
   /** The lanes the first steps will take at once: when the first lane runs its setup, the others
    *  are made meanwhile and get its files once it is done (lanes.ahead), all before the first step. */
   lanesAtOnce?: number | undefined;
+  onSetupStart?: ((setup: SetupStart) => void) | undefined;
 }): Promise<RunTree> {
   const { gitRoot, wsId, paths } = opts;
   if (opts.resume && opts.baseRef !== undefined) {
@@ -112,13 +113,13 @@ export interface OpenedLanes {
  * found clean at the base is taken with no checkout). Started before the run looks at the
  * checkout and takes its base, so these git processes run beside those, not after them.
  */
-export async function openLanes(opts: { gitRoot: string; projectDir: string; wsId: string; paths: WsPaths; settings?: WorktreeSettings | undefined; setupTimeoutMs?: number | undefined; env: NodeJS.ProcessEnv; signal?: AbortSignal | undefined }): Promise<OpenedLanes> {
+export async function openLanes(opts: { gitRoot: string; projectDir: string; wsId: string; paths: WsPaths; settings?: WorktreeSettings | undefined; setupTimeoutMs?: number | undefined; env: NodeJS.ProcessEnv; signal?: AbortSignal | undefined; onSetupStart?: ((setup: SetupStart) => void) | undefined }): Promise<OpenedLanes> {
   const { gitRoot, paths } = opts;
   // git reports its top folder with symlinks resolved: so must the project be, or the relative
   // path (the branch name, the step's folder in the tree) would climb out through "..".
   const projectDir = await realpath(opts.projectDir).catch(() => opts.projectDir);
   const name = runBranch(gitRoot, projectDir, opts.wsId);
-  const lanes = new Lanes({ gitRoot, pins: pinsOf(name), projectDir, home: lanesHome(gitRoot, name, opts.env), stateDir: paths.root, settings: opts.settings, setupTimeoutMs: opts.setupTimeoutMs, env: opts.env, signal: opts.signal });
+  const lanes = new Lanes({ gitRoot, pins: pinsOf(name), projectDir, home: lanesHome(gitRoot, name, opts.env), stateDir: paths.root, settings: opts.settings, setupTimeoutMs: opts.setupTimeoutMs, env: opts.env, signal: opts.signal, onSetupStart: opts.onSetupStart });
   lanes.prefetch();
   lanes.warm();
   return { lanes, name };

@@ -88,6 +88,38 @@ describe("plain output's progress line", () => {
   });
 });
 
+describe("a lane's setup, before and during the run", () => {
+  // Ticks come from the clock: the run started a minute ago.
+  const t0 = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+  const at = (ms: number) => new Date(t0 + ms).toISOString();
+  const base = { runId: "r", wsId: "w", file: "f", hash: "h", steps: selected, selected, maxWorkers: 2, pid: 1, resume: false, workdir: "/w" };
+
+  it("is said as it starts, with its log, in plain output", () => {
+    const lines: string[] = [];
+    const ctx = { quiet: false, stdout: { write: (s: string) => lines.push(...s.split("\n").filter(Boolean)) } } as unknown as CliContext;
+    const reporter = new RunReporter(ctx, "plain", new Chalk({ level: 0 }));
+    reporter.setupStarted({ lane: 1, command: "npm ci", logFile: "/p/.worktrees/w/lanes/lane-1/setup.log" }, t0);
+    expect(lines).toEqual([`${at(0).slice(11, 23)} setting up lane-1: worktree.setup "npm ci" (output: /p/.worktrees/w/lanes/lane-1/setup.log)`]);
+    reporter.close();
+  });
+
+  it("names the steps whose lane is still being set up after a second in the progress line", () => {
+    const lines: string[] = [];
+    const ctx = { quiet: false, stdout: { write: (s: string) => lines.push(...s.split("\n").filter(Boolean)) } } as unknown as CliContext;
+    const reporter = new RunReporter(ctx, "plain", new Chalk({ level: 0 }));
+    reporter.onEvent({ type: "run-start", at: at(0), ...base });
+    reporter.onEvent({ type: "step-wait", at: at(0), step: "a", wait: "lane" });
+    reporter.onEvent({ type: "step-wait", at: at(0), step: "b", wait: "lane" });
+    reporter.onEvent({ type: "step-start", at: at(5), step: "b", attempt: 1, tool: "shell" });
+    reporter.quietTick(Date.now() + 10_500);
+    expect(lines.at(-1)).toMatch(/ progress: 0\/3 done · running: b · lane being set up for: a · /);
+    reporter.onEvent({ type: "step-start", at: at(6000), step: "a", attempt: 1, tool: "shell" });
+    reporter.quietTick(Date.now() + 21_000);
+    expect(lines.at(-1)).not.toContain("lane being set up");
+    reporter.close();
+  });
+});
+
 describe("the terminal's step lines", () => {
   it("give a step's time, and none for a step that never started (no \"0ms\" for a cancelled one)", () => {
     const lines: string[] = [];

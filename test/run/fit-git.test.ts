@@ -83,6 +83,8 @@ describe.concurrent("ws run in a git repository", () => {
     const first = await wsc(project, ["run", "--ws-id", "w"], { COUNT: counter });
     expect(first.code, first.stderr + first.stdout).toBe(0);
     expect(first.stdout).toMatch(/worktree.setup "echo installing; echo x >> "\$COUNT"" ran in the worktree/);
+    // Said as it starts, before the run's header (which waits for the first lane): a long setup is no silence.
+    expect(first.stdout.split("\n")[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} setting up lane-1: worktree.setup "echo installing; echo x >> "\$COUNT"" \(output: .*lanes\/lane-1\/setup.log\)$/);
     expect(git(project.dir, "show", "ws/w:out.txt")).toBe("KEY=1\nlib\nv1");
     expect(fs.readFileSync(path.join(project.state("w"), "lanes", "lane-1", "setup.log"), "utf8")).toContain("installing");
     // The worktree is outside the project: the project's own tools never see it.
