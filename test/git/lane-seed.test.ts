@@ -368,6 +368,17 @@ describe("what worktree.setup makes that the project does not ignore", () => {
   const venvSetup = (project: string) => `echo ran >> ${project}/count; mkdir -p .venv/bin && echo '#!/bin/sh' > .venv/bin/python && chmod +x .venv/bin/python`;
   const repo = () => makeRepo({ ".gitignore": "dist/\n", "README.md": "# p\n", "requirements.txt": "pytest\n" });
 
+  /** A repository whose lanes ran the venv setup once, in a run that has ended. */
+  async function afterOneRun() {
+    const root = repo();
+    const home = lanesHome();
+    const base = git(root, "rev-parse", "HEAD");
+    const first = pool(root, home, { setup: venvSetup(root) });
+    await first.release(await first.acquire(base));
+    await first.settled();
+    return { root, home, base };
+  }
+
   it("is ignored in the lanes: it survives the lane's reset and is copied to new lanes, and the checkout's git dir is untouched", async () => {
     const root = repo();
     const home = lanesHome();
@@ -394,12 +405,7 @@ describe("what worktree.setup makes that the project does not ignore", () => {
   });
 
   it("is still ignored in the next run's lanes, and a lane that never ran the setup gets it by a copy", async () => {
-    const root = repo();
-    const home = lanesHome();
-    const base = git(root, "rev-parse", "HEAD");
-    const first = pool(root, home, { setup: venvSetup(root) });
-    await first.release(await first.acquire(base));
-    await first.settled();
+    const { root, home, base } = await afterOneRun();
     const next = pool(root, home, { setup: venvSetup(root) });
     const [one, two] = await Promise.all([next.acquire(base), next.acquire(base)]);
     expect(runs(root)).toBe(1);
@@ -410,12 +416,7 @@ describe("what worktree.setup makes that the project does not ignore", () => {
   });
 
   it("is forgotten when the command changes: what the new one makes is found instead", async () => {
-    const root = repo();
-    const home = lanesHome();
-    const base = git(root, "rev-parse", "HEAD");
-    const first = pool(root, home, { setup: venvSetup(root) });
-    await first.release(await first.acquire(base));
-    await first.settled();
+    const { root, home, base } = await afterOneRun();
     const other = pool(root, home, { setup: `echo ran >> ${root}/count; mkdir -p env && touch env/python` });
     const lane = await other.acquire(base);
     expect(runs(root)).toBe(2);
