@@ -19,6 +19,8 @@ interface SetupRecord {
   tree: string;
   /** setupInputs(): the command and the lockfiles the lane was set up for. */
   inputs?: string | undefined;
+  /** setupInputs() once it was set up: `npm install` without a committed lockfile writes one, and that is no change to set up for again. */
+  after?: string | undefined;
   at: string;
   exitCode: number;
   /** Set up by the command, or given a set-up lane's files (cloned, copied); `from` that lane's workdir. */
@@ -131,7 +133,7 @@ async function runSetup(opts: ProvisionOptions, command: string, notes: string[]
   const recordFile = path.join(opts.stateDir, "setup.json");
   const logFile = path.join(opts.stateDir, "setup.log");
   if (opts.created) fs.rmSync(recordFile, { force: true });
-  const inputs = setupInputs(inputDirs(opts.workdir, opts.lane), command);
+  const inputs = inputsOf(opts, command);
   const record = readRecord(recordFile);
   if (isDone(record, command, opts.workdir, inputs)) return true;
   // Gone before anything in the lane changes: a copy or setup cut short leaves no record behind.
@@ -139,7 +141,7 @@ async function runSetup(opts: ProvisionOptions, command: string, notes: string[]
   fs.rmSync(logFile, { force: true });
   const seeded = opts.lane === undefined ? undefined : await seedFromLane(opts, opts.lane, command, inputs, logFile, notes);
   if (seeded !== undefined && "how" in seeded) {
-    writeRecord(recordFile, { command, tree: opts.workdir, inputs, at: new Date().toISOString(), exitCode: 0, ...seeded });
+    writeRecord(recordFile, { command, tree: opts.workdir, inputs, after: inputsOf(opts, command), at: new Date().toISOString(), exitCode: 0, ...seeded });
     return true;
   }
   if (opts.seedOnly) return false;
@@ -152,7 +154,7 @@ async function runSetup(opts: ProvisionOptions, command: string, notes: string[]
     const setupMs = await setUp(opts, command, logFile);
     const made = (await untracked(opts.workdir)).filter((entry) => !before.has(entry));
     if (made.length > 0) opts.onSetUp?.(made);
-    writeRecord(recordFile, { command, tree: opts.workdir, inputs, at: new Date().toISOString(), exitCode: 0, how: "setup", ms: setupMs, setupMs });
+    writeRecord(recordFile, { command, tree: opts.workdir, inputs, after: inputsOf(opts, command), at: new Date().toISOString(), exitCode: 0, how: "setup", ms: setupMs, setupMs });
     await flight?.land(true);
   } finally {
     await flight?.land(false);
@@ -190,8 +192,13 @@ async function untracked(workdir: string): Promise<string[]> {
   return splitNul(listed.stdout);
 }
 
+/** Set up for these inputs: the lockfiles it was given, or the ones its setup left (a lockfile it wrote). */
 function isDone(record: SetupRecord | undefined, command: string, tree: string, inputs: string): boolean {
-  return record?.command === command && record.tree === tree && record.exitCode === 0 && record.inputs === inputs;
+  return record?.command === command && record.tree === tree && record.exitCode === 0 && (record.inputs === inputs || record.after === inputs);
+}
+
+function inputsOf(opts: ProvisionOptions, command: string): string {
+  return setupInputs(inputDirs(opts.workdir, opts.lane), command);
 }
 
 /** Where the lockfiles are looked for: the project folder, and the lane's top when the project is below it. */
@@ -340,7 +347,7 @@ function findSource(opts: ProvisionOptions, lane: LaneId, command: string, input
     const workdir = path.join(lane.home, `lane-${m}`, inside);
     if (source !== undefined || !isDone(record, command, workdir, inputs)) continue;
     // A step there may have changed a lockfile since (and installed what it names).
-    if (!fs.existsSync(workdir) || setupInputs(inputDirs(workdir, { home: lane.home, n: m }), command) !== inputs) continue;
+    if (!fs.existsSync(workdir) || !isDone(record, command, workdir, setupInputs(inputDirs(workdir, { home: lane.home, n: m }), command))) continue;
     source = { n: m, workdir, setupMs: record?.setupMs, slowCopy: undefined };
   }
   return source === undefined ? undefined : { ...source, slowCopy };

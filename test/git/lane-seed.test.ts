@@ -102,6 +102,26 @@ describe("a new lane is seeded from a set-up lane", () => {
     expect(record(root, 2).inputs).toBe(record(root, 1).inputs);
   });
 
+  it("seeds from a lane whose setup wrote the lockfile the project does not commit, and does not set up again next run", async () => {
+    // An npm library that ignores its lockfile (kleur): `npm install` writes package-lock.json in the lane.
+    const root = makeRepo({ ".gitignore": "node_modules\n*-lock.*\n", "package.json": '{"name":"p"}\n' });
+    const home = lanesHome();
+    const base = git(root, "rev-parse", "HEAD");
+    const setup = `echo ran >> ${root}/count; mkdir -p node_modules/dep && echo '{"made":1}' > package-lock.json`;
+    const first = pool(root, home, { setup });
+    const one = await first.acquire(base);
+    const two = await first.acquire(base);
+    expect(runs(root)).toBe(1);
+    expect(record(root, 2).from).toBe(one.root);
+    expect(read(two.root, "package-lock.json")).toBe('{"made":1}\n');
+    await first.release(one);
+    await first.release(two);
+    await first.settled();
+    const next = pool(root, home, { setup });
+    await Promise.all([next.acquire(base), next.acquire(base), next.acquire(base)]);
+    expect(runs(root)).toBe(1);
+  });
+
   it("never copies from a lane whose lockfile changed since its setup (a step installed something else there)", async () => {
     const root = project();
     const home = lanesHome();
