@@ -29,12 +29,13 @@ const NOISE = [
 /** A line of only rules or box drawing (`=====`, `-----`, `───`). */
 const RULE = /^[\s=\-_*~#+|.─━═│┃]+$/;
 /** A test runner's count line: pytest's `1 failed, 296 passed in 0.52s`, jest's and vitest's
- *  `Tests: 1 failed, 2 passed`, unittest's `FAILED (failures=1)`, node's `# fail 1`. */
-const COUNTS = /\b\d+ (?:failed|errors?)\b|^FAILED \((?:failures|errors)=\d+|^# fail \d/;
+ *  `Tests: 1 failed, 2 passed`, unittest's `FAILED (failures=1)`, node's `# fail 1`, mocha's
+ *  `2 failing`, jasmine's `5 specs, 2 failures`, ava's `2 tests failed`, uvu's (joined below). */
+const COUNTS = /\b\d+ (?:failed|errors?|failing|failures?)\b|\b\d+ tests? failed\b|^FAILED \((?:failures|errors)=\d+|^# fail \d|^Total: \d+, Passed: \d+$/;
 /** How far back from the end a count line is looked for: past jest's `Time:` and vitest's `Duration`. */
 const COUNTS_WITHIN = 8;
-/** pytest's short test summary entries. */
-const FAILED_TEST = /^(?:FAILED|ERROR) \S+/;
+/** pytest's short test summary entries; vitest's, jest's and uvu's `FAIL <test>`. */
+const FAILED_TEST = /^(?:FAILED|ERROR|FAIL) \S+/;
 /** What sh, dash, bash and zsh say for a missing command: `/bin/sh: 1: .venv/bin/python: not found`. */
 const NOT_FOUND = /^(?:.*?: )?(?:line \d+: |\d+: )?(.+?): (?:command )?not found$/;
 
@@ -59,13 +60,21 @@ export function causeLine(tail: readonly string[], exitCode?: number | null): st
     const missing = lines.map((line) => NOT_FOUND.exec(line)?.[1]).findLast((name) => name !== undefined);
     return clip(missing !== undefined ? `not found: ${missing}` : (lines.at(-1) ?? "not found (the shell found no such command)"));
   }
-  const meaningful = lines.filter((line) => !NOISE.some((noise) => noise.test(line)));
+  const meaningful = joinUvuCounts(lines.filter((line) => !NOISE.some((noise) => noise.test(line))));
   // A runner's count says it best when it has one (timings and "Ran all test suites." follow it).
   const last = meaningful.slice(-COUNTS_WITHIN).findLast((line) => COUNTS.test(line)) ?? meaningful.at(-1) ?? lines.at(-1);
   if (last === undefined) return undefined;
   // pytest's count says how many; its short summary says which: both fit on the line.
   const failed = COUNTS.test(last) ? meaningful.filter((line) => FAILED_TEST.test(line)) : [];
   if (failed.length === 0) return clip(last);
-  const more = failed.length > 1 ? ` (+${failed.length - 1} more)` : "";
+  // pytest's summary is a few lines at the end: all of it is in the tail. Runners that print a
+  // FAIL block with its trace per test (uvu, vitest) fill the tail with the last few: not counted.
+  const more = failed.length <= 1 ? "" : failed[0]!.startsWith("FAIL ") ? " and more" : ` (+${failed.length - 1} more)`;
   return clip(`${last}; ${failed[0]}${more}`);
+}
+
+/** uvu ends with `Total: 15` and `Passed: 9` on lines of their own: one count line, as other runners print it. */
+function joinUvuCounts(lines: string[]): string[] {
+  const at = lines.findLastIndex((line, i) => /^Total: \d+$/.test(line) && /^Passed: \d+$/.test(lines[i + 1] ?? ""));
+  return at < 0 ? lines : [...lines.slice(0, at), `${lines[at]!}, ${lines[at + 1]!}`, ...lines.slice(at + 2)];
 }

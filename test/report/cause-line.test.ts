@@ -25,6 +25,15 @@ describe("causeLine", () => {
     expect(causeLine(["--- FAIL: TestX (0.00s)", "FAIL\texample.com/x\t0.01s", "FAIL"], 1)).toBe("FAIL example.com/x 0.01s");
   });
 
+  it("reads mocha's, jasmine's, ava's and uvu's counts, and names the first FAIL", () => {
+    expect(causeLine(["  2 passing (5ms)", "  1 failing", "", "  1) sum", "     adds:", "     AssertionError: expected 3"], 1)).toBe("1 failing");
+    expect(causeLine(["5 specs, 2 failures", "Finished in 0.01 seconds"], 1)).toBe("5 specs, 2 failures");
+    expect(causeLine(["✘ sum › adds", "─", "2 tests failed"], 1)).toBe("2 tests failed");
+    // kleur's `npm test` (uvu) with a broken colour code: its counts, and the first test that failed.
+    const uvu = ["test/index.js", "• ✘ ✘ •   (2 / 4)", "   FAIL  \"codes\"", "    ~> matches expected  (is)", "   FAIL  \"chains\"", "  Total:     15", "  Passed:    9", "  Skipped:   0", "  Duration:  3.40ms"];
+    expect(causeLine(uvu, 1)).toBe('Total: 15, Passed: 9; FAIL "codes" and more');
+  });
+
   it("passes over what npm, pnpm and make print after the cause", () => {
     expect(causeLine(["src/a.ts(3,1): error TS2304: Cannot find name 'x'.", "npm error Lifecycle script `typecheck` failed with error:", "npm error code 2", "npm error path /p", "npm error command failed", "npm error command sh -c tsc"], 2)).toBe(
       "src/a.ts(3,1): error TS2304: Cannot find name 'x'.",
