@@ -160,10 +160,9 @@ export class RunReporter implements RunListener {
     if (this.mode === "plain" && !this.ctx.quiet) this.plainLine(`${new Date(now).toISOString().slice(11, 23)} ${text}`, now);
     if (this.mode !== "tty" || !this.spinner) return;
     if (this.startedAt !== 0) return this.print(this.chalk.dim(text));
-    const width = () => Math.max(20, ((this.ctx.stderr as NodeJS.WriteStream).columns ?? 80) - 3);
+    // The spinner's frame takes two columns before the text.
     const draw = () => {
-      const seconds = Math.floor((Date.now() - now) / 1000);
-      if (this.spinner) this.spinner.text = fitText(`${what} · ${seconds === 0 ? "0s" : formatDuration(seconds * 1000)}${output}`, width());
+      if (this.spinner) this.spinner.text = fitText(`${what} · ${wholeSeconds(Date.now() - now)}${output}`, this.lineWidth() - 2);
     };
     draw();
     this.spinner.start();
@@ -328,10 +327,8 @@ export class RunReporter implements RunListener {
    */
   private render(now = Date.now()): void {
     if (!this.spinner) return;
-    const stream = this.ctx.stderr as NodeJS.WriteStream;
-    // One column spare: a line that fills the last column makes some terminals wrap it.
-    const width = Math.max(20, (stream.columns ?? 80) - 1);
-    const rows = Math.max(3, (stream.rows ?? 24) - 4);
+    const width = this.lineWidth();
+    const rows = Math.max(3, ((this.ctx.stderr as NodeJS.WriteStream).rows ?? 24) - 4);
     const lines = liveLines(this.live, now, width - 4, rows, this.chalk);
     const spend = runSpendText(this.live);
     const header = lines.length > 0 ? this.viewHeader(now) : this.progressLine(now);
@@ -345,9 +342,12 @@ export class RunReporter implements RunListener {
     const p = progressOf({ selected: this.selected, ended: (id) => this.ended.has(id), expectedMs: this.expectedMs, weights: this.weights, partial: (id) => this.partial.get(id), estimateMs: this.estimateMs, elapsedMs: elapsed });
     const text = progressText(p, formatDuration);
     const gated = this.gated.size > 0 ? ` · awaiting approval: ${[...this.gated].join(", ")}` : "";
-    // Whole seconds, as on the step lines: tenths changing every frame make the line flicker.
-    const seconds = Math.floor(Math.max(0, elapsed) / 1000);
-    return `${text.done} · ${this.running.size} running${gated}${this.laneWaitText(now)} · ${seconds === 0 ? "0s" : formatDuration(seconds * 1000)}${text.eta ? ` · ${text.eta}` : ""}`;
+    return `${text.done} · ${this.running.size} running${gated}${this.laneWaitText(now)} · ${wholeSeconds(elapsed)}${text.eta ? ` · ${text.eta}` : ""}`;
+  }
+
+  /** Columns a line of the live view may take: one spare, as a line that fills the last column makes some terminals wrap it. */
+  private lineWidth(): number {
+    return Math.max(20, ((this.ctx.stderr as NodeJS.WriteStream).columns ?? 80) - 1);
   }
 
   close(): void {
@@ -356,4 +356,10 @@ export class RunReporter implements RunListener {
     if (this.ticker) clearInterval(this.ticker);
     this.spinner?.stop();
   }
+}
+
+/** Whole seconds, as on the step lines: tenths changing every frame make a line flicker. */
+function wholeSeconds(ms: number): string {
+  const seconds = Math.floor(Math.max(0, ms) / 1000);
+  return seconds === 0 ? "0s" : formatDuration(seconds * 1000);
 }

@@ -7,6 +7,7 @@ import type { UserInfo } from "./lane-git-dir.js";
 import { farmNodeModules, needsFarm } from "./lane-node.js";
 import { isPythonProject, pythonLaneEnv, pythonRoots, writePythonHook, type PythonLane } from "./lane-python.js";
 import { git } from "./run-git.js";
+import { writeFileAtomicSync } from "../store/atomic-write.js";
 
 /**
  * The project's environment in every lane (issue 33). Projects keep their environment in the
@@ -102,8 +103,7 @@ export function addSetupMade(plan: LaneEnvPlan, stateDir: string, command: strin
   plan.setupMade.push(...added);
   const file = setupMadeFile(stateDir);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify({ command, paths: plan.setupMade }) + "\n");
-  fs.renameSync(`${file}.${process.pid}.tmp`, file);
+  writeFileAtomicSync(file, JSON.stringify({ command, paths: plan.setupMade }) + "\n", { fsync: false });
   return added;
 }
 

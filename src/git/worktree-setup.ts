@@ -5,6 +5,7 @@ import { formatDuration } from "../format/duration.js";
 import type { WorktreeSettings } from "../workstream/model.js";
 import { cloneSupport, ignoredEntries, relocateVenvs, seedLane, setupInputs, type CloneKind } from "./lane-seed.js";
 import { git, splitNul } from "./run-git.js";
+import { writeFileAtomicSync } from "../store/atomic-write.js";
 
 /** What the run's worktree was given beyond its checkout (for the run header). */
 interface Provisioned {
@@ -208,9 +209,7 @@ function inputDirs(workdir: string, lane: LaneId | undefined): string[] {
 
 /** Written to a temporary name and renamed: a record is whole or absent, never torn. */
 function writeRecord(file: string, record: SetupRecord): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temporary, JSON.stringify(record) + "\n");
-  fs.renameSync(temporary, file);
+  writeFileAtomicSync(file, JSON.stringify(record) + "\n", { fsync: false });
 }
 
 function readRecord(file: string): SetupRecord | undefined {
