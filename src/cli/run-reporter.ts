@@ -7,7 +7,7 @@ import type { ChalkInstance } from "chalk";
 import type { CliContext } from "./context.js";
 import type { RunEvent } from "../events/run-event.js";
 import type { RunListener } from "../events/listener.js";
-import { formatDuration } from "../format/duration.js";
+import { formatDuration, wholeSeconds } from "../format/duration.js";
 import { stripAnsi } from "../format/ansi.js";
 import { formatEventLine, runBaseText } from "../report/event-line.js";
 import { progressOf, progressText, stateProgress } from "../report/progress.js";
@@ -356,10 +356,4 @@ export class RunReporter implements RunListener {
     if (this.ticker) clearInterval(this.ticker);
     this.spinner?.stop();
   }
-}
-
-/** Whole seconds, as on the step lines: tenths changing every frame make a line flicker. */
-function wholeSeconds(ms: number): string {
-  const seconds = Math.floor(Math.max(0, ms) / 1000);
-  return seconds === 0 ? "0s" : formatDuration(seconds * 1000);
 }

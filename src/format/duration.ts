@@ -16,3 +16,9 @@ export function clockTime(when: string | number, seconds = false): string | unde
   const two = (n: number) => String(n).padStart(2, "0");
   return `${two(at.getHours())}:${two(at.getMinutes())}${seconds ? `:${two(at.getSeconds())}` : ""}`;
 }
+
+/** A live time in whole seconds (`0s`, `42s`, `1m12s`): tenths changing every frame make a line flicker. */
+export function wholeSeconds(ms: number): string {
+  const seconds = Math.floor(Math.max(0, ms) / 1000);
+  return seconds === 0 ? "0s" : formatDuration(seconds * 1000);
+}

@@ -1,7 +1,7 @@
 import type { ActivityKind, RunEvent, Usage } from "../events/run-event.js";
 import { addUsage } from "../events/usage.js";
 import type { Budget } from "../workstream/model.js";
-import { formatDuration } from "../format/duration.js";
+import { formatDuration, wholeSeconds } from "../format/duration.js";
 import { formatUsage } from "../format/usage.js";
 import { stripAnsi } from "../format/ansi.js";
 
@@ -174,9 +174,7 @@ const PLAIN: LineStyle = { dim: (t) => t, yellow: (t) => t };
  * what a glance needs); past that the whole line is cut.
  */
 export function liveStepLine(step: LiveStep, view: Pick<LiveSteps, "budget" | "budgetOf">, now: number, width: number, style: LineStyle = PLAIN): string {
-  // Whole seconds: tenths changing ten times a second would make the line flicker.
-  const seconds = Math.floor(Math.max(0, now - step.startedAt) / 1000);
-  const elapsed = seconds === 0 ? "0s" : formatDuration(seconds * 1000);
+  const elapsed = wholeSeconds(now - step.startedAt);
   const head = `${step.id} ${step.attempt > 1 ? `attempt ${step.attempt}, ` : ""}${elapsed}`;
   const used = addUsage(step.priorUsage, step.attemptUsage);
   const spend = spendText(used, view.budgetOf(step.id), view.budget);
