@@ -131,8 +131,9 @@ export function timesLine(wsId: string, state: RunState, history?: Pick<History,
   const comparable = one !== undefined && one.hash === state.hash && one.runId !== state.runId && stepRecords(state).every((r) => r.selected);
   const measured = comparable ? `; a one-worker run took ${formatDuration(one.wallMs)}${speedup(one.wallMs)}` : "";
   const sum = `; step times summed: ${formatDuration(summed)}${comparable ? "" : speedup(summed)}`;
-  // The estimate beside the real time: how far the history-based ETA can be trusted next time.
-  const estimate = state.estimateMs !== undefined ? `; estimated ${formatDuration(state.estimateMs)}, took ${formatDuration(total)}` : "";
+  // The estimate beside the real time: how far the history-based ETA can be trusted next time
+  // (not for a run cut short by Ctrl-C: "estimated 18s, took 7s" would read as a fast run).
+  const estimate = state.estimateMs !== undefined && state.status !== "cancelled" ? `; estimated ${formatDuration(state.estimateMs)}, took ${formatDuration(total)}` : "";
   // The seeds' "Time Saved" and parallel efficiency, once steps did overlap: a one-step run or a
   // chain saved nothing, and "saved 0ms; efficiency 10%" would only repeat its start-up time.
   const saved = state.timeSaved && state.timeSaved.savedMs > 0 ? `; ${timeSavedText(state.timeSaved)}` : "";

@@ -54,6 +54,12 @@ describe("timesLine", () => {
     const partial = { ...state, steps: { a: { ...state.steps.a!, selected: false } } } as RunState;
     expect(timesLine("w", partial, { oneWorker })).not.toContain("one-worker");
   });
+
+  it("puts the estimate beside the time a run took, unless Ctrl-C cut it short", () => {
+    const estimated = { ...state, estimateMs: 9_000 } as RunState;
+    expect(timesLine("w", estimated)).toMatch(/; estimated 9s, took 10s$/);
+    expect(timesLine("w", { ...estimated, status: "cancelled" } as RunState)).not.toContain("estimated");
+  });
 });
 
 describe.concurrent("the measured one-worker run through the built binary", () => {
