@@ -42,7 +42,13 @@ export interface LaneEnvPlan {
   unlinked: LaneEnvEntry[];
   /** Everything ws brings into a lane (its own entries and worktree.copy/link) and every environment the checkout ignores, relative to the lane's root: excluded there. */
   brought: string[];
-  /** What `worktree.setup` left untracked that the project does not ignore (`.venv/` without a .gitignore entry), relative to the lane's root: excluded there too, and kept for the next runs (setupMadeFile). */
+  /**
+   * What `worktree.setup` left untracked that the project does not ignore (`.venv/` without a
+   * .gitignore entry), relative to the lane's root: excluded there too, and kept for the next runs
+   * (setupMadeFile), whatever the command is by then. Like the ignored files a setup makes, it
+   * stays in the lanes when the command changes (the new one runs over it), rather than being
+   * saved as a step's leftovers: a patch of a venv is of no use to anyone.
+   */
   setupMade: string[];
   /** Absolute paths in the checkout that hold environments (a venv may sit in the checkout: never mapped to the lane). */
   envPaths: string[];
@@ -75,7 +81,7 @@ export async function planLaneEnv(opts: { gitRoot: string; projectDir: string; s
   const brought = [...new Set([...found.map((e) => e.rel), ...named])];
   const envPaths = [...found.map((e) => path.join(gitRoot, e.rel)), ...[...named].map((rel) => path.join(gitRoot, rel)).filter(isEnvironment)];
   const unlinked = found.filter((e) => !entries.includes(e) && !named.has(e.rel));
-  const setupMade = settings.setup === undefined ? [] : readSetupMade(opts.stateDir, settings.setup);
+  const setupMade = settings.setup === undefined ? [] : readSetupMade(opts.stateDir);
   return { gitRoot, projectDir, entries, unlinked, brought, setupMade, envPaths, python, notes };
 }
 
@@ -83,11 +89,11 @@ function setupMadeFile(stateDir: string): string {
   return path.join(stateDir, "lane-env", "setup-made.json");
 }
 
-/** What the setup was seen to leave in a lane by an earlier run; nothing once the command changed. */
-function readSetupMade(stateDir: string, command: string): string[] {
+/** What a setup was seen to leave in the lanes by an earlier run. */
+function readSetupMade(stateDir: string): string[] {
   try {
-    const saved = JSON.parse(fs.readFileSync(setupMadeFile(stateDir), "utf8")) as { command?: unknown; paths?: unknown };
-    return saved.command === command && Array.isArray(saved.paths) ? saved.paths.filter((p): p is string => typeof p === "string") : [];
+    const saved = JSON.parse(fs.readFileSync(setupMadeFile(stateDir), "utf8")) as { paths?: unknown };
+    return Array.isArray(saved.paths) ? saved.paths.filter((p): p is string => typeof p === "string") : [];
   } catch {
     return [];
   }
@@ -97,13 +103,13 @@ function readSetupMade(stateDir: string, command: string): string[] {
  * Adds what a lane's setup left untracked to the plan (every lane excludes it from now on) and
  * keeps it for the next runs. Returns the entries that are new to the plan.
  */
-export function addSetupMade(plan: LaneEnvPlan, stateDir: string, command: string, made: readonly string[]): string[] {
+export function addSetupMade(plan: LaneEnvPlan, stateDir: string, made: readonly string[]): string[] {
   const added = made.map((entry) => entry.replace(/\/$/, "")).filter((entry) => !plan.setupMade.includes(entry));
   if (added.length === 0) return [];
   plan.setupMade.push(...added);
   const file = setupMadeFile(stateDir);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  writeFileAtomicSync(file, JSON.stringify({ command, paths: plan.setupMade }) + "\n", { fsync: false });
+  writeFileAtomicSync(file, JSON.stringify({ paths: plan.setupMade }) + "\n", { fsync: false });
   return added;
 }
 

@@ -496,8 +496,8 @@ export class Lanes {
       onSetup: how.onSetup,
       onSetupStart: (logFile) => this.options.onSetupStart?.({ lane: n, command: settings.setup ?? "", logFile }),
       onSetUp: (made) => {
-        if (this.plan === undefined || settings.setup === undefined) return;
-        const added = addSetupMade(this.plan, this.options.stateDir, settings.setup, made);
+        if (this.plan === undefined) return;
+        const added = addSetupMade(this.plan, this.options.stateDir, made);
         if (added.length > 0) this.note(setupMadeNote(added));
         this.excludeSetupMade(n, objects);
       },

@@ -69,8 +69,8 @@ export async function provisionWorktree(opts: {
    *  what it returns is waited for before the lane is handed to its step. */
   onSetup?: (() => Promise<unknown> | undefined) | undefined;
   /**
-   * Told, once the setup has succeeded and before any lane copies from this one, what it left
-   * untracked that git does not ignore (`.venv/` where the project's .gitignore has no entry for
+   * Told, once the setup has ended (failed too) and before any lane copies from this one, what it
+   * left untracked that git does not ignore (`.venv/` where the project's .gitignore has no entry for
    * it), relative to the repository's top: the lane must ignore those, or they read as a step's
    * work and the next reset removes them.
    */
@@ -152,9 +152,11 @@ async function runSetup(opts: ProvisionOptions, command: string, notes: string[]
   try {
     const before = new Set(await untracked(opts.workdir));
     opts.onSetupStart?.(logFile);
-    const setupMs = await setUp(opts, command, logFile);
-    const made = (await untracked(opts.workdir)).filter((entry) => !before.has(entry));
-    if (made.length > 0) opts.onSetUp?.(made);
+    // What a failed or cancelled setup made (half a .venv) is no step's work either: said too.
+    const setupMs = await setUp(opts, command, logFile).finally(async () => {
+      const made = (await untracked(opts.workdir).catch(() => [])).filter((entry) => !before.has(entry));
+      if (made.length > 0) opts.onSetUp?.(made);
+    });
     writeRecord(recordFile, { command, tree: opts.workdir, inputs, after: inputsOf(opts, command), at: new Date().toISOString(), exitCode: 0, how: "setup", ms: setupMs, setupMs });
     await flight?.land(true);
   } finally {

@@ -435,15 +435,31 @@ describe("what worktree.setup makes that the project does not ignore", () => {
     }
   });
 
-  it("is forgotten when the command changes: what the new one makes is found instead", async () => {
+  it("stays ignored when the command changes, like the ignored files a setup makes: no leftovers, and what the new one makes is added", async () => {
     const { root, home, base } = await afterOneRun();
     const other = pool(root, home, { setup: `echo ran >> ${root}/count; mkdir -p env && touch env/python` });
     const lane = await other.acquire(base);
     expect(runs(root)).toBe(2);
     expect(other.notes.join("\n")).toMatch(/worktree.setup made env, which/);
-    // The old setup's .venv is no longer ignored: kept as leftovers, the lane reset as a new one would be.
-    expect(fs.existsSync(path.join(lane.root, ".venv"))).toBe(false);
-    expect(read(lane.gitDir, "info/exclude")).toMatch(/# made by worktree.setup, which your .gitignore does not ignore\n\/env\n$/);
+    expect(fs.existsSync(path.join(lane.root, ".venv/bin/python"))).toBe(true);
+    expect(fs.existsSync(path.join(root, ".worktrees/t/leftovers"))).toBe(false);
+    expect(read(lane.gitDir, "info/exclude")).toMatch(/# made by worktree.setup, which your .gitignore does not ignore\n\/\.venv\n\/env\n$/);
+    expect(status(lane.root)).toEqual([]);
+  });
+
+  it("counts what a failed setup made: the next run sets up over it instead of saving it as a step's leftovers", async () => {
+    // itsdangerous: pip failed after `python3 -m venv .venv`, and the fixed command ran next.
+    const root = repo();
+    const home = lanesHome();
+    const base = git(root, "rev-parse", "HEAD");
+    const failing = pool(root, home, { setup: `${venvSetup(root)}; exit 1` });
+    await expect(failing.acquire(base)).rejects.toThrow(/worktree.setup .* failed \(exit 1\)/);
+    await failing.settled();
+    const fixed = pool(root, home, { setup: `${venvSetup(root)} && echo fixed > .venv/ok` });
+    const lane = await fixed.acquire(base);
+    expect(runs(root)).toBe(2);
+    expect(read(lane.root, ".venv/ok")).toBe("fixed\n");
+    expect(fs.existsSync(path.join(root, ".worktrees/t/leftovers"))).toBe(false);
     expect(status(lane.root)).toEqual([]);
   });
 });
