@@ -101,16 +101,15 @@ function readSetupMade(stateDir: string): string[] {
 
 /**
  * Adds what a lane's setup left untracked to the plan (every lane excludes it from now on) and
- * keeps it for the next runs. Returns the entries that are new to the plan.
+ * keeps it for the next runs.
  */
-export function addSetupMade(plan: LaneEnvPlan, stateDir: string, made: readonly string[]): string[] {
+export function addSetupMade(plan: LaneEnvPlan, stateDir: string, made: readonly string[]): void {
   const added = made.map((entry) => entry.replace(/\/$/, "")).filter((entry) => !plan.setupMade.includes(entry));
-  if (added.length === 0) return [];
+  if (added.length === 0) return;
   plan.setupMade.push(...added);
   const file = setupMadeFile(stateDir);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   writeFileAtomicSync(file, JSON.stringify({ paths: plan.setupMade }) + "\n", { fsync: false });
-  return added;
 }
 
 function linkedNote(entries: LaneEnvEntry[], python: PythonLane | undefined): string {

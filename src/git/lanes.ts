@@ -497,8 +497,9 @@ export class Lanes {
       onSetupStart: (logFile) => this.options.onSetupStart?.({ lane: n, command: settings.setup ?? "", logFile }),
       onSetUp: (made) => {
         if (this.plan === undefined) return;
-        const added = addSetupMade(this.plan, this.options.stateDir, made);
-        if (added.length > 0) this.note(setupMadeNote(added));
+        addSetupMade(this.plan, this.options.stateDir, made);
+        // Said each run that sets up, not only when first seen: that run may have failed before saying it.
+        if (this.plan.setupMade.length > 0) this.note(setupMadeNote(this.plan.setupMade));
         this.excludeSetupMade(n, objects);
       },
     });

@@ -70,7 +70,7 @@ export async function provisionWorktree(opts: {
   onSetup?: (() => Promise<unknown> | undefined) | undefined;
   /**
    * Told, once the setup has ended (failed too) and before any lane copies from this one, what it
-   * left untracked that git does not ignore (`.venv/` where the project's .gitignore has no entry for
+   * left untracked that git does not ignore (often nothing) (`.venv/` where the project's .gitignore has no entry for
    * it), relative to the repository's top: the lane must ignore those, or they read as a step's
    * work and the next reset removes them.
    */
@@ -155,7 +155,7 @@ async function runSetup(opts: ProvisionOptions, command: string, notes: string[]
     // What a failed or cancelled setup made (half a .venv) is no step's work either: said too.
     const setupMs = await setUp(opts, command, logFile).finally(async () => {
       const made = (await untracked(opts.workdir).catch(() => [])).filter((entry) => !before.has(entry));
-      if (made.length > 0) opts.onSetUp?.(made);
+      opts.onSetUp?.(made);
     });
     writeRecord(recordFile, { command, tree: opts.workdir, inputs, after: inputsOf(opts, command), at: new Date().toISOString(), exitCode: 0, how: "setup", ms: setupMs, setupMs });
     await flight?.land(true);

@@ -440,7 +440,7 @@ describe("what worktree.setup makes that the project does not ignore", () => {
     const other = pool(root, home, { setup: `echo ran >> ${root}/count; mkdir -p env && touch env/python` });
     const lane = await other.acquire(base);
     expect(runs(root)).toBe(2);
-    expect(other.notes.join("\n")).toMatch(/worktree.setup made env, which/);
+    expect(other.notes.join("\n")).toMatch(/worktree.setup made \.venv, env, which/);
     expect(fs.existsSync(path.join(lane.root, ".venv/bin/python"))).toBe(true);
     expect(fs.existsSync(path.join(root, ".worktrees/t/leftovers"))).toBe(false);
     expect(read(lane.gitDir, "info/exclude")).toMatch(/# made by worktree.setup, which your .gitignore does not ignore\n\/\.venv\n\/env\n$/);
@@ -459,6 +459,8 @@ describe("what worktree.setup makes that the project does not ignore", () => {
     const lane = await fixed.acquire(base);
     expect(runs(root)).toBe(2);
     expect(read(lane.root, ".venv/ok")).toBe("fixed\n");
+    // The failed run ended before its note; the run that set up says it.
+    expect(fixed.notes.join("\n")).toMatch(/worktree.setup made \.venv, which your \.gitignore does not ignore/);
     expect(fs.existsSync(path.join(root, ".worktrees/t/leftovers"))).toBe(false);
     expect(status(lane.root)).toEqual([]);
   });
