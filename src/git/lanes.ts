@@ -498,8 +498,9 @@ export class Lanes {
       onSetUp: (made) => {
         if (this.plan === undefined) return;
         addSetupMade(this.plan, this.options.stateDir, made);
+        if (this.plan.setupMade.length === 0) return;
         // Said each run that sets up, not only when first seen: that run may have failed before saying it.
-        if (this.plan.setupMade.length > 0) this.note(setupMadeNote(this.plan.setupMade));
+        this.note(setupMadeNote(this.plan.setupMade));
         this.excludeSetupMade(n, objects);
       },
     });
@@ -532,9 +533,9 @@ export class Lanes {
   }
 }
 
-function setupMadeNote(added: readonly string[]): string {
-  const [them, are] = added.length === 1 ? ["it", "is"] : ["them", "are"];
-  return `worktree.setup made ${added.join(", ")}, which your .gitignore does not ignore: ${them} ${are} ignored in the lanes (no step's work, and copied to new lanes instead of running the setup again); add ${them} to .gitignore to say so in your checkout too`;
+function setupMadeNote(paths: readonly string[]): string {
+  const [them, are] = paths.length === 1 ? ["it", "is"] : ["them", "are"];
+  return `worktree.setup made ${paths.join(", ")}, which your .gitignore does not ignore: ${them} ${are} ignored in the lanes (no step's work, and copied to new lanes instead of running the setup again); add ${them} to .gitignore to say so in your checkout too`;
 }
 
 /** Where a lane's step runs, relative to its top, as git spells a prefix ("" or "sub/dir/"). */

@@ -70,9 +70,9 @@ export async function provisionWorktree(opts: {
   onSetup?: (() => Promise<unknown> | undefined) | undefined;
   /**
    * Told, once the setup has ended (failed too) and before any lane copies from this one, what it
-   * left untracked that git does not ignore (often nothing) (`.venv/` where the project's .gitignore has no entry for
-   * it), relative to the repository's top: the lane must ignore those, or they read as a step's
-   * work and the next reset removes them.
+   * left untracked that git does not ignore, often nothing (`.venv/` where the project's
+   * .gitignore has no entry for it), relative to the repository's top: the lane must ignore
+   * those, or they read as a step's work and the next reset removes them.
    */
   onSetUp?: ((made: string[]) => void) | undefined;
   /** Told as the setup command starts in this lane (a long `npm ci` must not be a silent terminal), with its log. */
